@@ -1,0 +1,236 @@
+//! The events of the two sync logs, and the ephemeral signals.
+//!
+//! A conversation's log numbers its events with the conversation's `seq`; a stored
+//! conversation event refers to a message, so deleting a message drops its content from
+//! every event that refers to it. A user's log numbers events that concern only that user
+//! with `user_seq`. Typing, presence and receipts are never stored.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ConversationId, MessageId, SessionId, UserId};
+use crate::model::{Member, MemberSettings, Message};
+
+/// What a conversation event did to its message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ConvEventKind {
+    /// A message (or service message) was stored.
+    MessageCreated,
+    /// A message was edited.
+    MessageEdited,
+    /// A message was deleted for everyone.
+    MessageDeleted,
+}
+
+impl ConvEventKind {
+    /// Stable storage number.
+    pub fn as_i64(self) -> i64 {
+        match self {
+            Self::MessageCreated => 1,
+            Self::MessageEdited => 2,
+            Self::MessageDeleted => 3,
+        }
+    }
+
+    /// Parses a storage number.
+    pub fn from_i64(v: i64) -> Option<Self> {
+        match v {
+            1 => Some(Self::MessageCreated),
+            2 => Some(Self::MessageEdited),
+            3 => Some(Self::MessageDeleted),
+            _ => None,
+        }
+    }
+}
+
+/// One event of a conversation's log, with its message as it is now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConvEvent {
+    /// Conversation.
+    pub conversation_id: ConversationId,
+    /// Position in the log.
+    pub seq: u64,
+    /// What happened.
+    pub kind: ConvEventKind,
+    /// The message concerned, as it is now.
+    pub message: Message,
+}
+
+/// Why a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SessionEndReason {
+    /// Logged out.
+    LoggedOut,
+    /// Ended from another device.
+    EndedElsewhere,
+    /// Password changed.
+    PasswordChanged,
+    /// Account disabled.
+    AccountDisabled,
+}
+
+/// What happened, in a user's log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UserEventKind {
+    /// Became a member.
+    ConversationJoined {
+        /// Conversation.
+        conversation_id: ConversationId,
+        /// Its seq at the join.
+        joined_at_seq: u64,
+    },
+    /// Stopped being a member.
+    ConversationLeft {
+        /// Conversation.
+        conversation_id: ConversationId,
+        /// True when removed by someone else.
+        removed: bool,
+    },
+    /// Read watermark moved.
+    ReadStateChanged {
+        /// Conversation.
+        conversation_id: ConversationId,
+        /// New watermark.
+        read_seq: u64,
+    },
+    /// Own settings changed.
+    SettingsChanged {
+        /// Conversation.
+        conversation_id: ConversationId,
+        /// Settings now.
+        settings: MemberSettings,
+    },
+    /// History cleared for the user.
+    HistoryCleared {
+        /// Conversation.
+        conversation_id: ConversationId,
+        /// Hidden before this seq.
+        visible_from_seq: u64,
+    },
+    /// Messages deleted for the user only.
+    MessagesHidden {
+        /// Conversation.
+        conversation_id: ConversationId,
+        /// Messages.
+        message_ids: Vec<MessageId>,
+    },
+    /// A session ended.
+    SessionEnded {
+        /// Session.
+        session_id: SessionId,
+        /// Why.
+        reason: SessionEndReason,
+    },
+}
+
+impl UserEventKind {
+    /// The conversation this event concerns, if any.
+    pub fn conversation_id(&self) -> Option<ConversationId> {
+        match self {
+            Self::ConversationJoined { conversation_id, .. }
+            | Self::ConversationLeft { conversation_id, .. }
+            | Self::ReadStateChanged { conversation_id, .. }
+            | Self::SettingsChanged { conversation_id, .. }
+            | Self::HistoryCleared { conversation_id, .. }
+            | Self::MessagesHidden { conversation_id, .. } => Some(*conversation_id),
+            Self::SessionEnded { .. } => None,
+        }
+    }
+}
+
+/// One event of a user's log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserEvent {
+    /// The user.
+    pub user_id: UserId,
+    /// Position in the user's log.
+    pub user_seq: u64,
+    /// What happened.
+    pub kind: UserEventKind,
+    /// When.
+    pub created_at_ms: i64,
+}
+
+/// A user's availability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PresenceStatus {
+    /// Connected and active.
+    Online,
+    /// Connected, away.
+    Away,
+    /// Not connected.
+    Offline,
+}
+
+/// A user's presence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Presence {
+    /// The user.
+    pub user_id: UserId,
+    /// Status.
+    pub status: PresenceStatus,
+    /// Last connection time (for offline users), if known.
+    pub last_seen_at_ms: i64,
+}
+
+/// Someone started or stopped typing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Typing {
+    /// Conversation.
+    pub conversation_id: ConversationId,
+    /// Who.
+    pub user_id: UserId,
+    /// Started (true) or stopped.
+    pub typing: bool,
+    /// A start expires at this time.
+    pub expires_at_ms: i64,
+}
+
+/// A member's watermarks moved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Receipt {
+    /// Conversation.
+    pub conversation_id: ConversationId,
+    /// Member.
+    pub user_id: UserId,
+    /// Read watermark.
+    pub read_seq: u64,
+    /// Delivered watermark.
+    pub delivered_seq: u64,
+}
+
+impl Receipt {
+    /// The receipt state of a member.
+    pub fn of(member: &Member) -> Self {
+        Self {
+            conversation_id: member.conversation_id,
+            user_id: member.user_id,
+            read_seq: member.read_seq,
+            delivered_seq: member.delivered_seq,
+        }
+    }
+}
+
+/// Anything delivered on an event stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// From a conversation's log.
+    Conversation(ConvEvent),
+    /// From a user's log.
+    User(UserEvent),
+    /// Ephemeral typing.
+    Typing(Typing),
+    /// Ephemeral presence.
+    Presence(Presence),
+    /// Ephemeral receipt.
+    Receipt(Receipt),
+    /// Control: catch-up done, live from here.
+    CaughtUp {
+        /// The user_seq reached.
+        user_seq: u64,
+    },
+    /// Control: too far behind; resync from a snapshot.
+    ResyncRequired {
+        /// The conversation concerned, or none for the user log.
+        conversation_id: Option<ConversationId>,
+    },
+}

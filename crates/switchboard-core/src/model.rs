@@ -1,0 +1,393 @@
+//! The domain model: users, sessions, conversations, members and messages.
+//!
+//! Times are milliseconds since the Unix epoch; sequence numbers start at 1.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ConversationId, MessageId, SessionId, UserId};
+
+/// A person or a bot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Id.
+    pub id: UserId,
+    /// Username as typed at registration.
+    pub username: String,
+    /// Display name.
+    pub display_name: String,
+    /// Biography.
+    pub bio: String,
+    /// Status text.
+    pub status_text: String,
+    /// True for bot accounts.
+    pub bot: bool,
+    /// True for server administrators.
+    pub admin: bool,
+    /// True when disabled by an administrator.
+    pub disabled: bool,
+    /// Registration time.
+    pub created_at_ms: i64,
+}
+
+/// One login on one device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// Id.
+    pub id: SessionId,
+    /// Owner.
+    pub user_id: UserId,
+    /// Device name.
+    pub device_name: String,
+    /// Device platform.
+    pub platform: String,
+    /// Creation time.
+    pub created_at_ms: i64,
+    /// Last use.
+    pub last_seen_at_ms: i64,
+    /// Expiry of the current access token.
+    pub access_expires_at_ms: i64,
+}
+
+/// The kinds of conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ConversationKind {
+    /// Two members, one conversation per pair.
+    Direct,
+    /// Every member posts.
+    Group,
+    /// Broadcast: only the owner and admins with the post right post.
+    Channel,
+}
+
+impl ConversationKind {
+    /// Stable storage name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Direct => "direct",
+            Self::Group => "group",
+            Self::Channel => "channel",
+        }
+    }
+
+    /// Parses a storage name.
+    pub fn from_name(s: &str) -> Option<Self> {
+        match s {
+            "direct" => Some(Self::Direct),
+            "group" => Some(Self::Group),
+            "channel" => Some(Self::Channel),
+            _ => None,
+        }
+    }
+}
+
+/// A member's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum MemberRole {
+    /// Plain member.
+    Member,
+    /// Admin with [`AdminRights`].
+    Admin,
+    /// Owner: every right.
+    Owner,
+}
+
+impl MemberRole {
+    /// Stable storage number.
+    pub fn as_i64(self) -> i64 {
+        match self {
+            Self::Member => 0,
+            Self::Admin => 1,
+            Self::Owner => 2,
+        }
+    }
+
+    /// Parses a storage number.
+    pub fn from_i64(v: i64) -> Option<Self> {
+        match v {
+            0 => Some(Self::Member),
+            1 => Some(Self::Admin),
+            2 => Some(Self::Owner),
+            _ => None,
+        }
+    }
+}
+
+/// What an admin may do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AdminRights {
+    /// Add members.
+    pub invite: bool,
+    /// Remove plain members.
+    pub remove_members: bool,
+    /// Change title and about.
+    pub edit_info: bool,
+    /// Pin messages.
+    pub pin: bool,
+    /// Delete others' messages for everyone.
+    pub delete_messages: bool,
+    /// Post in a channel.
+    pub post: bool,
+}
+
+impl AdminRights {
+    /// Every right.
+    pub const ALL: AdminRights =
+        AdminRights { invite: true, remove_members: true, edit_info: true, pin: true, delete_messages: true, post: true };
+
+    /// Packs into bits for storage.
+    pub fn to_bits(self) -> i64 {
+        [self.invite, self.remove_members, self.edit_info, self.pin, self.delete_messages, self.post]
+            .iter()
+            .enumerate()
+            .fold(0, |acc, (i, &b)| if b { acc | (1 << i) } else { acc })
+    }
+
+    /// Unpacks stored bits.
+    pub fn from_bits(bits: i64) -> Self {
+        let b = |i: u32| bits & (1 << i) != 0;
+        Self { invite: b(0), remove_members: b(1), edit_info: b(2), pin: b(3), delete_messages: b(4), post: b(5) }
+    }
+}
+
+/// A member's own settings for a conversation, synced to all their devices.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberSettings {
+    /// Muted until this time; 0 = not muted.
+    pub muted_until_ms: i64,
+    /// Pinned.
+    pub pinned: bool,
+    /// Archived.
+    pub archived: bool,
+    /// Draft text.
+    pub draft: String,
+}
+
+/// A conversation's shared state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversation {
+    /// Id.
+    pub id: ConversationId,
+    /// Kind.
+    pub kind: ConversationKind,
+    /// Title (empty for direct).
+    pub title: String,
+    /// Description.
+    pub about: String,
+    /// Owner (for direct: the starter).
+    pub owner_id: UserId,
+    /// Member count.
+    pub member_count: u32,
+    /// Latest sequence number of the log.
+    pub last_seq: u64,
+    /// Creation time.
+    pub created_at_ms: i64,
+    /// Time of the latest event.
+    pub last_activity_at_ms: i64,
+    /// For direct conversations: the two members, lower id first.
+    pub direct_pair: Option<(UserId, UserId)>,
+}
+
+impl Conversation {
+    /// For a direct conversation, the member that is not `me`.
+    pub fn peer_of(&self, me: UserId) -> Option<UserId> {
+        self.direct_pair.map(|(a, b)| if a == me { b } else { a })
+    }
+}
+
+/// A member of a conversation, with their watermarks and settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// The conversation.
+    pub conversation_id: ConversationId,
+    /// The user.
+    pub user_id: UserId,
+    /// Role.
+    pub role: MemberRole,
+    /// Admin rights (meaningful for admins).
+    pub rights: AdminRights,
+    /// Join time.
+    pub joined_at_ms: i64,
+    /// The conversation's seq when they joined.
+    pub joined_seq: u64,
+    /// Read watermark.
+    pub read_seq: u64,
+    /// Delivered watermark.
+    pub delivered_seq: u64,
+    /// History before this seq is hidden from them (clear history).
+    pub visible_from_seq: u64,
+    /// Their settings.
+    pub settings: MemberSettings,
+}
+
+/// Kinds of text entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum EntityKind {
+    /// A user mention.
+    Mention,
+    /// @all.
+    MentionAll,
+    /// A link.
+    Link,
+    /// Bold.
+    Bold,
+    /// Italic.
+    Italic,
+    /// Code.
+    Code,
+}
+
+/// A span of text with a meaning; offsets count characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entity {
+    /// Kind.
+    pub kind: EntityKind,
+    /// Start.
+    pub offset: u32,
+    /// Length.
+    pub length: u32,
+    /// Mentioned user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
+    /// Link target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// What a service message records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ServiceAction {
+    /// Created with a title.
+    Created,
+    /// Users added.
+    MembersAdded,
+    /// A user removed.
+    MemberRemoved,
+    /// The sender left.
+    MemberLeft,
+    /// New title.
+    TitleChanged,
+    /// New about text.
+    AboutChanged,
+    /// New owner.
+    OwnershipTransferred,
+    /// Promoted to admin or rights changed.
+    AdminPromoted,
+    /// Demoted.
+    AdminDemoted,
+}
+
+/// A service message's content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceContent {
+    /// What happened.
+    pub action: ServiceAction,
+    /// Users concerned.
+    pub user_ids: Vec<UserId>,
+    /// New title or about text.
+    pub title: String,
+}
+
+/// A message's content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Content {
+    /// Text with entities.
+    Text {
+        /// The text.
+        text: String,
+        /// Its entities.
+        entities: Vec<Entity>,
+    },
+    /// A membership or settings change.
+    Service(ServiceContent),
+    /// Deleted for everyone: nothing is kept.
+    Deleted,
+}
+
+/// Where a forwarded message came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForwardInfo {
+    /// Origin conversation.
+    pub conversation_id: ConversationId,
+    /// Origin message.
+    pub message_id: MessageId,
+    /// Origin sender.
+    pub sender_id: UserId,
+    /// Origin time.
+    pub sent_at_ms: i64,
+}
+
+/// A stored message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// Id.
+    pub id: MessageId,
+    /// Conversation.
+    pub conversation_id: ConversationId,
+    /// Position in the conversation's log.
+    pub seq: u64,
+    /// Sender.
+    pub sender_id: UserId,
+    /// Store time.
+    pub created_at_ms: i64,
+    /// Last edit time.
+    pub edited_at_ms: Option<i64>,
+    /// Content.
+    pub content: Content,
+    /// Replied-to message.
+    pub reply_to: Option<MessageId>,
+    /// Forward origin.
+    pub forward: Option<ForwardInfo>,
+    /// Client metadata.
+    pub metadata: BTreeMap<String, String>,
+    /// Sender's idempotency key.
+    pub client_key: Option<String>,
+}
+
+impl Message {
+    /// True when deleted for everyone.
+    pub fn is_deleted(&self) -> bool {
+        matches!(self.content, Content::Deleted)
+    }
+}
+
+/// A message about to be stored; the store assigns id, seq and time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMessage {
+    /// Conversation.
+    pub conversation_id: ConversationId,
+    /// Sender.
+    pub sender_id: UserId,
+    /// Content (text or service).
+    pub content: Content,
+    /// Replied-to message.
+    pub reply_to: Option<MessageId>,
+    /// Forward origin.
+    pub forward: Option<ForwardInfo>,
+    /// Client metadata.
+    pub metadata: BTreeMap<String, String>,
+    /// Sender's idempotency key.
+    pub client_key: Option<String>,
+    /// Users mentioned by name.
+    pub mentions: Vec<UserId>,
+    /// True when it mentions everyone.
+    pub mentions_all: bool,
+}
+
+impl NewMessage {
+    /// A service message from `actor`.
+    pub fn service(conversation_id: ConversationId, actor: UserId, content: ServiceContent) -> Self {
+        Self {
+            conversation_id,
+            sender_id: actor,
+            content: Content::Service(content),
+            reply_to: None,
+            forward: None,
+            metadata: BTreeMap::new(),
+            client_key: None,
+            mentions: Vec::new(),
+            mentions_all: false,
+        }
+    }
+}

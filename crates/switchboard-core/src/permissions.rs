@@ -1,0 +1,221 @@
+//! Who may do what in a conversation: pure functions of the conversation kind and the
+//! acting member (none for a non-member). The service calls these before every change.
+
+use crate::model::{AdminRights, ConversationKind, Member, MemberRole};
+
+/// A refused action, with the reason a client sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Denied(pub &'static str);
+
+/// The rights a member actually has: all for the owner, the granted ones for an admin,
+/// none for a plain member.
+pub fn effective_rights(member: &Member) -> AdminRights {
+    match member.role {
+        MemberRole::Owner => AdminRights::ALL,
+        MemberRole::Admin => member.rights,
+        MemberRole::Member => AdminRights::default(),
+    }
+}
+
+fn member(actor: Option<&Member>) -> Result<&Member, Denied> {
+    actor.ok_or(Denied("you are not a member of this conversation"))
+}
+
+fn managed(kind: ConversationKind) -> Result<(), Denied> {
+    if kind == ConversationKind::Direct {
+        return Err(Denied("direct conversations have no administration"));
+    }
+    Ok(())
+}
+
+/// Read history, list members, see receipts: members only.
+pub fn can_read(actor: Option<&Member>) -> Result<(), Denied> {
+    member(actor).map(|_| ())
+}
+
+/// Post a message: any member of a direct or group conversation; in a channel, the owner
+/// and admins with the post right.
+pub fn can_post(kind: ConversationKind, actor: Option<&Member>) -> Result<(), Denied> {
+    let m = member(actor)?;
+    if kind == ConversationKind::Channel && !effective_rights(m).post {
+        return Err(Denied("only admins with the post right may post in a channel"));
+    }
+    Ok(())
+}
+
+/// Change title or about: owner, or an admin with the edit-info right.
+pub fn can_edit_info(kind: ConversationKind, actor: Option<&Member>) -> Result<(), Denied> {
+    managed(kind)?;
+    if !effective_rights(member(actor)?).edit_info {
+        return Err(Denied("you need the edit-info right"));
+    }
+    Ok(())
+}
+
+/// Add members: owner, or an admin with the invite right.
+pub fn can_invite(kind: ConversationKind, actor: Option<&Member>) -> Result<(), Denied> {
+    managed(kind)?;
+    if !effective_rights(member(actor)?).invite {
+        return Err(Denied("you need the invite right"));
+    }
+    Ok(())
+}
+
+/// Remove `target`: the owner removes anyone else; an admin with the remove-members right
+/// removes plain members.
+pub fn can_remove(kind: ConversationKind, actor: Option<&Member>, target: &Member) -> Result<(), Denied> {
+    managed(kind)?;
+    let m = member(actor)?;
+    if m.user_id == target.user_id {
+        return Err(Denied("use LeaveConversation to leave"));
+    }
+    match (m.role, target.role) {
+        (_, MemberRole::Owner) => Err(Denied("the owner cannot be removed")),
+        (MemberRole::Owner, _) => Ok(()),
+        (MemberRole::Admin, MemberRole::Member) if m.rights.remove_members => Ok(()),
+        (MemberRole::Admin, MemberRole::Admin) => Err(Denied("only the owner removes admins")),
+        _ => Err(Denied("you need the remove-members right")),
+    }
+}
+
+/// Delete a message for everyone: its sender (while a member), or the owner or an admin
+/// with the delete-messages right.
+pub fn can_delete_for_everyone(actor: Option<&Member>, sender_is_actor: bool) -> Result<(), Denied> {
+    let m = member(actor)?;
+    if sender_is_actor || effective_rights(m).delete_messages {
+        return Ok(());
+    }
+    Err(Denied("you need the delete-messages right to delete others' messages"))
+}
+
+/// Change roles or transfer ownership: the owner only.
+pub fn can_manage_roles(kind: ConversationKind, actor: Option<&Member>) -> Result<(), Denied> {
+    managed(kind)?;
+    if member(actor)?.role != MemberRole::Owner {
+        return Err(Denied("only the owner may change roles"));
+    }
+    Ok(())
+}
+
+/// Leave: any member of a group or channel; the owner only when alone or after handing
+/// ownership over.
+pub fn can_leave(kind: ConversationKind, actor: Option<&Member>, member_count: u32) -> Result<(), Denied> {
+    managed(kind)?;
+    let m = member(actor)?;
+    if m.role == MemberRole::Owner && member_count > 1 {
+        return Err(Denied("transfer ownership before leaving"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{ConversationId, UserId};
+    use crate::model::MemberSettings;
+    use ConversationKind::{Channel, Direct, Group};
+
+    fn m(id: i64, role: MemberRole, rights: AdminRights) -> Member {
+        Member {
+            conversation_id: ConversationId::from_raw(1),
+            user_id: UserId::from_raw(id),
+            role,
+            rights,
+            joined_at_ms: 0,
+            joined_seq: 0,
+            read_seq: 0,
+            delivered_seq: 0,
+            visible_from_seq: 0,
+            settings: MemberSettings::default(),
+        }
+    }
+
+    fn owner() -> Member {
+        m(1, MemberRole::Owner, AdminRights::default())
+    }
+    fn admin(rights: AdminRights) -> Member {
+        m(2, MemberRole::Admin, rights)
+    }
+    fn plain(id: i64) -> Member {
+        m(id, MemberRole::Member, AdminRights::ALL)
+    }
+
+    #[test]
+    fn the_owner_has_every_right_and_plain_members_none_whatever_is_stored() {
+        assert_eq!(effective_rights(&owner()), AdminRights::ALL);
+        assert_eq!(effective_rights(&plain(3)), AdminRights::default());
+        let r = AdminRights { pin: true, ..AdminRights::default() };
+        assert_eq!(effective_rights(&admin(r)), r);
+    }
+
+    #[test]
+    fn non_members_can_do_nothing() {
+        assert!(can_read(None).is_err());
+        for kind in [Direct, Group, Channel] {
+            assert!(can_post(kind, None).is_err());
+        }
+        assert!(can_edit_info(Group, None).is_err());
+        assert!(can_invite(Group, None).is_err());
+        assert!(can_delete_for_everyone(None, true).is_err());
+        assert!(can_leave(Group, None, 2).is_err());
+    }
+
+    #[test]
+    fn in_a_channel_only_posters_post() {
+        assert!(can_post(Channel, Some(&plain(3))).is_err());
+        assert!(can_post(Channel, Some(&owner())).is_ok());
+        assert!(can_post(Channel, Some(&admin(AdminRights { post: true, ..Default::default() }))).is_ok());
+        assert!(can_post(Channel, Some(&admin(AdminRights::default()))).is_err());
+        assert!(can_post(Group, Some(&plain(3))).is_ok());
+        assert!(can_post(Direct, Some(&plain(3))).is_ok());
+    }
+
+    #[test]
+    fn editing_info_and_inviting_need_their_rights() {
+        assert!(can_edit_info(Group, Some(&plain(3))).is_err());
+        assert!(can_edit_info(Group, Some(&owner())).is_ok());
+        assert!(can_edit_info(Group, Some(&admin(AdminRights { edit_info: true, ..Default::default() }))).is_ok());
+        assert!(can_invite(Group, Some(&admin(AdminRights { edit_info: true, ..Default::default() }))).is_err());
+        assert!(can_invite(Group, Some(&admin(AdminRights { invite: true, ..Default::default() }))).is_ok());
+        assert!(can_edit_info(Direct, Some(&owner())).is_err());
+    }
+
+    #[test]
+    fn removal_follows_the_role_order() {
+        let remover = admin(AdminRights { remove_members: true, ..Default::default() });
+        assert!(can_remove(Group, Some(&remover), &plain(3)).is_ok());
+        assert!(can_remove(Group, Some(&remover), &admin(AdminRights::ALL)).is_err());
+        assert!(can_remove(Group, Some(&remover), &owner()).is_err());
+        assert!(can_remove(Group, Some(&owner()), &admin(AdminRights::ALL)).is_ok());
+        assert!(can_remove(Group, Some(&plain(3)), &plain(4)).is_err());
+        assert!(can_remove(Group, Some(&owner()), &owner()).is_err());
+        assert!(can_remove(Direct, Some(&owner()), &plain(3)).is_err());
+    }
+
+    #[test]
+    fn deleting_others_messages_needs_the_right() {
+        assert!(can_delete_for_everyone(Some(&plain(3)), true).is_ok());
+        assert!(can_delete_for_everyone(Some(&plain(3)), false).is_err());
+        assert!(can_delete_for_everyone(Some(&owner()), false).is_ok());
+        let moderator = admin(AdminRights { delete_messages: true, ..Default::default() });
+        assert!(can_delete_for_everyone(Some(&moderator), false).is_ok());
+    }
+
+    #[test]
+    fn only_the_owner_manages_roles_and_must_hand_over_before_leaving() {
+        assert!(can_manage_roles(Group, Some(&owner())).is_ok());
+        assert!(can_manage_roles(Group, Some(&admin(AdminRights::ALL))).is_err());
+        assert!(can_leave(Group, Some(&owner()), 2).is_err());
+        assert!(can_leave(Group, Some(&owner()), 1).is_ok());
+        assert!(can_leave(Group, Some(&plain(3)), 5).is_ok());
+        assert!(can_leave(Direct, Some(&plain(3)), 2).is_err());
+    }
+
+    #[test]
+    fn rights_survive_their_storage_form() {
+        for bits in 0..64 {
+            assert_eq!(AdminRights::from_bits(bits).to_bits(), bits);
+        }
+    }
+}
