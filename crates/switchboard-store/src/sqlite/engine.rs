@@ -1,0 +1,191 @@
+//! The SQLite engine: a dedicated writer thread and a pool of readers.
+//!
+//! Writes are closures sent to the writer thread. It takes every job that is waiting (up to
+//! `max_batch`), runs each inside its own SAVEPOINT within one transaction, commits once,
+//! and only then answers each job: one fsync covers the whole group (group commit), a
+//! failing job rolls back alone, and no caller hears "ok" before its data is durable.
+//! Reads run on pooled connections in `spawn_blocking`; WAL lets them run beside the writer.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{StoreError, StoreResult};
+
+/// How hard SQLite syncs a commit to disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Synchronous {
+    /// fsync on every commit: durable across power loss. The default.
+    Full,
+    /// fsync at WAL checkpoints only: durable across process crashes, not power loss.
+    Normal,
+}
+
+/// Options of the SQLite backend.
+#[derive(Debug, Clone)]
+pub struct SqliteOptions {
+    /// The database file.
+    pub path: PathBuf,
+    /// Sync mode.
+    pub synchronous: Synchronous,
+    /// Most write jobs per group commit.
+    pub max_batch: usize,
+    /// Reader connections kept open.
+    pub readers: usize,
+    /// Capacity of the writer's queue; senders wait when it is full.
+    pub queue: usize,
+}
+
+impl SqliteOptions {
+    /// Defaults for a database at `path`.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into(), synchronous: Synchronous::Full, max_batch: 512, readers: 4, queue: 8192 }
+    }
+}
+
+type Completion = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+/// A write job: runs on the writer's connection, or is told that the transaction could not
+/// start (`None`), and returns what to do once the commit's outcome is known.
+type Job = Box<dyn FnOnce(Option<&Connection>) -> Completion + Send>;
+
+/// The SQLite store. Cheap to clone; the writer thread stops when the last clone drops.
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    writer: mpsc::Sender<Job>,
+    readers: Mutex<Vec<Connection>>,
+    options: SqliteOptions,
+}
+
+fn open(options: &SqliteOptions) -> StoreResult<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(&options.path, flags)?;
+    let sync = match options.synchronous {
+        Synchronous::Full => "FULL",
+        Synchronous::Normal => "NORMAL",
+    };
+    conn.execute_batch(&format!(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; PRAGMA foreign_keys=ON; \
+         PRAGMA busy_timeout=5000; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000;"
+    ))?;
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database, applies pending migrations and starts the
+    /// writer thread.
+    pub fn open(options: SqliteOptions) -> StoreResult<Self> {
+        if let Some(dir) = options.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Backend(format!("create {}: {e}", dir.display())))?;
+        }
+        let mut conn = open(&options)?;
+        super::schema::migrate(&mut conn)?;
+        let (tx, rx) = mpsc::channel::<Job>(options.queue.max(1));
+        let max_batch = options.max_batch.max(1);
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || writer_loop(conn, rx, max_batch))
+            .map_err(|e| StoreError::Backend(format!("spawn writer: {e}")))?;
+        Ok(Self { inner: Arc::new(Inner { writer: tx, readers: Mutex::new(Vec::new()), options }) })
+    }
+
+    /// Applies pending migrations to the database at `path` and returns the schema version.
+    pub fn migrate(path: &Path) -> StoreResult<u32> {
+        let mut conn = open(&SqliteOptions::new(path))?;
+        super::schema::migrate(&mut conn)
+    }
+
+    /// Runs `f` in the next group commit and returns its result once committed.
+    pub(crate) async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |conn: Option<&Connection>| {
+            let Some(conn) = conn else {
+                return Box::new(move |commit: Result<(), StoreError>| {
+                    let _ = tx.send(commit.and_then(|()| Err(StoreError::Unavailable)));
+                    drop(f);
+                });
+            };
+            let result = match conn.execute_batch("SAVEPOINT job") {
+                Ok(()) => {
+                    let r = f(conn);
+                    let end = if r.is_ok() { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
+                    match conn.execute_batch(end) {
+                        Ok(()) => r,
+                        Err(e) => Err(e.into()),
+                    }
+                }
+                Err(e) => Err(e.into()),
+            };
+            Box::new(move |commit: Result<(), StoreError>| {
+                let _ = tx.send(commit.and(result));
+            })
+        });
+        self.inner.writer.send(job).await.map_err(|_| StoreError::Unavailable)?;
+        rx.await.map_err(|_| StoreError::Unavailable)?
+    }
+
+    /// Runs `f` on a reader connection.
+    pub(crate) async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let pooled = inner.readers.lock().map_err(|_| StoreError::Unavailable)?.pop();
+            let conn = match pooled {
+                Some(c) => c,
+                None => open(&inner.options)?,
+            };
+            let r = f(&conn);
+            let mut pool = inner.readers.lock().map_err(|_| StoreError::Unavailable)?;
+            if pool.len() < inner.options.readers {
+                pool.push(conn);
+            }
+            r
+        })
+        .await
+        .map_err(|_| StoreError::Unavailable)?
+    }
+}
+
+fn writer_loop(conn: Connection, mut rx: mpsc::Receiver<Job>, max_batch: usize) {
+    let mut batch: Vec<Job> = Vec::with_capacity(max_batch);
+    while let Some(first) = rx.blocking_recv() {
+        batch.push(first);
+        while batch.len() < max_batch {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let size = batch.len();
+        let completions: Vec<Completion>;
+        let commit = match conn.execute_batch("BEGIN IMMEDIATE") {
+            Ok(()) => {
+                completions = batch.drain(..).map(|job| job(Some(&conn))).collect();
+                conn.execute_batch("COMMIT").map_err(StoreError::from)
+            }
+            Err(e) => {
+                completions = batch.drain(..).map(|job| job(None)).collect();
+                Err(StoreError::from(e))
+            }
+        };
+        if let Err(e) = &commit {
+            tracing::error!(error = %e, size, "group commit failed");
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        for done in completions {
+            done(commit.clone());
+        }
+    }
+}

@@ -1,0 +1,344 @@
+//! The store traits, one per aggregate, methods in CRUD order, and their input and output
+//! types. Backends implement all of them; [`Store`] bundles them for the service.
+
+use async_trait::async_trait;
+use switchboard_core::event::{ConvEvent, UserEvent, UserEventKind};
+use switchboard_core::model::{
+    AdminRights, Content, Conversation, ConversationKind, Member, MemberRole, MemberSettings, Message, NewMessage,
+    ServiceContent, Session, User,
+};
+use switchboard_core::{ConversationId, MessageId, SessionId, UserId};
+
+use crate::StoreResult;
+
+/// A new account.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// Username as typed.
+    pub username: String,
+    /// Lowercase username.
+    pub username_canonical: String,
+    /// Display name.
+    pub display_name: String,
+    /// Argon2id PHC string; none for bots.
+    pub password_hash: Option<String>,
+    /// Bot account.
+    pub bot: bool,
+    /// Server admin.
+    pub admin: bool,
+    /// A registration invite to consume atomically (sha256 of the code).
+    pub invite_hash: Option<Vec<u8>>,
+    /// Now.
+    pub now_ms: i64,
+}
+
+/// Profile fields to change; `None` leaves a field alone.
+#[derive(Debug, Clone, Default)]
+pub struct ProfilePatch {
+    /// New username as typed, with its lowercase form.
+    pub username: Option<(String, String)>,
+    /// New display name.
+    pub display_name: Option<String>,
+    /// New bio.
+    pub bio: Option<String>,
+    /// New status text.
+    pub status_text: Option<String>,
+}
+
+/// Accounts.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Creates an account; `AlreadyExists("username")` when taken, `FailedPrecondition` when
+    /// the invite is unknown, used up or expired.
+    async fn create_user(&self, new: NewUser) -> StoreResult<User>;
+    /// Stores a registration invite code (hashed).
+    async fn create_registration_invite(&self, code_hash: Vec<u8>, max_uses: u32, expires_at_ms: i64)
+    -> StoreResult<()>;
+    /// Reads an account.
+    async fn user(&self, id: UserId) -> StoreResult<Option<User>>;
+    /// Reads accounts by id, in the given order, skipping unknown ids.
+    async fn users(&self, ids: &[UserId]) -> StoreResult<Vec<User>>;
+    /// Reads an account and its password hash by lowercase username.
+    async fn user_with_password(&self, username_canonical: &str) -> StoreResult<Option<(User, Option<String>)>>;
+    /// Finds accounts whose username or display name starts with `prefix` (lowercase).
+    async fn search_users(&self, prefix: &str, limit: u32) -> StoreResult<Vec<User>>;
+    /// Lists accounts by id, after `after`.
+    async fn list_users(&self, after: Option<UserId>, limit: u32) -> StoreResult<Vec<User>>;
+    /// Changes profile fields; `AlreadyExists("username")` when the new name is taken.
+    async fn update_profile(&self, id: UserId, patch: ProfilePatch) -> StoreResult<User>;
+    /// Replaces the password hash.
+    async fn set_password_hash(&self, id: UserId, hash: String) -> StoreResult<()>;
+    /// Sets the disabled and admin flags.
+    async fn set_user_flags(&self, id: UserId, disabled: Option<bool>, admin: Option<bool>) -> StoreResult<User>;
+}
+
+/// A new session.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// Owner.
+    pub user_id: UserId,
+    /// Device name.
+    pub device_name: String,
+    /// Platform.
+    pub platform: String,
+    /// sha256 of the access token.
+    pub access_hash: Vec<u8>,
+    /// Access token expiry.
+    pub access_expires_at_ms: i64,
+    /// sha256 of the refresh token.
+    pub refresh_hash: Vec<u8>,
+    /// Now.
+    pub now_ms: i64,
+}
+
+/// Sessions and their tokens.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Creates a session.
+    async fn create_session(&self, new: NewSession) -> StoreResult<Session>;
+    /// Finds the live session of an access token and whether its account is disabled.
+    async fn session_by_access(&self, access_hash: &[u8], now_ms: i64) -> StoreResult<Option<(Session, bool)>>;
+    /// Lists a user's sessions, newest first.
+    async fn sessions(&self, user_id: UserId) -> StoreResult<Vec<Session>>;
+    /// Replaces both tokens of the session holding `refresh_hash`; none when unknown.
+    async fn rotate_tokens(
+        &self,
+        refresh_hash: &[u8],
+        access_hash: Vec<u8>,
+        access_expires_at_ms: i64,
+        new_refresh_hash: Vec<u8>,
+        now_ms: i64,
+    ) -> StoreResult<Option<Session>>;
+    /// Records use of a session.
+    async fn touch_session(&self, id: SessionId, now_ms: i64) -> StoreResult<()>;
+    /// Deletes sessions of `user_id`: `only` one, or all but `except`. Returns those deleted.
+    async fn delete_sessions(
+        &self,
+        user_id: UserId,
+        only: Option<SessionId>,
+        except: Option<SessionId>,
+    ) -> StoreResult<Vec<SessionId>>;
+}
+
+/// A new group, channel or direct conversation.
+#[derive(Debug, Clone)]
+pub struct NewConversation {
+    /// Kind.
+    pub kind: ConversationKind,
+    /// Title.
+    pub title: String,
+    /// About.
+    pub about: String,
+    /// Creator (owner).
+    pub creator: UserId,
+    /// Other initial members.
+    pub members: Vec<UserId>,
+    /// Creator's idempotency key.
+    pub client_key: Option<String>,
+    /// Now.
+    pub now_ms: i64,
+}
+
+/// What a change to a conversation wrote: its log events and users' log events.
+#[derive(Debug, Clone, Default)]
+pub struct Written {
+    /// New events of the conversation log.
+    pub conv_events: Vec<ConvEvent>,
+    /// New events of users' logs.
+    pub user_events: Vec<UserEvent>,
+}
+
+/// Result of creating a conversation.
+#[derive(Debug, Clone)]
+pub struct CreatedConversation {
+    /// The conversation.
+    pub conversation: Conversation,
+    /// False when an existing one was returned (retry or existing direct).
+    pub created: bool,
+    /// What was written.
+    pub written: Written,
+}
+
+/// A conversation with one member's view of it.
+#[derive(Debug, Clone)]
+pub struct ConversationEntry {
+    /// Shared state.
+    pub conversation: Conversation,
+    /// The member.
+    pub member: Member,
+}
+
+/// A member's own settings change; `None` leaves a field alone.
+#[derive(Debug, Clone, Default)]
+pub struct SettingsPatch {
+    /// Mute until.
+    pub muted_until_ms: Option<i64>,
+    /// Pin.
+    pub pinned: Option<bool>,
+    /// Archive.
+    pub archived: Option<bool>,
+    /// Draft.
+    pub draft: Option<String>,
+}
+
+/// A membership change.
+#[derive(Debug, Clone)]
+pub enum MembershipChange {
+    /// Add users as plain members.
+    Add(Vec<UserId>),
+    /// Remove a user (by someone else).
+    Remove(UserId),
+    /// The actor leaves.
+    Leave,
+    /// Change a member's role and rights.
+    SetRole(UserId, MemberRole, AdminRights),
+    /// Make a member the owner; the actor becomes an admin with every right.
+    TransferOwnership(UserId),
+}
+
+/// Conversations and their members.
+#[async_trait]
+pub trait ConversationStore: Send + Sync {
+    /// Creates a conversation with its members, the "created" service message and the
+    /// joined events; a direct one or a retried key returns the existing conversation.
+    async fn create_conversation(&self, new: NewConversation) -> StoreResult<CreatedConversation>;
+    /// Reads a conversation.
+    async fn conversation(&self, id: ConversationId) -> StoreResult<Option<Conversation>>;
+    /// Reads a conversation with one member's state; none if not a member.
+    async fn entry(&self, id: ConversationId, user_id: UserId) -> StoreResult<Option<ConversationEntry>>;
+    /// Lists a user's conversations by last activity, newest first, starting after the
+    /// cursor `(last_activity_at_ms, id)`.
+    async fn entries(
+        &self,
+        user_id: UserId,
+        after: Option<(i64, ConversationId)>,
+        limit: u32,
+    ) -> StoreResult<Vec<ConversationEntry>>;
+    /// Every conversation of a user with its latest seq and the seq the user joined at.
+    async fn positions(&self, user_id: UserId) -> StoreResult<Vec<(ConversationId, u64, u64)>>;
+    /// Reads one member.
+    async fn member(&self, id: ConversationId, user_id: UserId) -> StoreResult<Option<Member>>;
+    /// Lists members by join order after the given user id cursor.
+    async fn members(&self, id: ConversationId, after: Option<(i64, UserId)>, limit: u32) -> StoreResult<Vec<Member>>;
+    /// All member ids (for fan-out).
+    async fn member_ids(&self, id: ConversationId) -> StoreResult<Vec<UserId>>;
+    /// Changes title and/or about, with one service message per change.
+    async fn update_info(
+        &self,
+        id: ConversationId,
+        actor: UserId,
+        title: Option<String>,
+        about: Option<String>,
+        now_ms: i64,
+    ) -> StoreResult<Written>;
+    /// Applies a membership change with its service message and users' log events.
+    async fn change_membership(
+        &self,
+        id: ConversationId,
+        actor: UserId,
+        change: MembershipChange,
+        now_ms: i64,
+    ) -> StoreResult<Written>;
+    /// Changes a member's settings and logs them to the member's user log.
+    async fn update_settings(
+        &self,
+        id: ConversationId,
+        user_id: UserId,
+        patch: SettingsPatch,
+        now_ms: i64,
+    ) -> StoreResult<(MemberSettings, UserEvent)>;
+}
+
+/// Result of appending a message.
+#[derive(Debug, Clone)]
+pub struct Appended {
+    /// The event (with the message) that was written, or the original on a retry.
+    pub event: ConvEvent,
+    /// True when the client key matched an earlier message.
+    pub duplicate: bool,
+}
+
+/// Which way a history page goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryDirection {
+    /// seq < anchor (anchor 0: from the end).
+    Before,
+    /// seq > anchor.
+    After,
+    /// Around the anchor, inclusive.
+    Around,
+}
+
+/// Read and delivery counts of one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptCounts {
+    /// Recipients whose read watermark covers it.
+    pub read: u32,
+    /// Recipients whose delivered watermark covers it.
+    pub delivered: u32,
+    /// Members other than the sender.
+    pub recipients: u32,
+    /// Readers, when asked for.
+    pub readers: Vec<UserId>,
+}
+
+/// Messages, watermarks and per-user visibility.
+#[async_trait]
+pub trait MessageStore: Send + Sync {
+    /// Appends a message to its conversation's log after checking, in the same
+    /// transaction, that the sender may post. A known client key returns the original.
+    async fn append_message(&self, new: NewMessage, now_ms: i64) -> StoreResult<Appended>;
+    /// Reads messages by id within a conversation, ascending by seq.
+    async fn messages(&self, id: ConversationId, ids: &[MessageId]) -> StoreResult<Vec<Message>>;
+    /// A page of history visible to `viewer`, ascending by seq, and whether more exist.
+    async fn history(
+        &self,
+        id: ConversationId,
+        viewer: UserId,
+        direction: HistoryDirection,
+        anchor_seq: u64,
+        limit: u32,
+    ) -> StoreResult<(Vec<Message>, bool)>;
+    /// The latest message visible to `viewer`.
+    async fn last_message(&self, id: ConversationId, viewer: UserId) -> StoreResult<Option<Message>>;
+    /// Unread and mention counts after `read_seq` for `viewer`, each capped at `cap`.
+    async fn counters(&self, id: ConversationId, viewer: UserId, read_seq: u64, cap: u32) -> StoreResult<(u32, u32)>;
+    /// Replaces a text message's content and stamps `edited_at`.
+    async fn edit_message(&self, id: ConversationId, message_id: MessageId, content: Content, mentions: (Vec<UserId>, bool), now_ms: i64) -> StoreResult<ConvEvent>;
+    /// Deletes messages for everyone, leaving tombstones; already deleted ones are skipped.
+    async fn delete_messages(&self, id: ConversationId, ids: &[MessageId], now_ms: i64) -> StoreResult<Vec<ConvEvent>>;
+    /// Hides messages from one user.
+    async fn hide_messages(&self, id: ConversationId, user_id: UserId, ids: &[MessageId], now_ms: i64) -> StoreResult<UserEvent>;
+    /// Hides the whole current history from one user.
+    async fn clear_history(&self, id: ConversationId, user_id: UserId, now_ms: i64) -> StoreResult<(u64, UserEvent)>;
+    /// Moves a member's read watermark forward (clamped to the last seq); logs it to the
+    /// user's log when it moved.
+    async fn mark_read(&self, id: ConversationId, user_id: UserId, seq: u64, now_ms: i64) -> StoreResult<(Member, Option<UserEvent>)>;
+    /// Moves a member's delivered watermark forward (clamped).
+    async fn mark_delivered(&self, id: ConversationId, user_id: UserId, seq: u64) -> StoreResult<Member>;
+    /// Read and delivery counts of a message; readers listed when `with_readers`.
+    async fn receipts(&self, id: ConversationId, message: &Message, with_readers: bool) -> StoreResult<ReceiptCounts>;
+}
+
+/// The sync logs.
+#[async_trait]
+pub trait EventStore: Send + Sync {
+    /// Conversation events with seq > `after`, ascending, at most `limit`.
+    async fn conv_events(&self, id: ConversationId, after: u64, limit: u32) -> StoreResult<Vec<ConvEvent>>;
+    /// Appends to a user's log.
+    async fn append_user_event(&self, user_id: UserId, kind: UserEventKind, now_ms: i64) -> StoreResult<UserEvent>;
+    /// User events with user_seq > `after`, ascending, at most `limit`.
+    async fn user_events(&self, user_id: UserId, after: u64, limit: u32) -> StoreResult<Vec<UserEvent>>;
+    /// The latest user_seq of a user.
+    async fn user_seq(&self, user_id: UserId) -> StoreResult<u64>;
+}
+
+/// Every store trait; what the service holds.
+pub trait Store: UserStore + SessionStore + ConversationStore + MessageStore + EventStore {}
+
+impl<T: UserStore + SessionStore + ConversationStore + MessageStore + EventStore> Store for T {}
+
+/// Builds a service message's new-message form.
+pub fn service_message(id: ConversationId, actor: UserId, content: ServiceContent) -> NewMessage {
+    NewMessage::service(id, actor, content)
+}

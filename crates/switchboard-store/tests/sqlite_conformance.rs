@@ -1,0 +1,11 @@
+//! Runs the store conformance suite against the SQLite backend.
+
+use switchboard_store::sqlite::{SqliteOptions, SqliteStore};
+
+async fn sqlite() -> (SqliteStore, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(SqliteOptions::new(dir.path().join("test.db"))).unwrap();
+    (store, dir)
+}
+
+switchboard_store::store_conformance!(sqlite());
