@@ -1,1 +1,106 @@
-//! placeholder during bootstrap
+//! Event fan-out between nodes.
+//!
+//! The service publishes each event once, on the topic of the conversation or user it
+//! belongs to. A bus carries it to every node with local interest in that topic, where the
+//! node's hub hands it to the right connections. The in-process bus (one node) delivers
+//! straight to the local handler; a networked bus (NATS, cluster mode) implements the same
+//! trait and subscribes only to the topics its node declared interest in.
+
+use std::sync::{Arc, OnceLock, Weak};
+
+use switchboard_core::event::Event;
+use switchboard_core::{ConversationId, UserId};
+
+/// Where an event is published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Topic {
+    /// Everyone following a conversation: its members' connections.
+    Conversation(ConversationId),
+    /// One user's connections.
+    User(UserId),
+    /// Sessions that subscribed to a user's presence.
+    Presence(UserId),
+}
+
+/// One published event. The event sits behind an `Arc` so that a fan-out shares it.
+#[derive(Debug, Clone)]
+pub struct Envelope {
+    /// The topic.
+    pub topic: Topic,
+    /// The event.
+    pub event: Arc<Event>,
+}
+
+/// Receives what the bus delivers on this node (the hub).
+pub trait BusHandler: Send + Sync {
+    /// Delivers one envelope; must not block.
+    fn deliver(&self, envelope: Envelope);
+}
+
+/// Publishes events to every interested node.
+pub trait Bus: Send + Sync {
+    /// Publishes an envelope.
+    fn publish(&self, envelope: Envelope);
+    /// Declares whether this node has local interest in a topic.
+    fn set_interest(&self, topic: Topic, interested: bool);
+    /// Attaches the local handler; called once at start-up.
+    fn attach(&self, handler: Weak<dyn BusHandler>);
+}
+
+/// The single-node bus: publishing is delivering to the local handler.
+#[derive(Default)]
+pub struct LocalBus {
+    handler: OnceLock<Weak<dyn BusHandler>>,
+}
+
+impl LocalBus {
+    /// A bus with no handler attached yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl Bus for LocalBus {
+    fn publish(&self, envelope: Envelope) {
+        if let Some(handler) = self.handler.get().and_then(Weak::upgrade) {
+            handler.deliver(envelope);
+        }
+    }
+
+    fn set_interest(&self, _topic: Topic, _interested: bool) {}
+
+    fn attach(&self, handler: Weak<dyn BusHandler>) {
+        // A second attach is a start-up bug; the first handler stays.
+        let _ = self.handler.set(handler);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<Topic>>);
+
+    impl BusHandler for Recorder {
+        fn deliver(&self, envelope: Envelope) {
+            self.0.lock().unwrap().push(envelope.topic);
+        }
+    }
+
+    #[test]
+    fn the_local_bus_delivers_to_its_handler_while_it_lives() {
+        let bus = LocalBus::new();
+        let rec = Arc::new(Recorder::default());
+        let as_handler: Arc<dyn BusHandler> = rec.clone();
+        bus.attach(Arc::downgrade(&as_handler));
+        let ev = Arc::new(Event::CaughtUp { user_seq: 1 });
+        bus.publish(Envelope { topic: Topic::User(UserId::from_raw(1)), event: ev.clone() });
+        assert_eq!(rec.0.lock().unwrap().len(), 1);
+        drop(as_handler);
+        drop(rec);
+        bus.publish(Envelope { topic: Topic::User(UserId::from_raw(1)), event: ev });
+    }
+}

@@ -1,1 +1,112 @@
-//! placeholder during bootstrap
+//! Switchboard's use cases, independent of any transport: accounts and sessions, profiles,
+//! conversations, messages, receipts, typing and presence, and sync.
+//!
+//! [`Services`] is the one handle the transports hold. Each use case takes the calling
+//! [`Principal`] and domain values, checks permissions, writes through the store, then
+//! publishes what changed on the bus. The [`hub`] tracks this node's live connections and
+//! fans events out to them.
+
+mod auth;
+mod clock;
+mod config;
+mod conversations;
+mod error;
+pub mod hub;
+mod messages;
+mod ratelimit;
+mod signals;
+mod sync;
+mod users;
+
+use std::sync::Arc;
+
+use switchboard_bus::{Bus, BusHandler, Envelope, Topic};
+use switchboard_core::event::{ConvEvent, Event, UserEvent};
+use switchboard_core::{SessionId, UserId};
+use switchboard_store::{Store, Written};
+
+pub use auth::{AuthOutcome, DeviceInfo, Tokens};
+pub use config::{Argon2Params, RateLimit, RegistrationMode, ServiceConfig};
+pub use conversations::{ConversationView, MemberPage};
+pub use error::{ServiceError, ServiceResult};
+pub use hub::{CloseReason, Connection, EventStream, SharedEvent};
+pub use messages::{HistoryRequest, Receipts, SendRequest};
+pub use switchboard_store::{HistoryDirection, SettingsPatch};
+pub use sync::{Difference, Positions};
+pub use users::ProfileUpdate;
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Principal {
+    /// The user.
+    pub user_id: UserId,
+    /// The session whose token was presented.
+    pub session_id: SessionId,
+    /// A bot account.
+    pub bot: bool,
+    /// A server administrator.
+    pub admin: bool,
+}
+
+/// The use cases, behind one cheap-to-clone handle.
+#[derive(Clone)]
+pub struct Services {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    bus: Arc<dyn Bus>,
+    hub: Arc<hub::Hub>,
+    config: ServiceConfig,
+    limiter: ratelimit::RateLimiter,
+}
+
+impl Services {
+    /// Wires the use cases to a store and a bus; attaches this node's hub to the bus.
+    pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>, config: ServiceConfig) -> Self {
+        let hub = Arc::new(hub::Hub::new(bus.clone(), config.connection_queue));
+        let handler: Arc<dyn BusHandler> = hub.clone();
+        bus.attach(Arc::downgrade(&handler));
+        let limiter = ratelimit::RateLimiter::new(config.rate_limit);
+        Self { inner: Arc::new(Inner { store, bus, hub, config, limiter }) }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &ServiceConfig {
+        &self.inner.config
+    }
+
+    /// This node's connection hub.
+    pub fn hub(&self) -> &Arc<hub::Hub> {
+        &self.inner.hub
+    }
+
+    fn store(&self) -> &dyn Store {
+        self.inner.store.as_ref()
+    }
+
+    fn publish(&self, topic: Topic, event: Event) {
+        self.inner.bus.publish(Envelope { topic, event: Arc::new(event) });
+    }
+
+    fn publish_user(&self, ev: UserEvent) {
+        self.publish(Topic::User(ev.user_id), Event::User(ev));
+    }
+
+    fn publish_conv(&self, ev: ConvEvent) {
+        metrics::counter!("switchboard_conversation_events_total").increment(1);
+        self.publish(Topic::Conversation(ev.conversation_id), Event::Conversation(ev));
+    }
+
+    /// Publishes what a change wrote: users' log events first, so that a member's
+    /// connections follow a conversation before its first event arrives.
+    fn publish_written(&self, w: Written) {
+        for ev in w.user_events {
+            self.publish_user(ev);
+        }
+        for ev in w.conv_events {
+            self.publish_conv(ev);
+        }
+    }
+}

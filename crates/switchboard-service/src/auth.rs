@@ -1,0 +1,357 @@
+//! Accounts, tokens and sessions.
+//!
+//! Tokens are 32 random bytes, base64url-encoded with a prefix that says what they are;
+//! only their sha256 is stored. Passwords are hashed with argon2id on a blocking thread.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use base64::Engine;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use switchboard_core::event::{SessionEndReason, UserEventKind};
+use switchboard_core::model::{Session, User};
+use switchboard_core::values::{DeviceName, DisplayName, Password, Platform, Username};
+use switchboard_core::{ErrorCode, SessionId, UserId};
+use switchboard_store::{NewSession, NewUser};
+
+use crate::clock::now_ms;
+use crate::config::{Argon2Params, RegistrationMode};
+use crate::{Principal, ServiceError, ServiceResult, Services};
+
+/// The device a session is for, as the client describes it.
+#[derive(Debug, Clone, Default)]
+pub struct DeviceInfo {
+    /// Name.
+    pub name: String,
+    /// Platform.
+    pub platform: String,
+}
+
+/// An issued token pair.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    /// Access token.
+    pub access_token: String,
+    /// Access expiry.
+    pub access_expires_at_ms: i64,
+    /// Refresh token.
+    pub refresh_token: String,
+    /// The session.
+    pub session_id: SessionId,
+}
+
+/// A user with a new session.
+#[derive(Debug, Clone)]
+pub struct AuthOutcome {
+    /// The account.
+    pub user: User,
+    /// Its tokens.
+    pub tokens: Tokens,
+}
+
+fn random_token(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!("{prefix}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+pub(crate) fn token_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+fn argon2(p: Argon2Params) -> ServiceResult<Argon2<'static>> {
+    let params = Params::new(p.memory_kib, p.iterations, p.parallelism, None)
+        .map_err(|e| ServiceError::internal(format!("argon2 params: {e}")))?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
+async fn hash_password(p: Argon2Params, password: Password) -> ServiceResult<String> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut rand::rngs::OsRng);
+        argon2(p)?
+            .hash_password(password.expose().as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| ServiceError::internal(format!("argon2 hash: {e}")))
+    })
+    .await
+    .map_err(|e| ServiceError::internal(format!("hash task: {e}")))?
+}
+
+async fn verify_password(p: Argon2Params, password: String, hash: String) -> ServiceResult<bool> {
+    tokio::task::spawn_blocking(move || {
+        let parsed = PasswordHash::new(&hash).map_err(|e| ServiceError::internal(format!("stored hash: {e}")))?;
+        Ok(argon2(p)?.verify_password(password.as_bytes(), &parsed).is_ok())
+    })
+    .await
+    .map_err(|e| ServiceError::internal(format!("verify task: {e}")))?
+}
+
+fn bad_credentials() -> ServiceError {
+    ServiceError::unauthenticated("wrong username or password")
+}
+
+impl Services {
+    async fn new_session(&self, user_id: UserId, device: DeviceInfo, ttl_ms: i64) -> ServiceResult<Tokens> {
+        let name = DeviceName::parse(&device.name)?;
+        let platform = Platform::parse(&device.platform)?;
+        let (access, refresh) = (random_token("sba_"), random_token("sbr_"));
+        let now = now_ms();
+        let session = self
+            .store()
+            .create_session(NewSession {
+                user_id,
+                device_name: name.into_string(),
+                platform: platform.into_string(),
+                access_hash: token_hash(&access),
+                access_expires_at_ms: now.saturating_add(ttl_ms),
+                refresh_hash: token_hash(&refresh),
+                now_ms: now,
+            })
+            .await?;
+        Ok(Tokens {
+            access_token: access,
+            access_expires_at_ms: session.access_expires_at_ms,
+            refresh_token: refresh,
+            session_id: session.id,
+        })
+    }
+
+    fn access_ttl_ms(&self) -> i64 {
+        self.config().access_token_ttl_secs.saturating_mul(1000) as i64
+    }
+
+    /// Creates an account (person or bot) without a session; used by registration and the
+    /// admin CLI.
+    pub async fn create_account(
+        &self,
+        username: &str,
+        password: Option<&str>,
+        display_name: &str,
+        admin: bool,
+        bot: bool,
+        invite_code: Option<&str>,
+    ) -> ServiceResult<User> {
+        let username = Username::parse(username)?;
+        let display = DisplayName::parse(display_name)?;
+        let hash = match password {
+            Some(p) => Some(hash_password(self.config().argon2, Password::parse(p)?).await?),
+            None => None,
+        };
+        let user = self
+            .store()
+            .create_user(NewUser {
+                username_canonical: username.canonical(),
+                username: username.as_str().to_owned(),
+                display_name: display.into_string(),
+                password_hash: hash,
+                bot,
+                admin,
+                invite_hash: invite_code.map(token_hash),
+                now_ms: now_ms(),
+            })
+            .await?;
+        tracing::info!(user_id = %user.id, bot, admin, "account created");
+        Ok(user)
+    }
+
+    /// Registers an account and opens its first session.
+    pub async fn register(
+        &self,
+        username: &str,
+        password: &str,
+        display_name: &str,
+        invite_code: &str,
+        device: DeviceInfo,
+    ) -> ServiceResult<AuthOutcome> {
+        let invite = match self.config().registration {
+            RegistrationMode::Open => None,
+            RegistrationMode::Closed => return Err(ServiceError::denied("registration is closed on this server")),
+            RegistrationMode::InviteCode if invite_code.is_empty() => {
+                return Err(ServiceError::invalid("invite_code", "this server needs an invite code to register"));
+            }
+            RegistrationMode::InviteCode => Some(invite_code),
+        };
+        let user = self.create_account(username, Some(password), display_name, false, false, invite).await?;
+        let tokens = self.new_session(user.id, device, self.access_ttl_ms()).await?;
+        Ok(AuthOutcome { user, tokens })
+    }
+
+    /// Logs in with username and password.
+    pub async fn login(&self, username: &str, password: &str, device: DeviceInfo) -> ServiceResult<AuthOutcome> {
+        let canonical = username.to_ascii_lowercase();
+        let Some((user, Some(hash))) = self.store().user_with_password(&canonical).await? else {
+            return Err(bad_credentials());
+        };
+        if !verify_password(self.config().argon2, password.to_owned(), hash).await? {
+            return Err(bad_credentials());
+        }
+        if user.disabled {
+            return Err(ServiceError::denied("this account is disabled"));
+        }
+        let tokens = self.new_session(user.id, device, self.access_ttl_ms()).await?;
+        Ok(AuthOutcome { user, tokens })
+    }
+
+    /// Rotates a session's tokens.
+    pub async fn refresh(&self, refresh_token: &str) -> ServiceResult<Tokens> {
+        let (access, refresh) = (random_token("sba_"), random_token("sbr_"));
+        let expires = now_ms().saturating_add(self.access_ttl_ms());
+        let session = self
+            .store()
+            .rotate_tokens(&token_hash(refresh_token), token_hash(&access), expires, token_hash(&refresh), now_ms())
+            .await?
+            .ok_or_else(|| ServiceError::unauthenticated("unknown or already used refresh token"))?;
+        Ok(Tokens { access_token: access, access_expires_at_ms: expires, refresh_token: refresh, session_id: session.id })
+    }
+
+    /// Resolves an access token to the caller and takes a token from their rate bucket.
+    pub async fn authenticate(&self, access_token: &str) -> ServiceResult<Principal> {
+        let p = self.resolve_token(access_token).await?;
+        self.inner.limiter.check(p.user_id).map_err(|wait| {
+            metrics::counter!("switchboard_rate_limited_total").increment(1);
+            ServiceError::exhausted("too many requests", wait)
+        })?;
+        Ok(p)
+    }
+
+    /// Resolves an access token without charging the rate limit (connection set-up).
+    pub async fn resolve_token(&self, access_token: &str) -> ServiceResult<Principal> {
+        if access_token.is_empty() {
+            return Err(ServiceError::unauthenticated("missing access token"));
+        }
+        let (session, disabled) = self
+            .store()
+            .session_by_access(&token_hash(access_token), now_ms())
+            .await?
+            .ok_or_else(|| ServiceError::unauthenticated("invalid or expired access token"))?;
+        if disabled {
+            return Err(ServiceError::unauthenticated("this account is disabled"));
+        }
+        let user = self.store().user(session.user_id).await?.ok_or_else(|| ServiceError::unauthenticated("unknown user"))?;
+        Ok(Principal { user_id: user.id, session_id: session.id, bot: user.bot, admin: user.admin })
+    }
+
+    /// Ends sessions of `user`: `only` one, or all but `except`; tells every device and
+    /// closes the ended sessions' connections.
+    async fn end_sessions(
+        &self,
+        user: UserId,
+        only: Option<SessionId>,
+        except: Option<SessionId>,
+        reason: SessionEndReason,
+    ) -> ServiceResult<u32> {
+        let ended = self.store().delete_sessions(user, only, except).await?;
+        for session_id in &ended {
+            let kind = UserEventKind::SessionEnded { session_id: *session_id, reason };
+            let ev = self.store().append_user_event(user, kind, now_ms()).await?;
+            self.publish_user(ev);
+        }
+        Ok(ended.len() as u32)
+    }
+
+    /// Ends the calling session.
+    pub async fn logout(&self, p: &Principal) -> ServiceResult<()> {
+        self.end_sessions(p.user_id, Some(p.session_id), None, SessionEndReason::LoggedOut).await.map(|_| ())
+    }
+
+    /// Changes the password after checking the old one; ends every other session.
+    pub async fn change_password(&self, p: &Principal, old: &str, new: &str) -> ServiceResult<()> {
+        let new = Password::parse(new)?;
+        let user = self.store().user(p.user_id).await?.ok_or_else(|| ServiceError::not_found("user"))?;
+        let Some((_, Some(hash))) = self.store().user_with_password(&user.username.to_ascii_lowercase()).await? else {
+            return Err(ServiceError::precondition("this account has no password"));
+        };
+        if !verify_password(self.config().argon2, old.to_owned(), hash).await? {
+            return Err(ServiceError::denied("the old password is wrong"));
+        }
+        self.store().set_password_hash(p.user_id, hash_password(self.config().argon2, new).await?).await?;
+        self.end_sessions(p.user_id, None, Some(p.session_id), SessionEndReason::PasswordChanged).await?;
+        Ok(())
+    }
+
+    /// Sets a password without the old one (admin CLI); ends every session.
+    pub async fn set_password(&self, user: UserId, new: &str) -> ServiceResult<()> {
+        let hash = hash_password(self.config().argon2, Password::parse(new)?).await?;
+        self.store().set_password_hash(user, hash).await?;
+        self.end_sessions(user, None, None, SessionEndReason::PasswordChanged).await?;
+        Ok(())
+    }
+
+    /// The caller's sessions, newest first.
+    pub async fn list_sessions(&self, p: &Principal) -> ServiceResult<Vec<Session>> {
+        Ok(self.store().sessions(p.user_id).await?)
+    }
+
+    /// Ends one of the caller's sessions.
+    pub async fn end_session(&self, p: &Principal, session: SessionId) -> ServiceResult<()> {
+        let reason =
+            if session == p.session_id { SessionEndReason::LoggedOut } else { SessionEndReason::EndedElsewhere };
+        match self.end_sessions(p.user_id, Some(session), None, reason).await? {
+            0 => Err(ServiceError::not_found("session")),
+            _ => Ok(()),
+        }
+    }
+
+    /// Ends every session of the caller but the calling one.
+    pub async fn end_other_sessions(&self, p: &Principal) -> ServiceResult<u32> {
+        self.end_sessions(p.user_id, None, Some(p.session_id), SessionEndReason::EndedElsewhere).await
+    }
+
+    fn require_admin(p: &Principal) -> ServiceResult<()> {
+        if p.admin { Ok(()) } else { Err(ServiceError::denied("this needs a server administrator")) }
+    }
+
+    /// Creates a registration invite code (admins).
+    pub async fn create_registration_invite(&self, p: &Principal, max_uses: u32, valid_for_secs: u64) -> ServiceResult<(String, i64)> {
+        Self::require_admin(p)?;
+        if max_uses == 0 {
+            return Err(ServiceError::invalid("max_uses", "must be at least 1"));
+        }
+        let secs = if valid_for_secs == 0 { 7 * 24 * 3600 } else { valid_for_secs.min(365 * 24 * 3600) };
+        let code = random_token("sbi_");
+        let expires = now_ms() + (secs * 1000) as i64;
+        self.store().create_registration_invite(token_hash(&code), max_uses, expires).await?;
+        Ok((code, expires))
+    }
+
+    /// Creates a bot account and its long-lived token (admins).
+    pub async fn create_bot(&self, p: &Principal, username: &str, display_name: &str) -> ServiceResult<(User, String)> {
+        Self::require_admin(p)?;
+        let user = self.create_account(username, None, display_name, false, true, None).await?;
+        let device = DeviceInfo { name: "bot".into(), platform: "bot".into() };
+        let tokens = self.new_session(user.id, device, i64::MAX / 4).await?;
+        Ok((user, tokens.access_token))
+    }
+
+    /// Disables or re-enables an account (admins or the CLI with `p` = None); disabling
+    /// ends every session.
+    pub async fn set_user_disabled(&self, p: Option<&Principal>, user: UserId, disabled: bool) -> ServiceResult<User> {
+        if let Some(p) = p {
+            Self::require_admin(p)?;
+        }
+        let u = self.store().set_user_flags(user, Some(disabled), None).await?;
+        if disabled {
+            self.end_sessions(user, None, None, SessionEndReason::AccountDisabled).await?;
+        }
+        Ok(u)
+    }
+
+    /// Lists accounts by id (admin CLI).
+    pub async fn list_users(&self, after: Option<UserId>, limit: u32) -> ServiceResult<Vec<User>> {
+        Ok(self.store().list_users(after, limit.clamp(1, 1000)).await?)
+    }
+
+    /// Finds an account by username (admin CLI).
+    pub async fn user_by_username(&self, username: &str) -> ServiceResult<User> {
+        self.store()
+            .user_with_password(&username.to_ascii_lowercase())
+            .await?
+            .map(|(u, _)| u)
+            .ok_or_else(|| ServiceError::new(ErrorCode::NotFound, format!("no user named {username:?}")))
+    }
+
+    /// Records that a session was used (connection set-up).
+    pub async fn touch_session(&self, p: &Principal) -> ServiceResult<()> {
+        Ok(self.store().touch_session(p.session_id, now_ms()).await?)
+    }
+}

@@ -1,0 +1,102 @@
+//! The service's limits and policies, passed in as a value at start-up.
+
+use serde::{Deserialize, Serialize};
+
+/// Who may register.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RegistrationMode {
+    /// Anyone.
+    Open,
+    /// Only with an invite code from an admin.
+    InviteCode,
+    /// Nobody (admins create accounts with the CLI).
+    Closed,
+}
+
+/// Argon2id cost parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Argon2Params {
+    /// Memory in KiB.
+    pub memory_kib: u32,
+    /// Iterations.
+    pub iterations: u32,
+    /// Lanes.
+    pub parallelism: u32,
+}
+
+impl Default for Argon2Params {
+    fn default() -> Self {
+        // OWASP's recommended minimum for argon2id.
+        Self { memory_kib: 19 * 1024, iterations: 2, parallelism: 1 }
+    }
+}
+
+/// A token bucket: `per_second` refill, up to `burst` tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RateLimit {
+    /// Sustained requests per second per user; 0 disables the limit.
+    pub per_second: f64,
+    /// Bucket size.
+    pub burst: f64,
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        Self { per_second: 100.0, burst: 400.0 }
+    }
+}
+
+/// Limits and policies of the use cases.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServiceConfig {
+    /// Who may register.
+    pub registration: RegistrationMode,
+    /// Password hashing cost.
+    pub argon2: Argon2Params,
+    /// Access-token lifetime in seconds.
+    pub access_token_ttl_secs: u64,
+    /// Longest message text, in characters.
+    pub max_message_chars: usize,
+    /// How long after sending a message may be edited, in seconds; 0 = forever.
+    pub edit_window_secs: u64,
+    /// Most members of a group or channel.
+    pub max_members: u32,
+    /// Conversations up to this size list who read a message and get live receipts.
+    pub receipt_detail_max_members: u32,
+    /// A typing start expires after this many milliseconds.
+    pub typing_ttl_ms: u64,
+    /// Per-user request rate limit.
+    pub rate_limit: RateLimit,
+    /// More missed events than this in one log ends catch-up with "resync required".
+    pub max_catchup_events: u64,
+    /// Events queued for one connection before it counts as too slow and is closed.
+    pub connection_queue: usize,
+    /// Unread and mention counters stop counting at this value.
+    pub counter_cap: u32,
+    /// Most presence subscriptions per session.
+    pub max_presence_subscriptions: usize,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        Self {
+            registration: RegistrationMode::Open,
+            argon2: Argon2Params::default(),
+            access_token_ttl_secs: 24 * 3600,
+            max_message_chars: 4096,
+            edit_window_secs: 48 * 3600,
+            max_members: 200_000,
+            receipt_detail_max_members: 100,
+            typing_ttl_ms: 6_000,
+            rate_limit: RateLimit::default(),
+            max_catchup_events: 100_000,
+            connection_queue: 4096,
+            counter_cap: 9_999,
+            max_presence_subscriptions: 1_000,
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! One live connection: its registration guard, its close signal and its event stream.
+
+use std::sync::{Arc, OnceLock};
+
+use bytes::Bytes;
+use switchboard_core::event::{Event, SessionEndReason};
+use tokio::sync::{mpsc, watch};
+
+use super::Hub;
+use crate::Principal;
+
+/// Why the server closes a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReason {
+    /// The client fell too far behind; reconnect and catch up.
+    SlowConsumer,
+    /// The session ended.
+    SessionEnded(SessionEndReason),
+    /// The server is shutting down; reconnect elsewhere or later.
+    Shutdown,
+}
+
+impl CloseReason {
+    /// A short machine-readable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SlowConsumer => "slow_consumer",
+            Self::SessionEnded(_) => "session_ended",
+            Self::Shutdown => "server_shutdown",
+        }
+    }
+}
+
+/// An event shared by every connection it is delivered to, with one lazily filled slot
+/// per wire format so that each format is encoded once.
+#[derive(Debug)]
+pub struct SharedEvent {
+    /// The event.
+    pub event: Arc<Event>,
+    encoded: [OnceLock<Bytes>; 2],
+}
+
+impl SharedEvent {
+    /// Wraps an event.
+    pub fn new(event: Arc<Event>) -> Self {
+        Self { event, encoded: [OnceLock::new(), OnceLock::new()] }
+    }
+
+    /// The event in wire format `slot` (0 or 1, chosen by the transport), encoding it
+    /// with `encode` the first time.
+    pub fn encoded(&self, slot: usize, encode: impl FnOnce(&Event) -> Bytes) -> Bytes {
+        self.encoded[slot.min(1)].get_or_init(|| encode(&self.event)).clone()
+    }
+}
+
+/// What an event stream yields.
+#[derive(Debug, Clone)]
+pub enum StreamItem {
+    /// An event to send.
+    Event(Arc<SharedEvent>),
+    /// Send nothing more; close with this reason.
+    Close(CloseReason),
+}
+
+/// The events of a subscribed connection, in order.
+pub struct EventStream {
+    pub(crate) rx: mpsc::Receiver<StreamItem>,
+}
+
+impl EventStream {
+    /// The next item; `None` when the stream ended.
+    pub async fn next(&mut self) -> Option<StreamItem> {
+        self.rx.recv().await
+    }
+}
+
+/// A registered live connection. Dropping it unregisters it (presence, typing, follows).
+pub struct Connection {
+    pub(crate) id: u64,
+    pub(crate) principal: Principal,
+    pub(crate) hub: Arc<Hub>,
+    close: watch::Receiver<Option<CloseReason>>,
+}
+
+impl Connection {
+    /// Registers a connection of `principal` on `hub`.
+    pub fn open(hub: Arc<Hub>, principal: Principal) -> Self {
+        let (tx, rx) = watch::channel(None);
+        let (id, out, interest) = hub.lock().add_connection(principal, tx);
+        hub.flush(out, interest);
+        metrics::gauge!("switchboard_connections").increment(1.0);
+        Self { id, principal, hub, close: rx }
+    }
+
+    /// The authenticated caller.
+    pub fn principal(&self) -> &Principal {
+        &self.principal
+    }
+
+    /// Resolves when the server decides to close this connection, with the reason.
+    pub async fn closed(&mut self) -> CloseReason {
+        loop {
+            if let Some(reason) = *self.close.borrow_and_update() {
+                return reason;
+            }
+            if self.close.changed().await.is_err() {
+                return CloseReason::Shutdown;
+            }
+        }
+    }
+
+    pub(crate) fn attach(&self, tx: mpsc::Sender<Arc<SharedEvent>>, conversations: Vec<switchboard_core::ConversationId>) {
+        let interest = self.hub.lock().attach(self.id, tx, conversations);
+        self.hub.flush(Vec::new(), interest);
+    }
+
+    pub(crate) fn queue(&self) -> usize {
+        self.hub.queue
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        let (out, interest) = self.hub.lock().remove_connection(self.id);
+        self.hub.flush(out, interest);
+        metrics::gauge!("switchboard_connections").decrement(1.0);
+    }
+}

@@ -1,0 +1,103 @@
+//! This node's live connections and the fan-out of events to them.
+//!
+//! The hub implements [`BusHandler`]: the bus hands it each event once, the hub wraps it in
+//! one [`SharedEvent`] (so every transport encodes it at most once per format) and pushes
+//! it onto the bounded queue of each connection that follows the topic. A connection whose
+//! queue is full is closed as a slow consumer; its client reconnects and catches up from
+//! the store, so memory stays bounded and nothing is lost.
+
+mod connection;
+pub(crate) mod presence;
+mod state;
+
+pub use connection::{CloseReason, Connection, EventStream, SharedEvent, StreamItem};
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use switchboard_bus::{Bus, BusHandler, Envelope, Topic};
+use switchboard_core::event::{Event, PresenceStatus, UserEventKind};
+
+use state::State;
+
+/// The connection registry of one node.
+pub struct Hub {
+    state: Mutex<State>,
+    bus: Arc<dyn Bus>,
+    queue: usize,
+}
+
+impl Hub {
+    pub(crate) fn new(bus: Arc<dyn Bus>, queue: usize) -> Self {
+        Self { state: Mutex::new(State::default()), bus, queue: queue.max(16) }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Publishes what a state change asked for, after the lock is released.
+    fn flush(&self, out: Vec<Envelope>, interest: Vec<(Topic, bool)>) {
+        for (topic, on) in interest {
+            self.bus.set_interest(topic, on);
+        }
+        for env in out {
+            self.bus.publish(env);
+        }
+    }
+
+    /// Live connections on this node.
+    pub fn connection_count(&self) -> usize {
+        self.lock().connection_count()
+    }
+
+    /// Closes every connection with `reason` (server shutdown).
+    pub fn close_all(&self, reason: CloseReason) {
+        self.lock().close_all(reason);
+    }
+
+    fn presence_status(&self, user: switchboard_core::UserId) -> PresenceStatus {
+        self.lock().presence_of(user).status
+    }
+}
+
+impl BusHandler for Hub {
+    fn deliver(&self, envelope: Envelope) {
+        let shared = Arc::new(SharedEvent::new(envelope.event.clone()));
+        let mut interest = Vec::new();
+        let mut state = self.lock();
+        let targets = match envelope.topic {
+            Topic::Conversation(c) => {
+                let skip = match envelope.event.as_ref() {
+                    Event::Typing(t) => Some(t.user_id),
+                    _ => None,
+                };
+                state.conversation_targets(c, skip)
+            }
+            Topic::User(u) => {
+                if let Event::User(ev) = envelope.event.as_ref() {
+                    match &ev.kind {
+                        UserEventKind::ConversationJoined { conversation_id, .. } => {
+                            interest.extend(state.follow(u, *conversation_id));
+                        }
+                        UserEventKind::ConversationLeft { conversation_id, .. } => {
+                            // Deliver first so the departing member's devices hear of it.
+                            let targets = state.user_targets(u);
+                            state.send(&targets, &shared);
+                            interest.extend(state.unfollow(u, *conversation_id));
+                            drop(state);
+                            self.flush(Vec::new(), interest);
+                            return;
+                        }
+                        UserEventKind::SessionEnded { session_id, .. } => state.end_session(*session_id),
+                        _ => {}
+                    }
+                }
+                state.user_targets(u)
+            }
+            Topic::Presence(u) => state.presence_targets(u),
+        };
+        state.send(&targets, &shared);
+        drop(state);
+        self.flush(Vec::new(), interest);
+    }
+}

@@ -1,0 +1,247 @@
+//! The hub's bookkeeping: who is connected, which connections follow which
+//! conversations, who watches whose presence, who is typing. Methods return what must be
+//! published or (un)subscribed on the bus, which the hub does after releasing its lock.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use switchboard_bus::{Envelope, Topic};
+use switchboard_core::event::{Event, Presence, PresenceStatus, SessionEndReason, Typing};
+use switchboard_core::{ConversationId, SessionId, UserId};
+use tokio::sync::{mpsc, watch};
+
+use super::{CloseReason, SharedEvent};
+use crate::Principal;
+use crate::clock::now_ms;
+
+struct Conn {
+    user: UserId,
+    session: SessionId,
+    close: watch::Sender<Option<CloseReason>>,
+    events: Option<mpsc::Sender<Arc<SharedEvent>>>,
+    follows: HashSet<ConversationId>,
+}
+
+/// Interest changes for the bus.
+pub(super) type Interest = Vec<(Topic, bool)>;
+
+#[derive(Default)]
+pub(super) struct State {
+    next_id: u64,
+    conns: HashMap<u64, Conn>,
+    by_user: HashMap<UserId, Vec<u64>>,
+    by_session: HashMap<SessionId, Vec<u64>>,
+    by_conv: HashMap<ConversationId, HashSet<u64>>,
+    pub(super) watchers: HashMap<UserId, HashSet<SessionId>>,
+    pub(super) watching: HashMap<SessionId, HashSet<UserId>>,
+    pub(super) status: HashMap<UserId, PresenceStatus>,
+    last_seen: HashMap<UserId, i64>,
+    pub(super) typing: HashMap<SessionId, HashMap<ConversationId, i64>>,
+}
+
+pub(super) fn envelope(topic: Topic, event: Event) -> Envelope {
+    Envelope { topic, event: Arc::new(event) }
+}
+
+impl State {
+    pub(super) fn connection_count(&self) -> usize {
+        self.conns.len()
+    }
+
+    pub(super) fn session_online(&self, s: SessionId) -> bool {
+        self.by_session.get(&s).is_some_and(|v| !v.is_empty())
+    }
+
+    pub(super) fn presence_of(&self, user: UserId) -> Presence {
+        let online = self.by_user.get(&user).is_some_and(|v| !v.is_empty());
+        let status = if online { *self.status.get(&user).unwrap_or(&PresenceStatus::Online) } else { PresenceStatus::Offline };
+        let last_seen_at_ms = if online { 0 } else { self.last_seen.get(&user).copied().unwrap_or(0) };
+        Presence { user_id: user, status, last_seen_at_ms }
+    }
+
+    pub(super) fn add_connection(&mut self, p: Principal, close: watch::Sender<Option<CloseReason>>) -> (u64, Vec<Envelope>, Interest) {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.conns.insert(id, Conn { user: p.user_id, session: p.session_id, close, events: None, follows: HashSet::new() });
+        self.by_session.entry(p.session_id).or_default().push(id);
+        let conns = self.by_user.entry(p.user_id).or_default();
+        conns.push(id);
+        let (mut out, mut interest) = (Vec::new(), Vec::new());
+        if conns.len() == 1 {
+            interest.push((Topic::User(p.user_id), true));
+            out.push(envelope(Topic::Presence(p.user_id), Event::Presence(self.presence_of(p.user_id))));
+        }
+        (id, out, interest)
+    }
+
+    fn follow_conn(&mut self, id: u64, c: ConversationId, interest: &mut Interest) {
+        let Some(conn) = self.conns.get_mut(&id) else { return };
+        if conn.follows.insert(c) {
+            let set = self.by_conv.entry(c).or_default();
+            if set.is_empty() {
+                interest.push((Topic::Conversation(c), true));
+            }
+            set.insert(id);
+        }
+    }
+
+    fn unfollow_conn(&mut self, id: u64, c: ConversationId, interest: &mut Interest) {
+        if let Some(conn) = self.conns.get_mut(&id) {
+            conn.follows.remove(&c);
+        }
+        if let Some(set) = self.by_conv.get_mut(&c) {
+            set.remove(&id);
+            if set.is_empty() {
+                self.by_conv.remove(&c);
+                interest.push((Topic::Conversation(c), false));
+            }
+        }
+    }
+
+    pub(super) fn attach(&mut self, id: u64, tx: mpsc::Sender<Arc<SharedEvent>>, convs: Vec<ConversationId>) -> Interest {
+        let mut interest = Vec::new();
+        if let Some(conn) = self.conns.get_mut(&id) {
+            conn.events = Some(tx);
+            for c in convs {
+                self.follow_conn(id, c, &mut interest);
+            }
+        }
+        interest
+    }
+
+    fn attached_of_user(&self, u: UserId) -> Vec<u64> {
+        self.by_user.get(&u).map_or_else(Vec::new, |ids| {
+            ids.iter().copied().filter(|id| self.conns.get(id).is_some_and(|c| c.events.is_some())).collect()
+        })
+    }
+
+    pub(super) fn follow(&mut self, u: UserId, c: ConversationId) -> Interest {
+        let mut interest = Vec::new();
+        for id in self.attached_of_user(u) {
+            self.follow_conn(id, c, &mut interest);
+        }
+        interest
+    }
+
+    pub(super) fn unfollow(&mut self, u: UserId, c: ConversationId) -> Interest {
+        let mut interest = Vec::new();
+        for id in self.by_user.get(&u).cloned().unwrap_or_default() {
+            self.unfollow_conn(id, c, &mut interest);
+        }
+        interest
+    }
+
+    pub(super) fn user_targets(&self, u: UserId) -> Vec<u64> {
+        self.attached_of_user(u)
+    }
+
+    pub(super) fn conversation_targets(&self, c: ConversationId, skip: Option<UserId>) -> Vec<u64> {
+        self.by_conv.get(&c).map_or_else(Vec::new, |set| {
+            set.iter().copied().filter(|id| skip.is_none_or(|u| self.conns.get(id).is_some_and(|c| c.user != u))).collect()
+        })
+    }
+
+    pub(super) fn presence_targets(&self, u: UserId) -> Vec<u64> {
+        let Some(sessions) = self.watchers.get(&u) else { return Vec::new() };
+        sessions
+            .iter()
+            .flat_map(|s| self.by_session.get(s).into_iter().flatten().copied())
+            .filter(|id| self.conns.get(id).is_some_and(|c| c.events.is_some()))
+            .collect()
+    }
+
+    /// Queues `shared` on each target; a full queue closes that connection.
+    pub(super) fn send(&mut self, targets: &[u64], shared: &Arc<SharedEvent>) {
+        let mut delivered = 0u64;
+        for id in targets {
+            let Some(conn) = self.conns.get_mut(id) else { continue };
+            let Some(tx) = &conn.events else { continue };
+            match tx.try_send(shared.clone()) {
+                Ok(()) => delivered += 1,
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    metrics::counter!("switchboard_queue_drops_total").increment(1);
+                    tracing::warn!(user_id = %conn.user, "closing a connection that fell too far behind");
+                    conn.events = None;
+                    let _ = conn.close.send(Some(CloseReason::SlowConsumer));
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => conn.events = None,
+            }
+        }
+        metrics::counter!("switchboard_fanout_deliveries_total").increment(delivered);
+    }
+
+    /// A session ended: connections that stream events learn it from the event itself and
+    /// close after delivering it; the others close now.
+    pub(super) fn end_session(&mut self, s: SessionId) {
+        for id in self.by_session.get(&s).cloned().unwrap_or_default() {
+            if let Some(conn) = self.conns.get(&id) {
+                if conn.events.is_none() {
+                    let _ = conn.close.send(Some(CloseReason::SessionEnded(SessionEndReason::EndedElsewhere)));
+                }
+            }
+        }
+    }
+
+    pub(super) fn close_all(&mut self, reason: CloseReason) {
+        for conn in self.conns.values_mut() {
+            let _ = conn.close.send(Some(reason));
+        }
+    }
+
+    pub(super) fn remove_connection(&mut self, id: u64) -> (Vec<Envelope>, Interest) {
+        let (mut out, mut interest) = (Vec::new(), Vec::new());
+        let Some(conn) = self.conns.remove(&id) else { return (out, interest) };
+        for c in &conn.follows {
+            if let Some(set) = self.by_conv.get_mut(c) {
+                set.remove(&id);
+                if set.is_empty() {
+                    self.by_conv.remove(c);
+                    interest.push((Topic::Conversation(*c), false));
+                }
+            }
+        }
+        let session_left = remove_from(&mut self.by_session, conn.session, id);
+        if session_left {
+            for u in self.watching.remove(&conn.session).unwrap_or_default() {
+                if remove_from_set(&mut self.watchers, u, conn.session) {
+                    interest.push((Topic::Presence(u), false));
+                }
+            }
+            let now = now_ms();
+            for (c, expires) in self.typing.remove(&conn.session).unwrap_or_default() {
+                if expires > now {
+                    let t = Typing { conversation_id: c, user_id: conn.user, typing: false, expires_at_ms: now };
+                    out.push(envelope(Topic::Conversation(c), Event::Typing(t)));
+                }
+            }
+        }
+        if remove_from(&mut self.by_user, conn.user, id) {
+            self.status.remove(&conn.user);
+            self.last_seen.insert(conn.user, now_ms());
+            interest.push((Topic::User(conn.user), false));
+            out.push(envelope(Topic::Presence(conn.user), Event::Presence(self.presence_of(conn.user))));
+        }
+        (out, interest)
+    }
+}
+
+/// Removes `id` from `map[key]`; true when that emptied the entry.
+fn remove_from<K: std::hash::Hash + Eq + Copy>(map: &mut HashMap<K, Vec<u64>>, key: K, id: u64) -> bool {
+    let Some(v) = map.get_mut(&key) else { return false };
+    v.retain(|x| *x != id);
+    if v.is_empty() {
+        map.remove(&key);
+        return true;
+    }
+    false
+}
+
+fn remove_from_set(map: &mut HashMap<UserId, HashSet<SessionId>>, key: UserId, s: SessionId) -> bool {
+    let Some(set) = map.get_mut(&key) else { return false };
+    set.remove(&s);
+    if set.is_empty() {
+        map.remove(&key);
+        return true;
+    }
+    false
+}

@@ -1,0 +1,285 @@
+//! Sync: positions, catch-up pages and the per-connection event stream.
+//!
+//! A subscription registers its connection with the hub first (so live events queue up),
+//! then replays what the client missed from the store, then forwards live events. It keeps
+//! the last position it sent per log, drops live events it already sent, and fills a gap
+//! (an event that arrives ahead of its predecessor) from the store. So every event goes
+//! out exactly once and in order per log, whatever the interleaving.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use switchboard_core::event::{ConvEvent, Event, UserEvent, UserEventKind};
+use switchboard_core::ConversationId;
+use tokio::sync::mpsc;
+
+use crate::hub::{CloseReason, Connection, EventStream, SharedEvent, StreamItem};
+use crate::{Principal, ServiceResult, Services};
+
+/// The positions a client has applied.
+#[derive(Debug, Clone, Default)]
+pub struct Positions {
+    /// Highest user_seq.
+    pub user_seq: u64,
+    /// Highest seq per conversation.
+    pub conversations: HashMap<ConversationId, u64>,
+}
+
+/// A page of missed events.
+#[derive(Debug, Clone, Default)]
+pub struct Difference {
+    /// Events, in order per log.
+    pub events: Vec<Event>,
+    /// More remain.
+    pub more: bool,
+    /// Too far behind: rebuild from a snapshot.
+    pub resync_required: bool,
+}
+
+/// Page size of catch-up reads.
+const PAGE: u32 = 500;
+
+impl Services {
+    /// The caller's latest positions.
+    pub async fn get_state(&self, p: &Principal) -> ServiceResult<Positions> {
+        let user_seq = self.store().user_seq(p.user_id).await?;
+        let conversations = self.store().positions(p.user_id).await?.into_iter().map(|(c, last, _)| (c, last)).collect();
+        Ok(Positions { user_seq, conversations })
+    }
+
+    /// Up to `limit` events after `pos`.
+    pub async fn get_difference(&self, p: &Principal, pos: Positions, limit: u32) -> ServiceResult<Difference> {
+        let limit = if limit == 0 { 500 } else { limit.min(1000) } as usize;
+        let max = self.config().max_catchup_events;
+        let mut diff = Difference::default();
+        let latest = self.store().user_seq(p.user_id).await?;
+        if latest.saturating_sub(pos.user_seq) > max {
+            diff.resync_required = true;
+            return Ok(diff);
+        }
+        let mut known = pos.conversations;
+        let user_events = self.store().user_events(p.user_id, pos.user_seq, limit as u32 + 1).await?;
+        if user_events.len() > limit {
+            diff.more = true;
+        }
+        for ev in user_events.into_iter().take(limit) {
+            if let UserEventKind::ConversationJoined { conversation_id, joined_at_seq } = ev.kind {
+                known.entry(conversation_id).or_insert(joined_at_seq);
+            }
+            diff.events.push(Event::User(ev));
+        }
+        for (c, last, joined) in self.store().positions(p.user_id).await? {
+            let from = known.get(&c).copied().unwrap_or(joined);
+            if last <= from {
+                continue;
+            }
+            if last - from > max {
+                diff.resync_required = true;
+                continue;
+            }
+            let room = limit.saturating_sub(diff.events.len());
+            if room == 0 {
+                diff.more = true;
+                break;
+            }
+            let events = self.store().conv_events(c, from, room as u32).await?;
+            if from + (events.len() as u64) < last {
+                diff.more = true;
+            }
+            diff.events.extend(events.into_iter().map(Event::Conversation));
+        }
+        Ok(diff)
+    }
+
+    /// Starts the event stream of a connection from the client's positions (or live only).
+    pub async fn subscribe(&self, conn: &Connection, pos: Positions, live_only: bool) -> ServiceResult<EventStream> {
+        let p = *conn.principal();
+        let current = self.store().positions(p.user_id).await?;
+        let (tx, rx) = mpsc::channel(conn.queue());
+        // Register for live events before reading the store, so nothing falls in between.
+        conn.attach(tx, current.iter().map(|(c, _, _)| *c).collect());
+        let mut cursor = Cursor { user_seq: pos.user_seq, conv: HashMap::new() };
+        for (c, last, joined) in current {
+            let from = if live_only { last } else { pos.conversations.get(&c).copied().unwrap_or(joined) };
+            cursor.conv.insert(c, from);
+        }
+        if live_only {
+            cursor.user_seq = self.store().user_seq(p.user_id).await?;
+        }
+        let (out, out_rx) = mpsc::channel(256);
+        let task = Subscription { services: self.clone(), principal: p, cursor, out, live: rx };
+        tokio::spawn(task.run(!live_only));
+        Ok(EventStream { rx: out_rx })
+    }
+}
+
+struct Cursor {
+    user_seq: u64,
+    conv: HashMap<ConversationId, u64>,
+}
+
+struct Subscription {
+    services: Services,
+    principal: Principal,
+    cursor: Cursor,
+    out: mpsc::Sender<StreamItem>,
+    live: mpsc::Receiver<Arc<SharedEvent>>,
+}
+
+/// The stream ends: the client went away, the session ended, or the store failed.
+struct Stop;
+
+impl Subscription {
+    async fn run(mut self, catch_up: bool) {
+        if catch_up && self.catch_up().await.is_err() {
+            return;
+        }
+        let caught_up = Event::CaughtUp { user_seq: self.cursor.user_seq };
+        if self.emit(Arc::new(caught_up)).await.is_err() {
+            return;
+        }
+        while let Some(shared) = self.live.recv().await {
+            if self.live_event(shared).await.is_err() {
+                return;
+            }
+        }
+    }
+
+    async fn send(&self, item: StreamItem) -> Result<(), Stop> {
+        self.out.send(item).await.map_err(|_| Stop)
+    }
+
+    async fn emit(&self, event: Arc<Event>) -> Result<(), Stop> {
+        self.send(StreamItem::Event(Arc::new(SharedEvent::new(event)))).await
+    }
+
+    fn failed<T>(&self, r: ServiceResult<T>) -> Result<T, Stop> {
+        r.map_err(|e| {
+            tracing::error!(error = %e, detail = ?e.detail, user_id = %self.principal.user_id, "event stream failed");
+        })
+        .map_err(|()| Stop)
+    }
+
+    async fn catch_up(&mut self) -> Result<(), Stop> {
+        let store = self.services.store();
+        let max = self.services.config().max_catchup_events;
+        let latest = self.failed(store.user_seq(self.principal.user_id).await.map_err(Into::into))?;
+        if latest.saturating_sub(self.cursor.user_seq) > max {
+            self.emit(Arc::new(Event::ResyncRequired { conversation_id: None })).await?;
+            self.cursor.user_seq = latest;
+        }
+        self.user_log_until(latest).await?;
+        let convs: Vec<ConversationId> = self.cursor.conv.keys().copied().collect();
+        for c in convs {
+            self.conversation_until(c, None).await?;
+        }
+        Ok(())
+    }
+
+    /// Sends user events after the cursor up to `until`.
+    async fn user_log_until(&mut self, until: u64) -> Result<(), Stop> {
+        while self.cursor.user_seq < until {
+            let page = self.services.store().user_events(self.principal.user_id, self.cursor.user_seq, PAGE).await;
+            let page = self.failed(page.map_err(Into::into))?;
+            if page.is_empty() {
+                break;
+            }
+            for ev in page {
+                if ev.user_seq > until {
+                    break;
+                }
+                self.user_event(Arc::new(Event::User(ev.clone())), &ev).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends conversation events after the cursor, up to `until` (or the end).
+    async fn conversation_until(&mut self, c: ConversationId, until: Option<u64>) -> Result<(), Stop> {
+        let max = self.services.config().max_catchup_events;
+        let Some(&from) = self.cursor.conv.get(&c) else { return Ok(()) };
+        if until.is_none() {
+            let last = self.services.store().conversation(c).await.map(|o| o.map_or(from, |c| c.last_seq));
+            let last = self.failed(last.map_err(Into::into))?;
+            if last.saturating_sub(from) > max {
+                self.emit(Arc::new(Event::ResyncRequired { conversation_id: Some(c) })).await?;
+                self.cursor.conv.insert(c, last);
+                return Ok(());
+            }
+        }
+        loop {
+            let from = self.cursor.conv[&c];
+            if until.is_some_and(|u| from >= u) {
+                return Ok(());
+            }
+            let page = self.services.store().conv_events(c, from, PAGE).await;
+            let page = self.failed(page.map_err(Into::into))?;
+            if page.is_empty() {
+                return Ok(());
+            }
+            for ev in page {
+                if until.is_some_and(|u| ev.seq > u) {
+                    return Ok(());
+                }
+                self.cursor.conv.insert(c, ev.seq);
+                self.emit(Arc::new(Event::Conversation(ev))).await?;
+            }
+        }
+    }
+
+    async fn user_event(&mut self, shared: Arc<Event>, ev: &UserEvent) -> Result<(), Stop> {
+        self.cursor.user_seq = ev.user_seq;
+        self.send(StreamItem::Event(Arc::new(SharedEvent::new(shared)))).await?;
+        self.apply(ev).await
+    }
+
+    /// Follows up a user event: join → replay the new conversation; leave → forget it;
+    /// own session ended → close.
+    async fn apply(&mut self, ev: &UserEvent) -> Result<(), Stop> {
+        match &ev.kind {
+            UserEventKind::ConversationJoined { conversation_id, joined_at_seq } => {
+                self.cursor.conv.entry(*conversation_id).or_insert(*joined_at_seq);
+                self.conversation_until(*conversation_id, None).await
+            }
+            UserEventKind::ConversationLeft { conversation_id, .. } => {
+                self.cursor.conv.remove(conversation_id);
+                Ok(())
+            }
+            UserEventKind::SessionEnded { session_id, reason } if *session_id == self.principal.session_id => {
+                self.send(StreamItem::Close(CloseReason::SessionEnded(*reason))).await?;
+                Err(Stop)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    async fn live_event(&mut self, shared: Arc<SharedEvent>) -> Result<(), Stop> {
+        match shared.event.as_ref() {
+            Event::Conversation(ev) => self.live_conv(ev, shared.clone()).await,
+            Event::User(ev) => {
+                if ev.user_seq <= self.cursor.user_seq {
+                    return Ok(());
+                }
+                if ev.user_seq > self.cursor.user_seq + 1 {
+                    self.user_log_until(ev.user_seq - 1).await?;
+                }
+                self.cursor.user_seq = ev.user_seq;
+                self.send(StreamItem::Event(shared.clone())).await?;
+                self.apply(ev).await
+            }
+            _ => self.send(StreamItem::Event(shared)).await,
+        }
+    }
+
+    async fn live_conv(&mut self, ev: &ConvEvent, shared: Arc<SharedEvent>) -> Result<(), Stop> {
+        let Some(&at) = self.cursor.conv.get(&ev.conversation_id) else { return Ok(()) };
+        if ev.seq <= at {
+            return Ok(());
+        }
+        if ev.seq > at + 1 {
+            self.conversation_until(ev.conversation_id, Some(ev.seq - 1)).await?;
+        }
+        self.cursor.conv.insert(ev.conversation_id, ev.seq);
+        self.send(StreamItem::Event(shared)).await
+    }
+}
