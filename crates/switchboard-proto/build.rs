@@ -27,6 +27,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     pbjson_build::Builder::new()
         .register_descriptors(&bytes)?
         .btree_map(["."])
+        // Additive evolution: a newer client's extra fields must not break an older server.
+        .ignore_unknown_fields()
         .build(&[".switchboard"])?;
     Ok(())
 }

@@ -1,1 +1,127 @@
-//! placeholder during bootstrap
+//! Switchboard's transports. gRPC, WebSocket and HTTP share one port and one RPC table
+//! ([`rpc`]): a transport decodes, calls [`rpc::dispatch`], encodes — nothing else.
+
+pub mod convert;
+pub mod error;
+mod grpc;
+pub mod http;
+pub mod metrics;
+pub mod rpc;
+pub mod ws;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{any, get, post};
+use switchboard_service::Services;
+use tracing::Instrument;
+
+/// Shared-event slot of the protobuf `Event` (gRPC).
+pub(crate) const EVENT_SLOT_PROTO: usize = 0;
+/// Shared-event slot of the binary WebSocket frame.
+pub(crate) const EVENT_SLOT_WS_BINARY: usize = 1;
+/// Shared-event slot of the JSON WebSocket frame.
+pub(crate) const EVENT_SLOT_WS_JSON: usize = 2;
+
+/// Transport limits.
+#[derive(Debug, Clone)]
+pub struct ApiOptions {
+    /// Largest request: WebSocket frame, HTTP body or gRPC message, in bytes.
+    pub max_frame_bytes: usize,
+    /// WebSocket ping interval.
+    pub ping_interval: Duration,
+    /// A WebSocket that sends nothing (not even a pong) for this long is closed.
+    pub idle_timeout: Duration,
+    /// Requests one WebSocket may have in flight.
+    pub max_inflight_per_connection: usize,
+}
+
+impl Default for ApiOptions {
+    fn default() -> Self {
+        Self {
+            max_frame_bytes: 1 << 20,
+            ping_interval: Duration::from_secs(20),
+            idle_timeout: Duration::from_secs(60),
+            max_inflight_per_connection: 32,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub(crate) struct ApiState {
+    services: Services,
+    options: Arc<ApiOptions>,
+    metrics: metrics_exporter_prometheus::PrometheusHandle,
+    draining: Arc<AtomicBool>,
+}
+
+/// The HTTP application: all routes of all transports, and a handle to start draining.
+pub struct Api {
+    /// The router to serve.
+    pub router: Router,
+    draining: Arc<AtomicBool>,
+    services: Services,
+}
+
+impl Api {
+    /// Builds the routes.
+    pub async fn new(services: Services, options: ApiOptions) -> Self {
+        let draining = Arc::new(AtomicBool::new(false));
+        let state = ApiState {
+            services: services.clone(),
+            options: Arc::new(options),
+            metrics: metrics::prometheus(),
+            draining: draining.clone(),
+        };
+        let mut router = Router::new()
+            .route("/v1/ws", get(ws::upgrade))
+            .route("/v1/rpc/{service}/{method}", post(http::rpc))
+            .route("/healthz", get(http::healthz))
+            .route("/readyz", get(http::readyz))
+            .route("/metrics", get(http::metrics));
+        let mut services_seen = Vec::new();
+        for m in rpc::METHODS.iter().chain([&rpc::SUBSCRIBE]) {
+            let svc = m.split('/').next().unwrap_or_default();
+            if !services_seen.contains(&svc) {
+                services_seen.push(svc);
+                router = router.route(&format!("/switchboard.v1.{svc}/{{*rest}}"), any(grpc::handle));
+            }
+        }
+        let router = router
+            .with_state(state)
+            .merge(grpc::standard_services().await)
+            .layer(middleware::from_fn(request_id));
+        Self { router, draining, services }
+    }
+
+    /// Starts draining: readiness fails and every live connection is told to go away.
+    pub fn drain(&self) {
+        self.draining.store(true, Ordering::Relaxed);
+        self.services.hub().close_all(switchboard_service::CloseReason::Shutdown);
+    }
+}
+
+static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
+
+/// Gives every HTTP request (and so every gRPC call and WebSocket) an id, a tracing span
+/// carrying it, and an `x-request-id` response header.
+async fn request_id(req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.len() <= 64)
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("{:x}", REQUEST_IDS.fetch_add(1, Ordering::Relaxed)));
+    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
+    let mut resp = next.run(req).instrument(span).await;
+    if let Ok(v) = id.parse() {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    resp
+}

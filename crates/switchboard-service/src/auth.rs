@@ -207,11 +207,16 @@ impl Services {
     /// Resolves an access token to the caller and takes a token from their rate bucket.
     pub async fn authenticate(&self, access_token: &str) -> ServiceResult<Principal> {
         let p = self.resolve_token(access_token).await?;
+        self.charge(&p)?;
+        Ok(p)
+    }
+
+    /// Takes one request from the caller's rate bucket.
+    pub fn charge(&self, p: &Principal) -> ServiceResult<()> {
         self.inner.limiter.check(p.user_id).map_err(|wait| {
             metrics::counter!("switchboard_rate_limited_total").increment(1);
             ServiceError::exhausted("too many requests", wait)
-        })?;
-        Ok(p)
+        })
     }
 
     /// Resolves an access token without charging the rate limit (connection set-up).

@@ -29,7 +29,7 @@ pub use auth::{AuthOutcome, DeviceInfo, Tokens};
 pub use config::{Argon2Params, RateLimit, RegistrationMode, ServiceConfig};
 pub use conversations::{ConversationView, MemberPage};
 pub use error::{ServiceError, ServiceResult};
-pub use hub::{CloseReason, Connection, EventStream, SharedEvent};
+pub use hub::{CloseReason, Connection, EventStream, SharedEvent, StreamItem};
 pub use messages::{HistoryRequest, Receipts, SendRequest};
 pub use switchboard_store::{HistoryDirection, SettingsPatch};
 pub use sync::{Difference, Positions};
@@ -80,6 +80,12 @@ impl Services {
     /// This node's connection hub.
     pub fn hub(&self) -> &Arc<hub::Hub> {
         &self.inner.hub
+    }
+
+    /// Succeeds when the store answers (readiness).
+    pub async fn ready(&self) -> ServiceResult<()> {
+        self.store().user(UserId::from_raw(1)).await?;
+        Ok(())
     }
 
     fn store(&self) -> &dyn Store {

@@ -37,19 +37,19 @@ impl CloseReason {
 pub struct SharedEvent {
     /// The event.
     pub event: Arc<Event>,
-    encoded: [OnceLock<Bytes>; 2],
+    encoded: [OnceLock<Bytes>; 3],
 }
 
 impl SharedEvent {
     /// Wraps an event.
     pub fn new(event: Arc<Event>) -> Self {
-        Self { event, encoded: [OnceLock::new(), OnceLock::new()] }
+        Self { event, encoded: [OnceLock::new(), OnceLock::new(), OnceLock::new()] }
     }
 
-    /// The event in wire format `slot` (0 or 1, chosen by the transport), encoding it
+    /// The event in wire format `slot` (0-2, chosen by the transports), encoding it
     /// with `encode` the first time.
     pub fn encoded(&self, slot: usize, encode: impl FnOnce(&Event) -> Bytes) -> Bytes {
-        self.encoded[slot.min(1)].get_or_init(|| encode(&self.event)).clone()
+        self.encoded[slot.min(2)].get_or_init(|| encode(&self.event)).clone()
     }
 }
 

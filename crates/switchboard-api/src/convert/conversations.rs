@@ -1,0 +1,122 @@
+//! Conversations and members on the wire.
+
+use switchboard_core::UserId;
+use switchboard_core::model::{AdminRights, Conversation, ConversationKind, Member, MemberRole, MemberSettings};
+use switchboard_core::permissions::effective_rights;
+use switchboard_proto::v1 as pb;
+use switchboard_service::ConversationView;
+
+use super::message;
+
+/// A kind on the wire.
+pub fn kind(k: ConversationKind) -> pb::ConversationKind {
+    match k {
+        ConversationKind::Direct => pb::ConversationKind::Direct,
+        ConversationKind::Group => pb::ConversationKind::Group,
+        ConversationKind::Channel => pb::ConversationKind::Channel,
+    }
+}
+
+/// A kind from the wire.
+pub fn kind_from(k: i32) -> Option<ConversationKind> {
+    match pb::ConversationKind::try_from(k).ok()? {
+        pb::ConversationKind::Direct => Some(ConversationKind::Direct),
+        pb::ConversationKind::Group => Some(ConversationKind::Group),
+        pb::ConversationKind::Channel => Some(ConversationKind::Channel),
+        pb::ConversationKind::Unspecified => None,
+    }
+}
+
+/// A role on the wire.
+pub fn role(r: MemberRole) -> pb::MemberRole {
+    match r {
+        MemberRole::Member => pb::MemberRole::Member,
+        MemberRole::Admin => pb::MemberRole::Admin,
+        MemberRole::Owner => pb::MemberRole::Owner,
+    }
+}
+
+/// A role from the wire.
+pub fn role_from(r: i32) -> Option<MemberRole> {
+    match pb::MemberRole::try_from(r).ok()? {
+        pb::MemberRole::Member => Some(MemberRole::Member),
+        pb::MemberRole::Admin => Some(MemberRole::Admin),
+        pb::MemberRole::Owner => Some(MemberRole::Owner),
+        pb::MemberRole::Unspecified => None,
+    }
+}
+
+/// Rights on the wire.
+pub fn rights(r: AdminRights) -> pb::AdminRights {
+    pb::AdminRights {
+        invite: r.invite,
+        remove_members: r.remove_members,
+        edit_info: r.edit_info,
+        pin: r.pin,
+        delete_messages: r.delete_messages,
+        post: r.post,
+    }
+}
+
+/// Rights from the wire.
+pub fn rights_from(r: Option<pb::AdminRights>) -> AdminRights {
+    let r = r.unwrap_or_default();
+    AdminRights {
+        invite: r.invite,
+        remove_members: r.remove_members,
+        edit_info: r.edit_info,
+        pin: r.pin,
+        delete_messages: r.delete_messages,
+        post: r.post,
+    }
+}
+
+/// Settings on the wire.
+pub fn settings(s: &MemberSettings) -> pb::MemberSettings {
+    pb::MemberSettings { muted_until_ms: s.muted_until_ms, pinned: s.pinned, archived: s.archived, draft: s.draft.clone() }
+}
+
+/// A conversation on the wire, as `me` sees it.
+pub fn conversation(c: &Conversation, me: UserId) -> pb::Conversation {
+    pb::Conversation {
+        id: c.id.to_string(),
+        kind: kind(c.kind) as i32,
+        title: c.title.clone(),
+        about: c.about.clone(),
+        owner_id: c.owner_id.to_string(),
+        member_count: c.member_count,
+        last_seq: c.last_seq,
+        created_at_ms: c.created_at_ms,
+        last_activity_at_ms: c.last_activity_at_ms,
+        peer_user_id: c.peer_of(me).map(|u| u.to_string()).unwrap_or_default(),
+    }
+}
+
+/// A member's view on the wire.
+pub fn view(v: &ConversationView) -> pb::ConversationView {
+    let me = v.member.user_id;
+    pb::ConversationView {
+        conversation: Some(conversation(&v.conversation, me)),
+        role: role(v.member.role) as i32,
+        rights: Some(rights(v.rights)),
+        read_seq: v.member.read_seq,
+        delivered_seq: v.member.delivered_seq,
+        unread_count: v.unread,
+        mention_count: v.mentions,
+        settings: Some(settings(&v.member.settings)),
+        last_message: v.last_message.as_ref().map(|m| message(m, Some(me))),
+        visible_from_seq: v.member.visible_from_seq,
+    }
+}
+
+/// A member on the wire.
+pub fn member(m: &Member) -> pb::Member {
+    pb::Member {
+        user_id: m.user_id.to_string(),
+        role: role(m.role) as i32,
+        rights: Some(rights(effective_rights(m))),
+        joined_at_ms: m.joined_at_ms,
+        read_seq: m.read_seq,
+        delivered_seq: m.delivered_seq,
+    }
+}

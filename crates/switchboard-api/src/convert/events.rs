@@ -1,0 +1,107 @@
+//! Events on the wire.
+
+use switchboard_core::event::{ConvEventKind, Event, Presence, PresenceStatus, SessionEndReason, UserEventKind};
+use switchboard_proto::v1 as pb;
+use switchboard_proto::v1::event::Kind;
+
+use super::{message, settings};
+
+/// A presence status on the wire.
+pub fn presence_status(s: PresenceStatus) -> pb::PresenceStatus {
+    match s {
+        PresenceStatus::Online => pb::PresenceStatus::Online,
+        PresenceStatus::Away => pb::PresenceStatus::Away,
+        PresenceStatus::Offline => pb::PresenceStatus::Offline,
+    }
+}
+
+/// A presence on the wire.
+pub fn presence(p: &Presence) -> pb::Presence {
+    pb::Presence {
+        user_id: p.user_id.to_string(),
+        status: presence_status(p.status) as i32,
+        last_seen_at_ms: p.last_seen_at_ms,
+    }
+}
+
+/// A session-end reason on the wire.
+pub fn end_reason(r: SessionEndReason) -> pb::SessionEndReason {
+    match r {
+        SessionEndReason::LoggedOut => pb::SessionEndReason::LoggedOut,
+        SessionEndReason::EndedElsewhere => pb::SessionEndReason::EndedElsewhere,
+        SessionEndReason::PasswordChanged => pb::SessionEndReason::PasswordChanged,
+        SessionEndReason::AccountDisabled => pb::SessionEndReason::AccountDisabled,
+    }
+}
+
+fn user_kind(k: &UserEventKind) -> Kind {
+    match k {
+        UserEventKind::ConversationJoined { conversation_id, joined_at_seq } => Kind::ConversationJoined(pb::ConversationJoined {
+            conversation_id: conversation_id.to_string(),
+            joined_at_seq: *joined_at_seq,
+        }),
+        UserEventKind::ConversationLeft { conversation_id, removed } => {
+            Kind::ConversationLeft(pb::ConversationLeft { conversation_id: conversation_id.to_string(), removed: *removed })
+        }
+        UserEventKind::ReadStateChanged { conversation_id, read_seq } => Kind::ReadStateChanged(pb::ReadStateChanged {
+            conversation_id: conversation_id.to_string(),
+            read_seq: *read_seq,
+        }),
+        UserEventKind::SettingsChanged { conversation_id, settings: s } => Kind::SettingsChanged(pb::SettingsChanged {
+            conversation_id: conversation_id.to_string(),
+            settings: Some(settings(s)),
+        }),
+        UserEventKind::HistoryCleared { conversation_id, visible_from_seq } => Kind::HistoryCleared(pb::HistoryCleared {
+            conversation_id: conversation_id.to_string(),
+            visible_from_seq: *visible_from_seq,
+        }),
+        UserEventKind::MessagesHidden { conversation_id, message_ids } => Kind::MessagesHidden(pb::MessagesHidden {
+            conversation_id: conversation_id.to_string(),
+            message_ids: message_ids.iter().map(|m| m.to_string()).collect(),
+        }),
+        UserEventKind::SessionEnded { session_id, reason } => {
+            Kind::SessionEnded(pb::SessionEnded { session_id: session_id.to_string(), reason: end_reason(*reason) as i32 })
+        }
+    }
+}
+
+/// An event on the wire.
+pub fn event(e: &Event) -> pb::Event {
+    let mut out = pb::Event::default();
+    out.kind = Some(match e {
+        Event::Conversation(ev) => {
+            out.conversation_id = ev.conversation_id.to_string();
+            out.seq = ev.seq;
+            let m = message(&ev.message, None);
+            match ev.kind {
+                ConvEventKind::MessageCreated => Kind::MessageCreated(m),
+                ConvEventKind::MessageEdited => Kind::MessageEdited(m),
+                ConvEventKind::MessageDeleted => {
+                    Kind::MessageDeleted(pb::MessageDeleted { message_id: ev.message.id.to_string(), message_seq: ev.message.seq })
+                }
+            }
+        }
+        Event::User(ev) => {
+            out.user_seq = ev.user_seq;
+            user_kind(&ev.kind)
+        }
+        Event::Typing(t) => Kind::Typing(pb::Typing {
+            conversation_id: t.conversation_id.to_string(),
+            user_id: t.user_id.to_string(),
+            typing: t.typing,
+            expires_at_ms: t.expires_at_ms,
+        }),
+        Event::Presence(p) => Kind::Presence(presence(p)),
+        Event::Receipt(r) => Kind::Receipt(pb::Receipt {
+            conversation_id: r.conversation_id.to_string(),
+            user_id: r.user_id.to_string(),
+            read_seq: r.read_seq,
+            delivered_seq: r.delivered_seq,
+        }),
+        Event::CaughtUp { user_seq } => Kind::CaughtUp(pb::CaughtUp { user_seq: *user_seq }),
+        Event::ResyncRequired { conversation_id } => Kind::ResyncRequired(pb::ResyncRequired {
+            conversation_id: conversation_id.map(|c| c.to_string()).unwrap_or_default(),
+        }),
+    });
+    out
+}

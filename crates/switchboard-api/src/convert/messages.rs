@@ -1,0 +1,111 @@
+//! Messages and entities on the wire.
+
+use switchboard_core::model::{Content, Entity, EntityKind, ForwardInfo, Message, ServiceAction, ServiceContent};
+use switchboard_core::{UserId, ValidationError};
+use switchboard_proto::v1 as pb;
+
+fn entity_kind(k: EntityKind) -> pb::EntityKind {
+    match k {
+        EntityKind::Mention => pb::EntityKind::Mention,
+        EntityKind::MentionAll => pb::EntityKind::MentionAll,
+        EntityKind::Link => pb::EntityKind::Link,
+        EntityKind::Bold => pb::EntityKind::Bold,
+        EntityKind::Italic => pb::EntityKind::Italic,
+        EntityKind::Code => pb::EntityKind::Code,
+    }
+}
+
+/// An entity from the wire.
+pub fn entity_from(e: &pb::Entity) -> Result<Entity, ValidationError> {
+    let kind = match pb::EntityKind::try_from(e.kind) {
+        Ok(pb::EntityKind::Mention) => EntityKind::Mention,
+        Ok(pb::EntityKind::MentionAll) => EntityKind::MentionAll,
+        Ok(pb::EntityKind::Link) => EntityKind::Link,
+        Ok(pb::EntityKind::Bold) => EntityKind::Bold,
+        Ok(pb::EntityKind::Italic) => EntityKind::Italic,
+        Ok(pb::EntityKind::Code) => EntityKind::Code,
+        _ => return Err(ValidationError::new("entities", "unknown entity kind")),
+    };
+    Ok(Entity {
+        kind,
+        offset: e.offset,
+        length: e.length,
+        user_id: UserId::parse_opt(&e.user_id, "entities.user_id")?,
+        url: (!e.url.is_empty()).then(|| e.url.clone()),
+    })
+}
+
+/// Text content from the wire.
+pub fn text_from(t: Option<pb::TextContent>) -> Result<Option<(String, Vec<Entity>)>, ValidationError> {
+    let Some(t) = t else { return Ok(None) };
+    let entities = t.entities.iter().map(entity_from).collect::<Result<_, _>>()?;
+    Ok(Some((t.text, entities)))
+}
+
+fn entity(e: &Entity) -> pb::Entity {
+    pb::Entity {
+        kind: entity_kind(e.kind) as i32,
+        offset: e.offset,
+        length: e.length,
+        user_id: e.user_id.map(|u| u.to_string()).unwrap_or_default(),
+        url: e.url.clone().unwrap_or_default(),
+    }
+}
+
+fn action(a: ServiceAction) -> pb::ServiceAction {
+    match a {
+        ServiceAction::Created => pb::ServiceAction::Created,
+        ServiceAction::MembersAdded => pb::ServiceAction::MembersAdded,
+        ServiceAction::MemberRemoved => pb::ServiceAction::MemberRemoved,
+        ServiceAction::MemberLeft => pb::ServiceAction::MemberLeft,
+        ServiceAction::TitleChanged => pb::ServiceAction::TitleChanged,
+        ServiceAction::AboutChanged => pb::ServiceAction::AboutChanged,
+        ServiceAction::OwnershipTransferred => pb::ServiceAction::OwnershipTransferred,
+        ServiceAction::AdminPromoted => pb::ServiceAction::AdminPromoted,
+        ServiceAction::AdminDemoted => pb::ServiceAction::AdminDemoted,
+    }
+}
+
+fn service(s: &ServiceContent) -> pb::ServiceContent {
+    pb::ServiceContent {
+        action: action(s.action) as i32,
+        user_ids: s.user_ids.iter().map(|u| u.to_string()).collect(),
+        title: s.title.clone(),
+    }
+}
+
+fn forward(f: &ForwardInfo) -> pb::ForwardInfo {
+    pb::ForwardInfo {
+        conversation_id: f.conversation_id.to_string(),
+        message_id: f.message_id.to_string(),
+        sender_id: f.sender_id.to_string(),
+        sent_at_ms: f.sent_at_ms,
+    }
+}
+
+/// A message on the wire. The client key is shown to its sender only (`viewer`); shared
+/// events pass `None`.
+pub fn message(m: &Message, viewer: Option<UserId>) -> pb::Message {
+    let content = match &m.content {
+        Content::Text { text, entities } => Some(pb::message::Content::Text(pb::TextContent {
+            text: text.clone(),
+            entities: entities.iter().map(entity).collect(),
+        })),
+        Content::Service(s) => Some(pb::message::Content::Service(service(s))),
+        Content::Deleted => None,
+    };
+    pb::Message {
+        id: m.id.to_string(),
+        conversation_id: m.conversation_id.to_string(),
+        seq: m.seq,
+        sender_id: m.sender_id.to_string(),
+        created_at_ms: m.created_at_ms,
+        edited_at_ms: m.edited_at_ms.unwrap_or(0),
+        deleted: m.is_deleted(),
+        content,
+        reply_to_message_id: m.reply_to.map(|r| r.to_string()).unwrap_or_default(),
+        forward: m.forward.as_ref().map(forward),
+        metadata: m.metadata.clone(),
+        client_key: if viewer == Some(m.sender_id) { m.client_key.clone().unwrap_or_default() } else { String::new() },
+    }
+}

@@ -1,0 +1,48 @@
+//! Users, sessions and tokens on the wire.
+
+use switchboard_core::SessionId;
+use switchboard_core::model::{Session, User};
+use switchboard_proto::v1 as pb;
+use switchboard_service::Tokens;
+
+/// A user on the wire.
+pub fn user(u: &User) -> pb::User {
+    pb::User {
+        id: u.id.to_string(),
+        username: u.username.clone(),
+        display_name: u.display_name.clone(),
+        bio: u.bio.clone(),
+        status_text: u.status_text.clone(),
+        bot: u.bot,
+        admin: u.admin,
+        disabled: u.disabled,
+        created_at_ms: u.created_at_ms,
+    }
+}
+
+/// A session on the wire; `current` marks the caller's own.
+pub fn session(s: &Session, current: SessionId) -> pb::Session {
+    pb::Session {
+        id: s.id.to_string(),
+        device: Some(pb::DeviceInfo { name: s.device_name.clone(), platform: s.platform.clone() }),
+        created_at_ms: s.created_at_ms,
+        last_seen_at_ms: s.last_seen_at_ms,
+        current: s.id == current,
+    }
+}
+
+/// Tokens on the wire.
+pub fn tokens(t: &Tokens) -> pb::Tokens {
+    pb::Tokens {
+        access_token: t.access_token.clone(),
+        access_expires_at_ms: t.access_expires_at_ms,
+        refresh_token: t.refresh_token.clone(),
+        session_id: t.session_id.to_string(),
+    }
+}
+
+/// A device from the wire.
+pub fn device(d: Option<pb::DeviceInfo>) -> switchboard_service::DeviceInfo {
+    let d = d.unwrap_or_default();
+    switchboard_service::DeviceInfo { name: d.name, platform: d.platform }
+}

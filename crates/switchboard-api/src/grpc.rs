@@ -1,0 +1,165 @@
+//! gRPC: every unary method and the Subscribe stream, served from the RPC table. tonic
+//! does the framing; the payload stays raw bytes until `rpc::dispatch` decodes it, so the
+//! same table serves gRPC, WebSocket and HTTP. Health and reflection are tonic's own.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use axum::extract::{Request, State};
+use axum::response::Response;
+use bytes::{Buf, BufMut, Bytes};
+use futures_util::Stream;
+use switchboard_service::{CloseReason, Connection, StreamItem};
+use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::server::{Grpc, ServerStreamingService, UnaryService};
+use tonic::Status;
+
+use crate::error::ApiError;
+use crate::rpc::{self, Caller, Ctx, Input, Output};
+use crate::{ApiState, EVENT_SLOT_PROTO};
+
+/// Passes message bytes through untouched.
+#[derive(Debug, Clone, Copy, Default)]
+struct BytesCodec;
+
+impl Codec for BytesCodec {
+    type Encode = Bytes;
+    type Decode = Bytes;
+    type Encoder = BytesCodec;
+    type Decoder = BytesCodec;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        BytesCodec
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        BytesCodec
+    }
+}
+
+impl Encoder for BytesCodec {
+    type Item = Bytes;
+    type Error = Status;
+
+    fn encode(&mut self, item: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        dst.put(item);
+        Ok(())
+    }
+}
+
+impl Decoder for BytesCodec {
+    type Item = Bytes;
+    type Error = Status;
+
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, Status> {
+        Ok(Some(src.copy_to_bytes(src.remaining())))
+    }
+}
+
+fn bearer<T>(req: &tonic::Request<T>) -> Option<String> {
+    let v = req.metadata().get("authorization")?.to_str().ok()?;
+    Some(v.strip_prefix("Bearer ").unwrap_or(v).trim().to_owned())
+}
+
+struct Unary {
+    state: ApiState,
+    method: String,
+}
+
+impl UnaryService<Bytes> for Unary {
+    type Response = Bytes;
+    type Future = Pin<Box<dyn Future<Output = Result<tonic::Response<Bytes>, Status>> + Send>>;
+
+    fn call(&mut self, req: tonic::Request<Bytes>) -> Self::Future {
+        let ctx = Ctx { services: self.state.services.clone(), caller: Caller::Token(bearer(&req)) };
+        let method = std::mem::take(&mut self.method);
+        Box::pin(async move {
+            match rpc::dispatch(ctx, &method, Input::Proto(req.into_inner())).await {
+                Ok(Output::Proto(bytes)) => Ok(tonic::Response::new(Bytes::from(bytes))),
+                Ok(Output::Json(_)) => Err(Status::internal("internal error")),
+                Err(e) => Err(e.grpc_status()),
+            }
+        })
+    }
+}
+
+type EventResult = Result<Bytes, Status>;
+
+struct Subscribe {
+    state: ApiState,
+}
+
+fn close_status(reason: CloseReason) -> Status {
+    match reason {
+        CloseReason::SlowConsumer => Status::resource_exhausted("slow_consumer: reconnect and catch up"),
+        CloseReason::SessionEnded(_) => Status::unauthenticated("session_ended"),
+        CloseReason::Shutdown => Status::unavailable("server_shutdown: reconnect"),
+    }
+}
+
+impl ServerStreamingService<Bytes> for Subscribe {
+    type Response = Bytes;
+    type ResponseStream = Pin<Box<dyn Stream<Item = EventResult> + Send>>;
+    type Future = Pin<Box<dyn Future<Output = Result<tonic::Response<Self::ResponseStream>, Status>> + Send>>;
+
+    fn call(&mut self, req: tonic::Request<Bytes>) -> Self::Future {
+        let services = self.state.services.clone();
+        Box::pin(async move {
+            let token = bearer(&req).unwrap_or_default();
+            let principal = services.authenticate(&token).await.map_err(|e| ApiError(e).grpc_status())?;
+            let body = <switchboard_proto::v1::SubscribeRequest as prost::Message>::decode(req.into_inner())
+                .map_err(|e| ApiError::malformed(e).grpc_status())?;
+            let pos = rpc::positions_from(body.user_seq, &body.positions).map_err(|e| ApiError(e).grpc_status())?;
+            let conn = Connection::open(services.hub().clone(), principal);
+            let events = services.subscribe(&conn, pos, body.live_only).await.map_err(|e| ApiError(e).grpc_status())?;
+            let stream = futures_util::stream::unfold(Some((conn, events)), |st| async move {
+                let (mut conn, mut events) = st?;
+                let item = tokio::select! {
+                    item = events.next() => item,
+                    reason = conn.closed() => Some(StreamItem::Close(reason)),
+                };
+                match item {
+                    Some(StreamItem::Event(ev)) => {
+                        let bytes = ev.encoded(EVENT_SLOT_PROTO, |e| Bytes::from(prost::Message::encode_to_vec(&crate::convert::event(e))));
+                        Some((Ok(bytes), Some((conn, events))))
+                    }
+                    Some(StreamItem::Close(reason)) => Some((Err(close_status(reason)), None)),
+                    None => None,
+                }
+            });
+            Ok(tonic::Response::new(Box::pin(stream) as Self::ResponseStream))
+        })
+    }
+}
+
+/// Serves `/switchboard.v1.<Service>/<Method>`.
+pub(crate) async fn handle(State(state): State<ApiState>, req: Request) -> Response {
+    let method = req.uri().path().strip_prefix("/switchboard.v1.").unwrap_or_default().to_owned();
+    let limit = state.options.max_frame_bytes;
+    let mut grpc = Grpc::new(BytesCodec).max_decoding_message_size(limit);
+    let resp = if method == rpc::SUBSCRIBE {
+        grpc.server_streaming(Subscribe { state }, req).await
+    } else if rpc::METHODS.contains(&method.as_str()) {
+        grpc.unary(Unary { state, method }, req).await
+    } else {
+        ApiError::unknown_method(&method).grpc_status().into_http()
+    };
+    resp.map(axum::body::Body::new)
+}
+
+/// The gRPC health and reflection services.
+pub(crate) async fn standard_services() -> axum::Router {
+    let (reporter, health) = tonic_health::server::health_reporter();
+    reporter.set_service_status("", tonic_health::ServingStatus::Serving).await;
+    let mut routes = tonic::service::Routes::new(health);
+    let fds = switchboard_proto::FILE_DESCRIPTOR_SET;
+    match tonic_reflection::server::Builder::configure().register_encoded_file_descriptor_set(fds).build_v1() {
+        Ok(svc) => routes = routes.add_service(svc),
+        Err(e) => tracing::error!(error = %e, "gRPC reflection v1 unavailable"),
+    }
+    match tonic_reflection::server::Builder::configure().register_encoded_file_descriptor_set(fds).build_v1alpha() {
+        Ok(svc) => routes = routes.add_service(svc),
+        Err(e) => tracing::error!(error = %e, "gRPC reflection v1alpha unavailable"),
+    }
+    routes.into_axum_router()
+}

@@ -1,0 +1,199 @@
+//! WebSocket at `/v1/ws`: requests and responses matched by id, events of the subscribed
+//! stream on the same socket, JSON text frames or protobuf binary frames, keep-alive pings,
+//! and close codes that say why the server closed.
+
+mod frames;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
+use switchboard_proto::v1 as pb;
+use switchboard_service::{CloseReason, Connection, EventStream, Principal, ServiceError, StreamItem};
+use tokio::sync::{Semaphore, mpsc};
+
+use crate::ApiState;
+use crate::error::ApiError;
+use crate::rpc::{self, Caller, Ctx, Input, Output};
+use frames::Request;
+
+/// Close code: the session ended (logged out, ended elsewhere, password changed, disabled).
+pub const CLOSE_SESSION_ENDED: u16 = 4001;
+/// Close code: the client fell too far behind; reconnect and catch up.
+pub const CLOSE_SLOW_CONSUMER: u16 = 4008;
+/// Close code: going away (server shutdown or idle timeout).
+pub const CLOSE_GOING_AWAY: u16 = 1001;
+
+#[derive(Deserialize)]
+pub(crate) struct WsQuery {
+    access_token: Option<String>,
+}
+
+pub(crate) fn token_from(headers: &HeaderMap, query: Option<String>) -> Option<String> {
+    let header = headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    header.map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim().to_owned()).or(query).filter(|t| !t.is_empty())
+}
+
+/// Upgrades after checking the token, if one is given; without one, only public methods
+/// (Register, Login, Refresh) are allowed on the socket.
+pub(crate) async fn upgrade(
+    State(state): State<ApiState>,
+    Query(q): Query<WsQuery>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let principal = match token_from(&headers, q.access_token) {
+        Some(t) => match state.services.resolve_token(&t).await {
+            Ok(p) => Some(p),
+            Err(e) => return crate::http::error_response(&ApiError(e)),
+        },
+        None => None,
+    };
+    let hard = state.options.max_frame_bytes.saturating_mul(2);
+    ws.max_message_size(hard).max_frame_size(hard).on_upgrade(move |socket| run(socket, state, principal)).into_response()
+}
+
+struct Subscribed {
+    stream: EventStream,
+    json: bool,
+}
+
+async fn next_event(sub: &mut Option<Subscribed>) -> Option<StreamItem> {
+    match sub {
+        Some(s) => s.stream.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn closed(conn: &mut Option<Connection>) -> CloseReason {
+    match conn {
+        Some(c) => c.closed().await,
+        None => std::future::pending().await,
+    }
+}
+
+fn close_message(code: u16, reason: &'static str) -> Message {
+    Message::Close(Some(CloseFrame { code, reason: reason.into() }))
+}
+
+fn close_for(reason: CloseReason) -> Message {
+    match reason {
+        CloseReason::SessionEnded(_) => close_message(CLOSE_SESSION_ENDED, "session_ended"),
+        CloseReason::SlowConsumer => close_message(CLOSE_SLOW_CONSUMER, "slow_consumer"),
+        CloseReason::Shutdown => close_message(CLOSE_GOING_AWAY, "server_shutdown"),
+    }
+}
+
+async fn run(socket: WebSocket, state: ApiState, principal: Option<Principal>) {
+    let (mut sink, mut incoming) = socket.split();
+    let mut conn = principal.map(|p| Connection::open(state.services.hub().clone(), p));
+    if let Some(p) = &principal {
+        if let Err(e) = state.services.touch_session(p).await {
+            ApiError(e).log("ws.connect");
+        }
+    }
+    let (resp_tx, mut resp_rx) = mpsc::channel::<Message>(64);
+    let inflight = Arc::new(Semaphore::new(state.options.max_inflight_per_connection));
+    let mut sub: Option<Subscribed> = None;
+    let mut ping = tokio::time::interval(state.options.ping_interval);
+    let mut last_heard = Instant::now();
+    metrics::counter!("switchboard_ws_connections_total").increment(1);
+    let goodbye = loop {
+        let out = tokio::select! {
+            msg = incoming.next() => {
+                let Some(Ok(msg)) = msg else { break None };
+                last_heard = Instant::now();
+                match msg {
+                    Message::Text(t) => handle(&state, &conn, &mut sub, &resp_tx, &inflight, frames::parse_text(t.as_str(), state.options.max_frame_bytes)).await,
+                    Message::Binary(b) => handle(&state, &conn, &mut sub, &resp_tx, &inflight, frames::parse_binary(b, state.options.max_frame_bytes)).await,
+                    Message::Ping(_) | Message::Pong(_) => None,
+                    Message::Close(_) => break None,
+                }
+            }
+            Some(out) = resp_rx.recv() => Some(out),
+            item = next_event(&mut sub) => match item {
+                Some(StreamItem::Event(ev)) => Some(frames::event(&ev, sub.as_ref().is_some_and(|s| s.json))),
+                Some(StreamItem::Close(reason)) => break Some(close_for(reason)),
+                None => { sub = None; None }
+            },
+            reason = closed(&mut conn) => break Some(close_for(reason)),
+            _ = ping.tick() => {
+                if last_heard.elapsed() > state.options.idle_timeout {
+                    break Some(close_message(CLOSE_GOING_AWAY, "idle_timeout"));
+                }
+                Some(Message::Ping(bytes::Bytes::new()))
+            }
+        };
+        if let Some(out) = out {
+            if sink.send(out).await.is_err() {
+                break None;
+            }
+        }
+    };
+    if let Some(close) = goodbye {
+        let _ = sink.send(close).await;
+    }
+    let _ = sink.close().await;
+}
+
+/// Handles one parsed frame; returns a frame to send now, if any (errors and Subscribe
+/// acknowledgements). Other calls run in their own task and answer through `resp_tx`.
+async fn handle(
+    state: &ApiState,
+    conn: &Option<Connection>,
+    sub: &mut Option<Subscribed>,
+    resp_tx: &mpsc::Sender<Message>,
+    inflight: &Arc<Semaphore>,
+    parsed: Result<Request, (Option<String>, ApiError, bool)>,
+) -> Option<Message> {
+    let req = match parsed {
+        Ok(r) => r,
+        Err((Some(id), e, json)) => return Some(frames::response(&id, Err(e), json)),
+        Err((None, e, json)) => return Some(frames::frame_error(&e, json)),
+    };
+    if req.method == rpc::SUBSCRIBE {
+        let result = subscribe(state, conn, sub, req.input, req.json).await;
+        return Some(frames::response(&req.id, result, req.json));
+    }
+    let Ok(permit) = inflight.clone().try_acquire_owned() else {
+        let e = ApiError(ServiceError::exhausted("too many requests in flight on this connection", 100));
+        return Some(frames::response(&req.id, Err(e), req.json));
+    };
+    let caller = match conn {
+        Some(c) => Caller::Connection(*c.principal()),
+        None => Caller::Token(None),
+    };
+    let ctx = Ctx { services: state.services.clone(), caller };
+    let tx = resp_tx.clone();
+    tokio::spawn(async move {
+        let result = rpc::dispatch(ctx, &req.method, req.input).await;
+        let _ = tx.send(frames::response(&req.id, result, req.json)).await;
+        drop(permit);
+    });
+    None
+}
+
+async fn subscribe(
+    state: &ApiState,
+    conn: &Option<Connection>,
+    sub: &mut Option<Subscribed>,
+    input: Input,
+    json: bool,
+) -> Result<Output, ApiError> {
+    let Some(conn) = conn else {
+        return Err(ApiError(ServiceError::unauthenticated("connect with an access token to subscribe")));
+    };
+    if sub.is_some() {
+        return Err(ApiError(ServiceError::precondition("this connection is already subscribed")));
+    }
+    let body: pb::SubscribeRequest = frames::decode(input)?;
+    let pos = rpc::positions_from(body.user_seq, &body.positions)?;
+    let stream = state.services.subscribe(conn, pos, body.live_only).await?;
+    *sub = Some(Subscribed { stream, json });
+    frames::encode_output(&pb::SubscribeResponse {}, json)
+}
