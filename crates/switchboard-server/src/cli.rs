@@ -1,0 +1,218 @@
+//! The command line: `serve`, `migrate` and `user` administration.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use switchboard_bus::LocalBus;
+use switchboard_service::Services;
+use switchboard_store::sqlite::SqliteStore;
+
+use crate::config::{Config, LogFormat};
+use crate::serve::{App, open_store};
+
+/// Switchboard: a self-hosted messenger server. One binary, one port for gRPC, WebSocket
+/// and HTTP, an embedded SQLite database by default.
+///
+/// Configuration comes in layers: built-in defaults, then the TOML file given with
+/// --config (or SWITCHBOARD_CONFIG), then SWITCHBOARD_* environment variables
+/// (SWITCHBOARD_LISTEN, SWITCHBOARD_DATA_DIR, SWITCHBOARD_SERVICE__MAX_MESSAGE_CHARS, ...),
+/// then these flags. See the README for every key.
+#[derive(Debug, Parser)]
+#[command(name = "switchboard", version, propagate_version = true)]
+pub struct Cli {
+    /// TOML configuration file.
+    #[arg(long, global = true, env = "SWITCHBOARD_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Directory for the database and other state (created if missing).
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Log format.
+    #[arg(long, global = true, value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Runs the server until SIGTERM or Ctrl-C, then drains connections.
+    Serve(ServeArgs),
+    /// Applies pending database migrations and exits.
+    Migrate,
+    /// Manages accounts directly in the database (works while the server runs).
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// Flags of `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address for gRPC, WebSocket and HTTP, for example 127.0.0.1:8080.
+    #[arg(long)]
+    pub listen: Option<String>,
+}
+
+/// Account administration.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Creates an account.
+    Add {
+        /// Username.
+        username: String,
+        /// Password; read from standard input when omitted.
+        #[arg(long)]
+        password: Option<String>,
+        /// Display name.
+        #[arg(long, default_value = "")]
+        display_name: String,
+        /// Make the account a server administrator.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Lists accounts.
+    List,
+    /// Sets an account's password (ends all its sessions).
+    SetPassword {
+        /// Username.
+        username: String,
+        /// New password; read from standard input when omitted.
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// Disables an account (ends all its sessions), or re-enables it with --enable.
+    Disable {
+        /// Username.
+        username: String,
+        /// Re-enable instead.
+        #[arg(long)]
+        enable: bool,
+    },
+}
+
+fn password_or_stdin(p: Option<String>) -> anyhow::Result<String> {
+    if let Some(p) = p {
+        return Ok(p);
+    }
+    eprintln!("password (one line on standard input):");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).context("read password")?;
+    let p = line.trim_end_matches(['\r', '\n']).to_owned();
+    if p.is_empty() {
+        bail!("no password given");
+    }
+    Ok(p)
+}
+
+fn offline_services(config: &Config) -> anyhow::Result<Services> {
+    let store = open_store(config)?;
+    Ok(Services::new(Arc::new(store), Arc::new(LocalBus::new()), config.service.clone()))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut config = Config::load(cli.config.as_deref())?;
+    if let Some(d) = cli.data_dir {
+        config.data_dir = d;
+    }
+    if let Some(f) = cli.log_format {
+        config.log_format = f;
+    }
+    crate::logging::init(config.log_format, &config.log_level);
+    match cli.command {
+        Command::Serve(args) => {
+            if let Some(l) = args.listen {
+                config.listen = l;
+            }
+            let listener = tokio::net::TcpListener::bind(&config.listen)
+                .await
+                .with_context(|| format!("listen on {}", config.listen))?;
+            let app = App::new(&config).await?;
+            crate::run(listener, app, shutdown_signal()).await
+        }
+        Command::Migrate => {
+            std::fs::create_dir_all(&config.data_dir)?;
+            let v = SqliteStore::migrate(&config.database_path())?;
+            println!("database {} is at schema version {v}", config.database_path().display());
+            Ok(())
+        }
+        Command::User(cmd) => user(cmd, &config).await,
+    }
+}
+
+async fn user(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
+    let services = offline_services(config)?;
+    match cmd {
+        UserCommand::Add { username, password, display_name, admin } => {
+            let password = password_or_stdin(password)?;
+            let u = services.create_account(&username, Some(&password), &display_name, admin, false, None).await?;
+            println!("created user {} (id {}){}", u.username, u.id, if admin { " as administrator" } else { "" });
+        }
+        UserCommand::List => {
+            let mut after = None;
+            println!("{:>8}  {:<32}  {:<24}  flags", "id", "username", "display name");
+            loop {
+                let page = services.list_users(after, 500).await?;
+                for u in &page {
+                    let mut flags = Vec::new();
+                    if u.admin {
+                        flags.push("admin");
+                    }
+                    if u.bot {
+                        flags.push("bot");
+                    }
+                    if u.disabled {
+                        flags.push("disabled");
+                    }
+                    println!("{:>8}  {:<32}  {:<24}  {}", u.id, u.username, u.display_name, flags.join(","));
+                }
+                match page.last() {
+                    Some(last) if page.len() == 500 => after = Some(last.id),
+                    _ => break,
+                }
+            }
+        }
+        UserCommand::SetPassword { username, password } => {
+            let u = services.user_by_username(&username).await?;
+            services.set_password(u.id, &password_or_stdin(password)?).await?;
+            println!("password of {} changed; its sessions were ended", u.username);
+        }
+        UserCommand::Disable { username, enable } => {
+            let u = services.user_by_username(&username).await?;
+            services.set_user_disabled(None, u.id, !enable).await?;
+            println!("{} {}", u.username, if enable { "enabled" } else { "disabled; its sessions were ended" });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,10 @@
+//! The Switchboard server: configuration, start-up, the admin CLI, and `run`, which serves
+//! an already-bound listener until a shutdown future resolves.
+
+pub mod cli;
+pub mod config;
+mod logging;
+mod serve;
+
+pub use config::Config;
+pub use serve::{App, run};
