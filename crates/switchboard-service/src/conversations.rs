@@ -247,11 +247,8 @@ impl Services {
 
     /// A page of members (members only).
     pub async fn list_members(&self, p: &Principal, id: ConversationId, cursor: &str, limit: u32) -> ServiceResult<MemberPage> {
-        let entry = self.store().member(id, p.user_id).await?;
-        if self.store().conversation(id).await?.is_none() {
-            return Err(ServiceError::not_found("conversation"));
-        }
-        permissions::can_read(entry.as_ref())?;
+        let entry = self.membership(p, id).await?;
+        permissions::can_read(Some(&entry.member))?;
         let limit = page_limit(limit, 100, 500);
         let after = parse_cursor(cursor)?.map(|(t, u)| (t, UserId::from_raw(u)));
         let members = self.store().members(id, after, limit).await?;

@@ -1,0 +1,203 @@
+//! `TestApp` and small helpers shared by the API tests.
+
+use std::time::Duration;
+
+use switchboard_client::proto as pb;
+use switchboard_client::{Client, StreamEvent, Transport};
+use switchboard_server::{App, Config};
+use switchboard_service::Argon2Params;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// A running server with its own data directory.
+pub struct TestApp {
+    pub addr: String,
+    pub config: Config,
+    _dir: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+/// A registered user and one session's token.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: String,
+    pub username: String,
+    pub token: String,
+    pub session_id: String,
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Cheap password hashing and no rate limit, so tests stay fast.
+pub fn test_config(dir: &std::path::Path) -> Config {
+    let mut config = Config::default();
+    config.data_dir = dir.to_path_buf();
+    config.service.argon2 = Argon2Params { memory_kib: 64, iterations: 1, parallelism: 1 };
+    config.service.rate_limit.per_second = 0.0;
+    config
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = test_config(dir.path());
+        adjust(&mut config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let app = App::new(&config).await.unwrap();
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(switchboard_server::run(listener, app, async {
+            let _ = rx.await;
+        }));
+        Self { addr, config, _dir: dir, stop: Some(tx), task: Some(task) }
+    }
+
+    /// Registers `name` over HTTP.
+    pub async fn register(&self, name: &str) -> TestUser {
+        self.register_via(Transport::Http, name).await
+    }
+
+    /// Registers `name` over `transport`.
+    pub async fn register_via(&self, transport: Transport, name: &str) -> TestUser {
+        let c = Client::connect(&self.addr, transport, None).await.unwrap();
+        let r: pb::RegisterResponse = c
+            .call(
+                "AuthService/Register",
+                &pb::RegisterRequest {
+                    username: name.into(),
+                    password: PASSWORD.into(),
+                    display_name: format!("{name} display"),
+                    device: Some(pb::DeviceInfo { name: "test".into(), platform: "cli".into() }),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let user = r.user.unwrap();
+        let tokens = r.tokens.unwrap();
+        TestUser { id: user.id, username: user.username, token: tokens.access_token, session_id: tokens.session_id }
+    }
+
+    /// Logs `user` in again: a second session (device).
+    pub async fn login(&self, user: &TestUser) -> TestUser {
+        let c = Client::connect(&self.addr, Transport::Http, None).await.unwrap();
+        let r: pb::LoginResponse = c
+            .call(
+                "AuthService/Login",
+                &pb::LoginRequest { username: user.username.clone(), password: PASSWORD.into(), device: None },
+            )
+            .await
+            .unwrap();
+        let tokens = r.tokens.unwrap();
+        TestUser { token: tokens.access_token, session_id: tokens.session_id, ..user.clone() }
+    }
+
+    pub async fn client(&self, user: &TestUser, transport: Transport) -> Client {
+        Client::connect(&self.addr, transport, Some(&user.token)).await.unwrap()
+    }
+
+    pub async fn http(&self, user: &TestUser) -> Client {
+        self.client(user, Transport::Http).await
+    }
+
+    /// Stops the server and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            t.await.unwrap().unwrap();
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.abort();
+        }
+    }
+}
+
+pub fn text(s: &str) -> Option<pb::TextContent> {
+    Some(pb::TextContent { text: s.into(), entities: vec![] })
+}
+
+pub async fn send(c: &Client, conv: &str, key: &str, body: &str) -> pb::Message {
+    let r: pb::SendMessageResponse = c
+        .call(
+            "MessageService/SendMessage",
+            &pb::SendMessageRequest { conversation_id: conv.into(), client_key: key.into(), text: text(body), ..Default::default() },
+        )
+        .await
+        .unwrap();
+    r.message.unwrap()
+}
+
+pub async fn group(c: &Client, kind: pb::ConversationKind, title: &str, members: &[&TestUser]) -> pb::ConversationView {
+    let r: pb::CreateConversationResponse = c
+        .call(
+            "ConversationService/CreateConversation",
+            &pb::CreateConversationRequest {
+                kind: kind as i32,
+                title: title.into(),
+                member_ids: members.iter().map(|u| u.id.clone()).collect(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    r.conversation.unwrap()
+}
+
+pub async fn view(c: &Client, conv: &str) -> pb::ConversationView {
+    let r: pb::GetConversationResponse = c
+        .call("ConversationService/GetConversation", &pb::GetConversationRequest { conversation_id: conv.into() })
+        .await
+        .unwrap();
+    r.conversation.unwrap()
+}
+
+pub fn conv_id(v: &pb::ConversationView) -> String {
+    v.conversation.as_ref().unwrap().id.clone()
+}
+
+/// Reads events until `pred` matches one (or panics after `secs`).
+pub async fn wait_for(events: &mut switchboard_client::Events, secs: u64, pred: impl Fn(&pb::Event) -> bool) -> pb::Event {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match events.next_within(left).await {
+            Some(StreamEvent::Event(e)) if pred(&e) => return e,
+            Some(StreamEvent::Event(_)) => {}
+            Some(StreamEvent::Closed { code, reason }) => panic!("stream closed ({code}: {reason}) while waiting"),
+            None => panic!("no matching event within {secs}s"),
+        }
+    }
+}
+
+/// Reads events until the stream closes; returns the close code and reason.
+pub async fn wait_closed(events: &mut switchboard_client::Events, secs: u64) -> (u16, String) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match events.next_within(left).await {
+            Some(StreamEvent::Closed { code, reason }) => return (code, reason),
+            Some(StreamEvent::Event(_)) => {}
+            None => panic!("stream did not close within {secs}s"),
+        }
+    }
+}
+
+pub fn is_caught_up(e: &pb::Event) -> bool {
+    matches!(e.kind, Some(pb::event::Kind::CaughtUp(_)))
+}
+
+pub fn code_of<T: std::fmt::Debug>(r: Result<T, switchboard_client::ClientError>) -> pb::ErrorCode {
+    r.expect_err("expected an error").code
+}

@@ -1,0 +1,11 @@
+//! API tests: each starts a real server (`TestApp`) on 127.0.0.1:0 with a temporary data
+//! directory and talks to it through the client SDK over the real protocols.
+
+mod bad_input;
+mod cli;
+mod durability;
+mod helpers;
+mod permissions;
+mod scenario;
+mod signals;
+mod sync;
