@@ -120,6 +120,16 @@ impl Client {
         }
     }
 
+    /// Takes a WebSocket connection's event channel without subscribing: it then yields
+    /// only the close notification (why the server closed the socket). WebSocket only;
+    /// `None` after a subscribe.
+    pub fn take_events(&mut self) -> Option<Events> {
+        match &mut self.inner {
+            Inner::Ws(c) => c.take_events(),
+            _ => None,
+        }
+    }
+
     /// Closes the connection (WebSocket close handshake; others just drop).
     pub async fn close(self) {
         if let Inner::Ws(c) = self.inner {

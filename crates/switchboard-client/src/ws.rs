@@ -88,9 +88,19 @@ impl WsConn {
     }
 
     pub(crate) async fn subscribe(&mut self, req: pb::SubscribeRequest) -> Result<Events, ClientError> {
-        let rx = self.events.lock().await.take().ok_or_else(|| ClientError::local("already subscribed"))?;
-        let _: pb::SubscribeResponse = self.call("SyncService/Subscribe", &req).await?;
-        Ok(Events { rx })
+        let mut slot = self.events.lock().await;
+        let rx = slot.take().ok_or_else(|| ClientError::local("already subscribed"))?;
+        match self.call::<_, pb::SubscribeResponse>("SyncService/Subscribe", &req).await {
+            Ok(_) => Ok(Events { rx }),
+            Err(e) => {
+                *slot = Some(rx);
+                Err(e)
+            }
+        }
+    }
+
+    pub(crate) fn take_events(&mut self) -> Option<Events> {
+        self.events.try_lock().ok()?.take().map(|rx| Events { rx })
     }
 
     pub(crate) async fn close(self) {

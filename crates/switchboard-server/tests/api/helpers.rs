@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 pub struct TestApp {
     pub addr: String,
     pub config: Config,
+    services: switchboard_service::Services,
     _dir: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<anyhow::Result<()>>>,
@@ -50,11 +51,12 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap().to_string();
         let app = App::new(&config).await.unwrap();
+        let services = app.services.clone();
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(switchboard_server::run(listener, app, async {
             let _ = rx.await;
         }));
-        Self { addr, config, _dir: dir, stop: Some(tx), task: Some(task) }
+        Self { addr, config, services, _dir: dir, stop: Some(tx), task: Some(task) }
     }
 
     /// Registers `name` over HTTP.
@@ -81,6 +83,13 @@ impl TestApp {
         let user = r.user.unwrap();
         let tokens = r.tokens.unwrap();
         TestUser { id: user.id, username: user.username, token: tokens.access_token, session_id: tokens.session_id }
+    }
+
+    /// Creates a server administrator (as the CLI does) and logs it in.
+    pub async fn admin(&self, name: &str) -> TestUser {
+        let u = self.services.create_account(name, Some(PASSWORD), "", true, false, None).await.unwrap();
+        let stub = TestUser { id: u.id.to_string(), username: u.username, token: String::new(), session_id: String::new() };
+        self.login(&stub).await
     }
 
     /// Logs `user` in again: a second session (device).
