@@ -81,6 +81,23 @@ fn close_message(code: u16, reason: &'static str) -> Message {
     Message::Close(Some(CloseFrame { code, reason: reason.into() }))
 }
 
+/// Close code: a frame exceeded the hard size limit.
+pub const CLOSE_TOO_BIG: u16 = 1009;
+/// Close code: the peer broke the WebSocket protocol.
+pub const CLOSE_PROTOCOL: u16 = 1002;
+
+/// The close frame for a socket-level receive error. The WebSocket library reports an
+/// oversized message only through its error text, so that is what is matched.
+fn protocol_close(e: &axum::Error) -> Message {
+    let text = e.to_string();
+    tracing::debug!(error = %text, "websocket receive error");
+    if text.contains("too long") || text.contains("Space limit") {
+        close_message(CLOSE_TOO_BIG, "message_too_big")
+    } else {
+        close_message(CLOSE_PROTOCOL, "protocol_error")
+    }
+}
+
 fn close_for(reason: CloseReason) -> Message {
     match reason {
         CloseReason::SessionEnded(_) => close_message(CLOSE_SESSION_ENDED, "session_ended"),
@@ -106,7 +123,11 @@ async fn run(socket: WebSocket, state: ApiState, principal: Option<Principal>) {
     let goodbye = loop {
         let out = tokio::select! {
             msg = incoming.next() => {
-                let Some(Ok(msg)) = msg else { break None };
+                let msg = match msg {
+                    Some(Ok(m)) => m,
+                    Some(Err(e)) => break Some(protocol_close(&e)),
+                    None => break None,
+                };
                 last_heard = Instant::now();
                 match msg {
                     Message::Text(t) => handle(&state, &conn, &mut sub, &resp_tx, &inflight, frames::parse_text(t.as_str(), state.options.max_frame_bytes)).await,
