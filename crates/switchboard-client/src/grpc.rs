@@ -14,7 +14,8 @@ pub(crate) struct GrpcConn {
 }
 
 fn path(method: &str) -> Result<PathAndQuery, ClientError> {
-    PathAndQuery::from_maybe_shared(format!("/switchboard.v1.{method}")).map_err(ClientError::protocol)
+    PathAndQuery::from_maybe_shared(format!("/switchboard.v1.{method}"))
+        .map_err(ClientError::protocol)
 }
 
 impl GrpcConn {
@@ -29,10 +30,10 @@ impl GrpcConn {
 
     fn request<T>(&self, msg: T) -> tonic::Request<T> {
         let mut req = tonic::Request::new(msg);
-        if let Some(t) = &self.token {
-            if let Ok(v) = format!("Bearer {t}").parse() {
-                req.metadata_mut().insert("authorization", v);
-            }
+        if let Some(t) = &self.token
+            && let Ok(v) = format!("Bearer {t}").parse()
+        {
+            req.metadata_mut().insert("authorization", v);
         }
         req
     }
@@ -49,11 +50,17 @@ impl GrpcConn {
         Ok(resp.into_inner())
     }
 
-    pub(crate) async fn subscribe(&mut self, req: pb::SubscribeRequest) -> Result<Events, ClientError> {
+    pub(crate) async fn subscribe(
+        &mut self,
+        req: pb::SubscribeRequest,
+    ) -> Result<Events, ClientError> {
         let mut grpc = tonic::client::Grpc::new(self.channel.clone());
         grpc.ready().await.map_err(ClientError::unavailable)?;
         let codec = tonic_prost::ProstCodec::<pb::SubscribeRequest, pb::Event>::default();
-        let mut stream = grpc.server_streaming(self.request(req), path("SyncService/Subscribe")?, codec).await?.into_inner();
+        let mut stream = grpc
+            .server_streaming(self.request(req), path("SyncService/Subscribe")?, codec)
+            .await?
+            .into_inner();
         let (tx, rx) = mpsc::channel(65_536);
         tokio::spawn(async move {
             loop {
@@ -64,11 +71,21 @@ impl GrpcConn {
                         }
                     }
                     Ok(None) => {
-                        let _ = tx.send(StreamEvent::Closed { code: 0, reason: "stream ended".into() }).await;
+                        let _ = tx
+                            .send(StreamEvent::Closed {
+                                code: 0,
+                                reason: "stream ended".into(),
+                            })
+                            .await;
                         return;
                     }
                     Err(status) => {
-                        let _ = tx.send(StreamEvent::Closed { code: status.code() as u16, reason: status.message().to_owned() }).await;
+                        let _ = tx
+                            .send(StreamEvent::Closed {
+                                code: status.code() as u16,
+                                reason: status.message().to_owned(),
+                            })
+                            .await;
                         return;
                     }
                 }

@@ -32,14 +32,19 @@ pub fn open_store(config: &Config) -> anyhow::Result<SqliteStore> {
     };
     opts.max_batch = config.sqlite.max_batch;
     opts.readers = config.sqlite.readers;
-    SqliteStore::open(opts).with_context(|| format!("open database {}", config.database_path().display()))
+    SqliteStore::open(opts)
+        .with_context(|| format!("open database {}", config.database_path().display()))
 }
 
 impl App {
     /// Builds the server from its configuration.
     pub async fn new(config: &Config) -> anyhow::Result<Self> {
         let store = open_store(config)?;
-        let services = Services::new(Arc::new(store), Arc::new(LocalBus::new()), config.service.clone());
+        let services = Services::new(
+            Arc::new(store),
+            Arc::new(LocalBus::new()),
+            config.service.clone(),
+        );
         let t = &config.transport;
         let options = ApiOptions {
             max_frame_bytes: t.max_frame_bytes,
@@ -48,14 +53,22 @@ impl App {
             max_inflight_per_connection: t.max_inflight_per_connection.max(1),
         };
         let api = Api::new(services.clone(), options).await;
-        Ok(Self { api, grace: Duration::from_secs(t.shutdown_grace_secs), services })
+        Ok(Self {
+            api,
+            grace: Duration::from_secs(t.shutdown_grace_secs),
+            services,
+        })
     }
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then drains: readiness fails,
 /// live connections are closed with a going-away reason, and in-flight requests get
 /// the configured grace period to finish.
-pub async fn run(listener: TcpListener, app: App, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn run(
+    listener: TcpListener,
+    app: App,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "switchboard listening (gRPC, WebSocket and HTTP)");
     let App { api, grace, .. } = app;

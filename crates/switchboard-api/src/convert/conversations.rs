@@ -1,7 +1,9 @@
 //! Conversations and members on the wire.
 
 use switchboard_core::UserId;
-use switchboard_core::model::{AdminRights, Conversation, ConversationKind, Member, MemberRole, MemberSettings};
+use switchboard_core::model::{
+    AdminRights, Conversation, ConversationKind, Member, MemberRole, MemberSettings,
+};
 use switchboard_core::permissions::effective_rights;
 use switchboard_proto::v1 as pb;
 use switchboard_service::ConversationView;
@@ -73,7 +75,12 @@ pub fn rights_from(r: Option<pb::AdminRights>) -> AdminRights {
 
 /// Settings on the wire.
 pub fn settings(s: &MemberSettings) -> pb::MemberSettings {
-    pb::MemberSettings { muted_until_ms: s.muted_until_ms, pinned: s.pinned, archived: s.archived, draft: s.draft.clone() }
+    pb::MemberSettings {
+        muted_until_ms: s.muted_until_ms,
+        pinned: s.pinned,
+        archived: s.archived,
+        draft: s.draft.clone(),
+    }
 }
 
 /// A conversation on the wire, as `me` sees it.

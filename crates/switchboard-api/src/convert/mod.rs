@@ -13,6 +13,10 @@ pub use users::*;
 use switchboard_core::ValidationError;
 
 /// Parses a list of wire ids.
-pub fn ids<T>(raw: &[String], field: &'static str, parse: fn(&str, &'static str) -> Result<T, ValidationError>) -> Result<Vec<T>, ValidationError> {
+pub fn ids<T>(
+    raw: &[String],
+    field: &'static str,
+    parse: fn(&str, &'static str) -> Result<T, ValidationError>,
+) -> Result<Vec<T>, ValidationError> {
     raw.iter().map(|s| parse(s, field)).collect()
 }

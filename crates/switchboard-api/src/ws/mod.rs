@@ -14,7 +14,9 @@ use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use switchboard_proto::v1 as pb;
-use switchboard_service::{CloseReason, Connection, EventStream, Principal, ServiceError, StreamItem};
+use switchboard_service::{
+    CloseReason, Connection, EventStream, Principal, ServiceError, StreamItem,
+};
 use tokio::sync::{Semaphore, mpsc};
 
 use crate::ApiState;
@@ -35,8 +37,13 @@ pub(crate) struct WsQuery {
 }
 
 pub(crate) fn token_from(headers: &HeaderMap, query: Option<String>) -> Option<String> {
-    let header = headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    header.map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim().to_owned()).or(query).filter(|t| !t.is_empty())
+    let header = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    header
+        .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim().to_owned())
+        .or(query)
+        .filter(|t| !t.is_empty())
 }
 
 /// Upgrades after checking the token, if one is given; without one, only public methods
@@ -55,7 +62,10 @@ pub(crate) async fn upgrade(
         None => None,
     };
     let hard = state.options.max_frame_bytes.saturating_mul(2);
-    ws.max_message_size(hard).max_frame_size(hard).on_upgrade(move |socket| run(socket, state, principal)).into_response()
+    ws.max_message_size(hard)
+        .max_frame_size(hard)
+        .on_upgrade(move |socket| run(socket, state, principal))
+        .into_response()
 }
 
 struct Subscribed {
@@ -78,7 +88,10 @@ async fn closed(conn: &mut Option<Connection>) -> CloseReason {
 }
 
 fn close_message(code: u16, reason: &'static str) -> Message {
-    Message::Close(Some(CloseFrame { code, reason: reason.into() }))
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    }))
 }
 
 /// Close code: a frame exceeded the hard size limit.
@@ -109,10 +122,10 @@ fn close_for(reason: CloseReason) -> Message {
 async fn run(socket: WebSocket, state: ApiState, principal: Option<Principal>) {
     let (mut sink, mut incoming) = socket.split();
     let mut conn = principal.map(|p| Connection::open(state.services.hub().clone(), p));
-    if let Some(p) = &principal {
-        if let Err(e) = state.services.touch_session(p).await {
-            ApiError(e).log("ws.connect");
-        }
+    if let Some(p) = &principal
+        && let Err(e) = state.services.touch_session(p).await
+    {
+        ApiError(e).log("ws.connect");
     }
     let (resp_tx, mut resp_rx) = mpsc::channel::<Message>(64);
     let inflight = Arc::new(Semaphore::new(state.options.max_inflight_per_connection));
@@ -150,10 +163,10 @@ async fn run(socket: WebSocket, state: ApiState, principal: Option<Principal>) {
                 Some(Message::Ping(bytes::Bytes::new()))
             }
         };
-        if let Some(out) = out {
-            if sink.send(out).await.is_err() {
-                break None;
-            }
+        if let Some(out) = out
+            && sink.send(out).await.is_err()
+        {
+            break None;
         }
     };
     if let Some(close) = goodbye {
@@ -182,14 +195,20 @@ async fn handle(
         return Some(frames::response(&req.id, result, req.json));
     }
     let Ok(permit) = inflight.clone().try_acquire_owned() else {
-        let e = ApiError(ServiceError::exhausted("too many requests in flight on this connection", 100));
+        let e = ApiError(ServiceError::exhausted(
+            "too many requests in flight on this connection",
+            100,
+        ));
         return Some(frames::response(&req.id, Err(e), req.json));
     };
     let caller = match conn {
         Some(c) => Caller::Connection(*c.principal()),
         None => Caller::Token(None),
     };
-    let ctx = Ctx { services: state.services.clone(), caller };
+    let ctx = Ctx {
+        services: state.services.clone(),
+        caller,
+    };
     let tx = resp_tx.clone();
     tokio::spawn(async move {
         let result = rpc::dispatch(ctx, &req.method, req.input).await;
@@ -207,10 +226,14 @@ async fn subscribe(
     json: bool,
 ) -> Result<Output, ApiError> {
     let Some(conn) = conn else {
-        return Err(ApiError(ServiceError::unauthenticated("connect with an access token to subscribe")));
+        return Err(ApiError(ServiceError::unauthenticated(
+            "connect with an access token to subscribe",
+        )));
     };
     if sub.is_some() {
-        return Err(ApiError(ServiceError::precondition("this connection is already subscribed")));
+        return Err(ApiError(ServiceError::precondition(
+            "this connection is already subscribed",
+        )));
     }
     let body: pb::SubscribeRequest = frames::decode(input)?;
     let pos = rpc::positions_from(body.user_seq, &body.positions)?;

@@ -41,11 +41,23 @@ async fn every_acknowledged_message_survives_sigkill() {
     let addr = format!("127.0.0.1:{port}");
     let mut server = Server::start(dir.path(), port).await;
     let anon = Client::connect(&addr, Transport::Http, None).await.unwrap();
-    let reg = |name: &str| pb::RegisterRequest { username: name.into(), password: PASSWORD.into(), ..Default::default() };
-    let ann: pb::RegisterResponse = anon.call("AuthService/Register", &reg("ann")).await.unwrap();
-    let bob: pb::RegisterResponse = anon.call("AuthService/Register", &reg("bob")).await.unwrap();
+    let reg = |name: &str| pb::RegisterRequest {
+        username: name.into(),
+        password: PASSWORD.into(),
+        ..Default::default()
+    };
+    let ann: pb::RegisterResponse = anon
+        .call("AuthService/Register", &reg("ann"))
+        .await
+        .unwrap();
+    let bob: pb::RegisterResponse = anon
+        .call("AuthService/Register", &reg("bob"))
+        .await
+        .unwrap();
     let token = ann.tokens.unwrap().access_token;
-    let http = Client::connect(&addr, Transport::Http, Some(&token)).await.unwrap();
+    let http = Client::connect(&addr, Transport::Http, Some(&token))
+        .await
+        .unwrap();
     let g: pb::CreateConversationResponse = http
         .call(
             "ConversationService/CreateConversation",
@@ -66,11 +78,21 @@ async fn every_acknowledged_message_survives_sigkill() {
     for s in 0..8 {
         let (addr, token, gid, acked) = (addr.clone(), token.clone(), gid.clone(), acked.clone());
         senders.push(tokio::spawn(async move {
-            let c = Client::connect(&addr, Transport::WsBinary, Some(&token)).await.unwrap();
+            let c = Client::connect(&addr, Transport::WsBinary, Some(&token))
+                .await
+                .unwrap();
             for i in 0..5_000 {
                 let key = format!("s{s}-{i}");
-                let req = pb::SendMessageRequest { conversation_id: gid.clone(), client_key: key.clone(), text: text(&key), ..Default::default() };
-                match c.call::<_, pb::SendMessageResponse>("MessageService/SendMessage", &req).await {
+                let req = pb::SendMessageRequest {
+                    conversation_id: gid.clone(),
+                    client_key: key.clone(),
+                    text: text(&key),
+                    ..Default::default()
+                };
+                match c
+                    .call::<_, pb::SendMessageResponse>("MessageService/SendMessage", &req)
+                    .await
+                {
                     Ok(r) => {
                         let m = r.message.unwrap();
                         acked.lock().unwrap().push((key, m.id, m.seq));
@@ -82,7 +104,10 @@ async fn every_acknowledged_message_survives_sigkill() {
     }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while acked.lock().unwrap().len() < 400 {
-        assert!(tokio::time::Instant::now() < deadline, "too few messages acknowledged");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "too few messages acknowledged"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     server.kill().await;
@@ -92,18 +117,35 @@ async fn every_acknowledged_message_survives_sigkill() {
     let acked = acked.lock().unwrap().clone();
 
     let _server = Server::start(dir.path(), port).await;
-    let http = Client::connect(&addr, Transport::Http, Some(&token)).await.unwrap();
+    let http = Client::connect(&addr, Transport::Http, Some(&token))
+        .await
+        .unwrap();
     let stored = all_messages(&http, &gid).await;
     let seqs: Vec<u64> = stored.iter().map(|m| m.seq).collect();
-    assert_eq!(seqs, (1..=stored.len() as u64).collect::<Vec<_>>(), "the log has a gap");
+    assert_eq!(
+        seqs,
+        (1..=stored.len() as u64).collect::<Vec<_>>(),
+        "the log has a gap"
+    );
     for (key, id, seq) in &acked {
-        let m = stored.iter().find(|m| &m.id == id).unwrap_or_else(|| panic!("acknowledged message {key} was lost"));
+        let m = stored
+            .iter()
+            .find(|m| &m.id == id)
+            .unwrap_or_else(|| panic!("acknowledged message {key} was lost"));
         assert_eq!(m.seq, *seq);
     }
     // A retry after the restart returns the original, not a duplicate.
     let (key, id, _) = &acked[0];
     let again: pb::SendMessageResponse = http
-        .call("MessageService/SendMessage", &pb::SendMessageRequest { conversation_id: gid.clone(), client_key: key.clone(), text: text("again"), ..Default::default() })
+        .call(
+            "MessageService/SendMessage",
+            &pb::SendMessageRequest {
+                conversation_id: gid.clone(),
+                client_key: key.clone(),
+                text: text("again"),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert!(again.duplicate);

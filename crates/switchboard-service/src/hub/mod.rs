@@ -28,7 +28,11 @@ pub struct Hub {
 
 impl Hub {
     pub(crate) fn new(bus: Arc<dyn Bus>, queue: usize) -> Self {
-        Self { state: Mutex::new(State::default()), bus, queue: queue.max(16) }
+        Self {
+            state: Mutex::new(State::default()),
+            bus,
+            queue: queue.max(16),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -76,10 +80,14 @@ impl BusHandler for Hub {
             Topic::User(u) => {
                 if let Event::User(ev) = envelope.event.as_ref() {
                     match &ev.kind {
-                        UserEventKind::ConversationJoined { conversation_id, .. } => {
+                        UserEventKind::ConversationJoined {
+                            conversation_id, ..
+                        } => {
                             interest.extend(state.follow(u, *conversation_id));
                         }
-                        UserEventKind::ConversationLeft { conversation_id, .. } => {
+                        UserEventKind::ConversationLeft {
+                            conversation_id, ..
+                        } => {
                             // Deliver first so the departing member's devices hear of it.
                             let targets = state.user_targets(u);
                             state.send(&targets, &shared);
@@ -88,7 +96,9 @@ impl BusHandler for Hub {
                             self.flush(Vec::new(), interest);
                             return;
                         }
-                        UserEventKind::SessionEnded { session_id, .. } => state.end_session(*session_id),
+                        UserEventKind::SessionEnded { session_id, reason } => {
+                            state.end_session(*session_id, *reason)
+                        }
                         _ => {}
                     }
                 }

@@ -40,7 +40,10 @@ pub(super) struct State {
 }
 
 pub(super) fn envelope(topic: Topic, event: Event) -> Envelope {
-    Envelope { topic, event: Arc::new(event) }
+    Envelope {
+        topic,
+        event: Arc::new(event),
+    }
 }
 
 impl State {
@@ -54,28 +57,58 @@ impl State {
 
     pub(super) fn presence_of(&self, user: UserId) -> Presence {
         let online = self.by_user.get(&user).is_some_and(|v| !v.is_empty());
-        let status = if online { *self.status.get(&user).unwrap_or(&PresenceStatus::Online) } else { PresenceStatus::Offline };
-        let last_seen_at_ms = if online { 0 } else { self.last_seen.get(&user).copied().unwrap_or(0) };
-        Presence { user_id: user, status, last_seen_at_ms }
+        let status = if online {
+            *self.status.get(&user).unwrap_or(&PresenceStatus::Online)
+        } else {
+            PresenceStatus::Offline
+        };
+        let last_seen_at_ms = if online {
+            0
+        } else {
+            self.last_seen.get(&user).copied().unwrap_or(0)
+        };
+        Presence {
+            user_id: user,
+            status,
+            last_seen_at_ms,
+        }
     }
 
-    pub(super) fn add_connection(&mut self, p: Principal, close: watch::Sender<Option<CloseReason>>) -> (u64, Vec<Envelope>, Interest) {
+    pub(super) fn add_connection(
+        &mut self,
+        p: Principal,
+        close: watch::Sender<Option<CloseReason>>,
+    ) -> (u64, Vec<Envelope>, Interest) {
         self.next_id += 1;
         let id = self.next_id;
-        self.conns.insert(id, Conn { user: p.user_id, session: p.session_id, close, events: None, follows: HashSet::new() });
+        self.conns.insert(
+            id,
+            Conn {
+                user: p.user_id,
+                session: p.session_id,
+                close,
+                events: None,
+                follows: HashSet::new(),
+            },
+        );
         self.by_session.entry(p.session_id).or_default().push(id);
         let conns = self.by_user.entry(p.user_id).or_default();
         conns.push(id);
         let (mut out, mut interest) = (Vec::new(), Vec::new());
         if conns.len() == 1 {
             interest.push((Topic::User(p.user_id), true));
-            out.push(envelope(Topic::Presence(p.user_id), Event::Presence(self.presence_of(p.user_id))));
+            out.push(envelope(
+                Topic::Presence(p.user_id),
+                Event::Presence(self.presence_of(p.user_id)),
+            ));
         }
         (id, out, interest)
     }
 
     fn follow_conn(&mut self, id: u64, c: ConversationId, interest: &mut Interest) {
-        let Some(conn) = self.conns.get_mut(&id) else { return };
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return;
+        };
         if conn.follows.insert(c) {
             let set = self.by_conv.entry(c).or_default();
             if set.is_empty() {
@@ -98,7 +131,12 @@ impl State {
         }
     }
 
-    pub(super) fn attach(&mut self, id: u64, tx: mpsc::Sender<Arc<SharedEvent>>, convs: Vec<ConversationId>) -> Interest {
+    pub(super) fn attach(
+        &mut self,
+        id: u64,
+        tx: mpsc::Sender<Arc<SharedEvent>>,
+        convs: Vec<ConversationId>,
+    ) -> Interest {
         let mut interest = Vec::new();
         if let Some(conn) = self.conns.get_mut(&id) {
             conn.events = Some(tx);
@@ -111,7 +149,10 @@ impl State {
 
     fn attached_of_user(&self, u: UserId) -> Vec<u64> {
         self.by_user.get(&u).map_or_else(Vec::new, |ids| {
-            ids.iter().copied().filter(|id| self.conns.get(id).is_some_and(|c| c.events.is_some())).collect()
+            ids.iter()
+                .copied()
+                .filter(|id| self.conns.get(id).is_some_and(|c| c.events.is_some()))
+                .collect()
         })
     }
 
@@ -137,12 +178,17 @@ impl State {
 
     pub(super) fn conversation_targets(&self, c: ConversationId, skip: Option<UserId>) -> Vec<u64> {
         self.by_conv.get(&c).map_or_else(Vec::new, |set| {
-            set.iter().copied().filter(|id| skip.is_none_or(|u| self.conns.get(id).is_some_and(|c| c.user != u))).collect()
+            set.iter()
+                .copied()
+                .filter(|id| skip.is_none_or(|u| self.conns.get(id).is_some_and(|c| c.user != u)))
+                .collect()
         })
     }
 
     pub(super) fn presence_targets(&self, u: UserId) -> Vec<u64> {
-        let Some(sessions) = self.watchers.get(&u) else { return Vec::new() };
+        let Some(sessions) = self.watchers.get(&u) else {
+            return Vec::new();
+        };
         sessions
             .iter()
             .flat_map(|s| self.by_session.get(s).into_iter().flatten().copied())
@@ -154,7 +200,9 @@ impl State {
     pub(super) fn send(&mut self, targets: &[u64], shared: &Arc<SharedEvent>) {
         let mut delivered = 0u64;
         for id in targets {
-            let Some(conn) = self.conns.get_mut(id) else { continue };
+            let Some(conn) = self.conns.get_mut(id) else {
+                continue;
+            };
             let Some(tx) = &conn.events else { continue };
             match tx.try_send(shared.clone()) {
                 Ok(()) => delivered += 1,
@@ -172,12 +220,12 @@ impl State {
 
     /// A session ended: connections that stream events learn it from the event itself and
     /// close after delivering it; the others close now.
-    pub(super) fn end_session(&mut self, s: SessionId) {
+    pub(super) fn end_session(&mut self, s: SessionId, reason: SessionEndReason) {
         for id in self.by_session.get(&s).cloned().unwrap_or_default() {
-            if let Some(conn) = self.conns.get(&id) {
-                if conn.events.is_none() {
-                    let _ = conn.close.send(Some(CloseReason::SessionEnded(SessionEndReason::EndedElsewhere)));
-                }
+            if let Some(conn) = self.conns.get(&id)
+                && conn.events.is_none()
+            {
+                let _ = conn.close.send(Some(CloseReason::SessionEnded(reason)));
             }
         }
     }
@@ -190,7 +238,9 @@ impl State {
 
     pub(super) fn remove_connection(&mut self, id: u64) -> (Vec<Envelope>, Interest) {
         let (mut out, mut interest) = (Vec::new(), Vec::new());
-        let Some(conn) = self.conns.remove(&id) else { return (out, interest) };
+        let Some(conn) = self.conns.remove(&id) else {
+            return (out, interest);
+        };
         for c in &conn.follows {
             if let Some(set) = self.by_conv.get_mut(c) {
                 set.remove(&id);
@@ -210,7 +260,12 @@ impl State {
             let now = now_ms();
             for (c, expires) in self.typing.remove(&conn.session).unwrap_or_default() {
                 if expires > now {
-                    let t = Typing { conversation_id: c, user_id: conn.user, typing: false, expires_at_ms: now };
+                    let t = Typing {
+                        conversation_id: c,
+                        user_id: conn.user,
+                        typing: false,
+                        expires_at_ms: now,
+                    };
                     out.push(envelope(Topic::Conversation(c), Event::Typing(t)));
                 }
             }
@@ -219,15 +274,24 @@ impl State {
             self.status.remove(&conn.user);
             self.last_seen.insert(conn.user, now_ms());
             interest.push((Topic::User(conn.user), false));
-            out.push(envelope(Topic::Presence(conn.user), Event::Presence(self.presence_of(conn.user))));
+            out.push(envelope(
+                Topic::Presence(conn.user),
+                Event::Presence(self.presence_of(conn.user)),
+            ));
         }
         (out, interest)
     }
 }
 
 /// Removes `id` from `map[key]`; true when that emptied the entry.
-fn remove_from<K: std::hash::Hash + Eq + Copy>(map: &mut HashMap<K, Vec<u64>>, key: K, id: u64) -> bool {
-    let Some(v) = map.get_mut(&key) else { return false };
+fn remove_from<K: std::hash::Hash + Eq + Copy>(
+    map: &mut HashMap<K, Vec<u64>>,
+    key: K,
+    id: u64,
+) -> bool {
+    let Some(v) = map.get_mut(&key) else {
+        return false;
+    };
     v.retain(|x| *x != id);
     if v.is_empty() {
         map.remove(&key);
@@ -236,8 +300,14 @@ fn remove_from<K: std::hash::Hash + Eq + Copy>(map: &mut HashMap<K, Vec<u64>>, k
     false
 }
 
-fn remove_from_set(map: &mut HashMap<UserId, HashSet<SessionId>>, key: UserId, s: SessionId) -> bool {
-    let Some(set) = map.get_mut(&key) else { return false };
+fn remove_from_set(
+    map: &mut HashMap<UserId, HashSet<SessionId>>,
+    key: UserId,
+    s: SessionId,
+) -> bool {
+    let Some(set) = map.get_mut(&key) else {
+        return false;
+    };
     set.remove(&s);
     if set.is_empty() {
         map.remove(&key);

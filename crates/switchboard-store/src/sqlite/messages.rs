@@ -19,11 +19,32 @@ fn visible_from(conn: &Connection, id: ConversationId, viewer: UserId) -> StoreR
     Ok(rows::load_member(conn, id, viewer)?.map_or(0, |m| m.visible_from_seq))
 }
 
-fn page(conn: &Connection, id: ConversationId, viewer: UserId, from: u64, cond: &str, order: &str, bound: u64, limit: u32) -> StoreResult<(Vec<Message>, bool)> {
-    let sql = format!("SELECT {MSG_COLS} FROM messages msg WHERE {VISIBLE} AND {cond} ORDER BY msg.seq {order} LIMIT ?5");
+/// Whose view of which conversation a page is read for.
+#[derive(Clone, Copy)]
+struct View {
+    id: ConversationId,
+    viewer: UserId,
+    from: u64,
+}
+
+fn page(
+    conn: &Connection,
+    v: View,
+    cond: &str,
+    order: &str,
+    bound: u64,
+    limit: u32,
+) -> StoreResult<(Vec<Message>, bool)> {
+    let View { id, viewer, from } = v;
+    let sql = format!(
+        "SELECT {MSG_COLS} FROM messages msg WHERE {VISIBLE} AND {cond} ORDER BY msg.seq {order} LIMIT ?5"
+    );
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut v: Vec<Message> = stmt
-        .query_map(params![id.raw(), viewer.raw(), from, bound, limit + 1], rows::message)?
+        .query_map(
+            params![id.raw(), viewer.raw(), from, bound, limit + 1],
+            rows::message,
+        )?
         .collect::<Result<_, _>>()?;
     let more = v.len() > limit as usize;
     v.truncate(limit as usize);
@@ -35,10 +56,23 @@ fn page(conn: &Connection, id: ConversationId, viewer: UserId, from: u64, cond: 
 
 fn append(conn: &Connection, new: NewMessage, now_ms: i64) -> StoreResult<Appended> {
     if let Some(key) = &new.client_key {
-        let sql = format!("SELECT {MSG_COLS} FROM messages msg WHERE msg.sender_id = ?1 AND msg.client_key = ?2");
-        if let Some(m) = conn.query_row(&sql, params![new.sender_id.raw(), key], rows::message).optional()? {
-            let event = ConvEvent { conversation_id: m.conversation_id, seq: m.seq, kind: ConvEventKind::MessageCreated, message: m };
-            return Ok(Appended { event, duplicate: true });
+        let sql = format!(
+            "SELECT {MSG_COLS} FROM messages msg WHERE msg.sender_id = ?1 AND msg.client_key = ?2"
+        );
+        if let Some(m) = conn
+            .query_row(&sql, params![new.sender_id.raw(), key], rows::message)
+            .optional()?
+        {
+            let event = ConvEvent {
+                conversation_id: m.conversation_id,
+                seq: m.seq,
+                kind: ConvEventKind::MessageCreated,
+                message: m,
+            };
+            return Ok(Appended {
+                event,
+                duplicate: true,
+            });
         }
     }
     let conv = rows::require_conversation(conn, new.conversation_id)?;
@@ -52,7 +86,10 @@ fn append(conn: &Connection, new: NewMessage, now_ms: i64) -> StoreResult<Append
             return Err(StoreError::NotFound("reply_to message"));
         }
     }
-    Ok(Appended { event: rows::insert_message(conn, &new, now_ms)?, duplicate: false })
+    Ok(Appended {
+        event: rows::insert_message(conn, &new, now_ms)?,
+        duplicate: false,
+    })
 }
 
 #[async_trait]
@@ -79,19 +116,32 @@ impl MessageStore for SqliteStore {
         .await
     }
 
-    async fn history(&self, id: ConversationId, viewer: UserId, direction: HistoryDirection, anchor: u64, limit: u32) -> StoreResult<(Vec<Message>, bool)> {
+    async fn history(
+        &self,
+        id: ConversationId,
+        viewer: UserId,
+        direction: HistoryDirection,
+        anchor: u64,
+        limit: u32,
+    ) -> StoreResult<(Vec<Message>, bool)> {
         self.read(move |conn| {
-            let from = visible_from(conn, id, viewer)?;
+            let view = View {
+                id,
+                viewer,
+                from: visible_from(conn, id, viewer)?,
+            };
             match direction {
                 HistoryDirection::Before => {
                     let bound = if anchor == 0 { u64::MAX >> 1 } else { anchor };
-                    page(conn, id, viewer, from, "msg.seq < ?4", "DESC", bound, limit)
+                    page(conn, view, "msg.seq < ?4", "DESC", bound, limit)
                 }
-                HistoryDirection::After => page(conn, id, viewer, from, "msg.seq > ?4", "ASC", anchor, limit),
+                HistoryDirection::After => page(conn, view, "msg.seq > ?4", "ASC", anchor, limit),
                 HistoryDirection::Around => {
                     let before = limit / 2;
-                    let (mut older, more_old) = page(conn, id, viewer, from, "msg.seq < ?4", "DESC", anchor, before)?;
-                    let (newer, more_new) = page(conn, id, viewer, from, "msg.seq >= ?4", "ASC", anchor, limit - before)?;
+                    let (mut older, more_old) =
+                        page(conn, view, "msg.seq < ?4", "DESC", anchor, before)?;
+                    let (newer, more_new) =
+                        page(conn, view, "msg.seq >= ?4", "ASC", anchor, limit - before)?;
                     older.extend(newer);
                     Ok((older, more_old || more_new))
                 }
@@ -100,16 +150,30 @@ impl MessageStore for SqliteStore {
         .await
     }
 
-    async fn last_message(&self, id: ConversationId, viewer: UserId) -> StoreResult<Option<Message>> {
+    async fn last_message(
+        &self,
+        id: ConversationId,
+        viewer: UserId,
+    ) -> StoreResult<Option<Message>> {
         self.read(move |conn| {
-            let from = visible_from(conn, id, viewer)?;
-            let (mut v, _) = page(conn, id, viewer, from, "msg.seq < ?4", "DESC", u64::MAX >> 1, 1)?;
+            let view = View {
+                id,
+                viewer,
+                from: visible_from(conn, id, viewer)?,
+            };
+            let (mut v, _) = page(conn, view, "msg.seq < ?4", "DESC", u64::MAX >> 1, 1)?;
             Ok(v.pop())
         })
         .await
     }
 
-    async fn counters(&self, id: ConversationId, viewer: UserId, read_seq: u64, cap: u32) -> StoreResult<(u32, u32)> {
+    async fn counters(
+        &self,
+        id: ConversationId,
+        viewer: UserId,
+        read_seq: u64,
+        cap: u32,
+    ) -> StoreResult<(u32, u32)> {
         self.read(move |conn| {
             let from = visible_from(conn, id, viewer)?.max(read_seq + 1);
             let unread: u32 = conn.prepare_cached(&format!(
@@ -128,27 +192,49 @@ impl MessageStore for SqliteStore {
         .await
     }
 
-    async fn edit_message(&self, id: ConversationId, message_id: MessageId, content: Content, mentions: (Vec<UserId>, bool), now_ms: i64) -> StoreResult<ConvEvent> {
+    async fn edit_message(
+        &self,
+        id: ConversationId,
+        message_id: MessageId,
+        content: Content,
+        mentions: (Vec<UserId>, bool),
+        now_ms: i64,
+    ) -> StoreResult<ConvEvent> {
         self.write(move |conn| {
             let m = rows::load_message(conn, message_id)?;
             if m.conversation_id != id {
                 return Err(StoreError::NotFound("message"));
             }
             if !matches!(m.content, Content::Text { .. }) {
-                return Err(StoreError::FailedPrecondition("only text messages can be edited".into()));
+                return Err(StoreError::FailedPrecondition(
+                    "only text messages can be edited".into(),
+                ));
             }
             conn.execute(
                 "UPDATE messages SET content = ?2, edited_at = ?3, mentions_all = ?4 WHERE id = ?1",
-                params![message_id.raw(), serde_json::to_string(&content)?, now_ms, mentions.1],
+                params![
+                    message_id.raw(),
+                    serde_json::to_string(&content)?,
+                    now_ms,
+                    mentions.1
+                ],
             )?;
-            conn.execute("DELETE FROM mentions WHERE conversation_id = ?1 AND seq = ?2", params![id.raw(), m.seq])?;
+            conn.execute(
+                "DELETE FROM mentions WHERE conversation_id = ?1 AND seq = ?2",
+                params![id.raw(), m.seq],
+            )?;
             rows::insert_mentions(conn, id, m.seq, &mentions.0)?;
             rows::append_conv_event(conn, id, ConvEventKind::MessageEdited, message_id, now_ms)
         })
         .await
     }
 
-    async fn delete_messages(&self, id: ConversationId, ids: &[MessageId], now_ms: i64) -> StoreResult<Vec<ConvEvent>> {
+    async fn delete_messages(
+        &self,
+        id: ConversationId,
+        ids: &[MessageId],
+        now_ms: i64,
+    ) -> StoreResult<Vec<ConvEvent>> {
         let ids = ids.to_vec();
         self.write(move |conn| {
             let mut events = Vec::new();
@@ -173,7 +259,13 @@ impl MessageStore for SqliteStore {
         .await
     }
 
-    async fn hide_messages(&self, id: ConversationId, user_id: UserId, ids: &[MessageId], now_ms: i64) -> StoreResult<UserEvent> {
+    async fn hide_messages(
+        &self,
+        id: ConversationId,
+        user_id: UserId,
+        ids: &[MessageId],
+        now_ms: i64,
+    ) -> StoreResult<UserEvent> {
         let ids = ids.to_vec();
         self.write(move |conn| {
             for mid in &ids {
@@ -191,7 +283,12 @@ impl MessageStore for SqliteStore {
         .await
     }
 
-    async fn clear_history(&self, id: ConversationId, user_id: UserId, now_ms: i64) -> StoreResult<(u64, UserEvent)> {
+    async fn clear_history(
+        &self,
+        id: ConversationId,
+        user_id: UserId,
+        now_ms: i64,
+    ) -> StoreResult<(u64, UserEvent)> {
         self.write(move |conn| {
             let conv = rows::require_conversation(conn, id)?;
             let from = conv.last_seq + 1;
@@ -208,7 +305,13 @@ impl MessageStore for SqliteStore {
         .await
     }
 
-    async fn mark_read(&self, id: ConversationId, user_id: UserId, seq: u64, now_ms: i64) -> StoreResult<(Member, Option<UserEvent>)> {
+    async fn mark_read(
+        &self,
+        id: ConversationId,
+        user_id: UserId,
+        seq: u64,
+        now_ms: i64,
+    ) -> StoreResult<(Member, Option<UserEvent>)> {
         self.write(move |conn| {
             let conv = rows::require_conversation(conn, id)?;
             let seq = seq.min(conv.last_seq);
@@ -217,9 +320,13 @@ impl MessageStore for SqliteStore {
                  WHERE conversation_id = ?1 AND user_id = ?2 AND read_seq < ?3",
                 params![id.raw(), user_id.raw(), seq],
             )?;
-            let member = rows::load_member(conn, id, user_id)?.ok_or(StoreError::NotFound("member"))?;
+            let member =
+                rows::load_member(conn, id, user_id)?.ok_or(StoreError::NotFound("member"))?;
             let event = if n > 0 {
-                let kind = UserEventKind::ReadStateChanged { conversation_id: id, read_seq: member.read_seq };
+                let kind = UserEventKind::ReadStateChanged {
+                    conversation_id: id,
+                    read_seq: member.read_seq,
+                };
                 Some(rows::append_user_event(conn, user_id, kind, now_ms)?)
             } else {
                 None
@@ -229,7 +336,12 @@ impl MessageStore for SqliteStore {
         .await
     }
 
-    async fn mark_delivered(&self, id: ConversationId, user_id: UserId, seq: u64) -> StoreResult<Member> {
+    async fn mark_delivered(
+        &self,
+        id: ConversationId,
+        user_id: UserId,
+        seq: u64,
+    ) -> StoreResult<Member> {
         self.write(move |conn| {
             let conv = rows::require_conversation(conn, id)?;
             conn.execute(
@@ -241,7 +353,12 @@ impl MessageStore for SqliteStore {
         .await
     }
 
-    async fn receipts(&self, id: ConversationId, message: &Message, with_readers: bool) -> StoreResult<ReceiptCounts> {
+    async fn receipts(
+        &self,
+        id: ConversationId,
+        message: &Message,
+        with_readers: bool,
+    ) -> StoreResult<ReceiptCounts> {
         let (seq, sender) = (message.seq, message.sender_id.raw());
         self.read(move |conn| {
             let (read, delivered, recipients): (u32, u32, u32) = conn.query_row(
