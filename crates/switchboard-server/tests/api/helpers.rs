@@ -63,7 +63,6 @@ impl TestApp {
         }));
         Self {
             addr,
-            config,
             services,
             _dir: dir,
             stop: Some(tx),
