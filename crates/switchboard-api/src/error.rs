@@ -24,19 +24,13 @@ impl ApiError {
 
     /// A request that could not be decoded.
     pub fn malformed(message: impl std::fmt::Display) -> Self {
-        Self(ServiceError::new(
-            ErrorCode::InvalidArgument,
-            format!("malformed request: {message}"),
-        ))
+        Self(ServiceError::new(ErrorCode::InvalidArgument, format!("malformed request: {message}")))
     }
 
     /// An unknown method name.
     pub fn unknown_method(method: &str) -> Self {
         let shown: String = method.chars().take(100).collect();
-        Self(ServiceError::new(
-            ErrorCode::Unimplemented,
-            format!("unknown method {shown:?}"),
-        ))
+        Self(ServiceError::new(ErrorCode::Unimplemented, format!("unknown method {shown:?}")))
     }
 
     /// The code.
@@ -135,9 +129,6 @@ mod tests {
         let e = ApiError(ServiceError::exhausted("slow down", 250));
         assert_eq!(e.http_status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(e.to_proto().retry_after_ms, 250);
-        assert_eq!(
-            e.grpc_status().metadata().get("retry-after-ms").unwrap(),
-            "250"
-        );
+        assert_eq!(e.grpc_status().metadata().get("retry-after-ms").unwrap(), "250");
     }
 }

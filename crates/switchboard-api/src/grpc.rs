@@ -71,10 +71,7 @@ impl UnaryService<Bytes> for Unary {
     type Future = Pin<Box<dyn Future<Output = Result<tonic::Response<Bytes>, Status>> + Send>>;
 
     fn call(&mut self, req: tonic::Request<Bytes>) -> Self::Future {
-        let ctx = Ctx {
-            services: self.state.services.clone(),
-            caller: Caller::Token(bearer(&req)),
-        };
+        let ctx = Ctx { services: self.state.services.clone(), caller: Caller::Token(bearer(&req)) };
         let method = std::mem::take(&mut self.method);
         Box::pin(async move {
             match rpc::dispatch(ctx, &method, Input::Proto(req.into_inner())).await {
@@ -94,9 +91,7 @@ struct Subscribe {
 
 fn close_status(reason: CloseReason) -> Status {
     match reason {
-        CloseReason::SlowConsumer => {
-            Status::resource_exhausted("slow_consumer: reconnect and catch up")
-        }
+        CloseReason::SlowConsumer => Status::resource_exhausted("slow_consumer: reconnect and catch up"),
         CloseReason::SessionEnded(_) => Status::unauthenticated("session_ended"),
         CloseReason::Shutdown => Status::unavailable("server_shutdown: reconnect"),
     }
@@ -105,28 +100,18 @@ fn close_status(reason: CloseReason) -> Status {
 impl ServerStreamingService<Bytes> for Subscribe {
     type Response = Bytes;
     type ResponseStream = Pin<Box<dyn Stream<Item = EventResult> + Send>>;
-    type Future =
-        Pin<Box<dyn Future<Output = Result<tonic::Response<Self::ResponseStream>, Status>> + Send>>;
+    type Future = Pin<Box<dyn Future<Output = Result<tonic::Response<Self::ResponseStream>, Status>> + Send>>;
 
     fn call(&mut self, req: tonic::Request<Bytes>) -> Self::Future {
         let services = self.state.services.clone();
         Box::pin(async move {
             let token = bearer(&req).unwrap_or_default();
-            let principal = services
-                .authenticate(&token)
-                .await
-                .map_err(|e| ApiError(e).grpc_status())?;
-            let body = <switchboard_proto::v1::SubscribeRequest as prost::Message>::decode(
-                req.into_inner(),
-            )
-            .map_err(|e| ApiError::malformed(e).grpc_status())?;
-            let pos = rpc::positions_from(body.user_seq, &body.positions)
-                .map_err(|e| ApiError(e).grpc_status())?;
+            let principal = services.authenticate(&token).await.map_err(|e| ApiError(e).grpc_status())?;
+            let body = <switchboard_proto::v1::SubscribeRequest as prost::Message>::decode(req.into_inner())
+                .map_err(|e| ApiError::malformed(e).grpc_status())?;
+            let pos = rpc::positions_from(body.user_seq, &body.positions).map_err(|e| ApiError(e).grpc_status())?;
             let conn = Connection::open(services.hub().clone(), principal);
-            let events = services
-                .subscribe(&conn, pos, body.live_only)
-                .await
-                .map_err(|e| ApiError(e).grpc_status())?;
+            let events = services.subscribe(&conn, pos, body.live_only).await.map_err(|e| ApiError(e).grpc_status())?;
             let stream = futures_util::stream::unfold(Some((conn, events)), |st| async move {
                 let (mut conn, mut events) = st?;
                 let item = tokio::select! {
@@ -144,21 +129,14 @@ impl ServerStreamingService<Bytes> for Subscribe {
                     None => None,
                 }
             });
-            Ok(tonic::Response::new(
-                Box::pin(stream) as Self::ResponseStream
-            ))
+            Ok(tonic::Response::new(Box::pin(stream) as Self::ResponseStream))
         })
     }
 }
 
 /// Serves `/switchboard.v1.<Service>/<Method>`.
 pub(crate) async fn handle(State(state): State<ApiState>, req: Request) -> Response {
-    let method = req
-        .uri()
-        .path()
-        .strip_prefix("/switchboard.v1.")
-        .unwrap_or_default()
-        .to_owned();
+    let method = req.uri().path().strip_prefix("/switchboard.v1.").unwrap_or_default().to_owned();
     let limit = state.options.max_frame_bytes;
     let mut grpc = Grpc::new(BytesCodec).max_decoding_message_size(limit);
     let resp = if method == rpc::SUBSCRIBE {
@@ -174,22 +152,14 @@ pub(crate) async fn handle(State(state): State<ApiState>, req: Request) -> Respo
 /// The gRPC health and reflection services.
 pub(crate) async fn standard_services() -> axum::Router {
     let (reporter, health) = tonic_health::server::health_reporter();
-    reporter
-        .set_service_status("", tonic_health::ServingStatus::Serving)
-        .await;
+    reporter.set_service_status("", tonic_health::ServingStatus::Serving).await;
     let mut routes = tonic::service::Routes::new(health);
     let fds = switchboard_proto::FILE_DESCRIPTOR_SET;
-    match tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(fds)
-        .build_v1()
-    {
+    match tonic_reflection::server::Builder::configure().register_encoded_file_descriptor_set(fds).build_v1() {
         Ok(svc) => routes = routes.add_service(svc),
         Err(e) => tracing::error!(error = %e, "gRPC reflection v1 unavailable"),
     }
-    match tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(fds)
-        .build_v1alpha()
-    {
+    match tonic_reflection::server::Builder::configure().register_encoded_file_descriptor_set(fds).build_v1alpha() {
         Ok(svc) => routes = routes.add_service(svc),
         Err(e) => tracing::error!(error = %e, "gRPC reflection v1alpha unavailable"),
     }

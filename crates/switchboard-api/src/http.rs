@@ -38,16 +38,10 @@ pub(crate) async fn rpc(
     let bytes = match Limited::new(body, max).collect().await {
         Ok(c) => c.to_bytes(),
         Err(_) => {
-            return error_response(&ApiError::invalid(
-                "body",
-                format!("request bodies are limited to {max} bytes"),
-            ));
+            return error_response(&ApiError::invalid("body", format!("request bodies are limited to {max} bytes")));
         }
     };
-    let ctx = Ctx {
-        services: state.services.clone(),
-        caller: Caller::Token(token_from(&headers, None)),
-    };
+    let ctx = Ctx { services: state.services.clone(), caller: Caller::Token(token_from(&headers, None)) };
     let method = format!("{service}/{method}");
     if method == rpc::SUBSCRIBE {
         let e = ApiError(switchboard_service::ServiceError::new(
@@ -58,9 +52,9 @@ pub(crate) async fn rpc(
     }
     match rpc::dispatch(ctx, &method, Input::JsonBytes(bytes)).await {
         Ok(Output::Json(v)) => (StatusCode::OK, Json(v)).into_response(),
-        Ok(Output::Proto(_)) => error_response(&ApiError(
-            switchboard_service::ServiceError::internal("format mismatch"),
-        )),
+        Ok(Output::Proto(_)) => {
+            error_response(&ApiError(switchboard_service::ServiceError::internal("format mismatch")))
+        }
         Err(e) => error_response(&e),
     }
 }
@@ -84,9 +78,6 @@ pub(crate) async fn readyz(State(state): State<ApiState>) -> Response {
 
 pub(crate) async fn metrics(State(state): State<ApiState>) -> Response {
     let mut resp = state.metrics.render().into_response();
-    resp.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; version=0.0.4"),
-    );
+    resp.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
     resp
 }

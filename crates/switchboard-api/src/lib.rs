@@ -89,29 +89,18 @@ impl Api {
             let svc = m.split('/').next().unwrap_or_default();
             if !services_seen.contains(&svc) {
                 services_seen.push(svc);
-                router = router.route(
-                    &format!("/switchboard.v1.{svc}/{{*rest}}"),
-                    any(grpc::handle),
-                );
+                router = router.route(&format!("/switchboard.v1.{svc}/{{*rest}}"), any(grpc::handle));
             }
         }
-        let router = router
-            .with_state(state)
-            .merge(grpc::standard_services().await)
-            .layer(middleware::from_fn(request_id));
-        Self {
-            router,
-            draining,
-            services,
-        }
+        let router =
+            router.with_state(state).merge(grpc::standard_services().await).layer(middleware::from_fn(request_id));
+        Self { router, draining, services }
     }
 
     /// Starts draining: readiness fails and every live connection is told to go away.
     pub fn drain(&self) {
         self.draining.store(true, Ordering::Relaxed);
-        self.services
-            .hub()
-            .close_all(switchboard_service::CloseReason::Shutdown);
+        self.services.hub().close_all(switchboard_service::CloseReason::Shutdown);
     }
 }
 

@@ -6,9 +6,7 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
-const LATENCY_BUCKETS: &[f64] = &[
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
-];
+const LATENCY_BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
 
 /// The process's Prometheus handle; installs the recorder on first use.
 pub fn prometheus() -> PrometheusHandle {
@@ -29,37 +27,13 @@ pub fn prometheus() -> PrometheusHandle {
 }
 
 fn describe() {
-    metrics::describe_counter!(
-        "switchboard_requests_total",
-        "Unary requests by method and result code."
-    );
-    metrics::describe_histogram!(
-        "switchboard_request_duration_seconds",
-        "Unary request latency by method."
-    );
-    metrics::describe_gauge!(
-        "switchboard_connections",
-        "Live connections (WebSocket and gRPC streams)."
-    );
-    metrics::describe_counter!(
-        "switchboard_ws_connections_total",
-        "WebSocket connections accepted."
-    );
+    metrics::describe_counter!("switchboard_requests_total", "Unary requests by method and result code.");
+    metrics::describe_histogram!("switchboard_request_duration_seconds", "Unary request latency by method.");
+    metrics::describe_gauge!("switchboard_connections", "Live connections (WebSocket and gRPC streams).");
+    metrics::describe_counter!("switchboard_ws_connections_total", "WebSocket connections accepted.");
     metrics::describe_counter!("switchboard_messages_sent_total", "Messages stored.");
-    metrics::describe_counter!(
-        "switchboard_conversation_events_total",
-        "Conversation events published."
-    );
-    metrics::describe_counter!(
-        "switchboard_fanout_deliveries_total",
-        "Events queued to connections."
-    );
-    metrics::describe_counter!(
-        "switchboard_queue_drops_total",
-        "Connections closed because their queue was full."
-    );
-    metrics::describe_counter!(
-        "switchboard_rate_limited_total",
-        "Requests refused by the rate limiter."
-    );
+    metrics::describe_counter!("switchboard_conversation_events_total", "Conversation events published.");
+    metrics::describe_counter!("switchboard_fanout_deliveries_total", "Events queued to connections.");
+    metrics::describe_counter!("switchboard_queue_drops_total", "Connections closed because their queue was full.");
+    metrics::describe_counter!("switchboard_rate_limited_total", "Requests refused by the rate limiter.");
 }

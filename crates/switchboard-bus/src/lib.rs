@@ -97,16 +97,10 @@ mod tests {
         let as_handler: Arc<dyn BusHandler> = rec.clone();
         bus.attach(Arc::downgrade(&as_handler));
         let ev = Arc::new(Event::CaughtUp { user_seq: 1 });
-        bus.publish(Envelope {
-            topic: Topic::User(UserId::from_raw(1)),
-            event: ev.clone(),
-        });
+        bus.publish(Envelope { topic: Topic::User(UserId::from_raw(1)), event: ev.clone() });
         assert_eq!(rec.0.lock().unwrap().len(), 1);
         drop(as_handler);
         drop(rec);
-        bus.publish(Envelope {
-            topic: Topic::User(UserId::from_raw(1)),
-            event: ev,
-        });
+        bus.publish(Envelope { topic: Topic::User(UserId::from_raw(1)), event: ev });
     }
 }

@@ -18,12 +18,7 @@ pub struct ClientError {
 
 impl ClientError {
     pub(crate) fn new(code: pb::ErrorCode, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-            retry_after_ms: 0,
-            field: String::new(),
-        }
+        Self { code, message: message.into(), retry_after_ms: 0, field: String::new() }
     }
 
     pub(crate) fn local(message: impl Into<String>) -> Self {
@@ -35,10 +30,7 @@ impl ClientError {
     }
 
     pub(crate) fn protocol(message: impl std::fmt::Display) -> Self {
-        Self::new(
-            pb::ErrorCode::Internal,
-            format!("protocol error: {message}"),
-        )
+        Self::new(pb::ErrorCode::Internal, format!("protocol error: {message}"))
     }
 }
 
@@ -67,16 +59,7 @@ impl From<tonic::Status> for ClientError {
             tonic::Code::Unavailable => pb::ErrorCode::Unavailable,
             _ => pb::ErrorCode::Internal,
         };
-        let retry = s
-            .metadata()
-            .get("retry-after-ms")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse().ok());
-        Self {
-            code,
-            message: s.message().to_owned(),
-            retry_after_ms: retry.unwrap_or(0),
-            field: String::new(),
-        }
+        let retry = s.metadata().get("retry-after-ms").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+        Self { code, message: s.message().to_owned(), retry_after_ms: retry.unwrap_or(0), field: String::new() }
     }
 }

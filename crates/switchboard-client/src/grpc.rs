@@ -14,8 +14,7 @@ pub(crate) struct GrpcConn {
 }
 
 fn path(method: &str) -> Result<PathAndQuery, ClientError> {
-    PathAndQuery::from_maybe_shared(format!("/switchboard.v1.{method}"))
-        .map_err(ClientError::protocol)
+    PathAndQuery::from_maybe_shared(format!("/switchboard.v1.{method}")).map_err(ClientError::protocol)
 }
 
 impl GrpcConn {
@@ -50,17 +49,12 @@ impl GrpcConn {
         Ok(resp.into_inner())
     }
 
-    pub(crate) async fn subscribe(
-        &mut self,
-        req: pb::SubscribeRequest,
-    ) -> Result<Events, ClientError> {
+    pub(crate) async fn subscribe(&mut self, req: pb::SubscribeRequest) -> Result<Events, ClientError> {
         let mut grpc = tonic::client::Grpc::new(self.channel.clone());
         grpc.ready().await.map_err(ClientError::unavailable)?;
         let codec = tonic_prost::ProstCodec::<pb::SubscribeRequest, pb::Event>::default();
-        let mut stream = grpc
-            .server_streaming(self.request(req), path("SyncService/Subscribe")?, codec)
-            .await?
-            .into_inner();
+        let mut stream =
+            grpc.server_streaming(self.request(req), path("SyncService/Subscribe")?, codec).await?.into_inner();
         let (tx, rx) = mpsc::channel(65_536);
         tokio::spawn(async move {
             loop {
@@ -71,12 +65,7 @@ impl GrpcConn {
                         }
                     }
                     Ok(None) => {
-                        let _ = tx
-                            .send(StreamEvent::Closed {
-                                code: 0,
-                                reason: "stream ended".into(),
-                            })
-                            .await;
+                        let _ = tx.send(StreamEvent::Closed { code: 0, reason: "stream ended".into() }).await;
                         return;
                     }
                     Err(status) => {

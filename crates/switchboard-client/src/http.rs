@@ -20,11 +20,7 @@ pub(crate) struct HttpConn {
 impl HttpConn {
     pub(crate) fn new(addr: &str, token: Option<String>) -> Self {
         let client = Client::builder(TokioExecutor::new()).build_http();
-        Self {
-            client,
-            base: format!("http://{addr}"),
-            token,
-        }
+        Self { client, base: format!("http://{addr}"), token }
     }
 
     pub(crate) async fn call<Req: Serialize, Resp: DeserializeOwned>(
@@ -33,35 +29,20 @@ impl HttpConn {
         req: &Req,
     ) -> Result<Resp, ClientError> {
         let body = serde_json::to_vec(req).map_err(ClientError::protocol)?;
-        let mut builder = http::Request::post(format!("{}/v1/rpc/{method}", self.base))
-            .header("content-type", "application/json");
+        let mut builder =
+            http::Request::post(format!("{}/v1/rpc/{method}", self.base)).header("content-type", "application/json");
         if let Some(t) = &self.token {
             builder = builder.header("authorization", format!("Bearer {t}"));
         }
-        let request = builder
-            .body(Full::new(Bytes::from(body)))
-            .map_err(ClientError::protocol)?;
-        let resp = self
-            .client
-            .request(request)
-            .await
-            .map_err(ClientError::unavailable)?;
+        let request = builder.body(Full::new(Bytes::from(body))).map_err(ClientError::protocol)?;
+        let resp = self.client.request(request).await.map_err(ClientError::unavailable)?;
         let status = resp.status();
-        let bytes = resp
-            .into_body()
-            .collect()
-            .await
-            .map_err(ClientError::unavailable)?
-            .to_bytes();
+        let bytes = resp.into_body().collect().await.map_err(ClientError::unavailable)?.to_bytes();
         if status.is_success() {
             serde_json::from_slice(&bytes).map_err(ClientError::protocol)
         } else {
-            let err: pb::Error = serde_json::from_slice(&bytes).map_err(|_| {
-                ClientError::protocol(format!(
-                    "HTTP {status}: {}",
-                    String::from_utf8_lossy(&bytes)
-                ))
-            })?;
+            let err: pb::Error = serde_json::from_slice(&bytes)
+                .map_err(|_| ClientError::protocol(format!("HTTP {status}: {}", String::from_utf8_lossy(&bytes))))?;
             Err(err.into())
         }
     }

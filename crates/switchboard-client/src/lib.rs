@@ -33,20 +33,12 @@ pub enum Transport {
 
 impl Transport {
     /// Every transport.
-    pub const ALL: [Transport; 4] = [
-        Transport::Grpc,
-        Transport::WsJson,
-        Transport::WsBinary,
-        Transport::Http,
-    ];
+    pub const ALL: [Transport; 4] = [Transport::Grpc, Transport::WsJson, Transport::WsBinary, Transport::Http];
 }
 
 /// What an event stream yields.
 #[derive(Debug, Clone)]
-#[allow(
-    clippy::large_enum_variant,
-    reason = "events dominate the stream; boxing each would cost an allocation"
-)]
+#[allow(clippy::large_enum_variant, reason = "events dominate the stream; boxing each would cost an allocation")]
 pub enum StreamEvent {
     /// An event.
     Event(pb::Event),
@@ -72,10 +64,7 @@ impl Events {
 
     /// The next event within `timeout`.
     pub async fn next_within(&mut self, timeout: std::time::Duration) -> Option<StreamEvent> {
-        tokio::time::timeout(timeout, self.rx.recv())
-            .await
-            .ok()
-            .flatten()
+        tokio::time::timeout(timeout, self.rx.recv()).await.ok().flatten()
     }
 }
 
@@ -95,11 +84,7 @@ pub struct Client {
 impl Client {
     /// Connects to `addr` (`host:port`), optionally with an access token. WebSocket
     /// connections without a token may only call Register, Login and Refresh.
-    pub async fn connect(
-        addr: &str,
-        transport: Transport,
-        token: Option<&str>,
-    ) -> Result<Self, ClientError> {
+    pub async fn connect(addr: &str, transport: Transport, token: Option<&str>) -> Result<Self, ClientError> {
         let token = token.map(str::to_owned);
         let inner = match transport {
             Transport::Grpc => Inner::Grpc(grpc::GrpcConn::connect(addr, token).await?),
@@ -133,9 +118,7 @@ impl Client {
         match &mut self.inner {
             Inner::Grpc(c) => c.subscribe(req).await,
             Inner::Ws(c) => c.subscribe(req).await,
-            Inner::Http(_) => Err(ClientError::local(
-                "HTTP has no event stream; poll SyncService/GetDifference",
-            )),
+            Inner::Http(_) => Err(ClientError::local("HTTP has no event stream; poll SyncService/GetDifference")),
         }
     }
 

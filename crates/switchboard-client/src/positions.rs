@@ -25,9 +25,7 @@ impl Positions {
             self.user_seq = e.user_seq;
             match &e.kind {
                 Some(Kind::ConversationJoined(j)) => {
-                    self.conversations
-                        .entry(j.conversation_id.clone())
-                        .or_insert(j.joined_at_seq);
+                    self.conversations.entry(j.conversation_id.clone()).or_insert(j.joined_at_seq);
                 }
                 Some(Kind::ConversationLeft(l)) => {
                     self.conversations.remove(&l.conversation_id);
@@ -37,10 +35,7 @@ impl Positions {
             return true;
         }
         if e.seq > 0 {
-            let at = self
-                .conversations
-                .entry(e.conversation_id.clone())
-                .or_insert(0);
+            let at = self.conversations.entry(e.conversation_id.clone()).or_insert(0);
             if e.seq != *at + 1 {
                 return false;
             }
@@ -56,10 +51,7 @@ impl Positions {
             positions: self
                 .conversations
                 .iter()
-                .map(|(c, s)| pb::ConversationPosition {
-                    conversation_id: c.clone(),
-                    seq: *s,
-                })
+                .map(|(c, s)| pb::ConversationPosition { conversation_id: c.clone(), seq: *s })
                 .collect(),
             live_only: false,
         }

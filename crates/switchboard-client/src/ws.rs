@@ -39,26 +39,20 @@ pub(crate) struct WsConn {
 }
 
 impl WsConn {
-    pub(crate) async fn connect(
-        addr: &str,
-        token: Option<String>,
-        json: bool,
-    ) -> Result<Self, ClientError> {
+    pub(crate) async fn connect(addr: &str, token: Option<String>, json: bool) -> Result<Self, ClientError> {
         let url = match &token {
             Some(t) => format!("ws://{addr}/v1/ws?access_token={t}"),
             None => format!("ws://{addr}/v1/ws"),
         };
-        let (socket, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .map_err(|e| match e {
-                tokio_tungstenite::tungstenite::Error::Http(resp) => {
-                    let body = resp.body().clone().unwrap_or_default();
-                    serde_json::from_slice::<pb::Error>(&body)
-                        .map(ClientError::from)
-                        .unwrap_or_else(ClientError::unavailable)
-                }
-                e => ClientError::unavailable(e),
-            })?;
+        let (socket, _) = tokio_tungstenite::connect_async(url).await.map_err(|e| match e {
+            tokio_tungstenite::tungstenite::Error::Http(resp) => {
+                let body = resp.body().clone().unwrap_or_default();
+                serde_json::from_slice::<pb::Error>(&body)
+                    .map(ClientError::from)
+                    .unwrap_or_else(ClientError::unavailable)
+            }
+            e => ClientError::unavailable(e),
+        })?;
         let (out_tx, out_rx) = mpsc::channel(256);
         let (ev_tx, ev_rx) = mpsc::channel(65_536);
         let (close_tx, close_rx) = mpsc::channel(1);
@@ -75,17 +69,9 @@ impl WsConn {
     async fn roundtrip(&self, method: &str, body: Body) -> Result<Body, ClientError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed).to_string();
         let msg = match body {
-            Body::Json(v) => Message::Text(
-                json!({"id": id, "method": method, "body": v})
-                    .to_string()
-                    .into(),
-            ),
+            Body::Json(v) => Message::Text(json!({"id": id, "method": method, "body": v}).to_string().into()),
             Body::Proto(b) => {
-                let f = pb::ClientFrame {
-                    id: id.clone(),
-                    method: method.to_owned(),
-                    body: b,
-                };
+                let f = pb::ClientFrame { id: id.clone(), method: method.to_owned(), body: b };
                 Message::Binary(f.encode_to_vec().into())
             }
         };
@@ -94,8 +80,7 @@ impl WsConn {
             .send(Outgoing { msg, id, reply: tx })
             .await
             .map_err(|_| ClientError::unavailable("connection closed"))?;
-        rx.await
-            .map_err(|_| ClientError::unavailable("connection closed"))?
+        rx.await.map_err(|_| ClientError::unavailable("connection closed"))?
     }
 
     pub(crate) async fn call<Req, Resp>(&self, method: &str, req: &Req) -> Result<Resp, ClientError>
@@ -114,18 +99,10 @@ impl WsConn {
         }
     }
 
-    pub(crate) async fn subscribe(
-        &mut self,
-        req: pb::SubscribeRequest,
-    ) -> Result<Events, ClientError> {
+    pub(crate) async fn subscribe(&mut self, req: pb::SubscribeRequest) -> Result<Events, ClientError> {
         let mut slot = self.events.lock().await;
-        let rx = slot
-            .take()
-            .ok_or_else(|| ClientError::local("already subscribed"))?;
-        match self
-            .call::<_, pb::SubscribeResponse>("SyncService/Subscribe", &req)
-            .await
-        {
+        let rx = slot.take().ok_or_else(|| ClientError::local("already subscribed"))?;
+        match self.call::<_, pb::SubscribeResponse>("SyncService/Subscribe", &req).await {
             Ok(_) => Ok(Events { rx }),
             Err(e) => {
                 *slot = Some(rx);
@@ -181,17 +158,11 @@ fn text_frame(text: &str) -> Incoming {
         return Incoming::Ignore;
     };
     if let Some(r) = v.get_mut("response") {
-        let id = r
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        let reply = match (
-            r.get_mut("body").map(Value::take),
-            r.get_mut("error").map(Value::take),
-        ) {
-            (_, Some(e)) => Err(serde_json::from_value::<pb::Error>(e)
-                .map_or_else(ClientError::protocol, ClientError::from)),
+        let id = r.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let reply = match (r.get_mut("body").map(Value::take), r.get_mut("error").map(Value::take)) {
+            (_, Some(e)) => {
+                Err(serde_json::from_value::<pb::Error>(e).map_or_else(ClientError::protocol, ClientError::from))
+            }
             (Some(b), None) => Ok(Body::Json(b)),
             (None, None) => Ok(Body::Json(json!({}))),
         };
@@ -213,19 +184,14 @@ fn text_frame(text: &str) -> Incoming {
 }
 
 async fn run(
-    socket: tokio_tungstenite::WebSocketStream<
-        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-    >,
+    socket: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
     mut out: mpsc::Receiver<Outgoing>,
     events: mpsc::Sender<StreamEvent>,
     mut close: mpsc::Receiver<()>,
 ) {
     let (mut sink, mut stream) = socket.split();
     let mut pending: HashMap<String, oneshot::Sender<Reply>> = HashMap::new();
-    let mut closed = StreamEvent::Closed {
-        code: 1006,
-        reason: "connection lost".into(),
-    };
+    let mut closed = StreamEvent::Closed { code: 1006, reason: "connection lost".into() };
     loop {
         let incoming = tokio::select! {
             o = out.recv() => {

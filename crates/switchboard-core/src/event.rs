@@ -126,24 +126,12 @@ impl UserEventKind {
     /// The conversation this event concerns, if any.
     pub fn conversation_id(&self) -> Option<ConversationId> {
         match self {
-            Self::ConversationJoined {
-                conversation_id, ..
-            }
-            | Self::ConversationLeft {
-                conversation_id, ..
-            }
-            | Self::ReadStateChanged {
-                conversation_id, ..
-            }
-            | Self::SettingsChanged {
-                conversation_id, ..
-            }
-            | Self::HistoryCleared {
-                conversation_id, ..
-            }
-            | Self::MessagesHidden {
-                conversation_id, ..
-            } => Some(*conversation_id),
+            Self::ConversationJoined { conversation_id, .. }
+            | Self::ConversationLeft { conversation_id, .. }
+            | Self::ReadStateChanged { conversation_id, .. }
+            | Self::SettingsChanged { conversation_id, .. }
+            | Self::HistoryCleared { conversation_id, .. }
+            | Self::MessagesHidden { conversation_id, .. } => Some(*conversation_id),
             Self::SessionEnded { .. } => None,
         }
     }

@@ -144,30 +144,16 @@ impl AdminRights {
 
     /// Packs into bits for storage.
     pub fn to_bits(self) -> i64 {
-        [
-            self.invite,
-            self.remove_members,
-            self.edit_info,
-            self.pin,
-            self.delete_messages,
-            self.post,
-        ]
-        .iter()
-        .enumerate()
-        .fold(0, |acc, (i, &b)| if b { acc | (1 << i) } else { acc })
+        [self.invite, self.remove_members, self.edit_info, self.pin, self.delete_messages, self.post]
+            .iter()
+            .enumerate()
+            .fold(0, |acc, (i, &b)| if b { acc | (1 << i) } else { acc })
     }
 
     /// Unpacks stored bits.
     pub fn from_bits(bits: i64) -> Self {
         let b = |i: u32| bits & (1 << i) != 0;
-        Self {
-            invite: b(0),
-            remove_members: b(1),
-            edit_info: b(2),
-            pin: b(3),
-            delete_messages: b(4),
-            post: b(5),
-        }
+        Self { invite: b(0), remove_members: b(1), edit_info: b(2), pin: b(3), delete_messages: b(4), post: b(5) }
     }
 }
 
@@ -397,11 +383,7 @@ pub struct NewMessage {
 
 impl NewMessage {
     /// A service message from `actor`.
-    pub fn service(
-        conversation_id: ConversationId,
-        actor: UserId,
-        content: ServiceContent,
-    ) -> Self {
+    pub fn service(conversation_id: ConversationId, actor: UserId, content: ServiceContent) -> Self {
         Self {
             conversation_id,
             sender_id: actor,

@@ -39,9 +39,7 @@ pub fn can_read(actor: Option<&Member>) -> Result<(), Denied> {
 pub fn can_post(kind: ConversationKind, actor: Option<&Member>) -> Result<(), Denied> {
     let m = member(actor)?;
     if kind == ConversationKind::Channel && !effective_rights(m).post {
-        return Err(Denied(
-            "only admins with the post right may post in a channel",
-        ));
+        return Err(Denied("only admins with the post right may post in a channel"));
     }
     Ok(())
 }
@@ -66,11 +64,7 @@ pub fn can_invite(kind: ConversationKind, actor: Option<&Member>) -> Result<(), 
 
 /// Remove `target`: the owner removes anyone else; an admin with the remove-members right
 /// removes plain members.
-pub fn can_remove(
-    kind: ConversationKind,
-    actor: Option<&Member>,
-    target: &Member,
-) -> Result<(), Denied> {
+pub fn can_remove(kind: ConversationKind, actor: Option<&Member>, target: &Member) -> Result<(), Denied> {
     managed(kind)?;
     let m = member(actor)?;
     if m.user_id == target.user_id {
@@ -87,17 +81,12 @@ pub fn can_remove(
 
 /// Delete a message for everyone: its sender (while a member), or the owner or an admin
 /// with the delete-messages right.
-pub fn can_delete_for_everyone(
-    actor: Option<&Member>,
-    sender_is_actor: bool,
-) -> Result<(), Denied> {
+pub fn can_delete_for_everyone(actor: Option<&Member>, sender_is_actor: bool) -> Result<(), Denied> {
     let m = member(actor)?;
     if sender_is_actor || effective_rights(m).delete_messages {
         return Ok(());
     }
-    Err(Denied(
-        "you need the delete-messages right to delete others' messages",
-    ))
+    Err(Denied("you need the delete-messages right to delete others' messages"))
 }
 
 /// Change roles or transfer ownership: the owner only.
@@ -111,11 +100,7 @@ pub fn can_manage_roles(kind: ConversationKind, actor: Option<&Member>) -> Resul
 
 /// Leave: any member of a group or channel; the owner only when alone or after handing
 /// ownership over.
-pub fn can_leave(
-    kind: ConversationKind,
-    actor: Option<&Member>,
-    member_count: u32,
-) -> Result<(), Denied> {
+pub fn can_leave(kind: ConversationKind, actor: Option<&Member>, member_count: u32) -> Result<(), Denied> {
     managed(kind)?;
     let m = member(actor)?;
     if m.role == MemberRole::Owner && member_count > 1 {
@@ -160,10 +145,7 @@ mod tests {
     fn the_owner_has_every_right_and_plain_members_none_whatever_is_stored() {
         assert_eq!(effective_rights(&owner()), AdminRights::ALL);
         assert_eq!(effective_rights(&plain(3)), AdminRights::default());
-        let r = AdminRights {
-            pin: true,
-            ..AdminRights::default()
-        };
+        let r = AdminRights { pin: true, ..AdminRights::default() };
         assert_eq!(effective_rights(&admin(r)), r);
     }
 
@@ -183,16 +165,7 @@ mod tests {
     fn in_a_channel_only_posters_post() {
         assert!(can_post(Channel, Some(&plain(3))).is_err());
         assert!(can_post(Channel, Some(&owner())).is_ok());
-        assert!(
-            can_post(
-                Channel,
-                Some(&admin(AdminRights {
-                    post: true,
-                    ..Default::default()
-                }))
-            )
-            .is_ok()
-        );
+        assert!(can_post(Channel, Some(&admin(AdminRights { post: true, ..Default::default() }))).is_ok());
         assert!(can_post(Channel, Some(&admin(AdminRights::default()))).is_err());
         assert!(can_post(Group, Some(&plain(3))).is_ok());
         assert!(can_post(Direct, Some(&plain(3))).is_ok());
@@ -202,45 +175,15 @@ mod tests {
     fn editing_info_and_inviting_need_their_rights() {
         assert!(can_edit_info(Group, Some(&plain(3))).is_err());
         assert!(can_edit_info(Group, Some(&owner())).is_ok());
-        assert!(
-            can_edit_info(
-                Group,
-                Some(&admin(AdminRights {
-                    edit_info: true,
-                    ..Default::default()
-                }))
-            )
-            .is_ok()
-        );
-        assert!(
-            can_invite(
-                Group,
-                Some(&admin(AdminRights {
-                    edit_info: true,
-                    ..Default::default()
-                }))
-            )
-            .is_err()
-        );
-        assert!(
-            can_invite(
-                Group,
-                Some(&admin(AdminRights {
-                    invite: true,
-                    ..Default::default()
-                }))
-            )
-            .is_ok()
-        );
+        assert!(can_edit_info(Group, Some(&admin(AdminRights { edit_info: true, ..Default::default() }))).is_ok());
+        assert!(can_invite(Group, Some(&admin(AdminRights { edit_info: true, ..Default::default() }))).is_err());
+        assert!(can_invite(Group, Some(&admin(AdminRights { invite: true, ..Default::default() }))).is_ok());
         assert!(can_edit_info(Direct, Some(&owner())).is_err());
     }
 
     #[test]
     fn removal_follows_the_role_order() {
-        let remover = admin(AdminRights {
-            remove_members: true,
-            ..Default::default()
-        });
+        let remover = admin(AdminRights { remove_members: true, ..Default::default() });
         assert!(can_remove(Group, Some(&remover), &plain(3)).is_ok());
         assert!(can_remove(Group, Some(&remover), &admin(AdminRights::ALL)).is_err());
         assert!(can_remove(Group, Some(&remover), &owner()).is_err());
@@ -255,10 +198,7 @@ mod tests {
         assert!(can_delete_for_everyone(Some(&plain(3)), true).is_ok());
         assert!(can_delete_for_everyone(Some(&plain(3)), false).is_err());
         assert!(can_delete_for_everyone(Some(&owner()), false).is_ok());
-        let moderator = admin(AdminRights {
-            delete_messages: true,
-            ..Default::default()
-        });
+        let moderator = admin(AdminRights { delete_messages: true, ..Default::default() });
         assert!(can_delete_for_everyone(Some(&moderator), false).is_ok());
     }
 

@@ -13,29 +13,14 @@ fn char_len(s: &str) -> usize {
     s.chars().count()
 }
 
-fn bounded(
-    field: &'static str,
-    s: &str,
-    min: usize,
-    max: usize,
-) -> Result<String, ValidationError> {
+fn bounded(field: &'static str, s: &str, min: usize, max: usize) -> Result<String, ValidationError> {
     let n = char_len(s);
     if n < min || n > max {
-        let what = if min == 0 {
-            format!("at most {max} characters")
-        } else {
-            format!("{min}-{max} characters")
-        };
-        return Err(ValidationError::new(
-            field,
-            format!("must be {what}, got {n}"),
-        ));
+        let what = if min == 0 { format!("at most {max} characters") } else { format!("{min}-{max} characters") };
+        return Err(ValidationError::new(field, format!("must be {what}, got {n}")));
     }
     if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(ValidationError::new(
-            field,
-            "must not contain control characters",
-        ));
+        return Err(ValidationError::new(field, "must not contain control characters"));
     }
     Ok(s.to_owned())
 }
@@ -50,23 +35,14 @@ impl Username {
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
         let n = s.len();
         if !(3..=32).contains(&n) {
-            return Err(ValidationError::new(
-                "username",
-                format!("must be 3-32 characters, got {n}"),
-            ));
+            return Err(ValidationError::new("username", format!("must be 3-32 characters, got {n}")));
         }
         let mut chars = s.chars();
         if !chars.next().is_some_and(|c| c.is_ascii_alphabetic()) {
             return Err(ValidationError::new("username", "must start with a letter"));
         }
-        if !s
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
-        {
-            return Err(ValidationError::new(
-                "username",
-                "may contain only letters, digits, '_' and '.'",
-            ));
+        if !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+            return Err(ValidationError::new("username", "may contain only letters, digits, '_' and '.'"));
         }
         Ok(Self(s.to_owned()))
     }
@@ -91,10 +67,7 @@ impl Password {
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
         let n = char_len(s);
         if !(8..=256).contains(&n) {
-            return Err(ValidationError::new(
-                "password",
-                format!("must be 8-256 characters, got {n}"),
-            ));
+            return Err(ValidationError::new("password", format!("must be 8-256 characters, got {n}")));
         }
         Ok(Self(s.to_owned()))
     }
@@ -184,61 +157,37 @@ pub struct MessageText {
 
 impl MessageText {
     /// Parses text of at most `max_chars` characters and its entities.
-    pub fn parse(
-        text: &str,
-        entities: Vec<Entity>,
-        max_chars: usize,
-    ) -> Result<Self, ValidationError> {
+    pub fn parse(text: &str, entities: Vec<Entity>, max_chars: usize) -> Result<Self, ValidationError> {
         let n = char_len(text);
         if n == 0 || text.trim().is_empty() {
             return Err(ValidationError::new("text", "must not be empty"));
         }
         if n > max_chars {
-            return Err(ValidationError::new(
-                "text",
-                format!("must be at most {max_chars} characters, got {n}"),
-            ));
+            return Err(ValidationError::new("text", format!("must be at most {max_chars} characters, got {n}")));
         }
         if entities.len() > MAX_ENTITIES {
-            return Err(ValidationError::new(
-                "entities",
-                format!("at most {MAX_ENTITIES} entities"),
-            ));
+            return Err(ValidationError::new("entities", format!("at most {MAX_ENTITIES} entities")));
         }
         for e in &entities {
             let end = e.offset as usize + e.length as usize;
             if e.length == 0 || end > n {
-                return Err(ValidationError::new(
-                    "entities",
-                    "an entity lies outside the text",
-                ));
+                return Err(ValidationError::new("entities", "an entity lies outside the text"));
             }
             match e.kind {
                 EntityKind::Mention if e.user_id.is_none() => {
-                    return Err(ValidationError::new(
-                        "entities",
-                        "a mention needs a user_id",
-                    ));
+                    return Err(ValidationError::new("entities", "a mention needs a user_id"));
                 }
                 EntityKind::Link => {
                     let url = e.url.as_deref().unwrap_or("");
-                    let ok = ["http://", "https://", "mailto:"]
-                        .iter()
-                        .any(|p| url.starts_with(p));
+                    let ok = ["http://", "https://", "mailto:"].iter().any(|p| url.starts_with(p));
                     if !ok || url.len() > 2048 {
-                        return Err(ValidationError::new(
-                            "entities",
-                            "a link needs an http, https or mailto url",
-                        ));
+                        return Err(ValidationError::new("entities", "a link needs an http, https or mailto url"));
                     }
                 }
                 _ => {}
             }
         }
-        Ok(Self {
-            text: text.to_owned(),
-            entities,
-        })
+        Ok(Self { text: text.to_owned(), entities })
     }
 
     /// The text.
@@ -268,9 +217,7 @@ impl MessageText {
 
     /// True when the text mentions everyone (@all).
     pub fn mentions_all(&self) -> bool {
-        self.entities
-            .iter()
-            .any(|e| e.kind == EntityKind::MentionAll)
+        self.entities.iter().any(|e| e.kind == EntityKind::MentionAll)
     }
 
     /// Splits into text and entities.
@@ -281,21 +228,13 @@ impl MessageText {
 
 /// Client-defined message metadata: at most 16 entries, keys 1-64 and values at most 1024
 /// characters.
-pub fn parse_metadata(
-    map: BTreeMap<String, String>,
-) -> Result<BTreeMap<String, String>, ValidationError> {
+pub fn parse_metadata(map: BTreeMap<String, String>) -> Result<BTreeMap<String, String>, ValidationError> {
     if map.len() > MAX_METADATA_ENTRIES {
-        return Err(ValidationError::new(
-            "metadata",
-            format!("at most {MAX_METADATA_ENTRIES} entries"),
-        ));
+        return Err(ValidationError::new("metadata", format!("at most {MAX_METADATA_ENTRIES} entries")));
     }
     for (k, v) in &map {
         if k.is_empty() || char_len(k) > 64 || char_len(v) > 1024 {
-            return Err(ValidationError::new(
-                "metadata",
-                "keys must be 1-64 and values at most 1024 characters",
-            ));
+            return Err(ValidationError::new("metadata", "keys must be 1-64 and values at most 1024 characters"));
         }
     }
     Ok(map)
@@ -306,13 +245,7 @@ mod tests {
     use super::*;
 
     fn entity(kind: EntityKind, offset: u32, length: u32) -> Entity {
-        Entity {
-            kind,
-            offset,
-            length,
-            user_id: None,
-            url: None,
-        }
+        Entity { kind, offset, length, user_id: None, url: None }
     }
 
     #[test]
@@ -368,12 +301,7 @@ mod tests {
         let bob = UserId::from_raw(7);
         let mut m = entity(EntityKind::Mention, 0, 2);
         m.user_id = Some(bob);
-        let text = MessageText::parse(
-            "hi all",
-            vec![m.clone(), m, entity(EntityKind::MentionAll, 3, 3)],
-            100,
-        )
-        .unwrap();
+        let text = MessageText::parse("hi all", vec![m.clone(), m, entity(EntityKind::MentionAll, 3, 3)], 100).unwrap();
         assert_eq!(text.mentioned_users(), vec![bob]);
         assert!(text.mentions_all());
     }

@@ -100,10 +100,7 @@ fn password_or_stdin(p: Option<String>) -> anyhow::Result<String> {
     }
     eprintln!("password (one line on standard input):");
     let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .context("read password")?;
+    std::io::stdin().lock().read_line(&mut line).context("read password")?;
     let p = line.trim_end_matches(['\r', '\n']).to_owned();
     if p.is_empty() {
         bail!("no password given");
@@ -113,11 +110,7 @@ fn password_or_stdin(p: Option<String>) -> anyhow::Result<String> {
 
 fn offline_services(config: &Config) -> anyhow::Result<Services> {
     let store = open_store(config)?;
-    Ok(Services::new(
-        Arc::new(store),
-        Arc::new(LocalBus::new()),
-        config.service.clone(),
-    ))
+    Ok(Services::new(Arc::new(store), Arc::new(LocalBus::new()), config.service.clone()))
 }
 
 async fn shutdown_signal() {
@@ -171,10 +164,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => {
             std::fs::create_dir_all(&config.data_dir)?;
             let v = SqliteStore::migrate(&config.database_path())?;
-            println!(
-                "database {} is at schema version {v}",
-                config.database_path().display()
-            );
+            println!("database {} is at schema version {v}", config.database_path().display());
             Ok(())
         }
         Command::User(cmd) => user(cmd, &config).await,
@@ -184,36 +174,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn user(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
     let services = offline_services(config)?;
     match cmd {
-        UserCommand::Add {
-            username,
-            password,
-            display_name,
-            admin,
-        } => {
+        UserCommand::Add { username, password, display_name, admin } => {
             let password = password_or_stdin(password)?;
-            let u = services
-                .create_account(
-                    &username,
-                    Some(&password),
-                    &display_name,
-                    admin,
-                    false,
-                    None,
-                )
-                .await?;
-            println!(
-                "created user {} (id {}){}",
-                u.username,
-                u.id,
-                if admin { " as administrator" } else { "" }
-            );
+            let u = services.create_account(&username, Some(&password), &display_name, admin, false, None).await?;
+            println!("created user {} (id {}){}", u.username, u.id, if admin { " as administrator" } else { "" });
         }
         UserCommand::List => {
             let mut after = None;
-            println!(
-                "{:>8}  {:<32}  {:<24}  flags",
-                "id", "username", "display name"
-            );
+            println!("{:>8}  {:<32}  {:<24}  flags", "id", "username", "display name");
             loop {
                 let page = services.list_users(after, 500).await?;
                 for u in &page {
@@ -227,13 +195,7 @@ async fn user(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
                     if u.disabled {
                         flags.push("disabled");
                     }
-                    println!(
-                        "{:>8}  {:<32}  {:<24}  {}",
-                        u.id,
-                        u.username,
-                        u.display_name,
-                        flags.join(",")
-                    );
+                    println!("{:>8}  {:<32}  {:<24}  {}", u.id, u.username, u.display_name, flags.join(","));
                 }
                 match page.last() {
                     Some(last) if page.len() == 500 => after = Some(last.id),
@@ -243,26 +205,13 @@ async fn user(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
         }
         UserCommand::SetPassword { username, password } => {
             let u = services.user_by_username(&username).await?;
-            services
-                .set_password(u.id, &password_or_stdin(password)?)
-                .await?;
-            println!(
-                "password of {} changed; its sessions were ended",
-                u.username
-            );
+            services.set_password(u.id, &password_or_stdin(password)?).await?;
+            println!("password of {} changed; its sessions were ended", u.username);
         }
         UserCommand::Disable { username, enable } => {
             let u = services.user_by_username(&username).await?;
             services.set_user_disabled(None, u.id, !enable).await?;
-            println!(
-                "{} {}",
-                u.username,
-                if enable {
-                    "enabled"
-                } else {
-                    "disabled; its sessions were ended"
-                }
-            );
+            println!("{} {}", u.username, if enable { "enabled" } else { "disabled; its sessions were ended" });
         }
     }
     Ok(())

@@ -45,11 +45,7 @@ pub struct SqliteConfig {
 
 impl Default for SqliteConfig {
     fn default() -> Self {
-        Self {
-            synchronous: SyncMode::Full,
-            max_batch: 512,
-            readers: 4,
-        }
+        Self { synchronous: SyncMode::Full, max_batch: 512, readers: 4 }
     }
 }
 
@@ -148,15 +144,11 @@ fn env_layer(vars: impl Iterator<Item = (String, String)>) -> toml::Value {
             .unwrap_or(toml::Value::String(value));
         let mut table = &mut root;
         for part in &parts[..parts.len() - 1] {
-            let entry = table
-                .entry(part.clone())
-                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            let entry = table.entry(part.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
             if !entry.is_table() {
                 *entry = toml::Value::Table(toml::Table::new());
             }
-            let toml::Value::Table(t) = entry else {
-                unreachable!("made a table just above")
-            };
+            let toml::Value::Table(t) = entry else { unreachable!("made a table just above") };
             table = t;
         }
         if let Some(last) = parts.last() {
@@ -173,17 +165,11 @@ impl Config {
     }
 
     /// As [`Config::load`], with the environment given.
-    pub fn load_from(
-        file: Option<&Path>,
-        env: impl Iterator<Item = (String, String)>,
-    ) -> anyhow::Result<Self> {
+    pub fn load_from(file: Option<&Path>, env: impl Iterator<Item = (String, String)>) -> anyhow::Result<Self> {
         let mut value = toml::Value::try_from(Config::default()).context("serialize defaults")?;
         if let Some(path) = file {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("read config file {}", path.display()))?;
-            let table: toml::Table = text
-                .parse()
-                .with_context(|| format!("parse config file {}", path.display()))?;
+            let text = std::fs::read_to_string(path).with_context(|| format!("read config file {}", path.display()))?;
+            let table: toml::Table = text.parse().with_context(|| format!("parse config file {}", path.display()))?;
             merge(&mut value, toml::Value::Table(table));
         }
         merge(&mut value, env_layer(env));
@@ -201,11 +187,7 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect::<Vec<_>>()
-            .into_iter()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>().into_iter()
     }
 
     #[test]
@@ -219,30 +201,22 @@ mod tests {
     fn the_environment_overrides_the_file_which_overrides_defaults() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.toml");
-        std::fs::write(&path, "listen = \"127.0.0.1:1\"\n[service]\nmax_message_chars = 10\nregistration = \"closed\"\n").unwrap();
-        let c = Config::load_from(
-            Some(&path),
-            env(&[("SWITCHBOARD_SERVICE__MAX_MESSAGE_CHARS", "20")]),
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:1\"\n[service]\nmax_message_chars = 10\nregistration = \"closed\"\n",
         )
         .unwrap();
+        let c = Config::load_from(Some(&path), env(&[("SWITCHBOARD_SERVICE__MAX_MESSAGE_CHARS", "20")])).unwrap();
         assert_eq!(c.listen, "127.0.0.1:1");
         assert_eq!(c.service.max_message_chars, 20);
-        assert_eq!(
-            c.service.registration,
-            switchboard_service::RegistrationMode::Closed
-        );
-        let c =
-            Config::load_from(Some(&path), env(&[("SWITCHBOARD_LISTEN", "127.0.0.1:2")])).unwrap();
+        assert_eq!(c.service.registration, switchboard_service::RegistrationMode::Closed);
+        let c = Config::load_from(Some(&path), env(&[("SWITCHBOARD_LISTEN", "127.0.0.1:2")])).unwrap();
         assert_eq!(c.listen, "127.0.0.1:2");
     }
 
     #[test]
     fn a_bad_value_is_an_error_that_names_it() {
-        let err = Config::load_from(
-            None,
-            env(&[("SWITCHBOARD_SERVICE__MAX_MESSAGE_CHARS", "lots")]),
-        )
-        .unwrap_err();
+        let err = Config::load_from(None, env(&[("SWITCHBOARD_SERVICE__MAX_MESSAGE_CHARS", "lots")])).unwrap_err();
         assert!(format!("{err:#}").contains("max_message_chars"), "{err:#}");
     }
 }

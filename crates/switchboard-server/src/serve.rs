@@ -32,19 +32,14 @@ pub fn open_store(config: &Config) -> anyhow::Result<SqliteStore> {
     };
     opts.max_batch = config.sqlite.max_batch;
     opts.readers = config.sqlite.readers;
-    SqliteStore::open(opts)
-        .with_context(|| format!("open database {}", config.database_path().display()))
+    SqliteStore::open(opts).with_context(|| format!("open database {}", config.database_path().display()))
 }
 
 impl App {
     /// Builds the server from its configuration.
     pub async fn new(config: &Config) -> anyhow::Result<Self> {
         let store = open_store(config)?;
-        let services = Services::new(
-            Arc::new(store),
-            Arc::new(LocalBus::new()),
-            config.service.clone(),
-        );
+        let services = Services::new(Arc::new(store), Arc::new(LocalBus::new()), config.service.clone());
         let t = &config.transport;
         let options = ApiOptions {
             max_frame_bytes: t.max_frame_bytes,
@@ -53,11 +48,7 @@ impl App {
             max_inflight_per_connection: t.max_inflight_per_connection.max(1),
         };
         let api = Api::new(services.clone(), options).await;
-        Ok(Self {
-            api,
-            grace: Duration::from_secs(t.shutdown_grace_secs),
-            services,
-        })
+        Ok(Self { api, grace: Duration::from_secs(t.shutdown_grace_secs), services })
     }
 }
 

@@ -52,10 +52,7 @@ pub struct AuthOutcome {
 fn random_token(prefix: &str) -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!(
-        "{prefix}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    )
+    format!("{prefix}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
 pub(crate) fn token_hash(token: &str) -> Vec<u8> {
@@ -82,11 +79,8 @@ async fn hash_password(p: Argon2Params, password: Password) -> ServiceResult<Str
 
 async fn verify_password(p: Argon2Params, password: String, hash: String) -> ServiceResult<bool> {
     tokio::task::spawn_blocking(move || {
-        let parsed = PasswordHash::new(&hash)
-            .map_err(|e| ServiceError::internal(format!("stored hash: {e}")))?;
-        Ok(argon2(p)?
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok())
+        let parsed = PasswordHash::new(&hash).map_err(|e| ServiceError::internal(format!("stored hash: {e}")))?;
+        Ok(argon2(p)?.verify_password(password.as_bytes(), &parsed).is_ok())
     })
     .await
     .map_err(|e| ServiceError::internal(format!("verify task: {e}")))?
@@ -97,12 +91,7 @@ fn bad_credentials() -> ServiceError {
 }
 
 impl Services {
-    async fn new_session(
-        &self,
-        user_id: UserId,
-        device: DeviceInfo,
-        ttl_ms: i64,
-    ) -> ServiceResult<Tokens> {
+    async fn new_session(&self, user_id: UserId, device: DeviceInfo, ttl_ms: i64) -> ServiceResult<Tokens> {
         let name = DeviceName::parse(&device.name)?;
         let platform = Platform::parse(&device.platform)?;
         let (access, refresh) = (random_token("sba_"), random_token("sbr_"));
@@ -177,34 +166,20 @@ impl Services {
         let invite = match self.config().registration {
             RegistrationMode::Open => None,
             RegistrationMode::Closed => {
-                return Err(ServiceError::denied(
-                    "registration is closed on this server",
-                ));
+                return Err(ServiceError::denied("registration is closed on this server"));
             }
             RegistrationMode::InviteCode if invite_code.is_empty() => {
-                return Err(ServiceError::invalid(
-                    "invite_code",
-                    "this server needs an invite code to register",
-                ));
+                return Err(ServiceError::invalid("invite_code", "this server needs an invite code to register"));
             }
             RegistrationMode::InviteCode => Some(invite_code),
         };
-        let user = self
-            .create_account(username, Some(password), display_name, false, false, invite)
-            .await?;
-        let tokens = self
-            .new_session(user.id, device, self.access_ttl_ms())
-            .await?;
+        let user = self.create_account(username, Some(password), display_name, false, false, invite).await?;
+        let tokens = self.new_session(user.id, device, self.access_ttl_ms()).await?;
         Ok(AuthOutcome { user, tokens })
     }
 
     /// Logs in with username and password.
-    pub async fn login(
-        &self,
-        username: &str,
-        password: &str,
-        device: DeviceInfo,
-    ) -> ServiceResult<AuthOutcome> {
+    pub async fn login(&self, username: &str, password: &str, device: DeviceInfo) -> ServiceResult<AuthOutcome> {
         let canonical = username.to_ascii_lowercase();
         let Some((user, Some(hash))) = self.store().user_with_password(&canonical).await? else {
             return Err(bad_credentials());
@@ -215,9 +190,7 @@ impl Services {
         if user.disabled {
             return Err(ServiceError::denied("this account is disabled"));
         }
-        let tokens = self
-            .new_session(user.id, device, self.access_ttl_ms())
-            .await?;
+        let tokens = self.new_session(user.id, device, self.access_ttl_ms()).await?;
         Ok(AuthOutcome { user, tokens })
     }
 
@@ -227,17 +200,9 @@ impl Services {
         let expires = now_ms().saturating_add(self.access_ttl_ms());
         let session = self
             .store()
-            .rotate_tokens(
-                &token_hash(refresh_token),
-                token_hash(&access),
-                expires,
-                token_hash(&refresh),
-                now_ms(),
-            )
+            .rotate_tokens(&token_hash(refresh_token), token_hash(&access), expires, token_hash(&refresh), now_ms())
             .await?
-            .ok_or_else(|| {
-                ServiceError::unauthenticated("unknown or already used refresh token")
-            })?;
+            .ok_or_else(|| ServiceError::unauthenticated("unknown or already used refresh token"))?;
         Ok(Tokens {
             access_token: access,
             access_expires_at_ms: expires,
@@ -274,17 +239,9 @@ impl Services {
         if disabled {
             return Err(ServiceError::unauthenticated("this account is disabled"));
         }
-        let user = self
-            .store()
-            .user(session.user_id)
-            .await?
-            .ok_or_else(|| ServiceError::unauthenticated("unknown user"))?;
-        Ok(Principal {
-            user_id: user.id,
-            session_id: session.id,
-            bot: user.bot,
-            admin: user.admin,
-        })
+        let user =
+            self.store().user(session.user_id).await?.ok_or_else(|| ServiceError::unauthenticated("unknown user"))?;
+        Ok(Principal { user_id: user.id, session_id: session.id, bot: user.bot, admin: user.admin })
     }
 
     /// Ends sessions of `user`: `only` one, or all but `except`; tells every device and
@@ -298,10 +255,7 @@ impl Services {
     ) -> ServiceResult<u32> {
         let ended = self.store().delete_sessions(user, only, except).await?;
         for session_id in &ended {
-            let kind = UserEventKind::SessionEnded {
-                session_id: *session_id,
-                reason,
-            };
+            let kind = UserEventKind::SessionEnded { session_id: *session_id, reason };
             let ev = self.store().append_user_event(user, kind, now_ms()).await?;
             self.publish_user(ev);
         }
@@ -310,44 +264,21 @@ impl Services {
 
     /// Ends the calling session.
     pub async fn logout(&self, p: &Principal) -> ServiceResult<()> {
-        self.end_sessions(
-            p.user_id,
-            Some(p.session_id),
-            None,
-            SessionEndReason::LoggedOut,
-        )
-        .await
-        .map(|_| ())
+        self.end_sessions(p.user_id, Some(p.session_id), None, SessionEndReason::LoggedOut).await.map(|_| ())
     }
 
     /// Changes the password after checking the old one; ends every other session.
     pub async fn change_password(&self, p: &Principal, old: &str, new: &str) -> ServiceResult<()> {
         let new = Password::parse(new)?;
-        let user = self
-            .store()
-            .user(p.user_id)
-            .await?
-            .ok_or_else(|| ServiceError::not_found("user"))?;
-        let Some((_, Some(hash))) = self
-            .store()
-            .user_with_password(&user.username.to_ascii_lowercase())
-            .await?
-        else {
+        let user = self.store().user(p.user_id).await?.ok_or_else(|| ServiceError::not_found("user"))?;
+        let Some((_, Some(hash))) = self.store().user_with_password(&user.username.to_ascii_lowercase()).await? else {
             return Err(ServiceError::precondition("this account has no password"));
         };
         if !verify_password(self.config().argon2, old.to_owned(), hash).await? {
             return Err(ServiceError::denied("the old password is wrong"));
         }
-        self.store()
-            .set_password_hash(p.user_id, hash_password(self.config().argon2, new).await?)
-            .await?;
-        self.end_sessions(
-            p.user_id,
-            None,
-            Some(p.session_id),
-            SessionEndReason::PasswordChanged,
-        )
-        .await?;
+        self.store().set_password_hash(p.user_id, hash_password(self.config().argon2, new).await?).await?;
+        self.end_sessions(p.user_id, None, Some(p.session_id), SessionEndReason::PasswordChanged).await?;
         Ok(())
     }
 
@@ -355,8 +286,7 @@ impl Services {
     pub async fn set_password(&self, user: UserId, new: &str) -> ServiceResult<()> {
         let hash = hash_password(self.config().argon2, Password::parse(new)?).await?;
         self.store().set_password_hash(user, hash).await?;
-        self.end_sessions(user, None, None, SessionEndReason::PasswordChanged)
-            .await?;
+        self.end_sessions(user, None, None, SessionEndReason::PasswordChanged).await?;
         Ok(())
     }
 
@@ -367,15 +297,9 @@ impl Services {
 
     /// Ends one of the caller's sessions.
     pub async fn end_session(&self, p: &Principal, session: SessionId) -> ServiceResult<()> {
-        let reason = if session == p.session_id {
-            SessionEndReason::LoggedOut
-        } else {
-            SessionEndReason::EndedElsewhere
-        };
-        match self
-            .end_sessions(p.user_id, Some(session), None, reason)
-            .await?
-        {
+        let reason =
+            if session == p.session_id { SessionEndReason::LoggedOut } else { SessionEndReason::EndedElsewhere };
+        match self.end_sessions(p.user_id, Some(session), None, reason).await? {
             0 => Err(ServiceError::not_found("session")),
             _ => Ok(()),
         }
@@ -383,21 +307,11 @@ impl Services {
 
     /// Ends every session of the caller but the calling one.
     pub async fn end_other_sessions(&self, p: &Principal) -> ServiceResult<u32> {
-        self.end_sessions(
-            p.user_id,
-            None,
-            Some(p.session_id),
-            SessionEndReason::EndedElsewhere,
-        )
-        .await
+        self.end_sessions(p.user_id, None, Some(p.session_id), SessionEndReason::EndedElsewhere).await
     }
 
     fn require_admin(p: &Principal) -> ServiceResult<()> {
-        if p.admin {
-            Ok(())
-        } else {
-            Err(ServiceError::denied("this needs a server administrator"))
-        }
+        if p.admin { Ok(()) } else { Err(ServiceError::denied("this needs a server administrator")) }
     }
 
     /// Creates a registration invite code (admins).
@@ -411,56 +325,31 @@ impl Services {
         if max_uses == 0 {
             return Err(ServiceError::invalid("max_uses", "must be at least 1"));
         }
-        let secs = if valid_for_secs == 0 {
-            7 * 24 * 3600
-        } else {
-            valid_for_secs.min(365 * 24 * 3600)
-        };
+        let secs = if valid_for_secs == 0 { 7 * 24 * 3600 } else { valid_for_secs.min(365 * 24 * 3600) };
         let code = random_token("sbi_");
         let expires = now_ms() + (secs * 1000) as i64;
-        self.store()
-            .create_registration_invite(token_hash(&code), max_uses, expires)
-            .await?;
+        self.store().create_registration_invite(token_hash(&code), max_uses, expires).await?;
         Ok((code, expires))
     }
 
     /// Creates a bot account and its long-lived token (admins).
-    pub async fn create_bot(
-        &self,
-        p: &Principal,
-        username: &str,
-        display_name: &str,
-    ) -> ServiceResult<(User, String)> {
+    pub async fn create_bot(&self, p: &Principal, username: &str, display_name: &str) -> ServiceResult<(User, String)> {
         Self::require_admin(p)?;
-        let user = self
-            .create_account(username, None, display_name, false, true, None)
-            .await?;
-        let device = DeviceInfo {
-            name: "bot".into(),
-            platform: "bot".into(),
-        };
+        let user = self.create_account(username, None, display_name, false, true, None).await?;
+        let device = DeviceInfo { name: "bot".into(), platform: "bot".into() };
         let tokens = self.new_session(user.id, device, i64::MAX / 4).await?;
         Ok((user, tokens.access_token))
     }
 
     /// Disables or re-enables an account (admins or the CLI with `p` = None); disabling
     /// ends every session.
-    pub async fn set_user_disabled(
-        &self,
-        p: Option<&Principal>,
-        user: UserId,
-        disabled: bool,
-    ) -> ServiceResult<User> {
+    pub async fn set_user_disabled(&self, p: Option<&Principal>, user: UserId, disabled: bool) -> ServiceResult<User> {
         if let Some(p) = p {
             Self::require_admin(p)?;
         }
-        let u = self
-            .store()
-            .set_user_flags(user, Some(disabled), None)
-            .await?;
+        let u = self.store().set_user_flags(user, Some(disabled), None).await?;
         if disabled {
-            self.end_sessions(user, None, None, SessionEndReason::AccountDisabled)
-                .await?;
+            self.end_sessions(user, None, None, SessionEndReason::AccountDisabled).await?;
         }
         Ok(u)
     }
@@ -476,9 +365,7 @@ impl Services {
             .user_with_password(&username.to_ascii_lowercase())
             .await?
             .map(|(u, _)| u)
-            .ok_or_else(|| {
-                ServiceError::new(ErrorCode::NotFound, format!("no user named {username:?}"))
-            })
+            .ok_or_else(|| ServiceError::new(ErrorCode::NotFound, format!("no user named {username:?}")))
     }
 
     /// Records that a session was used (connection set-up).

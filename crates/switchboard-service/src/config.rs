@@ -29,11 +29,7 @@ pub struct Argon2Params {
 impl Default for Argon2Params {
     fn default() -> Self {
         // OWASP's recommended minimum for argon2id.
-        Self {
-            memory_kib: 19 * 1024,
-            iterations: 2,
-            parallelism: 1,
-        }
+        Self { memory_kib: 19 * 1024, iterations: 2, parallelism: 1 }
     }
 }
 
@@ -49,10 +45,7 @@ pub struct RateLimit {
 
 impl Default for RateLimit {
     fn default() -> Self {
-        Self {
-            per_second: 100.0,
-            burst: 400.0,
-        }
+        Self { per_second: 100.0, burst: 400.0 }
     }
 }
 

@@ -43,10 +43,7 @@ fn parse_cursor(cursor: &str) -> ServiceResult<Option<(i64, i64)>> {
     }
     let bad = || ServiceError::invalid("cursor", "not a cursor from a previous page");
     let (a, b) = cursor.split_once('.').ok_or_else(bad)?;
-    Ok(Some((
-        a.parse().map_err(|_| bad())?,
-        b.parse().map_err(|_| bad())?,
-    )))
+    Ok(Some((a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?)))
 }
 
 fn page_limit(limit: u32, default: u32, max: u32) -> u32 {
@@ -56,23 +53,14 @@ fn page_limit(limit: u32, default: u32, max: u32) -> u32 {
 impl Services {
     /// The caller's membership, or not_found (non-members may not learn the conversation
     /// exists).
-    pub(crate) async fn membership(
-        &self,
-        p: &Principal,
-        id: ConversationId,
-    ) -> ServiceResult<ConversationEntry> {
-        self.store()
-            .entry(id, p.user_id)
-            .await?
-            .ok_or_else(|| ServiceError::not_found("conversation"))
+    pub(crate) async fn membership(&self, p: &Principal, id: ConversationId) -> ServiceResult<ConversationEntry> {
+        self.store().entry(id, p.user_id).await?.ok_or_else(|| ServiceError::not_found("conversation"))
     }
 
     pub(crate) async fn view(&self, entry: ConversationEntry) -> ServiceResult<ConversationView> {
         let (id, me) = (entry.conversation.id, entry.member.user_id);
-        let (unread, mentions) = self
-            .store()
-            .counters(id, me, entry.member.read_seq, self.config().counter_cap)
-            .await?;
+        let (unread, mentions) =
+            self.store().counters(id, me, entry.member.read_seq, self.config().counter_cap).await?;
         let last_message = self.store().last_message(id, me).await?;
         Ok(ConversationView {
             rights: effective_rights(&entry.member),
@@ -90,16 +78,9 @@ impl Services {
     }
 
     /// The direct conversation with `peer`, created on first use.
-    pub async fn create_direct(
-        &self,
-        p: &Principal,
-        peer: UserId,
-    ) -> ServiceResult<(ConversationView, bool)> {
+    pub async fn create_direct(&self, p: &Principal, peer: UserId) -> ServiceResult<(ConversationView, bool)> {
         if peer == p.user_id {
-            return Err(ServiceError::invalid(
-                "user_id",
-                "a direct conversation needs another user",
-            ));
+            return Err(ServiceError::invalid("user_id", "a direct conversation needs another user"));
         }
         let created = self
             .store()
@@ -129,23 +110,13 @@ impl Services {
         client_key: &str,
     ) -> ServiceResult<ConversationView> {
         if kind == ConversationKind::Direct {
-            return Err(ServiceError::invalid(
-                "kind",
-                "use CreateDirect for direct conversations",
-            ));
+            return Err(ServiceError::invalid("kind", "use CreateDirect for direct conversations"));
         }
         let title = Title::parse(title)?;
         let about = About::parse(about)?;
-        let key = if client_key.is_empty() {
-            None
-        } else {
-            Some(ClientKey::parse(client_key)?.into_string())
-        };
+        let key = if client_key.is_empty() { None } else { Some(ClientKey::parse(client_key)?.into_string()) };
         if members.len() as u64 + 1 > u64::from(self.config().max_members) {
-            return Err(ServiceError::invalid(
-                "member_ids",
-                format!("at most {} members", self.config().max_members),
-            ));
+            return Err(ServiceError::invalid("member_ids", format!("at most {} members", self.config().max_members)));
         }
         let created = self
             .store()
@@ -165,11 +136,7 @@ impl Services {
     }
 
     /// One conversation as the caller sees it.
-    pub async fn get_conversation(
-        &self,
-        p: &Principal,
-        id: ConversationId,
-    ) -> ServiceResult<ConversationView> {
+    pub async fn get_conversation(&self, p: &Principal, id: ConversationId) -> ServiceResult<ConversationView> {
         self.view_of(p, id).await
     }
 
@@ -184,14 +151,7 @@ impl Services {
         let after = parse_cursor(cursor)?.map(|(t, c)| (t, ConversationId::from_raw(c)));
         let entries = self.store().entries(p.user_id, after, limit).await?;
         let next = (entries.len() == limit as usize)
-            .then(|| {
-                entries.last().map(|e| {
-                    format!(
-                        "{}.{}",
-                        e.conversation.last_activity_at_ms, e.conversation.id
-                    )
-                })
-            })
+            .then(|| entries.last().map(|e| format!("{}.{}", e.conversation.last_activity_at_ms, e.conversation.id)))
             .flatten();
         let mut views = Vec::with_capacity(entries.len());
         for e in entries {
@@ -208,10 +168,7 @@ impl Services {
         loop {
             let page = self.store().entries(p.user_id, after, 500).await?;
             for e in &page {
-                let (u, m) = self
-                    .store()
-                    .counters(e.conversation.id, p.user_id, e.member.read_seq, cap)
-                    .await?;
+                let (u, m) = self.store().counters(e.conversation.id, p.user_id, e.member.read_seq, cap).await?;
                 unread = unread.saturating_add(u);
                 mentions = mentions.saturating_add(m);
             }
@@ -236,10 +193,7 @@ impl Services {
         permissions::can_edit_info(entry.conversation.kind, Some(&entry.member))?;
         let title = title.map(Title::parse).transpose()?.map(Title::into_string);
         let about = about.map(About::parse).transpose()?.map(About::into_string);
-        let written = self
-            .store()
-            .update_info(id, p.user_id, title, about, now_ms())
-            .await?;
+        let written = self.store().update_info(id, p.user_id, title, about, now_ms()).await?;
         self.publish_written(written);
         self.view_of(p, id).await
     }
@@ -256,41 +210,24 @@ impl Services {
         if users.is_empty() || users.len() > 1000 {
             return Err(ServiceError::invalid("user_ids", "give 1-1000 users"));
         }
-        if u64::from(entry.conversation.member_count) + users.len() as u64
-            > u64::from(self.config().max_members)
-        {
+        if u64::from(entry.conversation.member_count) + users.len() as u64 > u64::from(self.config().max_members) {
             return Err(ServiceError::precondition(format!(
                 "a conversation holds at most {} members",
                 self.config().max_members
             )));
         }
-        let written = self
-            .store()
-            .change_membership(id, p.user_id, MembershipChange::Add(users), now_ms())
-            .await?;
+        let written = self.store().change_membership(id, p.user_id, MembershipChange::Add(users), now_ms()).await?;
         let added = written.user_events.iter().map(|e| e.user_id).collect();
         self.publish_written(written);
         Ok(added)
     }
 
     /// Removes a member.
-    pub async fn remove_member(
-        &self,
-        p: &Principal,
-        id: ConversationId,
-        user: UserId,
-    ) -> ServiceResult<()> {
+    pub async fn remove_member(&self, p: &Principal, id: ConversationId, user: UserId) -> ServiceResult<()> {
         let entry = self.membership(p, id).await?;
-        let target = self
-            .store()
-            .member(id, user)
-            .await?
-            .ok_or_else(|| ServiceError::not_found("member"))?;
+        let target = self.store().member(id, user).await?.ok_or_else(|| ServiceError::not_found("member"))?;
         permissions::can_remove(entry.conversation.kind, Some(&entry.member), &target)?;
-        let written = self
-            .store()
-            .change_membership(id, p.user_id, MembershipChange::Remove(user), now_ms())
-            .await?;
+        let written = self.store().change_membership(id, p.user_id, MembershipChange::Remove(user), now_ms()).await?;
         self.publish_written(written);
         Ok(())
     }
@@ -298,40 +235,21 @@ impl Services {
     /// Leaves a conversation.
     pub async fn leave(&self, p: &Principal, id: ConversationId) -> ServiceResult<()> {
         let entry = self.membership(p, id).await?;
-        permissions::can_leave(
-            entry.conversation.kind,
-            Some(&entry.member),
-            entry.conversation.member_count,
-        )?;
-        let written = self
-            .store()
-            .change_membership(id, p.user_id, MembershipChange::Leave, now_ms())
-            .await?;
+        permissions::can_leave(entry.conversation.kind, Some(&entry.member), entry.conversation.member_count)?;
+        let written = self.store().change_membership(id, p.user_id, MembershipChange::Leave, now_ms()).await?;
         self.publish_written(written);
         Ok(())
     }
 
     /// Hands ownership to another member.
-    pub async fn transfer_ownership(
-        &self,
-        p: &Principal,
-        id: ConversationId,
-        to: UserId,
-    ) -> ServiceResult<()> {
+    pub async fn transfer_ownership(&self, p: &Principal, id: ConversationId, to: UserId) -> ServiceResult<()> {
         let entry = self.membership(p, id).await?;
         permissions::can_manage_roles(entry.conversation.kind, Some(&entry.member))?;
         if to == p.user_id {
             return Err(ServiceError::invalid("user_id", "you own it already"));
         }
-        let written = self
-            .store()
-            .change_membership(
-                id,
-                p.user_id,
-                MembershipChange::TransferOwnership(to),
-                now_ms(),
-            )
-            .await?;
+        let written =
+            self.store().change_membership(id, p.user_id, MembershipChange::TransferOwnership(to), now_ms()).await?;
         self.publish_written(written);
         Ok(())
     }
@@ -348,25 +266,14 @@ impl Services {
         let entry = self.membership(p, id).await?;
         permissions::can_manage_roles(entry.conversation.kind, Some(&entry.member))?;
         if role == MemberRole::Owner {
-            return Err(ServiceError::invalid(
-                "role",
-                "use TransferOwnership to change the owner",
-            ));
+            return Err(ServiceError::invalid("role", "use TransferOwnership to change the owner"));
         }
         let written = self
             .store()
-            .change_membership(
-                id,
-                p.user_id,
-                MembershipChange::SetRole(user, role, rights),
-                now_ms(),
-            )
+            .change_membership(id, p.user_id, MembershipChange::SetRole(user, role, rights), now_ms())
             .await?;
         self.publish_written(written);
-        self.store()
-            .member(id, user)
-            .await?
-            .ok_or_else(|| ServiceError::not_found("member"))
+        self.store().member(id, user).await?.ok_or_else(|| ServiceError::not_found("member"))
     }
 
     /// A page of members (members only).
@@ -383,16 +290,9 @@ impl Services {
         let after = parse_cursor(cursor)?.map(|(t, u)| (t, UserId::from_raw(u)));
         let members = self.store().members(id, after, limit).await?;
         let next_cursor = (members.len() == limit as usize)
-            .then(|| {
-                members
-                    .last()
-                    .map(|m| format!("{}.{}", m.joined_at_ms, m.user_id))
-            })
+            .then(|| members.last().map(|m| format!("{}.{}", m.joined_at_ms, m.user_id)))
             .flatten();
-        Ok(MemberPage {
-            members,
-            next_cursor,
-        })
+        Ok(MemberPage { members, next_cursor })
     }
 
     /// Changes the caller's own settings and tells their other devices.
@@ -405,22 +305,13 @@ impl Services {
         if let Some(d) = &patch.draft
             && d.chars().count() > self.config().max_message_chars
         {
-            return Err(ServiceError::invalid(
-                "draft",
-                "longer than the maximum message length",
-            ));
+            return Err(ServiceError::invalid("draft", "longer than the maximum message length"));
         }
         if patch.muted_until_ms.is_some_and(|t| t < 0) {
-            return Err(ServiceError::invalid(
-                "muted_until_ms",
-                "must not be negative",
-            ));
+            return Err(ServiceError::invalid("muted_until_ms", "must not be negative"));
         }
         self.membership(p, id).await?;
-        let (settings, event) = self
-            .store()
-            .update_settings(id, p.user_id, patch, now_ms())
-            .await?;
+        let (settings, event) = self.store().update_settings(id, p.user_id, patch, now_ms()).await?;
         self.publish_user(event);
         Ok(settings)
     }

@@ -27,21 +27,12 @@ pub type ServiceResult<T> = Result<T, ServiceError>;
 impl ServiceError {
     /// An error with a code and client-facing message.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-            field: None,
-            retry_after_ms: None,
-            detail: None,
-        }
+        Self { code, message: message.into(), field: None, retry_after_ms: None, detail: None }
     }
 
     /// invalid_argument about `field`.
     pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            field: Some(field),
-            ..Self::new(ErrorCode::InvalidArgument, message)
-        }
+        Self { field: Some(field), ..Self::new(ErrorCode::InvalidArgument, message) }
     }
 
     /// not_found.
@@ -66,18 +57,12 @@ impl ServiceError {
 
     /// resource_exhausted with a retry hint.
     pub fn exhausted(message: impl Into<String>, retry_after_ms: u64) -> Self {
-        Self {
-            retry_after_ms: Some(retry_after_ms),
-            ..Self::new(ErrorCode::ResourceExhausted, message)
-        }
+        Self { retry_after_ms: Some(retry_after_ms), ..Self::new(ErrorCode::ResourceExhausted, message) }
     }
 
     /// internal, with a detail for the log.
     pub fn internal(detail: impl Into<String>) -> Self {
-        Self {
-            detail: Some(detail.into()),
-            ..Self::new(ErrorCode::Internal, "internal error")
-        }
+        Self { detail: Some(detail.into()), ..Self::new(ErrorCode::Internal, "internal error") }
     }
 }
 
@@ -97,15 +82,10 @@ impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound(what) => Self::not_found(what),
-            StoreError::AlreadyExists(what) => {
-                Self::new(ErrorCode::AlreadyExists, format!("{what} already exists"))
-            }
+            StoreError::AlreadyExists(what) => Self::new(ErrorCode::AlreadyExists, format!("{what} already exists")),
             StoreError::FailedPrecondition(m) => Self::precondition(m),
             StoreError::Denied(d) => d.into(),
-            StoreError::Unavailable => Self::new(
-                ErrorCode::Unavailable,
-                "storage is unavailable, retry later",
-            ),
+            StoreError::Unavailable => Self::new(ErrorCode::Unavailable, "storage is unavailable, retry later"),
             StoreError::Backend(detail) => Self::internal(detail),
         }
     }

@@ -69,15 +69,7 @@ impl Services {
         let handler: Arc<dyn BusHandler> = hub.clone();
         bus.attach(Arc::downgrade(&handler));
         let limiter = ratelimit::RateLimiter::new(config.rate_limit);
-        Self {
-            inner: Arc::new(Inner {
-                store,
-                bus,
-                hub,
-                config,
-                limiter,
-            }),
-        }
+        Self { inner: Arc::new(Inner { store, bus, hub, config, limiter }) }
     }
 
     /// The configuration in force.
@@ -101,10 +93,7 @@ impl Services {
     }
 
     fn publish(&self, topic: Topic, event: Event) {
-        self.inner.bus.publish(Envelope {
-            topic,
-            event: Arc::new(event),
-        });
+        self.inner.bus.publish(Envelope { topic, event: Arc::new(event) });
     }
 
     fn publish_user(&self, ev: UserEvent) {
@@ -113,10 +102,7 @@ impl Services {
 
     fn publish_conv(&self, ev: ConvEvent) {
         metrics::counter!("switchboard_conversation_events_total").increment(1);
-        self.publish(
-            Topic::Conversation(ev.conversation_id),
-            Event::Conversation(ev),
-        );
+        self.publish(Topic::Conversation(ev.conversation_id), Event::Conversation(ev));
     }
 
     /// Publishes what a change wrote: users' log events first, so that a member's

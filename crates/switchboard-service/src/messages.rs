@@ -61,21 +61,12 @@ const MAX_BATCH: usize = 200;
 
 impl Services {
     /// Sends a message; a retry with the same key returns the original (`true` = retry).
-    pub async fn send_message(
-        &self,
-        p: &Principal,
-        req: SendRequest,
-    ) -> ServiceResult<(Message, bool)> {
-        let id = req
-            .conversation_id
-            .ok_or_else(|| ServiceError::invalid("conversation_id", "required"))?;
+    pub async fn send_message(&self, p: &Principal, req: SendRequest) -> ServiceResult<(Message, bool)> {
+        let id = req.conversation_id.ok_or_else(|| ServiceError::invalid("conversation_id", "required"))?;
         let key = ClientKey::parse(&req.client_key)?.into_string();
         let metadata = parse_metadata(req.metadata)?;
         let max = self.config().max_message_chars;
-        let text = req
-            .text
-            .map(|(t, e)| MessageText::parse(&t, e, max))
-            .transpose()?;
+        let text = req.text.map(|(t, e)| MessageText::parse(&t, e, max)).transpose()?;
         let forward = match req.forward_from {
             None => None,
             Some((from_conv, from_msg)) => {
@@ -92,19 +83,13 @@ impl Services {
         };
         let (content, mentions, mentions_all) = match (&text, &forward) {
             (Some(t), _) => (
-                Content::Text {
-                    text: t.text().to_owned(),
-                    entities: t.entities().to_vec(),
-                },
+                Content::Text { text: t.text().to_owned(), entities: t.entities().to_vec() },
                 t.mentioned_users(),
                 t.mentions_all(),
             ),
             (None, Some(origin)) => (origin.content.clone(), Vec::new(), false),
             (None, None) => {
-                return Err(ServiceError::invalid(
-                    "text",
-                    "a message needs text or a forward",
-                ));
+                return Err(ServiceError::invalid("text", "a message needs text or a forward"));
             }
         };
         let new = NewMessage {
@@ -125,9 +110,7 @@ impl Services {
         };
         let appended = match self.store().append_message(new, now_ms()).await {
             // A non-member must not learn the conversation exists.
-            Err(switchboard_store::StoreError::Denied(d))
-                if self.store().member(id, p.user_id).await?.is_none() =>
-            {
+            Err(switchboard_store::StoreError::Denied(d)) if self.store().member(id, p.user_id).await?.is_none() => {
                 let _ = d;
                 return Err(ServiceError::not_found("conversation"));
             }
@@ -158,12 +141,8 @@ impl Services {
     ) -> ServiceResult<Message> {
         self.membership(p, id).await?;
         let text = MessageText::parse(&text, entities, self.config().max_message_chars)?;
-        let m = self
-            .store()
-            .messages(id, &[message_id])
-            .await?
-            .pop()
-            .ok_or_else(|| ServiceError::not_found("message"))?;
+        let m =
+            self.store().messages(id, &[message_id]).await?.pop().ok_or_else(|| ServiceError::not_found("message"))?;
         if m.sender_id != p.user_id {
             return Err(ServiceError::denied("you can only edit your own messages"));
         }
@@ -172,24 +151,13 @@ impl Services {
         }
         let window = self.config().edit_window_secs;
         if window > 0 && now_ms() - m.created_at_ms > (window * 1000) as i64 {
-            return Err(ServiceError::precondition(
-                "the edit window for this message has closed",
-            ));
+            return Err(ServiceError::precondition("the edit window for this message has closed"));
         }
         let mentions = (text.mentioned_users(), text.mentions_all());
         let (t, e) = text.into_parts();
         let ev = self
             .store()
-            .edit_message(
-                id,
-                message_id,
-                Content::Text {
-                    text: t,
-                    entities: e,
-                },
-                mentions,
-                now_ms(),
-            )
+            .edit_message(id, message_id, Content::Text { text: t, entities: e }, mentions, now_ms())
             .await?;
         let message = ev.message.clone();
         self.publish_conv(ev);
@@ -213,19 +181,14 @@ impl Services {
             return Err(ServiceError::not_found("message"));
         }
         if !for_everyone {
-            let ev = self
-                .store()
-                .hide_messages(id, p.user_id, &ids, now_ms())
-                .await?;
+            let ev = self.store().hide_messages(id, p.user_id, &ids, now_ms()).await?;
             self.publish_user(ev);
             return Ok(());
         }
         for m in &found {
             permissions::can_delete_for_everyone(Some(&entry.member), m.sender_id == p.user_id)?;
             if matches!(m.content, Content::Service(_)) {
-                return Err(ServiceError::precondition(
-                    "service messages cannot be deleted for everyone",
-                ));
+                return Err(ServiceError::precondition("service messages cannot be deleted for everyone"));
             }
         }
         for ev in self.store().delete_messages(id, &ids, now_ms()).await? {
@@ -261,15 +224,8 @@ impl Services {
             }
             None => req.anchor_seq,
         };
-        let limit = if req.limit == 0 {
-            50
-        } else {
-            req.limit.min(200)
-        };
-        Ok(self
-            .store()
-            .history(id, p.user_id, req.direction, anchor, limit)
-            .await?)
+        let limit = if req.limit == 0 { 50 } else { req.limit.min(200) };
+        Ok(self.store().history(id, p.user_id, req.direction, anchor, limit).await?)
     }
 
     /// Messages by id.
@@ -281,57 +237,32 @@ impl Services {
     ) -> ServiceResult<Vec<Message>> {
         let entry = self.membership(p, id).await?;
         if ids.len() > MAX_BATCH {
-            return Err(ServiceError::invalid(
-                "message_ids",
-                format!("at most {MAX_BATCH} ids"),
-            ));
+            return Err(ServiceError::invalid("message_ids", format!("at most {MAX_BATCH} ids")));
         }
         let from = entry.member.visible_from_seq;
-        Ok(self
-            .store()
-            .messages(id, ids)
-            .await?
-            .into_iter()
-            .filter(|m| m.seq >= from)
-            .collect())
+        Ok(self.store().messages(id, ids).await?.into_iter().filter(|m| m.seq >= from).collect())
     }
 
     fn publish_receipt(&self, member_count: u32, receipt: Receipt) {
         if member_count <= self.config().receipt_detail_max_members {
-            self.publish(
-                Topic::Conversation(receipt.conversation_id),
-                Event::Receipt(receipt),
-            );
+            self.publish(Topic::Conversation(receipt.conversation_id), Event::Receipt(receipt));
         }
     }
 
     /// Moves the read watermark; returns it and the unread count left.
-    pub async fn mark_read(
-        &self,
-        p: &Principal,
-        id: ConversationId,
-        seq: u64,
-    ) -> ServiceResult<(u64, u32)> {
+    pub async fn mark_read(&self, p: &Principal, id: ConversationId, seq: u64) -> ServiceResult<(u64, u32)> {
         let entry = self.membership(p, id).await?;
         let (member, ev) = self.store().mark_read(id, p.user_id, seq, now_ms()).await?;
         if let Some(ev) = ev {
             self.publish_user(ev);
             self.publish_receipt(entry.conversation.member_count, Receipt::of(&member));
         }
-        let (unread, _) = self
-            .store()
-            .counters(id, p.user_id, member.read_seq, self.config().counter_cap)
-            .await?;
+        let (unread, _) = self.store().counters(id, p.user_id, member.read_seq, self.config().counter_cap).await?;
         Ok((member.read_seq, unread))
     }
 
     /// Moves the delivered watermark.
-    pub async fn mark_delivered(
-        &self,
-        p: &Principal,
-        id: ConversationId,
-        seq: u64,
-    ) -> ServiceResult<u64> {
+    pub async fn mark_delivered(&self, p: &Principal, id: ConversationId, seq: u64) -> ServiceResult<u64> {
         let entry = self.membership(p, id).await?;
         let member = self.store().mark_delivered(id, p.user_id, seq).await?;
         if member.delivered_seq > entry.member.delivered_seq {
@@ -341,26 +272,12 @@ impl Services {
     }
 
     /// Read and delivery counts of a message.
-    pub async fn receipts(
-        &self,
-        p: &Principal,
-        id: ConversationId,
-        message_id: MessageId,
-    ) -> ServiceResult<Receipts> {
+    pub async fn receipts(&self, p: &Principal, id: ConversationId, message_id: MessageId) -> ServiceResult<Receipts> {
         let entry = self.membership(p, id).await?;
-        let m = self
-            .store()
-            .messages(id, &[message_id])
-            .await?
-            .pop()
-            .ok_or_else(|| ServiceError::not_found("message"))?;
+        let m =
+            self.store().messages(id, &[message_id]).await?.pop().ok_or_else(|| ServiceError::not_found("message"))?;
         let detail = entry.conversation.member_count <= self.config().receipt_detail_max_members;
         let r = self.store().receipts(id, &m, detail).await?;
-        Ok(Receipts {
-            read: r.read,
-            delivered: r.delivered,
-            recipients: r.recipients,
-            readers: r.readers,
-        })
+        Ok(Receipts { read: r.read, delivered: r.delivered, recipients: r.recipients, readers: r.readers })
     }
 }

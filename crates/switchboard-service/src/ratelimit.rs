@@ -24,10 +24,7 @@ const PRUNE_AT: usize = 100_000;
 
 impl RateLimiter {
     pub(crate) fn new(limit: RateLimit) -> Self {
-        Self {
-            limit,
-            buckets: Mutex::new(HashMap::new()),
-        }
+        Self { limit, buckets: Mutex::new(HashMap::new()) }
     }
 
     /// Takes one token for `user`; on refusal returns the milliseconds until one is free.
@@ -41,12 +38,8 @@ impl RateLimiter {
             let (rate, burst) = (self.limit.per_second, self.limit.burst);
             map.retain(|_, b| b.tokens + now.duration_since(b.at).as_secs_f64() * rate < burst);
         }
-        let b = map.entry(user).or_insert(Bucket {
-            tokens: self.limit.burst,
-            at: now,
-        });
-        b.tokens = (b.tokens + now.duration_since(b.at).as_secs_f64() * self.limit.per_second)
-            .min(self.limit.burst);
+        let b = map.entry(user).or_insert(Bucket { tokens: self.limit.burst, at: now });
+        b.tokens = (b.tokens + now.duration_since(b.at).as_secs_f64() * self.limit.per_second).min(self.limit.burst);
         b.at = now;
         if b.tokens >= 1.0 {
             b.tokens -= 1.0;
@@ -63,28 +56,19 @@ mod tests {
 
     #[test]
     fn a_burst_is_allowed_then_refused_with_a_retry_hint() {
-        let rl = RateLimiter::new(RateLimit {
-            per_second: 10.0,
-            burst: 3.0,
-        });
+        let rl = RateLimiter::new(RateLimit { per_second: 10.0, burst: 3.0 });
         let u = UserId::from_raw(1);
         for _ in 0..3 {
             assert!(rl.check(u).is_ok());
         }
         let wait = rl.check(u).unwrap_err();
         assert!((1..=100).contains(&wait), "{wait}");
-        assert!(
-            rl.check(UserId::from_raw(2)).is_ok(),
-            "users have their own buckets"
-        );
+        assert!(rl.check(UserId::from_raw(2)).is_ok(), "users have their own buckets");
     }
 
     #[test]
     fn a_zero_rate_disables_the_limit() {
-        let rl = RateLimiter::new(RateLimit {
-            per_second: 0.0,
-            burst: 0.0,
-        });
+        let rl = RateLimiter::new(RateLimit { per_second: 0.0, burst: 0.0 });
         for _ in 0..1000 {
             assert!(rl.check(UserId::from_raw(1)).is_ok());
         }

@@ -10,26 +10,11 @@ use crate::{Principal, ServiceError, ServiceResult, Services};
 
 impl Services {
     /// Tells the conversation the caller started or stopped typing.
-    pub async fn set_typing(
-        &self,
-        p: &Principal,
-        id: ConversationId,
-        typing: bool,
-    ) -> ServiceResult<()> {
+    pub async fn set_typing(&self, p: &Principal, id: ConversationId, typing: bool) -> ServiceResult<()> {
         self.membership(p, id).await?;
-        let expires_at_ms = if typing {
-            now_ms() + self.config().typing_ttl_ms as i64
-        } else {
-            now_ms()
-        };
-        self.hub()
-            .record_typing(p.session_id, id, typing, expires_at_ms);
-        let t = Typing {
-            conversation_id: id,
-            user_id: p.user_id,
-            typing,
-            expires_at_ms,
-        };
+        let expires_at_ms = if typing { now_ms() + self.config().typing_ttl_ms as i64 } else { now_ms() };
+        self.hub().record_typing(p.session_id, id, typing, expires_at_ms);
+        let t = Typing { conversation_id: id, user_id: p.user_id, typing, expires_at_ms };
         self.publish(Topic::Conversation(id), Event::Typing(t));
         Ok(())
     }
@@ -37,40 +22,28 @@ impl Services {
     /// Sets the caller's explicit status (online or away).
     pub fn set_presence(&self, p: &Principal, status: PresenceStatus) -> ServiceResult<()> {
         if status == PresenceStatus::Offline {
-            return Err(ServiceError::invalid(
-                "status",
-                "offline follows from closing every connection",
-            ));
+            return Err(ServiceError::invalid("status", "offline follows from closing every connection"));
         }
         if !self.hub().set_status(p.user_id, status) {
-            return Err(ServiceError::precondition(
-                "open an event stream before setting presence",
-            ));
+            return Err(ServiceError::precondition("open an event stream before setting presence"));
         }
         Ok(())
     }
 
     /// Subscribes the calling session to users' presence.
-    pub fn subscribe_presence(
-        &self,
-        p: &Principal,
-        users: &[UserId],
-    ) -> ServiceResult<Vec<Presence>> {
+    pub fn subscribe_presence(&self, p: &Principal, users: &[UserId]) -> ServiceResult<Vec<Presence>> {
         if users.is_empty() || users.len() > 500 {
             return Err(ServiceError::invalid("user_ids", "give 1-500 users"));
         }
         let max = self.config().max_presence_subscriptions;
-        self.hub()
-            .watch(p.session_id, users, max)
-            .map_err(|e| match e {
-                WatchError::NoConnection => ServiceError::precondition(
-                    "open an event stream before subscribing to presence",
-                ),
-                WatchError::TooMany => ServiceError::exhausted(
-                    format!("at most {max} presence subscriptions per session"),
-                    0,
-                ),
-            })
+        self.hub().watch(p.session_id, users, max).map_err(|e| match e {
+            WatchError::NoConnection => {
+                ServiceError::precondition("open an event stream before subscribing to presence")
+            }
+            WatchError::TooMany => {
+                ServiceError::exhausted(format!("at most {max} presence subscriptions per session"), 0)
+            }
+        })
     }
 
     /// Ends presence subscriptions of the calling session.

@@ -43,26 +43,13 @@ impl Services {
     /// The caller's latest positions.
     pub async fn get_state(&self, p: &Principal) -> ServiceResult<Positions> {
         let user_seq = self.store().user_seq(p.user_id).await?;
-        let conversations = self
-            .store()
-            .positions(p.user_id)
-            .await?
-            .into_iter()
-            .map(|(c, last, _)| (c, last))
-            .collect();
-        Ok(Positions {
-            user_seq,
-            conversations,
-        })
+        let conversations =
+            self.store().positions(p.user_id).await?.into_iter().map(|(c, last, _)| (c, last)).collect();
+        Ok(Positions { user_seq, conversations })
     }
 
     /// Up to `limit` events after `pos`.
-    pub async fn get_difference(
-        &self,
-        p: &Principal,
-        pos: Positions,
-        limit: u32,
-    ) -> ServiceResult<Difference> {
+    pub async fn get_difference(&self, p: &Principal, pos: Positions, limit: u32) -> ServiceResult<Difference> {
         let limit = if limit == 0 { 500 } else { limit.min(1000) } as usize;
         let max = self.config().max_catchup_events;
         let mut diff = Difference::default();
@@ -72,19 +59,12 @@ impl Services {
             return Ok(diff);
         }
         let mut known = pos.conversations;
-        let user_events = self
-            .store()
-            .user_events(p.user_id, pos.user_seq, limit as u32 + 1)
-            .await?;
+        let user_events = self.store().user_events(p.user_id, pos.user_seq, limit as u32 + 1).await?;
         if user_events.len() > limit {
             diff.more = true;
         }
         for ev in user_events.into_iter().take(limit) {
-            if let UserEventKind::ConversationJoined {
-                conversation_id,
-                joined_at_seq,
-            } = ev.kind
-            {
+            if let UserEventKind::ConversationJoined { conversation_id, joined_at_seq } = ev.kind {
                 known.entry(conversation_id).or_insert(joined_at_seq);
             }
             diff.events.push(Event::User(ev));
@@ -107,47 +87,28 @@ impl Services {
             if from + (events.len() as u64) < last {
                 diff.more = true;
             }
-            diff.events
-                .extend(events.into_iter().map(Event::Conversation));
+            diff.events.extend(events.into_iter().map(Event::Conversation));
         }
         Ok(diff)
     }
 
     /// Starts the event stream of a connection from the client's positions (or live only).
-    pub async fn subscribe(
-        &self,
-        conn: &Connection,
-        pos: Positions,
-        live_only: bool,
-    ) -> ServiceResult<EventStream> {
+    pub async fn subscribe(&self, conn: &Connection, pos: Positions, live_only: bool) -> ServiceResult<EventStream> {
         let p = *conn.principal();
         let current = self.store().positions(p.user_id).await?;
         let (tx, rx) = mpsc::channel(conn.queue());
         // Register for live events before reading the store, so nothing falls in between.
         conn.attach(tx, current.iter().map(|(c, _, _)| *c).collect());
-        let mut cursor = Cursor {
-            user_seq: pos.user_seq,
-            conv: HashMap::new(),
-        };
+        let mut cursor = Cursor { user_seq: pos.user_seq, conv: HashMap::new() };
         for (c, last, joined) in current {
-            let from = if live_only {
-                last
-            } else {
-                pos.conversations.get(&c).copied().unwrap_or(joined)
-            };
+            let from = if live_only { last } else { pos.conversations.get(&c).copied().unwrap_or(joined) };
             cursor.conv.insert(c, from);
         }
         if live_only {
             cursor.user_seq = self.store().user_seq(p.user_id).await?;
         }
         let (out, out_rx) = mpsc::channel(256);
-        let task = Subscription {
-            services: self.clone(),
-            principal: p,
-            cursor,
-            out,
-            live: rx,
-        };
+        let task = Subscription { services: self.clone(), principal: p, cursor, out, live: rx };
         tokio::spawn(task.run(!live_only));
         Ok(EventStream { rx: out_rx })
     }
@@ -174,9 +135,7 @@ impl Subscription {
         if catch_up && self.catch_up().await.is_err() {
             return;
         }
-        let caught_up = Event::CaughtUp {
-            user_seq: self.cursor.user_seq,
-        };
+        let caught_up = Event::CaughtUp { user_seq: self.cursor.user_seq };
         if self.emit(Arc::new(caught_up)).await.is_err() {
             return;
         }
@@ -192,8 +151,7 @@ impl Subscription {
     }
 
     async fn emit(&self, event: Arc<Event>) -> Result<(), Stop> {
-        self.send(StreamItem::Event(Arc::new(SharedEvent::new(event))))
-            .await
+        self.send(StreamItem::Event(Arc::new(SharedEvent::new(event)))).await
     }
 
     fn failed<T>(&self, r: ServiceResult<T>) -> Result<T, Stop> {
@@ -206,17 +164,9 @@ impl Subscription {
     async fn catch_up(&mut self) -> Result<(), Stop> {
         let store = self.services.store();
         let max = self.services.config().max_catchup_events;
-        let latest = self.failed(
-            store
-                .user_seq(self.principal.user_id)
-                .await
-                .map_err(Into::into),
-        )?;
+        let latest = self.failed(store.user_seq(self.principal.user_id).await.map_err(Into::into))?;
         if latest.saturating_sub(self.cursor.user_seq) > max {
-            self.emit(Arc::new(Event::ResyncRequired {
-                conversation_id: None,
-            }))
-            .await?;
+            self.emit(Arc::new(Event::ResyncRequired { conversation_id: None })).await?;
             self.cursor.user_seq = latest;
         }
         self.user_log_until(latest).await?;
@@ -230,11 +180,7 @@ impl Subscription {
     /// Sends user events after the cursor up to `until`.
     async fn user_log_until(&mut self, until: u64) -> Result<(), Stop> {
         while self.cursor.user_seq < until {
-            let page = self
-                .services
-                .store()
-                .user_events(self.principal.user_id, self.cursor.user_seq, PAGE)
-                .await;
+            let page = self.services.store().user_events(self.principal.user_id, self.cursor.user_seq, PAGE).await;
             let page = self.failed(page.map_err(Into::into))?;
             if page.is_empty() {
                 break;
@@ -243,36 +189,23 @@ impl Subscription {
                 if ev.user_seq > until {
                     break;
                 }
-                self.user_event(Arc::new(Event::User(ev.clone())), &ev)
-                    .await?;
+                self.user_event(Arc::new(Event::User(ev.clone())), &ev).await?;
             }
         }
         Ok(())
     }
 
     /// Sends conversation events after the cursor, up to `until` (or the end).
-    async fn conversation_until(
-        &mut self,
-        c: ConversationId,
-        until: Option<u64>,
-    ) -> Result<(), Stop> {
+    async fn conversation_until(&mut self, c: ConversationId, until: Option<u64>) -> Result<(), Stop> {
         let max = self.services.config().max_catchup_events;
         let Some(&from) = self.cursor.conv.get(&c) else {
             return Ok(());
         };
         if until.is_none() {
-            let last = self
-                .services
-                .store()
-                .conversation(c)
-                .await
-                .map(|o| o.map_or(from, |c| c.last_seq));
+            let last = self.services.store().conversation(c).await.map(|o| o.map_or(from, |c| c.last_seq));
             let last = self.failed(last.map_err(Into::into))?;
             if last.saturating_sub(from) > max {
-                self.emit(Arc::new(Event::ResyncRequired {
-                    conversation_id: Some(c),
-                }))
-                .await?;
+                self.emit(Arc::new(Event::ResyncRequired { conversation_id: Some(c) })).await?;
                 self.cursor.conv.insert(c, last);
                 return Ok(());
             }
@@ -299,8 +232,7 @@ impl Subscription {
 
     async fn user_event(&mut self, shared: Arc<Event>, ev: &UserEvent) -> Result<(), Stop> {
         self.cursor.user_seq = ev.user_seq;
-        self.send(StreamItem::Event(Arc::new(SharedEvent::new(shared))))
-            .await?;
+        self.send(StreamItem::Event(Arc::new(SharedEvent::new(shared)))).await?;
         self.apply(ev).await
     }
 
@@ -308,27 +240,16 @@ impl Subscription {
     /// own session ended → close.
     async fn apply(&mut self, ev: &UserEvent) -> Result<(), Stop> {
         match &ev.kind {
-            UserEventKind::ConversationJoined {
-                conversation_id,
-                joined_at_seq,
-            } => {
-                self.cursor
-                    .conv
-                    .entry(*conversation_id)
-                    .or_insert(*joined_at_seq);
+            UserEventKind::ConversationJoined { conversation_id, joined_at_seq } => {
+                self.cursor.conv.entry(*conversation_id).or_insert(*joined_at_seq);
                 self.conversation_until(*conversation_id, None).await
             }
-            UserEventKind::ConversationLeft {
-                conversation_id, ..
-            } => {
+            UserEventKind::ConversationLeft { conversation_id, .. } => {
                 self.cursor.conv.remove(conversation_id);
                 Ok(())
             }
-            UserEventKind::SessionEnded { session_id, reason }
-                if *session_id == self.principal.session_id =>
-            {
-                self.send(StreamItem::Close(CloseReason::SessionEnded(*reason)))
-                    .await?;
+            UserEventKind::SessionEnded { session_id, reason } if *session_id == self.principal.session_id => {
+                self.send(StreamItem::Close(CloseReason::SessionEnded(*reason))).await?;
                 Err(Stop)
             }
             _ => Ok(()),
@@ -361,8 +282,7 @@ impl Subscription {
             return Ok(());
         }
         if ev.seq > at + 1 {
-            self.conversation_until(ev.conversation_id, Some(ev.seq - 1))
-                .await?;
+            self.conversation_until(ev.conversation_id, Some(ev.seq - 1)).await?;
         }
         self.cursor.conv.insert(ev.conversation_id, ev.seq);
         self.send(StreamItem::Event(shared)).await

@@ -26,10 +26,7 @@ const MAX_IDS: usize = 200;
 impl Services {
     /// The caller's own account.
     pub async fn me(&self, p: &Principal) -> ServiceResult<User> {
-        self.store()
-            .user(p.user_id)
-            .await?
-            .ok_or_else(|| ServiceError::not_found("user"))
+        self.store().user(p.user_id).await?.ok_or_else(|| ServiceError::not_found("user"))
     }
 
     /// Changes the caller's profile.
@@ -41,24 +38,9 @@ impl Services {
                 .map(Username::parse)
                 .transpose()?
                 .map(|n| (n.as_str().to_owned(), n.canonical())),
-            display_name: u
-                .display_name
-                .as_deref()
-                .map(DisplayName::parse)
-                .transpose()?
-                .map(DisplayName::into_string),
-            bio: u
-                .bio
-                .as_deref()
-                .map(Bio::parse)
-                .transpose()?
-                .map(Bio::into_string),
-            status_text: u
-                .status_text
-                .as_deref()
-                .map(StatusText::parse)
-                .transpose()?
-                .map(StatusText::into_string),
+            display_name: u.display_name.as_deref().map(DisplayName::parse).transpose()?.map(DisplayName::into_string),
+            bio: u.bio.as_deref().map(Bio::parse).transpose()?.map(Bio::into_string),
+            status_text: u.status_text.as_deref().map(StatusText::parse).transpose()?.map(StatusText::into_string),
         };
         Ok(self.store().update_profile(p.user_id, patch).await?)
     }
@@ -66,21 +48,13 @@ impl Services {
     /// Users by id, unknown ids left out.
     pub async fn get_users(&self, _p: &Principal, ids: &[UserId]) -> ServiceResult<Vec<User>> {
         if ids.len() > MAX_IDS {
-            return Err(ServiceError::invalid(
-                "user_ids",
-                format!("at most {MAX_IDS} ids"),
-            ));
+            return Err(ServiceError::invalid("user_ids", format!("at most {MAX_IDS} ids")));
         }
         Ok(self.store().users(ids).await?)
     }
 
     /// Users whose username or display name starts with `query`.
-    pub async fn search_users(
-        &self,
-        _p: &Principal,
-        query: &str,
-        limit: u32,
-    ) -> ServiceResult<Vec<User>> {
+    pub async fn search_users(&self, _p: &Principal, query: &str, limit: u32) -> ServiceResult<Vec<User>> {
         let q = query.trim().to_lowercase();
         if q.is_empty() || q.chars().count() > 64 {
             return Err(ServiceError::invalid("query", "must be 1-64 characters"));

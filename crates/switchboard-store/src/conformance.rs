@@ -7,8 +7,8 @@ use switchboard_core::model::{AdminRights, Content, ConversationKind, MemberRole
 use switchboard_core::{ConversationId, UserId};
 
 use crate::{
-    HistoryDirection, MembershipChange, NewConversation, NewSession, NewUser, ProfilePatch,
-    SettingsPatch, Store, StoreError,
+    HistoryDirection, MembershipChange, NewConversation, NewSession, NewUser, ProfilePatch, SettingsPatch, Store,
+    StoreError,
 };
 
 /// Generates one `#[tokio::test]` per conformance check for a backend.
@@ -69,10 +69,7 @@ fn text(conv: ConversationId, sender: UserId, body: &str, key: Option<&str>) -> 
     NewMessage {
         conversation_id: conv,
         sender_id: sender,
-        content: Content::Text {
-            text: body.into(),
-            entities: vec![],
-        },
+        content: Content::Text { text: body.into(), entities: vec![] },
         reply_to: None,
         forward: None,
         metadata: Default::default(),
@@ -82,12 +79,7 @@ fn text(conv: ConversationId, sender: UserId, body: &str, key: Option<&str>) -> 
     }
 }
 
-async fn group<S: Store>(
-    s: &S,
-    kind: ConversationKind,
-    owner: UserId,
-    members: &[UserId],
-) -> ConversationId {
+async fn group<S: Store>(s: &S, kind: ConversationKind, owner: UserId, members: &[UserId]) -> ConversationId {
     let new = NewConversation {
         kind,
         title: "Team".into(),
@@ -105,58 +97,30 @@ pub async fn usernames_are_unique_case_insensitively<S: Store>(s: &S) {
     let alice = s.create_user(new_user("Alice")).await.unwrap();
     assert_eq!(alice.username, "Alice");
     let err = s.create_user(new_user("alice")).await.unwrap_err();
-    assert!(
-        matches!(err, StoreError::AlreadyExists("username")),
-        "{err:?}"
-    );
+    assert!(matches!(err, StoreError::AlreadyExists("username")), "{err:?}");
     let bob = s.create_user(new_user("bob")).await.unwrap();
-    let patch = ProfilePatch {
-        username: Some(("ALICE".into(), "alice".into())),
-        ..Default::default()
-    };
-    assert!(matches!(
-        s.update_profile(bob.id, patch).await,
-        Err(StoreError::AlreadyExists("username"))
-    ));
+    let patch = ProfilePatch { username: Some(("ALICE".into(), "alice".into())), ..Default::default() };
+    assert!(matches!(s.update_profile(bob.id, patch).await, Err(StoreError::AlreadyExists("username"))));
     let (found, hash) = s.user_with_password("alice").await.unwrap().unwrap();
     assert_eq!((found.id, hash.as_deref()), (alice.id, Some("hash")));
     let hits = s.search_users("ali", 10).await.unwrap();
-    assert_eq!(
-        hits.iter().map(|u| u.id).collect::<Vec<_>>(),
-        vec![alice.id]
-    );
+    assert_eq!(hits.iter().map(|u| u.id).collect::<Vec<_>>(), vec![alice.id]);
     let by_name = s.search_users("bob d", 10).await.unwrap();
     assert_eq!(by_name.len(), 1);
-    assert_eq!(
-        s.users(&[bob.id, UserId::from_raw(9999), alice.id])
-            .await
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(s.users(&[bob.id, UserId::from_raw(9999), alice.id]).await.unwrap().len(), 2);
 }
 
 /// An invite admits exactly `max_uses` registrations and never after expiry.
 pub async fn registration_invites_are_consumed_once<S: Store>(s: &S) {
-    s.create_registration_invite(b"code".to_vec(), 1, 10_000)
-        .await
-        .unwrap();
+    s.create_registration_invite(b"code".to_vec(), 1, 10_000).await.unwrap();
     let mut u = new_user("first");
     u.invite_hash = Some(b"code".to_vec());
     s.create_user(u).await.unwrap();
     let mut again = new_user("second");
     again.invite_hash = Some(b"code".to_vec());
-    assert!(matches!(
-        s.create_user(again).await,
-        Err(StoreError::FailedPrecondition(_))
-    ));
-    assert!(
-        s.user_with_password("second").await.unwrap().is_none(),
-        "a refused registration leaves no account"
-    );
-    s.create_registration_invite(b"old".to_vec(), 5, 500)
-        .await
-        .unwrap();
+    assert!(matches!(s.create_user(again).await, Err(StoreError::FailedPrecondition(_))));
+    assert!(s.user_with_password("second").await.unwrap().is_none(), "a refused registration leaves no account");
+    s.create_registration_invite(b"old".to_vec(), 5, 500).await.unwrap();
     let mut late = new_user("late");
     late.invite_hash = Some(b"old".to_vec());
     assert!(s.create_user(late).await.is_err());
@@ -164,9 +128,7 @@ pub async fn registration_invites_are_consumed_once<S: Store>(s: &S) {
 
 /// Tokens are found by hash, rotate on refresh, and die with their session.
 pub async fn sessions_rotate_and_end<S: Store>(s: &S) {
-    let [u] = users(s, &["sam"]).await[..] else {
-        unreachable!()
-    };
+    let [u] = users(s, &["sam"]).await[..] else { unreachable!() };
     let new = |a: &[u8], r: &[u8]| NewSession {
         user_id: u,
         device_name: "phone".into(),
@@ -178,40 +140,17 @@ pub async fn sessions_rotate_and_end<S: Store>(s: &S) {
     };
     let one = s.create_session(new(b"a1", b"r1")).await.unwrap();
     let two = s.create_session(new(b"a2", b"r2")).await.unwrap();
-    assert_eq!(
-        s.session_by_access(b"a1", 2_000)
-            .await
-            .unwrap()
-            .unwrap()
-            .0
-            .id,
-        one.id
-    );
-    assert!(
-        s.session_by_access(b"a1", 20_000).await.unwrap().is_none(),
-        "expired tokens are refused"
-    );
-    let rotated = s
-        .rotate_tokens(b"r1", b"a3".to_vec(), 50_000, b"r3".to_vec(), 3_000)
-        .await
-        .unwrap()
-        .unwrap();
+    assert_eq!(s.session_by_access(b"a1", 2_000).await.unwrap().unwrap().0.id, one.id);
+    assert!(s.session_by_access(b"a1", 20_000).await.unwrap().is_none(), "expired tokens are refused");
+    let rotated = s.rotate_tokens(b"r1", b"a3".to_vec(), 50_000, b"r3".to_vec(), 3_000).await.unwrap().unwrap();
     assert_eq!(rotated.id, one.id);
-    assert!(
-        s.rotate_tokens(b"r1", b"a4".to_vec(), 50_000, b"r4".to_vec(), 3_000)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(s.rotate_tokens(b"r1", b"a4".to_vec(), 50_000, b"r4".to_vec(), 3_000).await.unwrap().is_none());
     assert!(s.session_by_access(b"a1", 2_000).await.unwrap().is_none());
     assert_eq!(s.sessions(u).await.unwrap().len(), 2);
     let ended = s.delete_sessions(u, None, Some(one.id)).await.unwrap();
     assert_eq!(ended, vec![two.id]);
     assert!(s.session_by_access(b"a2", 2_000).await.unwrap().is_none());
-    assert_eq!(
-        s.delete_sessions(u, Some(one.id), None).await.unwrap(),
-        vec![one.id]
-    );
+    assert_eq!(s.delete_sessions(u, Some(one.id), None).await.unwrap(), vec![one.id]);
 }
 
 /// A new group has its members, a "created" service message at seq 1 and a joined event
@@ -220,10 +159,7 @@ pub async fn creating_a_group_logs_a_service_message_and_joins<S: Store>(s: &S) 
     let ids = users(s, &["owner", "m1", "m2"]).await;
     let c = group(s, ConversationKind::Group, ids[0], &ids[1..]).await;
     let conv = s.conversation(c).await.unwrap().unwrap();
-    assert_eq!(
-        (conv.member_count, conv.last_seq, conv.owner_id),
-        (3, 1, ids[0])
-    );
+    assert_eq!((conv.member_count, conv.last_seq, conv.owner_id), (3, 1, ids[0]));
     let ev = s.conv_events(c, 0, 10).await.unwrap();
     assert_eq!(ev.len(), 1);
     assert!(matches!(&ev[0].message.content, Content::Service(_)));
@@ -233,10 +169,7 @@ pub async fn creating_a_group_logs_a_service_message_and_joins<S: Store>(s: &S) 
             matches!(log[0].kind, UserEventKind::ConversationJoined { conversation_id, .. } if conversation_id == c)
         );
     }
-    assert_eq!(
-        s.member(c, ids[0]).await.unwrap().unwrap().role,
-        MemberRole::Owner
-    );
+    assert_eq!(s.member(c, ids[0]).await.unwrap().unwrap().role, MemberRole::Owner);
     assert_eq!(s.member_ids(c).await.unwrap().len(), 3);
     assert!(s.member(c, UserId::from_raw(999)).await.unwrap().is_none());
     let err = s
@@ -299,52 +232,28 @@ pub async fn sequence_numbers_are_gap_free_and_retries_return_the_original<S: St
     let mut seqs = Vec::new();
     for i in 0..20 {
         let key = format!("k{i}");
-        let a = s
-            .append_message(text(c, ids[i % 2], "hi", Some(&key)), 10 + i as i64)
-            .await
-            .unwrap();
+        let a = s.append_message(text(c, ids[i % 2], "hi", Some(&key)), 10 + i as i64).await.unwrap();
         seqs.push(a.event.seq);
     }
     assert_eq!(seqs, (2..22).collect::<Vec<u64>>());
-    let again = s
-        .append_message(text(c, ids[0], "different", Some("k0")), 99)
-        .await
-        .unwrap();
+    let again = s.append_message(text(c, ids[0], "different", Some("k0")), 99).await.unwrap();
     assert!(again.duplicate);
     assert_eq!(again.event.seq, 2);
     assert_eq!(s.conversation(c).await.unwrap().unwrap().last_seq, 21);
-    let reply_to_nothing = NewMessage {
-        reply_to: Some(switchboard_core::MessageId::from_raw(99_999)),
-        ..text(c, ids[0], "r", None)
-    };
-    assert!(matches!(
-        s.append_message(reply_to_nothing, 1).await,
-        Err(StoreError::NotFound(_))
-    ));
+    let reply_to_nothing =
+        NewMessage { reply_to: Some(switchboard_core::MessageId::from_raw(99_999)), ..text(c, ids[0], "r", None) };
+    assert!(matches!(s.append_message(reply_to_nothing, 1).await, Err(StoreError::NotFound(_))));
 }
 
 /// The posting rule is checked inside the append's transaction.
 pub async fn non_members_cannot_append<S: Store>(s: &S) {
     let ids = users(s, &["n1", "n2", "n3"]).await;
     let c = group(s, ConversationKind::Channel, ids[0], &ids[1..2]).await;
-    assert!(matches!(
-        s.append_message(text(c, ids[2], "x", None), 1).await,
-        Err(StoreError::Denied(_))
-    ));
-    assert!(matches!(
-        s.append_message(text(c, ids[1], "x", None), 1).await,
-        Err(StoreError::Denied(_))
-    ));
-    assert!(
-        s.append_message(text(c, ids[0], "x", None), 1)
-            .await
-            .is_ok()
-    );
+    assert!(matches!(s.append_message(text(c, ids[2], "x", None), 1).await, Err(StoreError::Denied(_))));
+    assert!(matches!(s.append_message(text(c, ids[1], "x", None), 1).await, Err(StoreError::Denied(_))));
+    assert!(s.append_message(text(c, ids[0], "x", None), 1).await.is_ok());
     let missing = ConversationId::from_raw(424_242);
-    assert!(matches!(
-        s.append_message(text(missing, ids[0], "x", None), 1).await,
-        Err(StoreError::NotFound(_))
-    ));
+    assert!(matches!(s.append_message(text(missing, ids[0], "x", None), 1).await, Err(StoreError::NotFound(_))));
 }
 
 /// History pages backwards from the end, forwards from a seq, and around a seq.
@@ -352,35 +261,18 @@ pub async fn history_pages_both_ways_and_around<S: Store>(s: &S) {
     let ids = users(s, &["h1"]).await;
     let c = group(s, ConversationKind::Group, ids[0], &[]).await;
     for i in 0..30 {
-        s.append_message(text(c, ids[0], &format!("m{i}"), None), i)
-            .await
-            .unwrap();
+        s.append_message(text(c, ids[0], &format!("m{i}"), None), i).await.unwrap();
     }
     let seqs = |v: &[switchboard_core::model::Message]| v.iter().map(|m| m.seq).collect::<Vec<_>>();
-    let (last, more) = s
-        .history(c, ids[0], HistoryDirection::Before, 0, 5)
-        .await
-        .unwrap();
+    let (last, more) = s.history(c, ids[0], HistoryDirection::Before, 0, 5).await.unwrap();
     assert_eq!((seqs(&last), more), ((27..=31).collect(), true));
-    let (older, _) = s
-        .history(c, ids[0], HistoryDirection::Before, 27, 5)
-        .await
-        .unwrap();
+    let (older, _) = s.history(c, ids[0], HistoryDirection::Before, 27, 5).await.unwrap();
     assert_eq!(seqs(&older), (22..=26).collect::<Vec<_>>());
-    let (after, more) = s
-        .history(c, ids[0], HistoryDirection::After, 28, 10)
-        .await
-        .unwrap();
+    let (after, more) = s.history(c, ids[0], HistoryDirection::After, 28, 10).await.unwrap();
     assert_eq!((seqs(&after), more), (vec![29, 30, 31], false));
-    let (around, _) = s
-        .history(c, ids[0], HistoryDirection::Around, 10, 4)
-        .await
-        .unwrap();
+    let (around, _) = s.history(c, ids[0], HistoryDirection::Around, 10, 4).await.unwrap();
     assert_eq!(seqs(&around), vec![8, 9, 10, 11]);
-    let (first, more) = s
-        .history(c, ids[0], HistoryDirection::Before, 3, 50)
-        .await
-        .unwrap();
+    let (first, more) = s.history(c, ids[0], HistoryDirection::Before, 3, 50).await.unwrap();
     assert_eq!((seqs(&first), more), (vec![1, 2], false));
     let by_id = s.messages(c, &[last[1].id, last[0].id]).await.unwrap();
     assert_eq!(seqs(&by_id), vec![27, 28]);
@@ -392,50 +284,21 @@ pub async fn history_pages_both_ways_and_around<S: Store>(s: &S) {
 pub async fn edits_and_deletes_are_logged_and_deletes_drop_content<S: Store>(s: &S) {
     let ids = users(s, &["e1"]).await;
     let c = group(s, ConversationKind::Group, ids[0], &[]).await;
-    let m = s
-        .append_message(text(c, ids[0], "secret", None), 1)
-        .await
-        .unwrap()
-        .event
-        .message;
-    let edit = Content::Text {
-        text: "edited".into(),
-        entities: vec![],
-    };
-    let ev = s
-        .edit_message(c, m.id, edit.clone(), (vec![], false), 5)
-        .await
-        .unwrap();
-    assert_eq!(
-        (ev.seq, ev.kind, ev.message.edited_at_ms),
-        (3, ConvEventKind::MessageEdited, Some(5))
-    );
+    let m = s.append_message(text(c, ids[0], "secret", None), 1).await.unwrap().event.message;
+    let edit = Content::Text { text: "edited".into(), entities: vec![] };
+    let ev = s.edit_message(c, m.id, edit.clone(), (vec![], false), 5).await.unwrap();
+    assert_eq!((ev.seq, ev.kind, ev.message.edited_at_ms), (3, ConvEventKind::MessageEdited, Some(5)));
     assert_eq!(ev.message.content, edit);
     let del = s.delete_messages(c, &[m.id], 6).await.unwrap();
     assert_eq!((del.len(), del[0].seq, del[0].message.seq), (1, 4, 2));
-    assert!(
-        s.delete_messages(c, &[m.id], 7).await.unwrap().is_empty(),
-        "deleting twice is a no-op"
-    );
+    assert!(s.delete_messages(c, &[m.id], 7).await.unwrap().is_empty(), "deleting twice is a no-op");
     let log = s.conv_events(c, 0, 10).await.unwrap();
-    assert_eq!(
-        log.iter().map(|e| e.seq).collect::<Vec<_>>(),
-        vec![1, 2, 3, 4]
-    );
+    assert_eq!(log.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
     assert!(log[1..].iter().all(|e| e.message.is_deleted()));
     assert!(
-        s.edit_message(
-            c,
-            m.id,
-            Content::Text {
-                text: "x".into(),
-                entities: vec![]
-            },
-            (vec![], false),
-            8
-        )
-        .await
-        .is_err()
+        s.edit_message(c, m.id, Content::Text { text: "x".into(), entities: vec![] }, (vec![], false), 8)
+            .await
+            .is_err()
     );
 }
 
@@ -445,65 +308,24 @@ pub async fn membership_changes_write_service_messages_and_user_events<S: Store>
     let ids = users(s, &["o", "a", "b"]).await;
     let (o, a, b) = (ids[0], ids[1], ids[2]);
     let c = group(s, ConversationKind::Group, o, &[a]).await;
-    let w = s
-        .change_membership(c, o, MembershipChange::Add(vec![b, a]), 10)
-        .await
-        .unwrap();
+    let w = s.change_membership(c, o, MembershipChange::Add(vec![b, a]), 10).await.unwrap();
     assert_eq!((w.conv_events.len(), w.user_events.len()), (1, 1));
-    assert!(matches!(
-        w.user_events[0].kind,
-        UserEventKind::ConversationJoined {
-            joined_at_seq: 1,
-            ..
-        }
-    ));
-    assert!(
-        s.change_membership(c, o, MembershipChange::Add(vec![b]), 11)
-            .await
-            .unwrap()
-            .conv_events
-            .is_empty()
-    );
-    let rights = AdminRights {
-        edit_info: true,
-        ..Default::default()
-    };
-    s.change_membership(
-        c,
-        o,
-        MembershipChange::SetRole(a, MemberRole::Admin, rights),
-        12,
-    )
-    .await
-    .unwrap();
+    assert!(matches!(w.user_events[0].kind, UserEventKind::ConversationJoined { joined_at_seq: 1, .. }));
+    assert!(s.change_membership(c, o, MembershipChange::Add(vec![b]), 11).await.unwrap().conv_events.is_empty());
+    let rights = AdminRights { edit_info: true, ..Default::default() };
+    s.change_membership(c, o, MembershipChange::SetRole(a, MemberRole::Admin, rights), 12).await.unwrap();
     let m = s.member(c, a).await.unwrap().unwrap();
     assert_eq!((m.role, m.rights), (MemberRole::Admin, rights));
-    let w = s
-        .change_membership(c, o, MembershipChange::Remove(b), 13)
-        .await
-        .unwrap();
-    assert!(matches!(
-        w.user_events[0].kind,
-        UserEventKind::ConversationLeft { removed: true, .. }
-    ));
+    let w = s.change_membership(c, o, MembershipChange::Remove(b), 13).await.unwrap();
+    assert!(matches!(w.user_events[0].kind, UserEventKind::ConversationLeft { removed: true, .. }));
     assert!(s.member(c, b).await.unwrap().is_none());
-    s.change_membership(c, o, MembershipChange::TransferOwnership(a), 14)
-        .await
-        .unwrap();
+    s.change_membership(c, o, MembershipChange::TransferOwnership(a), 14).await.unwrap();
     assert_eq!(s.conversation(c).await.unwrap().unwrap().owner_id, a);
-    assert_eq!(
-        s.member(c, o).await.unwrap().unwrap().role,
-        MemberRole::Admin
-    );
-    s.change_membership(c, o, MembershipChange::Leave, 15)
-        .await
-        .unwrap();
+    assert_eq!(s.member(c, o).await.unwrap().unwrap().role, MemberRole::Admin);
+    s.change_membership(c, o, MembershipChange::Leave, 15).await.unwrap();
     let conv = s.conversation(c).await.unwrap().unwrap();
     assert_eq!((conv.member_count, conv.last_seq), (1, 6));
-    let w = s
-        .update_info(c, a, Some("New".into()), Some("About".into()), 16)
-        .await
-        .unwrap();
+    let w = s.update_info(c, a, Some("New".into()), Some("About".into()), 16).await.unwrap();
     assert_eq!(w.conv_events.len(), 2);
     assert_eq!(s.conversation(c).await.unwrap().unwrap().title, "New");
     let positions = s.positions(a).await.unwrap();
@@ -529,80 +351,35 @@ pub async fn watermarks_counters_and_receipts<S: Store>(s: &S) {
     all.mentions_all = true;
     s.append_message(all, 9).await.unwrap();
     assert_eq!(s.counters(c, ids[1], 0, 1000).await.unwrap(), (5, 2));
-    assert_eq!(
-        s.counters(c, ids[1], 0, 3).await.unwrap(),
-        (3, 2),
-        "counters are capped"
-    );
+    assert_eq!(s.counters(c, ids[1], 0, 3).await.unwrap(), (3, 2), "counters are capped");
     let (m, ev) = s.mark_read(c, ids[1], 4, 20).await.unwrap();
     assert_eq!((m.read_seq, m.delivered_seq), (4, 4));
-    assert!(matches!(
-        ev.unwrap().kind,
-        UserEventKind::ReadStateChanged { read_seq: 4, .. }
-    ));
-    assert!(
-        s.mark_read(c, ids[1], 2, 21).await.unwrap().1.is_none(),
-        "watermarks never go back"
-    );
+    assert!(matches!(ev.unwrap().kind, UserEventKind::ReadStateChanged { read_seq: 4, .. }));
+    assert!(s.mark_read(c, ids[1], 2, 21).await.unwrap().1.is_none(), "watermarks never go back");
     assert_eq!(s.counters(c, ids[1], 4, 1000).await.unwrap(), (2, 2));
-    assert_eq!(
-        s.mark_read(c, ids[2], 1_000, 22).await.unwrap().0.read_seq,
-        6,
-        "clamped to the last seq"
-    );
+    assert_eq!(s.mark_read(c, ids[2], 1_000, 22).await.unwrap().0.read_seq, 6, "clamped to the last seq");
     s.mark_delivered(c, ids[1], 5).await.unwrap();
     let r = s.receipts(c, last.as_ref().unwrap(), true).await.unwrap();
-    assert_eq!(
-        (r.read, r.delivered, r.recipients, r.readers.clone()),
-        (1, 2, 2, vec![ids[2]])
-    );
+    assert_eq!((r.read, r.delivered, r.recipients, r.readers.clone()), (1, 2, 2, vec![ids[2]]));
 }
 
 /// Delete-for-me and clear-history hide messages from one member only.
 pub async fn hiding_and_clearing_affect_only_one_member<S: Store>(s: &S) {
     let ids = users(s, &["v1", "v2"]).await;
     let c = group(s, ConversationKind::Group, ids[0], &ids[1..]).await;
-    let m = s
-        .append_message(text(c, ids[0], "a", None), 1)
-        .await
-        .unwrap()
-        .event
-        .message;
-    s.append_message(text(c, ids[0], "b", None), 2)
-        .await
-        .unwrap();
+    let m = s.append_message(text(c, ids[0], "a", None), 1).await.unwrap().event.message;
+    s.append_message(text(c, ids[0], "b", None), 2).await.unwrap();
     let ev = s.hide_messages(c, ids[1], &[m.id], 3).await.unwrap();
     assert!(matches!(ev.kind, UserEventKind::MessagesHidden { .. }));
-    let (v1, _) = s
-        .history(c, ids[1], HistoryDirection::After, 0, 10)
-        .await
-        .unwrap();
-    let (v0, _) = s
-        .history(c, ids[0], HistoryDirection::After, 0, 10)
-        .await
-        .unwrap();
+    let (v1, _) = s.history(c, ids[1], HistoryDirection::After, 0, 10).await.unwrap();
+    let (v0, _) = s.history(c, ids[0], HistoryDirection::After, 0, 10).await.unwrap();
     assert_eq!((v1.len(), v0.len()), (2, 3));
     let (from, _) = s.clear_history(c, ids[1], 4).await.unwrap();
     assert_eq!(from, 4);
-    assert!(
-        s.history(c, ids[1], HistoryDirection::Before, 0, 10)
-            .await
-            .unwrap()
-            .0
-            .is_empty()
-    );
+    assert!(s.history(c, ids[1], HistoryDirection::Before, 0, 10).await.unwrap().0.is_empty());
     assert!(s.last_message(c, ids[1]).await.unwrap().is_none());
-    s.append_message(text(c, ids[0], "c", None), 5)
-        .await
-        .unwrap();
-    assert_eq!(
-        s.history(c, ids[1], HistoryDirection::Before, 0, 10)
-            .await
-            .unwrap()
-            .0
-            .len(),
-        1
-    );
+    s.append_message(text(c, ids[0], "c", None), 5).await.unwrap();
+    assert_eq!(s.history(c, ids[1], HistoryDirection::Before, 0, 10).await.unwrap().0.len(), 1);
     assert_eq!(s.counters(c, ids[1], 0, 100).await.unwrap().0, 1);
 }
 
@@ -610,11 +387,7 @@ pub async fn hiding_and_clearing_affect_only_one_member<S: Store>(s: &S) {
 pub async fn settings_are_logged_to_the_user_log<S: Store>(s: &S) {
     let ids = users(s, &["st"]).await;
     let c = group(s, ConversationKind::Group, ids[0], &[]).await;
-    let patch = SettingsPatch {
-        pinned: Some(true),
-        draft: Some("draft".into()),
-        ..Default::default()
-    };
+    let patch = SettingsPatch { pinned: Some(true), draft: Some("draft".into()), ..Default::default() };
     let (settings, ev) = s.update_settings(c, ids[0], patch, 5).await.unwrap();
     assert!(settings.pinned && settings.draft == "draft" && !settings.archived);
     assert_eq!(s.user_seq(ids[0]).await.unwrap(), ev.user_seq);
@@ -632,11 +405,7 @@ pub async fn concurrent_appends_keep_one_gap_free_order<S: Store + Clone + 'stat
         let s = s.clone();
         let sender = ids[i % 2];
         tasks.push(tokio::spawn(async move {
-            s.append_message(text(c, sender, "x", None), i as i64)
-                .await
-                .unwrap()
-                .event
-                .seq
+            s.append_message(text(c, sender, "x", None), i as i64).await.unwrap().event.seq
         }));
     }
     let mut seqs = Vec::new();

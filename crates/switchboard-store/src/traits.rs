@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 use switchboard_core::event::{ConvEvent, UserEvent, UserEventKind};
 use switchboard_core::model::{
-    AdminRights, Content, Conversation, ConversationKind, Member, MemberRole, MemberSettings,
-    Message, NewMessage, ServiceContent, Session, User,
+    AdminRights, Content, Conversation, ConversationKind, Member, MemberRole, MemberSettings, Message, NewMessage,
+    ServiceContent, Session, User,
 };
 use switchboard_core::{ConversationId, MessageId, SessionId, UserId};
 
@@ -63,10 +63,7 @@ pub trait UserStore: Send + Sync {
     /// Reads accounts by id, in the given order, skipping unknown ids.
     async fn users(&self, ids: &[UserId]) -> StoreResult<Vec<User>>;
     /// Reads an account and its password hash by lowercase username.
-    async fn user_with_password(
-        &self,
-        username_canonical: &str,
-    ) -> StoreResult<Option<(User, Option<String>)>>;
+    async fn user_with_password(&self, username_canonical: &str) -> StoreResult<Option<(User, Option<String>)>>;
     /// Finds accounts whose username or display name starts with `prefix` (lowercase).
     async fn search_users(&self, prefix: &str, limit: u32) -> StoreResult<Vec<User>>;
     /// Lists accounts by id, after `after`.
@@ -76,12 +73,7 @@ pub trait UserStore: Send + Sync {
     /// Replaces the password hash.
     async fn set_password_hash(&self, id: UserId, hash: String) -> StoreResult<()>;
     /// Sets the disabled and admin flags.
-    async fn set_user_flags(
-        &self,
-        id: UserId,
-        disabled: Option<bool>,
-        admin: Option<bool>,
-    ) -> StoreResult<User>;
+    async fn set_user_flags(&self, id: UserId, disabled: Option<bool>, admin: Option<bool>) -> StoreResult<User>;
 }
 
 /// A new session.
@@ -109,11 +101,7 @@ pub trait SessionStore: Send + Sync {
     /// Creates a session.
     async fn create_session(&self, new: NewSession) -> StoreResult<Session>;
     /// Finds the live session of an access token and whether its account is disabled.
-    async fn session_by_access(
-        &self,
-        access_hash: &[u8],
-        now_ms: i64,
-    ) -> StoreResult<Option<(Session, bool)>>;
+    async fn session_by_access(&self, access_hash: &[u8], now_ms: i64) -> StoreResult<Option<(Session, bool)>>;
     /// Lists a user's sessions, newest first.
     async fn sessions(&self, user_id: UserId) -> StoreResult<Vec<Session>>;
     /// Replaces both tokens of the session holding `refresh_hash`; none when unknown.
@@ -221,11 +209,7 @@ pub trait ConversationStore: Send + Sync {
     /// Reads a conversation.
     async fn conversation(&self, id: ConversationId) -> StoreResult<Option<Conversation>>;
     /// Reads a conversation with one member's state; none if not a member.
-    async fn entry(
-        &self,
-        id: ConversationId,
-        user_id: UserId,
-    ) -> StoreResult<Option<ConversationEntry>>;
+    async fn entry(&self, id: ConversationId, user_id: UserId) -> StoreResult<Option<ConversationEntry>>;
     /// Lists a user's conversations by last activity, newest first, starting after the
     /// cursor `(last_activity_at_ms, id)`.
     async fn entries(
@@ -239,12 +223,7 @@ pub trait ConversationStore: Send + Sync {
     /// Reads one member.
     async fn member(&self, id: ConversationId, user_id: UserId) -> StoreResult<Option<Member>>;
     /// Lists members by join order after the given user id cursor.
-    async fn members(
-        &self,
-        id: ConversationId,
-        after: Option<(i64, UserId)>,
-        limit: u32,
-    ) -> StoreResult<Vec<Member>>;
+    async fn members(&self, id: ConversationId, after: Option<(i64, UserId)>, limit: u32) -> StoreResult<Vec<Member>>;
     /// All member ids (for fan-out).
     async fn member_ids(&self, id: ConversationId) -> StoreResult<Vec<UserId>>;
     /// Changes title and/or about, with one service message per change.
@@ -325,19 +304,9 @@ pub trait MessageStore: Send + Sync {
         limit: u32,
     ) -> StoreResult<(Vec<Message>, bool)>;
     /// The latest message visible to `viewer`.
-    async fn last_message(
-        &self,
-        id: ConversationId,
-        viewer: UserId,
-    ) -> StoreResult<Option<Message>>;
+    async fn last_message(&self, id: ConversationId, viewer: UserId) -> StoreResult<Option<Message>>;
     /// Unread and mention counts after `read_seq` for `viewer`, each capped at `cap`.
-    async fn counters(
-        &self,
-        id: ConversationId,
-        viewer: UserId,
-        read_seq: u64,
-        cap: u32,
-    ) -> StoreResult<(u32, u32)>;
+    async fn counters(&self, id: ConversationId, viewer: UserId, read_seq: u64, cap: u32) -> StoreResult<(u32, u32)>;
     /// Replaces a text message's content and stamps `edited_at`.
     async fn edit_message(
         &self,
@@ -348,12 +317,7 @@ pub trait MessageStore: Send + Sync {
         now_ms: i64,
     ) -> StoreResult<ConvEvent>;
     /// Deletes messages for everyone, leaving tombstones; already deleted ones are skipped.
-    async fn delete_messages(
-        &self,
-        id: ConversationId,
-        ids: &[MessageId],
-        now_ms: i64,
-    ) -> StoreResult<Vec<ConvEvent>>;
+    async fn delete_messages(&self, id: ConversationId, ids: &[MessageId], now_ms: i64) -> StoreResult<Vec<ConvEvent>>;
     /// Hides messages from one user.
     async fn hide_messages(
         &self,
@@ -363,12 +327,7 @@ pub trait MessageStore: Send + Sync {
         now_ms: i64,
     ) -> StoreResult<UserEvent>;
     /// Hides the whole current history from one user.
-    async fn clear_history(
-        &self,
-        id: ConversationId,
-        user_id: UserId,
-        now_ms: i64,
-    ) -> StoreResult<(u64, UserEvent)>;
+    async fn clear_history(&self, id: ConversationId, user_id: UserId, now_ms: i64) -> StoreResult<(u64, UserEvent)>;
     /// Moves a member's read watermark forward (clamped to the last seq); logs it to the
     /// user's log when it moved.
     async fn mark_read(
@@ -379,45 +338,20 @@ pub trait MessageStore: Send + Sync {
         now_ms: i64,
     ) -> StoreResult<(Member, Option<UserEvent>)>;
     /// Moves a member's delivered watermark forward (clamped).
-    async fn mark_delivered(
-        &self,
-        id: ConversationId,
-        user_id: UserId,
-        seq: u64,
-    ) -> StoreResult<Member>;
+    async fn mark_delivered(&self, id: ConversationId, user_id: UserId, seq: u64) -> StoreResult<Member>;
     /// Read and delivery counts of a message; readers listed when `with_readers`.
-    async fn receipts(
-        &self,
-        id: ConversationId,
-        message: &Message,
-        with_readers: bool,
-    ) -> StoreResult<ReceiptCounts>;
+    async fn receipts(&self, id: ConversationId, message: &Message, with_readers: bool) -> StoreResult<ReceiptCounts>;
 }
 
 /// The sync logs.
 #[async_trait]
 pub trait EventStore: Send + Sync {
     /// Conversation events with seq > `after`, ascending, at most `limit`.
-    async fn conv_events(
-        &self,
-        id: ConversationId,
-        after: u64,
-        limit: u32,
-    ) -> StoreResult<Vec<ConvEvent>>;
+    async fn conv_events(&self, id: ConversationId, after: u64, limit: u32) -> StoreResult<Vec<ConvEvent>>;
     /// Appends to a user's log.
-    async fn append_user_event(
-        &self,
-        user_id: UserId,
-        kind: UserEventKind,
-        now_ms: i64,
-    ) -> StoreResult<UserEvent>;
+    async fn append_user_event(&self, user_id: UserId, kind: UserEventKind, now_ms: i64) -> StoreResult<UserEvent>;
     /// User events with user_seq > `after`, ascending, at most `limit`.
-    async fn user_events(
-        &self,
-        user_id: UserId,
-        after: u64,
-        limit: u32,
-    ) -> StoreResult<Vec<UserEvent>>;
+    async fn user_events(&self, user_id: UserId, after: u64, limit: u32) -> StoreResult<Vec<UserEvent>>;
     /// The latest user_seq of a user.
     async fn user_seq(&self, user_id: UserId) -> StoreResult<u64>;
 }

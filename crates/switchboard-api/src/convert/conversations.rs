@@ -1,9 +1,7 @@
 //! Conversations and members on the wire.
 
 use switchboard_core::UserId;
-use switchboard_core::model::{
-    AdminRights, Conversation, ConversationKind, Member, MemberRole, MemberSettings,
-};
+use switchboard_core::model::{AdminRights, Conversation, ConversationKind, Member, MemberRole, MemberSettings};
 use switchboard_core::permissions::effective_rights;
 use switchboard_proto::v1 as pb;
 use switchboard_service::ConversationView;

@@ -1,8 +1,6 @@
 //! Events on the wire.
 
-use switchboard_core::event::{
-    ConvEventKind, Event, Presence, PresenceStatus, SessionEndReason, UserEventKind,
-};
+use switchboard_core::event::{ConvEventKind, Event, Presence, PresenceStatus, SessionEndReason, UserEventKind};
 use switchboard_proto::v1 as pb;
 use switchboard_proto::v1::event::Kind;
 
@@ -38,54 +36,38 @@ pub fn end_reason(r: SessionEndReason) -> pb::SessionEndReason {
 
 fn user_kind(k: &UserEventKind) -> Kind {
     match k {
-        UserEventKind::ConversationJoined {
-            conversation_id,
-            joined_at_seq,
-        } => Kind::ConversationJoined(pb::ConversationJoined {
-            conversation_id: conversation_id.to_string(),
-            joined_at_seq: *joined_at_seq,
-        }),
-        UserEventKind::ConversationLeft {
-            conversation_id,
-            removed,
-        } => Kind::ConversationLeft(pb::ConversationLeft {
+        UserEventKind::ConversationJoined { conversation_id, joined_at_seq } => {
+            Kind::ConversationJoined(pb::ConversationJoined {
+                conversation_id: conversation_id.to_string(),
+                joined_at_seq: *joined_at_seq,
+            })
+        }
+        UserEventKind::ConversationLeft { conversation_id, removed } => Kind::ConversationLeft(pb::ConversationLeft {
             conversation_id: conversation_id.to_string(),
             removed: *removed,
         }),
-        UserEventKind::ReadStateChanged {
-            conversation_id,
-            read_seq,
-        } => Kind::ReadStateChanged(pb::ReadStateChanged {
+        UserEventKind::ReadStateChanged { conversation_id, read_seq } => Kind::ReadStateChanged(pb::ReadStateChanged {
             conversation_id: conversation_id.to_string(),
             read_seq: *read_seq,
         }),
-        UserEventKind::SettingsChanged {
-            conversation_id,
-            settings: s,
-        } => Kind::SettingsChanged(pb::SettingsChanged {
+        UserEventKind::SettingsChanged { conversation_id, settings: s } => Kind::SettingsChanged(pb::SettingsChanged {
             conversation_id: conversation_id.to_string(),
             settings: Some(settings(s)),
         }),
-        UserEventKind::HistoryCleared {
-            conversation_id,
-            visible_from_seq,
-        } => Kind::HistoryCleared(pb::HistoryCleared {
-            conversation_id: conversation_id.to_string(),
-            visible_from_seq: *visible_from_seq,
-        }),
-        UserEventKind::MessagesHidden {
-            conversation_id,
-            message_ids,
-        } => Kind::MessagesHidden(pb::MessagesHidden {
+        UserEventKind::HistoryCleared { conversation_id, visible_from_seq } => {
+            Kind::HistoryCleared(pb::HistoryCleared {
+                conversation_id: conversation_id.to_string(),
+                visible_from_seq: *visible_from_seq,
+            })
+        }
+        UserEventKind::MessagesHidden { conversation_id, message_ids } => Kind::MessagesHidden(pb::MessagesHidden {
             conversation_id: conversation_id.to_string(),
             message_ids: message_ids.iter().map(|m| m.to_string()).collect(),
         }),
-        UserEventKind::SessionEnded { session_id, reason } => {
-            Kind::SessionEnded(pb::SessionEnded {
-                session_id: session_id.to_string(),
-                reason: end_reason(*reason) as i32,
-            })
-        }
+        UserEventKind::SessionEnded { session_id, reason } => Kind::SessionEnded(pb::SessionEnded {
+            session_id: session_id.to_string(),
+            reason: end_reason(*reason) as i32,
+        }),
     }
 }
 
@@ -123,9 +105,7 @@ pub fn event(e: &Event) -> pb::Event {
             read_seq: r.read_seq,
             delivered_seq: r.delivered_seq,
         }),
-        Event::CaughtUp { user_seq } => Kind::CaughtUp(pb::CaughtUp {
-            user_seq: *user_seq,
-        }),
+        Event::CaughtUp { user_seq } => Kind::CaughtUp(pb::CaughtUp { user_seq: *user_seq }),
         Event::ResyncRequired { conversation_id } => Kind::ResyncRequired(pb::ResyncRequired {
             conversation_id: conversation_id.map(|c| c.to_string()).unwrap_or_default(),
         }),

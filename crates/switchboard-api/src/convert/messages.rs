@@ -1,8 +1,6 @@
 //! Messages and entities on the wire.
 
-use switchboard_core::model::{
-    Content, Entity, EntityKind, ForwardInfo, Message, ServiceAction, ServiceContent,
-};
+use switchboard_core::model::{Content, Entity, EntityKind, ForwardInfo, Message, ServiceAction, ServiceContent};
 use switchboard_core::{UserId, ValidationError};
 use switchboard_proto::v1 as pb;
 
@@ -38,15 +36,9 @@ pub fn entity_from(e: &pb::Entity) -> Result<Entity, ValidationError> {
 }
 
 /// Text content from the wire.
-pub fn text_from(
-    t: Option<pb::TextContent>,
-) -> Result<Option<(String, Vec<Entity>)>, ValidationError> {
+pub fn text_from(t: Option<pb::TextContent>) -> Result<Option<(String, Vec<Entity>)>, ValidationError> {
     let Some(t) = t else { return Ok(None) };
-    let entities = t
-        .entities
-        .iter()
-        .map(entity_from)
-        .collect::<Result<_, _>>()?;
+    let entities = t.entities.iter().map(entity_from).collect::<Result<_, _>>()?;
     Ok(Some((t.text, entities)))
 }
 
@@ -114,10 +106,6 @@ pub fn message(m: &Message, viewer: Option<UserId>) -> pb::Message {
         reply_to_message_id: m.reply_to.map(|r| r.to_string()).unwrap_or_default(),
         forward: m.forward.as_ref().map(forward),
         metadata: m.metadata.clone(),
-        client_key: if viewer == Some(m.sender_id) {
-            m.client_key.clone().unwrap_or_default()
-        } else {
-            String::new()
-        },
+        client_key: if viewer == Some(m.sender_id) { m.client_key.clone().unwrap_or_default() } else { String::new() },
     }
 }

@@ -24,10 +24,7 @@ pub fn user(u: &User) -> pb::User {
 pub fn session(s: &Session, current: SessionId) -> pb::Session {
     pb::Session {
         id: s.id.to_string(),
-        device: Some(pb::DeviceInfo {
-            name: s.device_name.clone(),
-            platform: s.platform.clone(),
-        }),
+        device: Some(pb::DeviceInfo { name: s.device_name.clone(), platform: s.platform.clone() }),
         created_at_ms: s.created_at_ms,
         last_seen_at_ms: s.last_seen_at_ms,
         current: s.id == current,
@@ -47,8 +44,5 @@ pub fn tokens(t: &Tokens) -> pb::Tokens {
 /// A device from the wire.
 pub fn device(d: Option<pb::DeviceInfo>) -> switchboard_service::DeviceInfo {
     let d = d.unwrap_or_default();
-    switchboard_service::DeviceInfo {
-        name: d.name,
-        platform: d.platform,
-    }
+    switchboard_service::DeviceInfo { name: d.name, platform: d.platform }
 }

@@ -7,42 +7,22 @@ use switchboard_service::ServiceResult;
 use super::Ctx;
 use crate::convert;
 
-pub(super) async fn register(
-    ctx: Ctx,
-    r: pb::RegisterRequest,
-) -> ServiceResult<pb::RegisterResponse> {
+pub(super) async fn register(ctx: Ctx, r: pb::RegisterRequest) -> ServiceResult<pb::RegisterResponse> {
     let out = ctx
         .services
-        .register(
-            &r.username,
-            &r.password,
-            &r.display_name,
-            &r.invite_code,
-            convert::device(r.device),
-        )
+        .register(&r.username, &r.password, &r.display_name, &r.invite_code, convert::device(r.device))
         .await?;
-    Ok(pb::RegisterResponse {
-        user: Some(convert::user(&out.user)),
-        tokens: Some(convert::tokens(&out.tokens)),
-    })
+    Ok(pb::RegisterResponse { user: Some(convert::user(&out.user)), tokens: Some(convert::tokens(&out.tokens)) })
 }
 
 pub(super) async fn login(ctx: Ctx, r: pb::LoginRequest) -> ServiceResult<pb::LoginResponse> {
-    let out = ctx
-        .services
-        .login(&r.username, &r.password, convert::device(r.device))
-        .await?;
-    Ok(pb::LoginResponse {
-        user: Some(convert::user(&out.user)),
-        tokens: Some(convert::tokens(&out.tokens)),
-    })
+    let out = ctx.services.login(&r.username, &r.password, convert::device(r.device)).await?;
+    Ok(pb::LoginResponse { user: Some(convert::user(&out.user)), tokens: Some(convert::tokens(&out.tokens)) })
 }
 
 pub(super) async fn refresh(ctx: Ctx, r: pb::RefreshRequest) -> ServiceResult<pb::RefreshResponse> {
     let tokens = ctx.services.refresh(&r.refresh_token).await?;
-    Ok(pb::RefreshResponse {
-        tokens: Some(convert::tokens(&tokens)),
-    })
+    Ok(pb::RefreshResponse { tokens: Some(convert::tokens(&tokens)) })
 }
 
 pub(super) async fn logout(ctx: Ctx, _: pb::LogoutRequest) -> ServiceResult<pb::LogoutResponse> {
@@ -56,34 +36,19 @@ pub(super) async fn change_password(
     r: pb::ChangePasswordRequest,
 ) -> ServiceResult<pb::ChangePasswordResponse> {
     let p = ctx.principal().await?;
-    ctx.services
-        .change_password(&p, &r.old_password, &r.new_password)
-        .await?;
+    ctx.services.change_password(&p, &r.old_password, &r.new_password).await?;
     Ok(pb::ChangePasswordResponse {})
 }
 
-pub(super) async fn list_sessions(
-    ctx: Ctx,
-    _: pb::ListSessionsRequest,
-) -> ServiceResult<pb::ListSessionsResponse> {
+pub(super) async fn list_sessions(ctx: Ctx, _: pb::ListSessionsRequest) -> ServiceResult<pb::ListSessionsResponse> {
     let p = ctx.principal().await?;
     let sessions = ctx.services.list_sessions(&p).await?;
-    Ok(pb::ListSessionsResponse {
-        sessions: sessions
-            .iter()
-            .map(|s| convert::session(s, p.session_id))
-            .collect(),
-    })
+    Ok(pb::ListSessionsResponse { sessions: sessions.iter().map(|s| convert::session(s, p.session_id)).collect() })
 }
 
-pub(super) async fn end_session(
-    ctx: Ctx,
-    r: pb::EndSessionRequest,
-) -> ServiceResult<pb::EndSessionResponse> {
+pub(super) async fn end_session(ctx: Ctx, r: pb::EndSessionRequest) -> ServiceResult<pb::EndSessionResponse> {
     let p = ctx.principal().await?;
-    ctx.services
-        .end_session(&p, SessionId::parse(&r.session_id, "session_id")?)
-        .await?;
+    ctx.services.end_session(&p, SessionId::parse(&r.session_id, "session_id")?).await?;
     Ok(pb::EndSessionResponse {})
 }
 
@@ -92,9 +57,7 @@ pub(super) async fn end_other_sessions(
     _: pb::EndOtherSessionsRequest,
 ) -> ServiceResult<pb::EndOtherSessionsResponse> {
     let p = ctx.principal().await?;
-    Ok(pb::EndOtherSessionsResponse {
-        ended: ctx.services.end_other_sessions(&p).await?,
-    })
+    Ok(pb::EndOtherSessionsResponse { ended: ctx.services.end_other_sessions(&p).await? })
 }
 
 pub(super) async fn create_registration_invite(
@@ -102,29 +65,14 @@ pub(super) async fn create_registration_invite(
     r: pb::CreateRegistrationInviteRequest,
 ) -> ServiceResult<pb::CreateRegistrationInviteResponse> {
     let p = ctx.principal().await?;
-    let (code, expires_at_ms) = ctx
-        .services
-        .create_registration_invite(&p, r.max_uses, r.valid_for_seconds)
-        .await?;
-    Ok(pb::CreateRegistrationInviteResponse {
-        code,
-        expires_at_ms,
-    })
+    let (code, expires_at_ms) = ctx.services.create_registration_invite(&p, r.max_uses, r.valid_for_seconds).await?;
+    Ok(pb::CreateRegistrationInviteResponse { code, expires_at_ms })
 }
 
-pub(super) async fn create_bot(
-    ctx: Ctx,
-    r: pb::CreateBotRequest,
-) -> ServiceResult<pb::CreateBotResponse> {
+pub(super) async fn create_bot(ctx: Ctx, r: pb::CreateBotRequest) -> ServiceResult<pb::CreateBotResponse> {
     let p = ctx.principal().await?;
-    let (user, token) = ctx
-        .services
-        .create_bot(&p, &r.username, &r.display_name)
-        .await?;
-    Ok(pb::CreateBotResponse {
-        user: Some(convert::user(&user)),
-        token,
-    })
+    let (user, token) = ctx.services.create_bot(&p, &r.username, &r.display_name).await?;
+    Ok(pb::CreateBotResponse { user: Some(convert::user(&user)), token })
 }
 
 pub(super) async fn set_user_disabled(
@@ -132,8 +80,6 @@ pub(super) async fn set_user_disabled(
     r: pb::SetUserDisabledRequest,
 ) -> ServiceResult<pb::SetUserDisabledResponse> {
     let p = ctx.principal().await?;
-    ctx.services
-        .set_user_disabled(Some(&p), UserId::parse(&r.user_id, "user_id")?, r.disabled)
-        .await?;
+    ctx.services.set_user_disabled(Some(&p), UserId::parse(&r.user_id, "user_id")?, r.disabled).await?;
     Ok(pb::SetUserDisabledResponse {})
 }

@@ -15,16 +15,10 @@ fn user_id(s: &str) -> ServiceResult<UserId> {
     Ok(UserId::parse(s, "user_id")?)
 }
 
-pub(super) async fn create_direct(
-    ctx: Ctx,
-    r: pb::CreateDirectRequest,
-) -> ServiceResult<pb::CreateDirectResponse> {
+pub(super) async fn create_direct(ctx: Ctx, r: pb::CreateDirectRequest) -> ServiceResult<pb::CreateDirectResponse> {
     let p = ctx.principal().await?;
     let (view, created) = ctx.services.create_direct(&p, user_id(&r.user_id)?).await?;
-    Ok(pb::CreateDirectResponse {
-        conversation: Some(convert::view(&view)),
-        created,
-    })
+    Ok(pb::CreateDirectResponse { conversation: Some(convert::view(&view)), created })
 }
 
 pub(super) async fn create_conversation(
@@ -32,20 +26,11 @@ pub(super) async fn create_conversation(
     r: pb::CreateConversationRequest,
 ) -> ServiceResult<pb::CreateConversationResponse> {
     let p = ctx.principal().await?;
-    let kind = convert::kind_from(r.kind).ok_or_else(|| {
-        ServiceError::invalid(
-            "kind",
-            "give CONVERSATION_KIND_GROUP or CONVERSATION_KIND_CHANNEL",
-        )
-    })?;
+    let kind = convert::kind_from(r.kind)
+        .ok_or_else(|| ServiceError::invalid("kind", "give CONVERSATION_KIND_GROUP or CONVERSATION_KIND_CHANNEL"))?;
     let members = convert::ids(&r.member_ids, "member_ids", UserId::parse)?;
-    let view = ctx
-        .services
-        .create_conversation(&p, kind, &r.title, &r.about, members, &r.client_key)
-        .await?;
-    Ok(pb::CreateConversationResponse {
-        conversation: Some(convert::view(&view)),
-    })
+    let view = ctx.services.create_conversation(&p, kind, &r.title, &r.about, members, &r.client_key).await?;
+    Ok(pb::CreateConversationResponse { conversation: Some(convert::view(&view)) })
 }
 
 pub(super) async fn get_conversation(
@@ -53,13 +38,8 @@ pub(super) async fn get_conversation(
     r: pb::GetConversationRequest,
 ) -> ServiceResult<pb::GetConversationResponse> {
     let p = ctx.principal().await?;
-    let view = ctx
-        .services
-        .get_conversation(&p, conv_id(&r.conversation_id)?)
-        .await?;
-    Ok(pb::GetConversationResponse {
-        conversation: Some(convert::view(&view)),
-    })
+    let view = ctx.services.get_conversation(&p, conv_id(&r.conversation_id)?).await?;
+    Ok(pb::GetConversationResponse { conversation: Some(convert::view(&view)) })
 }
 
 pub(super) async fn list_conversations(
@@ -67,10 +47,7 @@ pub(super) async fn list_conversations(
     r: pb::ListConversationsRequest,
 ) -> ServiceResult<pb::ListConversationsResponse> {
     let p = ctx.principal().await?;
-    let (views, next) = ctx
-        .services
-        .list_conversations(&p, &r.cursor, r.limit)
-        .await?;
+    let (views, next) = ctx.services.list_conversations(&p, &r.cursor, r.limit).await?;
     let (total_unread, total_mentions) = ctx.services.unread_totals(&p).await?;
     Ok(pb::ListConversationsResponse {
         conversations: views.iter().map(convert::view).collect(),
@@ -87,41 +64,21 @@ pub(super) async fn update_conversation(
     let p = ctx.principal().await?;
     let view = ctx
         .services
-        .update_conversation(
-            &p,
-            conv_id(&r.conversation_id)?,
-            r.title.as_deref(),
-            r.about.as_deref(),
-        )
+        .update_conversation(&p, conv_id(&r.conversation_id)?, r.title.as_deref(), r.about.as_deref())
         .await?;
-    Ok(pb::UpdateConversationResponse {
-        conversation: Some(convert::view(&view)),
-    })
+    Ok(pb::UpdateConversationResponse { conversation: Some(convert::view(&view)) })
 }
 
-pub(super) async fn add_members(
-    ctx: Ctx,
-    r: pb::AddMembersRequest,
-) -> ServiceResult<pb::AddMembersResponse> {
+pub(super) async fn add_members(ctx: Ctx, r: pb::AddMembersRequest) -> ServiceResult<pb::AddMembersResponse> {
     let p = ctx.principal().await?;
     let users = convert::ids(&r.user_ids, "user_ids", UserId::parse)?;
-    let added = ctx
-        .services
-        .add_members(&p, conv_id(&r.conversation_id)?, users)
-        .await?;
-    Ok(pb::AddMembersResponse {
-        added_user_ids: added.iter().map(ToString::to_string).collect(),
-    })
+    let added = ctx.services.add_members(&p, conv_id(&r.conversation_id)?, users).await?;
+    Ok(pb::AddMembersResponse { added_user_ids: added.iter().map(ToString::to_string).collect() })
 }
 
-pub(super) async fn remove_member(
-    ctx: Ctx,
-    r: pb::RemoveMemberRequest,
-) -> ServiceResult<pb::RemoveMemberResponse> {
+pub(super) async fn remove_member(ctx: Ctx, r: pb::RemoveMemberRequest) -> ServiceResult<pb::RemoveMemberResponse> {
     let p = ctx.principal().await?;
-    ctx.services
-        .remove_member(&p, conv_id(&r.conversation_id)?, user_id(&r.user_id)?)
-        .await?;
+    ctx.services.remove_member(&p, conv_id(&r.conversation_id)?, user_id(&r.user_id)?).await?;
     Ok(pb::RemoveMemberResponse {})
 }
 
@@ -139,44 +96,24 @@ pub(super) async fn transfer_ownership(
     r: pb::TransferOwnershipRequest,
 ) -> ServiceResult<pb::TransferOwnershipResponse> {
     let p = ctx.principal().await?;
-    ctx.services
-        .transfer_ownership(&p, conv_id(&r.conversation_id)?, user_id(&r.user_id)?)
-        .await?;
+    ctx.services.transfer_ownership(&p, conv_id(&r.conversation_id)?, user_id(&r.user_id)?).await?;
     Ok(pb::TransferOwnershipResponse {})
 }
 
-pub(super) async fn set_member_role(
-    ctx: Ctx,
-    r: pb::SetMemberRoleRequest,
-) -> ServiceResult<pb::SetMemberRoleResponse> {
+pub(super) async fn set_member_role(ctx: Ctx, r: pb::SetMemberRoleRequest) -> ServiceResult<pb::SetMemberRoleResponse> {
     let p = ctx.principal().await?;
-    let role = convert::role_from(r.role).ok_or_else(|| {
-        ServiceError::invalid("role", "give MEMBER_ROLE_ADMIN or MEMBER_ROLE_MEMBER")
-    })?;
+    let role = convert::role_from(r.role)
+        .ok_or_else(|| ServiceError::invalid("role", "give MEMBER_ROLE_ADMIN or MEMBER_ROLE_MEMBER"))?;
     let member = ctx
         .services
-        .set_member_role(
-            &p,
-            conv_id(&r.conversation_id)?,
-            user_id(&r.user_id)?,
-            role,
-            convert::rights_from(r.rights),
-        )
+        .set_member_role(&p, conv_id(&r.conversation_id)?, user_id(&r.user_id)?, role, convert::rights_from(r.rights))
         .await?;
-    Ok(pb::SetMemberRoleResponse {
-        member: Some(convert::member(&member)),
-    })
+    Ok(pb::SetMemberRoleResponse { member: Some(convert::member(&member)) })
 }
 
-pub(super) async fn list_members(
-    ctx: Ctx,
-    r: pb::ListMembersRequest,
-) -> ServiceResult<pb::ListMembersResponse> {
+pub(super) async fn list_members(ctx: Ctx, r: pb::ListMembersRequest) -> ServiceResult<pb::ListMembersResponse> {
     let p = ctx.principal().await?;
-    let page = ctx
-        .services
-        .list_members(&p, conv_id(&r.conversation_id)?, &r.cursor, r.limit)
-        .await?;
+    let page = ctx.services.list_members(&p, conv_id(&r.conversation_id)?, &r.cursor, r.limit).await?;
     Ok(pb::ListMembersResponse {
         members: page.members.iter().map(convert::member).collect(),
         next_cursor: page.next_cursor.unwrap_or_default(),
@@ -188,17 +125,8 @@ pub(super) async fn update_member_settings(
     r: pb::UpdateMemberSettingsRequest,
 ) -> ServiceResult<pb::UpdateMemberSettingsResponse> {
     let p = ctx.principal().await?;
-    let patch = SettingsPatch {
-        muted_until_ms: r.muted_until_ms,
-        pinned: r.pinned,
-        archived: r.archived,
-        draft: r.draft,
-    };
-    let s = ctx
-        .services
-        .update_member_settings(&p, conv_id(&r.conversation_id)?, patch)
-        .await?;
-    Ok(pb::UpdateMemberSettingsResponse {
-        settings: Some(convert::settings(&s)),
-    })
+    let patch =
+        SettingsPatch { muted_until_ms: r.muted_until_ms, pinned: r.pinned, archived: r.archived, draft: r.draft };
+    let s = ctx.services.update_member_settings(&p, conv_id(&r.conversation_id)?, patch).await?;
+    Ok(pb::UpdateMemberSettingsResponse { settings: Some(convert::settings(&s)) })
 }

@@ -2,9 +2,7 @@
 
 use switchboard_core::{ConversationId, MessageId};
 use switchboard_proto::v1 as pb;
-use switchboard_service::{
-    HistoryDirection, HistoryRequest, SendRequest, ServiceError, ServiceResult,
-};
+use switchboard_service::{HistoryDirection, HistoryRequest, SendRequest, ServiceError, ServiceResult};
 
 use super::Ctx;
 use crate::convert;
@@ -17,10 +15,7 @@ fn msg_id(s: &str) -> ServiceResult<MessageId> {
     Ok(MessageId::parse(s, "message_id")?)
 }
 
-pub(super) async fn send_message(
-    ctx: Ctx,
-    r: pb::SendMessageRequest,
-) -> ServiceResult<pb::SendMessageResponse> {
+pub(super) async fn send_message(ctx: Ctx, r: pb::SendMessageRequest) -> ServiceResult<pb::SendMessageResponse> {
     let p = ctx.principal().await?;
     let forward_from = match r.forward_from {
         Some(f) => Some((
@@ -38,32 +33,14 @@ pub(super) async fn send_message(
         metadata: r.metadata,
     };
     let (m, duplicate) = ctx.services.send_message(&p, req).await?;
-    Ok(pb::SendMessageResponse {
-        message: Some(convert::message(&m, Some(p.user_id))),
-        duplicate,
-    })
+    Ok(pb::SendMessageResponse { message: Some(convert::message(&m, Some(p.user_id))), duplicate })
 }
 
-pub(super) async fn edit_message(
-    ctx: Ctx,
-    r: pb::EditMessageRequest,
-) -> ServiceResult<pb::EditMessageResponse> {
+pub(super) async fn edit_message(ctx: Ctx, r: pb::EditMessageRequest) -> ServiceResult<pb::EditMessageResponse> {
     let p = ctx.principal().await?;
-    let (text, entities) =
-        convert::text_from(r.text)?.ok_or_else(|| ServiceError::invalid("text", "required"))?;
-    let m = ctx
-        .services
-        .edit_message(
-            &p,
-            conv_id(&r.conversation_id)?,
-            msg_id(&r.message_id)?,
-            text,
-            entities,
-        )
-        .await?;
-    Ok(pb::EditMessageResponse {
-        message: Some(convert::message(&m, Some(p.user_id))),
-    })
+    let (text, entities) = convert::text_from(r.text)?.ok_or_else(|| ServiceError::invalid("text", "required"))?;
+    let m = ctx.services.edit_message(&p, conv_id(&r.conversation_id)?, msg_id(&r.message_id)?, text, entities).await?;
+    Ok(pb::EditMessageResponse { message: Some(convert::message(&m, Some(p.user_id))) })
 }
 
 pub(super) async fn delete_messages(
@@ -72,33 +49,20 @@ pub(super) async fn delete_messages(
 ) -> ServiceResult<pb::DeleteMessagesResponse> {
     let p = ctx.principal().await?;
     let ids = convert::ids(&r.message_ids, "message_ids", MessageId::parse)?;
-    ctx.services
-        .delete_messages(&p, conv_id(&r.conversation_id)?, ids, r.for_everyone)
-        .await?;
+    ctx.services.delete_messages(&p, conv_id(&r.conversation_id)?, ids, r.for_everyone).await?;
     Ok(pb::DeleteMessagesResponse {})
 }
 
-pub(super) async fn clear_history(
-    ctx: Ctx,
-    r: pb::ClearHistoryRequest,
-) -> ServiceResult<pb::ClearHistoryResponse> {
+pub(super) async fn clear_history(ctx: Ctx, r: pb::ClearHistoryRequest) -> ServiceResult<pb::ClearHistoryResponse> {
     let p = ctx.principal().await?;
-    let visible_from_seq = ctx
-        .services
-        .clear_history(&p, conv_id(&r.conversation_id)?)
-        .await?;
+    let visible_from_seq = ctx.services.clear_history(&p, conv_id(&r.conversation_id)?).await?;
     Ok(pb::ClearHistoryResponse { visible_from_seq })
 }
 
-pub(super) async fn get_history(
-    ctx: Ctx,
-    r: pb::GetHistoryRequest,
-) -> ServiceResult<pb::GetHistoryResponse> {
+pub(super) async fn get_history(ctx: Ctx, r: pb::GetHistoryRequest) -> ServiceResult<pb::GetHistoryResponse> {
     let p = ctx.principal().await?;
     let direction = match pb::HistoryDirection::try_from(r.direction) {
-        Ok(pb::HistoryDirection::Before | pb::HistoryDirection::Unspecified) => {
-            HistoryDirection::Before
-        }
+        Ok(pb::HistoryDirection::Before | pb::HistoryDirection::Unspecified) => HistoryDirection::Before,
         Ok(pb::HistoryDirection::After) => HistoryDirection::After,
         Ok(pb::HistoryDirection::Around) => HistoryDirection::Around,
         Err(_) => return Err(ServiceError::invalid("direction", "unknown direction")),
@@ -109,73 +73,35 @@ pub(super) async fn get_history(
         anchor_message: MessageId::parse_opt(&r.anchor_message_id, "anchor_message_id")?,
         limit: r.limit,
     };
-    let (messages, has_more) = ctx
-        .services
-        .history(&p, conv_id(&r.conversation_id)?, req)
-        .await?;
+    let (messages, has_more) = ctx.services.history(&p, conv_id(&r.conversation_id)?, req).await?;
     Ok(pb::GetHistoryResponse {
-        messages: messages
-            .iter()
-            .map(|m| convert::message(m, Some(p.user_id)))
-            .collect(),
+        messages: messages.iter().map(|m| convert::message(m, Some(p.user_id))).collect(),
         has_more,
     })
 }
 
-pub(super) async fn get_messages(
-    ctx: Ctx,
-    r: pb::GetMessagesRequest,
-) -> ServiceResult<pb::GetMessagesResponse> {
+pub(super) async fn get_messages(ctx: Ctx, r: pb::GetMessagesRequest) -> ServiceResult<pb::GetMessagesResponse> {
     let p = ctx.principal().await?;
     let ids = convert::ids(&r.message_ids, "message_ids", MessageId::parse)?;
-    let messages = ctx
-        .services
-        .get_messages(&p, conv_id(&r.conversation_id)?, &ids)
-        .await?;
-    Ok(pb::GetMessagesResponse {
-        messages: messages
-            .iter()
-            .map(|m| convert::message(m, Some(p.user_id)))
-            .collect(),
-    })
+    let messages = ctx.services.get_messages(&p, conv_id(&r.conversation_id)?, &ids).await?;
+    Ok(pb::GetMessagesResponse { messages: messages.iter().map(|m| convert::message(m, Some(p.user_id))).collect() })
 }
 
-pub(super) async fn mark_read(
-    ctx: Ctx,
-    r: pb::MarkReadRequest,
-) -> ServiceResult<pb::MarkReadResponse> {
+pub(super) async fn mark_read(ctx: Ctx, r: pb::MarkReadRequest) -> ServiceResult<pb::MarkReadResponse> {
     let p = ctx.principal().await?;
-    let (read_seq, unread_count) = ctx
-        .services
-        .mark_read(&p, conv_id(&r.conversation_id)?, r.seq)
-        .await?;
-    Ok(pb::MarkReadResponse {
-        read_seq,
-        unread_count,
-    })
+    let (read_seq, unread_count) = ctx.services.mark_read(&p, conv_id(&r.conversation_id)?, r.seq).await?;
+    Ok(pb::MarkReadResponse { read_seq, unread_count })
 }
 
-pub(super) async fn mark_delivered(
-    ctx: Ctx,
-    r: pb::MarkDeliveredRequest,
-) -> ServiceResult<pb::MarkDeliveredResponse> {
+pub(super) async fn mark_delivered(ctx: Ctx, r: pb::MarkDeliveredRequest) -> ServiceResult<pb::MarkDeliveredResponse> {
     let p = ctx.principal().await?;
-    let delivered_seq = ctx
-        .services
-        .mark_delivered(&p, conv_id(&r.conversation_id)?, r.seq)
-        .await?;
+    let delivered_seq = ctx.services.mark_delivered(&p, conv_id(&r.conversation_id)?, r.seq).await?;
     Ok(pb::MarkDeliveredResponse { delivered_seq })
 }
 
-pub(super) async fn get_receipts(
-    ctx: Ctx,
-    r: pb::GetReceiptsRequest,
-) -> ServiceResult<pb::GetReceiptsResponse> {
+pub(super) async fn get_receipts(ctx: Ctx, r: pb::GetReceiptsRequest) -> ServiceResult<pb::GetReceiptsResponse> {
     let p = ctx.principal().await?;
-    let rc = ctx
-        .services
-        .receipts(&p, conv_id(&r.conversation_id)?, msg_id(&r.message_id)?)
-        .await?;
+    let rc = ctx.services.receipts(&p, conv_id(&r.conversation_id)?, msg_id(&r.message_id)?).await?;
     Ok(pb::GetReceiptsResponse {
         read_count: rc.read,
         delivered_count: rc.delivered,

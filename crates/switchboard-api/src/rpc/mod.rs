@@ -79,18 +79,10 @@ pub enum Output {
 impl Input {
     fn decode<T: prost::Message + Default + DeserializeOwned>(self) -> Result<(T, bool), ApiError> {
         match self {
-            Input::Json(v) => serde_json::from_value(v)
-                .map(|t| (t, true))
-                .map_err(ApiError::malformed),
-            Input::JsonBytes(b) if b.iter().all(u8::is_ascii_whitespace) => {
-                Ok((T::default(), true))
-            }
-            Input::JsonBytes(b) => serde_json::from_slice(&b)
-                .map(|t| (t, true))
-                .map_err(ApiError::malformed),
-            Input::Proto(b) => T::decode(b)
-                .map(|t| (t, false))
-                .map_err(ApiError::malformed),
+            Input::Json(v) => serde_json::from_value(v).map(|t| (t, true)).map_err(ApiError::malformed),
+            Input::JsonBytes(b) if b.iter().all(u8::is_ascii_whitespace) => Ok((T::default(), true)),
+            Input::JsonBytes(b) => serde_json::from_slice(&b).map(|t| (t, true)).map_err(ApiError::malformed),
+            Input::Proto(b) => T::decode(b).map(|t| (t, false)).map_err(ApiError::malformed),
         }
     }
 }
@@ -182,17 +174,12 @@ pub async fn dispatch(ctx: Ctx, method: &str, input: Input) -> Result<Output, Ap
     let started = Instant::now();
     let result = route(ctx, method, input).await;
     let known = METHODS.contains(&method);
-    let label = if known {
-        method.to_owned()
-    } else {
-        "unknown".to_owned()
-    };
+    let label = if known { method.to_owned() } else { "unknown".to_owned() };
     let code = match &result {
         Ok(_) => "ok",
         Err(e) => e.code().as_str(),
     };
-    metrics::counter!("switchboard_requests_total", "method" => label.clone(), "code" => code)
-        .increment(1);
+    metrics::counter!("switchboard_requests_total", "method" => label.clone(), "code" => code).increment(1);
     metrics::histogram!("switchboard_request_duration_seconds", "method" => label)
         .record(started.elapsed().as_secs_f64());
     if let Err(e) = &result {

@@ -8,34 +8,19 @@ use switchboard_service::{ServiceError, ServiceResult};
 use super::Ctx;
 use crate::convert;
 
-pub(super) async fn set_typing(
-    ctx: Ctx,
-    r: pb::SetTypingRequest,
-) -> ServiceResult<pb::SetTypingResponse> {
+pub(super) async fn set_typing(ctx: Ctx, r: pb::SetTypingRequest) -> ServiceResult<pb::SetTypingResponse> {
     let p = ctx.principal().await?;
-    ctx.services
-        .set_typing(
-            &p,
-            ConversationId::parse(&r.conversation_id, "conversation_id")?,
-            r.typing,
-        )
-        .await?;
+    ctx.services.set_typing(&p, ConversationId::parse(&r.conversation_id, "conversation_id")?, r.typing).await?;
     Ok(pb::SetTypingResponse {})
 }
 
-pub(super) async fn set_presence(
-    ctx: Ctx,
-    r: pb::SetPresenceRequest,
-) -> ServiceResult<pb::SetPresenceResponse> {
+pub(super) async fn set_presence(ctx: Ctx, r: pb::SetPresenceRequest) -> ServiceResult<pb::SetPresenceResponse> {
     let p = ctx.principal().await?;
     let status = match pb::PresenceStatus::try_from(r.status) {
         Ok(pb::PresenceStatus::Online) => PresenceStatus::Online,
         Ok(pb::PresenceStatus::Away) => PresenceStatus::Away,
         _ => {
-            return Err(ServiceError::invalid(
-                "status",
-                "give PRESENCE_STATUS_ONLINE or PRESENCE_STATUS_AWAY",
-            ));
+            return Err(ServiceError::invalid("status", "give PRESENCE_STATUS_ONLINE or PRESENCE_STATUS_AWAY"));
         }
     };
     ctx.services.set_presence(&p, status)?;
@@ -49,9 +34,7 @@ pub(super) async fn subscribe_presence(
     let p = ctx.principal().await?;
     let users = convert::ids(&r.user_ids, "user_ids", UserId::parse)?;
     let presences = ctx.services.subscribe_presence(&p, &users)?;
-    Ok(pb::SubscribePresenceResponse {
-        presences: presences.iter().map(convert::presence).collect(),
-    })
+    Ok(pb::SubscribePresenceResponse { presences: presences.iter().map(convert::presence).collect() })
 }
 
 pub(super) async fn unsubscribe_presence(

@@ -8,48 +8,27 @@ use super::Ctx;
 use crate::convert;
 
 /// Client positions from the wire.
-pub fn positions_from(
-    user_seq: u64,
-    positions: &[pb::ConversationPosition],
-) -> ServiceResult<Positions> {
-    let mut out = Positions {
-        user_seq,
-        ..Positions::default()
-    };
+pub fn positions_from(user_seq: u64, positions: &[pb::ConversationPosition]) -> ServiceResult<Positions> {
+    let mut out = Positions { user_seq, ..Positions::default() };
     for p in positions {
-        out.conversations.insert(
-            ConversationId::parse(&p.conversation_id, "positions.conversation_id")?,
-            p.seq,
-        );
+        out.conversations.insert(ConversationId::parse(&p.conversation_id, "positions.conversation_id")?, p.seq);
     }
     Ok(out)
 }
 
-pub(super) async fn get_state(
-    ctx: Ctx,
-    _: pb::GetStateRequest,
-) -> ServiceResult<pb::GetStateResponse> {
+pub(super) async fn get_state(ctx: Ctx, _: pb::GetStateRequest) -> ServiceResult<pb::GetStateResponse> {
     let p = ctx.principal().await?;
     let state = ctx.services.get_state(&p).await?;
     let mut conversations: Vec<_> = state
         .conversations
         .iter()
-        .map(|(c, seq)| pb::ConversationPosition {
-            conversation_id: c.to_string(),
-            seq: *seq,
-        })
+        .map(|(c, seq)| pb::ConversationPosition { conversation_id: c.to_string(), seq: *seq })
         .collect();
     conversations.sort_by(|a, b| a.conversation_id.cmp(&b.conversation_id));
-    Ok(pb::GetStateResponse {
-        user_seq: state.user_seq,
-        conversations,
-    })
+    Ok(pb::GetStateResponse { user_seq: state.user_seq, conversations })
 }
 
-pub(super) async fn get_difference(
-    ctx: Ctx,
-    r: pb::GetDifferenceRequest,
-) -> ServiceResult<pb::GetDifferenceResponse> {
+pub(super) async fn get_difference(ctx: Ctx, r: pb::GetDifferenceRequest) -> ServiceResult<pb::GetDifferenceResponse> {
     let p = ctx.principal().await?;
     let pos = positions_from(r.user_seq, &r.positions)?;
     let diff = ctx.services.get_difference(&p, pos, r.limit).await?;

@@ -27,20 +27,13 @@ pub(super) struct Request {
 pub(super) type Malformed = (Option<String>, ApiError, bool);
 
 fn too_large(len: usize, max: usize, json: bool) -> Malformed {
-    let e = ServiceError::invalid(
-        "frame",
-        format!("frame of {len} bytes exceeds the limit of {max} bytes"),
-    );
+    let e = ServiceError::invalid("frame", format!("frame of {len} bytes exceeds the limit of {max} bytes"));
     (None, ApiError(e), json)
 }
 
 fn check_id(id: String, json: bool) -> Result<String, Malformed> {
     if id.is_empty() || id.len() > 64 {
-        return Err((
-            None,
-            ApiError::invalid("id", "a request id of 1-64 characters is required"),
-            json,
-        ));
+        return Err((None, ApiError::invalid("id", "a request id of 1-64 characters is required"), json));
     }
     Ok(id)
 }
@@ -49,15 +42,8 @@ pub(super) fn parse_text(text: &str, max: usize) -> Result<Request, Malformed> {
     if text.len() > max {
         return Err(too_large(text.len(), max, true));
     }
-    let mut v: Value =
-        serde_json::from_str(text).map_err(|e| (None, ApiError::malformed(e), true))?;
-    let obj = v.as_object_mut().ok_or_else(|| {
-        (
-            None,
-            ApiError::malformed("a frame must be a JSON object"),
-            true,
-        )
-    })?;
+    let mut v: Value = serde_json::from_str(text).map_err(|e| (None, ApiError::malformed(e), true))?;
+    let obj = v.as_object_mut().ok_or_else(|| (None, ApiError::malformed("a frame must be a JSON object"), true))?;
     let id = match obj.remove("id") {
         Some(Value::String(s)) => s,
         Some(Value::Number(n)) => n.to_string(),
@@ -65,19 +51,10 @@ pub(super) fn parse_text(text: &str, max: usize) -> Result<Request, Malformed> {
     };
     let id = check_id(id, true)?;
     let Some(Value::String(method)) = obj.remove("method") else {
-        return Err((
-            Some(id),
-            ApiError::invalid("method", "a method name is required"),
-            true,
-        ));
+        return Err((Some(id), ApiError::invalid("method", "a method name is required"), true));
     };
     let body = obj.remove("body").unwrap_or_else(|| json!({}));
-    Ok(Request {
-        id,
-        method,
-        input: Input::Json(body),
-        json: true,
-    })
+    Ok(Request { id, method, input: Input::Json(body), json: true })
 }
 
 pub(super) fn parse_binary(bytes: Bytes, max: usize) -> Result<Request, Malformed> {
@@ -86,18 +63,11 @@ pub(super) fn parse_binary(bytes: Bytes, max: usize) -> Result<Request, Malforme
     }
     let f = pb::ClientFrame::decode(bytes).map_err(|e| (None, ApiError::malformed(e), false))?;
     let id = check_id(f.id, false)?;
-    Ok(Request {
-        id,
-        method: f.method,
-        input: Input::Proto(f.body.into()),
-        json: false,
-    })
+    Ok(Request { id, method: f.method, input: Input::Proto(f.body.into()), json: false })
 }
 
 /// Decodes a request body in either format.
-pub(super) fn decode<T: prost::Message + Default + serde::de::DeserializeOwned>(
-    input: Input,
-) -> Result<T, ApiError> {
+pub(super) fn decode<T: prost::Message + Default + serde::de::DeserializeOwned>(input: Input) -> Result<T, ApiError> {
     match input {
         Input::Json(v) => serde_json::from_value(v).map_err(ApiError::malformed),
         Input::JsonBytes(b) => serde_json::from_slice(&b).map_err(ApiError::malformed),
@@ -106,14 +76,9 @@ pub(super) fn decode<T: prost::Message + Default + serde::de::DeserializeOwned>(
 }
 
 /// Encodes a response body in the request's format.
-pub(super) fn encode_output<T: prost::Message + serde::Serialize>(
-    value: &T,
-    json: bool,
-) -> Result<Output, ApiError> {
+pub(super) fn encode_output<T: prost::Message + serde::Serialize>(value: &T, json: bool) -> Result<Output, ApiError> {
     if json {
-        serde_json::to_value(value)
-            .map(Output::Json)
-            .map_err(|e| ApiError(ServiceError::internal(e.to_string())))
+        serde_json::to_value(value).map(Output::Json).map_err(|e| ApiError(ServiceError::internal(e.to_string())))
     } else {
         Ok(Output::Proto(value.encode_to_vec()))
     }
@@ -141,16 +106,13 @@ pub(super) fn response(id: &str, result: Result<Output, ApiError>, json: bool) -
     }
     let result = match result {
         Ok(Output::Proto(body)) => pb::response_frame::Result::Body(body),
-        Ok(Output::Json(_)) => pb::response_frame::Result::Error(
-            ApiError(ServiceError::internal("format mismatch")).to_proto(),
-        ),
+        Ok(Output::Json(_)) => {
+            pb::response_frame::Result::Error(ApiError(ServiceError::internal("format mismatch")).to_proto())
+        }
         Err(e) => pb::response_frame::Result::Error(e.to_proto()),
     };
     let frame = pb::ServerFrame {
-        kind: Some(pb::server_frame::Kind::Response(pb::ResponseFrame {
-            id: id.to_owned(),
-            result: Some(result),
-        })),
+        kind: Some(pb::server_frame::Kind::Response(pb::ResponseFrame { id: id.to_owned(), result: Some(result) })),
     };
     Message::Binary(frame.encode_to_vec().into())
 }
@@ -160,9 +122,7 @@ pub(super) fn frame_error(e: &ApiError, json: bool) -> Message {
     if json {
         return text(&json!({ "error": error_json(e) }));
     }
-    let frame = pb::ServerFrame {
-        kind: Some(pb::server_frame::Kind::Error(e.to_proto())),
-    };
+    let frame = pb::ServerFrame { kind: Some(pb::server_frame::Kind::Error(e.to_proto())) };
     Message::Binary(frame.encode_to_vec().into())
 }
 
@@ -180,9 +140,7 @@ pub(super) fn event(ev: &SharedEvent, json: bool) -> Message {
         }
     } else {
         let bytes = ev.encoded(EVENT_SLOT_WS_BINARY, |e| {
-            let frame = pb::ServerFrame {
-                kind: Some(pb::server_frame::Kind::Event(convert::event(e))),
-            };
+            let frame = pb::ServerFrame { kind: Some(pb::server_frame::Kind::Event(convert::event(e))) };
             Bytes::from(frame.encode_to_vec())
         });
         Message::Binary(bytes)

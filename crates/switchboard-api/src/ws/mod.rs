@@ -14,9 +14,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use switchboard_proto::v1 as pb;
-use switchboard_service::{
-    CloseReason, Connection, EventStream, Principal, ServiceError, StreamItem,
-};
+use switchboard_service::{CloseReason, Connection, EventStream, Principal, ServiceError, StreamItem};
 use tokio::sync::{Semaphore, mpsc};
 
 use crate::ApiState;
@@ -37,13 +35,8 @@ pub(crate) struct WsQuery {
 }
 
 pub(crate) fn token_from(headers: &HeaderMap, query: Option<String>) -> Option<String> {
-    let header = headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    header
-        .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim().to_owned())
-        .or(query)
-        .filter(|t| !t.is_empty())
+    let header = headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    header.map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim().to_owned()).or(query).filter(|t| !t.is_empty())
 }
 
 /// Upgrades after checking the token, if one is given; without one, only public methods
@@ -88,10 +81,7 @@ async fn closed(conn: &mut Option<Connection>) -> CloseReason {
 }
 
 fn close_message(code: u16, reason: &'static str) -> Message {
-    Message::Close(Some(CloseFrame {
-        code,
-        reason: reason.into(),
-    }))
+    Message::Close(Some(CloseFrame { code, reason: reason.into() }))
 }
 
 /// Close code: a frame exceeded the hard size limit.
@@ -195,20 +185,14 @@ async fn handle(
         return Some(frames::response(&req.id, result, req.json));
     }
     let Ok(permit) = inflight.clone().try_acquire_owned() else {
-        let e = ApiError(ServiceError::exhausted(
-            "too many requests in flight on this connection",
-            100,
-        ));
+        let e = ApiError(ServiceError::exhausted("too many requests in flight on this connection", 100));
         return Some(frames::response(&req.id, Err(e), req.json));
     };
     let caller = match conn {
         Some(c) => Caller::Connection(*c.principal()),
         None => Caller::Token(None),
     };
-    let ctx = Ctx {
-        services: state.services.clone(),
-        caller,
-    };
+    let ctx = Ctx { services: state.services.clone(), caller };
     let tx = resp_tx.clone();
     tokio::spawn(async move {
         let result = rpc::dispatch(ctx, &req.method, req.input).await;
@@ -226,14 +210,10 @@ async fn subscribe(
     json: bool,
 ) -> Result<Output, ApiError> {
     let Some(conn) = conn else {
-        return Err(ApiError(ServiceError::unauthenticated(
-            "connect with an access token to subscribe",
-        )));
+        return Err(ApiError(ServiceError::unauthenticated("connect with an access token to subscribe")));
     };
     if sub.is_some() {
-        return Err(ApiError(ServiceError::precondition(
-            "this connection is already subscribed",
-        )));
+        return Err(ApiError(ServiceError::precondition("this connection is already subscribed")));
     }
     let body: pb::SubscribeRequest = frames::decode(input)?;
     let pos = rpc::positions_from(body.user_seq, &body.positions)?;

@@ -10,8 +10,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::*;
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn raw_ws(app: &TestApp, token: Option<&str>) -> Socket {
     let url = match token {
@@ -41,17 +40,10 @@ async fn next_json(ws: &mut Socket) -> Value {
     }
 }
 
-async fn http_post(
-    app: &TestApp,
-    path: &str,
-    body: &str,
-    token: Option<&str>,
-) -> (u16, Value, Option<String>) {
+async fn http_post(app: &TestApp, path: &str, body: &str, token: Option<&str>) -> (u16, Value, Option<String>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = tokio::net::TcpStream::connect(&app.addr).await.unwrap();
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
     let req = format!(
         "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
@@ -62,16 +54,8 @@ async fn http_post(
     let text = String::from_utf8_lossy(&out).to_string();
     let (head, body) = text.split_once("\r\n\r\n").unwrap();
     let status = head[9..12].parse().unwrap();
-    let retry = head.lines().find_map(|l| {
-        l.to_ascii_lowercase()
-            .strip_prefix("retry-after: ")
-            .map(str::to_owned)
-    });
-    (
-        status,
-        serde_json::from_str(body).unwrap_or(Value::Null),
-        retry,
-    )
+    let retry = head.lines().find_map(|l| l.to_ascii_lowercase().strip_prefix("retry-after: ").map(str::to_owned));
+    (status, serde_json::from_str(body).unwrap_or(Value::Null), retry)
 }
 
 #[tokio::test]
@@ -79,38 +63,14 @@ async fn malformed_json_unknown_methods_and_bad_tokens_get_their_codes_over_http
     let app = TestApp::spawn().await;
     let ann = app.register("ann").await;
     let (status, body, _) = http_post(&app, "/v1/rpc/AuthService/Login", "{not json", None).await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (400, Some("ERROR_CODE_INVALID_ARGUMENT"))
-    );
-    let (status, body, _) = http_post(
-        &app,
-        "/v1/rpc/NoSuchService/Nothing",
-        "{}",
-        Some(&ann.token),
-    )
-    .await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (501, Some("ERROR_CODE_UNIMPLEMENTED"))
-    );
+    assert_eq!((status, body["code"].as_str()), (400, Some("ERROR_CODE_INVALID_ARGUMENT")));
+    let (status, body, _) = http_post(&app, "/v1/rpc/NoSuchService/Nothing", "{}", Some(&ann.token)).await;
+    assert_eq!((status, body["code"].as_str()), (501, Some("ERROR_CODE_UNIMPLEMENTED")));
+    let (status, body, _) = http_post(&app, "/v1/rpc/UserService/GetMe", "{}", Some("sba_forged")).await;
+    assert_eq!((status, body["code"].as_str()), (401, Some("ERROR_CODE_UNAUTHENTICATED")));
     let (status, body, _) =
-        http_post(&app, "/v1/rpc/UserService/GetMe", "{}", Some("sba_forged")).await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (401, Some("ERROR_CODE_UNAUTHENTICATED"))
-    );
-    let (status, body, _) = http_post(
-        &app,
-        "/v1/rpc/UserService/GetUsers",
-        r#"{"userIds":"not a list"}"#,
-        Some(&ann.token),
-    )
-    .await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (400, Some("ERROR_CODE_INVALID_ARGUMENT"))
-    );
+        http_post(&app, "/v1/rpc/UserService/GetUsers", r#"{"userIds":"not a list"}"#, Some(&ann.token)).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("ERROR_CODE_INVALID_ARGUMENT")));
     app.stop().await;
 }
 
@@ -119,52 +79,30 @@ async fn a_malformed_websocket_frame_gets_an_error_frame_and_the_socket_survives
     let app = TestApp::spawn().await;
     let ann = app.register("ann").await;
     let mut ws = raw_ws(&app, Some(&ann.token)).await;
-    ws.send(Message::Text("{this is not json".into()))
-        .await
-        .unwrap();
+    ws.send(Message::Text("{this is not json".into())).await.unwrap();
     let v = next_json(&mut ws).await;
     assert_eq!(v["error"]["code"], "ERROR_CODE_INVALID_ARGUMENT");
-    ws.send(Message::Text(r#"{"method":"UserService/GetMe"}"#.into()))
-        .await
-        .unwrap();
+    ws.send(Message::Text(r#"{"method":"UserService/GetMe"}"#.into())).await.unwrap();
     assert_eq!(next_json(&mut ws).await["error"]["field"], "id");
-    ws.send(Message::Text(r#"{"id":"7","method":"Nope/Nope"}"#.into()))
-        .await
-        .unwrap();
+    ws.send(Message::Text(r#"{"id":"7","method":"Nope/Nope"}"#.into())).await.unwrap();
     let v = next_json(&mut ws).await;
     assert_eq!(
-        (
-            v["response"]["id"].as_str(),
-            v["response"]["error"]["code"].as_str()
-        ),
+        (v["response"]["id"].as_str(), v["response"]["error"]["code"].as_str()),
         (Some("7"), Some("ERROR_CODE_UNIMPLEMENTED"))
     );
-    ws.send(Message::Text(
-        r#"{"id":"8","method":"UserService/GetUsers","body":{"userIds":["abc"]}}"#.into(),
-    ))
-    .await
-    .unwrap();
-    let v = next_json(&mut ws).await;
-    assert_eq!(
-        v["response"]["error"]["code"],
-        "ERROR_CODE_INVALID_ARGUMENT"
-    );
-    ws.send(Message::Binary(vec![0xff, 0xff, 0xff].into()))
+    ws.send(Message::Text(r#"{"id":"8","method":"UserService/GetUsers","body":{"userIds":["abc"]}}"#.into()))
         .await
         .unwrap();
-    let Message::Binary(b) = next_data(&mut ws).await else {
-        panic!("expected a binary error frame")
-    };
+    let v = next_json(&mut ws).await;
+    assert_eq!(v["response"]["error"]["code"], "ERROR_CODE_INVALID_ARGUMENT");
+    ws.send(Message::Binary(vec![0xff, 0xff, 0xff].into())).await.unwrap();
+    let Message::Binary(b) = next_data(&mut ws).await else { panic!("expected a binary error frame") };
     let frame = pb::ServerFrame::decode(b).unwrap();
     assert!(
         matches!(frame.kind, Some(pb::server_frame::Kind::Error(ref e)) if e.code == pb::ErrorCode::InvalidArgument as i32)
     );
     // Still alive and authenticated.
-    ws.send(Message::Text(
-        r#"{"id":"9","method":"UserService/GetMe"}"#.into(),
-    ))
-    .await
-    .unwrap();
+    ws.send(Message::Text(r#"{"id":"9","method":"UserService/GetMe"}"#.into())).await.unwrap();
     let v = next_json(&mut ws).await;
     assert_eq!(v["response"]["body"]["user"]["id"], ann.id);
     app.stop().await;
@@ -175,37 +113,24 @@ async fn oversized_frames_and_bodies_are_refused_with_a_clear_error() {
     let app = TestApp::spawn_with(|c| c.transport.max_frame_bytes = 4096).await;
     let ann = app.register("ann").await;
     let mut ws = raw_ws(&app, Some(&ann.token)).await;
-    let big = format!(
-        r#"{{"id":"1","method":"UserService/GetMe","body":{{"pad":"{}"}}}}"#,
-        "x".repeat(6000)
-    );
+    let big = format!(r#"{{"id":"1","method":"UserService/GetMe","body":{{"pad":"{}"}}}}"#, "x".repeat(6000));
     ws.send(Message::Text(big.into())).await.unwrap();
     let v = next_json(&mut ws).await;
     assert_eq!(
         (v["error"]["code"].as_str(), v["error"]["field"].as_str()),
         (Some("ERROR_CODE_INVALID_ARGUMENT"), Some("frame"))
     );
-    ws.send(Message::Text(
-        r#"{"id":"2","method":"UserService/GetMe"}"#.into(),
-    ))
-    .await
-    .unwrap();
+    ws.send(Message::Text(r#"{"id":"2","method":"UserService/GetMe"}"#.into())).await.unwrap();
     assert_eq!(next_json(&mut ws).await["response"]["id"], "2");
     // Past twice the limit the socket itself is closed (1009, message too big).
-    ws.send(Message::Text("y".repeat(9000).into()))
-        .await
-        .unwrap();
+    ws.send(Message::Text("y".repeat(9000).into())).await.unwrap();
     match next_data(&mut ws).await {
         Message::Close(Some(f)) => assert_eq!(u16::from(f.code), 1009),
         other => panic!("expected a close frame, got {other:?}"),
     }
-    let (status, body, _) = http_post(
-        &app,
-        "/v1/rpc/UserService/GetMe",
-        &format!("{{\"p\":\"{}\"}}", "z".repeat(5000)),
-        Some(&ann.token),
-    )
-    .await;
+    let (status, body, _) =
+        http_post(&app, "/v1/rpc/UserService/GetMe", &format!("{{\"p\":\"{}\"}}", "z".repeat(5000)), Some(&ann.token))
+            .await;
     assert_eq!((status, body["field"].as_str()), (400, Some("body")));
     app.stop().await;
 }
@@ -214,42 +139,25 @@ async fn oversized_frames_and_bodies_are_refused_with_a_clear_error() {
 async fn invalid_tokens_are_refused_on_every_transport() {
     let app = TestApp::spawn().await;
     for t in [Transport::Grpc, Transport::Http] {
-        let c = Client::connect(&app.addr, t, Some("sba_nope"))
-            .await
-            .unwrap();
+        let c = Client::connect(&app.addr, t, Some("sba_nope")).await.unwrap();
         assert_eq!(
-            code_of(
-                c.call::<_, pb::GetMeResponse>("UserService/GetMe", &pb::GetMeRequest {})
-                    .await
-            ),
+            code_of(c.call::<_, pb::GetMeResponse>("UserService/GetMe", &pb::GetMeRequest {}).await),
             pb::ErrorCode::Unauthenticated
         );
     }
     for t in [Transport::WsJson, Transport::WsBinary] {
         assert_eq!(
-            code_of(
-                Client::connect(&app.addr, t, Some("sba_nope"))
-                    .await
-                    .map(|_| ())
-            ),
+            code_of(Client::connect(&app.addr, t, Some("sba_nope")).await.map(|_| ())),
             pb::ErrorCode::Unauthenticated
         );
         let anon = Client::connect(&app.addr, t, None).await.unwrap();
         assert_eq!(
-            code_of(
-                anon.call::<_, pb::GetMeResponse>("UserService/GetMe", &pb::GetMeRequest {})
-                    .await
-            ),
+            code_of(anon.call::<_, pb::GetMeResponse>("UserService/GetMe", &pb::GetMeRequest {}).await),
             pb::ErrorCode::Unauthenticated
         );
     }
-    let mut grpc = Client::connect(&app.addr, Transport::Grpc, Some("sba_nope"))
-        .await
-        .unwrap();
-    assert_eq!(
-        code_of(grpc.subscribe(Default::default()).await.map(|_| ())),
-        pb::ErrorCode::Unauthenticated
-    );
+    let mut grpc = Client::connect(&app.addr, Transport::Grpc, Some("sba_nope")).await.unwrap();
+    assert_eq!(code_of(grpc.subscribe(Default::default()).await.map(|_| ())), pb::ErrorCode::Unauthenticated);
     app.stop().await;
 }
 
@@ -278,49 +186,35 @@ async fn over_long_text_unknown_ids_and_bad_values_get_invalid_argument_or_not_f
     let no_key = c
         .call::<_, pb::SendMessageResponse>(
             "MessageService/SendMessage",
-            &pb::SendMessageRequest {
-                conversation_id: gid.clone(),
-                text: text("x"),
-                ..Default::default()
-            },
+            &pb::SendMessageRequest { conversation_id: gid.clone(), text: text("x"), ..Default::default() },
         )
         .await;
     assert_eq!(code_of(no_key), pb::ErrorCode::InvalidArgument);
     let bad_id = c
         .call::<_, pb::GetConversationResponse>(
             "ConversationService/GetConversation",
-            &pb::GetConversationRequest {
-                conversation_id: "abc".into(),
-            },
+            &pb::GetConversationRequest { conversation_id: "abc".into() },
         )
         .await;
     assert_eq!(code_of(bad_id), pb::ErrorCode::InvalidArgument);
     let unknown = c
         .call::<_, pb::GetConversationResponse>(
             "ConversationService/GetConversation",
-            &pb::GetConversationRequest {
-                conversation_id: "987654".into(),
-            },
+            &pb::GetConversationRequest { conversation_id: "987654".into() },
         )
         .await;
     assert_eq!(code_of(unknown), pb::ErrorCode::NotFound);
     let unknown_msg = c
         .call::<_, pb::EditMessageResponse>(
             "MessageService/EditMessage",
-            &pb::EditMessageRequest {
-                conversation_id: gid.clone(),
-                message_id: "987654".into(),
-                text: text("x"),
-            },
+            &pb::EditMessageRequest { conversation_id: gid.clone(), message_id: "987654".into(), text: text("x") },
         )
         .await;
     assert_eq!(code_of(unknown_msg), pb::ErrorCode::NotFound);
     let unknown_user = c
         .call::<_, pb::CreateDirectResponse>(
             "ConversationService/CreateDirect",
-            &pb::CreateDirectRequest {
-                user_id: "987654".into(),
-            },
+            &pb::CreateDirectRequest { user_id: "987654".into() },
         )
         .await;
     assert_eq!(code_of(unknown_user), pb::ErrorCode::NotFound);
@@ -349,11 +243,7 @@ async fn over_long_text_unknown_ids_and_bad_values_get_invalid_argument_or_not_f
         .unwrap()
         .call::<_, pb::RegisterResponse>(
             "AuthService/Register",
-            &pb::RegisterRequest {
-                username: "x!".into(),
-                password: PASSWORD.into(),
-                ..Default::default()
-            },
+            &pb::RegisterRequest { username: "x!".into(), password: PASSWORD.into(), ..Default::default() },
         )
         .await
         .unwrap_err();
@@ -374,22 +264,11 @@ async fn the_rate_limit_answers_resource_exhausted_with_a_retry_hint() {
         last = Some(http_post(&app, "/v1/rpc/UserService/GetMe", "{}", Some(&ann.token)).await);
     }
     let (status, body, retry) = last.unwrap();
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (429, Some("ERROR_CODE_RESOURCE_EXHAUSTED"))
-    );
-    assert!(
-        body["retryAfterMs"]
-            .as_str()
-            .is_some_and(|v| v.parse::<u64>().unwrap() > 0),
-        "{body}"
-    );
+    assert_eq!((status, body["code"].as_str()), (429, Some("ERROR_CODE_RESOURCE_EXHAUSTED")));
+    assert!(body["retryAfterMs"].as_str().is_some_and(|v| v.parse::<u64>().unwrap() > 0), "{body}");
     assert_eq!(retry.as_deref(), Some("1"));
     let grpc = app.client(&ann, Transport::Grpc).await;
-    let e = grpc
-        .call::<_, pb::GetMeResponse>("UserService/GetMe", &pb::GetMeRequest {})
-        .await
-        .unwrap_err();
+    let e = grpc.call::<_, pb::GetMeResponse>("UserService/GetMe", &pb::GetMeRequest {}).await.unwrap_err();
     assert_eq!(e.code, pb::ErrorCode::ResourceExhausted);
     assert!(e.retry_after_ms > 0);
     app.stop().await;

@@ -15,11 +15,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
 
 /// A port that was free a moment ago.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 fn command(data_dir: &Path) -> Command {
@@ -41,11 +37,7 @@ pub struct Server {
 
 impl Server {
     pub async fn start(data_dir: &Path, port: u16) -> Self {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(data_dir.join("server.log"))
-            .unwrap();
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(data_dir.join("server.log")).unwrap();
         let child = command(data_dir)
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .stdout(Stdio::null())
@@ -53,14 +45,8 @@ impl Server {
             .spawn()
             .unwrap();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        while tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_err()
-        {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "the server did not start"
-            );
+        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+            assert!(tokio::time::Instant::now() < deadline, "the server did not start");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Self { child }
@@ -78,26 +64,14 @@ impl Server {
 
 async fn run(data_dir: &Path, args: &[&str], stdin: Option<&str>) -> (bool, String) {
     let mut cmd = command(data_dir);
-    cmd.args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .stdin(Stdio::piped());
+    cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::piped());
     let mut child = cmd.spawn().unwrap();
     if let Some(input) = stdin {
         use tokio::io::AsyncWriteExt;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .await
-            .unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).await.unwrap();
     }
     let out = child.wait_with_output().await.unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr),
-    )
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr))
 }
 
 #[tokio::test]
@@ -105,14 +79,7 @@ async fn help_documents_every_subcommand() {
     let dir = tempfile::tempdir().unwrap();
     let (ok, out) = run(dir.path(), &["--help"], None).await;
     assert!(ok);
-    for word in [
-        "serve",
-        "migrate",
-        "user",
-        "--config",
-        "--data-dir",
-        "SWITCHBOARD_",
-    ] {
+    for word in ["serve", "migrate", "user", "--config", "--data-dir", "SWITCHBOARD_"] {
         assert!(out.contains(word), "--help does not mention {word}:\n{out}");
     }
     let (ok, out) = run(dir.path(), &["user", "--help"], None).await;
@@ -127,57 +94,28 @@ async fn accounts_are_managed_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let (ok, out) = run(dir.path(), &["migrate"], None).await;
     assert!(ok && out.contains("schema version 1"), "{out}");
-    let (ok, out) = run(
-        dir.path(),
-        &["user", "add", "root", "--admin", "--display-name", "Root"],
-        Some("first password\n"),
-    )
-    .await;
+    let (ok, out) =
+        run(dir.path(), &["user", "add", "root", "--admin", "--display-name", "Root"], Some("first password\n")).await;
     assert!(ok, "{out}");
-    let (ok, out) = run(
-        dir.path(),
-        &["user", "add", "Root", "--password", "another password"],
-        None,
-    )
-    .await;
+    let (ok, out) = run(dir.path(), &["user", "add", "Root", "--password", "another password"], None).await;
     assert!(!ok && out.contains("already exists"), "{out}");
-    let (ok, out) = run(
-        dir.path(),
-        &[
-            "user",
-            "set-password",
-            "root",
-            "--password",
-            "second password",
-        ],
-        None,
-    )
-    .await;
+    let (ok, out) = run(dir.path(), &["user", "set-password", "root", "--password", "second password"], None).await;
     assert!(ok, "{out}");
     let (ok, out) = run(dir.path(), &["user", "disable", "root"], None).await;
     assert!(ok, "{out}");
     let (ok, out) = run(dir.path(), &["user", "list"], None).await;
-    assert!(
-        ok && out.contains("root") && out.contains("admin,disabled"),
-        "{out}"
-    );
+    assert!(ok && out.contains("root") && out.contains("admin,disabled"), "{out}");
     let (ok, _) = run(dir.path(), &["user", "disable", "root", "--enable"], None).await;
     assert!(ok);
 
     // The server sees the account the CLI made.
     let port = free_port();
     let _server = Server::start(dir.path(), port).await;
-    let anon = Client::connect(&format!("127.0.0.1:{port}"), Transport::Http, None)
-        .await
-        .unwrap();
+    let anon = Client::connect(&format!("127.0.0.1:{port}"), Transport::Http, None).await.unwrap();
     let login: pb::LoginResponse = anon
         .call(
             "AuthService/Login",
-            &pb::LoginRequest {
-                username: "root".into(),
-                password: "second password".into(),
-                device: None,
-            },
+            &pb::LoginRequest { username: "root".into(), password: "second password".into(), device: None },
         )
         .await
         .unwrap();
@@ -194,32 +132,18 @@ async fn sigterm_drains_and_closes_websockets_with_going_away() {
     let r: pb::RegisterResponse = anon
         .call(
             "AuthService/Register",
-            &pb::RegisterRequest {
-                username: "ann".into(),
-                password: PASSWORD.into(),
-                ..Default::default()
-            },
+            &pb::RegisterRequest { username: "ann".into(), password: PASSWORD.into(), ..Default::default() },
         )
         .await
         .unwrap();
     let token = r.tokens.unwrap().access_token;
-    let mut ws = Client::connect(&addr, Transport::WsJson, Some(&token))
-        .await
-        .unwrap();
+    let mut ws = Client::connect(&addr, Transport::WsJson, Some(&token)).await.unwrap();
     let mut events = ws.subscribe(pb::SubscribeRequest::default()).await.unwrap();
     wait_for(&mut events, 10, is_caught_up).await;
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &server.pid().to_string()])
-        .status()
-        .unwrap();
+    let status = std::process::Command::new("kill").args(["-TERM", &server.pid().to_string()]).status().unwrap();
     assert!(status.success());
-    assert_eq!(
-        wait_closed(&mut events, 15).await,
-        (1001, "server_shutdown".to_owned())
-    );
-    let exit = tokio::time::timeout(Duration::from_secs(20), server.child.wait())
-        .await
-        .expect("server did not exit")
-        .unwrap();
+    assert_eq!(wait_closed(&mut events, 15).await, (1001, "server_shutdown".to_owned()));
+    let exit =
+        tokio::time::timeout(Duration::from_secs(20), server.child.wait()).await.expect("server did not exit").unwrap();
     assert!(exit.success(), "{exit:?}");
 }

@@ -41,23 +41,12 @@ async fn every_acknowledged_message_survives_sigkill() {
     let addr = format!("127.0.0.1:{port}");
     let mut server = Server::start(dir.path(), port).await;
     let anon = Client::connect(&addr, Transport::Http, None).await.unwrap();
-    let reg = |name: &str| pb::RegisterRequest {
-        username: name.into(),
-        password: PASSWORD.into(),
-        ..Default::default()
-    };
-    let ann: pb::RegisterResponse = anon
-        .call("AuthService/Register", &reg("ann"))
-        .await
-        .unwrap();
-    let bob: pb::RegisterResponse = anon
-        .call("AuthService/Register", &reg("bob"))
-        .await
-        .unwrap();
+    let reg =
+        |name: &str| pb::RegisterRequest { username: name.into(), password: PASSWORD.into(), ..Default::default() };
+    let ann: pb::RegisterResponse = anon.call("AuthService/Register", &reg("ann")).await.unwrap();
+    let bob: pb::RegisterResponse = anon.call("AuthService/Register", &reg("bob")).await.unwrap();
     let token = ann.tokens.unwrap().access_token;
-    let http = Client::connect(&addr, Transport::Http, Some(&token))
-        .await
-        .unwrap();
+    let http = Client::connect(&addr, Transport::Http, Some(&token)).await.unwrap();
     let g: pb::CreateConversationResponse = http
         .call(
             "ConversationService/CreateConversation",
@@ -78,9 +67,7 @@ async fn every_acknowledged_message_survives_sigkill() {
     for s in 0..8 {
         let (addr, token, gid, acked) = (addr.clone(), token.clone(), gid.clone(), acked.clone());
         senders.push(tokio::spawn(async move {
-            let c = Client::connect(&addr, Transport::WsBinary, Some(&token))
-                .await
-                .unwrap();
+            let c = Client::connect(&addr, Transport::WsBinary, Some(&token)).await.unwrap();
             for i in 0..5_000 {
                 let key = format!("s{s}-{i}");
                 let req = pb::SendMessageRequest {
@@ -89,10 +76,7 @@ async fn every_acknowledged_message_survives_sigkill() {
                     text: text(&key),
                     ..Default::default()
                 };
-                match c
-                    .call::<_, pb::SendMessageResponse>("MessageService/SendMessage", &req)
-                    .await
-                {
+                match c.call::<_, pb::SendMessageResponse>("MessageService/SendMessage", &req).await {
                     Ok(r) => {
                         let m = r.message.unwrap();
                         acked.lock().unwrap().push((key, m.id, m.seq));
@@ -104,10 +88,7 @@ async fn every_acknowledged_message_survives_sigkill() {
     }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while acked.lock().unwrap().len() < 400 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "too few messages acknowledged"
-        );
+        assert!(tokio::time::Instant::now() < deadline, "too few messages acknowledged");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     server.kill().await;
@@ -117,21 +98,12 @@ async fn every_acknowledged_message_survives_sigkill() {
     let acked = acked.lock().unwrap().clone();
 
     let _server = Server::start(dir.path(), port).await;
-    let http = Client::connect(&addr, Transport::Http, Some(&token))
-        .await
-        .unwrap();
+    let http = Client::connect(&addr, Transport::Http, Some(&token)).await.unwrap();
     let stored = all_messages(&http, &gid).await;
     let seqs: Vec<u64> = stored.iter().map(|m| m.seq).collect();
-    assert_eq!(
-        seqs,
-        (1..=stored.len() as u64).collect::<Vec<_>>(),
-        "the log has a gap"
-    );
+    assert_eq!(seqs, (1..=stored.len() as u64).collect::<Vec<_>>(), "the log has a gap");
     for (key, id, seq) in &acked {
-        let m = stored
-            .iter()
-            .find(|m| &m.id == id)
-            .unwrap_or_else(|| panic!("acknowledged message {key} was lost"));
+        let m = stored.iter().find(|m| &m.id == id).unwrap_or_else(|| panic!("acknowledged message {key} was lost"));
         assert_eq!(m.seq, *seq);
     }
     // A retry after the restart returns the original, not a duplicate.

@@ -31,15 +31,8 @@ pub const PASSWORD: &str = "correct horse battery";
 
 /// Cheap password hashing and no rate limit, so tests stay fast.
 pub fn test_config(dir: &std::path::Path) -> Config {
-    let mut config = Config {
-        data_dir: dir.to_path_buf(),
-        ..Config::default()
-    };
-    config.service.argon2 = Argon2Params {
-        memory_kib: 64,
-        iterations: 1,
-        parallelism: 1,
-    };
+    let mut config = Config { data_dir: dir.to_path_buf(), ..Config::default() };
+    config.service.argon2 = Argon2Params { memory_kib: 64, iterations: 1, parallelism: 1 };
     config.service.rate_limit.per_second = 0.0;
     config
 }
@@ -61,13 +54,7 @@ impl TestApp {
         let task = tokio::spawn(switchboard_server::run(listener, app, async {
             let _ = rx.await;
         }));
-        Self {
-            addr,
-            services,
-            _dir: dir,
-            stop: Some(tx),
-            task: Some(task),
-        }
+        Self { addr, services, _dir: dir, stop: Some(tx), task: Some(task) }
     }
 
     /// Registers `name` over HTTP.
@@ -85,10 +72,7 @@ impl TestApp {
                     username: name.into(),
                     password: PASSWORD.into(),
                     display_name: format!("{name} display"),
-                    device: Some(pb::DeviceInfo {
-                        name: "test".into(),
-                        platform: "cli".into(),
-                    }),
+                    device: Some(pb::DeviceInfo { name: "test".into(), platform: "cli".into() }),
                     ..Default::default()
                 },
             )
@@ -96,58 +80,33 @@ impl TestApp {
             .unwrap();
         let user = r.user.unwrap();
         let tokens = r.tokens.unwrap();
-        TestUser {
-            id: user.id,
-            username: user.username,
-            token: tokens.access_token,
-            session_id: tokens.session_id,
-        }
+        TestUser { id: user.id, username: user.username, token: tokens.access_token, session_id: tokens.session_id }
     }
 
     /// Creates a server administrator (as the CLI does) and logs it in.
     pub async fn admin(&self, name: &str) -> TestUser {
-        let u = self
-            .services
-            .create_account(name, Some(PASSWORD), "", true, false, None)
-            .await
-            .unwrap();
-        let stub = TestUser {
-            id: u.id.to_string(),
-            username: u.username,
-            token: String::new(),
-            session_id: String::new(),
-        };
+        let u = self.services.create_account(name, Some(PASSWORD), "", true, false, None).await.unwrap();
+        let stub =
+            TestUser { id: u.id.to_string(), username: u.username, token: String::new(), session_id: String::new() };
         self.login(&stub).await
     }
 
     /// Logs `user` in again: a second session (device).
     pub async fn login(&self, user: &TestUser) -> TestUser {
-        let c = Client::connect(&self.addr, Transport::Http, None)
-            .await
-            .unwrap();
+        let c = Client::connect(&self.addr, Transport::Http, None).await.unwrap();
         let r: pb::LoginResponse = c
             .call(
                 "AuthService/Login",
-                &pb::LoginRequest {
-                    username: user.username.clone(),
-                    password: PASSWORD.into(),
-                    device: None,
-                },
+                &pb::LoginRequest { username: user.username.clone(), password: PASSWORD.into(), device: None },
             )
             .await
             .unwrap();
         let tokens = r.tokens.unwrap();
-        TestUser {
-            token: tokens.access_token,
-            session_id: tokens.session_id,
-            ..user.clone()
-        }
+        TestUser { token: tokens.access_token, session_id: tokens.session_id, ..user.clone() }
     }
 
     pub async fn client(&self, user: &TestUser, transport: Transport) -> Client {
-        Client::connect(&self.addr, transport, Some(&user.token))
-            .await
-            .unwrap()
+        Client::connect(&self.addr, transport, Some(&user.token)).await.unwrap()
     }
 
     pub async fn http(&self, user: &TestUser) -> Client {
@@ -174,10 +133,7 @@ impl Drop for TestApp {
 }
 
 pub fn text(s: &str) -> Option<pb::TextContent> {
-    Some(pb::TextContent {
-        text: s.into(),
-        entities: vec![],
-    })
+    Some(pb::TextContent { text: s.into(), entities: vec![] })
 }
 
 pub async fn send(c: &Client, conv: &str, key: &str, body: &str) -> pb::Message {
@@ -196,12 +152,7 @@ pub async fn send(c: &Client, conv: &str, key: &str, body: &str) -> pb::Message 
     r.message.unwrap()
 }
 
-pub async fn group(
-    c: &Client,
-    kind: pb::ConversationKind,
-    title: &str,
-    members: &[&TestUser],
-) -> pb::ConversationView {
+pub async fn group(c: &Client, kind: pb::ConversationKind, title: &str, members: &[&TestUser]) -> pb::ConversationView {
     let r: pb::CreateConversationResponse = c
         .call(
             "ConversationService/CreateConversation",
@@ -219,12 +170,7 @@ pub async fn group(
 
 pub async fn view(c: &Client, conv: &str) -> pb::ConversationView {
     let r: pb::GetConversationResponse = c
-        .call(
-            "ConversationService/GetConversation",
-            &pb::GetConversationRequest {
-                conversation_id: conv.into(),
-            },
-        )
+        .call("ConversationService/GetConversation", &pb::GetConversationRequest { conversation_id: conv.into() })
         .await
         .unwrap();
     r.conversation.unwrap()

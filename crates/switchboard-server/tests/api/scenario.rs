@@ -7,13 +7,7 @@ use switchboard_client::{Client, Transport};
 use crate::helpers::*;
 
 fn mention(user: &TestUser, offset: u32, length: u32) -> pb::Entity {
-    pb::Entity {
-        kind: pb::EntityKind::Mention as i32,
-        offset,
-        length,
-        user_id: user.id.clone(),
-        url: String::new(),
-    }
+    pb::Entity { kind: pb::EntityKind::Mention as i32, offset, length, user_id: user.id.clone(), url: String::new() }
 }
 
 async fn scenario(t: Transport) {
@@ -30,36 +24,18 @@ async fn scenario(t: Transport) {
 
     // A direct conversation: one per pair, whoever starts it.
     let dm: pb::CreateDirectResponse = ann
-        .call(
-            "ConversationService/CreateDirect",
-            &pb::CreateDirectRequest {
-                user_id: users[1].id.clone(),
-            },
-        )
+        .call("ConversationService/CreateDirect", &pb::CreateDirectRequest { user_id: users[1].id.clone() })
         .await
         .unwrap();
     assert!(dm.created);
     let dm_id = conv_id(dm.conversation.as_ref().unwrap());
     let again: pb::CreateDirectResponse = bob
-        .call(
-            "ConversationService/CreateDirect",
-            &pb::CreateDirectRequest {
-                user_id: users[0].id.clone(),
-            },
-        )
+        .call("ConversationService/CreateDirect", &pb::CreateDirectRequest { user_id: users[0].id.clone() })
         .await
         .unwrap();
     assert!(!again.created);
     assert_eq!(conv_id(again.conversation.as_ref().unwrap()), dm_id);
-    assert_eq!(
-        again
-            .conversation
-            .unwrap()
-            .conversation
-            .unwrap()
-            .peer_user_id,
-        users[0].id
-    );
+    assert_eq!(again.conversation.unwrap().conversation.unwrap().peer_user_id, users[0].id);
 
     // Send, and a retry with the same key returns the original.
     let m1 = send(ann, &dm_id, "dm-1", "hello bob").await;
@@ -80,32 +56,19 @@ async fn scenario(t: Transport) {
     assert_eq!(retry.message.unwrap().seq, m1.seq);
     assert_eq!(view(bob, &dm_id).await.unread_count, 1);
     let read: pb::MarkReadResponse = bob
-        .call(
-            "MessageService/MarkRead",
-            &pb::MarkReadRequest {
-                conversation_id: dm_id.clone(),
-                seq: m1.seq,
-            },
-        )
+        .call("MessageService/MarkRead", &pb::MarkReadRequest { conversation_id: dm_id.clone(), seq: m1.seq })
         .await
         .unwrap();
     assert_eq!((read.read_seq, read.unread_count), (m1.seq, 0));
     let receipts: pb::GetReceiptsResponse = ann
         .call(
             "MessageService/GetReceipts",
-            &pb::GetReceiptsRequest {
-                conversation_id: dm_id.clone(),
-                message_id: m1.id.clone(),
-            },
+            &pb::GetReceiptsRequest { conversation_id: dm_id.clone(), message_id: m1.id.clone() },
         )
         .await
         .unwrap();
     assert_eq!(
-        (
-            receipts.read_count,
-            receipts.recipient_count,
-            receipts.reader_ids.clone()
-        ),
+        (receipts.read_count, receipts.recipient_count, receipts.reader_ids.clone()),
         (1, 1, vec![users[1].id.clone()])
     );
 
@@ -117,20 +80,11 @@ async fn scenario(t: Transport) {
         client_key: "group-1".into(),
         ..Default::default()
     };
-    let g: pb::CreateConversationResponse = ann
-        .call("ConversationService/CreateConversation", &req)
-        .await
-        .unwrap();
-    let g2: pb::CreateConversationResponse = ann
-        .call("ConversationService/CreateConversation", &req)
-        .await
-        .unwrap();
+    let g: pb::CreateConversationResponse = ann.call("ConversationService/CreateConversation", &req).await.unwrap();
+    let g2: pb::CreateConversationResponse = ann.call("ConversationService/CreateConversation", &req).await.unwrap();
     let gid = conv_id(g.conversation.as_ref().unwrap());
     assert_eq!(conv_id(g2.conversation.as_ref().unwrap()), gid);
-    assert_eq!(
-        g.conversation.unwrap().conversation.unwrap().member_count,
-        5
-    );
+    assert_eq!(g.conversation.unwrap().conversation.unwrap().member_count, 5);
 
     // Mentions: cat by name, then everyone.
     let to_cat: pb::SendMessageResponse = ann
@@ -139,32 +93,21 @@ async fn scenario(t: Transport) {
             &pb::SendMessageRequest {
                 conversation_id: gid.clone(),
                 client_key: "g-1".into(),
-                text: Some(pb::TextContent {
-                    text: "@cat look".into(),
-                    entities: vec![mention(&users[2], 0, 4)],
-                }),
+                text: Some(pb::TextContent { text: "@cat look".into(), entities: vec![mention(&users[2], 0, 4)] }),
                 ..Default::default()
             },
         )
         .await
         .unwrap();
     let to_cat = to_cat.message.unwrap();
-    let all = pb::Entity {
-        kind: pb::EntityKind::MentionAll as i32,
-        offset: 0,
-        length: 4,
-        ..Default::default()
-    };
+    let all = pb::Entity { kind: pb::EntityKind::MentionAll as i32, offset: 0, length: 4, ..Default::default() };
     let to_all: pb::SendMessageResponse = ann
         .call(
             "MessageService/SendMessage",
             &pb::SendMessageRequest {
                 conversation_id: gid.clone(),
                 client_key: "g-2".into(),
-                text: Some(pb::TextContent {
-                    text: "@all meeting".into(),
-                    entities: vec![all],
-                }),
+                text: Some(pb::TextContent { text: "@all meeting".into(), entities: vec![all] }),
                 ..Default::default()
             },
         )
@@ -199,10 +142,7 @@ async fn scenario(t: Transport) {
             &pb::SendMessageRequest {
                 conversation_id: dm_id.clone(),
                 client_key: "b-2".into(),
-                forward_from: Some(pb::ForwardSource {
-                    conversation_id: gid.clone(),
-                    message_id: to_cat.id.clone(),
-                }),
+                forward_from: Some(pb::ForwardSource { conversation_id: gid.clone(), message_id: to_cat.id.clone() }),
                 ..Default::default()
             },
         )
@@ -210,13 +150,8 @@ async fn scenario(t: Transport) {
         .unwrap();
     let fwd = fwd.message.unwrap();
     let origin = fwd.forward.clone().unwrap();
-    assert_eq!(
-        (origin.message_id.as_str(), origin.sender_id.as_str()),
-        (to_cat.id.as_str(), users[0].id.as_str())
-    );
-    assert!(
-        matches!(fwd.content, Some(pb::message::Content::Text(ref t)) if t.text == "@cat look")
-    );
+    assert_eq!((origin.message_id.as_str(), origin.sender_id.as_str()), (to_cat.id.as_str(), users[0].id.as_str()));
+    assert!(matches!(fwd.content, Some(pb::message::Content::Text(ref t)) if t.text == "@cat look"));
 
     // Edits: own messages only.
     let edited: pb::EditMessageResponse = ann
@@ -258,10 +193,7 @@ async fn scenario(t: Transport) {
     let got: pb::GetMessagesResponse = dan
         .call(
             "MessageService/GetMessages",
-            &pb::GetMessagesRequest {
-                conversation_id: gid.clone(),
-                message_ids: vec![reply.id.clone()],
-            },
+            &pb::GetMessagesRequest { conversation_id: gid.clone(), message_ids: vec![reply.id.clone()] },
         )
         .await
         .unwrap();
@@ -289,37 +221,18 @@ async fn scenario(t: Transport) {
         )
         .await
         .unwrap();
-    let hist_req = pb::GetHistoryRequest {
-        conversation_id: gid.clone(),
-        limit: 50,
-        ..Default::default()
-    };
-    let cat_hist: pb::GetHistoryResponse = cat
-        .call("MessageService/GetHistory", &hist_req)
-        .await
-        .unwrap();
-    let dan_hist: pb::GetHistoryResponse = dan
-        .call("MessageService/GetHistory", &hist_req)
-        .await
-        .unwrap();
+    let hist_req = pb::GetHistoryRequest { conversation_id: gid.clone(), limit: 50, ..Default::default() };
+    let cat_hist: pb::GetHistoryResponse = cat.call("MessageService/GetHistory", &hist_req).await.unwrap();
+    let dan_hist: pb::GetHistoryResponse = dan.call("MessageService/GetHistory", &hist_req).await.unwrap();
     assert!(cat_hist.messages.iter().all(|m| m.id != to_all.id));
     assert!(dan_hist.messages.iter().any(|m| m.id == to_all.id));
     assert!(dan_hist.messages.windows(2).all(|w| w[0].seq < w[1].seq));
 
     // Rights: a plain member cannot rename; the owner grants edit-info; service messages.
-    let rename = pb::UpdateConversationRequest {
-        conversation_id: gid.clone(),
-        title: Some("Renamed".into()),
-        about: None,
-    };
+    let rename =
+        pb::UpdateConversationRequest { conversation_id: gid.clone(), title: Some("Renamed".into()), about: None };
     assert_eq!(
-        code_of(
-            dan.call::<_, pb::UpdateConversationResponse>(
-                "ConversationService/UpdateConversation",
-                &rename
-            )
-            .await
-        ),
+        code_of(dan.call::<_, pb::UpdateConversationResponse>("ConversationService/UpdateConversation", &rename).await),
         pb::ErrorCode::PermissionDenied
     );
     let _: pb::SetMemberRoleResponse = ann
@@ -329,30 +242,18 @@ async fn scenario(t: Transport) {
                 conversation_id: gid.clone(),
                 user_id: users[3].id.clone(),
                 role: pb::MemberRole::Admin as i32,
-                rights: Some(pb::AdminRights {
-                    edit_info: true,
-                    ..Default::default()
-                }),
+                rights: Some(pb::AdminRights { edit_info: true, ..Default::default() }),
             },
         )
         .await
         .unwrap();
-    let renamed: pb::UpdateConversationResponse = dan
-        .call("ConversationService/UpdateConversation", &rename)
-        .await
-        .unwrap();
-    assert_eq!(
-        renamed.conversation.unwrap().conversation.unwrap().title,
-        "Renamed"
-    );
+    let renamed: pb::UpdateConversationResponse =
+        dan.call("ConversationService/UpdateConversation", &rename).await.unwrap();
+    assert_eq!(renamed.conversation.unwrap().conversation.unwrap().title, "Renamed");
     let last: pb::GetHistoryResponse = bob
         .call(
             "MessageService/GetHistory",
-            &pb::GetHistoryRequest {
-                conversation_id: gid.clone(),
-                limit: 2,
-                ..Default::default()
-            },
+            &pb::GetHistoryRequest { conversation_id: gid.clone(), limit: 2, ..Default::default() },
         )
         .await
         .unwrap();
@@ -364,20 +265,11 @@ async fn scenario(t: Transport) {
             _ => None,
         })
         .collect();
-    assert_eq!(
-        actions,
-        vec![
-            pb::ServiceAction::AdminPromoted as i32,
-            pb::ServiceAction::TitleChanged as i32
-        ]
-    );
+    assert_eq!(actions, vec![pb::ServiceAction::AdminPromoted as i32, pb::ServiceAction::TitleChanged as i32]);
     let members: pb::ListMembersResponse = bob
         .call(
             "ConversationService/ListMembers",
-            &pb::ListMembersRequest {
-                conversation_id: gid.clone(),
-                ..Default::default()
-            },
+            &pb::ListMembersRequest { conversation_id: gid.clone(), ..Default::default() },
         )
         .await
         .unwrap();
@@ -401,44 +293,25 @@ async fn scenario(t: Transport) {
     assert_eq!(code_of(refused), pb::ErrorCode::PermissionDenied);
 
     // The conversation list: newest activity first, with totals.
-    let list: pb::ListConversationsResponse = bob
-        .call(
-            "ConversationService/ListConversations",
-            &pb::ListConversationsRequest::default(),
-        )
-        .await
-        .unwrap();
+    let list: pb::ListConversationsResponse =
+        bob.call("ConversationService/ListConversations", &pb::ListConversationsRequest::default()).await.unwrap();
     let ids: Vec<String> = list.conversations.iter().map(conv_id).collect();
     assert_eq!(ids, vec![ch_id.clone(), gid.clone(), dm_id.clone()]);
     assert!(list.total_unread >= 2);
 
     // Everything bob saw is in his sync log, in order per conversation.
     let diff: pb::GetDifferenceResponse = bob
-        .call(
-            "SyncService/GetDifference",
-            &pb::GetDifferenceRequest {
-                limit: 1000,
-                ..Default::default()
-            },
-        )
+        .call("SyncService/GetDifference", &pb::GetDifferenceRequest { limit: 1000, ..Default::default() })
         .await
         .unwrap();
     let mut pos = switchboard_client::Positions::default();
     for e in &diff.events {
         assert!(pos.apply(e), "out of order: {e:?}");
     }
-    let state: pb::GetStateResponse = bob
-        .call("SyncService/GetState", &pb::GetStateRequest {})
-        .await
-        .unwrap();
+    let state: pb::GetStateResponse = bob.call("SyncService/GetState", &pb::GetStateRequest {}).await.unwrap();
     assert_eq!(pos.user_seq, state.user_seq);
     for p in &state.conversations {
-        assert_eq!(
-            pos.conversations.get(&p.conversation_id),
-            Some(&p.seq),
-            "conversation {}",
-            p.conversation_id
-        );
+        assert_eq!(pos.conversations.get(&p.conversation_id), Some(&p.seq), "conversation {}", p.conversation_id);
     }
     app.stop().await;
 }

@@ -25,10 +25,7 @@ async fn catch_up(events: &mut Events, pos: &mut Positions) -> usize {
 async fn follow_until(events: &mut Events, pos: &mut Positions, state: &pb::GetStateResponse) {
     let target = |pos: &Positions| {
         pos.user_seq == state.user_seq
-            && state
-                .conversations
-                .iter()
-                .all(|c| pos.conversations.get(&c.conversation_id) == Some(&c.seq))
+            && state.conversations.iter().all(|c| pos.conversations.get(&c.conversation_id) == Some(&c.seq))
     };
     while !target(pos) {
         let e = wait_for(events, 20, |e| e.seq > 0 || e.user_seq > 0).await;
@@ -37,14 +34,11 @@ async fn follow_until(events: &mut Events, pos: &mut Positions, state: &pb::GetS
 }
 
 async fn state(c: &Client) -> pb::GetStateResponse {
-    c.call("SyncService/GetState", &pb::GetStateRequest {})
-        .await
-        .unwrap()
+    c.call("SyncService/GetState", &pb::GetStateRequest {}).await.unwrap()
 }
 
 #[tokio::test]
-async fn a_reconnecting_device_receives_every_missed_event_once_and_in_order_while_another_stays_consistent()
- {
+async fn a_reconnecting_device_receives_every_missed_event_once_and_in_order_while_another_stays_consistent() {
     let app = TestApp::spawn().await;
     let ann = app.register("ann").await;
     let bob = app.register("bob").await;
@@ -57,17 +51,11 @@ async fn a_reconnecting_device_receives_every_missed_event_once_and_in_order_whi
     // Device A (WebSocket) and device B (gRPC) of ann, both caught up.
     let device_b = app.login(&ann).await;
     let mut a = app.client(&ann, Transport::WsJson).await;
-    let mut a_events = a
-        .subscribe(Positions::default().subscribe_request())
-        .await
-        .unwrap();
+    let mut a_events = a.subscribe(Positions::default().subscribe_request()).await.unwrap();
     let mut a_pos = Positions::default();
     catch_up(&mut a_events, &mut a_pos).await;
     let mut b = app.client(&device_b, Transport::Grpc).await;
-    let mut b_events = b
-        .subscribe(Positions::default().subscribe_request())
-        .await
-        .unwrap();
+    let mut b_events = b.subscribe(Positions::default().subscribe_request()).await.unwrap();
     let mut b_pos = Positions::default();
     catch_up(&mut b_events, &mut b_pos).await;
     assert_eq!(a_pos, b_pos);
@@ -111,31 +99,20 @@ async fn a_reconnecting_device_receives_every_missed_event_once_and_in_order_whi
         let _: pb::AddMembersResponse = ann_http
             .call(
                 "ConversationService/AddMembers",
-                &pb::AddMembersRequest {
-                    conversation_id: gid.clone(),
-                    user_ids: vec![cat.id.clone()],
-                },
+                &pb::AddMembersRequest { conversation_id: gid.clone(), user_ids: vec![cat.id.clone()] },
             )
             .await
             .unwrap();
         let _: pb::RemoveMemberResponse = ann_http
             .call(
                 "ConversationService/RemoveMember",
-                &pb::RemoveMemberRequest {
-                    conversation_id: gid.clone(),
-                    user_id: cat.id.clone(),
-                },
+                &pb::RemoveMemberRequest { conversation_id: gid.clone(), user_id: cat.id.clone() },
             )
             .await
             .unwrap();
     }
     let dm: pb::CreateDirectResponse = bob_http
-        .call(
-            "ConversationService/CreateDirect",
-            &pb::CreateDirectRequest {
-                user_id: ann.id.clone(),
-            },
-        )
+        .call("ConversationService/CreateDirect", &pb::CreateDirectRequest { user_id: ann.id.clone() })
         .await
         .unwrap();
     let dm_id = conv_id(dm.conversation.as_ref().unwrap());
@@ -143,13 +120,7 @@ async fn a_reconnecting_device_receives_every_missed_event_once_and_in_order_whi
         send(&bob_http, &dm_id, &format!("d{i}"), "psst").await;
     }
     let _: pb::MarkReadResponse = ann_http
-        .call(
-            "MessageService/MarkRead",
-            &pb::MarkReadRequest {
-                conversation_id: gid.clone(),
-                seq: 50,
-            },
-        )
+        .call("MessageService/MarkRead", &pb::MarkReadRequest { conversation_id: gid.clone(), seq: 50 })
         .await
         .unwrap();
     let after = state(&ann_http).await;
@@ -157,11 +128,7 @@ async fn a_reconnecting_device_receives_every_missed_event_once_and_in_order_whi
         .conversations
         .iter()
         .map(|c| {
-            let was = before
-                .conversations
-                .iter()
-                .find(|b| b.conversation_id == c.conversation_id)
-                .map_or(0, |b| b.seq);
+            let was = before.conversations.iter().find(|b| b.conversation_id == c.conversation_id).map_or(0, |b| b.seq);
             c.seq - was
         })
         .sum();
@@ -196,10 +163,7 @@ async fn a_device_too_far_behind_is_told_to_resync() {
     let g = group(&http, pb::ConversationKind::Group, "Busy", &[&bob]).await;
     let gid = conv_id(&g);
     let mut ws = app.client(&ann, Transport::WsJson).await;
-    let mut events = ws
-        .subscribe(Positions::default().subscribe_request())
-        .await
-        .unwrap();
+    let mut events = ws.subscribe(Positions::default().subscribe_request()).await.unwrap();
     let mut pos = Positions::default();
     catch_up(&mut events, &mut pos).await;
     ws.close().await;
@@ -208,13 +172,8 @@ async fn a_device_too_far_behind_is_told_to_resync() {
     }
     let mut ws = app.client(&ann, Transport::WsJson).await;
     let mut events = ws.subscribe(pos.subscribe_request()).await.unwrap();
-    let e = wait_for(&mut events, 10, |e| {
-        matches!(e.kind, Some(pb::event::Kind::ResyncRequired(_)))
-    })
-    .await;
-    let Some(pb::event::Kind::ResyncRequired(r)) = e.kind else {
-        unreachable!()
-    };
+    let e = wait_for(&mut events, 10, |e| matches!(e.kind, Some(pb::event::Kind::ResyncRequired(_)))).await;
+    let Some(pb::event::Kind::ResyncRequired(r)) = e.kind else { unreachable!() };
     assert_eq!(r.conversation_id, gid);
     let diff: pb::GetDifferenceResponse = http
         .call(
@@ -249,11 +208,7 @@ async fn get_difference_pages_through_a_backlog() {
         let diff: pb::GetDifferenceResponse = bob_http
             .call(
                 "SyncService/GetDifference",
-                &pb::GetDifferenceRequest {
-                    user_seq: req.user_seq,
-                    positions: req.positions,
-                    limit: 7,
-                },
+                &pb::GetDifferenceRequest { user_seq: req.user_seq, positions: req.positions, limit: 7 },
             )
             .await
             .unwrap();
@@ -282,25 +237,14 @@ async fn live_events_arrive_on_every_stream_transport() {
     let gid = conv_id(&g);
     for t in [Transport::Grpc, Transport::WsJson, Transport::WsBinary] {
         let mut c = app.client(&bob, t).await;
-        let mut events = c
-            .subscribe(pb::SubscribeRequest {
-                live_only: true,
-                ..Default::default()
-            })
-            .await
-            .unwrap();
+        let mut events = c.subscribe(pb::SubscribeRequest { live_only: true, ..Default::default() }).await.unwrap();
         wait_for(&mut events, 10, is_caught_up).await;
         let m = send(&http, &gid, &format!("live-{t:?}"), "hi").await;
         let e = wait_for(&mut events, 10, |e| e.conversation_id == gid).await;
         assert_eq!(e.seq, m.seq, "{t:?}");
         drop(c);
     }
-    let mut plain_http = Client::connect(&app.addr, Transport::Http, None)
-        .await
-        .unwrap();
-    assert!(
-        plain_http.subscribe(Default::default()).await.is_err(),
-        "HTTP has no event stream"
-    );
+    let mut plain_http = Client::connect(&app.addr, Transport::Http, None).await.unwrap();
+    assert!(plain_http.subscribe(Default::default()).await.is_err(), "HTTP has no event stream");
     app.stop().await;
 }

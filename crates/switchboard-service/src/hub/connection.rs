@@ -43,18 +43,13 @@ pub struct SharedEvent {
 impl SharedEvent {
     /// Wraps an event.
     pub fn new(event: Arc<Event>) -> Self {
-        Self {
-            event,
-            encoded: [OnceLock::new(), OnceLock::new(), OnceLock::new()],
-        }
+        Self { event, encoded: [OnceLock::new(), OnceLock::new(), OnceLock::new()] }
     }
 
     /// The event in wire format `slot` (0-2, chosen by the transports), encoding it
     /// with `encode` the first time.
     pub fn encoded(&self, slot: usize, encode: impl FnOnce(&Event) -> Bytes) -> Bytes {
-        self.encoded[slot.min(2)]
-            .get_or_init(|| encode(&self.event))
-            .clone()
+        self.encoded[slot.min(2)].get_or_init(|| encode(&self.event)).clone()
     }
 }
 
@@ -94,12 +89,7 @@ impl Connection {
         let (id, out, interest) = hub.lock().add_connection(principal, tx);
         hub.flush(out, interest);
         metrics::gauge!("switchboard_connections").increment(1.0);
-        Self {
-            id,
-            principal,
-            hub,
-            close: rx,
-        }
+        Self { id, principal, hub, close: rx }
     }
 
     /// The authenticated caller.

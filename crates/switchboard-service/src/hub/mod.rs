@@ -28,11 +28,7 @@ pub struct Hub {
 
 impl Hub {
     pub(crate) fn new(bus: Arc<dyn Bus>, queue: usize) -> Self {
-        Self {
-            state: Mutex::new(State::default()),
-            bus,
-            queue: queue.max(16),
-        }
+        Self { state: Mutex::new(State::default()), bus, queue: queue.max(16) }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -80,14 +76,10 @@ impl BusHandler for Hub {
             Topic::User(u) => {
                 if let Event::User(ev) = envelope.event.as_ref() {
                     match &ev.kind {
-                        UserEventKind::ConversationJoined {
-                            conversation_id, ..
-                        } => {
+                        UserEventKind::ConversationJoined { conversation_id, .. } => {
                             interest.extend(state.follow(u, *conversation_id));
                         }
-                        UserEventKind::ConversationLeft {
-                            conversation_id, ..
-                        } => {
+                        UserEventKind::ConversationLeft { conversation_id, .. } => {
                             // Deliver first so the departing member's devices hear of it.
                             let targets = state.user_targets(u);
                             state.send(&targets, &shared);
@@ -96,9 +88,7 @@ impl BusHandler for Hub {
                             self.flush(Vec::new(), interest);
                             return;
                         }
-                        UserEventKind::SessionEnded { session_id, reason } => {
-                            state.end_session(*session_id, *reason)
-                        }
+                        UserEventKind::SessionEnded { session_id, reason } => state.end_session(*session_id, *reason),
                         _ => {}
                     }
                 }

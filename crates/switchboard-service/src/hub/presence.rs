@@ -24,12 +24,7 @@ impl Hub {
     }
 
     /// Subscribes a session to users' presence; returns their current presence.
-    pub(crate) fn watch(
-        &self,
-        session: SessionId,
-        users: &[UserId],
-        max: usize,
-    ) -> Result<Vec<Presence>, WatchError> {
+    pub(crate) fn watch(&self, session: SessionId, users: &[UserId], max: usize) -> Result<Vec<Presence>, WatchError> {
         let mut interest = Vec::new();
         let presences = {
             let mut state = self.lock();
@@ -87,10 +82,7 @@ impl Hub {
             if before == status {
                 return true;
             }
-            vec![envelope(
-                Topic::Presence(user),
-                Event::Presence(state.presence_of(user)),
-            )]
+            vec![envelope(Topic::Presence(user), Event::Presence(state.presence_of(user)))]
         };
         self.flush(out, Vec::new());
         true
@@ -98,13 +90,7 @@ impl Hub {
 
     /// Records that a session is (or stopped) typing, so that a vanishing client's typing
     /// is stopped for it.
-    pub(crate) fn record_typing(
-        &self,
-        session: SessionId,
-        c: ConversationId,
-        typing: bool,
-        expires_at_ms: i64,
-    ) {
+    pub(crate) fn record_typing(&self, session: SessionId, c: ConversationId, typing: bool, expires_at_ms: i64) {
         let mut state = self.lock();
         let entry = state.typing.entry(session).or_default();
         if typing {

@@ -40,10 +40,7 @@ pub(super) struct State {
 }
 
 pub(super) fn envelope(topic: Topic, event: Event) -> Envelope {
-    Envelope {
-        topic,
-        event: Arc::new(event),
-    }
+    Envelope { topic, event: Arc::new(event) }
 }
 
 impl State {
@@ -57,21 +54,10 @@ impl State {
 
     pub(super) fn presence_of(&self, user: UserId) -> Presence {
         let online = self.by_user.get(&user).is_some_and(|v| !v.is_empty());
-        let status = if online {
-            *self.status.get(&user).unwrap_or(&PresenceStatus::Online)
-        } else {
-            PresenceStatus::Offline
-        };
-        let last_seen_at_ms = if online {
-            0
-        } else {
-            self.last_seen.get(&user).copied().unwrap_or(0)
-        };
-        Presence {
-            user_id: user,
-            status,
-            last_seen_at_ms,
-        }
+        let status =
+            if online { *self.status.get(&user).unwrap_or(&PresenceStatus::Online) } else { PresenceStatus::Offline };
+        let last_seen_at_ms = if online { 0 } else { self.last_seen.get(&user).copied().unwrap_or(0) };
+        Presence { user_id: user, status, last_seen_at_ms }
     }
 
     pub(super) fn add_connection(
@@ -81,26 +67,15 @@ impl State {
     ) -> (u64, Vec<Envelope>, Interest) {
         self.next_id += 1;
         let id = self.next_id;
-        self.conns.insert(
-            id,
-            Conn {
-                user: p.user_id,
-                session: p.session_id,
-                close,
-                events: None,
-                follows: HashSet::new(),
-            },
-        );
+        self.conns
+            .insert(id, Conn { user: p.user_id, session: p.session_id, close, events: None, follows: HashSet::new() });
         self.by_session.entry(p.session_id).or_default().push(id);
         let conns = self.by_user.entry(p.user_id).or_default();
         conns.push(id);
         let (mut out, mut interest) = (Vec::new(), Vec::new());
         if conns.len() == 1 {
             interest.push((Topic::User(p.user_id), true));
-            out.push(envelope(
-                Topic::Presence(p.user_id),
-                Event::Presence(self.presence_of(p.user_id)),
-            ));
+            out.push(envelope(Topic::Presence(p.user_id), Event::Presence(self.presence_of(p.user_id))));
         }
         (id, out, interest)
     }
@@ -149,10 +124,7 @@ impl State {
 
     fn attached_of_user(&self, u: UserId) -> Vec<u64> {
         self.by_user.get(&u).map_or_else(Vec::new, |ids| {
-            ids.iter()
-                .copied()
-                .filter(|id| self.conns.get(id).is_some_and(|c| c.events.is_some()))
-                .collect()
+            ids.iter().copied().filter(|id| self.conns.get(id).is_some_and(|c| c.events.is_some())).collect()
         })
     }
 
@@ -260,12 +232,7 @@ impl State {
             let now = now_ms();
             for (c, expires) in self.typing.remove(&conn.session).unwrap_or_default() {
                 if expires > now {
-                    let t = Typing {
-                        conversation_id: c,
-                        user_id: conn.user,
-                        typing: false,
-                        expires_at_ms: now,
-                    };
+                    let t = Typing { conversation_id: c, user_id: conn.user, typing: false, expires_at_ms: now };
                     out.push(envelope(Topic::Conversation(c), Event::Typing(t)));
                 }
             }
@@ -274,21 +241,14 @@ impl State {
             self.status.remove(&conn.user);
             self.last_seen.insert(conn.user, now_ms());
             interest.push((Topic::User(conn.user), false));
-            out.push(envelope(
-                Topic::Presence(conn.user),
-                Event::Presence(self.presence_of(conn.user)),
-            ));
+            out.push(envelope(Topic::Presence(conn.user), Event::Presence(self.presence_of(conn.user))));
         }
         (out, interest)
     }
 }
 
 /// Removes `id` from `map[key]`; true when that emptied the entry.
-fn remove_from<K: std::hash::Hash + Eq + Copy>(
-    map: &mut HashMap<K, Vec<u64>>,
-    key: K,
-    id: u64,
-) -> bool {
+fn remove_from<K: std::hash::Hash + Eq + Copy>(map: &mut HashMap<K, Vec<u64>>, key: K, id: u64) -> bool {
     let Some(v) = map.get_mut(&key) else {
         return false;
     };
@@ -300,11 +260,7 @@ fn remove_from<K: std::hash::Hash + Eq + Copy>(
     false
 }
 
-fn remove_from_set(
-    map: &mut HashMap<UserId, HashSet<SessionId>>,
-    key: UserId,
-    s: SessionId,
-) -> bool {
+fn remove_from_set(map: &mut HashMap<UserId, HashSet<SessionId>>, key: UserId, s: SessionId) -> bool {
     let Some(set) = map.get_mut(&key) else {
         return false;
     };

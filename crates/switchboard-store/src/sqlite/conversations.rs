@@ -11,21 +11,14 @@ use switchboard_core::{ConversationId, UserId};
 use super::SqliteStore;
 use super::rows::{self, CONV_COLS, MEMBER_COLS};
 use crate::{
-    ConversationEntry, ConversationStore, CreatedConversation, MembershipChange, NewConversation,
-    SettingsPatch, StoreError, StoreResult, Written, service_message,
+    ConversationEntry, ConversationStore, CreatedConversation, MembershipChange, NewConversation, SettingsPatch,
+    StoreError, StoreResult, Written, service_message,
 };
 use switchboard_core::event::UserEvent;
 use switchboard_core::model::{Conversation, Member};
 
-fn existing(
-    conn: &Connection,
-    sql: &str,
-    a: i64,
-    b: &dyn rusqlite::ToSql,
-) -> StoreResult<Option<Conversation>> {
-    let id: Option<i64> = conn
-        .query_row(sql, params![a, b], |r| r.get(0))
-        .optional()?;
+fn existing(conn: &Connection, sql: &str, a: i64, b: &dyn rusqlite::ToSql) -> StoreResult<Option<Conversation>> {
+    let id: Option<i64> = conn.query_row(sql, params![a, b], |r| r.get(0)).optional()?;
     match id {
         Some(id) => rows::load_conversation(conn, ConversationId::from_raw(id)),
         None => Ok(None),
@@ -60,10 +53,7 @@ fn insert_member(
 }
 
 fn adjust_count(conn: &Connection, id: ConversationId, delta: i64) -> StoreResult<()> {
-    conn.execute(
-        "UPDATE conversations SET member_count = member_count + ?2 WHERE id = ?1",
-        params![id.raw(), delta],
-    )?;
+    conn.execute("UPDATE conversations SET member_count = member_count + ?2 WHERE id = ?1", params![id.raw(), delta])?;
     Ok(())
 }
 
@@ -75,20 +65,12 @@ fn service(
     content: ServiceContent,
     now_ms: i64,
 ) -> StoreResult<()> {
-    w.conv_events.push(rows::insert_message(
-        conn,
-        &service_message(id, actor, content),
-        now_ms,
-    )?);
+    w.conv_events.push(rows::insert_message(conn, &service_message(id, actor, content), now_ms)?);
     Ok(())
 }
 
 fn svc(action: ServiceAction, user_ids: Vec<UserId>, title: String) -> ServiceContent {
-    ServiceContent {
-        action,
-        user_ids,
-        title,
-    }
+    ServiceContent { action, user_ids, title }
 }
 
 fn require_member(conn: &Connection, id: ConversationId, user: UserId) -> StoreResult<Member> {
@@ -97,17 +79,12 @@ fn require_member(conn: &Connection, id: ConversationId, user: UserId) -> StoreR
 
 fn create(conn: &Connection, new: NewConversation) -> StoreResult<CreatedConversation> {
     let direct_pair = if new.kind == ConversationKind::Direct {
-        let peer = *new.members.first().ok_or(StoreError::FailedPrecondition(
-            "a direct conversation needs a peer".into(),
-        ))?;
+        let peer =
+            *new.members.first().ok_or(StoreError::FailedPrecondition("a direct conversation needs a peer".into()))?;
         let pair = (new.creator.min(peer), new.creator.max(peer));
         let sql = "SELECT id FROM conversations WHERE direct_a = ?1 AND direct_b = ?2";
         if let Some(c) = existing(conn, sql, pair.0.raw(), &pair.1.raw())? {
-            return Ok(CreatedConversation {
-                conversation: c,
-                created: false,
-                written: Written::default(),
-            });
+            return Ok(CreatedConversation { conversation: c, created: false, written: Written::default() });
         }
         Some(pair)
     } else {
@@ -116,19 +93,10 @@ fn create(conn: &Connection, new: NewConversation) -> StoreResult<CreatedConvers
     if let Some(key) = &new.client_key {
         let sql = "SELECT id FROM conversations WHERE creator_id = ?1 AND client_key = ?2";
         if let Some(c) = existing(conn, sql, new.creator.raw(), key)? {
-            return Ok(CreatedConversation {
-                conversation: c,
-                created: false,
-                written: Written::default(),
-            });
+            return Ok(CreatedConversation { conversation: c, created: false, written: Written::default() });
         }
     }
-    let mut members: Vec<UserId> = new
-        .members
-        .iter()
-        .copied()
-        .filter(|u| *u != new.creator)
-        .collect();
+    let mut members: Vec<UserId> = new.members.iter().copied().filter(|u| *u != new.creator).collect();
     members.sort_unstable();
     members.dedup();
     ensure_users_exist(conn, &members)?;
@@ -149,30 +117,10 @@ fn create(conn: &Connection, new: NewConversation) -> StoreResult<CreatedConvers
         |r| r.get(0),
     )?;
     let id = ConversationId::from_raw(id);
-    let creator_role = if direct_pair.is_some() {
-        MemberRole::Member
-    } else {
-        MemberRole::Owner
-    };
-    insert_member(
-        conn,
-        id,
-        new.creator,
-        creator_role,
-        AdminRights::default(),
-        0,
-        new.now_ms,
-    )?;
+    let creator_role = if direct_pair.is_some() { MemberRole::Member } else { MemberRole::Owner };
+    insert_member(conn, id, new.creator, creator_role, AdminRights::default(), 0, new.now_ms)?;
     for u in &members {
-        insert_member(
-            conn,
-            id,
-            *u,
-            MemberRole::Member,
-            AdminRights::default(),
-            0,
-            new.now_ms,
-        )?;
+        insert_member(conn, id, *u, MemberRole::Member, AdminRights::default(), 0, new.now_ms)?;
     }
     let mut written = Written::default();
     if direct_pair.is_none() {
@@ -186,19 +134,10 @@ fn create(conn: &Connection, new: NewConversation) -> StoreResult<CreatedConvers
         )?;
     }
     for u in std::iter::once(new.creator).chain(members) {
-        let kind = UserEventKind::ConversationJoined {
-            conversation_id: id,
-            joined_at_seq: 0,
-        };
-        written
-            .user_events
-            .push(rows::append_user_event(conn, u, kind, new.now_ms)?);
+        let kind = UserEventKind::ConversationJoined { conversation_id: id, joined_at_seq: 0 };
+        written.user_events.push(rows::append_user_event(conn, u, kind, new.now_ms)?);
     }
-    Ok(CreatedConversation {
-        conversation: rows::require_conversation(conn, id)?,
-        created: true,
-        written,
-    })
+    Ok(CreatedConversation { conversation: rows::require_conversation(conn, id)?, created: true, written })
 }
 
 fn change(
@@ -223,32 +162,13 @@ fn change(
             }
             ensure_users_exist(conn, &added)?;
             for u in &added {
-                insert_member(
-                    conn,
-                    id,
-                    *u,
-                    MemberRole::Member,
-                    AdminRights::default(),
-                    conv.last_seq,
-                    now,
-                )?;
+                insert_member(conn, id, *u, MemberRole::Member, AdminRights::default(), conv.last_seq, now)?;
             }
             adjust_count(conn, id, added.len() as i64)?;
-            service(
-                conn,
-                &mut w,
-                id,
-                actor,
-                svc(ServiceAction::MembersAdded, added.clone(), String::new()),
-                now,
-            )?;
+            service(conn, &mut w, id, actor, svc(ServiceAction::MembersAdded, added.clone(), String::new()), now)?;
             for u in added {
-                let kind = UserEventKind::ConversationJoined {
-                    conversation_id: id,
-                    joined_at_seq: conv.last_seq,
-                };
-                w.user_events
-                    .push(rows::append_user_event(conn, u, kind, now)?);
+                let kind = UserEventKind::ConversationJoined { conversation_id: id, joined_at_seq: conv.last_seq };
+                w.user_events.push(rows::append_user_event(conn, u, kind, now)?);
             }
         }
         MembershipChange::Remove(user) => remove(conn, &mut w, id, actor, user, true, now)?,
@@ -256,32 +176,16 @@ fn change(
         MembershipChange::SetRole(user, role, rights) => {
             let target = require_member(conn, id, user)?;
             if target.role == MemberRole::Owner || role == MemberRole::Owner {
-                return Err(StoreError::FailedPrecondition(
-                    "use TransferOwnership to change the owner".into(),
-                ));
+                return Err(StoreError::FailedPrecondition("use TransferOwnership to change the owner".into()));
             }
-            let rights = if role == MemberRole::Admin {
-                rights
-            } else {
-                AdminRights::default()
-            };
+            let rights = if role == MemberRole::Admin { rights } else { AdminRights::default() };
             conn.execute(
                 "UPDATE members SET role = ?3, rights = ?4 WHERE conversation_id = ?1 AND user_id = ?2",
                 params![id.raw(), user.raw(), role.as_i64(), rights.to_bits()],
             )?;
-            let action = if role == MemberRole::Admin {
-                ServiceAction::AdminPromoted
-            } else {
-                ServiceAction::AdminDemoted
-            };
-            service(
-                conn,
-                &mut w,
-                id,
-                actor,
-                svc(action, vec![user], String::new()),
-                now,
-            )?;
+            let action =
+                if role == MemberRole::Admin { ServiceAction::AdminPromoted } else { ServiceAction::AdminDemoted };
+            service(conn, &mut w, id, actor, svc(action, vec![user], String::new()), now)?;
         }
         MembershipChange::TransferOwnership(user) => {
             require_member(conn, id, user)?;
@@ -293,22 +197,8 @@ fn change(
                 "UPDATE members SET role = ?3, rights = ?4 WHERE conversation_id = ?1 AND user_id = ?2",
                 params![id.raw(), actor.raw(), MemberRole::Admin.as_i64(), AdminRights::ALL.to_bits()],
             )?;
-            conn.execute(
-                "UPDATE conversations SET owner_id = ?2 WHERE id = ?1",
-                params![id.raw(), user.raw()],
-            )?;
-            service(
-                conn,
-                &mut w,
-                id,
-                actor,
-                svc(
-                    ServiceAction::OwnershipTransferred,
-                    vec![user],
-                    String::new(),
-                ),
-                now,
-            )?;
+            conn.execute("UPDATE conversations SET owner_id = ?2 WHERE id = ?1", params![id.raw(), user.raw()])?;
+            service(conn, &mut w, id, actor, svc(ServiceAction::OwnershipTransferred, vec![user], String::new()), now)?;
         }
     }
     Ok(w)
@@ -324,31 +214,13 @@ fn remove(
     now: i64,
 ) -> StoreResult<()> {
     require_member(conn, id, user)?;
-    let action = if removed {
-        ServiceAction::MemberRemoved
-    } else {
-        ServiceAction::MemberLeft
-    };
+    let action = if removed { ServiceAction::MemberRemoved } else { ServiceAction::MemberLeft };
     // The service message goes first so that the leaving member's log ends with it.
-    service(
-        conn,
-        w,
-        id,
-        actor,
-        svc(action, vec![user], String::new()),
-        now,
-    )?;
-    conn.execute(
-        "DELETE FROM members WHERE conversation_id = ?1 AND user_id = ?2",
-        params![id.raw(), user.raw()],
-    )?;
+    service(conn, w, id, actor, svc(action, vec![user], String::new()), now)?;
+    conn.execute("DELETE FROM members WHERE conversation_id = ?1 AND user_id = ?2", params![id.raw(), user.raw()])?;
     adjust_count(conn, id, -1)?;
-    let kind = UserEventKind::ConversationLeft {
-        conversation_id: id,
-        removed,
-    };
-    w.user_events
-        .push(rows::append_user_event(conn, user, kind, now)?);
+    let kind = UserEventKind::ConversationLeft { conversation_id: id, removed };
+    w.user_events.push(rows::append_user_event(conn, user, kind, now)?);
     Ok(())
 }
 
@@ -359,15 +231,10 @@ impl ConversationStore for SqliteStore {
     }
 
     async fn conversation(&self, id: ConversationId) -> StoreResult<Option<Conversation>> {
-        self.read(move |conn| rows::load_conversation(conn, id))
-            .await
+        self.read(move |conn| rows::load_conversation(conn, id)).await
     }
 
-    async fn entry(
-        &self,
-        id: ConversationId,
-        user_id: UserId,
-    ) -> StoreResult<Option<ConversationEntry>> {
+    async fn entry(&self, id: ConversationId, user_id: UserId) -> StoreResult<Option<ConversationEntry>> {
         self.read(move |conn| {
             let sql = format!(
                 "SELECT {CONV_COLS}, {MEMBER_COLS} FROM members m JOIN conversations c ON c.id = m.conversation_id \
@@ -375,7 +242,10 @@ impl ConversationStore for SqliteStore {
             );
             Ok(conn
                 .query_row(&sql, params![id.raw(), user_id.raw()], |r| {
-                    Ok(ConversationEntry { conversation: rows::conversation_at(r, 0)?, member: rows::member_at(r, 11)? })
+                    Ok(ConversationEntry {
+                        conversation: rows::conversation_at(r, 0)?,
+                        member: rows::member_at(r, 11)?,
+                    })
                 })
                 .optional()?)
         })
@@ -398,7 +268,10 @@ impl ConversationStore for SqliteStore {
             let mut stmt = conn.prepare(&sql)?;
             let v = stmt
                 .query_map(params![user_id.raw(), t, c, limit], |r| {
-                    Ok(ConversationEntry { conversation: rows::conversation_at(r, 0)?, member: rows::member_at(r, 11)? })
+                    Ok(ConversationEntry {
+                        conversation: rows::conversation_at(r, 0)?,
+                        member: rows::member_at(r, 11)?,
+                    })
                 })?
                 .collect::<Result<_, _>>()?;
             Ok(v)
@@ -421,16 +294,10 @@ impl ConversationStore for SqliteStore {
     }
 
     async fn member(&self, id: ConversationId, user_id: UserId) -> StoreResult<Option<Member>> {
-        self.read(move |conn| rows::load_member(conn, id, user_id))
-            .await
+        self.read(move |conn| rows::load_member(conn, id, user_id)).await
     }
 
-    async fn members(
-        &self,
-        id: ConversationId,
-        after: Option<(i64, UserId)>,
-        limit: u32,
-    ) -> StoreResult<Vec<Member>> {
+    async fn members(&self, id: ConversationId, after: Option<(i64, UserId)>, limit: u32) -> StoreResult<Vec<Member>> {
         let (t, u) = after.map_or((i64::MIN, 0), |(t, u)| (t, u.raw()));
         self.read(move |conn| {
             let sql = format!(
@@ -446,11 +313,8 @@ impl ConversationStore for SqliteStore {
 
     async fn member_ids(&self, id: ConversationId) -> StoreResult<Vec<UserId>> {
         self.read(move |conn| {
-            let mut stmt =
-                conn.prepare_cached("SELECT user_id FROM members WHERE conversation_id = ?1")?;
-            let v = stmt
-                .query_map([id.raw()], |r| Ok(UserId::from_raw(r.get(0)?)))?
-                .collect::<Result<_, _>>()?;
+            let mut stmt = conn.prepare_cached("SELECT user_id FROM members WHERE conversation_id = ?1")?;
+            let v = stmt.query_map([id.raw()], |r| Ok(UserId::from_raw(r.get(0)?)))?.collect::<Result<_, _>>()?;
             Ok(v)
         })
         .await
@@ -468,32 +332,12 @@ impl ConversationStore for SqliteStore {
             rows::require_conversation(conn, id)?;
             let mut w = Written::default();
             if let Some(t) = title {
-                conn.execute(
-                    "UPDATE conversations SET title = ?2 WHERE id = ?1",
-                    params![id.raw(), t],
-                )?;
-                service(
-                    conn,
-                    &mut w,
-                    id,
-                    actor,
-                    svc(ServiceAction::TitleChanged, vec![], t),
-                    now_ms,
-                )?;
+                conn.execute("UPDATE conversations SET title = ?2 WHERE id = ?1", params![id.raw(), t])?;
+                service(conn, &mut w, id, actor, svc(ServiceAction::TitleChanged, vec![], t), now_ms)?;
             }
             if let Some(a) = about {
-                conn.execute(
-                    "UPDATE conversations SET about = ?2 WHERE id = ?1",
-                    params![id.raw(), a],
-                )?;
-                service(
-                    conn,
-                    &mut w,
-                    id,
-                    actor,
-                    svc(ServiceAction::AboutChanged, vec![], a),
-                    now_ms,
-                )?;
+                conn.execute("UPDATE conversations SET about = ?2 WHERE id = ?1", params![id.raw(), a])?;
+                service(conn, &mut w, id, actor, svc(ServiceAction::AboutChanged, vec![], a), now_ms)?;
             }
             Ok(w)
         })
@@ -507,8 +351,7 @@ impl ConversationStore for SqliteStore {
         c: MembershipChange,
         now_ms: i64,
     ) -> StoreResult<Written> {
-        self.write(move |conn| change(conn, id, actor, c, now_ms))
-            .await
+        self.write(move |conn| change(conn, id, actor, c, now_ms)).await
     }
 
     async fn update_settings(
@@ -529,19 +372,9 @@ impl ConversationStore for SqliteStore {
             conn.execute(
                 "UPDATE members SET muted_until = ?3, pinned = ?4, archived = ?5, draft = ?6 \
                  WHERE conversation_id = ?1 AND user_id = ?2",
-                params![
-                    id.raw(),
-                    user_id.raw(),
-                    s.muted_until_ms,
-                    s.pinned,
-                    s.archived,
-                    s.draft
-                ],
+                params![id.raw(), user_id.raw(), s.muted_until_ms, s.pinned, s.archived, s.draft],
             )?;
-            let kind = UserEventKind::SettingsChanged {
-                conversation_id: id,
-                settings: s.clone(),
-            };
+            let kind = UserEventKind::SettingsChanged { conversation_id: id, settings: s.clone() };
             let ev = rows::append_user_event(conn, user_id, kind, now_ms)?;
             Ok((s, ev))
         })

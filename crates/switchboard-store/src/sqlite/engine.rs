@@ -41,13 +41,7 @@ pub struct SqliteOptions {
 impl SqliteOptions {
     /// Defaults for a database at `path`.
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        Self {
-            path: path.into(),
-            synchronous: Synchronous::Full,
-            max_batch: 512,
-            readers: 4,
-            queue: 8192,
-        }
+        Self { path: path.into(), synchronous: Synchronous::Full, max_batch: 512, readers: 4, queue: 8192 }
     }
 }
 
@@ -69,9 +63,7 @@ struct Inner {
 }
 
 fn open(options: &SqliteOptions) -> StoreResult<Connection> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-        | OpenFlags::SQLITE_OPEN_CREATE
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(&options.path, flags)?;
     let sync = match options.synchronous {
         Synchronous::Full => "FULL",
@@ -89,8 +81,7 @@ impl SqliteStore {
     /// writer thread.
     pub fn open(options: SqliteOptions) -> StoreResult<Self> {
         if let Some(dir) = options.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| StoreError::Backend(format!("create {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Backend(format!("create {}: {e}", dir.display())))?;
         }
         let mut conn = open(&options)?;
         super::schema::migrate(&mut conn)?;
@@ -100,13 +91,7 @@ impl SqliteStore {
             .name("sqlite-writer".into())
             .spawn(move || writer_loop(conn, rx, max_batch))
             .map_err(|e| StoreError::Backend(format!("spawn writer: {e}")))?;
-        Ok(Self {
-            inner: Arc::new(Inner {
-                writer: tx,
-                readers: Mutex::new(Vec::new()),
-                options,
-            }),
-        })
+        Ok(Self { inner: Arc::new(Inner { writer: tx, readers: Mutex::new(Vec::new()), options }) })
     }
 
     /// Applies pending migrations to the database at `path` and returns the schema version.
@@ -132,11 +117,7 @@ impl SqliteStore {
             let result = match conn.execute_batch("SAVEPOINT job") {
                 Ok(()) => {
                     let r = f(conn);
-                    let end = if r.is_ok() {
-                        "RELEASE job"
-                    } else {
-                        "ROLLBACK TO job; RELEASE job"
-                    };
+                    let end = if r.is_ok() { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
                     match conn.execute_batch(end) {
                         Ok(()) => r,
                         Err(e) => Err(e.into()),
@@ -148,11 +129,7 @@ impl SqliteStore {
                 let _ = tx.send(commit.and(result));
             })
         });
-        self.inner
-            .writer
-            .send(job)
-            .await
-            .map_err(|_| StoreError::Unavailable)?;
+        self.inner.writer.send(job).await.map_err(|_| StoreError::Unavailable)?;
         rx.await.map_err(|_| StoreError::Unavailable)?
     }
 
@@ -164,11 +141,7 @@ impl SqliteStore {
     {
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
-            let pooled = inner
-                .readers
-                .lock()
-                .map_err(|_| StoreError::Unavailable)?
-                .pop();
+            let pooled = inner.readers.lock().map_err(|_| StoreError::Unavailable)?.pop();
             let conn = match pooled {
                 Some(c) => c,
                 None => open(&inner.options)?,

@@ -11,12 +11,7 @@ use crate::{EventStore, StoreError, StoreResult};
 
 #[async_trait]
 impl EventStore for SqliteStore {
-    async fn conv_events(
-        &self,
-        id: ConversationId,
-        after: u64,
-        limit: u32,
-    ) -> StoreResult<Vec<ConvEvent>> {
+    async fn conv_events(&self, id: ConversationId, after: u64, limit: u32) -> StoreResult<Vec<ConvEvent>> {
         self.read(move |conn| {
             let sql = format!(
                 "SELECT e.seq, e.kind, {MSG_COLS} FROM conv_events e JOIN messages msg ON msg.id = e.message_id \
@@ -29,7 +24,8 @@ impl EventStore for SqliteStore {
             let mut out = Vec::new();
             for row in rows {
                 let (seq, kind, message) = row?;
-                let kind = ConvEventKind::from_i64(kind).ok_or(StoreError::Backend(format!("unknown event kind {kind}")))?;
+                let kind =
+                    ConvEventKind::from_i64(kind).ok_or(StoreError::Backend(format!("unknown event kind {kind}")))?;
                 out.push(ConvEvent { conversation_id: id, seq, kind, message });
             }
             Ok(out)
@@ -37,22 +33,11 @@ impl EventStore for SqliteStore {
         .await
     }
 
-    async fn append_user_event(
-        &self,
-        user_id: UserId,
-        kind: UserEventKind,
-        now_ms: i64,
-    ) -> StoreResult<UserEvent> {
-        self.write(move |conn| rows::append_user_event(conn, user_id, kind, now_ms))
-            .await
+    async fn append_user_event(&self, user_id: UserId, kind: UserEventKind, now_ms: i64) -> StoreResult<UserEvent> {
+        self.write(move |conn| rows::append_user_event(conn, user_id, kind, now_ms)).await
     }
 
-    async fn user_events(
-        &self,
-        user_id: UserId,
-        after: u64,
-        limit: u32,
-    ) -> StoreResult<Vec<UserEvent>> {
+    async fn user_events(&self, user_id: UserId, after: u64, limit: u32) -> StoreResult<Vec<UserEvent>> {
         self.read(move |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT user_id, seq, body, created_at FROM user_events WHERE user_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
@@ -65,13 +50,9 @@ impl EventStore for SqliteStore {
 
     async fn user_seq(&self, user_id: UserId) -> StoreResult<u64> {
         self.read(move |conn| {
-            conn.query_row(
-                "SELECT last_user_seq FROM users WHERE id = ?1",
-                [user_id.raw()],
-                |r| r.get(0),
-            )
-            .optional()?
-            .ok_or(StoreError::NotFound("user"))
+            conn.query_row("SELECT last_user_seq FROM users WHERE id = ?1", [user_id.raw()], |r| r.get(0))
+                .optional()?
+                .ok_or(StoreError::NotFound("user"))
         })
         .await
     }

@@ -36,15 +36,11 @@ fn page(
     limit: u32,
 ) -> StoreResult<(Vec<Message>, bool)> {
     let View { id, viewer, from } = v;
-    let sql = format!(
-        "SELECT {MSG_COLS} FROM messages msg WHERE {VISIBLE} AND {cond} ORDER BY msg.seq {order} LIMIT ?5"
-    );
+    let sql =
+        format!("SELECT {MSG_COLS} FROM messages msg WHERE {VISIBLE} AND {cond} ORDER BY msg.seq {order} LIMIT ?5");
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut v: Vec<Message> = stmt
-        .query_map(
-            params![id.raw(), viewer.raw(), from, bound, limit + 1],
-            rows::message,
-        )?
+        .query_map(params![id.raw(), viewer.raw(), from, bound, limit + 1], rows::message)?
         .collect::<Result<_, _>>()?;
     let more = v.len() > limit as usize;
     v.truncate(limit as usize);
@@ -56,23 +52,15 @@ fn page(
 
 fn append(conn: &Connection, new: NewMessage, now_ms: i64) -> StoreResult<Appended> {
     if let Some(key) = &new.client_key {
-        let sql = format!(
-            "SELECT {MSG_COLS} FROM messages msg WHERE msg.sender_id = ?1 AND msg.client_key = ?2"
-        );
-        if let Some(m) = conn
-            .query_row(&sql, params![new.sender_id.raw(), key], rows::message)
-            .optional()?
-        {
+        let sql = format!("SELECT {MSG_COLS} FROM messages msg WHERE msg.sender_id = ?1 AND msg.client_key = ?2");
+        if let Some(m) = conn.query_row(&sql, params![new.sender_id.raw(), key], rows::message).optional()? {
             let event = ConvEvent {
                 conversation_id: m.conversation_id,
                 seq: m.seq,
                 kind: ConvEventKind::MessageCreated,
                 message: m,
             };
-            return Ok(Appended {
-                event,
-                duplicate: true,
-            });
+            return Ok(Appended { event, duplicate: true });
         }
     }
     let conv = rows::require_conversation(conn, new.conversation_id)?;
@@ -86,10 +74,7 @@ fn append(conn: &Connection, new: NewMessage, now_ms: i64) -> StoreResult<Append
             return Err(StoreError::NotFound("reply_to message"));
         }
     }
-    Ok(Appended {
-        event: rows::insert_message(conn, &new, now_ms)?,
-        duplicate: false,
-    })
+    Ok(Appended { event: rows::insert_message(conn, &new, now_ms)?, duplicate: false })
 }
 
 #[async_trait]
@@ -125,11 +110,7 @@ impl MessageStore for SqliteStore {
         limit: u32,
     ) -> StoreResult<(Vec<Message>, bool)> {
         self.read(move |conn| {
-            let view = View {
-                id,
-                viewer,
-                from: visible_from(conn, id, viewer)?,
-            };
+            let view = View { id, viewer, from: visible_from(conn, id, viewer)? };
             match direction {
                 HistoryDirection::Before => {
                     let bound = if anchor == 0 { u64::MAX >> 1 } else { anchor };
@@ -138,10 +119,8 @@ impl MessageStore for SqliteStore {
                 HistoryDirection::After => page(conn, view, "msg.seq > ?4", "ASC", anchor, limit),
                 HistoryDirection::Around => {
                     let before = limit / 2;
-                    let (mut older, more_old) =
-                        page(conn, view, "msg.seq < ?4", "DESC", anchor, before)?;
-                    let (newer, more_new) =
-                        page(conn, view, "msg.seq >= ?4", "ASC", anchor, limit - before)?;
+                    let (mut older, more_old) = page(conn, view, "msg.seq < ?4", "DESC", anchor, before)?;
+                    let (newer, more_new) = page(conn, view, "msg.seq >= ?4", "ASC", anchor, limit - before)?;
                     older.extend(newer);
                     Ok((older, more_old || more_new))
                 }
@@ -150,43 +129,31 @@ impl MessageStore for SqliteStore {
         .await
     }
 
-    async fn last_message(
-        &self,
-        id: ConversationId,
-        viewer: UserId,
-    ) -> StoreResult<Option<Message>> {
+    async fn last_message(&self, id: ConversationId, viewer: UserId) -> StoreResult<Option<Message>> {
         self.read(move |conn| {
-            let view = View {
-                id,
-                viewer,
-                from: visible_from(conn, id, viewer)?,
-            };
+            let view = View { id, viewer, from: visible_from(conn, id, viewer)? };
             let (mut v, _) = page(conn, view, "msg.seq < ?4", "DESC", u64::MAX >> 1, 1)?;
             Ok(v.pop())
         })
         .await
     }
 
-    async fn counters(
-        &self,
-        id: ConversationId,
-        viewer: UserId,
-        read_seq: u64,
-        cap: u32,
-    ) -> StoreResult<(u32, u32)> {
+    async fn counters(&self, id: ConversationId, viewer: UserId, read_seq: u64, cap: u32) -> StoreResult<(u32, u32)> {
         self.read(move |conn| {
             let from = visible_from(conn, id, viewer)?.max(read_seq + 1);
-            let unread: u32 = conn.prepare_cached(&format!(
-                "SELECT COUNT(*) FROM (SELECT 1 FROM messages msg WHERE {VISIBLE} AND msg.kind = {KIND_TEXT} \
+            let unread: u32 = conn
+                .prepare_cached(&format!(
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM messages msg WHERE {VISIBLE} AND msg.kind = {KIND_TEXT} \
                  AND msg.sender_id <> ?2 LIMIT ?4)"
-            ))?
-            .query_row(params![id.raw(), viewer.raw(), from, cap], |r| r.get(0))?;
-            let mentions: u32 = conn.prepare_cached(&format!(
-                "SELECT COUNT(*) FROM (SELECT 1 FROM messages msg WHERE {VISIBLE} AND msg.kind = {KIND_TEXT} \
+                ))?
+                .query_row(params![id.raw(), viewer.raw(), from, cap], |r| r.get(0))?;
+            let mentions: u32 = conn
+                .prepare_cached(&format!(
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM messages msg WHERE {VISIBLE} AND msg.kind = {KIND_TEXT} \
                  AND msg.sender_id <> ?2 AND (msg.mentions_all = 1 OR EXISTS (SELECT 1 FROM mentions x \
                  WHERE x.user_id = ?2 AND x.conversation_id = ?1 AND x.seq = msg.seq)) LIMIT ?4)"
-            ))?
-            .query_row(params![id.raw(), viewer.raw(), from, cap], |r| r.get(0))?;
+                ))?
+                .query_row(params![id.raw(), viewer.raw(), from, cap], |r| r.get(0))?;
             Ok((unread, mentions))
         })
         .await
@@ -206,35 +173,20 @@ impl MessageStore for SqliteStore {
                 return Err(StoreError::NotFound("message"));
             }
             if !matches!(m.content, Content::Text { .. }) {
-                return Err(StoreError::FailedPrecondition(
-                    "only text messages can be edited".into(),
-                ));
+                return Err(StoreError::FailedPrecondition("only text messages can be edited".into()));
             }
             conn.execute(
                 "UPDATE messages SET content = ?2, edited_at = ?3, mentions_all = ?4 WHERE id = ?1",
-                params![
-                    message_id.raw(),
-                    serde_json::to_string(&content)?,
-                    now_ms,
-                    mentions.1
-                ],
+                params![message_id.raw(), serde_json::to_string(&content)?, now_ms, mentions.1],
             )?;
-            conn.execute(
-                "DELETE FROM mentions WHERE conversation_id = ?1 AND seq = ?2",
-                params![id.raw(), m.seq],
-            )?;
+            conn.execute("DELETE FROM mentions WHERE conversation_id = ?1 AND seq = ?2", params![id.raw(), m.seq])?;
             rows::insert_mentions(conn, id, m.seq, &mentions.0)?;
             rows::append_conv_event(conn, id, ConvEventKind::MessageEdited, message_id, now_ms)
         })
         .await
     }
 
-    async fn delete_messages(
-        &self,
-        id: ConversationId,
-        ids: &[MessageId],
-        now_ms: i64,
-    ) -> StoreResult<Vec<ConvEvent>> {
+    async fn delete_messages(&self, id: ConversationId, ids: &[MessageId], now_ms: i64) -> StoreResult<Vec<ConvEvent>> {
         let ids = ids.to_vec();
         self.write(move |conn| {
             let mut events = Vec::new();
@@ -249,7 +201,11 @@ impl MessageStore for SqliteStore {
                 conn.execute(
                     "UPDATE messages SET kind = ?2, content = ?3, forward = NULL, metadata = NULL, mentions_all = 0 \
                      WHERE id = ?1",
-                    params![mid.raw(), rows::content_kind(&Content::Deleted), serde_json::to_string(&Content::Deleted)?],
+                    params![
+                        mid.raw(),
+                        rows::content_kind(&Content::Deleted),
+                        serde_json::to_string(&Content::Deleted)?
+                    ],
                 )?;
                 conn.execute("DELETE FROM mentions WHERE conversation_id = ?1 AND seq = ?2", params![id.raw(), m.seq])?;
                 events.push(rows::append_conv_event(conn, id, ConvEventKind::MessageDeleted, mid, now_ms)?);
@@ -274,21 +230,25 @@ impl MessageStore for SqliteStore {
                      WHERE id = ?2 AND conversation_id = ?3",
                     params![user_id.raw(), mid.raw(), id.raw()],
                 )?;
-                if n == 0 && !conn.prepare_cached("SELECT 1 FROM messages WHERE id = ?1 AND conversation_id = ?2")?.exists(params![mid.raw(), id.raw()])? {
+                if n == 0
+                    && !conn
+                        .prepare_cached("SELECT 1 FROM messages WHERE id = ?1 AND conversation_id = ?2")?
+                        .exists(params![mid.raw(), id.raw()])?
+                {
                     return Err(StoreError::NotFound("message"));
                 }
             }
-            rows::append_user_event(conn, user_id, UserEventKind::MessagesHidden { conversation_id: id, message_ids: ids }, now_ms)
+            rows::append_user_event(
+                conn,
+                user_id,
+                UserEventKind::MessagesHidden { conversation_id: id, message_ids: ids },
+                now_ms,
+            )
         })
         .await
     }
 
-    async fn clear_history(
-        &self,
-        id: ConversationId,
-        user_id: UserId,
-        now_ms: i64,
-    ) -> StoreResult<(u64, UserEvent)> {
+    async fn clear_history(&self, id: ConversationId, user_id: UserId, now_ms: i64) -> StoreResult<(u64, UserEvent)> {
         self.write(move |conn| {
             let conv = rows::require_conversation(conn, id)?;
             let from = conv.last_seq + 1;
@@ -320,13 +280,9 @@ impl MessageStore for SqliteStore {
                  WHERE conversation_id = ?1 AND user_id = ?2 AND read_seq < ?3",
                 params![id.raw(), user_id.raw(), seq],
             )?;
-            let member =
-                rows::load_member(conn, id, user_id)?.ok_or(StoreError::NotFound("member"))?;
+            let member = rows::load_member(conn, id, user_id)?.ok_or(StoreError::NotFound("member"))?;
             let event = if n > 0 {
-                let kind = UserEventKind::ReadStateChanged {
-                    conversation_id: id,
-                    read_seq: member.read_seq,
-                };
+                let kind = UserEventKind::ReadStateChanged { conversation_id: id, read_seq: member.read_seq };
                 Some(rows::append_user_event(conn, user_id, kind, now_ms)?)
             } else {
                 None
@@ -336,12 +292,7 @@ impl MessageStore for SqliteStore {
         .await
     }
 
-    async fn mark_delivered(
-        &self,
-        id: ConversationId,
-        user_id: UserId,
-        seq: u64,
-    ) -> StoreResult<Member> {
+    async fn mark_delivered(&self, id: ConversationId, user_id: UserId, seq: u64) -> StoreResult<Member> {
         self.write(move |conn| {
             let conv = rows::require_conversation(conn, id)?;
             conn.execute(
@@ -353,12 +304,7 @@ impl MessageStore for SqliteStore {
         .await
     }
 
-    async fn receipts(
-        &self,
-        id: ConversationId,
-        message: &Message,
-        with_readers: bool,
-    ) -> StoreResult<ReceiptCounts> {
+    async fn receipts(&self, id: ConversationId, message: &Message, with_readers: bool) -> StoreResult<ReceiptCounts> {
         let (seq, sender) = (message.seq, message.sender_id.raw());
         self.read(move |conn| {
             let (read, delivered, recipients): (u32, u32, u32) = conn.query_row(

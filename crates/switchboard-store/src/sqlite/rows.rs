@@ -5,17 +5,15 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::de::DeserializeOwned;
 use switchboard_core::event::{ConvEvent, ConvEventKind, UserEvent, UserEventKind};
 use switchboard_core::model::{
-    AdminRights, Content, Conversation, ConversationKind, Member, MemberRole, MemberSettings,
-    Message, NewMessage, Session, User,
+    AdminRights, Content, Conversation, ConversationKind, Member, MemberRole, MemberSettings, Message, NewMessage,
+    Session, User,
 };
 use switchboard_core::{ConversationId, MessageId, SessionId, UserId};
 
 use crate::{StoreError, StoreResult};
 
-pub(super) const USER_COLS: &str =
-    "id, username, display_name, bio, status_text, bot, admin, disabled, created_at";
-pub(super) const SESSION_COLS: &str =
-    "id, user_id, device_name, platform, created_at, last_seen_at, access_expires_at";
+pub(super) const USER_COLS: &str = "id, username, display_name, bio, status_text, bot, admin, disabled, created_at";
+pub(super) const SESSION_COLS: &str = "id, user_id, device_name, platform, created_at, last_seen_at, access_expires_at";
 pub(super) const CONV_COLS: &str = "c.id, c.kind, c.title, c.about, c.owner_id, c.member_count, c.last_seq, \
      c.created_at, c.last_activity_at, c.direct_a, c.direct_b";
 pub(super) const MEMBER_COLS: &str = "m.conversation_id, m.user_id, m.role, m.rights, m.joined_at, m.joined_seq, \
@@ -39,8 +37,7 @@ fn json<T: DeserializeOwned>(r: &Row<'_>, idx: usize) -> rusqlite::Result<T> {
 
 fn json_opt<T: DeserializeOwned>(r: &Row<'_>, idx: usize) -> rusqlite::Result<Option<T>> {
     let s: Option<String> = r.get(idx)?;
-    s.map(|s| serde_json::from_str(&s).map_err(|e| bad(idx, e.to_string())))
-        .transpose()
+    s.map(|s| serde_json::from_str(&s).map_err(|e| bad(idx, e.to_string()))).transpose()
 }
 
 pub(super) fn user(r: &Row<'_>) -> rusqlite::Result<User> {
@@ -84,9 +81,7 @@ pub(super) fn conversation_at(r: &Row<'_>, o: usize) -> rusqlite::Result<Convers
         last_seq: r.get(o + 6)?,
         created_at_ms: r.get(o + 7)?,
         last_activity_at_ms: r.get(o + 8)?,
-        direct_pair: a
-            .zip(b)
-            .map(|(a, b)| (UserId::from_raw(a), UserId::from_raw(b))),
+        direct_pair: a.zip(b).map(|(a, b)| (UserId::from_raw(a), UserId::from_raw(b))),
     })
 }
 
@@ -133,41 +128,23 @@ pub(super) fn message(r: &Row<'_>) -> rusqlite::Result<Message> {
     message_at(r, 0)
 }
 
-pub(super) fn load_conversation(
-    conn: &Connection,
-    id: ConversationId,
-) -> StoreResult<Option<Conversation>> {
+pub(super) fn load_conversation(conn: &Connection, id: ConversationId) -> StoreResult<Option<Conversation>> {
     let sql = format!("SELECT {CONV_COLS} FROM conversations c WHERE c.id = ?1");
-    Ok(conn
-        .query_row(&sql, [id.raw()], |r| conversation_at(r, 0))
-        .optional()?)
+    Ok(conn.query_row(&sql, [id.raw()], |r| conversation_at(r, 0)).optional()?)
 }
 
-pub(super) fn require_conversation(
-    conn: &Connection,
-    id: ConversationId,
-) -> StoreResult<Conversation> {
+pub(super) fn require_conversation(conn: &Connection, id: ConversationId) -> StoreResult<Conversation> {
     load_conversation(conn, id)?.ok_or(StoreError::NotFound("conversation"))
 }
 
-pub(super) fn load_member(
-    conn: &Connection,
-    id: ConversationId,
-    user_id: UserId,
-) -> StoreResult<Option<Member>> {
-    let sql = format!(
-        "SELECT {MEMBER_COLS} FROM members m WHERE m.conversation_id = ?1 AND m.user_id = ?2"
-    );
-    Ok(conn
-        .query_row(&sql, [id.raw(), user_id.raw()], |r| member_at(r, 0))
-        .optional()?)
+pub(super) fn load_member(conn: &Connection, id: ConversationId, user_id: UserId) -> StoreResult<Option<Member>> {
+    let sql = format!("SELECT {MEMBER_COLS} FROM members m WHERE m.conversation_id = ?1 AND m.user_id = ?2");
+    Ok(conn.query_row(&sql, [id.raw(), user_id.raw()], |r| member_at(r, 0)).optional()?)
 }
 
 pub(super) fn load_message(conn: &Connection, id: MessageId) -> StoreResult<Message> {
     let sql = format!("SELECT {MSG_COLS} FROM messages msg WHERE msg.id = ?1");
-    conn.query_row(&sql, [id.raw()], message)
-        .optional()?
-        .ok_or(StoreError::NotFound("message"))
+    conn.query_row(&sql, [id.raw()], message).optional()?.ok_or(StoreError::NotFound("message"))
 }
 
 /// Allocates the conversation's next seq and records activity.
@@ -194,12 +171,7 @@ pub(super) fn append_conv_event(
         "INSERT INTO conv_events (conversation_id, seq, kind, message_id) VALUES (?1, ?2, ?3, ?4)",
         params![id.raw(), seq, kind.as_i64(), message_id.raw()],
     )?;
-    Ok(ConvEvent {
-        conversation_id: id,
-        seq,
-        kind,
-        message: load_message(conn, message_id)?,
-    })
+    Ok(ConvEvent { conversation_id: id, seq, kind, message: load_message(conn, message_id)? })
 }
 
 pub(super) fn content_kind(content: &Content) -> i64 {
@@ -211,23 +183,11 @@ pub(super) fn content_kind(content: &Content) -> i64 {
 }
 
 /// Stores a new message and its "created" event.
-pub(super) fn insert_message(
-    conn: &Connection,
-    new: &NewMessage,
-    now_ms: i64,
-) -> StoreResult<ConvEvent> {
+pub(super) fn insert_message(conn: &Connection, new: &NewMessage, now_ms: i64) -> StoreResult<ConvEvent> {
     let id = new.conversation_id;
     let seq = next_seq(conn, id, now_ms)?;
-    let forward = new
-        .forward
-        .as_ref()
-        .map(serde_json::to_string)
-        .transpose()?;
-    let metadata = if new.metadata.is_empty() {
-        None
-    } else {
-        Some(serde_json::to_string(&new.metadata)?)
-    };
+    let forward = new.forward.as_ref().map(serde_json::to_string).transpose()?;
+    let metadata = if new.metadata.is_empty() { None } else { Some(serde_json::to_string(&new.metadata)?) };
     let message_id: i64 = conn.query_row(
         "INSERT INTO messages (conversation_id, seq, sender_id, created_at, kind, content, reply_to, forward, \
          metadata, client_key, mentions_all) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id",
@@ -249,12 +209,7 @@ pub(super) fn insert_message(
     insert_mentions(conn, id, seq, &new.mentions)?;
     conn.execute(
         "INSERT INTO conv_events (conversation_id, seq, kind, message_id) VALUES (?1, ?2, ?3, ?4)",
-        params![
-            id.raw(),
-            seq,
-            ConvEventKind::MessageCreated.as_i64(),
-            message_id
-        ],
+        params![id.raw(), seq, ConvEventKind::MessageCreated.as_i64(), message_id],
     )?;
     Ok(ConvEvent {
         conversation_id: id,
@@ -264,15 +219,9 @@ pub(super) fn insert_message(
     })
 }
 
-pub(super) fn insert_mentions(
-    conn: &Connection,
-    id: ConversationId,
-    seq: u64,
-    users: &[UserId],
-) -> StoreResult<()> {
-    let mut stmt = conn.prepare_cached(
-        "INSERT OR IGNORE INTO mentions (user_id, conversation_id, seq) VALUES (?1, ?2, ?3)",
-    )?;
+pub(super) fn insert_mentions(conn: &Connection, id: ConversationId, seq: u64, users: &[UserId]) -> StoreResult<()> {
+    let mut stmt =
+        conn.prepare_cached("INSERT OR IGNORE INTO mentions (user_id, conversation_id, seq) VALUES (?1, ?2, ?3)")?;
     for u in users {
         stmt.execute(params![u.raw(), id.raw(), seq])?;
     }
@@ -298,12 +247,7 @@ pub(super) fn append_user_event(
         "INSERT INTO user_events (user_id, seq, body, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![user_id.raw(), seq, serde_json::to_string(&kind)?, now_ms],
     )?;
-    Ok(UserEvent {
-        user_id,
-        user_seq: seq,
-        kind,
-        created_at_ms: now_ms,
-    })
+    Ok(UserEvent { user_id, user_seq: seq, kind, created_at_ms: now_ms })
 }
 
 pub(super) fn user_event(r: &Row<'_>) -> rusqlite::Result<UserEvent> {

@@ -40,39 +40,24 @@ impl SessionStore for SqliteStore {
         .await
     }
 
-    async fn session_by_access(
-        &self,
-        access_hash: &[u8],
-        now_ms: i64,
-    ) -> StoreResult<Option<(Session, bool)>> {
+    async fn session_by_access(&self, access_hash: &[u8], now_ms: i64) -> StoreResult<Option<(Session, bool)>> {
         let hash = access_hash.to_vec();
         self.read(move |conn| {
-            let cols = SESSION_COLS
-                .split(", ")
-                .map(|c| format!("s.{c}"))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let cols = SESSION_COLS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ");
             let sql = format!(
                 "SELECT {cols}, u.disabled FROM sessions s JOIN users u ON u.id = s.user_id \
                  WHERE s.access_hash = ?1 AND s.access_expires_at > ?2"
             );
-            Ok(conn
-                .query_row(&sql, params![hash, now_ms], |r| {
-                    Ok((rows::session(r)?, r.get(7)?))
-                })
-                .optional()?)
+            Ok(conn.query_row(&sql, params![hash, now_ms], |r| Ok((rows::session(r)?, r.get(7)?))).optional()?)
         })
         .await
     }
 
     async fn sessions(&self, user_id: UserId) -> StoreResult<Vec<Session>> {
         self.read(move |conn| {
-            let sql =
-                format!("SELECT {SESSION_COLS} FROM sessions WHERE user_id = ?1 ORDER BY id DESC");
+            let sql = format!("SELECT {SESSION_COLS} FROM sessions WHERE user_id = ?1 ORDER BY id DESC");
             let mut stmt = conn.prepare(&sql)?;
-            let v = stmt
-                .query_map([user_id.raw()], rows::session)?
-                .collect::<Result<_, _>>()?;
+            let v = stmt.query_map([user_id.raw()], rows::session)?.collect::<Result<_, _>>()?;
             Ok(v)
         })
         .await
@@ -93,7 +78,11 @@ impl SessionStore for SqliteStore {
                  WHERE refresh_hash = ?1 RETURNING {SESSION_COLS}"
             );
             Ok(conn
-                .query_row(&sql, params![old, access_hash, access_expires_at_ms, new_refresh_hash, now_ms], rows::session)
+                .query_row(
+                    &sql,
+                    params![old, access_hash, access_expires_at_ms, new_refresh_hash, now_ms],
+                    rows::session,
+                )
                 .optional()?)
         })
         .await
@@ -101,10 +90,7 @@ impl SessionStore for SqliteStore {
 
     async fn touch_session(&self, id: SessionId, now_ms: i64) -> StoreResult<()> {
         self.write(move |conn| {
-            conn.execute(
-                "UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1",
-                params![id.raw(), now_ms],
-            )?;
+            conn.execute("UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1", params![id.raw(), now_ms])?;
             Ok(())
         })
         .await

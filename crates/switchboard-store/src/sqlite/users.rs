@@ -15,9 +15,7 @@ fn unique_violation(e: &rusqlite::Error) -> bool {
 
 fn load_user(conn: &rusqlite::Connection, id: UserId) -> StoreResult<User> {
     let sql = format!("SELECT {USER_COLS} FROM users WHERE id = ?1");
-    conn.query_row(&sql, [id.raw()], rows::user)
-        .optional()?
-        .ok_or(StoreError::NotFound("user"))
+    conn.query_row(&sql, [id.raw()], rows::user).optional()?.ok_or(StoreError::NotFound("user"))
 }
 
 #[async_trait]
@@ -31,7 +29,9 @@ impl UserStore for SqliteStore {
                     params![hash, new.now_ms],
                 )?;
                 if used == 0 {
-                    return Err(StoreError::FailedPrecondition("the invite code is unknown, used up or expired".into()));
+                    return Err(StoreError::FailedPrecondition(
+                        "the invite code is unknown, used up or expired".into(),
+                    ));
                 }
             }
             let id: i64 = conn
@@ -87,46 +87,27 @@ impl UserStore for SqliteStore {
             if ids.is_empty() {
                 return Ok(Vec::new());
             }
-            let sql = format!(
-                "SELECT {USER_COLS} FROM users WHERE id IN ({})",
-                rows::placeholders(ids.len())
-            );
+            let sql = format!("SELECT {USER_COLS} FROM users WHERE id IN ({})", rows::placeholders(ids.len()));
             let mut stmt = conn.prepare(&sql)?;
-            let found: Vec<User> = stmt
-                .query_map(params_from_iter(ids.iter()), rows::user)?
-                .collect::<Result<_, _>>()?;
-            Ok(ids
-                .iter()
-                .filter_map(|id| found.iter().find(|u| u.id.raw() == *id).cloned())
-                .collect())
+            let found: Vec<User> =
+                stmt.query_map(params_from_iter(ids.iter()), rows::user)?.collect::<Result<_, _>>()?;
+            Ok(ids.iter().filter_map(|id| found.iter().find(|u| u.id.raw() == *id).cloned()).collect())
         })
         .await
     }
 
-    async fn user_with_password(
-        &self,
-        username_canonical: &str,
-    ) -> StoreResult<Option<(User, Option<String>)>> {
+    async fn user_with_password(&self, username_canonical: &str) -> StoreResult<Option<(User, Option<String>)>> {
         let name = username_canonical.to_owned();
         self.read(move |conn| {
-            let sql =
-                format!("SELECT {USER_COLS}, password_hash FROM users WHERE username_canon = ?1");
-            Ok(conn
-                .query_row(&sql, [name], |r| Ok((rows::user(r)?, r.get(9)?)))
-                .optional()?)
+            let sql = format!("SELECT {USER_COLS}, password_hash FROM users WHERE username_canon = ?1");
+            Ok(conn.query_row(&sql, [name], |r| Ok((rows::user(r)?, r.get(9)?))).optional()?)
         })
         .await
     }
 
     async fn search_users(&self, prefix: &str, limit: u32) -> StoreResult<Vec<User>> {
         // Escape LIKE wildcards so the prefix is matched literally.
-        let pattern = format!(
-            "{}%",
-            prefix
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+        let pattern = format!("{}%", prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
         self.read(move |conn| {
             let sql = format!(
                 "SELECT {USER_COLS} FROM (SELECT *, 0 AS rank FROM users WHERE username_canon LIKE ?1 ESCAPE '\\' \
@@ -145,9 +126,7 @@ impl UserStore for SqliteStore {
         self.read(move |conn| {
             let sql = format!("SELECT {USER_COLS} FROM users WHERE id > ?1 ORDER BY id LIMIT ?2");
             let mut stmt = conn.prepare(&sql)?;
-            let users = stmt
-                .query_map(params![after, limit], rows::user)?
-                .collect::<Result<_, _>>()?;
+            let users = stmt.query_map(params![after, limit], rows::user)?.collect::<Result<_, _>>()?;
             Ok(users)
         })
         .await
@@ -161,13 +140,7 @@ impl UserStore for SqliteStore {
                     "UPDATE users SET username = ?2, username_canon = ?3 WHERE id = ?1",
                     params![id.raw(), name, canon],
                 )
-                .map_err(|e| {
-                    if unique_violation(&e) {
-                        StoreError::AlreadyExists("username")
-                    } else {
-                        e.into()
-                    }
-                })?;
+                .map_err(|e| if unique_violation(&e) { StoreError::AlreadyExists("username") } else { e.into() })?;
             }
             if let Some(v) = &patch.display_name {
                 conn.execute(
@@ -176,16 +149,10 @@ impl UserStore for SqliteStore {
                 )?;
             }
             if let Some(v) = &patch.bio {
-                conn.execute(
-                    "UPDATE users SET bio = ?2 WHERE id = ?1",
-                    params![id.raw(), v],
-                )?;
+                conn.execute("UPDATE users SET bio = ?2 WHERE id = ?1", params![id.raw(), v])?;
             }
             if let Some(v) = &patch.status_text {
-                conn.execute(
-                    "UPDATE users SET status_text = ?2 WHERE id = ?1",
-                    params![id.raw(), v],
-                )?;
+                conn.execute("UPDATE users SET status_text = ?2 WHERE id = ?1", params![id.raw(), v])?;
             }
             load_user(conn, id)
         })
@@ -194,38 +161,20 @@ impl UserStore for SqliteStore {
 
     async fn set_password_hash(&self, id: UserId, hash: String) -> StoreResult<()> {
         self.write(move |conn| {
-            let n = conn.execute(
-                "UPDATE users SET password_hash = ?2 WHERE id = ?1",
-                params![id.raw(), hash],
-            )?;
-            if n == 0 {
-                Err(StoreError::NotFound("user"))
-            } else {
-                Ok(())
-            }
+            let n = conn.execute("UPDATE users SET password_hash = ?2 WHERE id = ?1", params![id.raw(), hash])?;
+            if n == 0 { Err(StoreError::NotFound("user")) } else { Ok(()) }
         })
         .await
     }
 
-    async fn set_user_flags(
-        &self,
-        id: UserId,
-        disabled: Option<bool>,
-        admin: Option<bool>,
-    ) -> StoreResult<User> {
+    async fn set_user_flags(&self, id: UserId, disabled: Option<bool>, admin: Option<bool>) -> StoreResult<User> {
         self.write(move |conn| {
             load_user(conn, id)?;
             if let Some(d) = disabled {
-                conn.execute(
-                    "UPDATE users SET disabled = ?2 WHERE id = ?1",
-                    params![id.raw(), d],
-                )?;
+                conn.execute("UPDATE users SET disabled = ?2 WHERE id = ?1", params![id.raw(), d])?;
             }
             if let Some(a) = admin {
-                conn.execute(
-                    "UPDATE users SET admin = ?2 WHERE id = ?1",
-                    params![id.raw(), a],
-                )?;
+                conn.execute("UPDATE users SET admin = ?2 WHERE id = ?1", params![id.raw(), a])?;
             }
             load_user(conn, id)
         })
