@@ -84,6 +84,8 @@ pub enum UserEventKind {
         conversation_id: ConversationId,
         /// True when removed by someone else.
         removed: bool,
+        /// The conversation's seq of the leave; the user's view of the log ends here.
+        left_at_seq: u64,
     },
     /// Read watermark moved.
     ReadStateChanged {

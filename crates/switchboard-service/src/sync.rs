@@ -64,8 +64,18 @@ impl Services {
             diff.more = true;
         }
         for ev in user_events.into_iter().take(limit) {
-            if let UserEventKind::ConversationJoined { conversation_id, joined_at_seq } = ev.kind {
-                known.entry(conversation_id).or_insert(joined_at_seq);
+            match ev.kind {
+                UserEventKind::ConversationJoined { conversation_id, joined_at_seq } => {
+                    known.entry(conversation_id).or_insert(joined_at_seq);
+                }
+                UserEventKind::ConversationLeft { conversation_id, left_at_seq, .. } => {
+                    // The log up to the leave is still the user's; nothing after it.
+                    if let Some(from) = known.remove(&conversation_id).filter(|f| *f < left_at_seq) {
+                        let upto = self.store().conv_events(conversation_id, from, (left_at_seq - from) as u32).await?;
+                        diff.events.extend(upto.into_iter().map(Event::Conversation));
+                    }
+                }
+                _ => {}
             }
             diff.events.push(Event::User(ev));
         }
@@ -95,11 +105,20 @@ impl Services {
     /// Starts the event stream of a connection from the client's positions (or live only).
     pub async fn subscribe(&self, conn: &Connection, pos: Positions, live_only: bool) -> ServiceResult<EventStream> {
         let p = *conn.principal();
-        let current = self.store().positions(p.user_id).await?;
         let (tx, rx) = mpsc::channel(conn.queue());
-        // Register for live events before reading the store, so nothing falls in between.
-        conn.attach(tx, current.iter().map(|(c, _, _)| *c).collect());
+        // Register for live events before reading the store, so nothing falls in between:
+        // whatever is published from here on is queued, whatever was stored before is read.
+        conn.attach(tx, Vec::new());
+        let current = self.store().positions(p.user_id).await?;
+        for (c, _, _) in &current {
+            conn.hub.set_follow(conn.id, *c, true);
+        }
         let mut cursor = Cursor { user_seq: pos.user_seq, conv: HashMap::new() };
+        if !live_only {
+            // Conversations the device knows but the user has left since: replaying the
+            // leave in the user log delivers them up to the leave, and no further.
+            cursor.conv.extend(pos.conversations.iter().map(|(c, s)| (*c, *s)));
+        }
         for (c, last, joined) in current {
             let from = if live_only { last } else { pos.conversations.get(&c).copied().unwrap_or(joined) };
             cursor.conv.insert(c, from);
@@ -108,7 +127,15 @@ impl Services {
             cursor.user_seq = self.store().user_seq(p.user_id).await?;
         }
         let (out, out_rx) = mpsc::channel(256);
-        let task = Subscription { services: self.clone(), principal: p, cursor, out, live: rx };
+        let task = Subscription {
+            services: self.clone(),
+            principal: p,
+            conn_id: conn.id,
+            replaying: false,
+            cursor,
+            out,
+            live: rx,
+        };
         tokio::spawn(task.run(!live_only));
         Ok(EventStream { rx: out_rx })
     }
@@ -122,6 +149,8 @@ struct Cursor {
 struct Subscription {
     services: Services,
     principal: Principal,
+    conn_id: u64,
+    replaying: bool,
     cursor: Cursor,
     out: mpsc::Sender<StreamItem>,
     live: mpsc::Receiver<Arc<SharedEvent>>,
@@ -169,9 +198,18 @@ impl Subscription {
             self.emit(Arc::new(Event::ResyncRequired { conversation_id: None })).await?;
             self.cursor.user_seq = latest;
         }
+        // While replaying the user log, a join only records where the conversation starts;
+        // a later leave in the same replay bounds it. What remains is replayed after.
+        self.replaying = true;
         self.user_log_until(latest).await?;
-        let convs: Vec<ConversationId> = self.cursor.conv.keys().copied().collect();
-        for c in convs {
+        self.replaying = false;
+        // Only current memberships are replayed to the end; anything else the device named
+        // is not the user's to read (any more).
+        let current = self.services.store().positions(self.principal.user_id).await;
+        let current: Vec<ConversationId> =
+            self.failed(current.map_err(Into::into))?.into_iter().map(|(c, _, _)| c).collect();
+        self.cursor.conv.retain(|c, _| current.contains(c));
+        for c in current {
             self.conversation_until(c, None).await?;
         }
         Ok(())
@@ -231,9 +269,19 @@ impl Subscription {
     }
 
     async fn user_event(&mut self, shared: Arc<Event>, ev: &UserEvent) -> Result<(), Stop> {
+        self.before(ev).await?;
         self.cursor.user_seq = ev.user_seq;
         self.send(StreamItem::Event(Arc::new(SharedEvent::new(shared)))).await?;
         self.apply(ev).await
+    }
+
+    /// Runs ahead of a user event: before a leave, the conversation's log up to the leave
+    /// (its service message included) still belongs to the user.
+    async fn before(&mut self, ev: &UserEvent) -> Result<(), Stop> {
+        if let UserEventKind::ConversationLeft { conversation_id, left_at_seq, .. } = &ev.kind {
+            self.conversation_until(*conversation_id, Some(*left_at_seq)).await?;
+        }
+        Ok(())
     }
 
     /// Follows up a user event: join → replay the new conversation; leave → forget it;
@@ -241,10 +289,14 @@ impl Subscription {
     async fn apply(&mut self, ev: &UserEvent) -> Result<(), Stop> {
         match &ev.kind {
             UserEventKind::ConversationJoined { conversation_id, joined_at_seq } => {
+                // The hub follows on live delivery too; doing it here covers a join that
+                // only the replay saw.
+                self.services.hub().set_follow(self.conn_id, *conversation_id, true);
                 self.cursor.conv.entry(*conversation_id).or_insert(*joined_at_seq);
-                self.conversation_until(*conversation_id, None).await
+                if self.replaying { Ok(()) } else { self.conversation_until(*conversation_id, None).await }
             }
             UserEventKind::ConversationLeft { conversation_id, .. } => {
+                self.services.hub().set_follow(self.conn_id, *conversation_id, false);
                 self.cursor.conv.remove(conversation_id);
                 Ok(())
             }
@@ -266,6 +318,7 @@ impl Subscription {
                 if ev.user_seq > self.cursor.user_seq + 1 {
                     self.user_log_until(ev.user_seq - 1).await?;
                 }
+                self.before(ev).await?;
                 self.cursor.user_seq = ev.user_seq;
                 self.send(StreamItem::Event(shared.clone())).await?;
                 self.apply(ev).await

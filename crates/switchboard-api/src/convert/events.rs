@@ -42,10 +42,13 @@ fn user_kind(k: &UserEventKind) -> Kind {
                 joined_at_seq: *joined_at_seq,
             })
         }
-        UserEventKind::ConversationLeft { conversation_id, removed } => Kind::ConversationLeft(pb::ConversationLeft {
-            conversation_id: conversation_id.to_string(),
-            removed: *removed,
-        }),
+        UserEventKind::ConversationLeft { conversation_id, removed, left_at_seq } => {
+            Kind::ConversationLeft(pb::ConversationLeft {
+                left_at_seq: *left_at_seq,
+                conversation_id: conversation_id.to_string(),
+                removed: *removed,
+            })
+        }
         UserEventKind::ReadStateChanged { conversation_id, read_seq } => Kind::ReadStateChanged(pb::ReadStateChanged {
             conversation_id: conversation_id.to_string(),
             read_seq: *read_seq,

@@ -9,3 +9,4 @@ mod permissions;
 mod scenario;
 mod signals;
 mod sync;
+mod transports;

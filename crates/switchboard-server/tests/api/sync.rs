@@ -248,3 +248,92 @@ async fn live_events_arrive_on_every_stream_transport() {
     assert!(plain_http.subscribe(Default::default()).await.is_err(), "HTTP has no event stream");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_removed_member_sees_the_log_up_to_the_removal_and_nothing_after() {
+    let app = TestApp::spawn().await;
+    let ann = app.register("ann").await;
+    let bob = app.register("bob").await;
+    let ann_http = app.http(&ann).await;
+    let g = group(&ann_http, pb::ConversationKind::Group, "Soon without bob", &[&bob]).await;
+    let gid = conv_id(&g);
+    // One device of bob's follows live, one is offline.
+    let mut live = app.client(&bob, Transport::Grpc).await;
+    let mut live_events = live.subscribe(Positions::default().subscribe_request()).await.unwrap();
+    let mut live_pos = Positions::default();
+    catch_up(&mut live_events, &mut live_pos).await;
+    let offline_pos = live_pos.clone();
+
+    let before = send(&ann_http, &gid, "b1", "still with us").await;
+    let _: pb::RemoveMemberResponse = ann_http
+        .call(
+            "ConversationService/RemoveMember",
+            &pb::RemoveMemberRequest { conversation_id: gid.clone(), user_id: bob.id.clone() },
+        )
+        .await
+        .unwrap();
+    let after = send(&ann_http, &gid, "b2", "bob is gone").await;
+
+    let check = |events: &[pb::Event]| {
+        let seqs: Vec<u64> = events.iter().filter(|e| e.conversation_id == gid).map(|e| e.seq).collect();
+        assert_eq!(seqs, vec![before.seq, before.seq + 1], "bob sees up to his removal only: {events:#?}");
+        let left = events.iter().find_map(|e| match &e.kind {
+            Some(pb::event::Kind::ConversationLeft(l)) => Some(l.clone()),
+            _ => None,
+        });
+        let left = left.expect("bob is told he left");
+        assert!(left.removed);
+        assert_eq!(left.left_at_seq, before.seq + 1);
+        assert!(events.iter().all(|e| e.seq != after.seq || e.conversation_id != gid));
+    };
+
+    let mut seen = Vec::new();
+    while !seen.iter().any(|e: &pb::Event| matches!(e.kind, Some(pb::event::Kind::ConversationLeft(_)))) {
+        let e = wait_for(&mut live_events, 10, |e| e.seq > 0 || e.user_seq > 0).await;
+        assert!(live_pos.apply(&e), "gap or duplicate: {e:?}");
+        seen.push(e);
+    }
+    // Anything after the removal would have arrived by now.
+    send(&ann_http, &gid, "b3", "still gone").await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    while let Some(switchboard_client::StreamEvent::Event(e)) =
+        live_events.next_within(std::time::Duration::from_millis(50)).await
+    {
+        if e.seq > 0 || e.user_seq > 0 {
+            seen.push(e);
+        }
+    }
+    check(&seen);
+
+    let mut device = app.client(&bob, Transport::WsJson).await;
+    let mut events = device.subscribe(offline_pos.subscribe_request()).await.unwrap();
+    let mut pos = offline_pos.clone();
+    let mut replayed = Vec::new();
+    loop {
+        let e = wait_for(&mut events, 10, |_| true).await;
+        if is_caught_up(&e) {
+            break;
+        }
+        assert!(pos.apply(&e), "gap or duplicate: {e:?}");
+        replayed.push(e);
+    }
+    check(&replayed);
+
+    // An HTTP client polling GetDifference from the same positions sees the same.
+    let req = offline_pos.subscribe_request();
+    let diff: pb::GetDifferenceResponse = app
+        .http(&bob)
+        .await
+        .call(
+            "SyncService/GetDifference",
+            &pb::GetDifferenceRequest { user_seq: req.user_seq, positions: req.positions, limit: 100 },
+        )
+        .await
+        .unwrap();
+    let mut pos = offline_pos.clone();
+    for e in &diff.events {
+        assert!(pos.apply(e), "gap or duplicate: {e:?}");
+    }
+    check(&diff.events);
+    app.stop().await;
+}

@@ -50,6 +50,20 @@ impl Hub {
         self.lock().connection_count()
     }
 
+    /// Makes connection `id` follow (or stop following) conversation `c`. Idempotent.
+    pub(crate) fn set_follow(&self, id: u64, c: switchboard_core::ConversationId, follow: bool) {
+        let mut interest = Vec::new();
+        {
+            let mut state = self.lock();
+            if follow {
+                state.follow_conn(id, c, &mut interest);
+            } else {
+                state.unfollow_conn(id, c, &mut interest);
+            }
+        }
+        self.flush(Vec::new(), interest);
+    }
+
     /// Closes every connection with `reason` (server shutdown).
     pub fn close_all(&self, reason: CloseReason) {
         self.lock().close_all(reason);

@@ -80,7 +80,7 @@ impl State {
         (id, out, interest)
     }
 
-    fn follow_conn(&mut self, id: u64, c: ConversationId, interest: &mut Interest) {
+    pub(super) fn follow_conn(&mut self, id: u64, c: ConversationId, interest: &mut Interest) {
         let Some(conn) = self.conns.get_mut(&id) else {
             return;
         };
@@ -93,7 +93,7 @@ impl State {
         }
     }
 
-    fn unfollow_conn(&mut self, id: u64, c: ConversationId, interest: &mut Interest) {
+    pub(super) fn unfollow_conn(&mut self, id: u64, c: ConversationId, interest: &mut Interest) {
         if let Some(conn) = self.conns.get_mut(&id) {
             conn.follows.remove(&c);
         }

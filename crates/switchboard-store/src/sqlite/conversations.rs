@@ -219,7 +219,8 @@ fn remove(
     service(conn, w, id, actor, svc(action, vec![user], String::new()), now)?;
     conn.execute("DELETE FROM members WHERE conversation_id = ?1 AND user_id = ?2", params![id.raw(), user.raw()])?;
     adjust_count(conn, id, -1)?;
-    let kind = UserEventKind::ConversationLeft { conversation_id: id, removed };
+    let left_at_seq = w.conv_events.last().map_or(0, |e| e.seq);
+    let kind = UserEventKind::ConversationLeft { conversation_id: id, removed, left_at_seq };
     w.user_events.push(rows::append_user_event(conn, user, kind, now)?);
     Ok(())
 }
