@@ -1,12 +1,14 @@
 //! Rust client SDK for Switchboard. One [`Client`] type speaks WebSocket (JSON or
 //! protobuf frames), gRPC or HTTP; [`Client::call`] runs any unary method by name,
 //! [`Client::subscribe`] opens the event stream (WebSocket and gRPC), and [`Positions`]
-//! tracks what a device has applied so that a reconnect resumes exactly where it left off.
+//! tracks what a device has applied so that a reconnect resumes exactly where it left off;
+//! [`Resumable`] does the reconnecting by itself.
 
 mod error;
 mod grpc;
 mod http;
 mod positions;
+mod resumable;
 mod ws;
 
 use serde::Serialize;
@@ -16,6 +18,7 @@ use tokio::sync::mpsc;
 
 pub use error::ClientError;
 pub use positions::Positions;
+pub use resumable::Resumable;
 pub use switchboard_proto::v1 as proto;
 
 /// How a client talks to the server.

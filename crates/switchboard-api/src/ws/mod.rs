@@ -16,6 +16,7 @@ use serde::Deserialize;
 use switchboard_proto::v1 as pb;
 use switchboard_service::{CloseReason, Connection, EventStream, Principal, ServiceError, StreamItem};
 use tokio::sync::{Semaphore, mpsc};
+use tracing::Instrument;
 
 use crate::ApiState;
 use crate::error::ApiError;

@@ -273,3 +273,95 @@ async fn the_rate_limit_answers_resource_exhausted_with_a_retry_hint() {
     assert!(e.retry_after_ms > 0);
     app.stop().await;
 }
+
+/// A small deterministic generator, so a failure reproduces.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.next() as u8).collect()
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[(self.next() % items.len() as u64) as usize]
+    }
+}
+
+#[tokio::test]
+async fn random_frames_and_bodies_never_break_the_server() {
+    let app = TestApp::spawn().await;
+    let ann = app.register("ann").await;
+    let methods = [
+        "MessageService/SendMessage",
+        "ConversationService/CreateConversation",
+        "SyncService/Subscribe",
+        "SyncService/GetDifference",
+        "UserService/GetUsers",
+        "x/y",
+        "",
+    ];
+    let fragments = [
+        "{",
+        "}",
+        "\"id\":",
+        "\"1\"",
+        ",",
+        "\"method\":",
+        "\"body\":",
+        "[",
+        "]",
+        "null",
+        "-1",
+        "1e999",
+        "\"\\u0000\"",
+        "{\"conversationId\":\"1\"}",
+        "true",
+    ];
+    let mut rng = XorShift(0x5eed_1234_abcd_9876);
+    let mut ws = raw_ws(&app, Some(&ann.token)).await;
+    for i in 0..300 {
+        let frame = match i % 3 {
+            0 => {
+                let n = (rng.next() % 200) as usize;
+                Message::Binary(rng.bytes(n).into())
+            }
+            1 => {
+                let text: String = (0..rng.next() % 12).map(|_| rng.pick(&fragments)).collect();
+                Message::Text(text.into())
+            }
+            _ => {
+                let body: String = (0..rng.next() % 6).map(|_| rng.pick(&fragments)).collect();
+                let text = format!(r#"{{"id":"{i}","method":"{}","body":{body}}}"#, rng.pick(&methods));
+                Message::Text(text.into())
+            }
+        };
+        ws.send(frame).await.unwrap();
+        let path = format!("/v1/rpc/{}", rng.pick(&methods));
+        let body: String = (0..rng.next() % 8).map(|_| rng.pick(&fragments)).collect();
+        let (status, _, _) = http_post(&app, &path, &body, Some(&ann.token)).await;
+        assert!(status != 500 && status != 0, "{path} {body:?} -> {status}");
+    }
+    // The socket still answers, and so does the server.
+    ws.send(Message::Text(r#"{"id":"last","method":"UserService/GetMe"}"#.into())).await.unwrap();
+    loop {
+        let v = match next_data(&mut ws).await {
+            Message::Text(t) => serde_json::from_str::<Value>(t.as_str()).unwrap(),
+            _ => continue,
+        };
+        if v["response"]["id"] == "last" {
+            assert_eq!(v["response"]["body"]["user"]["id"], ann.id);
+            break;
+        }
+    }
+    let c = app.client(&ann, Transport::Grpc).await;
+    let me: pb::GetMeResponse = c.call("UserService/GetMe", &pb::GetMeRequest {}).await.unwrap();
+    assert_eq!(me.user.unwrap().id, ann.id);
+    app.stop().await;
+}

@@ -123,3 +123,54 @@ async fn every_acknowledged_message_survives_sigkill() {
     assert!(again.duplicate);
     assert_eq!(&again.message.unwrap().id, id);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sdk_resumes_across_a_server_crash_without_losing_or_repeating_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut server = Server::start(dir.path(), port).await;
+    let anon = Client::connect(&addr, Transport::Http, None).await.unwrap();
+    let reg =
+        |name: &str| pb::RegisterRequest { username: name.into(), password: PASSWORD.into(), ..Default::default() };
+    let ann: pb::RegisterResponse = anon.call("AuthService/Register", &reg("ann")).await.unwrap();
+    let bob: pb::RegisterResponse = anon.call("AuthService/Register", &reg("bob")).await.unwrap();
+    let ann_token = ann.tokens.unwrap().access_token;
+    let bob_token = bob.tokens.unwrap().access_token;
+    let ann_http = Client::connect(&addr, Transport::Http, Some(&ann_token)).await.unwrap();
+    let dm: pb::CreateDirectResponse = ann_http
+        .call("ConversationService/CreateDirect", &pb::CreateDirectRequest { user_id: bob.user.unwrap().id })
+        .await
+        .unwrap();
+    let dm_id = conv_id(dm.conversation.as_ref().unwrap());
+
+    let mut stream = switchboard_client::Resumable::new(&addr, Transport::WsBinary, &bob_token, Default::default());
+    let mut texts = Vec::new();
+    let expect = |texts: &mut Vec<String>, e: pb::Event| {
+        if let Some(pb::event::Kind::MessageCreated(m)) = e.kind
+            && let Some(pb::message::Content::Text(t)) = m.content
+        {
+            texts.push(t.text);
+        }
+    };
+    for i in 0..5 {
+        send(&ann_http, &dm_id, &format!("a{i}"), &format!("before {i}")).await;
+    }
+    while texts.len() < 5 {
+        let e = tokio::time::timeout(Duration::from_secs(10), stream.next()).await.unwrap().unwrap();
+        expect(&mut texts, e);
+    }
+    server.kill().await;
+    let _server = Server::start(dir.path(), port).await;
+    let ann_http = Client::connect(&addr, Transport::Http, Some(&ann_token)).await.unwrap();
+    for i in 0..5 {
+        send(&ann_http, &dm_id, &format!("b{i}"), &format!("after {i}")).await;
+    }
+    while texts.len() < 10 {
+        let e = tokio::time::timeout(Duration::from_secs(30), stream.next()).await.unwrap().unwrap();
+        expect(&mut texts, e);
+    }
+    let want: Vec<String> = (0..5).map(|i| format!("before {i}")).chain((0..5).map(|i| format!("after {i}"))).collect();
+    assert_eq!(texts, want);
+    assert_eq!(stream.positions().conversations[&dm_id], 10);
+}

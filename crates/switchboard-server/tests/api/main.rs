@@ -6,6 +6,7 @@ mod cli;
 mod durability;
 mod helpers;
 mod permissions;
+mod profiles;
 mod scenario;
 mod signals;
 mod sync;

@@ -1,0 +1,111 @@
+//! Profiles, lookup, per-member settings across devices, and the edit window.
+
+use std::time::Duration;
+
+use switchboard_client::Transport;
+use switchboard_client::proto as pb;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn profiles_change_and_users_are_found_by_prefix_and_id() {
+    let app = TestApp::spawn().await;
+    let ann = app.register("ann").await;
+    let bob = app.register("bobby").await;
+    let c = app.client(&ann, Transport::WsJson).await;
+    let update = pb::UpdateProfileRequest {
+        display_name: Some("Ann Example".into()),
+        bio: Some("Writes tests".into()),
+        status_text: Some("busy".into()),
+        username: Some("Annie".into()),
+    };
+    let r: pb::UpdateProfileResponse = c.call("UserService/UpdateProfile", &update).await.unwrap();
+    let u = r.user.unwrap();
+    assert_eq!(
+        (u.username.as_str(), u.display_name.as_str(), u.bio.as_str()),
+        ("Annie", "Ann Example", "Writes tests")
+    );
+    let taken = c
+        .call::<_, pb::UpdateProfileResponse>(
+            "UserService/UpdateProfile",
+            &pb::UpdateProfileRequest { username: Some("BOBBY".into()), ..Default::default() },
+        )
+        .await;
+    assert_eq!(code_of(taken), pb::ErrorCode::AlreadyExists);
+    let found: pb::SearchUsersResponse =
+        c.call("UserService/SearchUsers", &pb::SearchUsersRequest { query: "ann ex".into(), limit: 5 }).await.unwrap();
+    assert_eq!(found.users.iter().map(|u| u.id.clone()).collect::<Vec<_>>(), vec![ann.id.clone()]);
+    let found: pb::SearchUsersResponse =
+        c.call("UserService/SearchUsers", &pb::SearchUsersRequest { query: "BOB".into(), limit: 5 }).await.unwrap();
+    assert_eq!(found.users[0].id, bob.id);
+    let got: pb::GetUsersResponse = c
+        .call(
+            "UserService/GetUsers",
+            &pb::GetUsersRequest { user_ids: vec![bob.id.clone(), "99999".into(), ann.id.clone()] },
+        )
+        .await
+        .unwrap();
+    assert_eq!(got.users.iter().map(|u| u.id.clone()).collect::<Vec<_>>(), vec![bob.id.clone(), ann.id.clone()]);
+    let empty = c
+        .call::<_, pb::SearchUsersResponse>(
+            "UserService/SearchUsers",
+            &pb::SearchUsersRequest { query: " ".into(), limit: 5 },
+        )
+        .await;
+    assert_eq!(code_of(empty), pb::ErrorCode::InvalidArgument);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn member_settings_reach_every_device_of_the_member() {
+    let app = TestApp::spawn().await;
+    let ann = app.register("ann").await;
+    let bob = app.register("bob").await;
+    let g = group(&app.http(&ann).await, pb::ConversationKind::Group, "Settings", &[&bob]).await;
+    let gid = conv_id(&g);
+    let tablet = app.login(&ann).await;
+    let mut t = app.client(&tablet, Transport::Grpc).await;
+    let mut events = t.subscribe(pb::SubscribeRequest { live_only: true, ..Default::default() }).await.unwrap();
+    wait_for(&mut events, 10, is_caught_up).await;
+    let phone = app.client(&ann, Transport::WsBinary).await;
+    let until = 4_102_444_800_000i64;
+    let r: pb::UpdateMemberSettingsResponse = phone
+        .call(
+            "ConversationService/UpdateMemberSettings",
+            &pb::UpdateMemberSettingsRequest {
+                conversation_id: gid.clone(),
+                muted_until_ms: Some(until),
+                pinned: Some(true),
+                archived: None,
+                draft: Some("half a thought".into()),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.settings.as_ref().unwrap().draft, "half a thought");
+    let e = wait_for(&mut events, 10, |e| matches!(e.kind, Some(pb::event::Kind::SettingsChanged(_)))).await;
+    let Some(pb::event::Kind::SettingsChanged(s)) = e.kind else { unreachable!() };
+    let s = s.settings.unwrap();
+    assert!(s.pinned && s.muted_until_ms == until && s.draft == "half a thought" && !s.archived);
+    let v = view(&app.http(&tablet).await, &gid).await;
+    assert!(v.settings.unwrap().pinned);
+    // Bob's view is his own.
+    assert!(!view(&app.http(&bob).await, &gid).await.settings.unwrap().pinned);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_edit_window_closes() {
+    let app = TestApp::spawn_with(|c| c.service.edit_window_secs = 1).await;
+    let ann = app.register("ann").await;
+    let bob = app.register("bob").await;
+    let c = app.http(&ann).await;
+    let g = group(&c, pb::ConversationKind::Group, "Window", &[&bob]).await;
+    let m = send(&c, &conv_id(&g), "w", "typo").await;
+    let edit = pb::EditMessageRequest { conversation_id: conv_id(&g), message_id: m.id.clone(), text: text("fixed") };
+    let _: pb::EditMessageResponse = c.call("MessageService/EditMessage", &edit).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let late = c.call::<_, pb::EditMessageResponse>("MessageService/EditMessage", &edit).await;
+    assert_eq!(code_of(late), pb::ErrorCode::FailedPrecondition);
+    app.stop().await;
+}
