@@ -56,9 +56,11 @@ pub(crate) async fn upgrade(
         None => None,
     };
     let hard = state.options.max_frame_bytes.saturating_mul(2);
+    // The socket lives on in the upgrade request's span, so its log lines carry its request id.
+    let span = tracing::Span::current();
     ws.max_message_size(hard)
         .max_frame_size(hard)
-        .on_upgrade(move |socket| run(socket, state, principal))
+        .on_upgrade(move |socket| run(socket, state, principal).instrument(span))
         .into_response()
 }
 
@@ -195,11 +197,15 @@ async fn handle(
     };
     let ctx = Ctx { services: state.services.clone(), caller };
     let tx = resp_tx.clone();
-    tokio::spawn(async move {
-        let result = rpc::dispatch(ctx, &req.method, req.input).await;
-        let _ = tx.send(frames::response(&req.id, result, req.json)).await;
-        drop(permit);
-    });
+    let span = tracing::info_span!("ws_request", frame_id = %req.id, rpc = %req.method);
+    tokio::spawn(
+        async move {
+            let result = rpc::dispatch(ctx, &req.method, req.input).await;
+            let _ = tx.send(frames::response(&req.id, result, req.json)).await;
+            drop(permit);
+        }
+        .instrument(span),
+    );
     None
 }
 
