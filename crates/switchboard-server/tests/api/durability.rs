@@ -40,12 +40,9 @@ async fn every_acknowledged_message_survives_sigkill() {
     let port = free_port();
     let addr = format!("127.0.0.1:{port}");
     let mut server = Server::start(dir.path(), port).await;
-    let anon = Client::connect(&addr, Transport::Http, None).await.unwrap();
-    let reg =
-        |name: &str| pb::RegisterRequest { username: name.into(), password: PASSWORD.into(), ..Default::default() };
-    let ann: pb::RegisterResponse = anon.call("AuthService/Register", &reg("ann")).await.unwrap();
-    let bob: pb::RegisterResponse = anon.call("AuthService/Register", &reg("bob")).await.unwrap();
-    let token = ann.tokens.unwrap().access_token;
+    let ann = register_at(&addr, Transport::Http, "ann").await;
+    let bob = register_at(&addr, Transport::Http, "bob").await;
+    let token = ann.token.clone();
     let http = Client::connect(&addr, Transport::Http, Some(&token)).await.unwrap();
     let g: pb::CreateConversationResponse = http
         .call(
@@ -53,7 +50,7 @@ async fn every_acknowledged_message_survives_sigkill() {
             &pb::CreateConversationRequest {
                 kind: pb::ConversationKind::Group as i32,
                 title: "Durable".into(),
-                member_ids: vec![bob.user.unwrap().id],
+                member_ids: vec![bob.id.clone()],
                 ..Default::default()
             },
         )
@@ -130,16 +127,12 @@ async fn the_sdk_resumes_across_a_server_crash_without_losing_or_repeating_event
     let port = free_port();
     let addr = format!("127.0.0.1:{port}");
     let mut server = Server::start(dir.path(), port).await;
-    let anon = Client::connect(&addr, Transport::Http, None).await.unwrap();
-    let reg =
-        |name: &str| pb::RegisterRequest { username: name.into(), password: PASSWORD.into(), ..Default::default() };
-    let ann: pb::RegisterResponse = anon.call("AuthService/Register", &reg("ann")).await.unwrap();
-    let bob: pb::RegisterResponse = anon.call("AuthService/Register", &reg("bob")).await.unwrap();
-    let ann_token = ann.tokens.unwrap().access_token;
-    let bob_token = bob.tokens.unwrap().access_token;
+    let ann = register_at(&addr, Transport::Http, "ann").await;
+    let bob = register_at(&addr, Transport::Http, "bob").await;
+    let (ann_token, bob_token) = (ann.token.clone(), bob.token.clone());
     let ann_http = Client::connect(&addr, Transport::Http, Some(&ann_token)).await.unwrap();
     let dm: pb::CreateDirectResponse = ann_http
-        .call("ConversationService/CreateDirect", &pb::CreateDirectRequest { user_id: bob.user.unwrap().id })
+        .call("ConversationService/CreateDirect", &pb::CreateDirectRequest { user_id: bob.id.clone() })
         .await
         .unwrap();
     let dm_id = conv_id(dm.conversation.as_ref().unwrap());

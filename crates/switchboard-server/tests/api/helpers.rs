@@ -64,23 +64,7 @@ impl TestApp {
 
     /// Registers `name` over `transport`.
     pub async fn register_via(&self, transport: Transport, name: &str) -> TestUser {
-        let c = Client::connect(&self.addr, transport, None).await.unwrap();
-        let r: pb::RegisterResponse = c
-            .call(
-                "AuthService/Register",
-                &pb::RegisterRequest {
-                    username: name.into(),
-                    password: PASSWORD.into(),
-                    display_name: format!("{name} display"),
-                    device: Some(pb::DeviceInfo { name: "test".into(), platform: "cli".into() }),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
-        let user = r.user.unwrap();
-        let tokens = r.tokens.unwrap();
-        TestUser { id: user.id, username: user.username, token: tokens.access_token, session_id: tokens.session_id }
+        register_at(&self.addr, transport, name).await
     }
 
     /// Creates a server administrator (as the CLI does) and logs it in.
@@ -130,6 +114,27 @@ impl Drop for TestApp {
             t.abort();
         }
     }
+}
+
+/// Registers `name` on the server at `addr` over `transport`.
+pub async fn register_at(addr: &str, transport: Transport, name: &str) -> TestUser {
+    let c = Client::connect(addr, transport, None).await.unwrap();
+    let r: pb::RegisterResponse = c
+        .call(
+            "AuthService/Register",
+            &pb::RegisterRequest {
+                username: name.into(),
+                password: PASSWORD.into(),
+                display_name: format!("{name} display"),
+                device: Some(pb::DeviceInfo { name: "test".into(), platform: "cli".into() }),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let user = r.user.unwrap();
+    let tokens = r.tokens.unwrap();
+    TestUser { id: user.id, username: user.username, token: tokens.access_token, session_id: tokens.session_id }
 }
 
 pub fn text(s: &str) -> Option<pb::TextContent> {

@@ -3,11 +3,9 @@
 
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
 use switchboard_client::Transport;
 use switchboard_client::proto as pb;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::*;
 
@@ -83,40 +81,10 @@ async fn a_silent_websocket_is_pinged_and_then_closed_as_idle() {
     .await;
     let ann = app.register("ann").await;
     // A raw socket, so that nothing answers the server's pings.
-    let mut s = tokio::net::TcpStream::connect(&app.addr).await.unwrap();
-    let handshake = format!(
-        "GET /v1/ws?access_token={} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-        ann.token
-    );
-    s.write_all(handshake.as_bytes()).await.unwrap();
-    let mut bytes = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut bytes))
-        .await
-        .expect("the server never closed")
-        .unwrap();
-    let text = String::from_utf8_lossy(&bytes).to_string();
-    let (head, _) = text.split_once("\r\n\r\n").unwrap();
-    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
-    let frames = &bytes[head.len() + 4..];
-    // Server frames are unmasked: [0x80 | opcode, len, payload...].
-    let (mut pings, mut close) = (0, None);
-    let mut at = 0;
-    while at + 2 <= frames.len() {
-        let (op, len) = (frames[at] & 0x0f, usize::from(frames[at + 1] & 0x7f));
-        let payload = &frames[at + 2..(at + 2 + len).min(frames.len())];
-        match op {
-            0x9 => pings += 1,
-            0x8 => {
-                close = Some((
-                    u16::from_be_bytes([payload[0], payload[1]]),
-                    String::from_utf8_lossy(&payload[2..]).to_string(),
-                ))
-            }
-            _ => {}
-        }
-        at += 2 + len;
-    }
+    let mut raw = RawWs::connect(&app.addr, &ann.token).await;
+    let frames = raw.read_until_closed(Duration::from_secs(10)).await;
+    let pings = frames.iter().filter(|(op, _)| *op == 0x9).count();
+    let close = RawWs::close_of(&frames);
     assert_eq!(close, Some((1001, "idle_timeout".to_owned())));
     assert!(pings >= 1);
     // A client that answers pings stays connected.
@@ -137,15 +105,9 @@ async fn a_subscriber_that_stops_reading_is_closed_as_a_slow_consumer_and_can_ca
     let c = app.http(&ann).await;
     let g = group(&c, pb::ConversationKind::Group, "Firehose", &[&bob]).await;
     let gid = conv_id(&g);
-    let (mut ws, _) =
-        tokio_tungstenite::connect_async(format!("ws://{}/v1/ws?access_token={}", app.addr, bob.token)).await.unwrap();
-    ws.send(Message::Text(r#"{"id":"s","method":"SyncService/Subscribe","body":{"liveOnly":true}}"#.into()))
-        .await
-        .unwrap();
-    // Read the acknowledgement and caught_up, then stop reading.
-    for _ in 0..2 {
-        tokio::time::timeout(Duration::from_secs(5), ws.next()).await.unwrap().unwrap().unwrap();
-    }
+    // A raw socket that subscribes and then stops reading (and so never answers a ping).
+    let mut raw = RawWs::connect(&app.addr, &bob.token).await;
+    raw.send_text(r#"{"id":"s","method":"SyncService/Subscribe","body":{"liveOnly":true}}"#).await;
     let body = "x".repeat(4000);
     let sender = app.client(&ann, Transport::WsBinary).await;
     let mut sent = 0;
@@ -158,14 +120,8 @@ async fn a_subscriber_that_stops_reading_is_closed_as_a_slow_consumer_and_can_ca
     }
     assert!(http_metric(&app.addr, "switchboard_queue_drops_total").await > 0.0, "no drop after {sent} messages");
     // Draining the socket now ends with the slow-consumer close.
-    let code = loop {
-        match tokio::time::timeout(Duration::from_secs(10), ws.next()).await.expect("no close").expect("ended") {
-            Ok(Message::Close(Some(f))) => break u16::from(f.code),
-            Ok(_) => {}
-            Err(e) => panic!("{e}"),
-        }
-    };
-    assert_eq!(code, 4008);
+    let frames = raw.read_until_closed(Duration::from_secs(30)).await;
+    assert_eq!(RawWs::close_of(&frames).map(|c| c.0), Some(4008));
     // The client catches up from the store: nothing was lost.
     let mut fresh = app.client(&bob, Transport::WsBinary).await;
     let mut events = fresh.subscribe(switchboard_client::Positions::default().subscribe_request()).await.unwrap();
@@ -184,4 +140,74 @@ async fn a_subscriber_that_stops_reading_is_closed_as_a_slow_consumer_and_can_ca
 async fn http_metric(addr: &str, name: &str) -> f64 {
     let (_, body) = http_get(addr, "/metrics").await;
     body.lines().filter(|l| l.starts_with(name)).filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok()).sum()
+}
+
+/// A WebSocket spoken by hand, so that nothing is read or answered behind the test's back.
+struct RawWs {
+    stream: tokio::net::TcpStream,
+    buf: Vec<u8>,
+}
+
+impl RawWs {
+    async fn connect(addr: &str, token: &str) -> Self {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let handshake = format!(
+            "GET /v1/ws?access_token={token} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        );
+        stream.write_all(handshake.as_bytes()).await.unwrap();
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 1024];
+        while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = stream.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "closed during the handshake");
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        let end = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+        assert!(buf.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&buf));
+        Self { stream, buf: buf.split_off(end) }
+    }
+
+    /// Sends a masked text frame (the all-zero mask is valid and leaves the payload as is).
+    async fn send_text(&mut self, text: &str) {
+        let mut frame = vec![0x81u8];
+        match text.len() {
+            n if n < 126 => frame.push(0x80 | n as u8),
+            n => {
+                frame.push(0x80 | 126);
+                frame.extend_from_slice(&(n as u16).to_be_bytes());
+            }
+        }
+        frame.extend_from_slice(&[0, 0, 0, 0]);
+        frame.extend_from_slice(text.as_bytes());
+        self.stream.write_all(&frame).await.unwrap();
+    }
+
+    /// Reads until the server closes the TCP connection; returns every frame (opcode, payload).
+    async fn read_until_closed(&mut self, limit: Duration) -> Vec<(u8, Vec<u8>)> {
+        let mut bytes = std::mem::take(&mut self.buf);
+        let read = self.stream.read_to_end(&mut bytes);
+        let _ = tokio::time::timeout(limit, read).await.expect("the server never closed");
+        let mut frames = Vec::new();
+        let mut at = 0;
+        while at + 2 <= bytes.len() {
+            let op = bytes[at] & 0x0f;
+            let (len, head) = match bytes[at + 1] & 0x7f {
+                126 => (usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]])), 4),
+                127 => (u64::from_be_bytes(bytes[at + 2..at + 10].try_into().unwrap()) as usize, 10),
+                n => (usize::from(n), 2),
+            };
+            let end = (at + head + len).min(bytes.len());
+            frames.push((op, bytes[at + head..end].to_vec()));
+            at += head + len;
+        }
+        frames
+    }
+
+    fn close_of(frames: &[(u8, Vec<u8>)]) -> Option<(u16, String)> {
+        frames
+            .iter()
+            .find(|(op, _)| *op == 0x8)
+            .map(|(_, p)| (u16::from_be_bytes([p[0], p[1]]), String::from_utf8_lossy(&p[2..]).to_string()))
+    }
 }
