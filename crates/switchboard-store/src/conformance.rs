@@ -1,6 +1,7 @@
 //! The store conformance suite: behaviour every backend must show. A backend's tests call
 //! `store_conformance!(factory)`, where `factory` is an async expression yielding
-//! `(store, guard)`; the guard (a temp dir, a schema) lives as long as the test.
+//! `Some((store, guard))` — the guard (a temp dir, a schema) lives as long as the test — or
+//! `None` when the backend is not available here (the factory prints why; the test passes).
 
 use switchboard_core::event::{ConvEventKind, UserEventKind};
 use switchboard_core::model::{AdminRights, Content, ConversationKind, MemberRole, NewMessage};
@@ -37,7 +38,7 @@ macro_rules! store_conformance {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
-                let (store, _guard) = $factory.await;
+                let Some((store, _guard)) = $factory.await else { return };
                 $crate::conformance::$name(&store).await;
             }
         )*

@@ -7,6 +7,7 @@
 
 pub mod conformance;
 mod error;
+pub mod postgres;
 pub mod sqlite;
 mod traits;
 

@@ -2,10 +2,10 @@
 
 use switchboard_store::sqlite::{SqliteOptions, SqliteStore};
 
-async fn sqlite() -> (SqliteStore, tempfile::TempDir) {
+async fn sqlite() -> Option<(SqliteStore, tempfile::TempDir)> {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(SqliteOptions::new(dir.path().join("test.db"))).unwrap();
-    (store, dir)
+    Some((store, dir))
 }
 
 switchboard_store::store_conformance!(sqlite());

@@ -1,0 +1,127 @@
+//! The PostgreSQL backend: a connection pool, versioned migrations, and one transaction
+//! per operation. Concurrency is PostgreSQL's: a conversation's (or user's) row is the
+//! lock that orders its sequence numbers, so any number of nodes can write at once.
+
+mod conversations;
+mod events;
+mod messages;
+mod rows;
+mod schema;
+mod sessions;
+mod users;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio_postgres::NoTls;
+
+use crate::{StoreError, StoreResult};
+
+pub use schema::SCHEMA_VERSION;
+
+/// Options of the PostgreSQL backend.
+#[derive(Debug, Clone)]
+pub struct PgOptions {
+    /// Connection URL, e.g. `postgres://user@host:5432/db`.
+    pub url: String,
+    /// Schema to use (created if missing); `None` uses the server's search path.
+    pub schema: Option<String>,
+    /// Pooled connections.
+    pub pool_size: usize,
+}
+
+impl PgOptions {
+    /// Defaults for `url`.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self { url: url.into(), schema: None, pool_size: 16 }
+    }
+}
+
+/// The PostgreSQL store. Cheap to clone.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: Pool,
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        if e.is_closed() || e.code().is_none() && e.as_db_error().is_none() {
+            tracing::warn!(error = %e, "postgres connection problem");
+            return StoreError::Unavailable;
+        }
+        if is_unique_violation(&e) {
+            return StoreError::AlreadyExists("record");
+        }
+        StoreError::Backend(e.to_string())
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for StoreError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        tracing::warn!(error = %e, "postgres pool cannot hand out a connection");
+        StoreError::Unavailable
+    }
+}
+
+pub(crate) fn is_unique_violation(e: &tokio_postgres::Error) -> bool {
+    e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION)
+}
+
+impl PgStore {
+    /// Connects, creates the schema if asked, and applies pending migrations.
+    pub async fn connect(options: PgOptions) -> StoreResult<Self> {
+        let mut config: tokio_postgres::Config =
+            options.url.parse().map_err(|e: tokio_postgres::Error| StoreError::Backend(format!("bad url: {e}")))?;
+        if let Some(schema) = &options.schema {
+            if !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(StoreError::Backend(format!("bad schema name {schema:?}")));
+            }
+            let (client, conn) = config.connect(NoTls).await?;
+            let task = tokio::spawn(conn);
+            client.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}")).await?;
+            drop(client);
+            let _ = task.await;
+            config.options(format!("-c search_path={schema}"));
+        }
+        config.connect_timeout(std::time::Duration::from_secs(5));
+        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(manager)
+            .max_size(options.pool_size.max(1))
+            .wait_timeout(Some(std::time::Duration::from_secs(5)))
+            .create_timeout(Some(std::time::Duration::from_secs(5)))
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .build()
+            .map_err(|e| StoreError::Backend(format!("pool: {e}")))?;
+        let store = Self { pool };
+        let mut client = store.pool.get().await?;
+        schema::migrate(&mut client).await?;
+        Ok(store)
+    }
+
+    /// A pooled connection.
+    pub(crate) async fn client(&self) -> StoreResult<deadpool_postgres::Object> {
+        Ok(self.pool.get().await?)
+    }
+}
+
+/// Runs the body (an async block using `$tx: &Transaction`) in a transaction on a pooled
+/// connection: commit on `Ok`, roll back on `Err`.
+macro_rules! in_tx {
+    ($store:expr, |$tx:ident| $body:expr) => {{
+        let mut client = $store.client().await?;
+        let txn = client.transaction().await?;
+        let result = {
+            let $tx: &tokio_postgres::Transaction<'_> = &txn;
+            $body.await
+        };
+        match result {
+            Ok(v) => {
+                txn.commit().await?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = txn.rollback().await;
+                Err(e)
+            }
+        }
+    }};
+}
+pub(crate) use in_tx;
