@@ -6,13 +6,17 @@
 //! straight to the local handler; a networked bus (NATS, cluster mode) implements the same
 //! trait and subscribes only to the topics its node declared interest in.
 
+mod nats;
+
+pub use nats::{NatsBus, NatsBusError};
+
 use std::sync::{Arc, OnceLock, Weak};
 
 use switchboard_core::event::Event;
 use switchboard_core::{ConversationId, UserId};
 
 /// Where an event is published.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Topic {
     /// Everyone following a conversation: its members' connections.
     Conversation(ConversationId),
@@ -35,6 +39,10 @@ pub struct Envelope {
 pub trait BusHandler: Send + Sync {
     /// Delivers one envelope; must not block.
     fn deliver(&self, envelope: Envelope);
+    /// The bus may have missed envelopes for `topic` (or for every topic, when `None`):
+    /// readers should re-read the store. Called after a reconnect and once a new
+    /// subscription is in place.
+    fn resync(&self, topic: Option<Topic>);
 }
 
 /// Publishes events to every interested node.
@@ -45,6 +53,8 @@ pub trait Bus: Send + Sync {
     fn set_interest(&self, topic: Topic, interested: bool);
     /// Attaches the local handler; called once at start-up.
     fn attach(&self, handler: Weak<dyn BusHandler>);
+    /// True while the bus can deliver.
+    fn is_ready(&self) -> bool;
 }
 
 /// The single-node bus: publishing is delivering to the local handler.
@@ -73,6 +83,10 @@ impl Bus for LocalBus {
         // A second attach is a start-up bug; the first handler stays.
         let _ = self.handler.set(handler);
     }
+
+    fn is_ready(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]
@@ -88,6 +102,8 @@ mod tests {
         fn deliver(&self, envelope: Envelope) {
             self.0.lock().unwrap().push(envelope.topic);
         }
+
+        fn resync(&self, _topic: Option<Topic>) {}
     }
 
     #[test]

@@ -32,7 +32,8 @@ enum Order {
 
 /// A self-healing subscription for one device.
 pub struct Resumable {
-    addr: String,
+    addrs: Vec<String>,
+    next_addr: usize,
     transport: Transport,
     token: String,
     positions: Positions,
@@ -47,7 +48,8 @@ impl Resumable {
     /// A stream for the device holding `token`, resuming from `positions`.
     pub fn new(addr: &str, transport: Transport, token: &str, positions: Positions) -> Self {
         Self {
-            addr: addr.to_owned(),
+            addrs: vec![addr.to_owned()],
+            next_addr: 0,
             transport,
             token: token.to_owned(),
             positions,
@@ -55,6 +57,12 @@ impl Resumable {
             max_attempts: 30,
             max_backoff: Duration::from_secs(5),
         }
+    }
+
+    /// Adds servers to fail over to (other nodes of a cluster), tried in turn.
+    pub fn with_fallbacks(mut self, addrs: &[&str]) -> Self {
+        self.addrs.extend(addrs.iter().map(|a| (*a).to_owned()));
+        self
     }
 
     /// The positions applied so far (persist them to resume after a restart).
@@ -66,7 +74,8 @@ impl Resumable {
         let mut wait = Duration::from_millis(50);
         let mut last = None;
         for _ in 0..self.max_attempts {
-            match Client::connect(&self.addr, self.transport, Some(&self.token)).await {
+            let addr = self.addrs[self.next_addr % self.addrs.len()].clone();
+            match Client::connect(&addr, self.transport, Some(&self.token)).await {
                 Ok(mut c) => match c.subscribe(self.positions.subscribe_request()).await {
                     Ok(events) => {
                         self.conn = Some((c, events));
@@ -78,6 +87,7 @@ impl Resumable {
                 Err(e) if e.code == pb::ErrorCode::Unauthenticated => return Err(e),
                 Err(e) => last = Some(e),
             }
+            self.next_addr += 1;
             tokio::time::sleep(wait).await;
             wait = (wait * 2).min(self.max_backoff);
         }

@@ -43,7 +43,7 @@ impl ConvEventKind {
 }
 
 /// One event of a conversation's log, with its message as it is now.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConvEvent {
     /// Conversation.
     pub conversation_id: ConversationId,
@@ -140,7 +140,7 @@ impl UserEventKind {
 }
 
 /// One event of a user's log.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserEvent {
     /// The user.
     pub user_id: UserId,
@@ -153,7 +153,7 @@ pub struct UserEvent {
 }
 
 /// A user's availability.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum PresenceStatus {
     /// Connected and active.
     Online,
@@ -164,7 +164,7 @@ pub enum PresenceStatus {
 }
 
 /// A user's presence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Presence {
     /// The user.
     pub user_id: UserId,
@@ -175,7 +175,7 @@ pub struct Presence {
 }
 
 /// Someone started or stopped typing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Typing {
     /// Conversation.
     pub conversation_id: ConversationId,
@@ -188,7 +188,7 @@ pub struct Typing {
 }
 
 /// A member's watermarks moved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Receipt {
     /// Conversation.
     pub conversation_id: ConversationId,
@@ -213,7 +213,7 @@ impl Receipt {
 }
 
 /// Anything delivered on an event stream.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Event {
     /// From a conversation's log.
     Conversation(ConvEvent),

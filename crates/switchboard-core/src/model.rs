@@ -325,7 +325,7 @@ pub struct ForwardInfo {
 }
 
 /// A stored message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
     /// Id.
     pub id: MessageId,

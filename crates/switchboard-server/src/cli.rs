@@ -32,6 +32,12 @@ pub struct Cli {
     /// Log format.
     #[arg(long, global = true, value_enum)]
     pub log_format: Option<LogFormat>,
+    /// Store: `sqlite` (default) or a PostgreSQL URL for cluster mode.
+    #[arg(long, global = true)]
+    pub store: Option<String>,
+    /// Bus: `local` (default) or a NATS URL (`nats://host:4222`) for cluster mode.
+    #[arg(long, global = true)]
+    pub bus: Option<String>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -108,9 +114,9 @@ fn password_or_stdin(p: Option<String>) -> anyhow::Result<String> {
     Ok(p)
 }
 
-fn offline_services(config: &Config) -> anyhow::Result<Services> {
-    let store = open_store(config)?;
-    Ok(Services::new(Arc::new(store), Arc::new(LocalBus::new()), config.service.clone()))
+async fn offline_services(config: &Config) -> anyhow::Result<Services> {
+    let store = open_store(config).await?;
+    Ok(Services::new(store, Arc::new(LocalBus::new()), config.service.clone()))
 }
 
 async fn shutdown_signal() {
@@ -149,6 +155,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Some(f) = cli.log_format {
         config.log_format = f;
     }
+    if let Some(s) = cli.store {
+        config.store = s;
+    }
+    if let Some(b) = cli.bus {
+        config.bus = b;
+    }
     crate::logging::init(config.log_format, &config.log_level);
     match cli.command {
         Command::Serve(args) => {
@@ -162,9 +174,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::run(listener, app, shutdown_signal()).await
         }
         Command::Migrate => {
-            std::fs::create_dir_all(&config.data_dir)?;
-            let v = SqliteStore::migrate(&config.database_path())?;
-            println!("database {} is at schema version {v}", config.database_path().display());
+            if config.store == "sqlite" {
+                std::fs::create_dir_all(&config.data_dir)?;
+                let v = SqliteStore::migrate(&config.database_path())?;
+                println!("database {} is at schema version {v}", config.database_path().display());
+            } else {
+                crate::serve::open_postgres(&config).await?;
+                println!("postgres database is at schema version {}", switchboard_store::postgres::SCHEMA_VERSION);
+            }
             Ok(())
         }
         Command::User(cmd) => user(cmd, &config).await,
@@ -172,7 +189,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn user(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
-    let services = offline_services(config)?;
+    let services = offline_services(config).await?;
     match cmd {
         UserCommand::Add { username, password, display_name, admin } => {
             let password = password_or_stdin(password)?;

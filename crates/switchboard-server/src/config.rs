@@ -49,6 +49,36 @@ impl Default for SqliteConfig {
     }
 }
 
+/// The PostgreSQL store (cluster mode).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PostgresConfig {
+    /// Schema to use, created if missing; empty uses the database's search path.
+    pub schema: String,
+    /// Pooled connections per node.
+    pub pool_size: usize,
+}
+
+impl Default for PostgresConfig {
+    fn default() -> Self {
+        Self { schema: String::new(), pool_size: 16 }
+    }
+}
+
+/// The NATS bus (cluster mode).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NatsConfig {
+    /// Subject prefix; nodes of one cluster share it.
+    pub prefix: String,
+}
+
+impl Default for NatsConfig {
+    fn default() -> Self {
+        Self { prefix: "switchboard".into() }
+    }
+}
+
 /// Transport limits.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
@@ -85,12 +115,22 @@ pub struct Config {
     pub listen: String,
     /// Directory for the database and other state; created if missing.
     pub data_dir: PathBuf,
+    /// Where data lives: `sqlite` (a file in the data directory) or a PostgreSQL URL
+    /// (`postgres://user@host:5432/db`) for cluster mode.
+    pub store: String,
+    /// How events reach other nodes: `local` (single node) or a NATS URL
+    /// (`nats://host:4222`) for cluster mode.
+    pub bus: String,
     /// Log format.
     pub log_format: LogFormat,
     /// Log filter (`info`, `switchboard=debug,info`, ...); `RUST_LOG` wins when set.
     pub log_level: String,
     /// The embedded store.
     pub sqlite: SqliteConfig,
+    /// The PostgreSQL store.
+    pub postgres: PostgresConfig,
+    /// The NATS bus.
+    pub nats: NatsConfig,
     /// Transport limits.
     pub transport: TransportConfig,
     /// Use-case limits and policies.
@@ -102,9 +142,13 @@ impl Default for Config {
         Self {
             listen: "0.0.0.0:8080".into(),
             data_dir: PathBuf::from("switchboard-data"),
+            store: "sqlite".into(),
+            bus: "local".into(),
             log_format: LogFormat::Text,
             log_level: "info".into(),
             sqlite: SqliteConfig::default(),
+            postgres: PostgresConfig::default(),
+            nats: NatsConfig::default(),
             transport: TransportConfig::default(),
             service: ServiceConfig::default(),
         }

@@ -4,10 +4,12 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use switchboard_api::{Api, ApiOptions};
-use switchboard_bus::LocalBus;
+use switchboard_bus::{Bus, LocalBus, NatsBus};
 use switchboard_service::Services;
+use switchboard_store::Store;
+use switchboard_store::postgres::{PgOptions, PgStore};
 use switchboard_store::sqlite::{SqliteOptions, SqliteStore, Synchronous};
 use tokio::net::TcpListener;
 
@@ -21,8 +23,12 @@ pub struct App {
     pub services: Services,
 }
 
-/// Opens the embedded store of `config`.
-pub fn open_store(config: &Config) -> anyhow::Result<SqliteStore> {
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// Opens the embedded SQLite store of `config`.
+pub fn open_sqlite(config: &Config) -> anyhow::Result<SqliteStore> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("create data directory {}", config.data_dir.display()))?;
     let mut opts = SqliteOptions::new(config.database_path());
@@ -35,11 +41,51 @@ pub fn open_store(config: &Config) -> anyhow::Result<SqliteStore> {
     SqliteStore::open(opts).with_context(|| format!("open database {}", config.database_path().display()))
 }
 
+/// Connects to the PostgreSQL store of `config`, retrying for a while so that nodes can
+/// start before their database.
+pub async fn open_postgres(config: &Config) -> anyhow::Result<PgStore> {
+    let mut opts = PgOptions::new(config.store.clone());
+    opts.schema = Some(config.postgres.schema.clone()).filter(|s| !s.is_empty());
+    opts.pool_size = config.postgres.pool_size;
+    let mut attempt = 0;
+    loop {
+        match PgStore::connect(opts.clone()).await {
+            Ok(store) => return Ok(store),
+            Err(e) if attempt < 30 => {
+                attempt += 1;
+                tracing::warn!(error = %e, attempt, "PostgreSQL not reachable yet; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(e) => return Err(e).context("connect to PostgreSQL"),
+        }
+    }
+}
+
+/// Opens the store `config` names.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    match config.store.as_str() {
+        "sqlite" => Ok(Arc::new(open_sqlite(config)?)),
+        url if is_postgres(url) => Ok(Arc::new(open_postgres(config).await?)),
+        other => bail!("unknown store {other:?}: use \"sqlite\" or a postgres:// URL"),
+    }
+}
+
+/// Connects the bus `config` names.
+pub async fn open_bus(config: &Config) -> anyhow::Result<Arc<dyn Bus>> {
+    match config.bus.as_str() {
+        "local" => Ok(Arc::new(LocalBus::new())),
+        url if url.starts_with("nats://") => Ok(Arc::new(NatsBus::connect(url, &config.nats.prefix).await?)),
+        other => bail!("unknown bus {other:?}: use \"local\" or a nats:// URL"),
+    }
+}
+
 impl App {
     /// Builds the server from its configuration.
     pub async fn new(config: &Config) -> anyhow::Result<Self> {
-        let store = open_store(config)?;
-        let services = Services::new(Arc::new(store), Arc::new(LocalBus::new()), config.service.clone());
+        let store = open_store(config).await?;
+        let bus = open_bus(config).await?;
+        tracing::info!(store = store_kind(config), bus = bus_kind(config), "storage and bus ready");
+        let services = Services::new(store, bus, config.service.clone());
         let t = &config.transport;
         let options = ApiOptions {
             max_frame_bytes: t.max_frame_bytes,
@@ -50,6 +96,14 @@ impl App {
         let api = Api::new(services.clone(), options).await;
         Ok(Self { api, grace: Duration::from_secs(t.shutdown_grace_secs), services })
     }
+}
+
+fn store_kind(config: &Config) -> &'static str {
+    if is_postgres(&config.store) { "postgres" } else { "sqlite" }
+}
+
+fn bus_kind(config: &Config) -> &'static str {
+    if config.bus == "local" { "local" } else { "nats" }
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then drains: readiness fails,

@@ -82,8 +82,11 @@ impl Services {
         &self.inner.hub
     }
 
-    /// Succeeds when the store answers (readiness).
+    /// Succeeds when the store answers and the bus is connected (readiness).
     pub async fn ready(&self) -> ServiceResult<()> {
+        if !self.inner.bus.is_ready() {
+            return Err(ServiceError::new(switchboard_core::ErrorCode::Unavailable, "the event bus is not connected"));
+        }
         self.store().user(UserId::from_raw(1)).await?;
         Ok(())
     }

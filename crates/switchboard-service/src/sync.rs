@@ -13,7 +13,9 @@ use switchboard_core::ConversationId;
 use switchboard_core::event::{ConvEvent, Event, UserEvent, UserEventKind};
 use tokio::sync::mpsc;
 
-use crate::hub::{CloseReason, Connection, EventStream, SharedEvent, StreamItem};
+use switchboard_bus::Topic;
+
+use crate::hub::{CloseReason, Connection, EventStream, Live, SharedEvent, StreamItem};
 use crate::{Principal, ServiceResult, Services};
 
 /// The positions a client has applied.
@@ -153,7 +155,7 @@ struct Subscription {
     replaying: bool,
     cursor: Cursor,
     out: mpsc::Sender<StreamItem>,
-    live: mpsc::Receiver<Arc<SharedEvent>>,
+    live: mpsc::Receiver<Live>,
 }
 
 /// The stream ends: the client went away, the session ended, or the store failed.
@@ -168,8 +170,12 @@ impl Subscription {
         if self.emit(Arc::new(caught_up)).await.is_err() {
             return;
         }
-        while let Some(shared) = self.live.recv().await {
-            if self.live_event(shared).await.is_err() {
+        while let Some(item) = self.live.recv().await {
+            let done = match item {
+                Live::Event(shared) => self.live_event(shared).await,
+                Live::Resync(scope) => self.resync(scope).await,
+            };
+            if done.is_err() {
                 return;
             }
         }
@@ -306,6 +312,24 @@ impl Subscription {
             }
             _ => Ok(()),
         }
+    }
+
+    /// Re-reads from the store what the bus may have lost.
+    async fn resync(&mut self, scope: Option<Topic>) -> Result<(), Stop> {
+        if matches!(scope, None | Some(Topic::User(_))) {
+            let latest = self.services.store().user_seq(self.principal.user_id).await;
+            let latest = self.failed(latest.map_err(Into::into))?;
+            self.user_log_until(latest).await?;
+        }
+        let convs: Vec<ConversationId> = match scope {
+            None => self.cursor.conv.keys().copied().collect(),
+            Some(Topic::Conversation(c)) => vec![c],
+            Some(_) => Vec::new(),
+        };
+        for c in convs {
+            self.conversation_until(c, None).await?;
+        }
+        Ok(())
     }
 
     async fn live_event(&mut self, shared: Arc<SharedEvent>) -> Result<(), Stop> {

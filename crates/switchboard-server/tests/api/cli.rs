@@ -37,8 +37,14 @@ pub struct Server {
 
 impl Server {
     pub async fn start(data_dir: &Path, port: u16) -> Self {
+        Self::start_with(data_dir, port, &[]).await
+    }
+
+    /// Starts a node with extra environment (cluster settings).
+    pub async fn start_with(data_dir: &Path, port: u16, env: &[(String, String)]) -> Self {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(data_dir.join("server.log")).unwrap();
         let child = command(data_dir)
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .stdout(Stdio::null())
             .stderr(log)
@@ -57,7 +63,7 @@ impl Server {
         self.child.kill().await.unwrap();
     }
 
-    fn pid(&self) -> u32 {
+    pub fn pid(&self) -> u32 {
         self.child.id().unwrap()
     }
 }

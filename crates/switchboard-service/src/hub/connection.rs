@@ -53,6 +53,15 @@ impl SharedEvent {
     }
 }
 
+/// What the hub queues for a subscribed connection.
+#[derive(Debug, Clone)]
+pub(crate) enum Live {
+    /// An event to forward (after the subscription's dedupe and gap checks).
+    Event(Arc<SharedEvent>),
+    /// The bus may have lost events of this topic (or of all, for `None`): re-read the store.
+    Resync(Option<switchboard_bus::Topic>),
+}
+
 /// What an event stream yields.
 #[derive(Debug, Clone)]
 pub enum StreamItem {
@@ -109,11 +118,7 @@ impl Connection {
         }
     }
 
-    pub(crate) fn attach(
-        &self,
-        tx: mpsc::Sender<Arc<SharedEvent>>,
-        conversations: Vec<switchboard_core::ConversationId>,
-    ) {
+    pub(crate) fn attach(&self, tx: mpsc::Sender<Live>, conversations: Vec<switchboard_core::ConversationId>) {
         let interest = self.hub.lock().attach(self.id, tx, conversations);
         self.hub.flush(Vec::new(), interest);
     }

@@ -10,6 +10,7 @@ mod connection;
 pub(crate) mod presence;
 mod state;
 
+pub(crate) use connection::Live;
 pub use connection::{CloseReason, Connection, EventStream, SharedEvent, StreamItem};
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -75,6 +76,17 @@ impl Hub {
 }
 
 impl BusHandler for Hub {
+    fn resync(&self, topic: Option<Topic>) {
+        let mut state = self.lock();
+        let targets = match topic {
+            None => state.all_attached(),
+            Some(Topic::Conversation(c)) => state.conversation_targets(c, None),
+            Some(Topic::User(u)) => state.user_targets(u),
+            Some(Topic::Presence(_)) => return,
+        };
+        state.push(&targets, &Live::Resync(topic));
+    }
+
     fn deliver(&self, envelope: Envelope) {
         let shared = Arc::new(SharedEvent::new(envelope.event.clone()));
         let mut interest = Vec::new();

@@ -10,7 +10,7 @@ use switchboard_core::event::{Event, Presence, PresenceStatus, SessionEndReason,
 use switchboard_core::{ConversationId, SessionId, UserId};
 use tokio::sync::{mpsc, watch};
 
-use super::{CloseReason, SharedEvent};
+use super::{CloseReason, Live, SharedEvent};
 use crate::Principal;
 use crate::clock::now_ms;
 
@@ -18,7 +18,7 @@ struct Conn {
     user: UserId,
     session: SessionId,
     close: watch::Sender<Option<CloseReason>>,
-    events: Option<mpsc::Sender<Arc<SharedEvent>>>,
+    events: Option<mpsc::Sender<Live>>,
     follows: HashSet<ConversationId>,
 }
 
@@ -106,12 +106,7 @@ impl State {
         }
     }
 
-    pub(super) fn attach(
-        &mut self,
-        id: u64,
-        tx: mpsc::Sender<Arc<SharedEvent>>,
-        convs: Vec<ConversationId>,
-    ) -> Interest {
+    pub(super) fn attach(&mut self, id: u64, tx: mpsc::Sender<Live>, convs: Vec<ConversationId>) -> Interest {
         let mut interest = Vec::new();
         if let Some(conn) = self.conns.get_mut(&id) {
             conn.events = Some(tx);
@@ -168,15 +163,25 @@ impl State {
             .collect()
     }
 
+    /// Every connection with an event stream.
+    pub(super) fn all_attached(&self) -> Vec<u64> {
+        self.conns.iter().filter(|(_, c)| c.events.is_some()).map(|(id, _)| *id).collect()
+    }
+
     /// Queues `shared` on each target; a full queue closes that connection.
     pub(super) fn send(&mut self, targets: &[u64], shared: &Arc<SharedEvent>) {
+        let delivered = self.push(targets, &Live::Event(shared.clone()));
+        metrics::counter!("switchboard_fanout_deliveries_total").increment(delivered);
+    }
+
+    /// Queues `item` on each target; returns how many took it. A full queue closes that
+    /// connection as a slow consumer.
+    pub(super) fn push(&mut self, targets: &[u64], item: &Live) -> u64 {
         let mut delivered = 0u64;
         for id in targets {
-            let Some(conn) = self.conns.get_mut(id) else {
-                continue;
-            };
+            let Some(conn) = self.conns.get_mut(id) else { continue };
             let Some(tx) = &conn.events else { continue };
-            match tx.try_send(shared.clone()) {
+            match tx.try_send(item.clone()) {
                 Ok(()) => delivered += 1,
                 Err(mpsc::error::TrySendError::Full(_)) => {
                     metrics::counter!("switchboard_queue_drops_total").increment(1);
@@ -187,7 +192,7 @@ impl State {
                 Err(mpsc::error::TrySendError::Closed(_)) => conn.events = None,
             }
         }
-        metrics::counter!("switchboard_fanout_deliveries_total").increment(delivered);
+        delivered
     }
 
     /// A session ended: connections that stream events learn it from the event itself and

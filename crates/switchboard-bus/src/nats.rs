@@ -1,0 +1,155 @@
+//! The NATS bus: one subject per topic (`<prefix>.conv.<id>`, `<prefix>.user.<id>`,
+//! `<prefix>.presence.<id>`), a subscription only for topics this node has interest in,
+//! and a single publisher task so that events of one topic leave in order.
+//!
+//! Live delivery is core NATS (at most once). Whatever a node misses — its own restart, a
+//! NATS outage, the moment before a new subscription is in place — is recovered from the
+//! store: after every reconnect and after every new subscription the handler is asked to
+//! resync, and the sync subscriptions re-read their logs.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+
+use futures_util::StreamExt;
+use switchboard_core::event::Event;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::{Bus, BusHandler, Envelope, Topic};
+
+/// Why the NATS bus could not start.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot connect to NATS at {url}: {reason}")]
+pub struct NatsBusError {
+    url: String,
+    reason: String,
+}
+
+type Slot = Arc<OnceLock<Weak<dyn BusHandler>>>;
+
+fn handler(slot: &Slot) -> Option<Arc<dyn BusHandler>> {
+    slot.get().and_then(Weak::upgrade)
+}
+
+/// The cluster bus.
+pub struct NatsBus {
+    client: async_nats::Client,
+    prefix: String,
+    handler: Slot,
+    out: mpsc::Sender<Envelope>,
+    subs: Mutex<HashMap<Topic, JoinHandle<()>>>,
+}
+
+fn subject(prefix: &str, topic: Topic) -> String {
+    match topic {
+        Topic::Conversation(c) => format!("{prefix}.conv.{c}"),
+        Topic::User(u) => format!("{prefix}.user.{u}"),
+        Topic::Presence(u) => format!("{prefix}.presence.{u}"),
+    }
+}
+
+impl NatsBus {
+    /// Connects to `url`; subjects start with `prefix`. Keeps reconnecting by itself
+    /// when the connection drops.
+    pub async fn connect(url: &str, prefix: &str) -> Result<Self, NatsBusError> {
+        let slot: Slot = Arc::default();
+        let events = slot.clone();
+        let client = async_nats::ConnectOptions::new()
+            .name("switchboard")
+            .retry_on_initial_connect()
+            .max_reconnects(None)
+            .event_callback(move |ev| {
+                let events = events.clone();
+                async move {
+                    match ev {
+                        async_nats::Event::Connected => {
+                            tracing::info!("NATS connected; resyncing live streams from the store");
+                            if let Some(h) = handler(&events) {
+                                h.resync(None);
+                            }
+                        }
+                        async_nats::Event::Disconnected => tracing::warn!("NATS disconnected; reconnecting"),
+                        other => tracing::debug!(event = %other, "NATS event"),
+                    }
+                }
+            })
+            .connect(url)
+            .await
+            .map_err(|e| NatsBusError { url: url.to_owned(), reason: e.to_string() })?;
+        let (out, rx) = mpsc::channel(65_536);
+        tokio::spawn(publisher(client.clone(), prefix.to_owned(), rx));
+        Ok(Self { client, prefix: prefix.to_owned(), handler: slot, out, subs: Mutex::default() })
+    }
+
+    fn subscribe(&self, topic: Topic) -> JoinHandle<()> {
+        let (client, slot, subject) = (self.client.clone(), self.handler.clone(), subject(&self.prefix, topic));
+        tokio::spawn(async move {
+            let mut sub = match client.subscribe(subject.clone()).await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::error!(error = %e, subject, "NATS subscribe failed");
+                    return;
+                }
+            };
+            // Once the server has the subscription, re-read what may have been published
+            // before it was in place.
+            if client.flush().await.is_ok()
+                && let Some(h) = handler(&slot)
+            {
+                h.resync(Some(topic));
+            }
+            while let Some(msg) = sub.next().await {
+                match serde_json::from_slice::<Event>(&msg.payload) {
+                    Ok(event) => {
+                        if let Some(h) = handler(&slot) {
+                            h.deliver(Envelope { topic, event: Arc::new(event) });
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, subject, "undecodable bus message"),
+                }
+            }
+        })
+    }
+}
+
+async fn publisher(client: async_nats::Client, prefix: String, mut rx: mpsc::Receiver<Envelope>) {
+    while let Some(env) = rx.recv().await {
+        let payload = match serde_json::to_vec(env.event.as_ref()) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot encode a bus message");
+                continue;
+            }
+        };
+        if let Err(e) = client.publish(subject(&prefix, env.topic), payload.into()).await {
+            metrics::counter!("switchboard_bus_publish_errors_total").increment(1);
+            tracing::warn!(error = %e, "NATS publish failed; readers recover from the store");
+        }
+    }
+}
+
+impl Bus for NatsBus {
+    fn publish(&self, envelope: Envelope) {
+        if self.out.try_send(envelope).is_err() {
+            metrics::counter!("switchboard_bus_publish_errors_total").increment(1);
+            tracing::warn!("bus publish queue full; readers recover from the store");
+        }
+    }
+
+    fn set_interest(&self, topic: Topic, interested: bool) {
+        let mut subs = self.subs.lock().unwrap_or_else(|e| e.into_inner());
+        if interested {
+            subs.entry(topic).or_insert_with(|| self.subscribe(topic));
+        } else if let Some(handle) = subs.remove(&topic) {
+            handle.abort();
+        }
+    }
+
+    fn attach(&self, handler: Weak<dyn BusHandler>) {
+        let _ = self.handler.set(handler);
+    }
+
+    fn is_ready(&self) -> bool {
+        self.client.connection_state() == async_nats::connection::State::Connected
+    }
+}

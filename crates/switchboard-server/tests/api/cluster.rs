@@ -1,0 +1,316 @@
+//! Cluster mode: three nodes (real binaries) on 127.0.0.1 share one PostgreSQL and one
+//! NATS. Needs `SWITCHBOARD_TEST_POSTGRES_URL` and `SWITCHBOARD_TEST_NATS_URL`; without
+//! them each test prints why and passes. The NATS-restart test runs its own nats-server.
+
+use std::collections::BTreeSet;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use switchboard_client::proto as pb;
+use switchboard_client::{Client, Resumable, Transport};
+
+use crate::cli::{Server, free_port};
+use crate::helpers::*;
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+/// Settings of one test's cluster: its own schema and subject prefix.
+struct Cluster {
+    env: Vec<(String, String)>,
+    dir: tempfile::TempDir,
+    nodes: Vec<(u16, Option<Server>)>,
+    pg: String,
+    schema: String,
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        // Stop the nodes, then drop the test's schema from a runtime of its own.
+        self.nodes.clear();
+        let (url, schema) = (self.pg.clone(), self.schema.clone());
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            rt.block_on(async {
+                let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.ok()?;
+                tokio::spawn(conn);
+                client.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).await.ok()
+            })
+        })
+        .join();
+    }
+}
+
+fn services() -> Option<(String, String)> {
+    match (std::env::var("SWITCHBOARD_TEST_POSTGRES_URL"), std::env::var("SWITCHBOARD_TEST_NATS_URL")) {
+        (Ok(pg), Ok(nats)) => Some((pg, nats)),
+        _ => {
+            eprintln!("skipped: SWITCHBOARD_TEST_POSTGRES_URL and SWITCHBOARD_TEST_NATS_URL must both be set");
+            None
+        }
+    }
+}
+
+impl Cluster {
+    async fn start(pg: &str, nats: &str, nodes: usize) -> Self {
+        let tag = format!("cl_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+        let env = vec![
+            ("SWITCHBOARD_STORE".to_owned(), pg.to_owned()),
+            ("SWITCHBOARD_BUS".to_owned(), nats.to_owned()),
+            ("SWITCHBOARD_POSTGRES__SCHEMA".to_owned(), tag.clone()),
+            ("SWITCHBOARD_NATS__PREFIX".to_owned(), tag.clone()),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let mut cluster = Self { env, dir, nodes: Vec::new(), pg: pg.to_owned(), schema: tag };
+        for _ in 0..nodes {
+            let port = free_port();
+            let server = Server::start_with(cluster.dir.path(), port, &cluster.env).await;
+            cluster.nodes.push((port, Some(server)));
+        }
+        for i in 0..nodes {
+            cluster.wait_ready(i).await;
+        }
+        cluster
+    }
+
+    fn addr(&self, i: usize) -> String {
+        format!("127.0.0.1:{}", self.nodes[i].0)
+    }
+
+    async fn wait_ready(&self, i: usize) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while readyz(&self.addr(i)).await != 200 {
+            assert!(tokio::time::Instant::now() < deadline, "node {i} never became ready");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn kill(&mut self, i: usize) {
+        if let Some(mut s) = self.nodes[i].1.take() {
+            s.kill().await;
+        }
+    }
+}
+
+pub async fn readyz(addr: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(mut s) = tokio::net::TcpStream::connect(addr).await else { return 0 };
+    if s.write_all(b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.is_err() {
+        return 0;
+    }
+    let mut out = String::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_string(&mut out)).await;
+    out.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0)
+}
+
+fn text_of(e: &pb::Event) -> Option<(u64, String)> {
+    match &e.kind {
+        Some(pb::event::Kind::MessageCreated(m)) => match &m.content {
+            Some(pb::message::Content::Text(t)) => Some((m.seq, t.text.clone())),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Reads `stream` until it has every text in `want` (each once) or time runs out.
+async fn collect_texts(stream: &mut Resumable, want: &BTreeSet<String>, secs: u64) -> Vec<(u64, String)> {
+    let mut got = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    while !want.iter().all(|w| got.iter().any(|(_, t)| t == w)) {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let e = tokio::time::timeout(left, stream.next()).await.expect("missing events").expect("stream failed");
+        if let Some(t) = text_of(&e) {
+            got.push(t);
+        }
+    }
+    got
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_serve_one_user_base_and_a_killed_node_loses_nothing() {
+    let Some((pg, nats)) = services() else { return };
+    let mut cluster = Cluster::start(&pg, &nats, 3).await;
+    let ann = register_at(&cluster.addr(0), Transport::Http, "ann").await;
+    let bob = register_at(&cluster.addr(1), Transport::Http, "bob").await;
+    let cat = register_at(&cluster.addr(2), Transport::Http, "cat").await;
+    let ann_c = Client::connect(&cluster.addr(0), Transport::Grpc, Some(&ann.token)).await.unwrap();
+    let bob_c = Client::connect(&cluster.addr(1), Transport::WsBinary, Some(&bob.token)).await.unwrap();
+    let g = group(&ann_c, pb::ConversationKind::Group, "Across nodes", &[&bob, &cat]).await;
+    let gid = conv_id(&g);
+    let dm: pb::CreateDirectResponse = bob_c
+        .call("ConversationService/CreateDirect", &pb::CreateDirectRequest { user_id: ann.id.clone() })
+        .await
+        .unwrap();
+    let dm_id = conv_id(dm.conversation.as_ref().unwrap());
+
+    // Cat follows on node 3 (failing over to node 1); ann follows the DM on node 1.
+    let mut cat_stream = Resumable::new(&cluster.addr(2), Transport::WsJson, &cat.token, Default::default())
+        .with_fallbacks(&[&cluster.addr(0)]);
+    let mut ann_stream = Resumable::new(&cluster.addr(0), Transport::Grpc, &ann.token, Default::default());
+    let first: BTreeSet<String> = (0..10).map(|i| format!("g{i}")).collect();
+    for i in 0..10 {
+        let who = if i % 2 == 0 { &ann_c } else { &bob_c };
+        send(who, &gid, &format!("g{i}"), &format!("g{i}")).await;
+    }
+    send(&bob_c, &dm_id, "d0", "psst on node 2").await;
+    let got = collect_texts(&mut cat_stream, &first, 20).await;
+    assert_eq!(got.len(), 10, "each message once: {got:?}");
+    let dm_text: BTreeSet<String> = ["psst on node 2".to_owned()].into();
+    collect_texts(&mut ann_stream, &dm_text, 20).await;
+
+    // Node 3 dies mid-traffic; cat's client fails over to node 1 and catches up.
+    let sender = {
+        let (addr, token, gid) = (cluster.addr(1), bob.token.clone(), gid.clone());
+        tokio::spawn(async move {
+            let c = Client::connect(&addr, Transport::Http, Some(&token)).await.unwrap();
+            for i in 10..60 {
+                send(&c, &gid, &format!("g{i}"), &format!("g{i}")).await;
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    cluster.kill(2).await;
+    sender.await.unwrap();
+    let rest: BTreeSet<String> = (10..60).map(|i| format!("g{i}")).collect();
+    let got = collect_texts(&mut cat_stream, &rest, 60).await;
+    let seqs: Vec<u64> = got.iter().map(|(s, _)| *s).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "in order: {seqs:?}");
+    assert_eq!(got.len(), 50, "nothing duplicated: {got:?}");
+    let state: pb::GetStateResponse = ann_c.call("SyncService/GetState", &pb::GetStateRequest {}).await.unwrap();
+    let last = state.conversations.iter().find(|c| c.conversation_id == gid).unwrap().seq;
+    assert_eq!(cat_stream.positions().conversations[&gid], last);
+
+    // Ending a session on one node closes its connection on another.
+    let phone = {
+        let anon = Client::connect(&cluster.addr(1), Transport::Http, None).await.unwrap();
+        let r: pb::LoginResponse = anon
+            .call(
+                "AuthService/Login",
+                &pb::LoginRequest { username: "ann".into(), password: PASSWORD.into(), device: None },
+            )
+            .await
+            .unwrap();
+        r.tokens.unwrap()
+    };
+    let mut phone_ws = Client::connect(&cluster.addr(1), Transport::WsJson, Some(&phone.access_token)).await.unwrap();
+    let mut phone_events =
+        phone_ws.subscribe(pb::SubscribeRequest { live_only: true, ..Default::default() }).await.unwrap();
+    wait_for(&mut phone_events, 10, is_caught_up).await;
+    let _: pb::EndSessionResponse = ann_c
+        .call("SessionService/EndSession", &pb::EndSessionRequest { session_id: phone.session_id.clone() })
+        .await
+        .unwrap();
+    assert_eq!(wait_closed(&mut phone_events, 15).await.0, 4001);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_sends_from_every_node_make_one_gap_free_order_that_every_member_sees() {
+    let Some((pg, nats)) = services() else { return };
+    let cluster = Cluster::start(&pg, &nats, 3).await;
+    let mut users = Vec::new();
+    for (i, name) in ["ann", "bob", "cat"].iter().enumerate() {
+        users.push(register_at(&cluster.addr(i), Transport::Http, name).await);
+    }
+    let owner = Client::connect(&cluster.addr(0), Transport::Http, Some(&users[0].token)).await.unwrap();
+    let g = group(&owner, pb::ConversationKind::Group, "Race", &[&users[1], &users[2]]).await;
+    let gid = conv_id(&g);
+    let mut streams: Vec<Resumable> = (0..3)
+        .map(|i| Resumable::new(&cluster.addr(i), Transport::WsBinary, &users[i].token, Default::default()))
+        .collect();
+    let mut senders = Vec::new();
+    for (i, user) in users.iter().enumerate() {
+        let (addr, token, gid) = (cluster.addr(i), user.token.clone(), gid.clone());
+        senders.push(tokio::spawn(async move {
+            let c = Client::connect(&addr, Transport::Grpc, Some(&token)).await.unwrap();
+            let mut tasks = Vec::new();
+            for k in 0..40 {
+                let (c2, gid) = (Client::connect(&addr, Transport::Http, Some(&token)).await.unwrap(), gid.clone());
+                tasks.push(tokio::spawn(async move {
+                    send(&c2, &gid, &format!("n{i}-{k}"), &format!("n{i}-{k}")).await.seq
+                }));
+            }
+            drop(c);
+            let mut seqs = Vec::new();
+            for t in tasks {
+                seqs.push(t.await.unwrap());
+            }
+            seqs
+        }));
+    }
+    let mut all_seqs = Vec::new();
+    for s in senders {
+        all_seqs.extend(s.await.unwrap());
+    }
+    all_seqs.sort_unstable();
+    assert_eq!(all_seqs, (2..122).collect::<Vec<u64>>(), "seqs are unique and gap-free");
+    let want: BTreeSet<String> = (0..3).flat_map(|i| (0..40).map(move |k| format!("n{i}-{k}"))).collect();
+    let mut orders = Vec::new();
+    for s in &mut streams {
+        let got = collect_texts(s, &want, 60).await;
+        assert_eq!(got.len(), 120);
+        orders.push(got);
+    }
+    assert_eq!(orders[0], orders[1], "node 1 and node 2 members see one order");
+    assert_eq!(orders[0], orders[2], "node 1 and node 3 members see one order");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nats_restart_mid_traffic_loses_and_repeats_nothing_and_readiness_follows_it() {
+    let Some((pg, _)) = services() else { return };
+    let bin = ["/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists());
+    let Some(bin) = bin else {
+        eprintln!("skipped: no nats-server binary to restart");
+        return;
+    };
+    let nats_port = free_port();
+    let start_nats = || {
+        tokio::process::Command::new(bin)
+            .args(["-a", "127.0.0.1", "-p", &nats_port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap()
+    };
+    let mut nats = start_nats();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let cluster = Cluster::start(&pg, &format!("nats://127.0.0.1:{nats_port}"), 2).await;
+    let ann = register_at(&cluster.addr(0), Transport::Http, "ann").await;
+    let bob = register_at(&cluster.addr(1), Transport::Http, "bob").await;
+    let c = Client::connect(&cluster.addr(0), Transport::Http, Some(&ann.token)).await.unwrap();
+    let g = group(&c, pb::ConversationKind::Group, "Blip", &[&bob]).await;
+    let gid = conv_id(&g);
+    let mut bob_stream = Resumable::new(&cluster.addr(1), Transport::Grpc, &bob.token, Default::default());
+    send(&c, &gid, "warm", "warm").await;
+    collect_texts(&mut bob_stream, &["warm".to_owned()].into(), 20).await;
+
+    let sender = {
+        let (addr, token, gid) = (cluster.addr(0), ann.token.clone(), gid.clone());
+        tokio::spawn(async move {
+            let c = Client::connect(&addr, Transport::Http, Some(&token)).await.unwrap();
+            for i in 0..60 {
+                send(&c, &gid, &format!("b{i}"), &format!("b{i}")).await;
+                tokio::time::sleep(Duration::from_millis(15)).await;
+            }
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    nats.kill().await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while readyz(&cluster.addr(1)).await == 200 {
+        assert!(tokio::time::Instant::now() < deadline, "readyz stayed 200 without NATS");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let _nats = start_nats();
+    cluster.wait_ready(1).await;
+    sender.await.unwrap();
+    let want: BTreeSet<String> = (0..60).map(|i| format!("b{i}")).collect();
+    let got = collect_texts(&mut bob_stream, &want, 60).await;
+    assert_eq!(got.len(), 60, "each once: {got:?}");
+    assert!(got.windows(2).all(|w| w[0].0 < w[1].0), "in order");
+}
