@@ -12,7 +12,7 @@ pub use nats::{NatsBus, NatsBusError};
 
 use std::sync::{Arc, OnceLock, Weak};
 
-use switchboard_core::event::Event;
+use switchboard_core::event::{Event, PresenceStatus};
 use switchboard_core::{ConversationId, UserId};
 
 /// Where an event is published.
@@ -22,8 +22,19 @@ pub enum Topic {
     Conversation(ConversationId),
     /// One user's connections.
     User(UserId),
-    /// Sessions that subscribed to a user's presence.
-    Presence(UserId),
+}
+
+/// One node's report of the presence of its locally connected users. Nodes send a
+/// change as it happens (`full: false`) and everything every heartbeat (`full: true`);
+/// a node that stops reporting is presumed dead and its users offline.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PresenceReport {
+    /// The reporting node (random per process).
+    pub node: u64,
+    /// True when `users` is the node's complete list.
+    pub full: bool,
+    /// Users and their status on that node; `None` = no longer connected there.
+    pub users: Vec<(UserId, Option<PresenceStatus>)>,
 }
 
 /// One published event. The event sits behind an `Arc` so that a fan-out shares it.
@@ -43,6 +54,8 @@ pub trait BusHandler: Send + Sync {
     /// readers should re-read the store. Called after a reconnect and once a new
     /// subscription is in place.
     fn resync(&self, topic: Option<Topic>);
+    /// Another node reported presence.
+    fn presence_reported(&self, report: PresenceReport);
 }
 
 /// Publishes events to every interested node.
@@ -55,6 +68,8 @@ pub trait Bus: Send + Sync {
     fn attach(&self, handler: Weak<dyn BusHandler>);
     /// True while the bus can deliver.
     fn is_ready(&self) -> bool;
+    /// Sends this node's presence report to the other nodes.
+    fn report_presence(&self, report: PresenceReport);
 }
 
 /// The single-node bus: publishing is delivering to the local handler.
@@ -87,6 +102,9 @@ impl Bus for LocalBus {
     fn is_ready(&self) -> bool {
         true
     }
+
+    /// A single node has no one to tell.
+    fn report_presence(&self, _report: PresenceReport) {}
 }
 
 #[cfg(test)]
@@ -104,6 +122,8 @@ mod tests {
         }
 
         fn resync(&self, _topic: Option<Topic>) {}
+
+        fn presence_reported(&self, _report: PresenceReport) {}
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! The NATS bus: one subject per topic (`<prefix>.conv.<id>`, `<prefix>.user.<id>`,
-//! `<prefix>.presence.<id>`), a subscription only for topics this node has interest in,
-//! and a single publisher task so that events of one topic leave in order.
+//! The NATS bus: one subject per topic (`<prefix>.conv.<id>`, `<prefix>.user.<id>`), a
+//! subscription only for topics this node has interest in, one subject every node hears
+//! (`<prefix>.nodes`, presence reports), and a single publisher task so that what one
+//! node publishes leaves in order.
 //!
 //! Live delivery is core NATS (at most once). Whatever a node misses — its own restart, a
 //! NATS outage, the moment before a new subscription is in place — is recovered from the
@@ -15,7 +16,7 @@ use switchboard_core::event::Event;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::{Bus, BusHandler, Envelope, Topic};
+use crate::{Bus, BusHandler, Envelope, PresenceReport, Topic};
 
 /// Why the NATS bus could not start.
 #[derive(Debug, thiserror::Error)]
@@ -31,12 +32,18 @@ fn handler(slot: &Slot) -> Option<Arc<dyn BusHandler>> {
     slot.get().and_then(Weak::upgrade)
 }
 
+/// What the publisher task sends.
+enum Outgoing {
+    Event(Envelope),
+    Report(PresenceReport),
+}
+
 /// The cluster bus.
 pub struct NatsBus {
     client: async_nats::Client,
     prefix: String,
     handler: Slot,
-    out: mpsc::Sender<Envelope>,
+    out: mpsc::Sender<Outgoing>,
     subs: Mutex<HashMap<Topic, JoinHandle<()>>>,
 }
 
@@ -44,7 +51,6 @@ fn subject(prefix: &str, topic: Topic) -> String {
     match topic {
         Topic::Conversation(c) => format!("{prefix}.conv.{c}"),
         Topic::User(u) => format!("{prefix}.user.{u}"),
-        Topic::Presence(u) => format!("{prefix}.presence.{u}"),
     }
 }
 
@@ -78,6 +84,7 @@ impl NatsBus {
             .map_err(|e| NatsBusError { url: url.to_owned(), reason: e.to_string() })?;
         let (out, rx) = mpsc::channel(65_536);
         tokio::spawn(publisher(client.clone(), prefix.to_owned(), rx));
+        tokio::spawn(reports(client.clone(), format!("{prefix}.nodes"), slot.clone()));
         Ok(Self { client, prefix: prefix.to_owned(), handler: slot, out, subs: Mutex::default() })
     }
 
@@ -112,16 +119,41 @@ impl NatsBus {
     }
 }
 
-async fn publisher(client: async_nats::Client, prefix: String, mut rx: mpsc::Receiver<Envelope>) {
-    while let Some(env) = rx.recv().await {
-        let payload = match serde_json::to_vec(env.event.as_ref()) {
+async fn reports(client: async_nats::Client, subject: String, slot: Slot) {
+    let mut sub = match client.subscribe(subject.clone()).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, subject, "NATS subscribe failed; presence stays node-local");
+            return;
+        }
+    };
+    while let Some(msg) = sub.next().await {
+        match serde_json::from_slice::<PresenceReport>(&msg.payload) {
+            Ok(report) => {
+                if let Some(h) = handler(&slot) {
+                    h.presence_reported(report);
+                }
+            }
+            Err(e) => tracing::error!(error = %e, subject, "undecodable presence report"),
+        }
+    }
+}
+
+async fn publisher(client: async_nats::Client, prefix: String, mut rx: mpsc::Receiver<Outgoing>) {
+    let nodes = format!("{prefix}.nodes");
+    while let Some(item) = rx.recv().await {
+        let (subject, payload) = match &item {
+            Outgoing::Event(env) => (subject(&prefix, env.topic), serde_json::to_vec(env.event.as_ref())),
+            Outgoing::Report(r) => (nodes.clone(), serde_json::to_vec(r)),
+        };
+        let payload = match payload {
             Ok(p) => p,
             Err(e) => {
                 tracing::error!(error = %e, "cannot encode a bus message");
                 continue;
             }
         };
-        if let Err(e) = client.publish(subject(&prefix, env.topic), payload.into()).await {
+        if let Err(e) = client.publish(subject, payload.into()).await {
             metrics::counter!("switchboard_bus_publish_errors_total").increment(1);
             tracing::warn!(error = %e, "NATS publish failed; readers recover from the store");
         }
@@ -130,7 +162,7 @@ async fn publisher(client: async_nats::Client, prefix: String, mut rx: mpsc::Rec
 
 impl Bus for NatsBus {
     fn publish(&self, envelope: Envelope) {
-        if self.out.try_send(envelope).is_err() {
+        if self.out.try_send(Outgoing::Event(envelope)).is_err() {
             metrics::counter!("switchboard_bus_publish_errors_total").increment(1);
             tracing::warn!("bus publish queue full; readers recover from the store");
         }
@@ -151,5 +183,11 @@ impl Bus for NatsBus {
 
     fn is_ready(&self) -> bool {
         self.client.connection_state() == async_nats::connection::State::Connected
+    }
+
+    fn report_presence(&self, report: PresenceReport) {
+        if self.out.try_send(Outgoing::Report(report)).is_err() {
+            tracing::warn!("bus publish queue full; the next heartbeat carries the presence report");
+        }
     }
 }

@@ -66,6 +66,7 @@ impl Services {
     /// Wires the use cases to a store and a bus; attaches this node's hub to the bus.
     pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>, config: ServiceConfig) -> Self {
         let hub = Arc::new(hub::Hub::new(bus.clone(), config.connection_queue));
+        hub::Hub::start_heartbeat(&hub);
         let handler: Arc<dyn BusHandler> = hub.clone();
         bus.attach(Arc::downgrade(&handler));
         let limiter = ratelimit::RateLimiter::new(config.rate_limit);

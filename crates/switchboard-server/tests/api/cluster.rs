@@ -314,3 +314,56 @@ async fn a_nats_restart_mid_traffic_loses_and_repeats_nothing_and_readiness_foll
     assert_eq!(got.len(), 60, "each once: {got:?}");
     assert!(got.windows(2).all(|w| w[0].0 < w[1].0), "in order");
 }
+
+fn presence_of<'a>(e: &'a pb::Event, user: &TestUser) -> Option<&'a pb::Presence> {
+    match &e.kind {
+        Some(pb::event::Kind::Presence(p)) if p.user_id == user.id => Some(p),
+        _ => None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presence_is_one_status_across_nodes_and_a_dead_node_takes_its_users_offline() {
+    let Some((pg, nats)) = services() else { return };
+    let mut cluster = Cluster::start(&pg, &nats, 3).await;
+    let ann = register_at(&cluster.addr(0), Transport::Http, "ann").await;
+    let bob = register_at(&cluster.addr(1), Transport::Http, "bob").await;
+    let mut bob_ws = Client::connect(&cluster.addr(1), Transport::WsJson, Some(&bob.token)).await.unwrap();
+    let mut bob_events =
+        bob_ws.subscribe(pb::SubscribeRequest { live_only: true, ..Default::default() }).await.unwrap();
+    wait_for(&mut bob_events, 10, is_caught_up).await;
+    let watch = pb::SubscribePresenceRequest { user_ids: vec![ann.id.clone()] };
+    let now: pb::SubscribePresenceResponse = bob_ws.call("SignalService/SubscribePresence", &watch).await.unwrap();
+    assert_eq!(now.presences[0].status, pb::PresenceStatus::Offline as i32);
+
+    // Ann comes online on node 1: bob, on node 2, hears it.
+    let mut ann_a = Client::connect(&cluster.addr(0), Transport::WsBinary, Some(&ann.token)).await.unwrap();
+    let mut ann_a_events =
+        ann_a.subscribe(pb::SubscribeRequest { live_only: true, ..Default::default() }).await.unwrap();
+    wait_for(&mut ann_a_events, 10, is_caught_up).await;
+    let e = wait_for(&mut bob_events, 15, |e| presence_of(e, &ann).is_some()).await;
+    assert_eq!(presence_of(&e, &ann).unwrap().status, pb::PresenceStatus::Online as i32);
+
+    // A second connection on node 3, then the first closes: still online, once.
+    let mut ann_b = Client::connect(&cluster.addr(2), Transport::WsJson, Some(&ann.token)).await.unwrap();
+    let mut ann_b_events =
+        ann_b.subscribe(pb::SubscribeRequest { live_only: true, ..Default::default() }).await.unwrap();
+    wait_for(&mut ann_b_events, 10, is_caught_up).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    ann_a.close().await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    while let Some(switchboard_client::StreamEvent::Event(e)) = bob_events.next_within(Duration::from_millis(50)).await
+    {
+        assert!(presence_of(&e, &ann).is_none(), "no presence change while ann stays connected: {e:?}");
+    }
+    let now: pb::SubscribePresenceResponse = bob_ws.call("SignalService/SubscribePresence", &watch).await.unwrap();
+    assert_eq!(now.presences[0].status, pb::PresenceStatus::Online as i32);
+
+    // Node 3 dies with ann's last connection: she goes offline by expiry.
+    cluster.kill(2).await;
+    let e = wait_for(&mut bob_events, 20, |e| presence_of(e, &ann).is_some()).await;
+    let p = presence_of(&e, &ann).unwrap();
+    assert_eq!(p.status, pb::PresenceStatus::Offline as i32);
+    assert!(p.last_seen_at_ms > 0);
+    drop(ann_b_events);
+}

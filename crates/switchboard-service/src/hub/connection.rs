@@ -95,8 +95,9 @@ impl Connection {
     /// Registers a connection of `principal` on `hub`.
     pub fn open(hub: Arc<Hub>, principal: Principal) -> Self {
         let (tx, rx) = watch::channel(None);
-        let (id, out, interest) = hub.lock().add_connection(principal, tx);
-        hub.flush(out, interest);
+        let (id, delta, interest) = hub.lock().add_connection(principal, tx);
+        hub.flush(Vec::new(), interest);
+        hub.report(delta);
         metrics::gauge!("switchboard_connections").increment(1.0);
         Self { id, principal, hub, close: rx }
     }
@@ -130,8 +131,9 @@ impl Connection {
 
 impl Drop for Connection {
     fn drop(&mut self) {
-        let (out, interest) = self.hub.lock().remove_connection(self.id);
+        let (out, interest, delta) = self.hub.lock().remove_connection(self.id);
         self.hub.flush(out, interest);
+        self.hub.report(delta);
         metrics::gauge!("switchboard_connections").decrement(1.0);
     }
 }

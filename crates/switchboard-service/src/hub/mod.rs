@@ -15,13 +15,18 @@ pub use connection::{CloseReason, Connection, EventStream, SharedEvent, StreamIt
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use switchboard_bus::{Bus, BusHandler, Envelope, Topic};
+use switchboard_bus::{Bus, BusHandler, Envelope, PresenceReport, Topic};
 use switchboard_core::event::{Event, PresenceStatus, UserEventKind};
 
 use state::State;
 
+/// How often a node reports its presence; three missed reports and it counts as dead.
+const PRESENCE_HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The connection registry of one node.
 pub struct Hub {
+    /// This node's id in presence reports (random per process).
+    node: u64,
     state: Mutex<State>,
     bus: Arc<dyn Bus>,
     queue: usize,
@@ -29,7 +34,33 @@ pub struct Hub {
 
 impl Hub {
     pub(crate) fn new(bus: Arc<dyn Bus>, queue: usize) -> Self {
-        Self { state: Mutex::new(State::default()), bus, queue: queue.max(16) }
+        let node = rand::random::<u64>();
+        Self { node, state: Mutex::new(State::default()), bus, queue: queue.max(16) }
+    }
+
+    /// Reports this node's presence every `PRESENCE_HEARTBEAT` and forgets nodes that went
+    /// silent; stops when the hub is dropped.
+    pub(crate) fn start_heartbeat(hub: &Arc<Hub>) {
+        let weak = Arc::downgrade(hub);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(PRESENCE_HEARTBEAT);
+            loop {
+                tick.tick().await;
+                let Some(hub) = weak.upgrade() else { return };
+                let users = {
+                    let mut state = hub.lock();
+                    state.expire_nodes(PRESENCE_HEARTBEAT * 3);
+                    state.local_presence()
+                };
+                hub.bus.report_presence(PresenceReport { node: hub.node, full: true, users });
+            }
+        });
+    }
+
+    fn report(&self, delta: state::PresenceDelta) {
+        if !delta.is_empty() {
+            self.bus.report_presence(PresenceReport { node: self.node, full: false, users: delta });
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -76,13 +107,18 @@ impl Hub {
 }
 
 impl BusHandler for Hub {
+    fn presence_reported(&self, report: PresenceReport) {
+        if report.node != self.node {
+            self.lock().apply_report(report.node, report.full, report.users);
+        }
+    }
+
     fn resync(&self, topic: Option<Topic>) {
         let mut state = self.lock();
         let targets = match topic {
             None => state.all_attached(),
             Some(Topic::Conversation(c)) => state.conversation_targets(c, None),
             Some(Topic::User(u)) => state.user_targets(u),
-            Some(Topic::Presence(_)) => return,
         };
         state.push(&targets, &Live::Resync(topic));
     }
@@ -120,7 +156,6 @@ impl BusHandler for Hub {
                 }
                 state.user_targets(u)
             }
-            Topic::Presence(u) => state.presence_targets(u),
         };
         state.send(&targets, &shared);
         drop(state);

@@ -1,11 +1,9 @@
 //! Presence subscriptions, explicit status and typing records on the hub.
 
-use switchboard_bus::Topic;
-use switchboard_core::event::{Event, Presence, PresenceStatus};
+use switchboard_core::event::{Presence, PresenceStatus};
 use switchboard_core::{ConversationId, SessionId, UserId};
 
 use super::Hub;
-use super::state::envelope;
 
 /// Why a presence subscription was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,66 +23,50 @@ impl Hub {
 
     /// Subscribes a session to users' presence; returns their current presence.
     pub(crate) fn watch(&self, session: SessionId, users: &[UserId], max: usize) -> Result<Vec<Presence>, WatchError> {
-        let mut interest = Vec::new();
-        let presences = {
-            let mut state = self.lock();
-            if !state.session_online(session) {
-                return Err(WatchError::NoConnection);
-            }
-            let current = state.watching.get(&session).map_or(0, |s| s.len());
-            if current + users.len() > max {
-                return Err(WatchError::TooMany);
-            }
-            for u in users {
-                state.watching.entry(session).or_default().insert(*u);
-                let set = state.watchers.entry(*u).or_default();
-                if set.is_empty() {
-                    interest.push((Topic::Presence(*u), true));
-                }
-                set.insert(session);
-            }
-            users.iter().map(|u| state.presence_of(*u)).collect()
-        };
-        self.flush(Vec::new(), interest);
-        Ok(presences)
+        let mut state = self.lock();
+        if !state.session_online(session) {
+            return Err(WatchError::NoConnection);
+        }
+        let current = state.watching.get(&session).map_or(0, |s| s.len());
+        if current + users.len() > max {
+            return Err(WatchError::TooMany);
+        }
+        for u in users {
+            state.watching.entry(session).or_default().insert(*u);
+            state.watchers.entry(*u).or_default().insert(session);
+        }
+        Ok(users.iter().map(|u| state.presence_of(*u)).collect())
     }
 
     /// Ends a session's subscriptions to users' presence.
     pub(crate) fn unwatch(&self, session: SessionId, users: &[UserId]) {
-        let mut interest = Vec::new();
-        {
-            let mut state = self.lock();
-            for u in users {
-                if let Some(set) = state.watching.get_mut(&session) {
-                    set.remove(u);
-                }
-                if let Some(set) = state.watchers.get_mut(u) {
-                    set.remove(&session);
-                    if set.is_empty() {
-                        state.watchers.remove(u);
-                        interest.push((Topic::Presence(*u), false));
-                    }
+        let mut state = self.lock();
+        for u in users {
+            if let Some(set) = state.watching.get_mut(&session) {
+                set.remove(u);
+            }
+            if let Some(set) = state.watchers.get_mut(u) {
+                set.remove(&session);
+                if set.is_empty() {
+                    state.watchers.remove(u);
                 }
             }
         }
-        self.flush(Vec::new(), interest);
     }
 
     /// Sets a connected user's explicit status; publishes the change.
     pub(crate) fn set_status(&self, user: UserId, status: PresenceStatus) -> bool {
-        let out = {
+        let delta = {
             let mut state = self.lock();
-            if state.presence_of(user).status == PresenceStatus::Offline {
+            if state.local_status(user).is_none() {
                 return false;
             }
             let before = state.presence_of(user).status;
             state.status.insert(user, status);
-            if before == status {
-                return true;
-            }
-            vec![envelope(Topic::Presence(user), Event::Presence(state.presence_of(user)))]
+            state.notify_presence(user, before);
+            vec![(user, state.local_status(user))]
         };
-        self.flush(out, Vec::new());
+        self.report(delta);
         true
     }
 

@@ -25,6 +25,15 @@ struct Conn {
 /// Interest changes for the bus.
 pub(super) type Interest = Vec<(Topic, bool)>;
 
+/// Local presence changes to report to the other nodes.
+pub(super) type PresenceDelta = Vec<(UserId, Option<PresenceStatus>)>;
+
+/// What another node last reported.
+struct RemoteNode {
+    heard: std::time::Instant,
+    users: HashMap<UserId, PresenceStatus>,
+}
+
 #[derive(Default)]
 pub(super) struct State {
     next_id: u64,
@@ -37,6 +46,7 @@ pub(super) struct State {
     pub(super) status: HashMap<UserId, PresenceStatus>,
     last_seen: HashMap<UserId, i64>,
     pub(super) typing: HashMap<SessionId, HashMap<ConversationId, i64>>,
+    remote: HashMap<u64, RemoteNode>,
 }
 
 pub(super) fn envelope(topic: Topic, event: Event) -> Envelope {
@@ -52,32 +62,105 @@ impl State {
         self.by_session.get(&s).is_some_and(|v| !v.is_empty())
     }
 
-    pub(super) fn presence_of(&self, user: UserId) -> Presence {
+    /// The user's status from this node's connections alone.
+    pub(super) fn local_status(&self, user: UserId) -> Option<PresenceStatus> {
         let online = self.by_user.get(&user).is_some_and(|v| !v.is_empty());
-        let status =
-            if online { *self.status.get(&user).unwrap_or(&PresenceStatus::Online) } else { PresenceStatus::Offline };
-        let last_seen_at_ms = if online { 0 } else { self.last_seen.get(&user).copied().unwrap_or(0) };
+        online.then(|| *self.status.get(&user).unwrap_or(&PresenceStatus::Online))
+    }
+
+    /// The user's status over the cluster: online anywhere wins over away anywhere.
+    fn global_status(&self, user: UserId) -> PresenceStatus {
+        let remote = self.remote.values().filter_map(|n| n.users.get(&user).copied());
+        self.local_status(user).into_iter().chain(remote).fold(PresenceStatus::Offline, |acc, s| match (acc, s) {
+            (PresenceStatus::Online, _) | (_, PresenceStatus::Online) => PresenceStatus::Online,
+            (PresenceStatus::Away, _) | (_, PresenceStatus::Away) => PresenceStatus::Away,
+            _ => PresenceStatus::Offline,
+        })
+    }
+
+    pub(super) fn presence_of(&self, user: UserId) -> Presence {
+        let status = self.global_status(user);
+        let last_seen_at_ms =
+            if status == PresenceStatus::Offline { self.last_seen.get(&user).copied().unwrap_or(0) } else { 0 };
         Presence { user_id: user, status, last_seen_at_ms }
+    }
+
+    /// Tells this node's watchers of `user` when the cluster-wide status moved from `before`.
+    pub(super) fn notify_presence(&mut self, user: UserId, before: PresenceStatus) {
+        let after = self.global_status(user);
+        if after == before {
+            return;
+        }
+        if after == PresenceStatus::Offline {
+            self.last_seen.insert(user, now_ms());
+        }
+        let shared = Arc::new(SharedEvent::new(Arc::new(Event::Presence(self.presence_of(user)))));
+        let targets = self.presence_targets(user);
+        self.send(&targets, &shared);
+    }
+
+    /// Applies another node's report and notifies watchers of every change it makes.
+    pub(super) fn apply_report(&mut self, node: u64, full: bool, users: PresenceDelta) {
+        let mut touched: Vec<UserId> = users.iter().map(|(u, _)| *u).collect();
+        if full && let Some(old) = self.remote.get(&node) {
+            touched.extend(old.users.keys().copied());
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        let before: Vec<(UserId, PresenceStatus)> = touched.iter().map(|u| (*u, self.global_status(*u))).collect();
+        let now = std::time::Instant::now();
+        let entry = self.remote.entry(node).or_insert_with(|| RemoteNode { heard: now, users: HashMap::new() });
+        entry.heard = now;
+        if full {
+            entry.users.clear();
+        }
+        for (u, s) in users {
+            match s {
+                Some(s) => entry.users.insert(u, s),
+                None => entry.users.remove(&u),
+            };
+        }
+        for (u, b) in before {
+            self.notify_presence(u, b);
+        }
+    }
+
+    /// Forgets nodes silent for longer than `silence`: their users are gone from them.
+    pub(super) fn expire_nodes(&mut self, silence: std::time::Duration) {
+        let dead: Vec<u64> =
+            self.remote.iter().filter(|(_, n)| n.heard.elapsed() > silence).map(|(id, _)| *id).collect();
+        for node in dead {
+            tracing::warn!(node, "a node stopped reporting presence; its users count as gone from it");
+            self.apply_report(node, true, Vec::new());
+            self.remote.remove(&node);
+        }
+    }
+
+    /// This node's full presence list.
+    pub(super) fn local_presence(&self) -> PresenceDelta {
+        self.by_user.keys().map(|u| (*u, self.local_status(*u))).collect()
     }
 
     pub(super) fn add_connection(
         &mut self,
         p: Principal,
         close: watch::Sender<Option<CloseReason>>,
-    ) -> (u64, Vec<Envelope>, Interest) {
+    ) -> (u64, PresenceDelta, Interest) {
         self.next_id += 1;
         let id = self.next_id;
+        let before = self.global_status(p.user_id);
         self.conns
             .insert(id, Conn { user: p.user_id, session: p.session_id, close, events: None, follows: HashSet::new() });
         self.by_session.entry(p.session_id).or_default().push(id);
         let conns = self.by_user.entry(p.user_id).or_default();
         conns.push(id);
-        let (mut out, mut interest) = (Vec::new(), Vec::new());
+        let (mut delta, mut interest) = (Vec::new(), Vec::new());
         if conns.len() == 1 {
             interest.push((Topic::User(p.user_id), true));
-            out.push(envelope(Topic::Presence(p.user_id), Event::Presence(self.presence_of(p.user_id))));
+            delta.push((p.user_id, self.local_status(p.user_id)));
+            self.notify_presence(p.user_id, before);
         }
-        (id, out, interest)
+        (id, delta, interest)
     }
 
     pub(super) fn follow_conn(&mut self, id: u64, c: ConversationId, interest: &mut Interest) {
@@ -213,10 +296,10 @@ impl State {
         }
     }
 
-    pub(super) fn remove_connection(&mut self, id: u64) -> (Vec<Envelope>, Interest) {
-        let (mut out, mut interest) = (Vec::new(), Vec::new());
+    pub(super) fn remove_connection(&mut self, id: u64) -> (Vec<Envelope>, Interest, PresenceDelta) {
+        let (mut out, mut interest, mut delta) = (Vec::new(), Vec::new(), Vec::new());
         let Some(conn) = self.conns.remove(&id) else {
-            return (out, interest);
+            return (out, interest, delta);
         };
         for c in &conn.follows {
             if let Some(set) = self.by_conv.get_mut(c) {
@@ -230,9 +313,7 @@ impl State {
         let session_left = remove_from(&mut self.by_session, conn.session, id);
         if session_left {
             for u in self.watching.remove(&conn.session).unwrap_or_default() {
-                if remove_from_set(&mut self.watchers, u, conn.session) {
-                    interest.push((Topic::Presence(u), false));
-                }
+                remove_from_set(&mut self.watchers, u, conn.session);
             }
             let now = now_ms();
             for (c, expires) in self.typing.remove(&conn.session).unwrap_or_default() {
@@ -242,13 +323,14 @@ impl State {
                 }
             }
         }
+        let before = self.global_status(conn.user);
         if remove_from(&mut self.by_user, conn.user, id) {
             self.status.remove(&conn.user);
-            self.last_seen.insert(conn.user, now_ms());
             interest.push((Topic::User(conn.user), false));
-            out.push(envelope(Topic::Presence(conn.user), Event::Presence(self.presence_of(conn.user))));
+            delta.push((conn.user, None));
+            self.notify_presence(conn.user, before);
         }
-        (out, interest)
+        (out, interest, delta)
     }
 }
 
