@@ -367,3 +367,111 @@ async fn presence_is_one_status_across_nodes_and_a_dead_node_takes_its_users_off
     assert!(p.last_seen_at_ms > 0);
     drop(ann_b_events);
 }
+
+/// A TCP proxy the test can cut and restore, standing between a node and PostgreSQL.
+struct Proxy {
+    port: u16,
+    on: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    cut: tokio::sync::watch::Sender<u64>,
+}
+
+impl Proxy {
+    async fn start(target: String) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let on = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let (cut, _) = tokio::sync::watch::channel(0u64);
+        let (on2, cut2) = (on.clone(), cut.clone());
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !on2.load(Ordering::SeqCst) {
+                    continue;
+                }
+                let target = target.clone();
+                let mut cut_rx = cut2.subscribe();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await else { return };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = cut_rx.changed() => {}
+                    }
+                });
+            }
+        });
+        Self { port, on, cut }
+    }
+
+    fn set(&self, on: bool) {
+        self.on.store(on, Ordering::SeqCst);
+        if !on {
+            self.cut.send_modify(|n| *n += 1);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_postgres_is_unreachable_requests_fail_fast_with_unavailable_and_the_node_recovers() {
+    let Some((pg, nats)) = services() else { return };
+    let mut url = url_lite::PgUrl::parse(&pg);
+    let proxy = Proxy::start(url.host_port()).await;
+    url.set_host_port(&format!("127.0.0.1:{}", proxy.port));
+    let cluster = Cluster::start(&url.to_string(), &nats, 1).await;
+    let ann = register_at(&cluster.addr(0), Transport::Http, "ann").await;
+    let c = Client::connect(&cluster.addr(0), Transport::Http, Some(&ann.token)).await.unwrap();
+    let _: pb::GetMeResponse = c.call("UserService/GetMe", &pb::GetMeRequest {}).await.unwrap();
+
+    proxy.set(false);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while readyz(&cluster.addr(0)).await == 200 {
+        assert!(tokio::time::Instant::now() < deadline, "readyz stayed 200 without PostgreSQL");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let started = tokio::time::Instant::now();
+    let err = c.call::<_, pb::GetMeResponse>("UserService/GetMe", &pb::GetMeRequest {}).await.unwrap_err();
+    assert_eq!(err.code, pb::ErrorCode::Unavailable, "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(15), "a request hung for {:?}", started.elapsed());
+
+    proxy.set(true);
+    cluster.wait_ready(0).await;
+    let me: pb::GetMeResponse = c.call("UserService/GetMe", &pb::GetMeRequest {}).await.unwrap();
+    assert_eq!(me.user.unwrap().id, ann.id);
+}
+
+/// Just enough URL handling to point a PostgreSQL URL at the proxy.
+mod url_lite {
+    pub struct PgUrl {
+        scheme_user: String,
+        host_port: String,
+        rest: String,
+    }
+
+    impl PgUrl {
+        pub fn parse(url: &str) -> Self {
+            let (scheme, after) = url.split_once("://").unwrap();
+            let (user, hostpart) = match after.split_once('@') {
+                Some((u, h)) => (format!("{u}@"), h),
+                None => (String::new(), after),
+            };
+            let (host_port, rest) = match hostpart.find('/') {
+                Some(i) => (hostpart[..i].to_owned(), hostpart[i..].to_owned()),
+                None => (hostpart.to_owned(), String::new()),
+            };
+            let host_port = if host_port.contains(':') { host_port } else { format!("{host_port}:5432") };
+            Self { scheme_user: format!("{scheme}://{user}"), host_port, rest }
+        }
+
+        pub fn host_port(&self) -> String {
+            self.host_port.clone()
+        }
+
+        pub fn set_host_port(&mut self, hp: &str) {
+            self.host_port = hp.to_owned();
+        }
+    }
+
+    impl std::fmt::Display for PgUrl {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "{}{}{}", self.scheme_user, self.host_port, self.rest)
+        }
+    }
+}
