@@ -344,6 +344,21 @@ async fn presence_is_one_status_across_nodes_and_a_dead_node_takes_its_users_off
     let e = wait_for(&mut bob_events, 15, |e| presence_of(e, &ann).is_some()).await;
     assert_eq!(presence_of(&e, &ann).unwrap().status, pb::PresenceStatus::Online as i32);
 
+    // Typing crosses nodes on the conversation's subject.
+    let dm: pb::CreateDirectResponse = ann_a
+        .call("ConversationService/CreateDirect", &pb::CreateDirectRequest { user_id: bob.id.clone() })
+        .await
+        .unwrap();
+    let dm_id = conv_id(dm.conversation.as_ref().unwrap());
+    wait_for(&mut bob_events, 15, |e| matches!(e.kind, Some(pb::event::Kind::ConversationJoined(_)))).await;
+    let _: pb::SetTypingResponse = ann_a
+        .call("SignalService/SetTyping", &pb::SetTypingRequest { conversation_id: dm_id.clone(), typing: true })
+        .await
+        .unwrap();
+    let e = wait_for(&mut bob_events, 15, |e| matches!(&e.kind, Some(pb::event::Kind::Typing(t)) if t.typing)).await;
+    let Some(pb::event::Kind::Typing(t)) = e.kind else { unreachable!() };
+    assert_eq!((t.user_id.as_str(), t.conversation_id.as_str()), (ann.id.as_str(), dm_id.as_str()));
+
     // A second connection on node 3, then the first closes: still online, once.
     let mut ann_b = Client::connect(&cluster.addr(2), Transport::WsJson, Some(&ann.token)).await.unwrap();
     let mut ann_b_events =
