@@ -18,7 +18,7 @@ use switchboard_core::event::UserEvent;
 use switchboard_core::model::{Conversation, Member};
 
 fn existing(conn: &Connection, sql: &str, a: i64, b: &dyn rusqlite::ToSql) -> StoreResult<Option<Conversation>> {
-    let id: Option<i64> = conn.query_row(sql, params![a, b], |r| r.get(0)).optional()?;
+    let id: Option<i64> = conn.prepare_cached(sql)?.query_row(params![a, b], |r| r.get(0)).optional()?;
     match id {
         Some(id) => rows::load_conversation(conn, ConversationId::from_raw(id)),
         None => Ok(None),
@@ -53,7 +53,8 @@ fn insert_member(
 }
 
 fn adjust_count(conn: &Connection, id: ConversationId, delta: i64) -> StoreResult<()> {
-    conn.execute("UPDATE conversations SET member_count = member_count + ?2 WHERE id = ?1", params![id.raw(), delta])?;
+    conn.prepare_cached("UPDATE conversations SET member_count = member_count + ?2 WHERE id = ?1")?
+        .execute(params![id.raw(), delta])?;
     Ok(())
 }
 
@@ -100,10 +101,8 @@ fn create(conn: &Connection, new: NewConversation) -> StoreResult<CreatedConvers
     members.sort_unstable();
     members.dedup();
     ensure_users_exist(conn, &members)?;
-    let id: i64 = conn.query_row(
-        "INSERT INTO conversations (kind, title, about, owner_id, creator_id, client_key, member_count, created_at, \
-         last_activity_at, direct_a, direct_b) VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?7, ?8, ?9) RETURNING id",
-        params![
+    let id: i64 = conn.prepare_cached("INSERT INTO conversations (kind, title, about, owner_id, creator_id, client_key, member_count, created_at, \
+         last_activity_at, direct_a, direct_b) VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?7, ?8, ?9) RETURNING id")?.query_row(params![
             new.kind.as_str(),
             new.title,
             new.about,
@@ -179,25 +178,31 @@ fn change(
                 return Err(StoreError::FailedPrecondition("use TransferOwnership to change the owner".into()));
             }
             let rights = if role == MemberRole::Admin { rights } else { AdminRights::default() };
-            conn.execute(
+            conn.prepare_cached(
                 "UPDATE members SET role = ?3, rights = ?4 WHERE conversation_id = ?1 AND user_id = ?2",
-                params![id.raw(), user.raw(), role.as_i64(), rights.to_bits()],
-            )?;
+            )?
+            .execute(params![id.raw(), user.raw(), role.as_i64(), rights.to_bits()])?;
             let action =
                 if role == MemberRole::Admin { ServiceAction::AdminPromoted } else { ServiceAction::AdminDemoted };
             service(conn, &mut w, id, actor, svc(action, vec![user], String::new()), now)?;
         }
         MembershipChange::TransferOwnership(user) => {
             require_member(conn, id, user)?;
-            conn.execute(
+            conn.prepare_cached(
                 "UPDATE members SET role = ?3, rights = 0 WHERE conversation_id = ?1 AND user_id = ?2",
-                params![id.raw(), user.raw(), MemberRole::Owner.as_i64()],
-            )?;
-            conn.execute(
+            )?
+            .execute(params![id.raw(), user.raw(), MemberRole::Owner.as_i64()])?;
+            conn.prepare_cached(
                 "UPDATE members SET role = ?3, rights = ?4 WHERE conversation_id = ?1 AND user_id = ?2",
-                params![id.raw(), actor.raw(), MemberRole::Admin.as_i64(), AdminRights::ALL.to_bits()],
-            )?;
-            conn.execute("UPDATE conversations SET owner_id = ?2 WHERE id = ?1", params![id.raw(), user.raw()])?;
+            )?
+            .execute(params![
+                id.raw(),
+                actor.raw(),
+                MemberRole::Admin.as_i64(),
+                AdminRights::ALL.to_bits()
+            ])?;
+            conn.prepare_cached("UPDATE conversations SET owner_id = ?2 WHERE id = ?1")?
+                .execute(params![id.raw(), user.raw()])?;
             service(conn, &mut w, id, actor, svc(ServiceAction::OwnershipTransferred, vec![user], String::new()), now)?;
         }
     }
@@ -217,7 +222,8 @@ fn remove(
     let action = if removed { ServiceAction::MemberRemoved } else { ServiceAction::MemberLeft };
     // The service message goes first so that the leaving member's log ends with it.
     service(conn, w, id, actor, svc(action, vec![user], String::new()), now)?;
-    conn.execute("DELETE FROM members WHERE conversation_id = ?1 AND user_id = ?2", params![id.raw(), user.raw()])?;
+    conn.prepare_cached("DELETE FROM members WHERE conversation_id = ?1 AND user_id = ?2")?
+        .execute(params![id.raw(), user.raw()])?;
     adjust_count(conn, id, -1)?;
     let left_at_seq = w.conv_events.last().map_or(0, |e| e.seq);
     let kind = UserEventKind::ConversationLeft { conversation_id: id, removed, left_at_seq };
@@ -333,11 +339,13 @@ impl ConversationStore for SqliteStore {
             rows::require_conversation(conn, id)?;
             let mut w = Written::default();
             if let Some(t) = title {
-                conn.execute("UPDATE conversations SET title = ?2 WHERE id = ?1", params![id.raw(), t])?;
+                conn.prepare_cached("UPDATE conversations SET title = ?2 WHERE id = ?1")?
+                    .execute(params![id.raw(), t])?;
                 service(conn, &mut w, id, actor, svc(ServiceAction::TitleChanged, vec![], t), now_ms)?;
             }
             if let Some(a) = about {
-                conn.execute("UPDATE conversations SET about = ?2 WHERE id = ?1", params![id.raw(), a])?;
+                conn.prepare_cached("UPDATE conversations SET about = ?2 WHERE id = ?1")?
+                    .execute(params![id.raw(), a])?;
                 service(conn, &mut w, id, actor, svc(ServiceAction::AboutChanged, vec![], a), now_ms)?;
             }
             Ok(w)
@@ -370,11 +378,11 @@ impl ConversationStore for SqliteStore {
                 archived: patch.archived.unwrap_or(m.settings.archived),
                 draft: patch.draft.unwrap_or(m.settings.draft),
             };
-            conn.execute(
+            conn.prepare_cached(
                 "UPDATE members SET muted_until = ?3, pinned = ?4, archived = ?5, draft = ?6 \
                  WHERE conversation_id = ?1 AND user_id = ?2",
-                params![id.raw(), user_id.raw(), s.muted_until_ms, s.pinned, s.archived, s.draft],
-            )?;
+            )?
+            .execute(params![id.raw(), user_id.raw(), s.muted_until_ms, s.pinned, s.archived, s.draft])?;
             let kind = UserEventKind::SettingsChanged { conversation_id: id, settings: s.clone() };
             let ev = rows::append_user_event(conn, user_id, kind, now_ms)?;
             Ok((s, ev))

@@ -73,6 +73,8 @@ fn open(options: &SqliteOptions) -> StoreResult<Connection> {
         "PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; PRAGMA foreign_keys=ON; \
          PRAGMA busy_timeout=5000; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000;"
     ))?;
+    // Every statement the store runs stays prepared.
+    conn.set_prepared_statement_cache_capacity(256);
     Ok(conn)
 }
 
@@ -114,11 +116,15 @@ impl SqliteStore {
                     drop(f);
                 });
             };
-            let result = match conn.execute_batch("SAVEPOINT job") {
-                Ok(()) => {
+            let result = match conn.prepare_cached("SAVEPOINT job").and_then(|mut st| st.execute([])) {
+                Ok(_) => {
                     let r = f(conn);
-                    let end = if r.is_ok() { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
-                    match conn.execute_batch(end) {
+                    let end = if r.is_ok() {
+                        conn.prepare_cached("RELEASE job").and_then(|mut st| st.execute([])).map(|_| ())
+                    } else {
+                        conn.execute_batch("ROLLBACK TO job; RELEASE job")
+                    };
+                    match end {
                         Ok(()) => r,
                         Err(e) => Err(e.into()),
                     }

@@ -50,7 +50,8 @@ impl EventStore for SqliteStore {
 
     async fn user_seq(&self, user_id: UserId) -> StoreResult<u64> {
         self.read(move |conn| {
-            conn.query_row("SELECT last_user_seq FROM users WHERE id = ?1", [user_id.raw()], |r| r.get(0))
+            conn.prepare_cached("SELECT last_user_seq FROM users WHERE id = ?1")?
+                .query_row([user_id.raw()], |r| r.get(0))
                 .optional()?
                 .ok_or(StoreError::NotFound("user"))
         })

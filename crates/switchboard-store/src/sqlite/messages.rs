@@ -53,7 +53,9 @@ fn page(
 fn append(conn: &Connection, new: NewMessage, now_ms: i64) -> StoreResult<Appended> {
     if let Some(key) = &new.client_key {
         let sql = format!("SELECT {MSG_COLS} FROM messages msg WHERE msg.sender_id = ?1 AND msg.client_key = ?2");
-        if let Some(m) = conn.query_row(&sql, params![new.sender_id.raw(), key], rows::message).optional()? {
+        if let Some(m) =
+            conn.prepare_cached(&sql)?.query_row(params![new.sender_id.raw(), key], rows::message).optional()?
+        {
             let event = ConvEvent {
                 conversation_id: m.conversation_id,
                 seq: m.seq,
@@ -175,11 +177,10 @@ impl MessageStore for SqliteStore {
             if !matches!(m.content, Content::Text { .. }) {
                 return Err(StoreError::FailedPrecondition("only text messages can be edited".into()));
             }
-            conn.execute(
-                "UPDATE messages SET content = ?2, edited_at = ?3, mentions_all = ?4 WHERE id = ?1",
-                params![message_id.raw(), serde_json::to_string(&content)?, now_ms, mentions.1],
-            )?;
-            conn.execute("DELETE FROM mentions WHERE conversation_id = ?1 AND seq = ?2", params![id.raw(), m.seq])?;
+            conn.prepare_cached("UPDATE messages SET content = ?2, edited_at = ?3, mentions_all = ?4 WHERE id = ?1")?
+                .execute(params![message_id.raw(), serde_json::to_string(&content)?, now_ms, mentions.1])?;
+            conn.prepare_cached("DELETE FROM mentions WHERE conversation_id = ?1 AND seq = ?2")?
+                .execute(params![id.raw(), m.seq])?;
             rows::insert_mentions(conn, id, m.seq, &mentions.0)?;
             rows::append_conv_event(conn, id, ConvEventKind::MessageEdited, message_id, now_ms)
         })
@@ -198,16 +199,17 @@ impl MessageStore for SqliteStore {
                 if m.is_deleted() {
                     continue;
                 }
-                conn.execute(
+                conn.prepare_cached(
                     "UPDATE messages SET kind = ?2, content = ?3, forward = NULL, metadata = NULL, mentions_all = 0 \
                      WHERE id = ?1",
-                    params![
-                        mid.raw(),
-                        rows::content_kind(&Content::Deleted),
-                        serde_json::to_string(&Content::Deleted)?
-                    ],
-                )?;
-                conn.execute("DELETE FROM mentions WHERE conversation_id = ?1 AND seq = ?2", params![id.raw(), m.seq])?;
+                )?
+                .execute(params![
+                    mid.raw(),
+                    rows::content_kind(&Content::Deleted),
+                    serde_json::to_string(&Content::Deleted)?
+                ])?;
+                conn.prepare_cached("DELETE FROM mentions WHERE conversation_id = ?1 AND seq = ?2")?
+                    .execute(params![id.raw(), m.seq])?;
                 events.push(rows::append_conv_event(conn, id, ConvEventKind::MessageDeleted, mid, now_ms)?);
             }
             Ok(events)
@@ -225,11 +227,12 @@ impl MessageStore for SqliteStore {
         let ids = ids.to_vec();
         self.write(move |conn| {
             for mid in &ids {
-                let n = conn.execute(
-                    "INSERT OR IGNORE INTO hidden_messages (user_id, message_id) SELECT ?1, id FROM messages \
+                let n = conn
+                    .prepare_cached(
+                        "INSERT OR IGNORE INTO hidden_messages (user_id, message_id) SELECT ?1, id FROM messages \
                      WHERE id = ?2 AND conversation_id = ?3",
-                    params![user_id.raw(), mid.raw(), id.raw()],
-                )?;
+                    )?
+                    .execute(params![user_id.raw(), mid.raw(), id.raw()])?;
                 if n == 0
                     && !conn
                         .prepare_cached("SELECT 1 FROM messages WHERE id = ?1 AND conversation_id = ?2")?
@@ -252,9 +255,7 @@ impl MessageStore for SqliteStore {
         self.write(move |conn| {
             let conv = rows::require_conversation(conn, id)?;
             let from = conv.last_seq + 1;
-            let n = conn.execute(
-                "UPDATE members SET visible_from_seq = ?3, read_seq = MAX(read_seq, ?4) WHERE conversation_id = ?1 AND user_id = ?2",
-                params![id.raw(), user_id.raw(), from, conv.last_seq],
+            let n = conn.prepare_cached("UPDATE members SET visible_from_seq = ?3, read_seq = MAX(read_seq, ?4) WHERE conversation_id = ?1 AND user_id = ?2")?.execute(params![id.raw(), user_id.raw(), from, conv.last_seq],
             )?;
             if n == 0 {
                 return Err(StoreError::NotFound("member"));
@@ -275,11 +276,12 @@ impl MessageStore for SqliteStore {
         self.write(move |conn| {
             let conv = rows::require_conversation(conn, id)?;
             let seq = seq.min(conv.last_seq);
-            let n = conn.execute(
-                "UPDATE members SET read_seq = ?3, delivered_seq = MAX(delivered_seq, ?3) \
+            let n = conn
+                .prepare_cached(
+                    "UPDATE members SET read_seq = ?3, delivered_seq = MAX(delivered_seq, ?3) \
                  WHERE conversation_id = ?1 AND user_id = ?2 AND read_seq < ?3",
-                params![id.raw(), user_id.raw(), seq],
-            )?;
+                )?
+                .execute(params![id.raw(), user_id.raw(), seq])?;
             let member = rows::load_member(conn, id, user_id)?.ok_or(StoreError::NotFound("member"))?;
             let event = if n > 0 {
                 let kind = UserEventKind::ReadStateChanged { conversation_id: id, read_seq: member.read_seq };
@@ -295,9 +297,7 @@ impl MessageStore for SqliteStore {
     async fn mark_delivered(&self, id: ConversationId, user_id: UserId, seq: u64) -> StoreResult<Member> {
         self.write(move |conn| {
             let conv = rows::require_conversation(conn, id)?;
-            conn.execute(
-                "UPDATE members SET delivered_seq = ?3 WHERE conversation_id = ?1 AND user_id = ?2 AND delivered_seq < ?3",
-                params![id.raw(), user_id.raw(), seq.min(conv.last_seq)],
+            conn.prepare_cached("UPDATE members SET delivered_seq = ?3 WHERE conversation_id = ?1 AND user_id = ?2 AND delivered_seq < ?3")?.execute(params![id.raw(), user_id.raw(), seq.min(conv.last_seq)],
             )?;
             rows::load_member(conn, id, user_id)?.ok_or(StoreError::NotFound("member"))
         })
@@ -307,10 +307,8 @@ impl MessageStore for SqliteStore {
     async fn receipts(&self, id: ConversationId, message: &Message, with_readers: bool) -> StoreResult<ReceiptCounts> {
         let (seq, sender) = (message.seq, message.sender_id.raw());
         self.read(move |conn| {
-            let (read, delivered, recipients): (u32, u32, u32) = conn.query_row(
-                "SELECT COALESCE(SUM(read_seq >= ?2), 0), COALESCE(SUM(delivered_seq >= ?2), 0), COUNT(*) \
-                 FROM members WHERE conversation_id = ?1 AND user_id <> ?3",
-                params![id.raw(), seq, sender],
+            let (read, delivered, recipients): (u32, u32, u32) = conn.prepare_cached("SELECT COALESCE(SUM(read_seq >= ?2), 0), COALESCE(SUM(delivered_seq >= ?2), 0), COUNT(*) \
+                 FROM members WHERE conversation_id = ?1 AND user_id <> ?3")?.query_row(params![id.raw(), seq, sender],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )?;
             let readers = if with_readers {

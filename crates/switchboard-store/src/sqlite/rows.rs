@@ -130,7 +130,7 @@ pub(super) fn message(r: &Row<'_>) -> rusqlite::Result<Message> {
 
 pub(super) fn load_conversation(conn: &Connection, id: ConversationId) -> StoreResult<Option<Conversation>> {
     let sql = format!("SELECT {CONV_COLS} FROM conversations c WHERE c.id = ?1");
-    Ok(conn.query_row(&sql, [id.raw()], |r| conversation_at(r, 0)).optional()?)
+    Ok(conn.prepare_cached(&sql)?.query_row([id.raw()], |r| conversation_at(r, 0)).optional()?)
 }
 
 pub(super) fn require_conversation(conn: &Connection, id: ConversationId) -> StoreResult<Conversation> {
@@ -139,21 +139,20 @@ pub(super) fn require_conversation(conn: &Connection, id: ConversationId) -> Sto
 
 pub(super) fn load_member(conn: &Connection, id: ConversationId, user_id: UserId) -> StoreResult<Option<Member>> {
     let sql = format!("SELECT {MEMBER_COLS} FROM members m WHERE m.conversation_id = ?1 AND m.user_id = ?2");
-    Ok(conn.query_row(&sql, [id.raw(), user_id.raw()], |r| member_at(r, 0)).optional()?)
+    Ok(conn.prepare_cached(&sql)?.query_row([id.raw(), user_id.raw()], |r| member_at(r, 0)).optional()?)
 }
 
 pub(super) fn load_message(conn: &Connection, id: MessageId) -> StoreResult<Message> {
     let sql = format!("SELECT {MSG_COLS} FROM messages msg WHERE msg.id = ?1");
-    conn.query_row(&sql, [id.raw()], message).optional()?.ok_or(StoreError::NotFound("message"))
+    conn.prepare_cached(&sql)?.query_row([id.raw()], message).optional()?.ok_or(StoreError::NotFound("message"))
 }
 
 /// Allocates the conversation's next seq and records activity.
 pub(super) fn next_seq(conn: &Connection, id: ConversationId, now_ms: i64) -> StoreResult<u64> {
-    conn.query_row(
+    conn.prepare_cached(
         "UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = ?2 WHERE id = ?1 RETURNING last_seq",
-        params![id.raw(), now_ms],
-        |r| r.get(0),
-    )
+    )?
+    .query_row(params![id.raw(), now_ms], |r| r.get(0))
     .optional()?
     .ok_or(StoreError::NotFound("conversation"))
 }
@@ -167,10 +166,8 @@ pub(super) fn append_conv_event(
     now_ms: i64,
 ) -> StoreResult<ConvEvent> {
     let seq = next_seq(conn, id, now_ms)?;
-    conn.execute(
-        "INSERT INTO conv_events (conversation_id, seq, kind, message_id) VALUES (?1, ?2, ?3, ?4)",
-        params![id.raw(), seq, kind.as_i64(), message_id.raw()],
-    )?;
+    conn.prepare_cached("INSERT INTO conv_events (conversation_id, seq, kind, message_id) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![id.raw(), seq, kind.as_i64(), message_id.raw()])?;
     Ok(ConvEvent { conversation_id: id, seq, kind, message: load_message(conn, message_id)? })
 }
 
@@ -188,29 +185,30 @@ pub(super) fn insert_message(conn: &Connection, new: &NewMessage, now_ms: i64) -
     let seq = next_seq(conn, id, now_ms)?;
     let forward = new.forward.as_ref().map(serde_json::to_string).transpose()?;
     let metadata = if new.metadata.is_empty() { None } else { Some(serde_json::to_string(&new.metadata)?) };
-    let message_id: i64 = conn.query_row(
-        "INSERT INTO messages (conversation_id, seq, sender_id, created_at, kind, content, reply_to, forward, \
+    let message_id: i64 = conn
+        .prepare_cached(
+            "INSERT INTO messages (conversation_id, seq, sender_id, created_at, kind, content, reply_to, forward, \
          metadata, client_key, mentions_all) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id",
-        params![
-            id.raw(),
-            seq,
-            new.sender_id.raw(),
-            now_ms,
-            content_kind(&new.content),
-            serde_json::to_string(&new.content)?,
-            new.reply_to.map(MessageId::raw),
-            forward,
-            metadata,
-            new.client_key,
-            new.mentions_all,
-        ],
-        |r| r.get(0),
-    )?;
+        )?
+        .query_row(
+            params![
+                id.raw(),
+                seq,
+                new.sender_id.raw(),
+                now_ms,
+                content_kind(&new.content),
+                serde_json::to_string(&new.content)?,
+                new.reply_to.map(MessageId::raw),
+                forward,
+                metadata,
+                new.client_key,
+                new.mentions_all,
+            ],
+            |r| r.get(0),
+        )?;
     insert_mentions(conn, id, seq, &new.mentions)?;
-    conn.execute(
-        "INSERT INTO conv_events (conversation_id, seq, kind, message_id) VALUES (?1, ?2, ?3, ?4)",
-        params![id.raw(), seq, ConvEventKind::MessageCreated.as_i64(), message_id],
-    )?;
+    conn.prepare_cached("INSERT INTO conv_events (conversation_id, seq, kind, message_id) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![id.raw(), seq, ConvEventKind::MessageCreated.as_i64(), message_id])?;
     Ok(ConvEvent {
         conversation_id: id,
         seq,
@@ -243,10 +241,8 @@ pub(super) fn append_user_event(
         )
         .optional()?
         .ok_or(StoreError::NotFound("user"))?;
-    conn.execute(
-        "INSERT INTO user_events (user_id, seq, body, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![user_id.raw(), seq, serde_json::to_string(&kind)?, now_ms],
-    )?;
+    conn.prepare_cached("INSERT INTO user_events (user_id, seq, body, created_at) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![user_id.raw(), seq, serde_json::to_string(&kind)?, now_ms])?;
     Ok(UserEvent { user_id, user_seq: seq, kind, created_at_ms: now_ms })
 }
 

@@ -138,7 +138,8 @@ pub fn migrate(conn: &mut Connection) -> StoreResult<u32> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
     )?;
-    let current: u32 = conn.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))?;
+    let current: u32 =
+        conn.prepare_cached("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")?.query_row([], |r| r.get(0))?;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         let version = i as u32 + 1;
         let tx = conn.transaction()?;

@@ -17,25 +17,25 @@ impl SessionStore for SqliteStore {
                 "INSERT INTO sessions (user_id, device_name, platform, access_hash, access_expires_at, refresh_hash, \
                  created_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) RETURNING {SESSION_COLS}"
             );
-            conn.query_row(
-                &sql,
-                params![
-                    new.user_id.raw(),
-                    new.device_name,
-                    new.platform,
-                    new.access_hash,
-                    new.access_expires_at_ms,
-                    new.refresh_hash,
-                    new.now_ms
-                ],
-                rows::session,
-            )
-            .map_err(|e| match e {
-                rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
-                    StoreError::NotFound("user")
-                }
-                e => e.into(),
-            })
+            conn.prepare_cached(&sql)?
+                .query_row(
+                    params![
+                        new.user_id.raw(),
+                        new.device_name,
+                        new.platform,
+                        new.access_hash,
+                        new.access_expires_at_ms,
+                        new.refresh_hash,
+                        new.now_ms
+                    ],
+                    rows::session,
+                )
+                .map_err(|e| match e {
+                    rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                        StoreError::NotFound("user")
+                    }
+                    e => e.into(),
+                })
         })
         .await
     }
@@ -48,7 +48,10 @@ impl SessionStore for SqliteStore {
                 "SELECT {cols}, u.disabled FROM sessions s JOIN users u ON u.id = s.user_id \
                  WHERE s.access_hash = ?1 AND s.access_expires_at > ?2"
             );
-            Ok(conn.query_row(&sql, params![hash, now_ms], |r| Ok((rows::session(r)?, r.get(7)?))).optional()?)
+            Ok(conn
+                .prepare_cached(&sql)?
+                .query_row(params![hash, now_ms], |r| Ok((rows::session(r)?, r.get(7)?)))
+                .optional()?)
         })
         .await
     }
@@ -90,7 +93,8 @@ impl SessionStore for SqliteStore {
 
     async fn touch_session(&self, id: SessionId, now_ms: i64) -> StoreResult<()> {
         self.write(move |conn| {
-            conn.execute("UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1", params![id.raw(), now_ms])?;
+            conn.prepare_cached("UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1")?
+                .execute(params![id.raw(), now_ms])?;
             Ok(())
         })
         .await

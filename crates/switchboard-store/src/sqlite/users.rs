@@ -15,7 +15,7 @@ fn unique_violation(e: &rusqlite::Error) -> bool {
 
 fn load_user(conn: &rusqlite::Connection, id: UserId) -> StoreResult<User> {
     let sql = format!("SELECT {USER_COLS} FROM users WHERE id = ?1");
-    conn.query_row(&sql, [id.raw()], rows::user).optional()?.ok_or(StoreError::NotFound("user"))
+    conn.prepare_cached(&sql)?.query_row([id.raw()], rows::user).optional()?.ok_or(StoreError::NotFound("user"))
 }
 
 #[async_trait]
@@ -23,11 +23,12 @@ impl UserStore for SqliteStore {
     async fn create_user(&self, new: NewUser) -> StoreResult<User> {
         self.write(move |conn| {
             if let Some(hash) = &new.invite_hash {
-                let used = conn.execute(
-                    "UPDATE registration_invites SET uses = uses + 1 WHERE code_hash = ?1 AND uses < max_uses \
+                let used = conn
+                    .prepare_cached(
+                        "UPDATE registration_invites SET uses = uses + 1 WHERE code_hash = ?1 AND uses < max_uses \
                      AND expires_at > ?2",
-                    params![hash, new.now_ms],
-                )?;
+                    )?
+                    .execute(params![hash, new.now_ms])?;
                 if used == 0 {
                     return Err(StoreError::FailedPrecondition(
                         "the invite code is unknown, used up or expired".into(),
@@ -63,10 +64,10 @@ impl UserStore for SqliteStore {
         expires_at_ms: i64,
     ) -> StoreResult<()> {
         self.write(move |conn| {
-            conn.execute(
+            conn.prepare_cached(
                 "INSERT INTO registration_invites (code_hash, max_uses, expires_at) VALUES (?1, ?2, ?3)",
-                params![code_hash, max_uses, expires_at_ms],
-            )?;
+            )?
+            .execute(params![code_hash, max_uses, expires_at_ms])?;
             Ok(())
         })
         .await
@@ -100,7 +101,7 @@ impl UserStore for SqliteStore {
         let name = username_canonical.to_owned();
         self.read(move |conn| {
             let sql = format!("SELECT {USER_COLS}, password_hash FROM users WHERE username_canon = ?1");
-            Ok(conn.query_row(&sql, [name], |r| Ok((rows::user(r)?, r.get(9)?))).optional()?)
+            Ok(conn.prepare_cached(&sql)?.query_row([name], |r| Ok((rows::user(r)?, r.get(9)?))).optional()?)
         })
         .await
     }
@@ -136,23 +137,20 @@ impl UserStore for SqliteStore {
         self.write(move |conn| {
             load_user(conn, id)?;
             if let Some((name, canon)) = &patch.username {
-                conn.execute(
-                    "UPDATE users SET username = ?2, username_canon = ?3 WHERE id = ?1",
-                    params![id.raw(), name, canon],
-                )
-                .map_err(|e| if unique_violation(&e) { StoreError::AlreadyExists("username") } else { e.into() })?;
+                conn.prepare_cached("UPDATE users SET username = ?2, username_canon = ?3 WHERE id = ?1")?
+                    .execute(params![id.raw(), name, canon])
+                    .map_err(|e| if unique_violation(&e) { StoreError::AlreadyExists("username") } else { e.into() })?;
             }
             if let Some(v) = &patch.display_name {
-                conn.execute(
-                    "UPDATE users SET display_name = ?2, display_name_canon = ?3 WHERE id = ?1",
-                    params![id.raw(), v, v.to_lowercase()],
-                )?;
+                conn.prepare_cached("UPDATE users SET display_name = ?2, display_name_canon = ?3 WHERE id = ?1")?
+                    .execute(params![id.raw(), v, v.to_lowercase()])?;
             }
             if let Some(v) = &patch.bio {
-                conn.execute("UPDATE users SET bio = ?2 WHERE id = ?1", params![id.raw(), v])?;
+                conn.prepare_cached("UPDATE users SET bio = ?2 WHERE id = ?1")?.execute(params![id.raw(), v])?;
             }
             if let Some(v) = &patch.status_text {
-                conn.execute("UPDATE users SET status_text = ?2 WHERE id = ?1", params![id.raw(), v])?;
+                conn.prepare_cached("UPDATE users SET status_text = ?2 WHERE id = ?1")?
+                    .execute(params![id.raw(), v])?;
             }
             load_user(conn, id)
         })
@@ -161,7 +159,9 @@ impl UserStore for SqliteStore {
 
     async fn set_password_hash(&self, id: UserId, hash: String) -> StoreResult<()> {
         self.write(move |conn| {
-            let n = conn.execute("UPDATE users SET password_hash = ?2 WHERE id = ?1", params![id.raw(), hash])?;
+            let n = conn
+                .prepare_cached("UPDATE users SET password_hash = ?2 WHERE id = ?1")?
+                .execute(params![id.raw(), hash])?;
             if n == 0 { Err(StoreError::NotFound("user")) } else { Ok(()) }
         })
         .await
@@ -171,10 +171,10 @@ impl UserStore for SqliteStore {
         self.write(move |conn| {
             load_user(conn, id)?;
             if let Some(d) = disabled {
-                conn.execute("UPDATE users SET disabled = ?2 WHERE id = ?1", params![id.raw(), d])?;
+                conn.prepare_cached("UPDATE users SET disabled = ?2 WHERE id = ?1")?.execute(params![id.raw(), d])?;
             }
             if let Some(a) = admin {
-                conn.execute("UPDATE users SET admin = ?2 WHERE id = ?1", params![id.raw(), a])?;
+                conn.prepare_cached("UPDATE users SET admin = ?2 WHERE id = ?1")?.execute(params![id.raw(), a])?;
             }
             load_user(conn, id)
         })
