@@ -44,7 +44,8 @@ impl WsConn {
             Some(t) => format!("ws://{addr}/v1/ws?access_token={t}"),
             None => format!("ws://{addr}/v1/ws"),
         };
-        let (socket, _) = tokio_tungstenite::connect_async(url).await.map_err(|e| match e {
+        let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default().read_buffer_size(4 * 1024);
+        let (socket, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), false).await.map_err(|e| match e {
             tokio_tungstenite::tungstenite::Error::Http(resp) => {
                 let body = resp.body().clone().unwrap_or_default();
                 serde_json::from_slice::<pb::Error>(&body)

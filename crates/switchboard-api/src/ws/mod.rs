@@ -23,6 +23,9 @@ use crate::error::ApiError;
 use crate::rpc::{self, Caller, Ctx, Input, Output};
 use frames::Request;
 
+/// WebSocket read buffer per connection, bytes.
+const READ_BUFFER: usize = 4 * 1024;
+
 /// Close code: the session ended (logged out, ended elsewhere, password changed, disabled).
 pub const CLOSE_SESSION_ENDED: u16 = 4001;
 /// Close code: the client fell too far behind; reconnect and catch up.
@@ -58,8 +61,11 @@ pub(crate) async fn upgrade(
     let hard = state.options.max_frame_bytes.saturating_mul(2);
     // The socket lives on in the upgrade request's span, so its log lines carry its request id.
     let span = tracing::Span::current();
+    // A small read buffer: the library zero-fills its whole read buffer on every read and
+    // keeps it per connection, so its 128 KiB default costs CPU and idle memory.
     ws.max_message_size(hard)
         .max_frame_size(hard)
+        .read_buffer_size(READ_BUFFER)
         .on_upgrade(move |socket| run(socket, state, principal).instrument(span))
         .into_response()
 }

@@ -56,7 +56,8 @@ async fn open(target: SocketAddr, source: IpAddr, token: &str, stop: watch::Rece
     socket.bind(SocketAddr::new(source, 0))?;
     let stream = socket.connect(target).await?;
     let url = format!("ws://{target}/v1/ws?access_token={token}");
-    let (mut ws, _) = tokio_tungstenite::client_async(url, stream).await?;
+    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default().read_buffer_size(4 * 1024);
+    let (mut ws, _) = tokio_tungstenite::client_async_with_config(url, stream, Some(config)).await?;
     ws.send(Message::Text(r#"{"id":"s","method":"SyncService/Subscribe","body":{"liveOnly":true}}"#.into())).await?;
     tokio::spawn(async move {
         let mut stop = stop;
