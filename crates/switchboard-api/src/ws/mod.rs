@@ -24,7 +24,7 @@ use crate::rpc::{self, Caller, Ctx, Input, Output};
 use frames::Request;
 
 /// WebSocket read buffer per connection, bytes.
-const READ_BUFFER: usize = 4 * 1024;
+const READ_BUFFER: usize = 1024;
 
 /// Close code: the session ended (logged out, ended elsewhere, password changed, disabled).
 pub const CLOSE_SESSION_ENDED: u16 = 4001;
