@@ -45,15 +45,16 @@ impl WsConn {
             None => format!("ws://{addr}/v1/ws"),
         };
         let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default().read_buffer_size(4 * 1024);
-        let (socket, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), false).await.map_err(|e| match e {
-            tokio_tungstenite::tungstenite::Error::Http(resp) => {
-                let body = resp.body().clone().unwrap_or_default();
-                serde_json::from_slice::<pb::Error>(&body)
-                    .map(ClientError::from)
-                    .unwrap_or_else(ClientError::unavailable)
-            }
-            e => ClientError::unavailable(e),
-        })?;
+        let (socket, _) =
+            tokio_tungstenite::connect_async_with_config(url, Some(config), false).await.map_err(|e| match e {
+                tokio_tungstenite::tungstenite::Error::Http(resp) => {
+                    let body = resp.body().clone().unwrap_or_default();
+                    serde_json::from_slice::<pb::Error>(&body)
+                        .map(ClientError::from)
+                        .unwrap_or_else(ClientError::unavailable)
+                }
+                e => ClientError::unavailable(e),
+            })?;
         let (out_tx, out_rx) = mpsc::channel(256);
         let (ev_tx, ev_rx) = mpsc::channel(65_536);
         let (close_tx, close_rx) = mpsc::channel(1);
