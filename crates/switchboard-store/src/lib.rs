@@ -5,6 +5,7 @@
 //! returns only after its transaction committed. Events that a change produces (messages in
 //! a conversation log, entries in users' logs) are written in the same transaction.
 
+mod columns;
 pub mod conformance;
 mod error;
 pub mod postgres;

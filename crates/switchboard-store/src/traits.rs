@@ -185,6 +185,23 @@ pub struct SettingsPatch {
     pub draft: Option<String>,
 }
 
+impl SettingsPatch {
+    /// The settings after applying this patch to `current`.
+    pub fn apply(self, current: &MemberSettings) -> MemberSettings {
+        MemberSettings {
+            muted_until_ms: self.muted_until_ms.unwrap_or(current.muted_until_ms),
+            pinned: self.pinned.unwrap_or(current.pinned),
+            archived: self.archived.unwrap_or(current.archived),
+            draft: self.draft.unwrap_or_else(|| current.draft.clone()),
+        }
+    }
+}
+
+/// Turns a search prefix into a LIKE pattern that matches it literally (escape `\`).
+pub fn like_prefix(prefix: &str) -> String {
+    format!("{}%", prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
+}
+
 /// A membership change.
 #[derive(Debug, Clone)]
 pub enum MembershipChange {

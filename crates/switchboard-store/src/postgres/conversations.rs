@@ -353,12 +353,7 @@ impl ConversationStore for PgStore {
     ) -> StoreResult<(MemberSettings, UserEvent)> {
         in_tx!(self, |tx| async {
             let m = require_member(tx, id, user_id).await?;
-            let s = MemberSettings {
-                muted_until_ms: patch.muted_until_ms.unwrap_or(m.settings.muted_until_ms),
-                pinned: patch.pinned.unwrap_or(m.settings.pinned),
-                archived: patch.archived.unwrap_or(m.settings.archived),
-                draft: patch.draft.unwrap_or(m.settings.draft),
-            };
+            let s = patch.apply(&m.settings);
             tx.execute(
                 "UPDATE members SET muted_until = $3, pinned = $4, archived = $5, draft = $6 \
                  WHERE conversation_id = $1 AND user_id = $2",

@@ -101,7 +101,7 @@ impl UserStore for PgStore {
     }
 
     async fn search_users(&self, prefix: &str, limit: u32) -> StoreResult<Vec<User>> {
-        let pattern = format!("{}%", prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let pattern = crate::like_prefix(prefix);
         let client = self.client().await?;
         let sql = format!(
             "SELECT {USER_COLS} FROM (SELECT *, 0 AS rank FROM users WHERE username_canon LIKE $1 \

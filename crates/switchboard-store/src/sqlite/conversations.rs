@@ -372,12 +372,7 @@ impl ConversationStore for SqliteStore {
     ) -> StoreResult<(MemberSettings, UserEvent)> {
         self.write(move |conn| {
             let m = require_member(conn, id, user_id)?;
-            let s = MemberSettings {
-                muted_until_ms: patch.muted_until_ms.unwrap_or(m.settings.muted_until_ms),
-                pinned: patch.pinned.unwrap_or(m.settings.pinned),
-                archived: patch.archived.unwrap_or(m.settings.archived),
-                draft: patch.draft.unwrap_or(m.settings.draft),
-            };
+            let s = patch.apply(&m.settings);
             conn.prepare_cached(
                 "UPDATE members SET muted_until = ?3, pinned = ?4, archived = ?5, draft = ?6 \
                  WHERE conversation_id = ?1 AND user_id = ?2",

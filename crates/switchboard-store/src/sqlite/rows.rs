@@ -5,26 +5,13 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::de::DeserializeOwned;
 use switchboard_core::event::{ConvEvent, ConvEventKind, UserEvent, UserEventKind};
 use switchboard_core::model::{
-    AdminRights, Content, Conversation, ConversationKind, Member, MemberRole, MemberSettings, Message, NewMessage,
-    Session, User,
+    AdminRights, Conversation, ConversationKind, Member, MemberRole, MemberSettings, Message, NewMessage, Session, User,
 };
 use switchboard_core::{ConversationId, MessageId, SessionId, UserId};
 
 use crate::{StoreError, StoreResult};
 
-pub(super) const USER_COLS: &str = "id, username, display_name, bio, status_text, bot, admin, disabled, created_at";
-pub(super) const SESSION_COLS: &str = "id, user_id, device_name, platform, created_at, last_seen_at, access_expires_at";
-pub(super) const CONV_COLS: &str = "c.id, c.kind, c.title, c.about, c.owner_id, c.member_count, c.last_seq, \
-     c.created_at, c.last_activity_at, c.direct_a, c.direct_b";
-pub(super) const MEMBER_COLS: &str = "m.conversation_id, m.user_id, m.role, m.rights, m.joined_at, m.joined_seq, \
-     m.read_seq, m.delivered_seq, m.visible_from_seq, m.muted_until, m.pinned, m.archived, m.draft";
-pub(super) const MSG_COLS: &str = "msg.id, msg.conversation_id, msg.seq, msg.sender_id, msg.created_at, \
-     msg.edited_at, msg.content, msg.reply_to, msg.forward, msg.metadata, msg.client_key";
-
-/// Message kinds as stored, for counting queries.
-pub(super) const KIND_TEXT: i64 = 1;
-const KIND_SERVICE: i64 = 2;
-const KIND_DELETED: i64 = 3;
+pub(super) use crate::columns::{CONV_COLS, KIND_TEXT, MEMBER_COLS, MSG_COLS, SESSION_COLS, USER_COLS, content_kind};
 
 fn bad(idx: usize, msg: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, msg.into())
@@ -169,14 +156,6 @@ pub(super) fn append_conv_event(
     conn.prepare_cached("INSERT INTO conv_events (conversation_id, seq, kind, message_id) VALUES (?1, ?2, ?3, ?4)")?
         .execute(params![id.raw(), seq, kind.as_i64(), message_id.raw()])?;
     Ok(ConvEvent { conversation_id: id, seq, kind, message: load_message(conn, message_id)? })
-}
-
-pub(super) fn content_kind(content: &Content) -> i64 {
-    match content {
-        Content::Text { .. } => KIND_TEXT,
-        Content::Service(_) => KIND_SERVICE,
-        Content::Deleted => KIND_DELETED,
-    }
 }
 
 /// Stores a new message and its "created" event.

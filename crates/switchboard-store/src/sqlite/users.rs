@@ -108,7 +108,7 @@ impl UserStore for SqliteStore {
 
     async fn search_users(&self, prefix: &str, limit: u32) -> StoreResult<Vec<User>> {
         // Escape LIKE wildcards so the prefix is matched literally.
-        let pattern = format!("{}%", prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let pattern = crate::like_prefix(prefix);
         self.read(move |conn| {
             let sql = format!(
                 "SELECT {USER_COLS} FROM (SELECT *, 0 AS rank FROM users WHERE username_canon LIKE ?1 ESCAPE '\\' \
