@@ -378,6 +378,23 @@ pub trait Store: UserStore + SessionStore + ConversationStore + MessageStore + E
 
 impl<T: UserStore + SessionStore + ConversationStore + MessageStore + EventStore> Store for T {}
 
+/// The stored form of `new` once the store assigned its id, seq and time.
+pub fn stored_message(new: &NewMessage, id: MessageId, seq: u64, now_ms: i64) -> Message {
+    Message {
+        id,
+        conversation_id: new.conversation_id,
+        seq,
+        sender_id: new.sender_id,
+        created_at_ms: now_ms,
+        edited_at_ms: None,
+        content: new.content.clone(),
+        reply_to: new.reply_to,
+        forward: new.forward.clone(),
+        metadata: new.metadata.clone(),
+        client_key: new.client_key.clone(),
+    }
+}
+
 /// Builds a service message's new-message form.
 pub fn service_message(id: ConversationId, actor: UserId, content: ServiceContent) -> NewMessage {
     NewMessage::service(id, actor, content)

@@ -206,12 +206,8 @@ pub(super) async fn insert_message(c: &impl GenericClient, new: &NewMessage, now
         &[&id.raw(), &i(seq), &ConvEventKind::MessageCreated.as_i64(), &message_id.raw()],
     )
     .await?;
-    Ok(ConvEvent {
-        conversation_id: id,
-        seq,
-        kind: ConvEventKind::MessageCreated,
-        message: load_message(c, message_id).await?,
-    })
+    let message = crate::stored_message(new, message_id, seq, now_ms);
+    Ok(ConvEvent { conversation_id: id, seq, kind: ConvEventKind::MessageCreated, message })
 }
 
 pub(super) async fn insert_mentions(

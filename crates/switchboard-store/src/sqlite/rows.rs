@@ -188,12 +188,9 @@ pub(super) fn insert_message(conn: &Connection, new: &NewMessage, now_ms: i64) -
     insert_mentions(conn, id, seq, &new.mentions)?;
     conn.prepare_cached("INSERT INTO conv_events (conversation_id, seq, kind, message_id) VALUES (?1, ?2, ?3, ?4)")?
         .execute(params![id.raw(), seq, ConvEventKind::MessageCreated.as_i64(), message_id])?;
-    Ok(ConvEvent {
-        conversation_id: id,
-        seq,
-        kind: ConvEventKind::MessageCreated,
-        message: load_message(conn, MessageId::from_raw(message_id))?,
-    })
+    // Built from what was written: no re-read on the writer's hot path.
+    let message = crate::stored_message(new, MessageId::from_raw(message_id), seq, now_ms);
+    Ok(ConvEvent { conversation_id: id, seq, kind: ConvEventKind::MessageCreated, message })
 }
 
 pub(super) fn insert_mentions(conn: &Connection, id: ConversationId, seq: u64, users: &[UserId]) -> StoreResult<()> {
