@@ -110,8 +110,7 @@ impl Services {
         };
         let appended = match self.store().append_message(new, now_ms()).await {
             // A non-member must not learn the conversation exists.
-            Err(switchboard_store::StoreError::Denied(d)) if self.store().member(id, p.user_id).await?.is_none() => {
-                let _ = d;
+            Err(switchboard_store::StoreError::Denied(_)) if self.store().member(id, p.user_id).await?.is_none() => {
                 return Err(ServiceError::not_found("conversation"));
             }
             other => other?,

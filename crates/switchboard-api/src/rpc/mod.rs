@@ -15,7 +15,6 @@ use std::time::Instant;
 use bytes::Bytes;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use switchboard_core::ErrorCode;
 use switchboard_service::{Principal, ServiceError, ServiceResult, Services};
 
 use crate::error::ApiError;
@@ -184,9 +183,6 @@ pub async fn dispatch(ctx: Ctx, method: &str, input: Input) -> Result<Output, Ap
         .record(started.elapsed().as_secs_f64());
     if let Err(e) = &result {
         e.log(method);
-        if e.code() == ErrorCode::Internal {
-            tracing::debug!(method, "internal error returned");
-        }
     }
     result
 }

@@ -34,12 +34,17 @@ async fn all_messages(c: &Client, conv: &str) -> Vec<pb::Message> {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_acknowledged_message_survives_sigkill() {
+/// The real binary on a free port with a fresh data directory.
+async fn started() -> (tempfile::TempDir, u16, String, Server) {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut server = Server::start(dir.path(), port).await;
+    let server = Server::start(dir.path(), port).await;
+    (dir, port, format!("127.0.0.1:{port}"), server)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_acknowledged_message_survives_sigkill() {
+    let (dir, port, addr, mut server) = started().await;
     let ann = register_at(&addr, Transport::Http, "ann").await;
     let bob = register_at(&addr, Transport::Http, "bob").await;
     let token = ann.token.clone();
@@ -123,10 +128,7 @@ async fn every_acknowledged_message_survives_sigkill() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sdk_resumes_across_a_server_crash_without_losing_or_repeating_events() {
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut server = Server::start(dir.path(), port).await;
+    let (dir, port, addr, mut server) = started().await;
     let ann = register_at(&addr, Transport::Http, "ann").await;
     let bob = register_at(&addr, Transport::Http, "bob").await;
     let (ann_token, bob_token) = (ann.token.clone(), bob.token.clone());
