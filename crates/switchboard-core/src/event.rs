@@ -115,6 +115,20 @@ pub enum UserEventKind {
         /// Messages.
         message_ids: Vec<MessageId>,
     },
+    /// Someone asks to join a space or group the user decides on.
+    JoinRequested {
+        /// The space or group.
+        conversation_id: ConversationId,
+        /// Who asks.
+        user_id: UserId,
+    },
+    /// The user's join request was decided.
+    JoinRequestDecided {
+        /// The space or group.
+        conversation_id: ConversationId,
+        /// Accepted or rejected.
+        accepted: bool,
+    },
     /// A session ended.
     SessionEnded {
         /// Session.
@@ -134,7 +148,7 @@ impl UserEventKind {
             | Self::SettingsChanged { conversation_id, .. }
             | Self::HistoryCleared { conversation_id, .. }
             | Self::MessagesHidden { conversation_id, .. } => Some(*conversation_id),
-            Self::SessionEnded { .. } => None,
+            Self::SessionEnded { .. } | Self::JoinRequested { .. } | Self::JoinRequestDecided { .. } => None,
         }
     }
 }

@@ -59,6 +59,12 @@ pub enum ConversationKind {
     Group,
     /// Broadcast: only the owner and admins with the post right post.
     Channel,
+    /// A space's own log: its members and the space's changes as service messages.
+    Space,
+    /// A channel of a space: access follows the space's roles and overwrites.
+    SpaceChannel,
+    /// A thread anchored on a message of another conversation.
+    Thread,
 }
 
 impl ConversationKind {
@@ -68,6 +74,9 @@ impl ConversationKind {
             Self::Direct => "direct",
             Self::Group => "group",
             Self::Channel => "channel",
+            Self::Space => "space",
+            Self::SpaceChannel => "space_channel",
+            Self::Thread => "thread",
         }
     }
 
@@ -77,6 +86,9 @@ impl ConversationKind {
             "direct" => Some(Self::Direct),
             "group" => Some(Self::Group),
             "channel" => Some(Self::Channel),
+            "space" => Some(Self::Space),
+            "space_channel" => Some(Self::SpaceChannel),
+            "thread" => Some(Self::Thread),
             _ => None,
         }
     }
@@ -193,6 +205,10 @@ pub struct Conversation {
     pub last_activity_at_ms: i64,
     /// For direct conversations: the two members, lower id first.
     pub direct_pair: Option<(UserId, UserId)>,
+    /// For space channels: the space.
+    pub space_id: Option<ConversationId>,
+    /// For threads: the parent conversation and the root message.
+    pub parent: Option<(ConversationId, MessageId)>,
 }
 
 impl Conversation {
@@ -282,6 +298,32 @@ pub enum ServiceAction {
     AdminPromoted,
     /// Demoted.
     AdminDemoted,
+    /// Joined by themselves (public space, invite link, approved request).
+    MemberJoined,
+    /// Removed and banned.
+    MemberBanned,
+    /// Unbanned.
+    MemberUnbanned,
+    /// Timed out (until `target_id` ms) or the timeout lifted (0).
+    MemberTimedOut,
+    /// A member's roles changed.
+    MemberRolesChanged,
+    /// The space's settings changed.
+    SpaceSettingsChanged,
+    /// A channel (`target_id`) was created, changed or moved.
+    ChannelChanged,
+    /// A channel (`target_id`) was deleted.
+    ChannelDeleted,
+    /// A folder (`target_id`) was created, changed or moved.
+    FolderChanged,
+    /// A folder (`target_id`) was deleted.
+    FolderDeleted,
+    /// A role (`target_id`) was created or changed.
+    RoleChanged,
+    /// A role (`target_id`) was deleted.
+    RoleDeleted,
+    /// A thread (`target_id`) was started on a message of this conversation.
+    ThreadStarted,
 }
 
 /// A service message's content.
@@ -293,6 +335,9 @@ pub struct ServiceContent {
     pub user_ids: Vec<UserId>,
     /// New title or about text.
     pub title: String,
+    /// The channel, folder, role or thread concerned, or a time; 0 when none.
+    #[serde(default)]
+    pub target_id: i64,
 }
 
 /// A message's content.
@@ -349,6 +394,32 @@ pub struct Message {
     pub metadata: BTreeMap<String, String>,
     /// Sender's idempotency key.
     pub client_key: Option<String>,
+    /// The thread started on this message; filled by the service when it reads history,
+    /// never stored with the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread: Option<ThreadSummary>,
+}
+
+/// The thread on a message, as the message shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadSummary {
+    /// The thread's conversation.
+    pub thread_id: ConversationId,
+    /// Messages posted in it (its log less the opening service message).
+    pub reply_count: u32,
+    /// Its latest activity.
+    pub last_reply_at_ms: i64,
+}
+
+impl ThreadSummary {
+    /// The summary of a thread conversation.
+    pub fn of(thread: &Conversation) -> Self {
+        Self {
+            thread_id: thread.id,
+            reply_count: thread.last_seq.saturating_sub(1).min(u64::from(u32::MAX)) as u32,
+            last_reply_at_ms: thread.last_activity_at_ms,
+        }
+    }
 }
 
 impl Message {

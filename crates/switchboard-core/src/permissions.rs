@@ -23,10 +23,14 @@ fn member(actor: Option<&Member>) -> Result<&Member, Denied> {
 }
 
 fn managed(kind: ConversationKind) -> Result<(), Denied> {
-    if kind == ConversationKind::Direct {
-        return Err(Denied("direct conversations have no administration"));
+    match kind {
+        ConversationKind::Group | ConversationKind::Channel => Ok(()),
+        ConversationKind::Direct => Err(Denied("direct conversations have no administration")),
+        ConversationKind::Space | ConversationKind::SpaceChannel => {
+            Err(Denied("spaces and their channels are administered through the space's roles"))
+        }
+        ConversationKind::Thread => Err(Denied("threads follow the permissions of their conversation")),
     }
-    Ok(())
 }
 
 /// Read history, list members, see receipts: members only.
@@ -34,12 +38,16 @@ pub fn can_read(actor: Option<&Member>) -> Result<(), Denied> {
     member(actor).map(|_| ())
 }
 
-/// Post a message: any member of a direct or group conversation; in a channel, the owner
-/// and admins with the post right.
+/// Post a message: any member of a direct or group conversation, a space channel or a
+/// thread (the service checks the space's and the parent's permissions first); in a
+/// channel, the owner and admins with the post right; nobody in a space's own log.
 pub fn can_post(kind: ConversationKind, actor: Option<&Member>) -> Result<(), Denied> {
     let m = member(actor)?;
     if kind == ConversationKind::Channel && !effective_rights(m).post {
         return Err(Denied("only admins with the post right may post in a channel"));
+    }
+    if kind == ConversationKind::Space {
+        return Err(Denied("a space's log holds its changes only; post in one of its channels"));
     }
     Ok(())
 }

@@ -37,7 +37,7 @@ pub struct MemberPage {
     pub next_cursor: Option<String>,
 }
 
-fn parse_cursor(cursor: &str) -> ServiceResult<Option<(i64, i64)>> {
+pub(crate) fn parse_cursor(cursor: &str) -> ServiceResult<Option<(i64, i64)>> {
     if cursor.is_empty() {
         return Ok(None);
     }
@@ -91,6 +91,8 @@ impl Services {
                 creator: p.user_id,
                 members: vec![peer],
                 client_key: None,
+                space_id: None,
+                parent: None,
                 now_ms: now_ms(),
             })
             .await?;
@@ -127,6 +129,8 @@ impl Services {
                 creator: p.user_id,
                 members,
                 client_key: key,
+                space_id: None,
+                parent: None,
                 now_ms: now_ms(),
             })
             .await?;

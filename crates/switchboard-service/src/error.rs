@@ -85,6 +85,9 @@ impl From<StoreError> for ServiceError {
             StoreError::AlreadyExists(what) => Self::new(ErrorCode::AlreadyExists, format!("{what} already exists")),
             StoreError::FailedPrecondition(m) => Self::precondition(m),
             StoreError::Denied(d) => d.into(),
+            StoreError::Conflict(what) => {
+                Self::new(ErrorCode::Unavailable, format!("{what} is being changed concurrently, retry"))
+            }
             StoreError::Unavailable => Self::new(ErrorCode::Unavailable, "storage is unavailable, retry later"),
             StoreError::Backend(detail) => Self::internal(detail),
         }

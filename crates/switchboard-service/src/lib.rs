@@ -12,17 +12,21 @@ mod config;
 mod conversations;
 mod error;
 pub mod hub;
+mod invites;
 mod messages;
 mod ratelimit;
 mod signals;
+mod spaces;
 mod sync;
+mod threads;
 mod users;
 
 use std::sync::Arc;
 
 use switchboard_bus::{Bus, BusHandler, Envelope, Topic};
 use switchboard_core::event::{ConvEvent, Event, UserEvent};
-use switchboard_core::{SessionId, UserId};
+use switchboard_core::model::ConversationKind;
+use switchboard_core::{ConversationId, SessionId, UserId};
 use switchboard_store::{Store, Written};
 
 pub use auth::{AuthOutcome, DeviceInfo, Tokens};
@@ -30,9 +34,12 @@ pub use config::{Argon2Params, RateLimit, RegistrationMode, ServiceConfig};
 pub use conversations::{ConversationView, MemberPage};
 pub use error::{ServiceError, ServiceResult};
 pub use hub::{CloseReason, Connection, EventStream, SharedEvent, StreamItem};
+pub use invites::{Invite, InvitePreview, InviteRecord, Joined, RequestRecord};
 pub use messages::{HistoryRequest, Receipts, SendRequest};
+pub use spaces::{BanRecord, ChannelPatch, ChannelView, NewChannel, RolePatch, SpaceMemberView, SpacePatch, SpaceView};
 pub use switchboard_store::{HistoryDirection, SettingsPatch};
 pub use sync::{Difference, Positions};
+pub use threads::ThreadView;
 pub use users::ProfileUpdate;
 
 /// The authenticated caller of a request.
@@ -60,7 +67,12 @@ struct Inner {
     hub: Arc<hub::Hub>,
     config: ServiceConfig,
     limiter: ratelimit::RateLimiter,
+    /// Conversation kinds never change: cached so that a send needs no extra read.
+    kinds: std::sync::Mutex<std::collections::HashMap<ConversationId, ConversationKind>>,
 }
+
+/// Most cached conversation kinds before the cache starts over.
+const KIND_CACHE: usize = 100_000;
 
 impl Services {
     /// Wires the use cases to a store and a bus; attaches this node's hub to the bus.
@@ -70,7 +82,8 @@ impl Services {
         let handler: Arc<dyn BusHandler> = hub.clone();
         bus.attach(Arc::downgrade(&handler));
         let limiter = ratelimit::RateLimiter::new(config.rate_limit);
-        Self { inner: Arc::new(Inner { store, bus, hub, config, limiter }) }
+        let kinds = std::sync::Mutex::new(std::collections::HashMap::new());
+        Self { inner: Arc::new(Inner { store, bus, hub, config, limiter, kinds }) }
     }
 
     /// The configuration in force.
@@ -90,6 +103,20 @@ impl Services {
         }
         self.store().user(UserId::from_raw(1)).await?;
         Ok(())
+    }
+
+    /// A conversation's kind (cached); not_found when it does not exist.
+    async fn kind_of(&self, id: ConversationId) -> ServiceResult<ConversationKind> {
+        if let Some(k) = self.inner.kinds.lock().expect("kind cache poisoned").get(&id) {
+            return Ok(*k);
+        }
+        let conv = self.store().conversation(id).await?.ok_or_else(|| ServiceError::not_found("conversation"))?;
+        let mut cache = self.inner.kinds.lock().expect("kind cache poisoned");
+        if cache.len() >= KIND_CACHE {
+            cache.clear();
+        }
+        cache.insert(id, conv.kind);
+        Ok(conv.kind)
     }
 
     fn store(&self) -> &dyn Store {

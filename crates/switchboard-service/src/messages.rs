@@ -4,8 +4,7 @@ use std::collections::BTreeMap;
 
 use switchboard_bus::Topic;
 use switchboard_core::event::{Event, Receipt};
-use switchboard_core::model::{Content, Entity, ForwardInfo, Message, NewMessage};
-use switchboard_core::permissions;
+use switchboard_core::model::{Content, ConversationKind, Entity, ForwardInfo, Message, NewMessage};
 use switchboard_core::values::{ClientKey, MessageText, parse_metadata};
 use switchboard_core::{ConversationId, MessageId, UserId};
 use switchboard_store::HistoryDirection;
@@ -60,6 +59,48 @@ pub struct Receipts {
 const MAX_BATCH: usize = 200;
 
 impl Services {
+    /// Checks the rules a plain membership does not carry before a post: a space channel's
+    /// send (and mention-everyone for @all) from the layout; a thread's parent rules, and
+    /// following the thread on first post. Other conversations are checked by the store.
+    async fn gate_post(&self, p: &Principal, id: ConversationId, mentions_all: bool) -> ServiceResult<()> {
+        let kind = self.kind_of(id).await?;
+        if !matches!(kind, ConversationKind::SpaceChannel | ConversationKind::Thread) {
+            return Ok(());
+        }
+        let conv = self.store().conversation(id).await?.ok_or_else(|| ServiceError::not_found("conversation"))?;
+        let access = self.access(p, &conv).await?;
+        if !access.post {
+            let what = if conv.kind == ConversationKind::Thread { "send-in-threads" } else { "send" };
+            return Err(ServiceError::denied(format!("you need the {what} permission here")));
+        }
+        if mentions_all && !access.mention_all {
+            return Err(ServiceError::denied("you need the mention-everyone permission to mention @all"));
+        }
+        if conv.kind == ConversationKind::Thread && self.store().member(id, p.user_id).await?.is_none() {
+            self.follow(p, id, true).await?;
+        }
+        Ok(())
+    }
+
+    /// Checks that the caller may read a conversation; returns the seq their view starts at.
+    pub(crate) async fn readable(&self, p: &Principal, id: ConversationId) -> ServiceResult<u64> {
+        match self.store().entry(id, p.user_id).await? {
+            Some(e) => {
+                if e.conversation.kind == ConversationKind::SpaceChannel {
+                    self.access(p, &e.conversation).await?;
+                }
+                Ok(e.member.visible_from_seq)
+            }
+            None => {
+                let conv = self.store().conversation(id).await?;
+                let conv = conv.filter(|c| c.kind == ConversationKind::Thread);
+                let conv = conv.ok_or_else(|| ServiceError::not_found("conversation"))?;
+                self.access(p, &conv).await?;
+                Ok(0)
+            }
+        }
+    }
+
     /// Sends a message; a retry with the same key returns the original (`true` = retry).
     pub async fn send_message(&self, p: &Principal, req: SendRequest) -> ServiceResult<(Message, bool)> {
         let id = req.conversation_id.ok_or_else(|| ServiceError::invalid("conversation_id", "required"))?;
@@ -108,6 +149,7 @@ impl Services {
             mentions,
             mentions_all,
         };
+        self.gate_post(p, id, new.mentions_all).await?;
         let appended = match self.store().append_message(new, now_ms()).await {
             // A non-member must not learn the conversation exists.
             Err(switchboard_store::StoreError::Denied(_)) if self.store().member(id, p.user_id).await?.is_none() => {
@@ -171,7 +213,9 @@ impl Services {
         ids: Vec<MessageId>,
         for_everyone: bool,
     ) -> ServiceResult<()> {
-        let entry = self.membership(p, id).await?;
+        let conv = self.store().conversation(id).await?.ok_or_else(|| ServiceError::not_found("conversation"))?;
+        let access = self.access(p, &conv).await?;
+        self.membership(p, id).await?;
         if ids.is_empty() || ids.len() > 100 {
             return Err(ServiceError::invalid("message_ids", "give 1-100 ids"));
         }
@@ -185,7 +229,9 @@ impl Services {
             return Ok(());
         }
         for m in &found {
-            permissions::can_delete_for_everyone(Some(&entry.member), m.sender_id == p.user_id)?;
+            if m.sender_id != p.user_id && !access.moderate {
+                return Err(ServiceError::denied("you need the right to delete others' messages"));
+            }
             if matches!(m.content, Content::Service(_)) {
                 return Err(ServiceError::precondition("service messages cannot be deleted for everyone"));
             }
@@ -211,7 +257,7 @@ impl Services {
         id: ConversationId,
         req: HistoryRequest,
     ) -> ServiceResult<(Vec<Message>, bool)> {
-        self.membership(p, id).await?;
+        self.readable(p, id).await?;
         let anchor = match req.anchor_message {
             Some(mid) => {
                 self.store()
@@ -224,7 +270,8 @@ impl Services {
             None => req.anchor_seq,
         };
         let limit = if req.limit == 0 { 50 } else { req.limit.min(200) };
-        Ok(self.store().history(id, p.user_id, req.direction, anchor, limit).await?)
+        let (messages, more) = self.store().history(id, p.user_id, req.direction, anchor, limit).await?;
+        Ok((self.with_threads(id, messages).await?, more))
     }
 
     /// Messages by id.
@@ -234,12 +281,12 @@ impl Services {
         id: ConversationId,
         ids: &[MessageId],
     ) -> ServiceResult<Vec<Message>> {
-        let entry = self.membership(p, id).await?;
+        let from = self.readable(p, id).await?;
         if ids.len() > MAX_BATCH {
             return Err(ServiceError::invalid("message_ids", format!("at most {MAX_BATCH} ids")));
         }
-        let from = entry.member.visible_from_seq;
-        Ok(self.store().messages(id, ids).await?.into_iter().filter(|m| m.seq >= from).collect())
+        let messages = self.store().messages(id, ids).await?.into_iter().filter(|m| m.seq >= from).collect();
+        self.with_threads(id, messages).await
     }
 
     fn publish_receipt(&self, member_count: u32, receipt: Receipt) {

@@ -6,7 +6,9 @@ pub(crate) const USER_COLS: &str = "id, username, display_name, bio, status_text
 pub(crate) const SESSION_COLS: &str = "id, user_id, device_name, platform, created_at, last_seen_at, access_expires_at";
 /// Columns of a conversation row (alias `c`).
 pub(crate) const CONV_COLS: &str = "c.id, c.kind, c.title, c.about, c.owner_id, c.member_count, c.last_seq, \
-     c.created_at, c.last_activity_at, c.direct_a, c.direct_b";
+     c.created_at, c.last_activity_at, c.direct_a, c.direct_b, c.space_id, c.parent_id, c.root_message_id";
+/// How many columns `CONV_COLS` has.
+pub(crate) const CONV_COLS_LEN: usize = 14;
 /// Columns of a member row (alias `m`).
 pub(crate) const MEMBER_COLS: &str = "m.conversation_id, m.user_id, m.role, m.rights, m.joined_at, m.joined_seq, \
      m.read_seq, m.delivered_seq, m.visible_from_seq, m.muted_until, m.pinned, m.archived, m.draft";

@@ -4,12 +4,14 @@
 //! `None` when the backend is not available here (the factory prints why; the test passes).
 
 use switchboard_core::event::{ConvEventKind, UserEventKind};
-use switchboard_core::model::{AdminRights, Content, ConversationKind, MemberRole, NewMessage};
+use switchboard_core::model::{
+    AdminRights, Content, ConversationKind, MemberRole, NewMessage, ServiceAction, ServiceContent,
+};
 use switchboard_core::{ConversationId, UserId};
 
 use crate::{
-    HistoryDirection, MembershipChange, NewConversation, NewSession, NewUser, ProfilePatch, SettingsPatch, Store,
-    StoreError,
+    Expect, HistoryDirection, MembershipChange, NewConversation, NewSession, NewUser, ProfilePatch, SettingsPatch,
+    Store, StoreError,
 };
 
 /// Generates one `#[tokio::test]` per conformance check for a backend.
@@ -31,7 +33,11 @@ macro_rules! store_conformance {
             watermarks_counters_and_receipts,
             hiding_and_clearing_affect_only_one_member,
             settings_are_logged_to_the_user_log,
-            concurrent_appends_keep_one_gap_free_order
+            concurrent_appends_keep_one_gap_free_order,
+            records_are_versioned_listed_found_and_searched,
+            silent_grants_joins_and_bans,
+            threads_are_unique_per_root_and_listed_by_activity,
+            service_posts_batch_reads_and_sender_stats
         );
     };
     (@tests $factory:expr; $($name:ident),* ) => {
@@ -88,6 +94,8 @@ async fn group<S: Store>(s: &S, kind: ConversationKind, owner: UserId, members: 
         creator: owner,
         members: members.to_vec(),
         client_key: None,
+        space_id: None,
+        parent: None,
         now_ms: 2_000,
     };
     s.create_conversation(new).await.unwrap().conversation.id
@@ -181,6 +189,8 @@ pub async fn creating_a_group_logs_a_service_message_and_joins<S: Store>(s: &S) 
             creator: ids[0],
             members: vec![UserId::from_raw(999)],
             client_key: None,
+            space_id: None,
+            parent: None,
             now_ms: 1,
         })
         .await
@@ -198,6 +208,8 @@ pub async fn direct_conversations_are_unique_per_pair<S: Store>(s: &S) {
         creator: a,
         members: vec![b],
         client_key: None,
+        space_id: None,
+        parent: None,
         now_ms: 1,
     };
     let first = s.create_conversation(mk(ids[0], ids[1])).await.unwrap();
@@ -217,6 +229,8 @@ pub async fn conversation_creation_is_idempotent_per_client_key<S: Store>(s: &S)
         creator: ids[0],
         members: vec![],
         client_key: Some("key-1".into()),
+        space_id: None,
+        parent: None,
         now_ms: 1,
     };
     let a = s.create_conversation(mk()).await.unwrap();
@@ -417,4 +431,150 @@ pub async fn concurrent_appends_keep_one_gap_free_order<S: Store + Clone + 'stat
     assert_eq!(seqs, (2..102).collect::<Vec<u64>>());
     let log = s.conv_events(c, 0, 1000).await.unwrap();
     assert_eq!(log.len(), 101);
+}
+
+/// Records: insert-only, compare-and-set on the version, list by key, find across scopes,
+/// prefix search that treats LIKE wildcards literally, delete.
+pub async fn records_are_versioned_listed_found_and_searched<S: Store>(s: &S) {
+    let (a, b) = (ConversationId::from_raw(1), ConversationId::from_raw(2));
+    assert_eq!(s.put_record(a, "k", "x", "1".into(), Expect::Absent).await.unwrap(), 1);
+    assert!(matches!(s.put_record(a, "k", "x", "2".into(), Expect::Absent).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(s.put_record(a, "k", "x", "2".into(), Expect::Version(7)).await, Err(StoreError::Conflict(_))));
+    assert_eq!(s.put_record(a, "k", "x", "2".into(), Expect::Version(1)).await.unwrap(), 2);
+    assert_eq!(s.put_record(a, "k", "x", "3".into(), Expect::Any).await.unwrap(), 3);
+    let r = s.record(a, "k", "x").await.unwrap().unwrap();
+    assert_eq!((r.body.as_str(), r.version, r.scope), ("3", 3, a));
+    assert!(s.record(a, "other", "x").await.unwrap().is_none());
+    assert!(s.record(b, "k", "x").await.unwrap().is_none());
+    for key in ["b", "c", "d"] {
+        s.put_record(a, "k", key, key.into(), Expect::Any).await.unwrap();
+    }
+    let page: Vec<String> = s.list_records(a, "k", "b", 2).await.unwrap().into_iter().map(|r| r.key).collect();
+    assert_eq!(page, vec!["c", "d"]);
+    let many: Vec<String> =
+        s.records(a, "k", &["d".into(), "zz".into(), "b".into()]).await.unwrap().into_iter().map(|r| r.key).collect();
+    assert_eq!(many, vec!["b", "d"]);
+    s.put_record(b, "code", "abc123", "{}".into(), Expect::Absent).await.unwrap();
+    assert_eq!(s.find_record("code", "abc123").await.unwrap().unwrap().scope, b);
+    assert!(s.find_record("code", "abc12").await.unwrap().is_none());
+    for (scope, name) in [(a, "rust lovers"), (b, "rusty"), (b, "ru_x"), (a, "python")] {
+        s.put_record(scope, "dir", name, "{}".into(), Expect::Any).await.unwrap();
+    }
+    let found: Vec<String> = s.search_records("dir", "rust", 10).await.unwrap().into_iter().map(|r| r.key).collect();
+    assert_eq!(found, vec!["rust lovers", "rusty"]);
+    let found: Vec<String> = s.search_records("dir", "ru_", 10).await.unwrap().into_iter().map(|r| r.key).collect();
+    assert_eq!(found, vec!["ru_x"]);
+    assert!(s.delete_record(a, "k", "x").await.unwrap());
+    assert!(!s.delete_record(a, "k", "x").await.unwrap());
+    assert!(s.record(a, "k", "x").await.unwrap().is_none());
+}
+
+/// Grant and Revoke change access without service messages; Join writes "joined"; Ban
+/// writes "banned" and ends the member's view there.
+pub async fn silent_grants_joins_and_bans<S: Store>(s: &S) {
+    let ids = users(s, &["g0", "g1", "g2", "g3"]).await;
+    let c = group(s, ConversationKind::SpaceChannel, ids[0], &[]).await;
+    let before = s.conversation(c).await.unwrap().unwrap().last_seq;
+    let w = s.change_membership(c, ids[0], MembershipChange::Grant(vec![ids[1], ids[2], ids[1], ids[0]]), 5).await;
+    let w = w.unwrap();
+    assert!(w.conv_events.is_empty());
+    assert_eq!(w.user_events.len(), 2);
+    let conv = s.conversation(c).await.unwrap().unwrap();
+    assert_eq!((conv.last_seq, conv.member_count), (before, 3));
+    assert_eq!(s.member(c, ids[1]).await.unwrap().unwrap().role, MemberRole::Member);
+    assert_eq!(s.member(c, ids[0]).await.unwrap().unwrap().role, MemberRole::Member, "space channels have no owner");
+    let w = s.change_membership(c, ids[0], MembershipChange::Revoke(vec![ids[2], ids[3]]), 6).await.unwrap();
+    assert!(w.conv_events.is_empty());
+    assert!(matches!(
+        &w.user_events[..],
+        [e] if matches!(e.kind, UserEventKind::ConversationLeft { removed: true, left_at_seq, .. } if left_at_seq == before)
+    ));
+    assert_eq!(s.conversation(c).await.unwrap().unwrap().member_count, 2);
+
+    let space = group(s, ConversationKind::Space, ids[0], &[]).await;
+    let w = s.change_membership(space, ids[3], MembershipChange::Join, 7).await.unwrap();
+    let joined = &w.conv_events[0].message.content;
+    assert!(
+        matches!(joined, Content::Service(sc) if sc.action == ServiceAction::MemberJoined && sc.user_ids == [ids[3]])
+    );
+    assert!(matches!(
+        s.change_membership(space, ids[3], MembershipChange::Join, 8).await,
+        Err(StoreError::AlreadyExists(_))
+    ));
+    let w = s.change_membership(space, ids[0], MembershipChange::Ban(ids[3]), 9).await.unwrap();
+    let banned = &w.conv_events[0];
+    assert!(matches!(&banned.message.content, Content::Service(sc) if sc.action == ServiceAction::MemberBanned));
+    assert!(matches!(
+        w.user_events[0].kind,
+        UserEventKind::ConversationLeft { removed: true, left_at_seq, .. } if left_at_seq == banned.seq
+    ));
+    assert!(s.member(space, ids[3]).await.unwrap().is_none());
+    assert!(matches!(s.append_message(text(space, ids[0], "no", None), 10).await, Err(StoreError::Denied(_))));
+}
+
+/// A thread per root message; listing by activity, filtered by roots.
+pub async fn threads_are_unique_per_root_and_listed_by_activity<S: Store>(s: &S) {
+    let ids = users(s, &["t0", "t1"]).await;
+    let parent = group(s, ConversationKind::Group, ids[0], &ids[1..]).await;
+    let mut roots = Vec::new();
+    for i in 0..2 {
+        roots.push(s.append_message(text(parent, ids[0], "root", None), 10 + i).await.unwrap().event.message.id);
+    }
+    let mut threads = Vec::new();
+    for (i, root) in roots.iter().enumerate() {
+        let mut new =
+            NewConversation::new(ConversationKind::Thread, "t".into(), String::new(), ids[1], vec![], 20 + i as i64);
+        new.parent = Some((parent, *root));
+        let created = s.create_conversation(new.clone()).await.unwrap();
+        assert!(created.created);
+        assert_eq!(created.conversation.parent, Some((parent, *root)));
+        assert_eq!(s.member(created.conversation.id, ids[1]).await.unwrap().unwrap().role, MemberRole::Member);
+        new.creator = ids[0];
+        let again = s.create_conversation(new).await.unwrap();
+        assert!(!again.created, "one thread per root");
+        assert_eq!(again.conversation.id, created.conversation.id);
+        threads.push(created.conversation.id);
+    }
+    s.append_message(text(threads[0], ids[1], "reply", None), 100).await.unwrap();
+    let listed: Vec<_> = s.threads(parent, &[], None, 10).await.unwrap().into_iter().map(|c| c.id).collect();
+    assert_eq!(listed, vec![threads[0], threads[1]]);
+    let first = s.threads(parent, &[], None, 1).await.unwrap();
+    let cursor = (first[0].last_activity_at_ms, first[0].id);
+    let rest: Vec<_> = s.threads(parent, &[], Some(cursor), 10).await.unwrap().into_iter().map(|c| c.id).collect();
+    assert_eq!(rest, vec![threads[1]]);
+    let only: Vec<_> = s.threads(parent, &[roots[1]], None, 10).await.unwrap().into_iter().map(|c| c.id).collect();
+    assert_eq!(only, vec![threads[1]]);
+    assert_eq!(s.conversation(threads[0]).await.unwrap().unwrap().last_seq, 2);
+}
+
+/// Service messages posted directly; conversations read in a batch; a sender's message
+/// count and latest messages across conversations.
+pub async fn service_posts_batch_reads_and_sender_stats<S: Store>(s: &S) {
+    let ids = users(s, &["p0", "p1"]).await;
+    let a = group(s, ConversationKind::Group, ids[0], &ids[1..]).await;
+    let b = group(s, ConversationKind::Group, ids[0], &ids[1..]).await;
+    let content =
+        ServiceContent { action: ServiceAction::ChannelChanged, user_ids: vec![], title: "x".into(), target_id: 42 };
+    let w = s.post_service(a, ids[0], content.clone(), 5).await.unwrap();
+    assert_eq!(w.conv_events[0].message.content, Content::Service(content));
+    let got: Vec<_> =
+        s.conversations(&[b, ConversationId::from_raw(999_999), a]).await.unwrap().into_iter().map(|c| c.id).collect();
+    assert_eq!(got.len(), 2);
+    assert!(got.contains(&a) && got.contains(&b));
+    for (i, conv) in [a, b, a].into_iter().enumerate() {
+        s.append_message(text(conv, ids[1], &format!("m{i}"), None), 10 + i as i64).await.unwrap();
+    }
+    s.append_message(text(a, ids[0], "other sender", None), 20).await.unwrap();
+    let (count, recent) = s.sender_stats(&[a, b], ids[1], 2).await.unwrap();
+    assert_eq!(count, 3);
+    let texts: Vec<_> = recent
+        .iter()
+        .map(|m| match &m.content {
+            Content::Text { text, .. } => text.clone(),
+            _ => String::new(),
+        })
+        .collect();
+    assert_eq!(texts, vec!["m2", "m1"]);
+    assert_eq!(s.sender_stats(&[b], ids[1], 5).await.unwrap().0, 1);
+    assert_eq!(s.sender_stats(&[], ids[1], 5).await.unwrap().0, 0);
 }

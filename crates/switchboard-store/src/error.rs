@@ -14,6 +14,9 @@ pub enum StoreError {
     /// The state does not allow the change.
     #[error("{0}")]
     FailedPrecondition(String),
+    /// A versioned record changed since it was read; read again and retry.
+    #[error("{0} changed concurrently")]
+    Conflict(&'static str),
     /// A permission rule checked inside the transaction refused the change.
     #[error(transparent)]
     Denied(#[from] Denied),

@@ -139,8 +139,26 @@ pub struct NewConversation {
     pub members: Vec<UserId>,
     /// Creator's idempotency key.
     pub client_key: Option<String>,
+    /// For a space channel: its space.
+    pub space_id: Option<ConversationId>,
+    /// For a thread: the parent conversation and the root message (one thread per root).
+    pub parent: Option<(ConversationId, MessageId)>,
     /// Now.
     pub now_ms: i64,
+}
+
+impl NewConversation {
+    /// A conversation of `kind` with no space, parent or key.
+    pub fn new(
+        kind: ConversationKind,
+        title: String,
+        about: String,
+        creator: UserId,
+        members: Vec<UserId>,
+        now_ms: i64,
+    ) -> Self {
+        Self { kind, title, about, creator, members, client_key: None, space_id: None, parent: None, now_ms }
+    }
 }
 
 /// What a change to a conversation wrote: its log events and users' log events.
@@ -215,6 +233,15 @@ pub enum MembershipChange {
     SetRole(UserId, MemberRole, AdminRights),
     /// Make a member the owner; the actor becomes an admin with every right.
     TransferOwnership(UserId),
+    /// The actor joins by themselves (public space, invite link, approved request).
+    Join,
+    /// Remove a user and record that they were banned.
+    Ban(UserId),
+    /// Give users access without a service message (space channels following
+    /// permissions, thread followers); users already members are skipped.
+    Grant(Vec<UserId>),
+    /// Take access away without a service message; non-members are skipped.
+    Revoke(Vec<UserId>),
 }
 
 /// Conversations and their members.
@@ -260,6 +287,25 @@ pub trait ConversationStore: Send + Sync {
         change: MembershipChange,
         now_ms: i64,
     ) -> StoreResult<Written>;
+    /// Writes one service message from `actor`.
+    async fn post_service(
+        &self,
+        id: ConversationId,
+        actor: UserId,
+        content: ServiceContent,
+        now_ms: i64,
+    ) -> StoreResult<Written>;
+    /// Reads conversations by id, skipping unknown ids.
+    async fn conversations(&self, ids: &[ConversationId]) -> StoreResult<Vec<Conversation>>;
+    /// Threads of `parent` by last activity, newest first, after the cursor
+    /// `(last_activity_at_ms, id)`; only those rooted on `roots` when it is not empty.
+    async fn threads(
+        &self,
+        parent: ConversationId,
+        roots: &[MessageId],
+        after: Option<(i64, ConversationId)>,
+        limit: u32,
+    ) -> StoreResult<Vec<Conversation>>;
     /// Changes a member's settings and logs them to the member's user log.
     async fn update_settings(
         &self,
@@ -358,6 +404,72 @@ pub trait MessageStore: Send + Sync {
     async fn mark_delivered(&self, id: ConversationId, user_id: UserId, seq: u64) -> StoreResult<Member>;
     /// Read and delivery counts of a message; readers listed when `with_readers`.
     async fn receipts(&self, id: ConversationId, message: &Message, with_readers: bool) -> StoreResult<ReceiptCounts>;
+    /// How many text messages `sender` has in the given conversations, and their latest
+    /// `recent` ones (newest first).
+    async fn sender_stats(
+        &self,
+        ids: &[ConversationId],
+        sender: UserId,
+        recent: u32,
+    ) -> StoreResult<(u64, Vec<Message>)>;
+}
+
+/// A small versioned record belonging to a scope (a conversation): a space's layout, a
+/// member's roles, a ban, an invite, a join request. The body is the caller's JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// The scope.
+    pub scope: ConversationId,
+    /// The key within the scope and kind.
+    pub key: String,
+    /// The body.
+    pub body: String,
+    /// Starts at 1, grows by one per write.
+    pub version: u64,
+}
+
+/// What a record write expects to find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// Anything: insert or replace.
+    Any,
+    /// No record: insert only.
+    Absent,
+    /// This version: replace only if unchanged since read.
+    Version(u64),
+}
+
+/// Versioned records per scope, kind and key. Writes that find something other than they
+/// expect fail with `Conflict`.
+#[async_trait]
+pub trait RecordStore: Send + Sync {
+    /// Reads one record.
+    async fn record(&self, scope: ConversationId, kind: &str, key: &str) -> StoreResult<Option<Record>>;
+    /// Reads records by key, skipping missing ones.
+    async fn records(&self, scope: ConversationId, kind: &str, keys: &[String]) -> StoreResult<Vec<Record>>;
+    /// Lists a scope's records of a kind by key, after `after`.
+    async fn list_records(
+        &self,
+        scope: ConversationId,
+        kind: &str,
+        after: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<Record>>;
+    /// Finds a record by kind and key in any scope.
+    async fn find_record(&self, kind: &str, key: &str) -> StoreResult<Option<Record>>;
+    /// Records of a kind in any scope whose key starts with `prefix`, by key.
+    async fn search_records(&self, kind: &str, prefix: &str, limit: u32) -> StoreResult<Vec<Record>>;
+    /// Writes a record; returns its new version.
+    async fn put_record(
+        &self,
+        scope: ConversationId,
+        kind: &str,
+        key: &str,
+        body: String,
+        expect: Expect,
+    ) -> StoreResult<u64>;
+    /// Deletes a record; true when it existed.
+    async fn delete_record(&self, scope: ConversationId, kind: &str, key: &str) -> StoreResult<bool>;
 }
 
 /// The sync logs.
@@ -373,10 +485,20 @@ pub trait EventStore: Send + Sync {
     async fn user_seq(&self, user_id: UserId) -> StoreResult<u64>;
 }
 
-/// Every store trait; what the service holds.
-pub trait Store: UserStore + SessionStore + ConversationStore + MessageStore + EventStore {}
+/// The role a conversation's creator gets: owner of groups, channels and spaces; a plain
+/// member of direct conversations, space channels (the space's roles govern them) and
+/// threads (the parent's permissions govern them).
+pub fn creator_role(kind: ConversationKind) -> MemberRole {
+    match kind {
+        ConversationKind::Group | ConversationKind::Channel | ConversationKind::Space => MemberRole::Owner,
+        ConversationKind::Direct | ConversationKind::SpaceChannel | ConversationKind::Thread => MemberRole::Member,
+    }
+}
 
-impl<T: UserStore + SessionStore + ConversationStore + MessageStore + EventStore> Store for T {}
+/// Every store trait; what the service holds.
+pub trait Store: UserStore + SessionStore + ConversationStore + MessageStore + EventStore + RecordStore {}
+
+impl<T: UserStore + SessionStore + ConversationStore + MessageStore + EventStore + RecordStore> Store for T {}
 
 /// The stored form of `new` once the store assigned its id, seq and time.
 pub fn stored_message(new: &NewMessage, id: MessageId, seq: u64, now_ms: i64) -> Message {
@@ -392,6 +514,7 @@ pub fn stored_message(new: &NewMessage, id: MessageId, seq: u64, now_ms: i64) ->
         forward: new.forward.clone(),
         metadata: new.metadata.clone(),
         client_key: new.client_key.clone(),
+        thread: None,
     }
 }
 

@@ -14,6 +14,9 @@ pub fn kind(k: ConversationKind) -> pb::ConversationKind {
         ConversationKind::Direct => pb::ConversationKind::Direct,
         ConversationKind::Group => pb::ConversationKind::Group,
         ConversationKind::Channel => pb::ConversationKind::Channel,
+        ConversationKind::Space => pb::ConversationKind::Space,
+        ConversationKind::SpaceChannel => pb::ConversationKind::SpaceChannel,
+        ConversationKind::Thread => pb::ConversationKind::Thread,
     }
 }
 
@@ -23,7 +26,10 @@ pub fn kind_from(k: i32) -> Option<ConversationKind> {
         pb::ConversationKind::Direct => Some(ConversationKind::Direct),
         pb::ConversationKind::Group => Some(ConversationKind::Group),
         pb::ConversationKind::Channel => Some(ConversationKind::Channel),
-        pb::ConversationKind::Unspecified => None,
+        pb::ConversationKind::Unspecified
+        | pb::ConversationKind::Space
+        | pb::ConversationKind::SpaceChannel
+        | pb::ConversationKind::Thread => None,
     }
 }
 
@@ -94,6 +100,9 @@ pub fn conversation(c: &Conversation, me: UserId) -> pb::Conversation {
         created_at_ms: c.created_at_ms,
         last_activity_at_ms: c.last_activity_at_ms,
         peer_user_id: c.peer_of(me).map(|u| u.to_string()).unwrap_or_default(),
+        space_id: c.space_id.map(|s| s.to_string()).unwrap_or_default(),
+        parent_conversation_id: c.parent.map(|p| p.0.to_string()).unwrap_or_default(),
+        root_message_id: c.parent.map(|p| p.1.to_string()).unwrap_or_default(),
     }
 }
 

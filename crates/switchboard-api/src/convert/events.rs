@@ -67,6 +67,16 @@ fn user_kind(k: &UserEventKind) -> Kind {
             conversation_id: conversation_id.to_string(),
             message_ids: message_ids.iter().map(|m| m.to_string()).collect(),
         }),
+        UserEventKind::JoinRequested { conversation_id, user_id } => Kind::JoinRequested(pb::JoinRequested {
+            conversation_id: conversation_id.to_string(),
+            user_id: user_id.to_string(),
+        }),
+        UserEventKind::JoinRequestDecided { conversation_id, accepted } => {
+            Kind::JoinRequestDecided(pb::JoinRequestDecided {
+                conversation_id: conversation_id.to_string(),
+                accepted: *accepted,
+            })
+        }
         UserEventKind::SessionEnded { session_id, reason } => Kind::SessionEnded(pb::SessionEnded {
             session_id: session_id.to_string(),
             reason: end_reason(*reason) as i32,

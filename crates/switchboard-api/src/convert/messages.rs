@@ -63,6 +63,19 @@ fn action(a: ServiceAction) -> pb::ServiceAction {
         ServiceAction::OwnershipTransferred => pb::ServiceAction::OwnershipTransferred,
         ServiceAction::AdminPromoted => pb::ServiceAction::AdminPromoted,
         ServiceAction::AdminDemoted => pb::ServiceAction::AdminDemoted,
+        ServiceAction::MemberJoined => pb::ServiceAction::MemberJoined,
+        ServiceAction::MemberBanned => pb::ServiceAction::MemberBanned,
+        ServiceAction::MemberUnbanned => pb::ServiceAction::MemberUnbanned,
+        ServiceAction::MemberTimedOut => pb::ServiceAction::MemberTimedOut,
+        ServiceAction::MemberRolesChanged => pb::ServiceAction::MemberRolesChanged,
+        ServiceAction::SpaceSettingsChanged => pb::ServiceAction::SpaceSettingsChanged,
+        ServiceAction::ChannelChanged => pb::ServiceAction::ChannelChanged,
+        ServiceAction::ChannelDeleted => pb::ServiceAction::ChannelDeleted,
+        ServiceAction::FolderChanged => pb::ServiceAction::FolderChanged,
+        ServiceAction::FolderDeleted => pb::ServiceAction::FolderDeleted,
+        ServiceAction::RoleChanged => pb::ServiceAction::RoleChanged,
+        ServiceAction::RoleDeleted => pb::ServiceAction::RoleDeleted,
+        ServiceAction::ThreadStarted => pb::ServiceAction::ThreadStarted,
     }
 }
 
@@ -71,6 +84,7 @@ fn service(s: &ServiceContent) -> pb::ServiceContent {
         action: action(s.action) as i32,
         user_ids: s.user_ids.iter().map(|u| u.to_string()).collect(),
         title: s.title.clone(),
+        target_id: if s.target_id == 0 { String::new() } else { s.target_id.to_string() },
     }
 }
 
@@ -107,5 +121,10 @@ pub fn message(m: &Message, viewer: Option<UserId>) -> pb::Message {
         forward: m.forward.as_ref().map(forward),
         metadata: m.metadata.clone(),
         client_key: if viewer == Some(m.sender_id) { m.client_key.clone().unwrap_or_default() } else { String::new() },
+        thread: m.thread.map(|t| pb::ThreadSummary {
+            thread_id: t.thread_id.to_string(),
+            reply_count: t.reply_count,
+            last_reply_at_ms: t.last_reply_at_ms,
+        }),
     }
 }

@@ -3,11 +3,13 @@
 mod conversations;
 mod events;
 mod messages;
+mod spaces;
 mod users;
 
 pub use conversations::*;
 pub use events::*;
 pub use messages::*;
+pub use spaces::*;
 pub use users::*;
 
 use switchboard_core::ValidationError;

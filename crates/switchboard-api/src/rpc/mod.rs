@@ -6,6 +6,7 @@ mod auth;
 mod conversations;
 mod messages;
 mod signals;
+mod spaces;
 mod sync;
 mod users;
 
@@ -165,6 +166,47 @@ rpc_table! {
     "SignalService/UnsubscribePresence" => signals::unsubscribe_presence,
     "SyncService/GetState" => sync::get_state,
     "SyncService/GetDifference" => sync::get_difference,
+    "SpaceService/CreateSpace" => spaces::create_space,
+    "SpaceService/GetSpace" => spaces::get_space,
+    "SpaceService/UpdateSpace" => spaces::update_space,
+    "SpaceService/DeleteSpace" => spaces::delete_space,
+    "SpaceService/ListMySpaces" => spaces::list_my_spaces,
+    "SpaceService/SearchSpaces" => spaces::search_spaces,
+    "SpaceService/JoinSpace" => spaces::join_space,
+    "SpaceService/LeaveSpace" => spaces::leave_space,
+    "SpaceService/ListSpaceMembers" => spaces::list_space_members,
+    "SpaceService/GetMemberCard" => spaces::get_member_card,
+    "SpaceService/CreateFolder" => spaces::create_folder,
+    "SpaceService/UpdateFolder" => spaces::update_folder,
+    "SpaceService/DeleteFolder" => spaces::delete_folder,
+    "SpaceService/CreateChannel" => spaces::create_channel,
+    "SpaceService/UpdateChannel" => spaces::update_channel,
+    "SpaceService/DeleteChannel" => spaces::delete_channel,
+    "SpaceService/CreateRole" => spaces::create_role,
+    "SpaceService/UpdateRole" => spaces::update_role,
+    "SpaceService/DeleteRole" => spaces::delete_role,
+    "SpaceService/AssignRole" => spaces::assign_role,
+    "SpaceService/UnassignRole" => spaces::unassign_role,
+    "SpaceService/SetOverwrite" => spaces::set_overwrite,
+    "SpaceService/RemoveOverwrite" => spaces::remove_overwrite,
+    "SpaceService/GetMyPermissions" => spaces::get_my_permissions,
+    "SpaceService/KickMember" => spaces::kick_member,
+    "SpaceService/BanMember" => spaces::ban_member,
+    "SpaceService/UnbanMember" => spaces::unban_member,
+    "SpaceService/ListBans" => spaces::list_bans,
+    "SpaceService/TimeoutMember" => spaces::timeout_member,
+    "SpaceService/GetUnreadSummary" => spaces::get_unread_summary,
+    "InviteService/CreateInvite" => spaces::create_invite,
+    "InviteService/PreviewInvite" => spaces::preview_invite,
+    "InviteService/JoinByInvite" => spaces::join_by_invite,
+    "InviteService/ListInvites" => spaces::list_invites,
+    "InviteService/RevokeInvite" => spaces::revoke_invite,
+    "InviteService/ListJoinRequests" => spaces::list_join_requests,
+    "InviteService/DecideJoinRequest" => spaces::decide_join_request,
+    "ThreadService/StartThread" => spaces::start_thread,
+    "ThreadService/ListThreads" => spaces::list_threads,
+    "ThreadService/FollowThread" => spaces::follow_thread,
+    "ThreadService/UnfollowThread" => spaces::unfollow_thread,
 }
 
 /// Runs one unary call: decode, call the service, encode; records metrics and logs

@@ -5,10 +5,10 @@ use switchboard_core::event::{UserEvent, UserEventKind};
 use switchboard_core::model::{
     AdminRights, Conversation, ConversationKind, Member, MemberRole, MemberSettings, ServiceAction, ServiceContent,
 };
-use switchboard_core::{ConversationId, UserId};
+use switchboard_core::{ConversationId, MessageId, UserId};
 use tokio_postgres::{GenericClient, Transaction};
 
-use super::rows::{self, CONV_COLS, MEMBER_COLS, i};
+use super::rows::{self, CONV_COLS, CONV_COLS_LEN, MEMBER_COLS, i};
 use super::{PgStore, in_tx};
 use crate::{
     ConversationEntry, ConversationStore, CreatedConversation, MembershipChange, NewConversation, SettingsPatch,
@@ -70,7 +70,7 @@ async fn service(
 }
 
 fn svc(action: ServiceAction, user_ids: Vec<UserId>, title: String) -> ServiceContent {
-    ServiceContent { action, user_ids, title }
+    ServiceContent { action, user_ids, title, target_id: 0 }
 }
 
 async fn require_member(c: &impl GenericClient, id: ConversationId, user: UserId) -> StoreResult<Member> {
@@ -99,6 +99,14 @@ async fn create(tx: &Transaction<'_>, new: NewConversation) -> StoreResult<Creat
             return unchanged(c);
         }
     }
+    if let Some((parent, root)) = new.parent {
+        // One thread per root: serialise starters of the same root.
+        tx.execute("SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE", &[&parent.raw()]).await?;
+        let sql = "SELECT id FROM conversations WHERE parent_id = $1 AND root_message_id = $2";
+        if let Some(c) = existing(tx, sql, &[&parent.raw(), &root.raw()]).await? {
+            return unchanged(c);
+        }
+    }
     let mut members: Vec<UserId> = new.members.iter().copied().filter(|u| *u != new.creator).collect();
     members.sort_unstable();
     members.dedup();
@@ -106,7 +114,8 @@ async fn create(tx: &Transaction<'_>, new: NewConversation) -> StoreResult<Creat
     let row = tx
         .query_one(
             "INSERT INTO conversations (kind, title, about, owner_id, creator_id, client_key, member_count, created_at, \
-             last_activity_at, direct_a, direct_b) VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $7, $8, $9) RETURNING id",
+             last_activity_at, direct_a, direct_b, space_id, parent_id, root_message_id) \
+             VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $7, $8, $9, $10, $11, $12) RETURNING id",
             &[
                 &new.kind.as_str(),
                 &new.title,
@@ -117,11 +126,14 @@ async fn create(tx: &Transaction<'_>, new: NewConversation) -> StoreResult<Creat
                 &new.now_ms,
                 &direct_pair.map(|p| p.0.raw()),
                 &direct_pair.map(|p| p.1.raw()),
+                &new.space_id.map(|s| s.raw()),
+                &new.parent.map(|p| p.0.raw()),
+                &new.parent.map(|p| p.1.raw()),
             ],
         )
         .await?;
     let id = ConversationId::from_raw(row.try_get(0)?);
-    let creator_role = if direct_pair.is_some() { MemberRole::Member } else { MemberRole::Owner };
+    let creator_role = crate::creator_role(new.kind);
     insert_member(tx, id, new.creator, creator_role, 0, new.now_ms).await?;
     for u in &members {
         insert_member(tx, id, *u, MemberRole::Member, 0, new.now_ms).await?;
@@ -144,11 +156,11 @@ async fn remove(
     id: ConversationId,
     actor: UserId,
     user: UserId,
-    removed: bool,
+    action: ServiceAction,
     now: i64,
 ) -> StoreResult<()> {
     require_member(tx, id, user).await?;
-    let action = if removed { ServiceAction::MemberRemoved } else { ServiceAction::MemberLeft };
+    let removed = action != ServiceAction::MemberLeft;
     service(tx, w, id, actor, svc(action, vec![user], String::new()), now).await?;
     tx.execute("DELETE FROM members WHERE conversation_id = $1 AND user_id = $2", &[&id.raw(), &user.raw()]).await?;
     adjust_count(tx, id, -1).await?;
@@ -191,8 +203,53 @@ async fn change(
                 w.user_events.push(rows::append_user_event(tx, u, kind, now).await?);
             }
         }
-        MembershipChange::Remove(user) => remove(tx, &mut w, id, actor, user, true, now).await?,
-        MembershipChange::Leave => remove(tx, &mut w, id, actor, actor, false, now).await?,
+        MembershipChange::Remove(user) => {
+            remove(tx, &mut w, id, actor, user, ServiceAction::MemberRemoved, now).await?
+        }
+        MembershipChange::Ban(user) => remove(tx, &mut w, id, actor, user, ServiceAction::MemberBanned, now).await?,
+        MembershipChange::Leave => remove(tx, &mut w, id, actor, actor, ServiceAction::MemberLeft, now).await?,
+        MembershipChange::Join => {
+            if rows::load_member(tx, id, actor).await?.is_some() {
+                return Err(StoreError::AlreadyExists("membership"));
+            }
+            ensure_users_exist(tx, &[actor]).await?;
+            insert_member(tx, id, actor, MemberRole::Member, conv.last_seq, now).await?;
+            adjust_count(tx, id, 1).await?;
+            service(tx, &mut w, id, actor, svc(ServiceAction::MemberJoined, vec![actor], String::new()), now).await?;
+            let kind = UserEventKind::ConversationJoined { conversation_id: id, joined_at_seq: conv.last_seq };
+            w.user_events.push(rows::append_user_event(tx, actor, kind, now).await?);
+        }
+        MembershipChange::Grant(users) => {
+            let mut n = 0;
+            for u in users {
+                if rows::load_member(tx, id, u).await?.is_some()
+                    || tx.query_opt("SELECT 1 FROM users WHERE id = $1 AND NOT disabled", &[&u.raw()]).await?.is_none()
+                {
+                    continue;
+                }
+                insert_member(tx, id, u, MemberRole::Member, conv.last_seq, now).await?;
+                let kind = UserEventKind::ConversationJoined { conversation_id: id, joined_at_seq: conv.last_seq };
+                w.user_events.push(rows::append_user_event(tx, u, kind, now).await?);
+                n += 1;
+            }
+            adjust_count(tx, id, n).await?;
+        }
+        MembershipChange::Revoke(users) => {
+            let mut n = 0;
+            for u in users {
+                let gone = tx
+                    .execute("DELETE FROM members WHERE conversation_id = $1 AND user_id = $2", &[&id.raw(), &u.raw()])
+                    .await?;
+                if gone == 0 {
+                    continue;
+                }
+                let kind =
+                    UserEventKind::ConversationLeft { conversation_id: id, removed: true, left_at_seq: conv.last_seq };
+                w.user_events.push(rows::append_user_event(tx, u, kind, now).await?);
+                n += 1;
+            }
+            adjust_count(tx, id, -n).await?;
+        }
         MembershipChange::SetRole(user, role, rights) => {
             let target = require_member(tx, id, user).await?;
             if target.role == MemberRole::Owner || role == MemberRole::Owner {
@@ -229,7 +286,7 @@ async fn change(
 }
 
 fn entry(r: &tokio_postgres::Row) -> StoreResult<ConversationEntry> {
-    Ok(ConversationEntry { conversation: rows::conversation_at(r, 0)?, member: rows::member_at(r, 11)? })
+    Ok(ConversationEntry { conversation: rows::conversation_at(r, 0)?, member: rows::member_at(r, CONV_COLS_LEN)? })
 }
 
 #[async_trait]
@@ -342,6 +399,51 @@ impl ConversationStore for PgStore {
         now_ms: i64,
     ) -> StoreResult<Written> {
         in_tx!(self, |tx| change(tx, id, actor, c, now_ms))
+    }
+
+    async fn post_service(
+        &self,
+        id: ConversationId,
+        actor: UserId,
+        content: ServiceContent,
+        now_ms: i64,
+    ) -> StoreResult<Written> {
+        in_tx!(self, |tx| async {
+            rows::require_conversation(tx, id).await?;
+            let mut w = Written::default();
+            service(tx, &mut w, id, actor, content, now_ms).await?;
+            Ok(w)
+        })
+    }
+
+    async fn conversations(&self, ids: &[ConversationId]) -> StoreResult<Vec<Conversation>> {
+        let ids: Vec<i64> = ids.iter().map(|i| i.raw()).collect();
+        let client = self.client().await?;
+        let sql = format!("SELECT {CONV_COLS} FROM conversations c WHERE c.id = ANY($1)");
+        client.query(&sql, &[&ids]).await?.iter().map(|r| rows::conversation_at(r, 0)).collect()
+    }
+
+    async fn threads(
+        &self,
+        parent: ConversationId,
+        roots: &[MessageId],
+        after: Option<(i64, ConversationId)>,
+        limit: u32,
+    ) -> StoreResult<Vec<Conversation>> {
+        let roots: Vec<i64> = roots.iter().map(|i| i.raw()).collect();
+        let (t, c) = after.map_or((i64::MAX, i64::MAX), |(t, c)| (t, c.raw()));
+        let client = self.client().await?;
+        let sql = format!(
+            "SELECT {CONV_COLS} FROM conversations c WHERE c.parent_id = $1 AND (c.last_activity_at, c.id) < ($2, $3) \
+             AND (cardinality($4::BIGINT[]) = 0 OR c.root_message_id = ANY($4)) \
+             ORDER BY c.last_activity_at DESC, c.id DESC LIMIT $5"
+        );
+        client
+            .query(&sql, &[&parent.raw(), &t, &c, &roots, &i64::from(limit)])
+            .await?
+            .iter()
+            .map(|r| rows::conversation_at(r, 0))
+            .collect()
     }
 
     async fn update_settings(

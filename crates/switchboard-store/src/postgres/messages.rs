@@ -330,4 +330,32 @@ impl MessageStore for PgStore {
         };
         Ok(ReceiptCounts { read: read as u32, delivered: delivered as u32, recipients: recipients as u32, readers })
     }
+
+    async fn sender_stats(
+        &self,
+        ids: &[ConversationId],
+        sender: UserId,
+        recent: u32,
+    ) -> StoreResult<(u64, Vec<Message>)> {
+        let ids: Vec<i64> = ids.iter().map(|i| i.raw()).collect();
+        let client = self.client().await?;
+        let count: i64 = client
+            .query_one(
+                "SELECT COUNT(*) FROM messages WHERE sender_id = $1 AND conversation_id = ANY($2) AND kind = $3",
+                &[&sender.raw(), &ids, &KIND_TEXT],
+            )
+            .await?
+            .try_get(0)?;
+        let sql = format!(
+            "SELECT {MSG_COLS} FROM messages msg WHERE msg.sender_id = $1 AND msg.conversation_id = ANY($2) \
+             AND msg.kind = $3 ORDER BY msg.created_at DESC, msg.id DESC LIMIT $4"
+        );
+        let recent = client
+            .query(&sql, &[&sender.raw(), &ids, &KIND_TEXT, &i64::from(recent)])
+            .await?
+            .iter()
+            .map(|r| rows::message_at(r, 0))
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok((count as u64, recent))
+    }
 }

@@ -5,6 +5,7 @@
 mod conversations;
 mod events;
 mod messages;
+mod records;
 mod rows;
 mod schema;
 mod sessions;

@@ -11,7 +11,9 @@ use tokio_postgres::{GenericClient, Row};
 
 use crate::{StoreError, StoreResult};
 
-pub(super) use crate::columns::{CONV_COLS, KIND_TEXT, MEMBER_COLS, MSG_COLS, SESSION_COLS, USER_COLS, content_kind};
+pub(super) use crate::columns::{
+    CONV_COLS, CONV_COLS_LEN, KIND_TEXT, MEMBER_COLS, MSG_COLS, SESSION_COLS, USER_COLS, content_kind,
+};
 
 fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(format!("corrupt row: {what}"))
@@ -71,6 +73,11 @@ pub(super) fn conversation_at(r: &Row, o: usize) -> StoreResult<Conversation> {
         created_at_ms: r.try_get(o + 7)?,
         last_activity_at_ms: r.try_get(o + 8)?,
         direct_pair: a.zip(b).map(|(a, b)| (UserId::from_raw(a), UserId::from_raw(b))),
+        space_id: r.try_get::<_, Option<i64>>(o + 11)?.map(ConversationId::from_raw),
+        parent: r
+            .try_get::<_, Option<i64>>(o + 12)?
+            .zip(r.try_get::<_, Option<i64>>(o + 13)?)
+            .map(|(c, m)| (ConversationId::from_raw(c), MessageId::from_raw(m))),
     })
 }
 
@@ -110,6 +117,7 @@ pub(super) fn message_at(r: &Row, o: usize) -> StoreResult<Message> {
         forward: forward.as_deref().map(json).transpose()?,
         metadata: metadata.as_deref().map(json).transpose()?.unwrap_or_default(),
         client_key: r.try_get(o + 10)?,
+        thread: None,
     })
 }
 

@@ -1,15 +1,15 @@
 //! Conversations and members in SQLite.
 
 use async_trait::async_trait;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use switchboard_core::event::UserEventKind;
 use switchboard_core::model::{
     AdminRights, ConversationKind, MemberRole, MemberSettings, ServiceAction, ServiceContent,
 };
-use switchboard_core::{ConversationId, UserId};
+use switchboard_core::{ConversationId, MessageId, UserId};
 
 use super::SqliteStore;
-use super::rows::{self, CONV_COLS, MEMBER_COLS};
+use super::rows::{self, CONV_COLS, CONV_COLS_LEN, MEMBER_COLS};
 use crate::{
     ConversationEntry, ConversationStore, CreatedConversation, MembershipChange, NewConversation, SettingsPatch,
     StoreError, StoreResult, Written, service_message,
@@ -71,7 +71,7 @@ fn service(
 }
 
 fn svc(action: ServiceAction, user_ids: Vec<UserId>, title: String) -> ServiceContent {
-    ServiceContent { action, user_ids, title }
+    ServiceContent { action, user_ids, title, target_id: 0 }
 }
 
 fn require_member(conn: &Connection, id: ConversationId, user: UserId) -> StoreResult<Member> {
@@ -97,12 +97,19 @@ fn create(conn: &Connection, new: NewConversation) -> StoreResult<CreatedConvers
             return Ok(CreatedConversation { conversation: c, created: false, written: Written::default() });
         }
     }
+    if let Some((parent, root)) = new.parent {
+        let sql = "SELECT id FROM conversations WHERE parent_id = ?1 AND root_message_id = ?2";
+        if let Some(c) = existing(conn, sql, parent.raw(), &root.raw())? {
+            return Ok(CreatedConversation { conversation: c, created: false, written: Written::default() });
+        }
+    }
     let mut members: Vec<UserId> = new.members.iter().copied().filter(|u| *u != new.creator).collect();
     members.sort_unstable();
     members.dedup();
     ensure_users_exist(conn, &members)?;
     let id: i64 = conn.prepare_cached("INSERT INTO conversations (kind, title, about, owner_id, creator_id, client_key, member_count, created_at, \
-         last_activity_at, direct_a, direct_b) VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?7, ?8, ?9) RETURNING id")?.query_row(params![
+         last_activity_at, direct_a, direct_b, space_id, parent_id, root_message_id) \
+         VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id")?.query_row(params![
             new.kind.as_str(),
             new.title,
             new.about,
@@ -112,11 +119,14 @@ fn create(conn: &Connection, new: NewConversation) -> StoreResult<CreatedConvers
             new.now_ms,
             direct_pair.map(|p| p.0.raw()),
             direct_pair.map(|p| p.1.raw()),
+            new.space_id.map(|s| s.raw()),
+            new.parent.map(|p| p.0.raw()),
+            new.parent.map(|p| p.1.raw()),
         ],
         |r| r.get(0),
     )?;
     let id = ConversationId::from_raw(id);
-    let creator_role = if direct_pair.is_some() { MemberRole::Member } else { MemberRole::Owner };
+    let creator_role = crate::creator_role(new.kind);
     insert_member(conn, id, new.creator, creator_role, AdminRights::default(), 0, new.now_ms)?;
     for u in &members {
         insert_member(conn, id, *u, MemberRole::Member, AdminRights::default(), 0, new.now_ms)?;
@@ -170,8 +180,50 @@ fn change(
                 w.user_events.push(rows::append_user_event(conn, u, kind, now)?);
             }
         }
-        MembershipChange::Remove(user) => remove(conn, &mut w, id, actor, user, true, now)?,
-        MembershipChange::Leave => remove(conn, &mut w, id, actor, actor, false, now)?,
+        MembershipChange::Remove(user) => remove(conn, &mut w, id, actor, user, ServiceAction::MemberRemoved, now)?,
+        MembershipChange::Ban(user) => remove(conn, &mut w, id, actor, user, ServiceAction::MemberBanned, now)?,
+        MembershipChange::Leave => remove(conn, &mut w, id, actor, actor, ServiceAction::MemberLeft, now)?,
+        MembershipChange::Join => {
+            if rows::load_member(conn, id, actor)?.is_some() {
+                return Err(StoreError::AlreadyExists("membership"));
+            }
+            ensure_users_exist(conn, &[actor])?;
+            insert_member(conn, id, actor, MemberRole::Member, AdminRights::default(), conv.last_seq, now)?;
+            adjust_count(conn, id, 1)?;
+            service(conn, &mut w, id, actor, svc(ServiceAction::MemberJoined, vec![actor], String::new()), now)?;
+            let kind = UserEventKind::ConversationJoined { conversation_id: id, joined_at_seq: conv.last_seq };
+            w.user_events.push(rows::append_user_event(conn, actor, kind, now)?);
+        }
+        MembershipChange::Grant(users) => {
+            let mut live = conn.prepare_cached("SELECT 1 FROM users WHERE id = ?1 AND disabled = 0")?;
+            let mut n = 0;
+            for u in users {
+                if rows::load_member(conn, id, u)?.is_some() || !live.exists([u.raw()])? {
+                    continue;
+                }
+                insert_member(conn, id, u, MemberRole::Member, AdminRights::default(), conv.last_seq, now)?;
+                let kind = UserEventKind::ConversationJoined { conversation_id: id, joined_at_seq: conv.last_seq };
+                w.user_events.push(rows::append_user_event(conn, u, kind, now)?);
+                n += 1;
+            }
+            adjust_count(conn, id, n)?;
+        }
+        MembershipChange::Revoke(users) => {
+            let mut n = 0;
+            for u in users {
+                let gone = conn
+                    .prepare_cached("DELETE FROM members WHERE conversation_id = ?1 AND user_id = ?2")?
+                    .execute(params![id.raw(), u.raw()])?;
+                if gone == 0 {
+                    continue;
+                }
+                let kind =
+                    UserEventKind::ConversationLeft { conversation_id: id, removed: true, left_at_seq: conv.last_seq };
+                w.user_events.push(rows::append_user_event(conn, u, kind, now)?);
+                n += 1;
+            }
+            adjust_count(conn, id, -n)?;
+        }
         MembershipChange::SetRole(user, role, rights) => {
             let target = require_member(conn, id, user)?;
             if target.role == MemberRole::Owner || role == MemberRole::Owner {
@@ -215,11 +267,11 @@ fn remove(
     id: ConversationId,
     actor: UserId,
     user: UserId,
-    removed: bool,
+    action: ServiceAction,
     now: i64,
 ) -> StoreResult<()> {
     require_member(conn, id, user)?;
-    let action = if removed { ServiceAction::MemberRemoved } else { ServiceAction::MemberLeft };
+    let removed = action != ServiceAction::MemberLeft;
     // The service message goes first so that the leaving member's log ends with it.
     service(conn, w, id, actor, svc(action, vec![user], String::new()), now)?;
     conn.prepare_cached("DELETE FROM members WHERE conversation_id = ?1 AND user_id = ?2")?
@@ -251,7 +303,7 @@ impl ConversationStore for SqliteStore {
                 .query_row(&sql, params![id.raw(), user_id.raw()], |r| {
                     Ok(ConversationEntry {
                         conversation: rows::conversation_at(r, 0)?,
-                        member: rows::member_at(r, 11)?,
+                        member: rows::member_at(r, CONV_COLS_LEN)?,
                     })
                 })
                 .optional()?)
@@ -277,7 +329,7 @@ impl ConversationStore for SqliteStore {
                 .query_map(params![user_id.raw(), t, c, limit], |r| {
                     Ok(ConversationEntry {
                         conversation: rows::conversation_at(r, 0)?,
-                        member: rows::member_at(r, 11)?,
+                        member: rows::member_at(r, CONV_COLS_LEN)?,
                     })
                 })?
                 .collect::<Result<_, _>>()?;
@@ -361,6 +413,67 @@ impl ConversationStore for SqliteStore {
         now_ms: i64,
     ) -> StoreResult<Written> {
         self.write(move |conn| change(conn, id, actor, c, now_ms)).await
+    }
+
+    async fn post_service(
+        &self,
+        id: ConversationId,
+        actor: UserId,
+        content: ServiceContent,
+        now_ms: i64,
+    ) -> StoreResult<Written> {
+        self.write(move |conn| {
+            rows::require_conversation(conn, id)?;
+            let mut w = Written::default();
+            service(conn, &mut w, id, actor, content, now_ms)?;
+            Ok(w)
+        })
+        .await
+    }
+
+    async fn conversations(&self, ids: &[ConversationId]) -> StoreResult<Vec<Conversation>> {
+        let ids: Vec<i64> = ids.iter().map(|i| i.raw()).collect();
+        self.read(move |conn| {
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            let sql =
+                format!("SELECT {CONV_COLS} FROM conversations c WHERE c.id IN ({})", rows::placeholders(ids.len()));
+            let mut stmt = conn.prepare(&sql)?;
+            let v = stmt
+                .query_map(params_from_iter(ids.iter()), |r| rows::conversation_at(r, 0))?
+                .collect::<Result<_, _>>()?;
+            Ok(v)
+        })
+        .await
+    }
+
+    async fn threads(
+        &self,
+        parent: ConversationId,
+        roots: &[MessageId],
+        after: Option<(i64, ConversationId)>,
+        limit: u32,
+    ) -> StoreResult<Vec<Conversation>> {
+        let roots: Vec<i64> = roots.iter().map(|i| i.raw()).collect();
+        let (t, c) = after.map_or((i64::MAX, i64::MAX), |(t, c)| (t, c.raw()));
+        self.read(move |conn| {
+            let only = if roots.is_empty() {
+                String::new()
+            } else {
+                format!(" AND c.root_message_id IN ({})", roots.iter().map(i64::to_string).collect::<Vec<_>>().join(","))
+            };
+            let sql = format!(
+                "SELECT {CONV_COLS} FROM conversations c WHERE c.parent_id = ?1 AND (c.last_activity_at, c.id) < (?2, ?3){only} \
+                 ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?4"
+            );
+            let mut stmt = conn.prepare(&sql)?;
+            let v = stmt
+                .query_map(params![parent.raw(), t, c, limit], |r| rows::conversation_at(r, 0))?
+                .collect::<Result<_, _>>()?;
+            Ok(v)
+        })
+        .await
     }
 
     async fn update_settings(

@@ -323,4 +323,35 @@ impl MessageStore for SqliteStore {
         })
         .await
     }
+
+    async fn sender_stats(
+        &self,
+        ids: &[ConversationId],
+        sender: UserId,
+        recent: u32,
+    ) -> StoreResult<(u64, Vec<Message>)> {
+        let ids: Vec<i64> = ids.iter().map(|i| i.raw()).collect();
+        self.read(move |conn| {
+            if ids.is_empty() {
+                return Ok((0, Vec::new()));
+            }
+            let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            let count: u64 = conn.query_row(
+                &format!(
+                    "SELECT COUNT(*) FROM messages msg WHERE msg.sender_id = ?1 AND msg.conversation_id IN ({list}) \
+                     AND msg.kind = {KIND_TEXT}"
+                ),
+                [sender.raw()],
+                |r| r.get(0),
+            )?;
+            let sql = format!(
+                "SELECT {MSG_COLS} FROM messages msg WHERE msg.sender_id = ?1 AND msg.conversation_id IN ({list}) \
+                 AND msg.kind = {KIND_TEXT} ORDER BY msg.created_at DESC, msg.id DESC LIMIT ?2"
+            );
+            let mut stmt = conn.prepare(&sql)?;
+            let v = stmt.query_map(params![sender.raw(), recent], rows::message)?.collect::<Result<_, _>>()?;
+            Ok((count, v))
+        })
+        .await
+    }
 }

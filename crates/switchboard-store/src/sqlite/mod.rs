@@ -5,6 +5,7 @@ mod conversations;
 mod engine;
 mod events;
 mod messages;
+mod records;
 mod rows;
 mod schema;
 mod sessions;

@@ -11,7 +11,9 @@ use switchboard_core::{ConversationId, MessageId, SessionId, UserId};
 
 use crate::{StoreError, StoreResult};
 
-pub(super) use crate::columns::{CONV_COLS, KIND_TEXT, MEMBER_COLS, MSG_COLS, SESSION_COLS, USER_COLS, content_kind};
+pub(super) use crate::columns::{
+    CONV_COLS, CONV_COLS_LEN, KIND_TEXT, MEMBER_COLS, MSG_COLS, SESSION_COLS, USER_COLS, content_kind,
+};
 
 fn bad(idx: usize, msg: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, msg.into())
@@ -69,6 +71,11 @@ pub(super) fn conversation_at(r: &Row<'_>, o: usize) -> rusqlite::Result<Convers
         created_at_ms: r.get(o + 7)?,
         last_activity_at_ms: r.get(o + 8)?,
         direct_pair: a.zip(b).map(|(a, b)| (UserId::from_raw(a), UserId::from_raw(b))),
+        space_id: r.get::<_, Option<i64>>(o + 11)?.map(ConversationId::from_raw),
+        parent: r
+            .get::<_, Option<i64>>(o + 12)?
+            .zip(r.get::<_, Option<i64>>(o + 13)?)
+            .map(|(c, m)| (ConversationId::from_raw(c), MessageId::from_raw(m))),
     })
 }
 
@@ -108,6 +115,7 @@ pub(super) fn message_at(r: &Row<'_>, o: usize) -> rusqlite::Result<Message> {
         forward: json_opt(r, o + 8)?,
         metadata: json_opt(r, o + 9)?.unwrap_or_default(),
         client_key: r.get(o + 10)?,
+        thread: None,
     })
 }
 

@@ -1,0 +1,186 @@
+//! Threads: a conversation anchored on a root message of a parent conversation, with its
+//! own sequence. Its members are its followers; anyone who may read the parent may read
+//! it, and posting follows the parent's rules (send_in_threads in a space channel, being a
+//! member elsewhere). Posting in a thread follows it.
+
+use switchboard_core::model::{
+    Content, Conversation, ConversationKind, Message, ServiceAction, ServiceContent, ThreadSummary,
+};
+use switchboard_core::permissions::effective_rights;
+use switchboard_core::space::Permissions;
+use switchboard_core::values::Title;
+use switchboard_core::{ConversationId, MessageId};
+use switchboard_store::{MembershipChange, NewConversation};
+
+use crate::clock::now_ms;
+use crate::{Principal, ServiceError, ServiceResult, Services};
+
+/// A thread as the caller sees it.
+#[derive(Debug, Clone)]
+pub struct ThreadView {
+    /// The thread's conversation.
+    pub conversation: Conversation,
+    /// Its summary.
+    pub summary: ThreadSummary,
+    /// The caller follows it.
+    pub following: bool,
+}
+
+/// What the caller may do in a conversation beyond reading it.
+pub(crate) struct Access {
+    /// May post.
+    pub(crate) post: bool,
+    /// May delete others' messages.
+    pub(crate) moderate: bool,
+    /// May mention everyone.
+    pub(crate) mention_all: bool,
+}
+
+impl Services {
+    /// Checks that the caller may read `conv` (a member, or — for a thread — a reader of
+    /// its parent; a space channel also needs view in the layout) and says what else they
+    /// may do. Non-readers get not_found.
+    pub(crate) async fn access(&self, p: &Principal, conv: &Conversation) -> ServiceResult<Access> {
+        match conv.kind {
+            ConversationKind::SpaceChannel => {
+                let space = conv.space_id.ok_or_else(|| ServiceError::not_found("conversation"))?;
+                let perms = self.channel_permissions(p, conv.id, space).await?;
+                Ok(Access {
+                    post: perms.contains(Permissions::SEND),
+                    moderate: perms.contains(Permissions::MANAGE_MESSAGES),
+                    mention_all: perms.contains(Permissions::MENTION_EVERYONE),
+                })
+            }
+            ConversationKind::Thread => {
+                let (parent_id, _) = conv.parent.ok_or_else(|| ServiceError::not_found("conversation"))?;
+                let parent = self.store().conversation(parent_id).await?;
+                let parent = parent.ok_or_else(|| ServiceError::not_found("conversation"))?;
+                if parent.kind == ConversationKind::SpaceChannel {
+                    let space = parent.space_id.ok_or_else(|| ServiceError::not_found("conversation"))?;
+                    let perms = self.channel_permissions(p, parent.id, space).await?;
+                    return Ok(Access {
+                        post: perms.contains(Permissions::SEND_IN_THREADS),
+                        moderate: perms.contains(Permissions::MANAGE_MESSAGES),
+                        mention_all: perms.contains(Permissions::MENTION_EVERYONE),
+                    });
+                }
+                let entry = self.membership(p, parent_id).await.map_err(|_| ServiceError::not_found("conversation"))?;
+                Ok(Access { post: true, moderate: effective_rights(&entry.member).delete_messages, mention_all: true })
+            }
+            _ => {
+                let entry = self.membership(p, conv.id).await?;
+                let rights = effective_rights(&entry.member);
+                Ok(Access { post: true, moderate: rights.delete_messages, mention_all: true })
+            }
+        }
+    }
+
+    /// Starts the thread on a message (or returns the existing one); the caller follows it.
+    pub async fn start_thread(
+        &self,
+        p: &Principal,
+        parent_id: ConversationId,
+        root: MessageId,
+        name: &str,
+    ) -> ServiceResult<(ThreadView, bool)> {
+        let parent =
+            self.store().conversation(parent_id).await?.ok_or_else(|| ServiceError::not_found("conversation"))?;
+        let access = self.access(p, &parent).await?;
+        if matches!(parent.kind, ConversationKind::Thread | ConversationKind::Space) {
+            return Err(ServiceError::invalid("conversation_id", "threads start on messages of chats and channels"));
+        }
+        let needs = if parent.kind == ConversationKind::SpaceChannel { access.post } else { true };
+        if !needs {
+            return Err(ServiceError::denied("you need the send-in-threads permission"));
+        }
+        let message = self.store().messages(parent_id, &[root]).await?.pop();
+        let message = message.ok_or_else(|| ServiceError::not_found("message"))?;
+        let default_name = match &message.content {
+            Content::Text { text, .. } => text.chars().take(64).collect::<String>(),
+            _ => return Err(ServiceError::precondition("threads start on text messages")),
+        };
+        let name = if name.trim().is_empty() { default_name.trim().to_owned() } else { name.to_owned() };
+        let name = Title::parse(if name.is_empty() { "thread" } else { &name })?.into_string();
+        let mut new =
+            NewConversation::new(ConversationKind::Thread, name.clone(), String::new(), p.user_id, vec![], now_ms());
+        new.parent = Some((parent_id, root));
+        new.space_id = parent.space_id;
+        let created = self.store().create_conversation(new).await?;
+        let thread = created.conversation.clone();
+        self.publish_written(created.written);
+        if created.created {
+            let content = ServiceContent {
+                action: ServiceAction::ThreadStarted,
+                user_ids: vec![p.user_id],
+                title: name,
+                target_id: thread.id.raw(),
+            };
+            let w = self.store().post_service(parent_id, p.user_id, content, now_ms()).await?;
+            self.publish_written(w);
+        } else {
+            self.follow(p, thread.id, true).await?;
+        }
+        let following = self.store().member(thread.id, p.user_id).await?.is_some();
+        let thread = self.store().conversation(thread.id).await?.unwrap_or(thread);
+        Ok((ThreadView { summary: ThreadSummary::of(&thread), conversation: thread, following }, created.created))
+    }
+
+    /// A conversation's threads by latest activity.
+    pub async fn list_threads(
+        &self,
+        p: &Principal,
+        parent_id: ConversationId,
+        cursor: &str,
+        limit: u32,
+    ) -> ServiceResult<(Vec<ThreadView>, Option<String>)> {
+        let parent =
+            self.store().conversation(parent_id).await?.ok_or_else(|| ServiceError::not_found("conversation"))?;
+        self.access(p, &parent).await?;
+        let limit = if limit == 0 { 50 } else { limit.min(200) };
+        let after = crate::conversations::parse_cursor(cursor)?.map(|(t, c)| (t, ConversationId::from_raw(c)));
+        let threads = self.store().threads(parent_id, &[], after, limit).await?;
+        let next = (threads.len() == limit as usize)
+            .then(|| threads.last().map(|c| format!("{}.{}", c.last_activity_at_ms, c.id)))
+            .flatten();
+        let mut out = Vec::with_capacity(threads.len());
+        for t in threads {
+            let following = self.store().member(t.id, p.user_id).await?.is_some();
+            out.push(ThreadView { summary: ThreadSummary::of(&t), conversation: t, following });
+        }
+        Ok((out, next))
+    }
+
+    /// Follows (or unfollows) a thread the caller may read.
+    pub async fn follow(&self, p: &Principal, thread: ConversationId, follow: bool) -> ServiceResult<()> {
+        let conv = self.store().conversation(thread).await?;
+        let conv =
+            conv.filter(|c| c.kind == ConversationKind::Thread).ok_or_else(|| ServiceError::not_found("thread"))?;
+        self.access(p, &conv).await?;
+        let change =
+            if follow { MembershipChange::Grant(vec![p.user_id]) } else { MembershipChange::Revoke(vec![p.user_id]) };
+        let w = self.store().change_membership(thread, p.user_id, change, now_ms()).await?;
+        self.publish_written(w);
+        Ok(())
+    }
+
+    /// Fills in the thread summaries of messages that have a thread.
+    pub(crate) async fn with_threads(
+        &self,
+        id: ConversationId,
+        mut messages: Vec<Message>,
+    ) -> ServiceResult<Vec<Message>> {
+        if messages.is_empty() {
+            return Ok(messages);
+        }
+        let roots: Vec<MessageId> = messages.iter().map(|m| m.id).collect();
+        let threads = self.store().threads(id, &roots, None, roots.len() as u32).await?;
+        for t in threads {
+            if let Some((_, root)) = t.parent
+                && let Some(m) = messages.iter_mut().find(|m| m.id == root)
+            {
+                m.thread = Some(ThreadSummary::of(&t));
+            }
+        }
+        Ok(messages)
+    }
+}
