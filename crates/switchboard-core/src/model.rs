@@ -397,7 +397,7 @@ pub struct Message {
     /// The thread started on this message; filled by the service when it reads history,
     /// never stored with the message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thread: Option<ThreadSummary>,
+    pub thread: Option<Box<ThreadSummary>>,
 }
 
 /// The thread on a message, as the message shows it.

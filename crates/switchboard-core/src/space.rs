@@ -609,7 +609,7 @@ mod tests {
         assert!(p.require(Permissions::NONE).is_ok());
         assert_eq!(p.require(Permissions::BAN).unwrap_err().0, "you need the ban permission");
         for (q, _) in Permissions::NAMED {
-            assert_eq!(Permissions::NONE.require(*q).is_err(), true);
+            assert!(Permissions::NONE.require(*q).is_err());
             assert!(Permissions::ALL.require(*q).is_ok());
         }
     }

@@ -240,13 +240,13 @@ impl Services {
             let wanted: BTreeSet<UserId> = may_view.into_iter().collect();
             let grant: Vec<UserId> = wanted.difference(&current).copied().collect();
             let revoke: Vec<UserId> = current.difference(&wanted).copied().collect();
-            for (change, users) in
-                [(MembershipChange::Grant(grant.clone()), &grant), (MembershipChange::Revoke(revoke.clone()), &revoke)]
-            {
-                if !users.is_empty() {
-                    let w = self.store().change_membership(channel, loaded.space.owner_id, change, now).await?;
-                    self.publish_written(w);
-                }
+            if !grant.is_empty() {
+                let change = MembershipChange::Grant(grant);
+                let w = self.store().change_membership(channel, loaded.space.owner_id, change, now).await?;
+                self.publish_written(w);
+            }
+            if !revoke.is_empty() {
+                self.revoke_with_threads(loaded.space.owner_id, channel, Some(&revoke), revoke.clone()).await?;
             }
         }
         Ok(())
@@ -254,10 +254,8 @@ impl Services {
 
     /// Takes every channel and the space itself away from one user.
     async fn drop_member_access(&self, loaded: &Loaded, user: UserId) -> ServiceResult<()> {
-        let now = now_ms();
         for c in &loaded.layout.channels {
-            let w = self.store().change_membership(c.id, user, MembershipChange::Revoke(vec![user]), now).await?;
-            self.publish_written(w);
+            self.revoke_with_threads(user, c.id, Some(&[user]), vec![user]).await?;
         }
         self.store().delete_record(loaded.space.id, MEMBER, &user.to_string()).await?;
         Ok(())
@@ -284,6 +282,45 @@ impl Services {
             }
         }
         Err(StoreError::Conflict("the space's layout").into())
+    }
+
+    /// Takes a conversation and its threads away from every member (a deleted channel or
+    /// space); their history stays stored but nobody can reach it.
+    async fn close_conversation(&self, actor: UserId, id: ConversationId) -> ServiceResult<()> {
+        let users = self.store().member_ids(id).await?;
+        self.revoke_with_threads(actor, id, None, users).await
+    }
+
+    /// Takes a channel and the threads started in it away from `users` (`only`: from
+    /// these users' thread follows; `None`: from every follower): whoever may no longer
+    /// read a channel must not keep receiving its threads.
+    async fn revoke_with_threads(
+        &self,
+        actor: UserId,
+        id: ConversationId,
+        only: Option<&[UserId]>,
+        users: Vec<UserId>,
+    ) -> ServiceResult<()> {
+        let now = now_ms();
+        let mut after = None;
+        loop {
+            let threads = self.store().threads(id, &[], after, 200).await?;
+            for t in &threads {
+                let followers = match only {
+                    Some(u) => u.to_vec(),
+                    None => self.store().member_ids(t.id).await?,
+                };
+                let w = self.store().change_membership(t.id, actor, MembershipChange::Revoke(followers), now).await?;
+                self.publish_written(w);
+            }
+            match threads.last() {
+                Some(last) if threads.len() == 200 => after = Some((last.last_activity_at_ms, last.id)),
+                _ => break,
+            }
+        }
+        let w = self.store().change_membership(id, actor, MembershipChange::Revoke(users), now).await?;
+        self.publish_written(w);
+        Ok(())
     }
 
     async fn announce(&self, space: ConversationId, actor: UserId, content: ServiceContent) -> ServiceResult<()> {
@@ -455,11 +492,8 @@ impl Services {
         }
         self.store().delete_record(id, LAYOUT, "").await?;
         self.set_directory(id, Some(&loaded.space.title), None).await?;
-        let now = now_ms();
         for c in loaded.layout.channels.iter().map(|c| c.id).chain([id]) {
-            let users = self.store().member_ids(c).await?;
-            let w = self.store().change_membership(c, p.user_id, MembershipChange::Revoke(users), now).await?;
-            self.publish_written(w);
+            self.close_conversation(p.user_id, c).await?;
         }
         Ok(())
     }
@@ -836,9 +870,7 @@ impl Services {
             Ok(())
         })
         .await?;
-        let users = self.store().member_ids(channel).await?;
-        let w = self.store().change_membership(channel, p.user_id, MembershipChange::Revoke(users), now_ms()).await?;
-        self.publish_written(w);
+        self.close_conversation(p.user_id, channel).await?;
         self.announce(id, p.user_id, svc(ServiceAction::ChannelDeleted, vec![], String::new(), channel.raw())).await
     }
 

@@ -178,7 +178,7 @@ impl Services {
             if let Some((_, root)) = t.parent
                 && let Some(m) = messages.iter_mut().find(|m| m.id == root)
             {
-                m.thread = Some(ThreadSummary::of(&t));
+                m.thread = Some(Box::new(ThreadSummary::of(&t)));
             }
         }
         Ok(messages)

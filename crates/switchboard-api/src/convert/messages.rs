@@ -121,7 +121,7 @@ pub fn message(m: &Message, viewer: Option<UserId>) -> pb::Message {
         forward: m.forward.as_ref().map(forward),
         metadata: m.metadata.clone(),
         client_key: if viewer == Some(m.sender_id) { m.client_key.clone().unwrap_or_default() } else { String::new() },
-        thread: m.thread.map(|t| pb::ThreadSummary {
+        thread: m.thread.as_deref().map(|t| pb::ThreadSummary {
             thread_id: t.thread_id.to_string(),
             reply_count: t.reply_count,
             last_reply_at_ms: t.last_reply_at_ms,

@@ -10,5 +10,6 @@ mod permissions;
 mod profiles;
 mod scenario;
 mod signals;
+mod spaces;
 mod sync;
 mod transports;

@@ -1,0 +1,901 @@
+//! Spaces end to end: layout, roles and overwrites, invites, moderation, join requests,
+//! threads and sync, and the permission matrix of every space and channel operation.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use switchboard_client::proto as pb;
+use switchboard_client::{Client, ClientError, Transport};
+
+use crate::helpers::*;
+
+use pb::Permission as P;
+
+async fn call<
+    Req: prost::Message + Serialize + Clone + 'static,
+    Resp: prost::Message + Default + DeserializeOwned + 'static,
+>(
+    c: &Client,
+    method: &str,
+    req: Req,
+) -> Resp {
+    c.call(method, &req).await.unwrap_or_else(|e| panic!("{method}: {e:?}"))
+}
+
+/// Calls a method whose answer does not matter; the answer decodes as an empty message
+/// (unknown fields are skipped).
+async fn try_call<Req: prost::Message + Serialize + Clone + 'static>(
+    c: &Client,
+    method: &str,
+    req: Req,
+) -> Result<(), ClientError> {
+    c.call::<_, pb::LeaveSpaceResponse>(method, &req).await.map(|_| ())
+}
+
+fn perms(v: &[P]) -> Vec<i32> {
+    v.iter().map(|p| *p as i32).collect()
+}
+
+async fn create_space(c: &Client, name: &str, public: bool) -> pb::Space {
+    let r: pb::CreateSpaceResponse =
+        call(c, "SpaceService/CreateSpace", pb::CreateSpaceRequest { name: name.into(), public, ..Default::default() })
+            .await;
+    r.space.unwrap()
+}
+
+async fn get_space(c: &Client, id: &str) -> pb::Space {
+    let r: pb::GetSpaceResponse = call(c, "SpaceService/GetSpace", pb::GetSpaceRequest { space_id: id.into() }).await;
+    r.space.unwrap()
+}
+
+async fn invite(c: &Client, space: &str, max_uses: u32) -> String {
+    let r: pb::CreateInviteResponse = call(
+        c,
+        "InviteService/CreateInvite",
+        pb::CreateInviteRequest { conversation_id: space.into(), max_uses, ..Default::default() },
+    )
+    .await;
+    r.invite.unwrap().code
+}
+
+async fn join(c: &Client, code: &str) -> pb::JoinByInviteResponse {
+    call(c, "InviteService/JoinByInvite", pb::JoinByInviteRequest { code: code.into(), ..Default::default() }).await
+}
+
+async fn create_role(c: &Client, space: &str, name: &str, position: i32, p: &[P], parents: &[&str]) -> pb::Role {
+    let r: pb::CreateRoleResponse = call(
+        c,
+        "SpaceService/CreateRole",
+        pb::CreateRoleRequest {
+            space_id: space.into(),
+            name: name.into(),
+            colour: 0x3366ff,
+            position,
+            permissions: perms(p),
+            parent_ids: parents.iter().map(|s| s.to_string()).collect(),
+        },
+    )
+    .await;
+    r.role.unwrap()
+}
+
+async fn assign(c: &Client, space: &str, user: &TestUser, role: &str) {
+    let _: pb::AssignRoleResponse = call(
+        c,
+        "SpaceService/AssignRole",
+        pb::AssignRoleRequest { space_id: space.into(), user_id: user.id.clone(), role_id: role.into() },
+    )
+    .await;
+}
+
+async fn my_permissions(c: &Client, space: &str, channel: &str) -> Vec<i32> {
+    let r: pb::GetMyPermissionsResponse = call(
+        c,
+        "SpaceService/GetMyPermissions",
+        pb::GetMyPermissionsRequest { space_id: space.into(), channel_id: channel.into() },
+    )
+    .await;
+    r.permissions
+}
+
+async fn create_channel(c: &Client, req: pb::CreateChannelRequest) -> String {
+    let r: pb::CreateChannelResponse = call(c, "SpaceService/CreateChannel", req).await;
+    r.channel.unwrap().conversation.unwrap().id
+}
+
+async fn try_send(c: &Client, conv: &str, key: &str, body: &str) -> Result<(), ClientError> {
+    try_call(
+        c,
+        "MessageService/SendMessage",
+        pb::SendMessageRequest {
+            conversation_id: conv.into(),
+            client_key: key.into(),
+            text: text(body),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+async fn conversation_ids(c: &Client) -> Vec<String> {
+    let r: pb::ListConversationsResponse =
+        call(c, "ConversationService/ListConversations", pb::ListConversationsRequest::default()).await;
+    r.conversations.iter().map(conv_id).collect()
+}
+
+fn service_action(e: &pb::Event) -> Option<(pb::ServiceAction, String)> {
+    let pb::event::Kind::MessageCreated(m) = e.kind.as_ref()? else { return None };
+    let Some(pb::message::Content::Service(s)) = m.content.as_ref() else { return None };
+    Some((s.action(), s.target_id.clone()))
+}
+
+/// The whole life of a space over WebSocket events and HTTP calls: layout, roles with
+/// parents, private and announcement channels, overwrites, invites, bans, timeouts, join
+/// requests, threads, unread summary and deletion.
+#[tokio::test]
+async fn a_space_from_creation_to_deletion() {
+    let app = TestApp::spawn().await;
+    let ann = app.register("ann").await;
+    let bob = app.register("bob").await;
+    let carol = app.register("carol").await;
+    let dave = app.register("dave").await;
+    let a = app.http(&ann).await;
+    let b = app.http(&bob).await;
+    let c = app.http(&carol).await;
+    let d = app.http(&dave).await;
+
+    let space = create_space(&a, "Rustaceans", true).await;
+    let sid = space.id.clone();
+    assert_eq!(space.channels.len(), 1, "a general channel");
+    let general = space.default_channel_id.clone();
+    assert_eq!(space.channels[0].conversation.as_ref().unwrap().id, general);
+    assert_eq!(space.my_permissions.len(), 13, "the owner has everything");
+
+    // Discovery and joining a public space; the new member lands in general, live.
+    let mut bob_ws = app.client(&bob, Transport::WsJson).await;
+    let mut bob_events = bob_ws.subscribe(pb::SubscribeRequest::default()).await.unwrap();
+    wait_for(&mut bob_events, 5, is_caught_up).await;
+    let found: pb::SearchSpacesResponse =
+        call(&b, "SpaceService/SearchSpaces", pb::SearchSpacesRequest { prefix: "rust".into(), limit: 5 }).await;
+    assert_eq!(found.spaces.iter().map(|s| s.id.clone()).collect::<Vec<_>>(), vec![sid.clone()]);
+    assert!(!found.spaces[0].joined);
+    let joined: pb::JoinSpaceResponse =
+        call(&b, "SpaceService/JoinSpace", pb::JoinSpaceRequest { space_id: sid.clone(), ..Default::default() }).await;
+    assert!(!joined.pending && joined.space.unwrap().joined);
+    wait_for(
+        &mut bob_events,
+        5,
+        |e| matches!(&e.kind, Some(pb::event::Kind::ConversationJoined(j)) if j.conversation_id == general),
+    )
+    .await;
+    assert!(conversation_ids(&b).await.contains(&general), "the channel is in the conversation list");
+    send(&a, &general, "hello", "hello space").await;
+    wait_for(
+        &mut bob_events,
+        5,
+        |e| matches!(&e.kind, Some(pb::event::Kind::MessageCreated(m)) if m.conversation_id == general),
+    )
+    .await;
+
+    // Roles with a parent: bob's moderator role inherits mention_everyone from helper.
+    let helper = create_role(&a, &sid, "helper", 5, &[P::MentionEveryone], &[]).await;
+    let moderator = create_role(&a, &sid, "moderator", 10, &[P::Kick, P::ManageMessages], &[&helper.id]).await;
+    assign(&a, &sid, &bob, &moderator.id).await;
+    let bp = my_permissions(&b, &sid, "").await;
+    for p in [P::Kick, P::ManageMessages, P::MentionEveryone, P::View, P::Send] {
+        assert!(bp.contains(&(p as i32)), "{p:?}");
+    }
+    assert!(!bp.contains(&(P::Ban as i32)));
+    let role_event = wait_for(&mut bob_events, 5, |e| {
+        service_action(e).is_some_and(|(a, _)| a == pb::ServiceAction::MemberRolesChanged)
+    })
+    .await;
+    assert_eq!(service_action(&role_event).unwrap().1, moderator.id);
+
+    // Folders and a private channel for moderators; an announcement channel.
+    let folder: pb::CreateFolderResponse = call(
+        &a,
+        "SpaceService/CreateFolder",
+        pb::CreateFolderRequest { space_id: sid.clone(), name: "Staff".into(), ..Default::default() },
+    )
+    .await;
+    let folder = folder.folder.unwrap();
+    let staff = create_channel(
+        &a,
+        pb::CreateChannelRequest {
+            space_id: sid.clone(),
+            name: "staff-room".into(),
+            folder_id: folder.id.clone(),
+            private: true,
+            allowed_role_ids: vec![moderator.id.clone()],
+            ..Default::default()
+        },
+    )
+    .await;
+    let news = create_channel(
+        &a,
+        pb::CreateChannelRequest {
+            space_id: sid.clone(),
+            name: "news".into(),
+            announcement: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let code = invite(&a, &sid, 1).await;
+    let preview: pb::PreviewInviteResponse =
+        call(&c, "InviteService/PreviewInvite", pb::PreviewInviteRequest { code: code.clone() }).await;
+    assert!(!preview.joined);
+    assert_eq!(preview.conversation.unwrap().title, "Rustaceans");
+    assert_eq!(join(&c, &code).await.conversation_id, sid);
+    let e = try_call(
+        &d,
+        "InviteService/JoinByInvite",
+        pb::JoinByInviteRequest { code: code.clone(), ..Default::default() },
+    );
+    assert_eq!(code_of(e.await), pb::ErrorCode::NotFound, "a one-use invite is used up");
+    let carol_view = get_space(&c, &sid).await;
+    let carol_channels: Vec<String> =
+        carol_view.channels.iter().map(|ch| ch.conversation.as_ref().unwrap().id.clone()).collect();
+    assert!(carol_channels.contains(&general) && carol_channels.contains(&news) && !carol_channels.contains(&staff));
+    assert!(get_space(&b, &sid).await.channels.iter().any(|ch| ch.conversation.as_ref().unwrap().id == staff));
+    assert!(conversation_ids(&b).await.contains(&staff));
+    assert!(!conversation_ids(&c).await.contains(&staff));
+    let hist = try_call(
+        &c,
+        "MessageService/GetHistory",
+        pb::GetHistoryRequest { conversation_id: staff.clone(), ..Default::default() },
+    );
+    assert_eq!(code_of(hist.await), pb::ErrorCode::NotFound);
+    assert_eq!(code_of(try_send(&c, &news, "n1", "may I?").await), pb::ErrorCode::PermissionDenied);
+    try_send(&a, &news, "n2", "release day").await.unwrap();
+
+    // A member overwrite takes send away in general, and giving it back works.
+    let _: pb::SetOverwriteResponse = call(
+        &a,
+        "SpaceService/SetOverwrite",
+        pb::SetOverwriteRequest {
+            space_id: sid.clone(),
+            channel_id: general.clone(),
+            overwrite: Some(pb::Overwrite {
+                target: Some(pb::OverwriteTarget {
+                    target: Some(pb::overwrite_target::Target::UserId(carol.id.clone())),
+                }),
+                allow: vec![],
+                deny: perms(&[P::Send]),
+            }),
+        },
+    )
+    .await;
+    assert_eq!(code_of(try_send(&c, &general, "g1", "hi").await), pb::ErrorCode::PermissionDenied);
+    let _: pb::RemoveOverwriteResponse = call(
+        &a,
+        "SpaceService/RemoveOverwrite",
+        pb::RemoveOverwriteRequest {
+            space_id: sid.clone(),
+            channel_id: general.clone(),
+            target: Some(pb::OverwriteTarget { target: Some(pb::overwrite_target::Target::UserId(carol.id.clone())) }),
+        },
+    )
+    .await;
+    try_send(&c, &general, "g2", "hi all").await.unwrap();
+
+    // Timeout: carol keeps reading but cannot post until it is lifted.
+    let until = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64 + 60_000;
+    let _: pb::TimeoutMemberResponse = call(
+        &b,
+        "SpaceService/TimeoutMember",
+        pb::TimeoutMemberRequest { space_id: sid.clone(), user_id: carol.id.clone(), until_ms: until },
+    )
+    .await;
+    assert_eq!(code_of(try_send(&c, &general, "g3", "muted?").await), pb::ErrorCode::PermissionDenied);
+    let _: pb::TimeoutMemberResponse = call(
+        &b,
+        "SpaceService/TimeoutMember",
+        pb::TimeoutMemberRequest { space_id: sid.clone(), user_id: carol.id.clone(), until_ms: 0 },
+    )
+    .await;
+    try_send(&c, &general, "g4", "back").await.unwrap();
+
+    // Threads: started on a message, followed by posting, shown on the root.
+    let root = send(&a, &general, "root", "thread me").await;
+    let t: pb::StartThreadResponse = call(
+        &b,
+        "ThreadService/StartThread",
+        pb::StartThreadRequest { conversation_id: general.clone(), message_id: root.id.clone(), name: "Ideas".into() },
+    )
+    .await;
+    assert!(t.created);
+    let thread = t.thread.unwrap();
+    let tid = thread.conversation.as_ref().unwrap().id.clone();
+    assert!(thread.following);
+    wait_for(&mut bob_events, 5, |e| {
+        service_action(e).is_some_and(|(a, target)| a == pb::ServiceAction::ThreadStarted && target == tid)
+    })
+    .await;
+    try_send(&c, &tid, "t1", "reply from carol").await.unwrap();
+    try_send(&b, &tid, "t2", "reply from bob").await.unwrap();
+    let again: pb::StartThreadResponse = call(
+        &c,
+        "ThreadService/StartThread",
+        pb::StartThreadRequest { conversation_id: general.clone(), message_id: root.id.clone(), name: String::new() },
+    )
+    .await;
+    assert!(!again.created && again.thread.unwrap().conversation.unwrap().id == tid, "one thread per message");
+    let hist: pb::GetHistoryResponse = call(
+        &a,
+        "MessageService/GetHistory",
+        pb::GetHistoryRequest { conversation_id: general.clone(), ..Default::default() },
+    )
+    .await;
+    let shown = hist.messages.iter().find(|m| m.id == root.id).unwrap().thread.clone().unwrap();
+    assert_eq!((shown.thread_id.as_str(), shown.reply_count), (tid.as_str(), 2));
+    let listed: pb::ListThreadsResponse = call(
+        &a,
+        "ThreadService/ListThreads",
+        pb::ListThreadsRequest { conversation_id: general.clone(), ..Default::default() },
+    )
+    .await;
+    assert_eq!(listed.threads.len(), 1);
+    assert!(!listed.threads[0].following, "ann reads the thread without following it");
+    let thread_hist: pb::GetHistoryResponse = call(
+        &a,
+        "MessageService/GetHistory",
+        pb::GetHistoryRequest { conversation_id: tid.clone(), ..Default::default() },
+    )
+    .await;
+    assert_eq!(thread_hist.messages.len(), 3, "opening service message and two replies");
+    assert!(conversation_ids(&c).await.contains(&tid), "posting follows the thread");
+    let _: pb::UnfollowThreadResponse =
+        call(&c, "ThreadService/UnfollowThread", pb::UnfollowThreadRequest { thread_id: tid.clone() }).await;
+    assert!(!conversation_ids(&c).await.contains(&tid));
+
+    // Unread summary and member card.
+    let summary: pb::GetUnreadSummaryResponse =
+        call(&b, "SpaceService/GetUnreadSummary", pb::GetUnreadSummaryRequest { space_id: sid.clone() }).await;
+    assert!(summary.unread >= 4, "{summary:?}");
+    assert!(summary.channels.iter().any(|ch| ch.channel_id == general));
+    let card: pb::GetMemberCardResponse = call(
+        &b,
+        "SpaceService/GetMemberCard",
+        pb::GetMemberCardRequest { space_id: sid.clone(), user_id: carol.id.clone() },
+    )
+    .await;
+    assert_eq!(card.message_count, 2, "carol's two messages in general");
+    assert_eq!(card.recent_messages.len(), 2);
+    let members: pb::ListSpaceMembersResponse = call(
+        &a,
+        "SpaceService/ListSpaceMembers",
+        pb::ListSpaceMembersRequest { space_id: sid.clone(), limit: 2, ..Default::default() },
+    )
+    .await;
+    assert_eq!(members.members.len(), 2);
+    assert!(!members.next_cursor.is_empty());
+    let bob_row = members.members.iter().find(|m| m.user_id == bob.id).unwrap();
+    assert_eq!(bob_row.role_ids, vec![moderator.id.clone()]);
+
+    // Ban: carol loses every channel at once and cannot come back by invite until unbanned.
+    let mut carol_ws = app.client(&carol, Transport::WsJson).await;
+    let mut carol_events = carol_ws.subscribe(pb::SubscribeRequest::default()).await.unwrap();
+    wait_for(&mut carol_events, 5, is_caught_up).await;
+    let kick = try_call(
+        &b,
+        "SpaceService/BanMember",
+        pb::BanMemberRequest { space_id: sid.clone(), user_id: carol.id.clone(), reason: "spam".into() },
+    );
+    assert_eq!(code_of(kick.await), pb::ErrorCode::PermissionDenied, "moderators kick but do not ban");
+    let _: pb::BanMemberResponse = call(
+        &a,
+        "SpaceService/BanMember",
+        pb::BanMemberRequest { space_id: sid.clone(), user_id: carol.id.clone(), reason: "spam".into() },
+    )
+    .await;
+    wait_for(
+        &mut carol_events,
+        5,
+        |e| matches!(&e.kind, Some(pb::event::Kind::ConversationLeft(l)) if l.conversation_id == general),
+    )
+    .await;
+    assert!(conversation_ids(&c).await.is_empty());
+    let code2 = invite(&a, &sid, 0).await;
+    let back = try_call(
+        &c,
+        "InviteService/JoinByInvite",
+        pb::JoinByInviteRequest { code: code2.clone(), ..Default::default() },
+    );
+    assert_eq!(code_of(back.await), pb::ErrorCode::PermissionDenied);
+    let bans: pb::ListBansResponse =
+        call(&a, "SpaceService/ListBans", pb::ListBansRequest { space_id: sid.clone(), ..Default::default() }).await;
+    assert_eq!(bans.bans.len(), 1);
+    assert_eq!((bans.bans[0].user_id.as_str(), bans.bans[0].reason.as_str()), (carol.id.as_str(), "spam"));
+    let _: pb::UnbanMemberResponse = call(
+        &a,
+        "SpaceService/UnbanMember",
+        pb::UnbanMemberRequest { space_id: sid.clone(), user_id: carol.id.clone() },
+    )
+    .await;
+    join(&c, &code2).await;
+    assert!(conversation_ids(&c).await.contains(&general));
+
+    // Join requests: with approval on, dave's join waits for a decider, who is told.
+    let _: pb::UpdateSpaceResponse = call(
+        &a,
+        "SpaceService/UpdateSpace",
+        pb::UpdateSpaceRequest { space_id: sid.clone(), require_approval: Some(true), ..Default::default() },
+    )
+    .await;
+    let pending = join(&d, &code2).await;
+    assert!(pending.pending);
+    assert!(!conversation_ids(&d).await.contains(&general));
+    wait_for(
+        &mut bob_events,
+        5,
+        |e| matches!(&e.kind, Some(pb::event::Kind::JoinRequested(j)) if j.user_id == dave.id),
+    )
+    .await;
+    let requests: pb::ListJoinRequestsResponse =
+        call(&b, "InviteService/ListJoinRequests", pb::ListJoinRequestsRequest { conversation_id: sid.clone() }).await;
+    assert_eq!(requests.requests.len(), 1);
+    let _: pb::DecideJoinRequestResponse = call(
+        &b,
+        "InviteService/DecideJoinRequest",
+        pb::DecideJoinRequestRequest { conversation_id: sid.clone(), user_id: dave.id.clone(), accept: true },
+    )
+    .await;
+    assert!(conversation_ids(&d).await.contains(&general));
+
+    // Kick, then delete: everyone loses the space and its channels (and the threads
+    // followed there).
+    let _: pb::FollowThreadResponse =
+        call(&d, "ThreadService/FollowThread", pb::FollowThreadRequest { thread_id: tid.clone() }).await;
+    assert!(conversation_ids(&d).await.contains(&tid));
+    let _: pb::KickMemberResponse =
+        call(&b, "SpaceService/KickMember", pb::KickMemberRequest { space_id: sid.clone(), user_id: dave.id.clone() })
+            .await;
+    assert!(conversation_ids(&d).await.is_empty());
+    let _: pb::DeleteSpaceResponse =
+        call(&a, "SpaceService/DeleteSpace", pb::DeleteSpaceRequest { space_id: sid.clone() }).await;
+    wait_for(
+        &mut bob_events,
+        5,
+        |e| matches!(&e.kind, Some(pb::event::Kind::ConversationLeft(l)) if l.conversation_id == sid),
+    )
+    .await;
+    for client in [&a, &b, &c] {
+        assert!(conversation_ids(client).await.is_empty());
+    }
+    let gone = try_call(&a, "SpaceService/GetSpace", pb::GetSpaceRequest { space_id: sid.clone() });
+    assert_eq!(code_of(gone.await), pb::ErrorCode::NotFound);
+    app.stop().await;
+}
+
+/// A device that was offline catches up on the space's changes through the space's log.
+#[tokio::test]
+async fn space_changes_reach_an_offline_device_through_catch_up() {
+    let app = TestApp::spawn().await;
+    let ann = app.register("ann").await;
+    let bob = app.register("bob").await;
+    let a = app.http(&ann).await;
+    let b = app.http(&bob).await;
+    let space = create_space(&a, "Offline", false).await;
+    join(&b, &invite(&a, &space.id, 0).await).await;
+    let state: pb::GetStateResponse = call(&b, "SyncService/GetState", pb::GetStateRequest::default()).await;
+    let (user_seq, positions) = (state.user_seq, state.conversations.clone());
+
+    create_role(&a, &space.id, "crew", 3, &[P::Kick], &[]).await;
+    let channel = create_channel(
+        &a,
+        pb::CreateChannelRequest { space_id: space.id.clone(), name: "later".into(), ..Default::default() },
+    )
+    .await;
+
+    let mut ws = app.client(&bob, Transport::WsBinary).await;
+    let mut events = ws.subscribe(pb::SubscribeRequest { user_seq, positions, ..Default::default() }).await.unwrap();
+    let mut seen = Vec::new();
+    let mut joined_channel = false;
+    loop {
+        let e = wait_for(&mut events, 5, |_| true).await;
+        if is_caught_up(&e) {
+            break;
+        }
+        if let Some((action, target)) = service_action(&e) {
+            seen.push((action, target));
+        }
+        if matches!(&e.kind, Some(pb::event::Kind::ConversationJoined(j)) if j.conversation_id == channel) {
+            joined_channel = true;
+        }
+    }
+    assert!(seen.iter().any(|(a, _)| *a == pb::ServiceAction::RoleChanged), "{seen:?}");
+    assert!(seen.iter().any(|(a, t)| *a == pb::ServiceAction::ChannelChanged && *t == channel), "{seen:?}");
+    assert!(joined_channel, "the new channel's access arrives through the user log");
+    app.stop().await;
+}
+
+/// Group conversations outside spaces get invite links too.
+#[tokio::test]
+async fn groups_have_invite_links() {
+    let app = TestApp::spawn().await;
+    let ann = app.register("ann").await;
+    let bob = app.register("bob").await;
+    let a = app.http(&ann).await;
+    let b = app.http(&bob).await;
+    let g = group(&a, pb::ConversationKind::Group, "Book club", &[]).await;
+    let gid = conv_id(&g);
+    let code = invite(&a, &gid, 0).await;
+    let listed: pb::ListInvitesResponse =
+        call(&a, "InviteService/ListInvites", pb::ListInvitesRequest { conversation_id: gid.clone() }).await;
+    assert_eq!(listed.invites.len(), 1);
+    let no = try_call(
+        &b,
+        "InviteService/CreateInvite",
+        pb::CreateInviteRequest { conversation_id: gid.clone(), ..Default::default() },
+    );
+    assert_eq!(code_of(no.await), pb::ErrorCode::NotFound, "non-members do not see the group");
+    assert_eq!(join(&b, &code).await.conversation_id, gid);
+    send(&b, &gid, "hi", "thanks for the link").await;
+    let _: pb::RevokeInviteResponse =
+        call(&a, "InviteService/RevokeInvite", pb::RevokeInviteRequest { code: code.clone() }).await;
+    let gone = try_call(&b, "InviteService/PreviewInvite", pb::PreviewInviteRequest { code });
+    assert_eq!(code_of(gone.await), pb::ErrorCode::NotFound);
+    app.stop().await;
+}
+
+/// Who does the operation in the matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    Owner,
+    Admin,
+    Plain,
+    Denied,
+    Outsider,
+    Banned,
+}
+
+/// Expected outcome per actor: none = success, or the error code.
+type Row = Vec<(Who, Option<pb::ErrorCode>)>;
+
+const EVERYONE: [Who; 6] = [Who::Owner, Who::Admin, Who::Plain, Who::Denied, Who::Outsider, Who::Banned];
+
+/// The fixed parts of the matrix's space.
+struct World {
+    space: String,
+    channel: String,
+    victim_code: String,
+    low_role: String,
+    others_message: String,
+}
+
+/// Runs one operation as `who`; `n` makes keys and victims unique.
+async fn run_op(
+    app: &TestApp,
+    w: &World,
+    op: &str,
+    c: &Client,
+    who: Who,
+    owner: &Client,
+    n: usize,
+) -> Result<(), ClientError> {
+    let space = w.space.clone();
+    let channel = w.channel.clone();
+    match op {
+        "GetSpace" => try_call(c, "SpaceService/GetSpace", pb::GetSpaceRequest { space_id: space }).await,
+        "ListSpaceMembers" => {
+            try_call(
+                c,
+                "SpaceService/ListSpaceMembers",
+                pb::ListSpaceMembersRequest { space_id: space, ..Default::default() },
+            )
+            .await
+        }
+        "GetMyPermissions" => {
+            try_call(
+                c,
+                "SpaceService/GetMyPermissions",
+                pb::GetMyPermissionsRequest { space_id: space, channel_id: channel },
+            )
+            .await
+        }
+        "ReadChannel" => {
+            try_call(
+                c,
+                "MessageService/GetHistory",
+                pb::GetHistoryRequest { conversation_id: channel, ..Default::default() },
+            )
+            .await
+        }
+        "SendInChannel" => try_send(c, &channel, &format!("send-{n}"), "hello").await,
+        "MentionAll" => {
+            let body = "@all look";
+            let entities = vec![pb::Entity {
+                kind: pb::EntityKind::MentionAll as i32,
+                offset: 0,
+                length: 4,
+                ..Default::default()
+            }];
+            try_call(
+                c,
+                "MessageService/SendMessage",
+                pb::SendMessageRequest {
+                    conversation_id: channel,
+                    client_key: format!("all-{n}"),
+                    text: Some(pb::TextContent { text: body.into(), entities }),
+                    ..Default::default()
+                },
+            )
+            .await
+        }
+        "DeleteOthersMessage" => {
+            let m = send(owner, &channel, &format!("victim-msg-{n}"), "delete me").await;
+            try_call(
+                c,
+                "MessageService/DeleteMessages",
+                pb::DeleteMessagesRequest { conversation_id: channel, message_ids: vec![m.id], for_everyone: true },
+            )
+            .await
+        }
+        "StartThread" => {
+            try_call(
+                c,
+                "ThreadService/StartThread",
+                pb::StartThreadRequest {
+                    conversation_id: channel,
+                    message_id: w.others_message.clone(),
+                    name: format!("t{n}"),
+                },
+            )
+            .await
+        }
+        "CreateInvite" => {
+            try_call(
+                c,
+                "InviteService/CreateInvite",
+                pb::CreateInviteRequest { conversation_id: space, ..Default::default() },
+            )
+            .await
+        }
+        "UpdateSpace" => {
+            try_call(
+                c,
+                "SpaceService/UpdateSpace",
+                pb::UpdateSpaceRequest { space_id: space, about: Some(format!("about {n}")), ..Default::default() },
+            )
+            .await
+        }
+        "CreateChannel" => {
+            try_call(
+                c,
+                "SpaceService/CreateChannel",
+                pb::CreateChannelRequest { space_id: space, name: format!("ch{n}"), ..Default::default() },
+            )
+            .await
+        }
+        "UpdateChannel" => {
+            try_call(
+                c,
+                "SpaceService/UpdateChannel",
+                pb::UpdateChannelRequest {
+                    space_id: space,
+                    channel_id: channel,
+                    position: Some(n as i32),
+                    ..Default::default()
+                },
+            )
+            .await
+        }
+        "CreateFolder" => {
+            try_call(
+                c,
+                "SpaceService/CreateFolder",
+                pb::CreateFolderRequest { space_id: space, name: format!("f{n}"), ..Default::default() },
+            )
+            .await
+        }
+        "CreateRole" => {
+            try_call(
+                c,
+                "SpaceService/CreateRole",
+                pb::CreateRoleRequest { space_id: space, name: format!("r{n}"), position: 1, ..Default::default() },
+            )
+            .await
+        }
+        "SetOverwrite" => {
+            try_call(
+                c,
+                "SpaceService/SetOverwrite",
+                pb::SetOverwriteRequest {
+                    space_id: space,
+                    channel_id: channel,
+                    overwrite: Some(pb::Overwrite {
+                        target: Some(pb::OverwriteTarget {
+                            target: Some(pb::overwrite_target::Target::RoleId(w.low_role.clone())),
+                        }),
+                        allow: perms(&[P::View]),
+                        deny: vec![],
+                    }),
+                },
+            )
+            .await
+        }
+        "AssignRole" | "KickMember" | "BanMember" | "TimeoutMember" => {
+            let victim = app.register(&format!("victim{n}")).await;
+            join(&app.http(&victim).await, &w.victim_code).await;
+            let user_id = victim.id.clone();
+            match op {
+                "AssignRole" => {
+                    try_call(
+                        c,
+                        "SpaceService/AssignRole",
+                        pb::AssignRoleRequest { space_id: space, user_id, role_id: w.low_role.clone() },
+                    )
+                    .await
+                }
+                "KickMember" => {
+                    try_call(c, "SpaceService/KickMember", pb::KickMemberRequest { space_id: space, user_id }).await
+                }
+                "BanMember" => {
+                    try_call(
+                        c,
+                        "SpaceService/BanMember",
+                        pb::BanMemberRequest { space_id: space, user_id, reason: "x".into() },
+                    )
+                    .await
+                }
+                _ => {
+                    let until = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis()
+                        as i64
+                        + 60_000;
+                    try_call(
+                        c,
+                        "SpaceService/TimeoutMember",
+                        pb::TimeoutMemberRequest { space_id: space, user_id, until_ms: until },
+                    )
+                    .await
+                }
+            }
+        }
+        "ListBans" => {
+            try_call(c, "SpaceService/ListBans", pb::ListBansRequest { space_id: space, ..Default::default() }).await
+        }
+        "DeleteSpace" => {
+            // Only the owner could succeed, so the owner's row runs on a scratch space.
+            let target =
+                if who == Who::Owner { create_space(owner, &format!("scratch{n}"), false).await.id } else { space };
+            try_call(c, "SpaceService/DeleteSpace", pb::DeleteSpaceRequest { space_id: target }).await
+        }
+        other => panic!("unknown operation {other}"),
+    }
+}
+
+/// Every space and channel operation, for the owner, a member with an admin role, a plain
+/// member, a member whose channel overwrite denies everything but view, a non-member and
+/// a banned user.
+#[tokio::test]
+async fn permission_matrix_of_space_and_channel_operations() {
+    let app = TestApp::spawn().await;
+    let owner_u = app.register("owner").await;
+    let admin_u = app.register("admin").await;
+    let plain_u = app.register("plain").await;
+    let denied_u = app.register("denied").await;
+    let outsider_u = app.register("outsider").await;
+    let banned_u = app.register("banned").await;
+    let owner = app.http(&owner_u).await;
+    let space = create_space(&owner, "Matrix", false).await;
+    let sid = space.id.clone();
+    let channel = space.default_channel_id.clone();
+    let code = invite(&owner, &sid, 0).await;
+    for u in [&admin_u, &plain_u, &denied_u, &banned_u] {
+        join(&app.http(u).await, &code).await;
+    }
+    let admin_role = create_role(
+        &owner,
+        &sid,
+        "admins",
+        10,
+        &[P::ManageSpace, P::ManageChannels, P::ManageRoles, P::Kick, P::Ban, P::ManageMessages, P::MentionEveryone],
+        &[],
+    )
+    .await;
+    assign(&owner, &sid, &admin_u, &admin_role.id).await;
+    let low_role = create_role(&owner, &sid, "low", 2, &[], &[]).await;
+    let all_but_view: Vec<P> = [
+        P::Send,
+        P::SendInThreads,
+        P::ManageMessages,
+        P::MentionEveryone,
+        P::ManageChannels,
+        P::ManageRoles,
+        P::ManageSpace,
+        P::Kick,
+        P::Ban,
+        P::CreateInvites,
+        P::ManageWebhooks,
+    ]
+    .to_vec();
+    let _: pb::SetOverwriteResponse = call(
+        &owner,
+        "SpaceService/SetOverwrite",
+        pb::SetOverwriteRequest {
+            space_id: sid.clone(),
+            channel_id: channel.clone(),
+            overwrite: Some(pb::Overwrite {
+                target: Some(pb::OverwriteTarget {
+                    target: Some(pb::overwrite_target::Target::UserId(denied_u.id.clone())),
+                }),
+                allow: vec![],
+                deny: perms(&all_but_view),
+            }),
+        },
+    )
+    .await;
+    let _: pb::BanMemberResponse = call(
+        &owner,
+        "SpaceService/BanMember",
+        pb::BanMemberRequest { space_id: sid.clone(), user_id: banned_u.id.clone(), reason: "matrix".into() },
+    )
+    .await;
+    let others_message = send(&owner, &channel, "root", "thread root").await.id;
+    let world = World { space: sid, channel, victim_code: code, low_role: low_role.id, others_message };
+
+    use Who::*;
+    let ok = |w: &[Who]| -> Row {
+        EVERYONE
+            .iter()
+            .map(|who| {
+                let outcome = if w.contains(who) {
+                    None
+                } else if matches!(who, Outsider | Banned) {
+                    Some(pb::ErrorCode::NotFound)
+                } else {
+                    Some(pb::ErrorCode::PermissionDenied)
+                };
+                (*who, outcome)
+            })
+            .collect()
+    };
+    let members = [Owner, Admin, Plain, Denied];
+    let managers = [Owner, Admin];
+    let matrix: Vec<(&str, Row)> = vec![
+        ("GetSpace", ok(&members)),
+        ("ListSpaceMembers", ok(&members)),
+        ("GetMyPermissions", ok(&members)),
+        ("ReadChannel", ok(&members)),
+        ("SendInChannel", ok(&[Owner, Admin, Plain])),
+        ("MentionAll", ok(&managers)),
+        ("DeleteOthersMessage", ok(&managers)),
+        ("StartThread", ok(&[Owner, Admin, Plain])),
+        ("CreateInvite", ok(&members)),
+        ("UpdateSpace", ok(&managers)),
+        ("CreateChannel", ok(&managers)),
+        ("UpdateChannel", ok(&managers)),
+        ("CreateFolder", ok(&managers)),
+        ("CreateRole", ok(&managers)),
+        ("SetOverwrite", ok(&managers)),
+        ("AssignRole", ok(&managers)),
+        ("KickMember", ok(&managers)),
+        ("BanMember", ok(&managers)),
+        ("TimeoutMember", ok(&managers)),
+        ("ListBans", ok(&managers)),
+        ("DeleteSpace", ok(&[Owner])),
+    ];
+    let clients = [
+        (Owner, app.http(&owner_u).await),
+        (Admin, app.http(&admin_u).await),
+        (Plain, app.http(&plain_u).await),
+        (Denied, app.http(&denied_u).await),
+        (Outsider, app.http(&outsider_u).await),
+        (Banned, app.http(&banned_u).await),
+    ];
+    let mut n = 0;
+    let mut failures = Vec::new();
+    for (op, row) in &matrix {
+        for (who, want) in row {
+            n += 1;
+            let c = &clients.iter().find(|(w, _)| w == who).unwrap().1;
+            let got = run_op(&app, &world, op, c, *who, &owner, n).await.err().map(|e| e.code);
+            if got != *want {
+                failures.push(format!("{op} as {who:?}: want {want:?}, got {got:?}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    app.stop().await;
+}
