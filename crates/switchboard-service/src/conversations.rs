@@ -185,20 +185,26 @@ impl Services {
         }
     }
 
-    /// Changes title and/or about.
+    /// Changes title, about and whether joining by link needs approval.
     pub async fn update_conversation(
         &self,
         p: &Principal,
         id: ConversationId,
         title: Option<&str>,
         about: Option<&str>,
+        require_approval: Option<bool>,
     ) -> ServiceResult<ConversationView> {
         let entry = self.membership(p, id).await?;
         permissions::can_edit_info(entry.conversation.kind, Some(&entry.member))?;
         let title = title.map(Title::parse).transpose()?.map(Title::into_string);
         let about = about.map(About::parse).transpose()?.map(About::into_string);
-        let written = self.store().update_info(id, p.user_id, title, about, now_ms()).await?;
-        self.publish_written(written);
+        if let Some(v) = require_approval {
+            self.set_group_approval(id, v).await?;
+        }
+        if title.is_some() || about.is_some() {
+            let written = self.store().update_info(id, p.user_id, title, about, now_ms()).await?;
+            self.publish_written(written);
+        }
         self.view_of(p, id).await
     }
 

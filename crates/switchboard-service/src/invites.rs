@@ -19,6 +19,8 @@ use crate::spaces::{BAN, LAYOUT};
 use crate::{Principal, ServiceError, ServiceResult, Services};
 
 const INVITE: &str = "invite";
+/// A group's or channel's join policy.
+const POLICY: &str = "policy";
 pub(crate) const REQUEST: &str = "request";
 const CODE_LEN: usize = 10;
 const CODE_CHARS: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -73,6 +75,12 @@ pub struct RequestRecord {
     pub message: String,
     /// When.
     pub created_at_ms: i64,
+}
+
+/// A group's or channel's join policy as stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Policy {
+    require_approval: bool,
 }
 
 /// Outcome of joining.
@@ -180,8 +188,17 @@ impl Services {
     async fn needs_approval(&self, conv: &Conversation) -> ServiceResult<bool> {
         Ok(match conv.kind {
             ConversationKind::Space => self.load_space(conv.id).await?.layout.require_approval,
-            _ => false,
+            _ => match self.store().record(conv.id, POLICY, "").await? {
+                Some(r) => parse::<Policy>(&r.body)?.require_approval,
+                None => false,
+            },
         })
+    }
+
+    /// Sets whether joining a group or channel by link needs approval.
+    pub(crate) async fn set_group_approval(&self, id: ConversationId, require_approval: bool) -> ServiceResult<()> {
+        self.store().put_record(id, POLICY, "", json(&Policy { require_approval })?, Expect::Any).await?;
+        Ok(())
     }
 
     /// What an invite leads to, without joining.
@@ -202,7 +219,13 @@ impl Services {
     pub async fn join_by_invite(&self, p: &Principal, code: &str, note: &str) -> ServiceResult<Joined> {
         let preview = self.preview_invite(p, code).await?;
         let id = preview.conversation.id;
-        let channel_id = preview.invite.record.channel_id;
+        let channel_id = match preview.invite.record.channel_id {
+            Some(c) => Some(c),
+            None if preview.conversation.kind == ConversationKind::Space => {
+                self.load_space(id).await?.layout.default_channel
+            }
+            None => None,
+        };
         if self.store().record(id, BAN, &p.user_id.to_string()).await?.is_some() {
             return Err(ServiceError::denied("you are banned from this space"));
         }

@@ -64,7 +64,13 @@ pub(super) async fn update_conversation(
     let p = ctx.principal().await?;
     let view = ctx
         .services
-        .update_conversation(&p, conv_id(&r.conversation_id)?, r.title.as_deref(), r.about.as_deref())
+        .update_conversation(
+            &p,
+            conv_id(&r.conversation_id)?,
+            r.title.as_deref(),
+            r.about.as_deref(),
+            r.require_approval,
+        )
         .await?;
     Ok(pb::UpdateConversationResponse { conversation: Some(convert::view(&view)) })
 }

@@ -69,7 +69,11 @@ async fn a_member_without_the_right_cannot_rename_invite_or_remove() {
     let rename = b
         .call::<_, pb::UpdateConversationResponse>(
             "ConversationService/UpdateConversation",
-            &pb::UpdateConversationRequest { conversation_id: gid.clone(), title: Some("Mine".into()), about: None },
+            &pb::UpdateConversationRequest {
+                conversation_id: gid.clone(),
+                title: Some("Mine".into()),
+                ..Default::default()
+            },
         )
         .await;
     assert_eq!(code_of(rename), pb::ErrorCode::PermissionDenied);
@@ -110,7 +114,11 @@ async fn a_member_without_the_right_cannot_rename_invite_or_remove() {
     let renamed: pb::UpdateConversationResponse = b
         .call(
             "ConversationService/UpdateConversation",
-            &pb::UpdateConversationRequest { conversation_id: gid.clone(), title: Some("Mine".into()), about: None },
+            &pb::UpdateConversationRequest {
+                conversation_id: gid.clone(),
+                title: Some("Mine".into()),
+                ..Default::default()
+            },
         )
         .await
         .unwrap();

@@ -229,8 +229,11 @@ async fn scenario(t: Transport) {
     assert!(dan_hist.messages.windows(2).all(|w| w[0].seq < w[1].seq));
 
     // Rights: a plain member cannot rename; the owner grants edit-info; service messages.
-    let rename =
-        pb::UpdateConversationRequest { conversation_id: gid.clone(), title: Some("Renamed".into()), about: None };
+    let rename = pb::UpdateConversationRequest {
+        conversation_id: gid.clone(),
+        title: Some("Renamed".into()),
+        ..Default::default()
+    };
     assert_eq!(
         code_of(dan.call::<_, pb::UpdateConversationResponse>("ConversationService/UpdateConversation", &rename).await),
         pb::ErrorCode::PermissionDenied

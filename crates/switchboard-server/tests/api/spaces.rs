@@ -226,7 +226,8 @@ async fn a_space_from_creation_to_deletion() {
         call(&c, "InviteService/PreviewInvite", pb::PreviewInviteRequest { code: code.clone() }).await;
     assert!(!preview.joined);
     assert_eq!(preview.conversation.unwrap().title, "Rustaceans");
-    assert_eq!(join(&c, &code).await.conversation_id, sid);
+    let landed = join(&c, &code).await;
+    assert_eq!((landed.conversation_id.as_str(), landed.channel_id.as_str()), (sid.as_str(), general.as_str()));
     let e = try_call(
         &d,
         "InviteService/JoinByInvite",
@@ -452,6 +453,11 @@ async fn a_space_from_creation_to_deletion() {
         call(&b, "SpaceService/KickMember", pb::KickMemberRequest { space_id: sid.clone(), user_id: dave.id.clone() })
             .await;
     assert!(conversation_ids(&d).await.is_empty());
+    let _: pb::LeaveSpaceResponse =
+        call(&c, "SpaceService/LeaveSpace", pb::LeaveSpaceRequest { space_id: sid.clone() }).await;
+    assert!(conversation_ids(&c).await.is_empty(), "leaving takes the channels along");
+    let owner_leaves = try_call(&a, "SpaceService/LeaveSpace", pb::LeaveSpaceRequest { space_id: sid.clone() });
+    assert_eq!(code_of(owner_leaves.await), pb::ErrorCode::FailedPrecondition);
     let _: pb::DeleteSpaceResponse =
         call(&a, "SpaceService/DeleteSpace", pb::DeleteSpaceRequest { space_id: sid.clone() }).await;
     wait_for(
@@ -536,6 +542,72 @@ async fn groups_have_invite_links() {
         call(&a, "InviteService/RevokeInvite", pb::RevokeInviteRequest { code: code.clone() }).await;
     let gone = try_call(&b, "InviteService/PreviewInvite", pb::PreviewInviteRequest { code });
     assert_eq!(code_of(gone.await), pb::ErrorCode::NotFound);
+
+    // Expiry.
+    let r: pb::CreateInviteResponse = call(
+        &a,
+        "InviteService/CreateInvite",
+        pb::CreateInviteRequest { conversation_id: gid.clone(), expires_in_secs: 1, ..Default::default() },
+    )
+    .await;
+    let short = r.invite.unwrap().code;
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let expired = try_call(&b, "InviteService/PreviewInvite", pb::PreviewInviteRequest { code: short });
+    assert_eq!(code_of(expired.await), pb::ErrorCode::NotFound);
+
+    // Approval: carol's join waits; ann (owner) is told, rejects, and carol is told.
+    let carol = app.register("carol").await;
+    let c = app.http(&carol).await;
+    let mut carol_ws = app.client(&carol, Transport::WsJson).await;
+    let mut carol_events = carol_ws.subscribe(pb::SubscribeRequest::default()).await.unwrap();
+    wait_for(&mut carol_events, 5, is_caught_up).await;
+    let mut ann_ws = app.client(&ann, Transport::WsBinary).await;
+    let mut ann_events = ann_ws.subscribe(pb::SubscribeRequest::default()).await.unwrap();
+    wait_for(&mut ann_events, 5, is_caught_up).await;
+    let _: pb::UpdateConversationResponse = call(
+        &a,
+        "ConversationService/UpdateConversation",
+        pb::UpdateConversationRequest {
+            conversation_id: gid.clone(),
+            require_approval: Some(true),
+            ..Default::default()
+        },
+    )
+    .await;
+    let code = invite(&a, &gid, 0).await;
+    let preview: pb::PreviewInviteResponse =
+        call(&c, "InviteService/PreviewInvite", pb::PreviewInviteRequest { code: code.clone() }).await;
+    assert!(preview.require_approval);
+    let pending: pb::JoinByInviteResponse = call(
+        &c,
+        "InviteService/JoinByInvite",
+        pb::JoinByInviteRequest { code: code.clone(), message: "I read a lot".into() },
+    )
+    .await;
+    assert!(pending.pending);
+    wait_for(&mut ann_events, 5, |e| {
+        matches!(&e.kind, Some(pb::event::Kind::JoinRequested(j)) if j.user_id == carol.id && j.conversation_id == gid)
+    })
+    .await;
+    let requests: pb::ListJoinRequestsResponse =
+        call(&a, "InviteService/ListJoinRequests", pb::ListJoinRequestsRequest { conversation_id: gid.clone() }).await;
+    assert_eq!(requests.requests[0].message, "I read a lot");
+    let no =
+        try_call(&b, "InviteService/ListJoinRequests", pb::ListJoinRequestsRequest { conversation_id: gid.clone() });
+    assert_eq!(code_of(no.await), pb::ErrorCode::PermissionDenied, "plain members do not decide");
+    let _: pb::DecideJoinRequestResponse = call(
+        &a,
+        "InviteService/DecideJoinRequest",
+        pb::DecideJoinRequestRequest { conversation_id: gid.clone(), user_id: carol.id.clone(), accept: false },
+    )
+    .await;
+    wait_for(
+        &mut carol_events,
+        5,
+        |e| matches!(&e.kind, Some(pb::event::Kind::JoinRequestDecided(d)) if !d.accepted && d.conversation_id == gid),
+    )
+    .await;
+    assert!(conversation_ids(&c).await.is_empty());
     app.stop().await;
 }
 
@@ -562,6 +634,7 @@ struct World {
     victim_code: String,
     low_role: String,
     others_message: String,
+    thread: String,
 }
 
 /// Runs one operation as `who`; `n` makes keys and victims unique.
@@ -752,6 +825,104 @@ async fn run_op(
                 }
             }
         }
+        "GetMemberCard" => {
+            let owner_id = get_space(owner, &space).await.owner_id;
+            try_call(c, "SpaceService/GetMemberCard", pb::GetMemberCardRequest { space_id: space, user_id: owner_id })
+                .await
+        }
+        "GetUnreadSummary" => {
+            try_call(c, "SpaceService/GetUnreadSummary", pb::GetUnreadSummaryRequest { space_id: space }).await
+        }
+        "ListThreads" => {
+            try_call(
+                c,
+                "ThreadService/ListThreads",
+                pb::ListThreadsRequest { conversation_id: channel, ..Default::default() },
+            )
+            .await
+        }
+        "FollowThread" => {
+            try_call(c, "ThreadService/FollowThread", pb::FollowThreadRequest { thread_id: w.thread.clone() }).await
+        }
+        "UpdateFolder" | "DeleteFolder" => {
+            let f: pb::CreateFolderResponse = call(
+                owner,
+                "SpaceService/CreateFolder",
+                pb::CreateFolderRequest { space_id: space.clone(), name: format!("fresh{n}"), ..Default::default() },
+            )
+            .await;
+            let folder_id = f.folder.unwrap().id;
+            if op == "UpdateFolder" {
+                let req = pb::UpdateFolderRequest {
+                    space_id: space,
+                    folder_id,
+                    name: Some("x".into()),
+                    ..Default::default()
+                };
+                try_call(c, "SpaceService/UpdateFolder", req).await
+            } else {
+                try_call(c, "SpaceService/DeleteFolder", pb::DeleteFolderRequest { space_id: space, folder_id }).await
+            }
+        }
+        "DeleteChannel" => {
+            let req =
+                pb::CreateChannelRequest { space_id: space.clone(), name: format!("doomed{n}"), ..Default::default() };
+            let channel_id = create_channel(owner, req).await;
+            try_call(c, "SpaceService/DeleteChannel", pb::DeleteChannelRequest { space_id: space, channel_id }).await
+        }
+        "UpdateRole" | "DeleteRole" => {
+            let role_id = create_role(owner, &space, &format!("fresh{n}"), 1, &[], &[]).await.id;
+            if op == "UpdateRole" {
+                let req = pb::UpdateRoleRequest { space_id: space, role_id, colour: Some(7), ..Default::default() };
+                try_call(c, "SpaceService/UpdateRole", req).await
+            } else {
+                try_call(c, "SpaceService/DeleteRole", pb::DeleteRoleRequest { space_id: space, role_id }).await
+            }
+        }
+        "RemoveOverwrite" => {
+            let target =
+                Some(pb::OverwriteTarget { target: Some(pb::overwrite_target::Target::RoleId(w.low_role.clone())) });
+            let _: pb::SetOverwriteResponse = call(
+                owner,
+                "SpaceService/SetOverwrite",
+                pb::SetOverwriteRequest {
+                    space_id: space.clone(),
+                    channel_id: channel.clone(),
+                    overwrite: Some(pb::Overwrite { target: target.clone(), allow: perms(&[P::View]), deny: vec![] }),
+                },
+            )
+            .await;
+            let req = pb::RemoveOverwriteRequest { space_id: space, channel_id: channel, target };
+            try_call(c, "SpaceService/RemoveOverwrite", req).await
+        }
+        "UnbanMember" => {
+            let victim = app.register(&format!("unbannable{n}")).await;
+            let _: pb::BanMemberResponse = call(
+                owner,
+                "SpaceService/BanMember",
+                pb::BanMemberRequest { space_id: space.clone(), user_id: victim.id.clone(), reason: String::new() },
+            )
+            .await;
+            try_call(c, "SpaceService/UnbanMember", pb::UnbanMemberRequest { space_id: space, user_id: victim.id })
+                .await
+        }
+        "ListInvites" => {
+            try_call(c, "InviteService/ListInvites", pb::ListInvitesRequest { conversation_id: space }).await
+        }
+        "RevokeInvite" => {
+            let code = invite(owner, &space, 0).await;
+            try_call(c, "InviteService/RevokeInvite", pb::RevokeInviteRequest { code }).await
+        }
+        "ListJoinRequests" => {
+            try_call(c, "InviteService/ListJoinRequests", pb::ListJoinRequestsRequest { conversation_id: space }).await
+        }
+        "UnassignRole" => {
+            let victim = app.register(&format!("holder{n}")).await;
+            join(&app.http(&victim).await, &w.victim_code).await;
+            assign(owner, &space, &victim, &w.low_role).await;
+            let req = pb::UnassignRoleRequest { space_id: space, user_id: victim.id, role_id: w.low_role.clone() };
+            try_call(c, "SpaceService/UnassignRole", req).await
+        }
         "ListBans" => {
             try_call(c, "SpaceService/ListBans", pb::ListBansRequest { space_id: space, ..Default::default() }).await
         }
@@ -833,7 +1004,15 @@ async fn permission_matrix_of_space_and_channel_operations() {
     )
     .await;
     let others_message = send(&owner, &channel, "root", "thread root").await.id;
-    let world = World { space: sid, channel, victim_code: code, low_role: low_role.id, others_message };
+    let thread_root = send(&owner, &channel, "root2", "followable").await.id;
+    let t: pb::StartThreadResponse = call(
+        &owner,
+        "ThreadService/StartThread",
+        pb::StartThreadRequest { conversation_id: channel.clone(), message_id: thread_root, name: "followable".into() },
+    )
+    .await;
+    let thread = t.thread.unwrap().conversation.unwrap().id;
+    let world = World { space: sid, channel, victim_code: code, low_role: low_role.id, others_message, thread };
 
     use Who::*;
     let ok = |w: &[Who]| -> Row {
@@ -857,6 +1036,12 @@ async fn permission_matrix_of_space_and_channel_operations() {
         ("GetSpace", ok(&members)),
         ("ListSpaceMembers", ok(&members)),
         ("GetMyPermissions", ok(&members)),
+        ("GetMemberCard", ok(&members)),
+        ("GetUnreadSummary", ok(&members)),
+        ("ListThreads", ok(&members)),
+        ("FollowThread", ok(&members)),
+        ("ListInvites", ok(&members)),
+        ("RevokeInvite", ok(&members)),
         ("ReadChannel", ok(&members)),
         ("SendInChannel", ok(&[Owner, Admin, Plain])),
         ("MentionAll", ok(&managers)),
@@ -867,6 +1052,15 @@ async fn permission_matrix_of_space_and_channel_operations() {
         ("CreateChannel", ok(&managers)),
         ("UpdateChannel", ok(&managers)),
         ("CreateFolder", ok(&managers)),
+        ("UpdateFolder", ok(&managers)),
+        ("DeleteFolder", ok(&managers)),
+        ("DeleteChannel", ok(&managers)),
+        ("UpdateRole", ok(&managers)),
+        ("DeleteRole", ok(&managers)),
+        ("UnassignRole", ok(&managers)),
+        ("RemoveOverwrite", ok(&managers)),
+        ("UnbanMember", ok(&managers)),
+        ("ListJoinRequests", ok(&managers)),
         ("CreateRole", ok(&managers)),
         ("SetOverwrite", ok(&managers)),
         ("AssignRole", ok(&managers)),
