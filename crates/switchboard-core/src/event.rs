@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{ConversationId, MessageId, SessionId, UserId};
-use crate::model::{Member, MemberSettings, Message};
+use crate::model::{Member, MemberSettings, Message, ThreadSummary};
 
 /// What a conversation event did to its message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -226,6 +226,18 @@ impl Receipt {
     }
 }
 
+/// A reply in a thread, told to the members of the thread's parent conversation so that
+/// the root message's counter moves live (history shows the same counter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadActivity {
+    /// The parent conversation.
+    pub conversation_id: ConversationId,
+    /// The root message.
+    pub root_message_id: MessageId,
+    /// The thread now.
+    pub thread: ThreadSummary,
+}
+
 /// Anything delivered on an event stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Event {
@@ -239,6 +251,8 @@ pub enum Event {
     Presence(Presence),
     /// Ephemeral receipt.
     Receipt(Receipt),
+    /// Ephemeral: a thread on a message of the conversation got a reply.
+    ThreadActivity(ThreadActivity),
     /// Control: catch-up done, live from here.
     CaughtUp {
         /// The user_seq reached.

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use switchboard_bus::Topic;
-use switchboard_core::event::{Event, Receipt};
-use switchboard_core::model::{Content, ConversationKind, Entity, ForwardInfo, Message, NewMessage};
+use switchboard_core::event::{Event, Receipt, ThreadActivity};
+use switchboard_core::model::{Content, ConversationKind, Entity, ForwardInfo, Message, NewMessage, ThreadSummary};
 use switchboard_core::values::{ClientKey, MessageText, parse_metadata};
 use switchboard_core::{ConversationId, MessageId, UserId};
 use switchboard_store::HistoryDirection;
@@ -62,10 +62,16 @@ impl Services {
     /// Checks the rules a plain membership does not carry before a post: a space channel's
     /// send (and mention-everyone for @all) from the layout; a thread's parent rules, and
     /// following the thread on first post. Other conversations are checked by the store.
-    async fn gate_post(&self, p: &Principal, id: ConversationId, mentions_all: bool) -> ServiceResult<()> {
+    /// Returns a thread's parent and root.
+    async fn gate_post(
+        &self,
+        p: &Principal,
+        id: ConversationId,
+        mentions_all: bool,
+    ) -> ServiceResult<Option<(ConversationId, MessageId)>> {
         let kind = self.kind_of(id).await?;
         if !matches!(kind, ConversationKind::SpaceChannel | ConversationKind::Thread) {
-            return Ok(());
+            return Ok(None);
         }
         let conv = self.store().conversation(id).await?.ok_or_else(|| ServiceError::not_found("conversation"))?;
         let access = self.access(p, &conv).await?;
@@ -79,7 +85,7 @@ impl Services {
         if conv.kind == ConversationKind::Thread && self.store().member(id, p.user_id).await?.is_none() {
             self.follow(p, id, true).await?;
         }
-        Ok(())
+        Ok(conv.parent)
     }
 
     /// Checks that the caller may read a conversation; returns the seq their view starts at.
@@ -149,7 +155,7 @@ impl Services {
             mentions,
             mentions_all,
         };
-        self.gate_post(p, id, new.mentions_all).await?;
+        let thread_of = self.gate_post(p, id, new.mentions_all).await?;
         let appended = match self.store().append_message(new, now_ms()).await {
             // A non-member must not learn the conversation exists.
             Err(switchboard_store::StoreError::Denied(_)) if self.store().member(id, p.user_id).await?.is_none() => {
@@ -166,6 +172,15 @@ impl Services {
         let message = appended.event.message.clone();
         if !appended.duplicate {
             metrics::counter!("switchboard_messages_sent_total").increment(1);
+            if let Some((parent, root)) = thread_of {
+                let thread = ThreadSummary {
+                    thread_id: id,
+                    reply_count: appended.event.seq.saturating_sub(1).min(u64::from(u32::MAX)) as u32,
+                    last_reply_at_ms: message.created_at_ms,
+                };
+                let activity = ThreadActivity { conversation_id: parent, root_message_id: root, thread };
+                self.publish(Topic::Conversation(parent), Event::ThreadActivity(activity));
+            }
             self.publish_conv(appended.event);
         }
         Ok((message, appended.duplicate))

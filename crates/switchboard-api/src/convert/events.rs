@@ -118,6 +118,15 @@ pub fn event(e: &Event) -> pb::Event {
             read_seq: r.read_seq,
             delivered_seq: r.delivered_seq,
         }),
+        Event::ThreadActivity(t) => Kind::ThreadActivity(pb::ThreadActivity {
+            conversation_id: t.conversation_id.to_string(),
+            root_message_id: t.root_message_id.to_string(),
+            thread: Some(pb::ThreadSummary {
+                thread_id: t.thread.thread_id.to_string(),
+                reply_count: t.thread.reply_count,
+                last_reply_at_ms: t.thread.last_reply_at_ms,
+            }),
+        }),
         Event::CaughtUp { user_seq } => Kind::CaughtUp(pb::CaughtUp { user_seq: *user_seq }),
         Event::ResyncRequired { conversation_id } => Kind::ResyncRequired(pb::ResyncRequired {
             conversation_id: conversation_id.map(|c| c.to_string()).unwrap_or_default(),

@@ -314,6 +314,13 @@ async fn a_space_from_creation_to_deletion() {
     })
     .await;
     try_send(&c, &tid, "t1", "reply from carol").await.unwrap();
+    let activity = wait_for(&mut bob_events, 5, |e| matches!(&e.kind, Some(pb::event::Kind::ThreadActivity(_)))).await;
+    let Some(pb::event::Kind::ThreadActivity(activity)) = activity.kind else { unreachable!() };
+    assert_eq!(
+        (activity.conversation_id.as_str(), activity.root_message_id.as_str()),
+        (general.as_str(), root.id.as_str())
+    );
+    assert_eq!(activity.thread.unwrap().reply_count, 1, "the root's counter moves live");
     try_send(&b, &tid, "t2", "reply from bob").await.unwrap();
     let again: pb::StartThreadResponse = call(
         &c,
