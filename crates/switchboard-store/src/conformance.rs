@@ -464,6 +464,13 @@ pub async fn records_are_versioned_listed_found_and_searched<S: Store>(s: &S) {
     assert_eq!(found, vec!["rust lovers", "rusty"]);
     let found: Vec<String> = s.search_records("dir", "ru_", 10).await.unwrap().into_iter().map(|r| r.key).collect();
     assert_eq!(found, vec!["ru_x"]);
+    for key in ["apple", "Zed", "10", "9"] {
+        s.put_record(a, "bytes", key, String::new(), Expect::Any).await.unwrap();
+    }
+    let order: Vec<String> = s.list_records(a, "bytes", "", 10).await.unwrap().into_iter().map(|r| r.key).collect();
+    assert_eq!(order, vec!["10", "9", "Zed", "apple"], "keys order by their bytes");
+    let rest: Vec<String> = s.list_records(a, "bytes", "Zed", 10).await.unwrap().into_iter().map(|r| r.key).collect();
+    assert_eq!(rest, vec!["apple"]);
     assert!(s.delete_record(a, "k", "x").await.unwrap());
     assert!(!s.delete_record(a, "k", "x").await.unwrap());
     assert!(s.record(a, "k", "x").await.unwrap().is_none());

@@ -28,7 +28,7 @@ impl RecordStore for PgStore {
 
     async fn records(&self, scope: ConversationId, kind: &str, keys: &[String]) -> StoreResult<Vec<Record>> {
         let client = self.client().await?;
-        let sql = format!("SELECT {COLS} FROM records WHERE scope = $1 AND kind = $2 AND key = ANY($3) ORDER BY key");
+        let sql = format!("SELECT {COLS} FROM records WHERE scope = $1 AND kind = $2 AND key = ANY($3) ORDER BY key COLLATE \"C\"");
         client.query(&sql, &[&scope.raw(), &kind, &keys]).await?.iter().map(record).collect()
     }
 
@@ -41,7 +41,8 @@ impl RecordStore for PgStore {
     ) -> StoreResult<Vec<Record>> {
         let client = self.client().await?;
         let sql = format!(
-            "SELECT {COLS} FROM records WHERE scope = $1 AND kind = $2 AND key > $3 ORDER BY key COLLATE \"C\" LIMIT $4"
+            "SELECT {COLS} FROM records WHERE scope = $1 AND kind = $2 AND key COLLATE \"C\" > $3 \
+             ORDER BY key COLLATE \"C\" LIMIT $4"
         );
         client.query(&sql, &[&scope.raw(), &kind, &after, &i64::from(limit)]).await?.iter().map(record).collect()
     }
