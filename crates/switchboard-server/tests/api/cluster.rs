@@ -490,3 +490,83 @@ mod url_lite {
         }
     }
 }
+
+/// Spaces across nodes: layout edits from two nodes at once all land (compare-and-set on
+/// PostgreSQL), and access granted on one node reaches a member's socket on another.
+#[tokio::test]
+async fn a_space_edited_from_two_nodes_keeps_every_change_and_access_follows_live() {
+    use crate::spaces::{assign, create_channel, create_role, create_space, invite, join, try_send};
+    let Some((pg, nats)) = services() else { return };
+    let cluster = Cluster::start(&pg, &nats, 2).await;
+    let ann = register_at(&cluster.addr(0), Transport::Http, "ann").await;
+    let bob = register_at(&cluster.addr(1), Transport::Http, "bob").await;
+    let a = Client::connect(&cluster.addr(0), Transport::Http, Some(&ann.token)).await.unwrap();
+    let b = Client::connect(&cluster.addr(1), Transport::Http, Some(&bob.token)).await.unwrap();
+    let space = create_space(&a, "Across", false).await;
+    let sid = space.id.clone();
+    let mut bob_ws = Client::connect(&cluster.addr(1), Transport::WsJson, Some(&bob.token)).await.unwrap();
+    let mut bob_events = bob_ws.subscribe(pb::SubscribeRequest::default()).await.unwrap();
+    wait_for(&mut bob_events, 10, is_caught_up).await;
+    join(&b, &invite(&a, &sid, 0).await).await;
+    wait_for(&mut bob_events, 10, |e| {
+        matches!(&e.kind, Some(pb::event::Kind::ConversationJoined(j)) if j.conversation_id == space.default_channel_id)
+    })
+    .await;
+
+    // Bob manages channels; both create folders at once through different nodes.
+    let admin =
+        create_role(&a, &sid, "admins", 10, &[pb::Permission::ManageChannels, pb::Permission::ManageRoles], &[]).await;
+    assign(&a, &sid, &bob, &admin.id).await;
+    let mut tasks = Vec::new();
+    for (node, token) in [(0, ann.token.clone()), (1, bob.token.clone())] {
+        let addr = cluster.addr(node);
+        let sid = sid.clone();
+        tasks.push(tokio::spawn(async move {
+            let c = Client::connect(&addr, Transport::Http, Some(&token)).await.unwrap();
+            for k in 0..10 {
+                let _: pb::CreateFolderResponse = c
+                    .call(
+                        "SpaceService/CreateFolder",
+                        &pb::CreateFolderRequest {
+                            space_id: sid.clone(),
+                            name: format!("n{node}-{k}"),
+                            ..Default::default()
+                        },
+                    )
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let r: pb::GetSpaceResponse =
+        a.call("SpaceService/GetSpace", &pb::GetSpaceRequest { space_id: sid.clone() }).await.unwrap();
+    let names: BTreeSet<String> = r.space.unwrap().folders.into_iter().map(|f| f.name).collect();
+    assert_eq!(names.len(), 20, "no concurrent layout change is lost: {names:?}");
+
+    // A private channel for a role: assigning it on node 0 reaches bob's socket on node 1,
+    // and bob's post there reaches ann.
+    let insiders = create_role(&a, &sid, "insiders", 3, &[], &[]).await;
+    let private = create_channel(
+        &a,
+        pb::CreateChannelRequest {
+            space_id: sid.clone(),
+            name: "inner".into(),
+            private: true,
+            allowed_role_ids: vec![insiders.id.clone()],
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(code_of(try_send(&b, &private, "p0", "knock").await), pb::ErrorCode::NotFound);
+    assign(&a, &sid, &bob, &insiders.id).await;
+    wait_for(
+        &mut bob_events,
+        10,
+        |e| matches!(&e.kind, Some(pb::event::Kind::ConversationJoined(j)) if j.conversation_id == private),
+    )
+    .await;
+    try_send(&b, &private, "p1", "made it").await.unwrap();
+}

@@ -10,7 +10,7 @@ use crate::helpers::*;
 
 use pb::Permission as P;
 
-async fn call<
+pub(crate) async fn call<
     Req: prost::Message + Serialize + Clone + 'static,
     Resp: prost::Message + Default + DeserializeOwned + 'static,
 >(
@@ -23,7 +23,7 @@ async fn call<
 
 /// Calls a method whose answer does not matter; the answer decodes as an empty message
 /// (unknown fields are skipped).
-async fn try_call<Req: prost::Message + Serialize + Clone + 'static>(
+pub(crate) async fn try_call<Req: prost::Message + Serialize + Clone + 'static>(
     c: &Client,
     method: &str,
     req: Req,
@@ -31,23 +31,23 @@ async fn try_call<Req: prost::Message + Serialize + Clone + 'static>(
     c.call::<_, pb::LeaveSpaceResponse>(method, &req).await.map(|_| ())
 }
 
-fn perms(v: &[P]) -> Vec<i32> {
+pub(crate) fn perms(v: &[P]) -> Vec<i32> {
     v.iter().map(|p| *p as i32).collect()
 }
 
-async fn create_space(c: &Client, name: &str, public: bool) -> pb::Space {
+pub(crate) async fn create_space(c: &Client, name: &str, public: bool) -> pb::Space {
     let r: pb::CreateSpaceResponse =
         call(c, "SpaceService/CreateSpace", pb::CreateSpaceRequest { name: name.into(), public, ..Default::default() })
             .await;
     r.space.unwrap()
 }
 
-async fn get_space(c: &Client, id: &str) -> pb::Space {
+pub(crate) async fn get_space(c: &Client, id: &str) -> pb::Space {
     let r: pb::GetSpaceResponse = call(c, "SpaceService/GetSpace", pb::GetSpaceRequest { space_id: id.into() }).await;
     r.space.unwrap()
 }
 
-async fn invite(c: &Client, space: &str, max_uses: u32) -> String {
+pub(crate) async fn invite(c: &Client, space: &str, max_uses: u32) -> String {
     let r: pb::CreateInviteResponse = call(
         c,
         "InviteService/CreateInvite",
@@ -57,11 +57,18 @@ async fn invite(c: &Client, space: &str, max_uses: u32) -> String {
     r.invite.unwrap().code
 }
 
-async fn join(c: &Client, code: &str) -> pb::JoinByInviteResponse {
+pub(crate) async fn join(c: &Client, code: &str) -> pb::JoinByInviteResponse {
     call(c, "InviteService/JoinByInvite", pb::JoinByInviteRequest { code: code.into(), ..Default::default() }).await
 }
 
-async fn create_role(c: &Client, space: &str, name: &str, position: i32, p: &[P], parents: &[&str]) -> pb::Role {
+pub(crate) async fn create_role(
+    c: &Client,
+    space: &str,
+    name: &str,
+    position: i32,
+    p: &[P],
+    parents: &[&str],
+) -> pb::Role {
     let r: pb::CreateRoleResponse = call(
         c,
         "SpaceService/CreateRole",
@@ -78,7 +85,7 @@ async fn create_role(c: &Client, space: &str, name: &str, position: i32, p: &[P]
     r.role.unwrap()
 }
 
-async fn assign(c: &Client, space: &str, user: &TestUser, role: &str) {
+pub(crate) async fn assign(c: &Client, space: &str, user: &TestUser, role: &str) {
     let _: pb::AssignRoleResponse = call(
         c,
         "SpaceService/AssignRole",
@@ -87,7 +94,7 @@ async fn assign(c: &Client, space: &str, user: &TestUser, role: &str) {
     .await;
 }
 
-async fn my_permissions(c: &Client, space: &str, channel: &str) -> Vec<i32> {
+pub(crate) async fn my_permissions(c: &Client, space: &str, channel: &str) -> Vec<i32> {
     let r: pb::GetMyPermissionsResponse = call(
         c,
         "SpaceService/GetMyPermissions",
@@ -97,12 +104,12 @@ async fn my_permissions(c: &Client, space: &str, channel: &str) -> Vec<i32> {
     r.permissions
 }
 
-async fn create_channel(c: &Client, req: pb::CreateChannelRequest) -> String {
+pub(crate) async fn create_channel(c: &Client, req: pb::CreateChannelRequest) -> String {
     let r: pb::CreateChannelResponse = call(c, "SpaceService/CreateChannel", req).await;
     r.channel.unwrap().conversation.unwrap().id
 }
 
-async fn try_send(c: &Client, conv: &str, key: &str, body: &str) -> Result<(), ClientError> {
+pub(crate) async fn try_send(c: &Client, conv: &str, key: &str, body: &str) -> Result<(), ClientError> {
     try_call(
         c,
         "MessageService/SendMessage",
@@ -116,7 +123,7 @@ async fn try_send(c: &Client, conv: &str, key: &str, body: &str) -> Result<(), C
     .await
 }
 
-async fn conversation_ids(c: &Client) -> Vec<String> {
+pub(crate) async fn conversation_ids(c: &Client) -> Vec<String> {
     let r: pb::ListConversationsResponse =
         call(c, "ConversationService/ListConversations", pb::ListConversationsRequest::default()).await;
     r.conversations.iter().map(conv_id).collect()

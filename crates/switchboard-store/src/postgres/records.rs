@@ -28,7 +28,9 @@ impl RecordStore for PgStore {
 
     async fn records(&self, scope: ConversationId, kind: &str, keys: &[String]) -> StoreResult<Vec<Record>> {
         let client = self.client().await?;
-        let sql = format!("SELECT {COLS} FROM records WHERE scope = $1 AND kind = $2 AND key = ANY($3) ORDER BY key COLLATE \"C\"");
+        let sql = format!(
+            "SELECT {COLS} FROM records WHERE scope = $1 AND kind = $2 AND key = ANY($3) ORDER BY key COLLATE \"C\""
+        );
         client.query(&sql, &[&scope.raw(), &kind, &keys]).await?.iter().map(record).collect()
     }
 
