@@ -15,7 +15,7 @@ use switchboard_core::{ConversationId, UserId};
 use switchboard_store::{Expect, MembershipChange, StoreError};
 
 use crate::clock::now_ms;
-use crate::spaces::{BAN, LAYOUT};
+use crate::spaces::{BAN, LAYOUT, json, parse};
 use crate::{Principal, ServiceError, ServiceResult, Services};
 
 const INVITE: &str = "invite";
@@ -97,14 +97,6 @@ pub struct Joined {
 fn code() -> String {
     let mut rng = rand::thread_rng();
     (0..CODE_LEN).map(|_| CODE_CHARS[rng.gen_range(0..CODE_CHARS.len())] as char).collect()
-}
-
-fn json<T: Serialize>(v: &T) -> ServiceResult<String> {
-    serde_json::to_string(v).map_err(|e| ServiceError::internal(format!("encode record: {e}")))
-}
-
-fn parse<T: for<'de> Deserialize<'de>>(body: &str) -> ServiceResult<T> {
-    serde_json::from_str(body).map_err(|e| ServiceError::internal(format!("corrupt record: {e}")))
 }
 
 fn live(r: &InviteRecord, now: i64) -> bool {

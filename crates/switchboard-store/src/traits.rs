@@ -439,6 +439,22 @@ pub enum Expect {
     Version(u64),
 }
 
+impl Expect {
+    /// The version a write makes of a record found at `found` (none: absent), or
+    /// `Conflict` when that is not what the writer expected.
+    pub fn next_version(self, found: Option<u64>) -> StoreResult<u64> {
+        let ok = match self {
+            Expect::Any => true,
+            Expect::Absent => found.is_none(),
+            Expect::Version(v) => found == Some(v),
+        };
+        if !ok {
+            return Err(crate::StoreError::Conflict("record"));
+        }
+        Ok(found.unwrap_or(0) + 1)
+    }
+}
+
 /// Versioned records per scope, kind and key. Writes that find something other than they
 /// expect fail with `Conflict`.
 #[async_trait]

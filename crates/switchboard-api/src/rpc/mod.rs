@@ -4,10 +4,12 @@
 
 mod auth;
 mod conversations;
+mod invites;
 mod messages;
 mod signals;
 mod spaces;
 mod sync;
+mod threads;
 mod users;
 
 use std::future::Future;
@@ -196,17 +198,17 @@ rpc_table! {
     "SpaceService/ListBans" => spaces::list_bans,
     "SpaceService/TimeoutMember" => spaces::timeout_member,
     "SpaceService/GetUnreadSummary" => spaces::get_unread_summary,
-    "InviteService/CreateInvite" => spaces::create_invite,
-    "InviteService/PreviewInvite" => spaces::preview_invite,
-    "InviteService/JoinByInvite" => spaces::join_by_invite,
-    "InviteService/ListInvites" => spaces::list_invites,
-    "InviteService/RevokeInvite" => spaces::revoke_invite,
-    "InviteService/ListJoinRequests" => spaces::list_join_requests,
-    "InviteService/DecideJoinRequest" => spaces::decide_join_request,
-    "ThreadService/StartThread" => spaces::start_thread,
-    "ThreadService/ListThreads" => spaces::list_threads,
-    "ThreadService/FollowThread" => spaces::follow_thread,
-    "ThreadService/UnfollowThread" => spaces::unfollow_thread,
+    "InviteService/CreateInvite" => invites::create_invite,
+    "InviteService/PreviewInvite" => invites::preview_invite,
+    "InviteService/JoinByInvite" => invites::join_by_invite,
+    "InviteService/ListInvites" => invites::list_invites,
+    "InviteService/RevokeInvite" => invites::revoke_invite,
+    "InviteService/ListJoinRequests" => invites::list_join_requests,
+    "InviteService/DecideJoinRequest" => invites::decide_join_request,
+    "ThreadService/StartThread" => threads::start_thread,
+    "ThreadService/ListThreads" => threads::list_threads,
+    "ThreadService/FollowThread" => threads::follow_thread,
+    "ThreadService/UnfollowThread" => threads::unfollow_thread,
 }
 
 /// Runs one unary call: decode, call the service, encode; records metrics and logs

@@ -1,6 +1,6 @@
-//! SpaceService, InviteService and ThreadService handlers.
+//! SpaceService handlers.
 
-use switchboard_core::{ConversationId, MessageId, UserId};
+use switchboard_core::{ConversationId, UserId};
 use switchboard_proto::v1 as pb;
 use switchboard_service::{ChannelPatch, NewChannel, RolePatch, ServiceResult, SpacePatch};
 
@@ -11,15 +11,15 @@ fn space(s: &str) -> ServiceResult<ConversationId> {
     Ok(ConversationId::parse(s, "space_id")?)
 }
 
-fn conv(s: &str, field: &'static str) -> ServiceResult<ConversationId> {
+pub(super) fn conv(s: &str, field: &'static str) -> ServiceResult<ConversationId> {
     Ok(ConversationId::parse(s, field)?)
 }
 
-fn user(s: &str) -> ServiceResult<UserId> {
+pub(super) fn user(s: &str) -> ServiceResult<UserId> {
     Ok(UserId::parse(s, "user_id")?)
 }
 
-fn opt_conv(s: &str, field: &'static str) -> ServiceResult<Option<ConversationId>> {
+pub(super) fn opt_conv(s: &str, field: &'static str) -> ServiceResult<Option<ConversationId>> {
     if s.is_empty() { Ok(None) } else { conv(s, field).map(Some) }
 }
 
@@ -295,108 +295,4 @@ pub(super) async fn get_unread_summary(
             .map(|(c, unread, mentions)| pb::ChannelUnread { channel_id: c.to_string(), unread, mentions })
             .collect(),
     })
-}
-
-pub(super) async fn create_invite(ctx: Ctx, r: pb::CreateInviteRequest) -> ServiceResult<pb::CreateInviteResponse> {
-    let p = ctx.principal().await?;
-    let id = conv(&r.conversation_id, "conversation_id")?;
-    let channel = opt_conv(&r.channel_id, "channel_id")?;
-    let i = ctx.services.create_invite(&p, id, channel, r.expires_in_secs, r.max_uses).await?;
-    Ok(pb::CreateInviteResponse { invite: Some(convert::invite_pb(&i)) })
-}
-
-pub(super) async fn preview_invite(ctx: Ctx, r: pb::PreviewInviteRequest) -> ServiceResult<pb::PreviewInviteResponse> {
-    let p = ctx.principal().await?;
-    let v = ctx.services.preview_invite(&p, &r.code).await?;
-    Ok(pb::PreviewInviteResponse {
-        invite: Some(convert::invite_pb(&v.invite)),
-        conversation: Some(convert::conversation(&v.conversation, p.user_id)),
-        joined: v.joined,
-        require_approval: v.require_approval,
-    })
-}
-
-pub(super) async fn join_by_invite(ctx: Ctx, r: pb::JoinByInviteRequest) -> ServiceResult<pb::JoinByInviteResponse> {
-    let p = ctx.principal().await?;
-    let j = ctx.services.join_by_invite(&p, &r.code, &r.message).await?;
-    Ok(pb::JoinByInviteResponse {
-        conversation_id: j.conversation_id.to_string(),
-        channel_id: j.channel_id.map(|c| c.to_string()).unwrap_or_default(),
-        pending: j.pending,
-    })
-}
-
-pub(super) async fn list_invites(ctx: Ctx, r: pb::ListInvitesRequest) -> ServiceResult<pb::ListInvitesResponse> {
-    let p = ctx.principal().await?;
-    let v = ctx.services.list_invites(&p, conv(&r.conversation_id, "conversation_id")?).await?;
-    Ok(pb::ListInvitesResponse { invites: v.iter().map(convert::invite_pb).collect() })
-}
-
-pub(super) async fn revoke_invite(ctx: Ctx, r: pb::RevokeInviteRequest) -> ServiceResult<pb::RevokeInviteResponse> {
-    let p = ctx.principal().await?;
-    ctx.services.revoke_invite(&p, &r.code).await?;
-    Ok(pb::RevokeInviteResponse {})
-}
-
-pub(super) async fn list_join_requests(
-    ctx: Ctx,
-    r: pb::ListJoinRequestsRequest,
-) -> ServiceResult<pb::ListJoinRequestsResponse> {
-    let p = ctx.principal().await?;
-    let id = conv(&r.conversation_id, "conversation_id")?;
-    let v = ctx.services.list_join_requests(&p, id).await?;
-    Ok(pb::ListJoinRequestsResponse {
-        requests: v
-            .into_iter()
-            .map(|(u, r)| pb::JoinRequest {
-                conversation_id: id.to_string(),
-                user_id: u.to_string(),
-                message: r.message,
-                created_at_ms: r.created_at_ms,
-            })
-            .collect(),
-    })
-}
-
-pub(super) async fn decide_join_request(
-    ctx: Ctx,
-    r: pb::DecideJoinRequestRequest,
-) -> ServiceResult<pb::DecideJoinRequestResponse> {
-    let p = ctx.principal().await?;
-    let id = conv(&r.conversation_id, "conversation_id")?;
-    ctx.services.decide_join_request(&p, id, user(&r.user_id)?, r.accept).await?;
-    Ok(pb::DecideJoinRequestResponse {})
-}
-
-pub(super) async fn start_thread(ctx: Ctx, r: pb::StartThreadRequest) -> ServiceResult<pb::StartThreadResponse> {
-    let p = ctx.principal().await?;
-    let id = conv(&r.conversation_id, "conversation_id")?;
-    let root = MessageId::parse(&r.message_id, "message_id")?;
-    let (t, created) = ctx.services.start_thread(&p, id, root, &r.name).await?;
-    Ok(pb::StartThreadResponse { thread: Some(convert::thread_pb(&t, p.user_id)), created })
-}
-
-pub(super) async fn list_threads(ctx: Ctx, r: pb::ListThreadsRequest) -> ServiceResult<pb::ListThreadsResponse> {
-    let p = ctx.principal().await?;
-    let id = conv(&r.conversation_id, "conversation_id")?;
-    let (threads, next) = ctx.services.list_threads(&p, id, &r.cursor, r.limit).await?;
-    Ok(pb::ListThreadsResponse {
-        threads: threads.iter().map(|t| convert::thread_pb(t, p.user_id)).collect(),
-        next_cursor: next.unwrap_or_default(),
-    })
-}
-
-pub(super) async fn follow_thread(ctx: Ctx, r: pb::FollowThreadRequest) -> ServiceResult<pb::FollowThreadResponse> {
-    let p = ctx.principal().await?;
-    ctx.services.follow(&p, conv(&r.thread_id, "thread_id")?, true).await?;
-    Ok(pb::FollowThreadResponse {})
-}
-
-pub(super) async fn unfollow_thread(
-    ctx: Ctx,
-    r: pb::UnfollowThreadRequest,
-) -> ServiceResult<pb::UnfollowThreadResponse> {
-    let p = ctx.principal().await?;
-    ctx.services.follow(&p, conv(&r.thread_id, "thread_id")?, false).await?;
-    Ok(pb::UnfollowThreadResponse {})
 }

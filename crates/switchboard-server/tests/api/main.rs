@@ -10,6 +10,7 @@ mod permissions;
 mod profiles;
 mod scenario;
 mod signals;
+mod space_matrix;
 mod spaces;
 mod sync;
 mod transports;

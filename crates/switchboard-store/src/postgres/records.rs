@@ -5,7 +5,7 @@ use switchboard_core::ConversationId;
 use tokio_postgres::Row;
 
 use super::{PgStore, in_tx};
-use crate::{Expect, Record, RecordStore, StoreError, StoreResult, like_prefix};
+use crate::{Expect, Record, RecordStore, StoreResult, like_prefix};
 
 const COLS: &str = "scope, key, body, version";
 
@@ -84,15 +84,7 @@ impl RecordStore for PgStore {
                 .map(|r| r.try_get(0))
                 .transpose()?;
             let found = found.map(|v| v as u64);
-            let ok = match expect {
-                Expect::Any => true,
-                Expect::Absent => found.is_none(),
-                Expect::Version(v) => found == Some(v),
-            };
-            if !ok {
-                return Err(StoreError::Conflict("record"));
-            }
-            let version = found.unwrap_or(0) + 1;
+            let version = expect.next_version(found)?;
             tx.execute(
                 "INSERT INTO records (scope, kind, key, body, version) VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT (scope, kind, key) DO UPDATE SET body = excluded.body, version = excluded.version",

@@ -5,7 +5,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use switchboard_core::ConversationId;
 
 use super::SqliteStore;
-use crate::{Expect, Record, RecordStore, StoreError, StoreResult, like_prefix};
+use crate::{Expect, Record, RecordStore, StoreResult, like_prefix};
 
 const COLS: &str = "scope, key, body, version";
 
@@ -101,15 +101,7 @@ impl RecordStore for SqliteStore {
         let (kind, key) = (kind.to_owned(), key.to_owned());
         self.write(move |conn| {
             let found = current(conn, scope.raw(), &kind, &key)?;
-            let ok = match expect {
-                Expect::Any => true,
-                Expect::Absent => found.is_none(),
-                Expect::Version(v) => found == Some(v),
-            };
-            if !ok {
-                return Err(StoreError::Conflict("record"));
-            }
-            let version = found.unwrap_or(0) + 1;
+            let version = expect.next_version(found)?;
             conn.prepare_cached(
                 "INSERT INTO records (scope, kind, key, body, version) VALUES (?1, ?2, ?3, ?4, ?5) \
                  ON CONFLICT (scope, kind, key) DO UPDATE SET body = excluded.body, version = excluded.version",

@@ -1,0 +1,185 @@
+//! Roles with parent roles, and assigning them (manage_roles, below one's own rank).
+
+use switchboard_core::model::ServiceAction;
+use switchboard_core::space::{
+    Actor, EVERYONE_ROLE, MAX_ROLES, OverwriteTarget, Permissions, Role, SpaceLayout, SpaceMember,
+};
+use switchboard_core::{ConversationId, UserId};
+use switchboard_store::{Expect, StoreError};
+
+use crate::{Principal, ServiceError, ServiceResult, Services};
+
+use super::state::{CAS_ATTEMPTS, MEMBER, RolePatch, json, name_of, svc};
+
+impl Services {
+    /// Creates a role below the caller's highest role, granting only what the caller has.
+    pub async fn create_role(&self, p: &Principal, id: ConversationId, new: RolePatch) -> ServiceResult<Role> {
+        let name = name_of(new.name.as_deref().unwrap_or_default(), "name", 100)?;
+        let position = new.position.unwrap_or(1);
+        if position < 1 {
+            return Err(ServiceError::invalid("position", "must be 1 or more (0 is the everyone role)"));
+        }
+        let (role, _) = self
+            .change_layout(p, id, |layout, actor, _| {
+                actor.can_manage_role(position)?;
+                let permissions = new.permissions.unwrap_or_default();
+                actor.can_grant(permissions)?;
+                if layout.roles.len() >= MAX_ROLES {
+                    return Err(ServiceError::precondition(format!("a space holds at most {MAX_ROLES} roles")));
+                }
+                let parents = check_parents(layout, actor, None, new.parents.clone().unwrap_or_default())?;
+                let role = Role {
+                    id: layout.allocate_id(),
+                    name: name.clone(),
+                    colour: new.colour.unwrap_or(0) & 0xFF_FFFF,
+                    position,
+                    permissions,
+                    parents,
+                };
+                layout.roles.push(role.clone());
+                Ok(role)
+            })
+            .await?;
+        self.announce(id, p.user_id, svc(ServiceAction::RoleChanged, vec![], role.name.clone(), role.id)).await?;
+        Ok(role)
+    }
+
+    /// Changes a role below the caller's highest role.
+    pub async fn update_role(
+        &self,
+        p: &Principal,
+        id: ConversationId,
+        role_id: i64,
+        patch: RolePatch,
+    ) -> ServiceResult<Role> {
+        let name = patch.name.as_deref().map(|n| name_of(n, "name", 100)).transpose()?;
+        let (role, loaded) = self
+            .change_layout(p, id, |layout, actor, _| {
+                let current = layout.role(role_id).ok_or_else(|| ServiceError::not_found("role"))?.clone();
+                actor.can_manage_role(current.position)?;
+                let mut role = current;
+                if let Some(pos) = patch.position {
+                    if role_id == EVERYONE_ROLE {
+                        return Err(ServiceError::invalid("position", "the everyone role stays at 0"));
+                    }
+                    if pos < 1 {
+                        return Err(ServiceError::invalid("position", "must be 1 or more"));
+                    }
+                    actor.can_manage_role(pos)?;
+                    role.position = pos;
+                }
+                if let Some(perms) = patch.permissions {
+                    // Only what the caller has may be added; what they lack may stay.
+                    actor.can_grant(perms.without(role.permissions))?;
+                    role.permissions = perms;
+                }
+                if let Some(parents) = patch.parents.clone() {
+                    if role_id == EVERYONE_ROLE && !parents.is_empty() {
+                        return Err(ServiceError::invalid("parent_ids", "the everyone role has no parents"));
+                    }
+                    role.parents = check_parents(layout, actor, Some(role_id), parents)?;
+                }
+                if let Some(n) = &name {
+                    role.name = n.clone();
+                }
+                if let Some(c) = patch.colour {
+                    role.colour = c & 0xFF_FFFF;
+                }
+                let slot = layout.roles.iter_mut().find(|r| r.id == role_id).expect("checked above");
+                *slot = role.clone();
+                Ok(role)
+            })
+            .await?;
+        self.reconcile(&loaded, None).await?;
+        self.announce(id, p.user_id, svc(ServiceAction::RoleChanged, vec![], role.name.clone(), role.id)).await?;
+        Ok(role)
+    }
+
+    /// Deletes a role below the caller's highest role; it leaves parents and overwrites.
+    pub async fn delete_role(&self, p: &Principal, id: ConversationId, role_id: i64) -> ServiceResult<()> {
+        let (_, loaded) = self
+            .change_layout(p, id, |layout, actor, _| {
+                if role_id == EVERYONE_ROLE {
+                    return Err(ServiceError::invalid("role_id", "the everyone role cannot be deleted"));
+                }
+                let role = layout.role(role_id).ok_or_else(|| ServiceError::not_found("role"))?;
+                actor.can_manage_role(role.position)?;
+                layout.roles.retain(|r| r.id != role_id);
+                for r in &mut layout.roles {
+                    r.parents.retain(|p| *p != role_id);
+                }
+                for c in &mut layout.channels {
+                    c.overwrites.retain(|o| o.target != OverwriteTarget::Role(role_id));
+                }
+                Ok(())
+            })
+            .await?;
+        self.reconcile(&loaded, None).await?;
+        self.announce(id, p.user_id, svc(ServiceAction::RoleDeleted, vec![], String::new(), role_id)).await
+    }
+
+    /// Gives (`assign`) or takes a role: the role must rank below the caller, and so must
+    /// the member unless it is the caller.
+    pub async fn set_space_role(
+        &self,
+        p: &Principal,
+        id: ConversationId,
+        user: UserId,
+        role_id: i64,
+        assign: bool,
+    ) -> ServiceResult<SpaceMember> {
+        if role_id == EVERYONE_ROLE {
+            return Err(ServiceError::invalid("role_id", "every member holds the everyone role"));
+        }
+        for _ in 0..CAS_ATTEMPTS {
+            let (loaded, me) = self.as_member(p, id).await?;
+            let actor = loaded.actor(Some(&me));
+            let role = loaded.layout.role(role_id).ok_or_else(|| ServiceError::not_found("role"))?;
+            actor.can_manage_role(role.position)?;
+            let mut target = self.space_member(id, user).await?.ok_or_else(|| ServiceError::not_found("member"))?;
+            if user != p.user_id {
+                actor.can_act_on(Permissions::MANAGE_ROLES, &target)?;
+            }
+            let key = user.to_string();
+            let version = self.store().record(id, MEMBER, &key).await?.map(|r| r.version);
+            let had = target.roles.contains(&role_id);
+            if had == assign {
+                return Ok(target);
+            }
+            if assign {
+                target.roles.push(role_id);
+            } else {
+                target.roles.retain(|r| *r != role_id);
+            }
+            let expect = version.map_or(Expect::Absent, Expect::Version);
+            match self.store().put_record(id, MEMBER, &key, json(&target)?, expect).await {
+                Ok(_) => {}
+                Err(StoreError::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+            self.reconcile(&loaded, Some(std::slice::from_ref(&target))).await?;
+            let content = svc(ServiceAction::MemberRolesChanged, vec![user], String::new(), role_id);
+            self.announce(id, p.user_id, content).await?;
+            return Ok(target);
+        }
+        Err(StoreError::Conflict("the member's roles").into())
+    }
+}
+
+pub(super) fn check_parents(
+    layout: &SpaceLayout,
+    actor: &Actor<'_>,
+    this: Option<i64>,
+    mut parents: Vec<i64>,
+) -> ServiceResult<Vec<i64>> {
+    parents.sort_unstable();
+    parents.dedup();
+    for p in &parents {
+        if Some(*p) == this || *p == EVERYONE_ROLE {
+            return Err(ServiceError::invalid("parent_ids", "a role cannot inherit from itself or from everyone"));
+        }
+        let role = layout.role(*p).ok_or_else(|| ServiceError::not_found("parent role"))?;
+        actor.can_manage_role(role.position)?;
+    }
+    Ok(parents)
+}
