@@ -239,7 +239,7 @@ impl Services {
         permissions::can_remove(entry.conversation.kind, Some(&entry.member), &target)?;
         let written = self.store().change_membership(id, p.user_id, MembershipChange::Remove(user), now_ms()).await?;
         self.publish_written(written);
-        Ok(())
+        self.revoke_thread_follows(p.user_id, id, Some(&[user])).await
     }
 
     /// Leaves a conversation.
@@ -248,7 +248,7 @@ impl Services {
         permissions::can_leave(entry.conversation.kind, Some(&entry.member), entry.conversation.member_count)?;
         let written = self.store().change_membership(id, p.user_id, MembershipChange::Leave, now_ms()).await?;
         self.publish_written(written);
-        Ok(())
+        self.revoke_thread_follows(p.user_id, id, Some(&[p.user_id])).await
     }
 
     /// Hands ownership to another member.

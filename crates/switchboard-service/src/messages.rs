@@ -92,7 +92,7 @@ impl Services {
     pub(crate) async fn readable(&self, p: &Principal, id: ConversationId) -> ServiceResult<u64> {
         match self.store().entry(id, p.user_id).await? {
             Some(e) => {
-                if e.conversation.kind == ConversationKind::SpaceChannel {
+                if matches!(e.conversation.kind, ConversationKind::SpaceChannel | ConversationKind::Thread) {
                     self.access(p, &e.conversation).await?;
                 }
                 Ok(e.member.visible_from_seq)

@@ -9,7 +9,7 @@ use switchboard_core::model::{
 use switchboard_core::permissions::effective_rights;
 use switchboard_core::space::Permissions;
 use switchboard_core::values::Title;
-use switchboard_core::{ConversationId, MessageId};
+use switchboard_core::{ConversationId, MessageId, UserId};
 use switchboard_store::{MembershipChange, NewConversation};
 
 use crate::clock::now_ms;
@@ -161,6 +161,33 @@ impl Services {
         let w = self.store().change_membership(thread, p.user_id, change, now_ms()).await?;
         self.publish_written(w);
         Ok(())
+    }
+
+    /// Ends follows of the threads started in `parent`: those of `only` (users who lost
+    /// the parent), or every follower (the parent is gone).
+    pub(crate) async fn revoke_thread_follows(
+        &self,
+        actor: UserId,
+        parent: ConversationId,
+        only: Option<&[UserId]>,
+    ) -> ServiceResult<()> {
+        let now = now_ms();
+        let mut after = None;
+        loop {
+            let threads = self.store().threads(parent, &[], after, 200).await?;
+            for t in &threads {
+                let followers = match only {
+                    Some(u) => u.to_vec(),
+                    None => self.store().member_ids(t.id).await?,
+                };
+                let w = self.store().change_membership(t.id, actor, MembershipChange::Revoke(followers), now).await?;
+                self.publish_written(w);
+            }
+            match threads.last() {
+                Some(last) if threads.len() == 200 => after = Some((last.last_activity_at_ms, last.id)),
+                _ => return Ok(()),
+            }
+        }
     }
 
     /// Fills in the thread summaries of messages that have a thread.

@@ -624,3 +624,80 @@ async fn groups_have_invite_links() {
     assert!(conversation_ids(&c).await.is_empty());
     app.stop().await;
 }
+
+/// Threads work on direct and group conversations too: readers of the parent read them,
+/// others do not learn they exist.
+#[tokio::test]
+async fn threads_on_a_direct_conversation_follow_its_membership() {
+    let app = TestApp::spawn().await;
+    let ann = app.register("ann").await;
+    let bob = app.register("bob").await;
+    let eve = app.register("eve").await;
+    let (a, b, e) = (app.http(&ann).await, app.http(&bob).await, app.http(&eve).await);
+    let direct: pb::CreateDirectResponse =
+        call(&a, "ConversationService/CreateDirect", pb::CreateDirectRequest { user_id: bob.id.clone() }).await;
+    let dm = conv_id(&direct.conversation.unwrap());
+    let root = send(&a, &dm, "r", "what about lunch?").await;
+    let t: pb::StartThreadResponse = call(
+        &a,
+        "ThreadService/StartThread",
+        pb::StartThreadRequest { conversation_id: dm.clone(), message_id: root.id.clone(), name: String::new() },
+    )
+    .await;
+    let thread = t.thread.unwrap().conversation.unwrap();
+    assert_eq!(thread.title, "what about lunch?", "named after the root by default");
+    assert_eq!(thread.parent_conversation_id, dm);
+    assert_eq!(thread.root_message_id, root.id);
+    try_send(&b, &thread.id, "b1", "noodles").await.unwrap();
+    let hist: pb::GetHistoryResponse = call(
+        &a,
+        "MessageService/GetHistory",
+        pb::GetHistoryRequest { conversation_id: thread.id.clone(), ..Default::default() },
+    )
+    .await;
+    assert_eq!(hist.messages.last().unwrap().sender_id, bob.id);
+    for attempt in [
+        try_send(&e, &thread.id, "e1", "me too").await,
+        try_call(&e, "ThreadService/FollowThread", pb::FollowThreadRequest { thread_id: thread.id.clone() }).await,
+        try_call(
+            &e,
+            "MessageService/GetHistory",
+            pb::GetHistoryRequest { conversation_id: thread.id.clone(), ..Default::default() },
+        )
+        .await,
+    ] {
+        assert_eq!(code_of(attempt), pb::ErrorCode::NotFound);
+    }
+    let nested = try_call(
+        &b,
+        "ThreadService/StartThread",
+        pb::StartThreadRequest {
+            conversation_id: thread.id.clone(),
+            message_id: hist.messages[1].id.clone(),
+            name: String::new(),
+        },
+    );
+    assert_eq!(code_of(nested.await), pb::ErrorCode::InvalidArgument, "threads do not nest");
+
+    // In a group, a removed member stops following its threads.
+    let g = group(&a, pb::ConversationKind::Group, "Lunch", &[&bob, &eve]).await;
+    let gid = conv_id(&g);
+    let groot = send(&a, &gid, "g", "friday?").await;
+    let t: pb::StartThreadResponse = call(
+        &a,
+        "ThreadService/StartThread",
+        pb::StartThreadRequest { conversation_id: gid.clone(), message_id: groot.id, name: String::new() },
+    )
+    .await;
+    let gthread = t.thread.unwrap().conversation.unwrap().id;
+    try_send(&e, &gthread, "e2", "in").await.unwrap();
+    assert!(conversation_ids(&e).await.contains(&gthread));
+    let _: pb::RemoveMemberResponse = call(
+        &a,
+        "ConversationService/RemoveMember",
+        pb::RemoveMemberRequest { conversation_id: gid.clone(), user_id: eve.id.clone() },
+    )
+    .await;
+    assert!(!conversation_ids(&e).await.contains(&gthread), "removal ends the thread follow");
+    app.stop().await;
+}

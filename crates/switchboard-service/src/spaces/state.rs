@@ -301,24 +301,8 @@ impl Services {
         only: Option<&[UserId]>,
         users: Vec<UserId>,
     ) -> ServiceResult<()> {
-        let now = now_ms();
-        let mut after = None;
-        loop {
-            let threads = self.store().threads(id, &[], after, 200).await?;
-            for t in &threads {
-                let followers = match only {
-                    Some(u) => u.to_vec(),
-                    None => self.store().member_ids(t.id).await?,
-                };
-                let w = self.store().change_membership(t.id, actor, MembershipChange::Revoke(followers), now).await?;
-                self.publish_written(w);
-            }
-            match threads.last() {
-                Some(last) if threads.len() == 200 => after = Some((last.last_activity_at_ms, last.id)),
-                _ => break,
-            }
-        }
-        let w = self.store().change_membership(id, actor, MembershipChange::Revoke(users), now).await?;
+        self.revoke_thread_follows(actor, id, only).await?;
+        let w = self.store().change_membership(id, actor, MembershipChange::Revoke(users), now_ms()).await?;
         self.publish_written(w);
         Ok(())
     }
