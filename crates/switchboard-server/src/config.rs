@@ -39,7 +39,7 @@ pub struct SqliteConfig {
     pub synchronous: SyncMode,
     /// Most writes per group commit.
     pub max_batch: usize,
-    /// Reader connections.
+    /// Reader connections, and the most reads running at once.
     pub readers: usize,
 }
 

@@ -162,8 +162,13 @@ struct Subscription {
 struct Stop;
 
 impl Subscription {
+    /// The task of one subscribed connection, alive as long as the connection is. Its
+    /// future is kept small because every idle connection holds one: the catch-up, gap
+    /// fills, resyncs and user events (which may read the store) run boxed, only while
+    /// they run; the common live case — the next event of a followed conversation, or an
+    /// ephemeral signal — is forwarded inline.
     async fn run(mut self, catch_up: bool) {
-        if catch_up && self.catch_up().await.is_err() {
+        if catch_up && Box::pin(self.catch_up()).await.is_err() {
             return;
         }
         let caught_up = Event::CaughtUp { user_seq: self.cursor.user_seq };
@@ -172,12 +177,41 @@ impl Subscription {
         }
         while let Some(item) = self.live.recv().await {
             let done = match item {
-                Live::Event(shared) => self.live_event(shared).await,
-                Live::Resync(scope) => self.resync(scope).await,
+                Live::Event(shared) => match self.in_order(&shared) {
+                    Some(true) => self.out.send(StreamItem::Event(shared)).await.map_err(|_| Stop),
+                    Some(false) => Ok(()),
+                    None => Box::pin(self.live_event(shared)).await,
+                },
+                Live::Resync(scope) => Box::pin(self.resync(scope)).await,
             };
             if done.is_err() {
                 return;
             }
+        }
+    }
+
+    /// Decides a live event without the store when it can: `Some(true)` to forward it now
+    /// (the next event of a followed conversation, or an ephemeral signal), `Some(false)`
+    /// to drop it (already delivered, or a conversation not followed), `None` for the slow
+    /// path (a gap to fill, or a user event).
+    fn in_order(&mut self, shared: &SharedEvent) -> Option<bool> {
+        match shared.event.as_ref() {
+            Event::Conversation(ev) => {
+                let at = match self.cursor.conv.get(&ev.conversation_id) {
+                    None => return Some(false),
+                    Some(&at) => at,
+                };
+                if ev.seq <= at {
+                    return Some(false);
+                }
+                if ev.seq > at + 1 {
+                    return None;
+                }
+                self.cursor.conv.insert(ev.conversation_id, ev.seq);
+                Some(true)
+            }
+            Event::User(_) => None,
+            _ => Some(true),
         }
     }
 

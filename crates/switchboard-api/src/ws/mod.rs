@@ -82,6 +82,30 @@ async fn next_event(sub: &mut Option<Subscribed>) -> Option<StreamItem> {
     }
 }
 
+/// Answers of requests running in their own tasks. Created on the first such request, so
+/// that an idle connection (one Subscribe, then only events) does not hold its buffer.
+#[derive(Default)]
+struct Responses {
+    channel: Option<(mpsc::Sender<Message>, mpsc::Receiver<Message>)>,
+}
+
+impl Responses {
+    fn sender(&mut self) -> mpsc::Sender<Message> {
+        self.channel.get_or_insert_with(|| mpsc::channel(64)).0.clone()
+    }
+
+    async fn next(&mut self) -> Message {
+        match &mut self.channel {
+            // The sender half lives here too, so the channel never reports closed.
+            Some((_, rx)) => match rx.recv().await {
+                Some(m) => m,
+                None => std::future::pending().await,
+            },
+            None => std::future::pending().await,
+        }
+    }
+}
+
 async fn closed(conn: &mut Option<Connection>) -> CloseReason {
     match conn {
         Some(c) => c.closed().await,
@@ -126,7 +150,7 @@ async fn run(socket: WebSocket, state: ApiState, principal: Option<Principal>) {
     {
         ApiError(e).log("ws.connect");
     }
-    let (resp_tx, mut resp_rx) = mpsc::channel::<Message>(64);
+    let mut responses = Responses::default();
     let inflight = Arc::new(Semaphore::new(state.options.max_inflight_per_connection));
     let mut sub: Option<Subscribed> = None;
     let mut ping = tokio::time::interval(state.options.ping_interval);
@@ -142,13 +166,15 @@ async fn run(socket: WebSocket, state: ApiState, principal: Option<Principal>) {
                 };
                 last_heard = Instant::now();
                 match msg {
-                    Message::Text(t) => handle(&state, &conn, &mut sub, &resp_tx, &inflight, frames::parse_text(t.as_str(), state.options.max_frame_bytes)).await,
-                    Message::Binary(b) => handle(&state, &conn, &mut sub, &resp_tx, &inflight, frames::parse_binary(b, state.options.max_frame_bytes)).await,
+                    // Boxed: the handler's state exists only while a frame is handled, not in
+                    // every idle connection's task.
+                    Message::Text(t) => Box::pin(handle(&state, &conn, &mut sub, &mut responses, &inflight, frames::parse_text(t.as_str(), state.options.max_frame_bytes))).await,
+                    Message::Binary(b) => Box::pin(handle(&state, &conn, &mut sub, &mut responses, &inflight, frames::parse_binary(b, state.options.max_frame_bytes))).await,
                     Message::Ping(_) | Message::Pong(_) => None,
                     Message::Close(_) => break None,
                 }
             }
-            Some(out) = resp_rx.recv() => Some(out),
+            out = responses.next() => Some(out),
             item = next_event(&mut sub) => match item {
                 Some(StreamItem::Event(ev)) => Some(frames::event(&ev, sub.as_ref().is_some_and(|s| s.json))),
                 Some(StreamItem::Close(reason)) => break Some(close_for(reason)),
@@ -175,12 +201,12 @@ async fn run(socket: WebSocket, state: ApiState, principal: Option<Principal>) {
 }
 
 /// Handles one parsed frame; returns a frame to send now, if any (errors and Subscribe
-/// acknowledgements). Other calls run in their own task and answer through `resp_tx`.
+/// acknowledgements). Other calls run in their own task and answer through `responses`.
 async fn handle(
     state: &ApiState,
     conn: &Option<Connection>,
     sub: &mut Option<Subscribed>,
-    resp_tx: &mpsc::Sender<Message>,
+    responses: &mut Responses,
     inflight: &Arc<Semaphore>,
     parsed: Result<Request, (Option<String>, ApiError, bool)>,
 ) -> Option<Message> {
@@ -202,7 +228,7 @@ async fn handle(
         None => Caller::Token(None),
     };
     let ctx = Ctx { services: state.services.clone(), caller };
-    let tx = resp_tx.clone();
+    let tx = responses.sender();
     let span = tracing::info_span!("ws_request", frame_id = %req.id, rpc = %req.method);
     tokio::spawn(
         async move {

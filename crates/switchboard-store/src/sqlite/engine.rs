@@ -32,7 +32,7 @@ pub struct SqliteOptions {
     pub synchronous: Synchronous,
     /// Most write jobs per group commit.
     pub max_batch: usize,
-    /// Reader connections kept open.
+    /// Reader connections: kept open, and the most reads running at once.
     pub readers: usize,
     /// Capacity of the writer's queue; senders wait when it is full.
     pub queue: usize,
@@ -59,6 +59,8 @@ pub struct SqliteStore {
 struct Inner {
     writer: mpsc::Sender<Job>,
     readers: Mutex<Vec<Connection>>,
+    /// One permit per reader connection: reads beyond that wait rather than open more.
+    read_permits: Arc<tokio::sync::Semaphore>,
     options: SqliteOptions,
 }
 
@@ -93,7 +95,8 @@ impl SqliteStore {
             .name("sqlite-writer".into())
             .spawn(move || writer_loop(conn, rx, max_batch))
             .map_err(|e| StoreError::Backend(format!("spawn writer: {e}")))?;
-        Ok(Self { inner: Arc::new(Inner { writer: tx, readers: Mutex::new(Vec::new()), options }) })
+        let read_permits = Arc::new(tokio::sync::Semaphore::new(options.readers.max(1)));
+        Ok(Self { inner: Arc::new(Inner { writer: tx, readers: Mutex::new(Vec::new()), read_permits, options }) })
     }
 
     /// Applies pending migrations to the database at `path` and returns the schema version.
@@ -139,14 +142,18 @@ impl SqliteStore {
         rx.await.map_err(|_| StoreError::Unavailable)?
     }
 
-    /// Runs `f` on a reader connection.
+    /// Runs `f` on a reader connection. At most `readers` reads run at once, each on a
+    /// pooled connection: a burst of reads queues here instead of opening a connection
+    /// (and parking a blocking thread with its own allocator arena) per read.
     pub(crate) async fn read<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
         let inner = self.inner.clone();
+        let permit = inner.read_permits.clone().acquire_owned().await.map_err(|_| StoreError::Unavailable)?;
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let pooled = inner.readers.lock().map_err(|_| StoreError::Unavailable)?.pop();
             let conn = match pooled {
                 Some(c) => c,
