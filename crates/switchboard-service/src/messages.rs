@@ -285,8 +285,7 @@ impl Services {
             None => req.anchor_seq,
         };
         let limit = if req.limit == 0 { 50 } else { req.limit.min(200) };
-        let (messages, more) = self.store().history(id, p.user_id, req.direction, anchor, limit).await?;
-        Ok((self.with_threads(id, messages).await?, more))
+        Ok(self.store().history(id, p.user_id, req.direction, anchor, limit).await?)
     }
 
     /// Messages by id.

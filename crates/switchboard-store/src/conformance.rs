@@ -552,6 +552,10 @@ pub async fn threads_are_unique_per_root_and_listed_by_activity<S: Store>(s: &S)
     let only: Vec<_> = s.threads(parent, &[roots[1]], None, 10).await.unwrap().into_iter().map(|c| c.id).collect();
     assert_eq!(only, vec![threads[1]]);
     assert_eq!(s.conversation(threads[0]).await.unwrap().unwrap().last_seq, 2);
+    let (page, _) = s.history(parent, ids[0], HistoryDirection::Before, 0, 10).await.unwrap();
+    let shown: Vec<_> =
+        page.iter().filter_map(|m| m.thread.as_ref().map(|t| (m.id, t.thread_id, t.reply_count))).collect();
+    assert_eq!(shown, vec![(roots[0], threads[0], 1), (roots[1], threads[1], 0)], "history carries thread summaries");
 }
 
 /// Service messages posted directly; conversations read in a batch; a sender's message

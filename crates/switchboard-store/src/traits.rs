@@ -357,7 +357,8 @@ pub trait MessageStore: Send + Sync {
     async fn append_message(&self, new: NewMessage, now_ms: i64) -> StoreResult<Appended>;
     /// Reads messages by id within a conversation, ascending by seq.
     async fn messages(&self, id: ConversationId, ids: &[MessageId]) -> StoreResult<Vec<Message>>;
-    /// A page of history visible to `viewer`, ascending by seq, and whether more exist.
+    /// A page of history visible to `viewer`, ascending by seq, and whether more exist;
+    /// messages with a thread carry its summary.
     async fn history(
         &self,
         id: ConversationId,
@@ -508,6 +509,34 @@ pub fn creator_role(kind: ConversationKind) -> MemberRole {
     match kind {
         ConversationKind::Group | ConversationKind::Channel | ConversationKind::Space => MemberRole::Owner,
         ConversationKind::Direct | ConversationKind::SpaceChannel | ConversationKind::Thread => MemberRole::Member,
+    }
+}
+
+/// Threads found by a range scan over their root ids, narrowed to the given roots and
+/// cursor and put in `threads` order (latest activity first).
+pub(crate) fn pick_threads(
+    mut found: Vec<Conversation>,
+    roots: &[MessageId],
+    after: Option<(i64, ConversationId)>,
+    limit: u32,
+) -> Vec<Conversation> {
+    found.retain(|c| {
+        c.parent.is_some_and(|(_, root)| roots.contains(&root))
+            && after.is_none_or(|cursor| (c.last_activity_at_ms, c.id) < cursor)
+    });
+    found.sort_by(|a, b| (b.last_activity_at_ms, b.id).cmp(&(a.last_activity_at_ms, a.id)));
+    found.truncate(limit as usize);
+    found
+}
+
+/// Fills in the thread summaries of `messages` from the threads rooted in their range.
+pub(crate) fn attach_threads(messages: &mut [Message], threads: Vec<Conversation>) {
+    for t in threads {
+        if let Some((_, root)) = t.parent
+            && let Some(m) = messages.iter_mut().find(|m| m.id == root)
+        {
+            m.thread = Some(Box::new(switchboard_core::model::ThreadSummary::of(&t)));
+        }
     }
 }
 

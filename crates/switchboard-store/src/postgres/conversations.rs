@@ -430,16 +430,18 @@ impl ConversationStore for PgStore {
         after: Option<(i64, ConversationId)>,
         limit: u32,
     ) -> StoreResult<Vec<Conversation>> {
-        let roots: Vec<i64> = roots.iter().map(|i| i.raw()).collect();
-        let (t, c) = after.map_or((i64::MAX, i64::MAX), |(t, c)| (t, c.raw()));
         let client = self.client().await?;
+        if let (Some(lo), Some(hi)) = (roots.iter().min(), roots.iter().max()) {
+            let found = rows::threads_rooted_between(&**client, parent, *lo, *hi).await?;
+            return Ok(crate::pick_threads(found, roots, after, limit));
+        }
+        let (t, c) = after.map_or((i64::MAX, i64::MAX), |(t, c)| (t, c.raw()));
         let sql = format!(
             "SELECT {CONV_COLS} FROM conversations c WHERE c.parent_id = $1 AND (c.last_activity_at, c.id) < ($2, $3) \
-             AND (cardinality($4::BIGINT[]) = 0 OR c.root_message_id = ANY($4)) \
-             ORDER BY c.last_activity_at DESC, c.id DESC LIMIT $5"
+             ORDER BY c.last_activity_at DESC, c.id DESC LIMIT $4"
         );
         client
-            .query(&sql, &[&parent.raw(), &t, &c, &roots, &i64::from(limit)])
+            .query(&sql, &[&parent.raw(), &t, &c, &i64::from(limit)])
             .await?
             .iter()
             .map(|r| rows::conversation_at(r, 0))

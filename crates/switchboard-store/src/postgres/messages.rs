@@ -121,20 +121,25 @@ impl MessageStore for PgStore {
         let client = self.client().await?;
         let c = &**client;
         let v = view(c, id, viewer).await?;
-        match direction {
+        let (mut messages, more) = match direction {
             HistoryDirection::Before => {
                 let bound = if anchor == 0 { i64::MAX as u64 } else { anchor };
-                page(c, v, "msg.seq < $4", "DESC", bound, limit).await
+                page(c, v, "msg.seq < $4", "DESC", bound, limit).await?
             }
-            HistoryDirection::After => page(c, v, "msg.seq > $4", "ASC", anchor, limit).await,
+            HistoryDirection::After => page(c, v, "msg.seq > $4", "ASC", anchor, limit).await?,
             HistoryDirection::Around => {
                 let before = limit / 2;
                 let (mut older, more_old) = page(c, v, "msg.seq < $4", "DESC", anchor, before).await?;
                 let (newer, more_new) = page(c, v, "msg.seq >= $4", "ASC", anchor, limit - before).await?;
                 older.extend(newer);
-                Ok((older, more_old || more_new))
+                (older, more_old || more_new)
             }
+        };
+        if let (Some(lo), Some(hi)) = (messages.first().map(|m| m.id), messages.last().map(|m| m.id)) {
+            let threads = rows::threads_rooted_between(c, id, lo.min(hi), lo.max(hi)).await?;
+            crate::attach_threads(&mut messages, threads);
         }
+        Ok((messages, more))
     }
 
     async fn last_message(&self, id: ConversationId, viewer: UserId) -> StoreResult<Option<Message>> {

@@ -255,3 +255,17 @@ pub(super) async fn append_user_event(
     .await?;
     Ok(UserEvent { user_id, user_seq: u(seq), kind, created_at_ms: now_ms })
 }
+
+/// Threads of `parent` whose root message id lies in `lo..=hi` (a range scan of the
+/// (parent, root) index).
+pub(super) async fn threads_rooted_between(
+    c: &impl GenericClient,
+    parent: ConversationId,
+    lo: MessageId,
+    hi: MessageId,
+) -> StoreResult<Vec<Conversation>> {
+    let sql = format!(
+        "SELECT {CONV_COLS} FROM conversations c WHERE c.parent_id = $1 AND c.root_message_id BETWEEN $2 AND $3"
+    );
+    c.query(&sql, &[&parent.raw(), &lo.raw(), &hi.raw()]).await?.iter().map(|r| conversation_at(r, 0)).collect()
+}

@@ -455,20 +455,19 @@ impl ConversationStore for SqliteStore {
         after: Option<(i64, ConversationId)>,
         limit: u32,
     ) -> StoreResult<Vec<Conversation>> {
-        let roots: Vec<i64> = roots.iter().map(|i| i.raw()).collect();
-        let (t, c) = after.map_or((i64::MAX, i64::MAX), |(t, c)| (t, c.raw()));
+        let roots = roots.to_vec();
         self.read(move |conn| {
-            let only = if roots.is_empty() {
-                String::new()
-            } else {
-                format!(" AND c.root_message_id IN ({})", roots.iter().map(i64::to_string).collect::<Vec<_>>().join(","))
-            };
+            if let (Some(lo), Some(hi)) = (roots.iter().min(), roots.iter().max()) {
+                let found = rows::threads_rooted_between(conn, parent, *lo, *hi)?;
+                return Ok(crate::pick_threads(found, &roots, after, limit));
+            }
+            let (t, c) = after.map_or((i64::MAX, i64::MAX), |(t, c)| (t, c.raw()));
             let sql = format!(
-                "SELECT {CONV_COLS} FROM conversations c WHERE c.parent_id = ?1 AND (c.last_activity_at, c.id) < (?2, ?3){only} \
+                "SELECT {CONV_COLS} FROM conversations c WHERE c.parent_id = ?1 AND (c.last_activity_at, c.id) < (?2, ?3) \
                  ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?4"
             );
-            let mut stmt = conn.prepare(&sql)?;
-            let v = stmt
+            let v = conn
+                .prepare_cached(&sql)?
                 .query_map(params![parent.raw(), t, c, limit], |r| rows::conversation_at(r, 0))?
                 .collect::<Result<_, _>>()?;
             Ok(v)

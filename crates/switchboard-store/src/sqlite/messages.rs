@@ -113,20 +113,25 @@ impl MessageStore for SqliteStore {
     ) -> StoreResult<(Vec<Message>, bool)> {
         self.read(move |conn| {
             let view = View { id, viewer, from: visible_from(conn, id, viewer)? };
-            match direction {
+            let (mut messages, more) = match direction {
                 HistoryDirection::Before => {
                     let bound = if anchor == 0 { u64::MAX >> 1 } else { anchor };
-                    page(conn, view, "msg.seq < ?4", "DESC", bound, limit)
+                    page(conn, view, "msg.seq < ?4", "DESC", bound, limit)?
                 }
-                HistoryDirection::After => page(conn, view, "msg.seq > ?4", "ASC", anchor, limit),
+                HistoryDirection::After => page(conn, view, "msg.seq > ?4", "ASC", anchor, limit)?,
                 HistoryDirection::Around => {
                     let before = limit / 2;
                     let (mut older, more_old) = page(conn, view, "msg.seq < ?4", "DESC", anchor, before)?;
                     let (newer, more_new) = page(conn, view, "msg.seq >= ?4", "ASC", anchor, limit - before)?;
                     older.extend(newer);
-                    Ok((older, more_old || more_new))
+                    (older, more_old || more_new)
                 }
+            };
+            if let (Some(lo), Some(hi)) = (messages.first().map(|m| m.id), messages.last().map(|m| m.id)) {
+                let threads = rows::threads_rooted_between(conn, id, lo.min(hi), lo.max(hi))?;
+                crate::attach_threads(&mut messages, threads);
             }
+            Ok((messages, more))
         })
         .await
     }

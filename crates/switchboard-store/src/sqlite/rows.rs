@@ -243,3 +243,21 @@ pub(super) fn user_event(r: &Row<'_>) -> rusqlite::Result<UserEvent> {
 pub(super) fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
+
+/// Threads of `parent` whose root message id lies in `lo..=hi` (a range scan of the
+/// (parent, root) index).
+pub(super) fn threads_rooted_between(
+    conn: &Connection,
+    parent: ConversationId,
+    lo: MessageId,
+    hi: MessageId,
+) -> StoreResult<Vec<Conversation>> {
+    let sql = format!(
+        "SELECT {CONV_COLS} FROM conversations c WHERE c.parent_id = ?1 AND c.root_message_id BETWEEN ?2 AND ?3"
+    );
+    let v = conn
+        .prepare_cached(&sql)?
+        .query_map(params![parent.raw(), lo.raw(), hi.raw()], |r| conversation_at(r, 0))?
+        .collect::<Result<_, _>>()?;
+    Ok(v)
+}
