@@ -524,7 +524,7 @@ pub(crate) fn pick_threads(
         c.parent.is_some_and(|(_, root)| roots.contains(&root))
             && after.is_none_or(|cursor| (c.last_activity_at_ms, c.id) < cursor)
     });
-    found.sort_by(|a, b| (b.last_activity_at_ms, b.id).cmp(&(a.last_activity_at_ms, a.id)));
+    found.sort_by_key(|c| std::cmp::Reverse((c.last_activity_at_ms, c.id)));
     found.truncate(limit as usize);
     found
 }
