@@ -79,6 +79,9 @@ pub struct ServiceConfig {
     pub counter_cap: u32,
     /// Most presence subscriptions per session.
     pub max_presence_subscriptions: usize,
+    /// A space member card counts the member's messages among the latest this many of
+    /// each channel (keeps the append path free of a per-sender index).
+    pub member_card_window: u64,
 }
 
 impl Default for ServiceConfig {
@@ -97,6 +100,7 @@ impl Default for ServiceConfig {
             connection_queue: 4096,
             counter_cap: 9_999,
             max_presence_subscriptions: 1_000,
+            member_card_window: 10_000,
         }
     }
 }

@@ -576,7 +576,7 @@ pub async fn service_posts_batch_reads_and_sender_stats<S: Store>(s: &S) {
         s.append_message(text(conv, ids[1], &format!("m{i}"), None), 10 + i as i64).await.unwrap();
     }
     s.append_message(text(a, ids[0], "other sender", None), 20).await.unwrap();
-    let (count, recent) = s.sender_stats(&[a, b], ids[1], 2).await.unwrap();
+    let (count, recent) = s.sender_stats(&[(a, 0), (b, 0)], ids[1], 2).await.unwrap();
     assert_eq!(count, 3);
     let texts: Vec<_> = recent
         .iter()
@@ -586,6 +586,8 @@ pub async fn service_posts_batch_reads_and_sender_stats<S: Store>(s: &S) {
         })
         .collect();
     assert_eq!(texts, vec!["m2", "m1"]);
-    assert_eq!(s.sender_stats(&[b], ids[1], 5).await.unwrap().0, 1);
+    assert_eq!(s.sender_stats(&[(b, 0)], ids[1], 5).await.unwrap().0, 1);
+    let a_last = s.conversation(a).await.unwrap().unwrap().last_seq;
+    assert_eq!(s.sender_stats(&[(a, a_last - 1)], ids[1], 5).await.unwrap().0, 0, "only the window counts");
     assert_eq!(s.sender_stats(&[], ids[1], 5).await.unwrap().0, 0);
 }

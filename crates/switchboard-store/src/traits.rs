@@ -405,11 +405,12 @@ pub trait MessageStore: Send + Sync {
     async fn mark_delivered(&self, id: ConversationId, user_id: UserId, seq: u64) -> StoreResult<Member>;
     /// Read and delivery counts of a message; readers listed when `with_readers`.
     async fn receipts(&self, id: ConversationId, message: &Message, with_readers: bool) -> StoreResult<ReceiptCounts>;
-    /// How many text messages `sender` has in the given conversations, and their latest
-    /// `recent` ones (newest first).
+    /// How many text messages `sender` has in the given conversations after the given
+    /// seq of each (a window, so that no index on the sender is needed on the append path),
+    /// and their latest `recent` ones there, newest first.
     async fn sender_stats(
         &self,
-        ids: &[ConversationId],
+        windows: &[(ConversationId, u64)],
         sender: UserId,
         recent: u32,
     ) -> StoreResult<(u64, Vec<Message>)>;
@@ -538,6 +539,13 @@ pub(crate) fn attach_threads(messages: &mut [Message], threads: Vec<Conversation
             m.thread = Some(Box::new(switchboard_core::model::ThreadSummary::of(&t)));
         }
     }
+}
+
+/// The `n` newest of `messages` (by time, then id), newest first.
+pub(crate) fn newest(mut messages: Vec<Message>, n: u32) -> Vec<Message> {
+    messages.sort_by_key(|m| std::cmp::Reverse((m.created_at_ms, m.id)));
+    messages.truncate(n as usize);
+    messages
 }
 
 /// Every store trait; what the service holds.

@@ -263,14 +263,22 @@ impl Services {
         let target = self.space_member(id, user).await?.ok_or_else(|| ServiceError::not_found("member"))?;
         let joined_at_ms = self.store().member(id, user).await?.map_or(0, |m| m.joined_at_ms);
         let actor = loaded.actor(Some(&me));
-        let channels: Vec<ConversationId> = loaded
+        let visible: Vec<ConversationId> = loaded
             .layout
             .channels
             .iter()
             .filter(|c| actor.channel_permissions(c).contains(Permissions::VIEW))
             .map(|c| c.id)
             .collect();
-        let (count, recent) = self.store().sender_stats(&channels, user, 5).await?;
+        let window = self.config().member_card_window;
+        let windows: Vec<(ConversationId, u64)> = self
+            .store()
+            .conversations(&visible)
+            .await?
+            .iter()
+            .map(|c| (c.id, c.last_seq.saturating_sub(window)))
+            .collect();
+        let (count, recent) = self.store().sender_stats(&windows, user, 5).await?;
         Ok((SpaceMemberView { member: target, joined_at_ms }, count, recent))
     }
 

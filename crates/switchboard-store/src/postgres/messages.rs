@@ -338,29 +338,29 @@ impl MessageStore for PgStore {
 
     async fn sender_stats(
         &self,
-        ids: &[ConversationId],
+        windows: &[(ConversationId, u64)],
         sender: UserId,
         recent: u32,
     ) -> StoreResult<(u64, Vec<Message>)> {
-        let ids: Vec<i64> = ids.iter().map(|i| i.raw()).collect();
         let client = self.client().await?;
-        let count: i64 = client
-            .query_one(
-                "SELECT COUNT(*) FROM messages WHERE sender_id = $1 AND conversation_id = ANY($2) AND kind = $3",
-                &[&sender.raw(), &ids, &KIND_TEXT],
-            )
-            .await?
-            .try_get(0)?;
-        let sql = format!(
-            "SELECT {MSG_COLS} FROM messages msg WHERE msg.sender_id = $1 AND msg.conversation_id = ANY($2) \
-             AND msg.kind = $3 ORDER BY msg.created_at DESC, msg.id DESC LIMIT $4"
-        );
-        let recent = client
-            .query(&sql, &[&sender.raw(), &ids, &KIND_TEXT, &i64::from(recent)])
-            .await?
-            .iter()
-            .map(|r| rows::message_at(r, 0))
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok((count as u64, recent))
+        let cond = "msg.conversation_id = $1 AND msg.seq > $2 AND msg.sender_id = $3 AND msg.kind = $4";
+        let (mut count, mut latest) = (0u64, Vec::new());
+        for (c, from) in windows {
+            let n: i64 = client
+                .query_one(
+                    &format!("SELECT COUNT(*) FROM messages msg WHERE {cond}"),
+                    &[&c.raw(), &(*from as i64), &sender.raw(), &KIND_TEXT],
+                )
+                .await?
+                .try_get(0)?;
+            count += n as u64;
+            let sql = format!("SELECT {MSG_COLS} FROM messages msg WHERE {cond} ORDER BY msg.seq DESC LIMIT $5");
+            let rows =
+                client.query(&sql, &[&c.raw(), &(*from as i64), &sender.raw(), &KIND_TEXT, &i64::from(recent)]).await?;
+            for r in &rows {
+                latest.push(rows::message_at(r, 0)?);
+            }
+        }
+        Ok((count, crate::newest(latest, recent)))
     }
 }

@@ -331,31 +331,28 @@ impl MessageStore for SqliteStore {
 
     async fn sender_stats(
         &self,
-        ids: &[ConversationId],
+        windows: &[(ConversationId, u64)],
         sender: UserId,
         recent: u32,
     ) -> StoreResult<(u64, Vec<Message>)> {
-        let ids: Vec<i64> = ids.iter().map(|i| i.raw()).collect();
+        let windows = windows.to_vec();
         self.read(move |conn| {
-            if ids.is_empty() {
-                return Ok((0, Vec::new()));
+            let (mut count, mut latest) = (0u64, Vec::new());
+            let cond =
+                format!("msg.conversation_id = ?1 AND msg.seq > ?2 AND msg.sender_id = ?3 AND msg.kind = {KIND_TEXT}");
+            for (c, from) in windows {
+                let n: u64 = conn
+                    .prepare_cached(&format!("SELECT COUNT(*) FROM messages msg WHERE {cond}"))?
+                    .query_row(params![c.raw(), from, sender.raw()], |r| r.get(0))?;
+                count += n;
+                let sql = format!("SELECT {MSG_COLS} FROM messages msg WHERE {cond} ORDER BY msg.seq DESC LIMIT ?4");
+                let page: Vec<Message> = conn
+                    .prepare_cached(&sql)?
+                    .query_map(params![c.raw(), from, sender.raw(), recent], rows::message)?
+                    .collect::<Result<_, _>>()?;
+                latest.extend(page);
             }
-            let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-            let count: u64 = conn.query_row(
-                &format!(
-                    "SELECT COUNT(*) FROM messages msg WHERE msg.sender_id = ?1 AND msg.conversation_id IN ({list}) \
-                     AND msg.kind = {KIND_TEXT}"
-                ),
-                [sender.raw()],
-                |r| r.get(0),
-            )?;
-            let sql = format!(
-                "SELECT {MSG_COLS} FROM messages msg WHERE msg.sender_id = ?1 AND msg.conversation_id IN ({list}) \
-                 AND msg.kind = {KIND_TEXT} ORDER BY msg.created_at DESC, msg.id DESC LIMIT ?2"
-            );
-            let mut stmt = conn.prepare(&sql)?;
-            let v = stmt.query_map(params![sender.raw(), recent], rows::message)?.collect::<Result<_, _>>()?;
-            Ok((count, v))
+            Ok((count, crate::newest(latest, recent)))
         })
         .await
     }

@@ -139,7 +139,6 @@ const MIGRATIONS: &[&str] = &[
     CREATE UNIQUE INDEX conversations_thread_root ON conversations(parent_id, root_message_id)
         WHERE parent_id IS NOT NULL;
     CREATE INDEX conversations_threads ON conversations(parent_id, last_activity_at) WHERE parent_id IS NOT NULL;
-    CREATE INDEX messages_sender ON messages(sender_id, conversation_id, seq);
 
     CREATE TABLE records (
         scope INTEGER NOT NULL,
