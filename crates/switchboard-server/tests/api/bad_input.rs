@@ -122,11 +122,25 @@ async fn oversized_frames_and_bodies_are_refused_with_a_clear_error() {
     );
     ws.send(Message::Text(r#"{"id":"2","method":"UserService/GetMe"}"#.into())).await.unwrap();
     assert_eq!(next_json(&mut ws).await["response"]["id"], "2");
-    // Past twice the limit the socket itself is closed (1009, message too big).
+    // Past twice the limit the socket itself is closed (1009, message too big). The server
+    // stops reading at the frame header, so the rest of the frame is still unread when it
+    // closes; the kernel then answers with a reset, which can overtake the close frame on
+    // the client side. Either way the socket must end, and a close frame must say 1009.
     ws.send(Message::Text("y".repeat(9000).into())).await.unwrap();
-    match next_data(&mut ws).await {
-        Message::Close(Some(f)) => assert_eq!(u16::from(f.code), 1009),
-        other => panic!("expected a close frame, got {other:?}"),
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Close(Some(f)))) => return Some(u16::from(f.code)),
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                Some(Ok(other)) => panic!("expected a close frame, got {other:?}"),
+                Some(Err(_)) | None => return None,
+            }
+        }
+    })
+    .await
+    .expect("the socket was not closed");
+    if let Some(code) = ended {
+        assert_eq!(code, 1009);
     }
     let (status, body, _) =
         http_post(&app, "/v1/rpc/UserService/GetMe", &format!("{{\"p\":\"{}\"}}", "z".repeat(5000)), Some(&ann.token))
