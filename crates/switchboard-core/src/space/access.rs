@@ -28,15 +28,26 @@ impl Actor<'_> {
     /// the held roles' permissions otherwise; only viewing while timed out; none for a
     /// non-member.
     pub fn space_permissions(&self) -> Permissions {
-        let Some(m) = self.member else { return Permissions::NONE };
+        let (m, base) = match self.restricted() {
+            Ok(found) => found,
+            Err(all_or_none) => return all_or_none,
+        };
+        if m.timed_out(self.now_ms) { base.intersect(Permissions::WHILE_TIMED_OUT) } else { base }
+    }
+
+    /// The member and their roles' permissions, or the final answer for those the roles
+    /// do not restrict: nothing for a non-member, everything for the owner and
+    /// administrators.
+    fn restricted(&self) -> Result<(&SpaceMember, Permissions), Permissions> {
+        let m = self.member.ok_or(Permissions::NONE)?;
         if self.is_owner() {
-            return Permissions::ALL;
+            return Err(Permissions::ALL);
         }
         let base = self.base(m);
         if base.contains(Permissions::ADMINISTRATOR) {
-            return Permissions::ALL;
+            return Err(Permissions::ALL);
         }
-        if m.timed_out(self.now_ms) { base.intersect(Permissions::WHILE_TIMED_OUT) } else { base }
+        Ok((m, base))
     }
 
     fn base(&self, m: &SpaceMember) -> Permissions {
@@ -53,14 +64,10 @@ impl Actor<'_> {
     /// allows) and the member's own overwrite apply. Without view nothing is left; a
     /// timeout leaves only view. The owner and administrators have everything.
     pub fn channel_permissions(&self, channel: &ChannelPlace) -> Permissions {
-        let Some(m) = self.member else { return Permissions::NONE };
-        if self.is_owner() {
-            return Permissions::ALL;
-        }
-        let base = self.base(m);
-        if base.contains(Permissions::ADMINISTRATOR) {
-            return Permissions::ALL;
-        }
+        let (m, base) = match self.restricted() {
+            Ok(found) => found,
+            Err(all_or_none) => return all_or_none,
+        };
         let mut p = base;
         if channel.private {
             p = p.without(Permissions::VIEW);
