@@ -36,4 +36,11 @@ fn describe() {
     metrics::describe_counter!("switchboard_fanout_deliveries_total", "Events queued to connections.");
     metrics::describe_counter!("switchboard_queue_drops_total", "Connections closed because their queue was full.");
     metrics::describe_counter!("switchboard_rate_limited_total", "Requests refused by the rate limiter.");
+    metrics::describe_histogram!("switchboard_store_commit_jobs", "Write jobs per SQLite group commit.");
+    metrics::describe_histogram!(
+        "switchboard_store_commit_seconds",
+        "Time of one SQLite group commit: its jobs, then COMMIT (with its fsync)."
+    );
+    metrics::describe_histogram!("switchboard_store_checkpoint_seconds", "Time of one background WAL checkpoint.");
+    metrics::describe_gauge!("switchboard_store_wal_pages", "WAL pages after the latest background checkpoint.");
 }

@@ -41,11 +41,13 @@ pub struct SqliteConfig {
     pub max_batch: usize,
     /// Reader connections, and the most reads running at once.
     pub readers: usize,
+    /// Least milliseconds between background WAL checkpoints (0: SQLite's own, on the writer).
+    pub checkpoint_interval_ms: u64,
 }
 
 impl Default for SqliteConfig {
     fn default() -> Self {
-        Self { synchronous: SyncMode::Full, max_batch: 512, readers: 4 }
+        Self { synchronous: SyncMode::Full, max_batch: 512, readers: 4, checkpoint_interval_ms: 1000 }
     }
 }
 

@@ -39,6 +39,7 @@ pub fn open_sqlite(config: &Config) -> anyhow::Result<SqliteStore> {
     };
     opts.max_batch = config.sqlite.max_batch;
     opts.readers = config.sqlite.readers;
+    opts.checkpoint_interval = std::time::Duration::from_millis(config.sqlite.checkpoint_interval_ms);
     SqliteStore::open(opts).with_context(|| format!("open database {}", config.database_path().display()))
 }
 

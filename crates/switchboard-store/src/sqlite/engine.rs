@@ -5,9 +5,15 @@
 //! and only then answers each job: one fsync covers the whole group (group commit), a
 //! failing job rolls back alone, and no caller hears "ok" before its data is durable.
 //! Reads run on pooled connections in `spawn_blocking`; WAL lets them run beside the writer.
+//!
+//! A checkpointer thread copies the WAL back into the database file on its own connection,
+//! at most once per `checkpoint_interval` while writes are coming in, so the writer never
+//! pays for a checkpoint and a page written by many commits is copied back once. Should it
+//! fall behind, SQLite's own checkpoint on the writer takes over at `WAL_FALLBACK_PAGES`.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{mpsc, oneshot};
@@ -36,12 +42,26 @@ pub struct SqliteOptions {
     pub readers: usize,
     /// Capacity of the writer's queue; senders wait when it is full.
     pub queue: usize,
+    /// Least time between two background checkpoints; zero leaves checkpoints to SQLite's
+    /// automatic one on the writer (every 1,000 WAL pages).
+    pub checkpoint_interval: Duration,
 }
+
+/// WAL pages at which the writer checkpoints by itself when the checkpointer lags (about
+/// 80 MB with 4 KiB pages).
+const WAL_FALLBACK_PAGES: u32 = 20_000;
 
 impl SqliteOptions {
     /// Defaults for a database at `path`.
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        Self { path: path.into(), synchronous: Synchronous::Full, max_batch: 512, readers: 4, queue: 8192 }
+        Self {
+            path: path.into(),
+            synchronous: Synchronous::Full,
+            max_batch: 512,
+            readers: 4,
+            queue: 8192,
+            checkpoint_interval: Duration::from_millis(1000),
+        }
     }
 }
 
@@ -91,9 +111,22 @@ impl SqliteStore {
         super::schema::migrate(&mut conn)?;
         let (tx, rx) = mpsc::channel::<Job>(options.queue.max(1));
         let max_batch = options.max_batch.max(1);
+        let wake = if options.checkpoint_interval.is_zero() {
+            None
+        } else {
+            conn.pragma_update(None, "wal_autocheckpoint", WAL_FALLBACK_PAGES)?;
+            let (wake, woken) = std::sync::mpsc::sync_channel::<()>(1);
+            let checkpointer = open(&options)?;
+            let interval = options.checkpoint_interval;
+            std::thread::Builder::new()
+                .name("sqlite-checkpoint".into())
+                .spawn(move || checkpoint_loop(checkpointer, woken, interval))
+                .map_err(|e| StoreError::Backend(format!("spawn checkpointer: {e}")))?;
+            Some(wake)
+        };
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx, max_batch))
+            .spawn(move || writer_loop(conn, rx, max_batch, wake))
             .map_err(|e| StoreError::Backend(format!("spawn writer: {e}")))?;
         let read_permits = Arc::new(tokio::sync::Semaphore::new(options.readers.max(1)));
         Ok(Self { inner: Arc::new(Inner { writer: tx, readers: Mutex::new(Vec::new()), read_permits, options }) })
@@ -171,7 +204,12 @@ impl SqliteStore {
     }
 }
 
-fn writer_loop(conn: Connection, mut rx: mpsc::Receiver<Job>, max_batch: usize) {
+fn writer_loop(
+    conn: Connection,
+    mut rx: mpsc::Receiver<Job>,
+    max_batch: usize,
+    checkpointer: Option<std::sync::mpsc::SyncSender<()>>,
+) {
     let mut batch: Vec<Job> = Vec::with_capacity(max_batch);
     while let Some(first) = rx.blocking_recv() {
         batch.push(first);
@@ -182,6 +220,7 @@ fn writer_loop(conn: Connection, mut rx: mpsc::Receiver<Job>, max_batch: usize) 
             }
         }
         let size = batch.len();
+        let started = Instant::now();
         let completions: Vec<Completion>;
         let commit = match conn.execute_batch("BEGIN IMMEDIATE") {
             Ok(()) => {
@@ -197,8 +236,76 @@ fn writer_loop(conn: Connection, mut rx: mpsc::Receiver<Job>, max_batch: usize) 
             tracing::error!(error = %e, size, "group commit failed");
             let _ = conn.execute_batch("ROLLBACK");
         }
+        if let Some(wake) = &checkpointer {
+            // Full means a wake-up is already pending.
+            let _ = wake.try_send(());
+        }
+        metrics::histogram!("switchboard_store_commit_jobs").record(size as f64);
+        metrics::histogram!("switchboard_store_commit_seconds").record(started.elapsed().as_secs_f64());
         for done in completions {
             done(commit.clone());
         }
+    }
+}
+
+/// Checkpoints after commits, at most once per `interval`; stops with the writer.
+fn checkpoint_loop(conn: Connection, woken: std::sync::mpsc::Receiver<()>, interval: Duration) {
+    while woken.recv().is_ok() {
+        std::thread::sleep(interval);
+        // Commits made while sleeping are covered by this checkpoint.
+        while woken.try_recv().is_ok() {}
+        let started = Instant::now();
+        let done =
+            conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)));
+        match done {
+            Ok((wal, copied)) => {
+                metrics::histogram!("switchboard_store_checkpoint_seconds").record(started.elapsed().as_secs_f64());
+                metrics::gauge!("switchboard_store_wal_pages").set(wal as f64);
+                tracing::trace!(wal, copied, "checkpoint");
+            }
+            Err(e) => tracing::warn!(error = %e, "checkpoint failed"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Writes about 1 MB in small commits and returns the database file's size after
+    /// waiting up to `wait` for it to pass 1 MB (pages reach the file only by checkpoints).
+    async fn file_size_after_writes(interval: Duration, wait: Duration) -> u64 {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut options = SqliteOptions::new(dir.path().join("db.sqlite"));
+        options.checkpoint_interval = interval;
+        let store = SqliteStore::open(options.clone()).expect("open");
+        store.write(|c| Ok(c.execute_batch("CREATE TABLE blobs (b BLOB NOT NULL)")?)).await.expect("create");
+        for _ in 0..64 {
+            store
+                .write(|c| Ok(c.execute("INSERT INTO blobs (b) VALUES (zeroblob(16384))", [])?))
+                .await
+                .expect("insert");
+        }
+        let deadline = Instant::now() + wait;
+        loop {
+            let size = std::fs::metadata(&options.path).expect("stat").len();
+            if size > 1_000_000 || Instant::now() >= deadline {
+                return size;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn the_checkpointer_copies_the_log_into_the_database_file() {
+        let size = file_size_after_writes(Duration::from_millis(50), Duration::from_secs(10)).await;
+        assert!(size > 1_000_000, "database file is {size} bytes: nothing was checkpointed");
+    }
+
+    #[tokio::test]
+    async fn without_the_checkpointer_small_logs_stay_in_the_wal() {
+        // SQLite's own checkpoint waits for 1,000 pages (4 MB); 1 MB stays in the log.
+        let size = file_size_after_writes(Duration::ZERO, Duration::from_millis(300)).await;
+        assert!(size < 1_000_000, "database file is {size} bytes");
     }
 }
