@@ -82,7 +82,8 @@ fn append(conn: &Connection, new: NewMessage, now_ms: i64) -> StoreResult<Append
 #[async_trait]
 impl MessageStore for SqliteStore {
     async fn append_message(&self, new: NewMessage, now_ms: i64) -> StoreResult<Appended> {
-        self.write(move |conn| append(conn, new, now_ms)).await
+        // `append` checks everything before it changes anything.
+        self.write_checked_first(move |conn| append(conn, new, now_ms)).await
     }
 
     async fn messages(&self, id: ConversationId, ids: &[MessageId]) -> StoreResult<Vec<Message>> {

@@ -169,9 +169,11 @@ pub(super) fn append_conv_event(
 /// Stores a new message and its "created" event.
 pub(super) fn insert_message(conn: &Connection, new: &NewMessage, now_ms: i64) -> StoreResult<ConvEvent> {
     let id = new.conversation_id;
-    let seq = next_seq(conn, id, now_ms)?;
+    // Everything that can fail comes before the first change (see `write_checked_first`).
     let forward = new.forward.as_ref().map(serde_json::to_string).transpose()?;
     let metadata = if new.metadata.is_empty() { None } else { Some(serde_json::to_string(&new.metadata)?) };
+    let content = serde_json::to_string(&new.content)?;
+    let seq = next_seq(conn, id, now_ms)?;
     let message_id: i64 = conn
         .prepare_cached(
             "INSERT INTO messages (conversation_id, seq, sender_id, created_at, kind, content, reply_to, forward, \
@@ -184,7 +186,7 @@ pub(super) fn insert_message(conn: &Connection, new: &NewMessage, now_ms: i64) -
                 new.sender_id.raw(),
                 now_ms,
                 content_kind(&new.content),
-                serde_json::to_string(&new.content)?,
+                content,
                 new.reply_to.map(MessageId::raw),
                 forward,
                 metadata,
