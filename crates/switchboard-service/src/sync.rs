@@ -5,9 +5,16 @@
 //! the last position it sent per log, drops live events it already sent, and fills a gap
 //! (an event that arrives ahead of its predecessor) from the store. So every event goes
 //! out exactly once and in order per log, whatever the interleaving.
+//!
+//! Gaps are mostly a matter of timing: concurrent sends to one conversation commit in one
+//! order and may be published in another. An event that arrives ahead of its predecessor
+//! is therefore held for up to `GAP_WAIT` first; only a predecessor that does not arrive in
+//! that time is read from the store. (Reading at once made every subscriber of a busy
+//! group read the store for each such swap.)
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::time::Duration;
 
 use switchboard_core::ConversationId;
 use switchboard_core::event::{ConvEvent, Event, UserEvent, UserEventKind};
@@ -40,6 +47,11 @@ pub struct Difference {
 
 /// Page size of catch-up reads.
 const PAGE: u32 = 500;
+/// How long an event that arrived ahead of its predecessor waits for it before the gap is
+/// filled from the store.
+const GAP_WAIT: Duration = Duration::from_millis(50);
+/// Most events held for missing predecessors; one more fills the gaps at once.
+const HELD_MAX: usize = 256;
 
 impl Services {
     /// The caller's latest positions.
@@ -134,6 +146,7 @@ impl Services {
             principal: p,
             conn_id: conn.id,
             replaying: false,
+            held: None,
             cursor,
             out,
             live: rx,
@@ -153,6 +166,8 @@ struct Subscription {
     principal: Principal,
     conn_id: u64,
     replaying: bool,
+    /// Events waiting for a predecessor (boxed: most connections never hold any).
+    held: Option<Box<Held>>,
     cursor: Cursor,
     out: mpsc::Sender<StreamItem>,
     live: mpsc::Receiver<Live>,
@@ -160,6 +175,13 @@ struct Subscription {
 
 /// The stream ends: the client went away, the session ended, or the store failed.
 struct Stop;
+
+/// Conversation events that arrived ahead of their predecessors.
+struct Held {
+    events: BTreeMap<(ConversationId, u64), Arc<SharedEvent>>,
+    /// When the gaps are filled from the store.
+    deadline: tokio::time::Instant,
+}
 
 impl Subscription {
     /// The task of one subscribed connection, alive as long as the connection is. Its
@@ -175,10 +197,24 @@ impl Subscription {
         if self.emit(Arc::new(caught_up)).await.is_err() {
             return;
         }
-        while let Some(item) = self.live.recv().await {
+        loop {
+            let item = match self.held.as_ref().map(|h| h.deadline) {
+                None => self.live.recv().await,
+                Some(deadline) => match tokio::time::timeout_at(deadline, self.live.recv()).await {
+                    Ok(item) => item,
+                    Err(_) => {
+                        if Box::pin(self.fill_held()).await.is_err() {
+                            return;
+                        }
+                        continue;
+                    }
+                },
+            };
+            let Some(item) = item else { return };
             let done = match item {
                 Live::Event(shared) => match self.in_order(&shared) {
-                    Some(true) => self.out.send(StreamItem::Event(shared)).await.map_err(|_| Stop),
+                    Some(true) if self.held.is_none() => self.send(StreamItem::Event(shared)).await,
+                    Some(true) => Box::pin(self.release(shared)).await,
                     Some(false) => Ok(()),
                     None => Box::pin(self.live_event(shared)).await,
                 },
@@ -213,6 +249,52 @@ impl Subscription {
             Event::User(_) => None,
             _ => Some(true),
         }
+    }
+
+    /// Sends an in-order conversation event, then the held events it was the missing
+    /// predecessor of.
+    async fn release(&mut self, shared: Arc<SharedEvent>) -> Result<(), Stop> {
+        let conversation = match shared.event.as_ref() {
+            Event::Conversation(ev) => Some(ev.conversation_id),
+            _ => None,
+        };
+        self.send(StreamItem::Event(shared)).await?;
+        let Some(c) = conversation else { return Ok(()) };
+        while let Some(held) = self.held.as_mut() {
+            let Some(&at) = self.cursor.conv.get(&c) else { break };
+            let Some(next) = held.events.remove(&(c, at + 1)) else { break };
+            if held.events.is_empty() {
+                self.held = None;
+            }
+            self.cursor.conv.insert(c, at + 1);
+            self.send(StreamItem::Event(next)).await?;
+        }
+        Ok(())
+    }
+
+    /// Holds a conversation event that arrived ahead of its predecessor.
+    async fn hold(&mut self, ev: &ConvEvent, shared: Arc<SharedEvent>) -> Result<(), Stop> {
+        let deadline = tokio::time::Instant::now() + GAP_WAIT;
+        let held = self.held.get_or_insert_with(|| Box::new(Held { events: BTreeMap::new(), deadline }));
+        held.events.insert((ev.conversation_id, ev.seq), shared);
+        if held.events.len() > HELD_MAX { self.fill_held().await } else { Ok(()) }
+    }
+
+    /// Sends every held event, reading what is still missing before each from the store.
+    async fn fill_held(&mut self) -> Result<(), Stop> {
+        let Some(held) = self.held.take() else { return Ok(()) };
+        for ((c, seq), shared) in held.events {
+            let Some(&at) = self.cursor.conv.get(&c) else { continue };
+            if seq <= at {
+                continue;
+            }
+            if seq > at + 1 {
+                self.conversation_until(c, Some(seq - 1)).await?;
+            }
+            self.cursor.conv.insert(c, seq);
+            self.send(StreamItem::Event(shared)).await?;
+        }
+        Ok(())
     }
 
     async fn send(&self, item: StreamItem) -> Result<(), Stop> {
@@ -350,6 +432,7 @@ impl Subscription {
 
     /// Re-reads from the store what the bus may have lost.
     async fn resync(&mut self, scope: Option<Topic>) -> Result<(), Stop> {
+        self.fill_held().await?;
         if matches!(scope, None | Some(Topic::User(_))) {
             let latest = self.services.store().user_seq(self.principal.user_id).await;
             let latest = self.failed(latest.map_err(Into::into))?;
@@ -370,6 +453,8 @@ impl Subscription {
         match shared.event.as_ref() {
             Event::Conversation(ev) => self.live_conv(ev, shared.clone()).await,
             Event::User(ev) => {
+                // A user event may end a conversation's log: what is held goes first.
+                self.fill_held().await?;
                 if ev.user_seq <= self.cursor.user_seq {
                     return Ok(());
                 }
@@ -393,7 +478,7 @@ impl Subscription {
             return Ok(());
         }
         if ev.seq > at + 1 {
-            self.conversation_until(ev.conversation_id, Some(ev.seq - 1)).await?;
+            return self.hold(ev, shared).await;
         }
         self.cursor.conv.insert(ev.conversation_id, ev.seq);
         self.send(StreamItem::Event(shared)).await

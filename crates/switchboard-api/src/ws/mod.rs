@@ -11,7 +11,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use serde::Deserialize;
 use switchboard_proto::v1 as pb;
 use switchboard_service::{CloseReason, Connection, EventStream, Principal, ServiceError, StreamItem};
@@ -25,6 +25,8 @@ use frames::Request;
 
 /// WebSocket read buffer per connection, bytes.
 const READ_BUFFER: usize = 1024;
+/// Most events that are already waiting and go out with the one being sent, in one write.
+const COALESCE: usize = 16;
 
 /// Close code: the session ended (logged out, ended elsewhere, password changed, disabled).
 pub const CLOSE_SESSION_ENDED: u16 = 4001;
@@ -188,10 +190,36 @@ async fn run(socket: WebSocket, state: ApiState, principal: Option<Principal>) {
                 Some(Message::Ping(bytes::Bytes::new()))
             }
         };
-        if let Some(out) = out
-            && sink.send(out).await.is_err()
-        {
+        let Some(out) = out else { continue };
+        if sink.feed(out).await.is_err() {
             break None;
+        }
+        // Events already waiting join this write: one syscall for a burst instead of one
+        // per event (a busy group queues several per socket).
+        let mut then = None;
+        for _ in 0..COALESCE {
+            let Some(s) = sub.as_mut() else { break };
+            let frame = match s.stream.next().now_or_never() {
+                Some(Some(StreamItem::Event(ev))) => frames::event(&ev, s.json),
+                Some(Some(StreamItem::Close(reason))) => {
+                    then = Some(close_for(reason));
+                    break;
+                }
+                Some(None) => {
+                    sub = None;
+                    break;
+                }
+                None => break,
+            };
+            if sink.feed(frame).await.is_err() {
+                break;
+            }
+        }
+        if sink.flush().await.is_err() {
+            break None;
+        }
+        if then.is_some() {
+            break then;
         }
     };
     if let Some(close) = goodbye {
