@@ -200,7 +200,8 @@ impl Subscription {
         loop {
             let item = match self.held.as_ref().map(|h| h.deadline) {
                 None => self.live.recv().await,
-                Some(deadline) => match tokio::time::timeout_at(deadline, self.live.recv()).await {
+                // Boxed: the timer exists only while something is held.
+                Some(deadline) => match Box::pin(tokio::time::timeout_at(deadline, self.live.recv())).await {
                     Ok(item) => item,
                     Err(_) => {
                         if Box::pin(self.fill_held()).await.is_err() {
