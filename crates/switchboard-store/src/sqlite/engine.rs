@@ -4,6 +4,7 @@
 //! `max_batch`), runs each inside its own SAVEPOINT within one transaction, commits once,
 //! and only then answers each job: one fsync covers the whole group (group commit), a
 //! failing job rolls back alone, and no caller hears "ok" before its data is durable.
+//! Appends skip the savepoint (see `write_checked_first`).
 //! Reads run on pooled connections in `spawn_blocking`; WAL lets them run beside the writer.
 //!
 //! A checkpointer thread copies the WAL back into the database file on its own connection,
@@ -262,14 +263,18 @@ fn writer_loop(
             Ok(()) => {
                 let mut aborted = false;
                 for job in batch.drain(..) {
+                    if aborted {
+                        completions.push(job(None).0);
+                        continue;
+                    }
                     let (done, a) = job(Some(&conn));
                     completions.push(done);
-                    aborted |= a;
+                    // A failure that left changes behind, or one after which SQLite ended
+                    // the transaction itself, fails the whole group.
+                    aborted = a || conn.is_autocommit();
                 }
                 if aborted {
-                    Err(StoreError::Backend(
-                        "a write failed after changing rows; its group commit was rolled back".into(),
-                    ))
+                    Err(StoreError::Backend("a write failed midway; its group commit was rolled back".into()))
                 } else {
                     conn.execute_batch("COMMIT").map_err(StoreError::from)
                 }
