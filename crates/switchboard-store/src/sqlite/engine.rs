@@ -183,10 +183,7 @@ impl SqliteStore {
                 let before = conn.total_changes();
                 let result = f(conn);
                 let aborted = result.is_err() && conn.total_changes() != before;
-                let done: Completion = Box::new(move |commit: Result<(), StoreError>| {
-                    let _ = tx.send(result.and_then(|v| commit.map(|()| v)));
-                });
-                return (done, aborted);
+                return (answer(tx, result), aborted);
             }
             let result = match conn.prepare_cached("SAVEPOINT job").and_then(|mut st| st.execute([])) {
                 Ok(_) => {
@@ -203,10 +200,7 @@ impl SqliteStore {
                 }
                 Err(e) => Err(e.into()),
             };
-            let done: Completion = Box::new(move |commit: Result<(), StoreError>| {
-                let _ = tx.send(result.and_then(|v| commit.map(|()| v)));
-            });
-            (done, false)
+            (answer(tx, result), false)
         });
         self.inner.writer.send(job).await.map_err(|_| StoreError::Unavailable)?;
         rx.await.map_err(|_| StoreError::Unavailable)?
@@ -239,6 +233,14 @@ impl SqliteStore {
         .await
         .map_err(|_| StoreError::Unavailable)?
     }
+}
+
+/// Answers a job once the commit's outcome is known: its own error if it failed, else its
+/// value if the commit held.
+fn answer<T: Send + 'static>(tx: oneshot::Sender<StoreResult<T>>, result: StoreResult<T>) -> Completion {
+    Box::new(move |commit: Result<(), StoreError>| {
+        let _ = tx.send(result.and_then(|v| commit.map(|()| v)));
+    })
 }
 
 fn writer_loop(
