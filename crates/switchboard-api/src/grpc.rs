@@ -56,9 +56,18 @@ impl Decoder for BytesCodec {
     }
 }
 
-fn bearer<T>(req: &tonic::Request<T>) -> Option<String> {
-    let v = req.metadata().get("authorization")?.to_str().ok()?;
-    Some(v.strip_prefix("Bearer ").unwrap_or(v).trim().to_owned())
+/// The bearer token in `authorization` metadata, if any; another scheme is refused.
+fn bearer<T>(req: &tonic::Request<T>) -> Result<Option<String>, Status> {
+    match req.metadata().get("authorization") {
+        None => Ok(None),
+        Some(v) => crate::ws::bearer_token(v.to_str().ok()).map(Some).map_err(|e| e.grpc_status()),
+    }
+}
+
+/// The client address of a gRPC call (the HTTP request's extensions travel with it).
+fn peer<T>(req: &tonic::Request<T>, state: &ApiState) -> Option<std::net::IpAddr> {
+    let headers = req.metadata().clone().into_headers();
+    crate::peer::client_ip(&headers, req.extensions(), &state.options)
 }
 
 struct Unary {
@@ -71,9 +80,12 @@ impl UnaryService<Bytes> for Unary {
     type Future = Pin<Box<dyn Future<Output = Result<tonic::Response<Bytes>, Status>> + Send>>;
 
     fn call(&mut self, req: tonic::Request<Bytes>) -> Self::Future {
-        let ctx = Ctx { services: self.state.services.clone(), caller: Caller::Token(bearer(&req)) };
+        let caller = bearer(&req).map(Caller::Token);
+        let ctx =
+            caller.map(|caller| Ctx { services: self.state.services.clone(), caller, peer: peer(&req, &self.state) });
         let method = std::mem::take(&mut self.method);
         Box::pin(async move {
+            let ctx = ctx?;
             match rpc::dispatch(ctx, &method, Input::Proto(req.into_inner())).await {
                 Ok(Output::Proto(bytes)) => Ok(tonic::Response::new(Bytes::from(bytes))),
                 Ok(Output::Json(_)) => Err(Status::internal("internal error")),
@@ -94,6 +106,7 @@ fn close_status(reason: CloseReason) -> Status {
         CloseReason::SlowConsumer => Status::resource_exhausted("slow_consumer: reconnect and catch up"),
         CloseReason::SessionEnded(_) => Status::unauthenticated("session_ended"),
         CloseReason::Shutdown => Status::unavailable("server_shutdown: reconnect"),
+        CloseReason::TokenExpired => Status::unauthenticated("token_expired: refresh the token and reconnect"),
     }
 }
 
@@ -105,12 +118,12 @@ impl ServerStreamingService<Bytes> for Subscribe {
     fn call(&mut self, req: tonic::Request<Bytes>) -> Self::Future {
         let services = self.state.services.clone();
         Box::pin(async move {
-            let token = bearer(&req).unwrap_or_default();
+            let token = bearer(&req)?.unwrap_or_default();
             let principal = services.authenticate(&token).await.map_err(|e| ApiError(e).grpc_status())?;
             let body = <switchboard_proto::v1::SubscribeRequest as prost::Message>::decode(req.into_inner())
-                .map_err(|e| ApiError::malformed(e).grpc_status())?;
+                .map_err(|e| ApiError::malformed(e.to_string()).grpc_status())?;
             let pos = rpc::positions_from(body.user_seq, &body.positions).map_err(|e| ApiError(e).grpc_status())?;
-            let conn = Connection::open(services.hub().clone(), principal);
+            let conn = Connection::open(services.hub().clone(), principal).map_err(|e| ApiError(e).grpc_status())?;
             let events = services.subscribe(&conn, pos, body.live_only).await.map_err(|e| ApiError(e).grpc_status())?;
             let stream = futures_util::stream::unfold(Some((conn, events)), |st| async move {
                 let (mut conn, mut events) = st?;

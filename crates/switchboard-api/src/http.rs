@@ -28,10 +28,29 @@ pub fn error_response(e: &ApiError) -> Response {
     resp
 }
 
+/// Marks a response as never to be stored by caches (tokens, account data).
+pub(crate) fn no_store(mut resp: Response) -> Response {
+    resp.headers_mut().insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+/// `POST /v1/rpc/<Service>/<Method>`. Responses are never cacheable: they carry tokens
+/// and account data.
 pub(crate) async fn rpc(
+    state: State<ApiState>,
+    path: Path<(String, String)>,
+    headers: HeaderMap,
+    extensions: http::Extensions,
+    body: Body,
+) -> Response {
+    no_store(rpc_call(state, path, headers, extensions, body).await)
+}
+
+async fn rpc_call(
     State(state): State<ApiState>,
     Path((service, method)): Path<(String, String)>,
     headers: HeaderMap,
+    extensions: http::Extensions,
     body: Body,
 ) -> Response {
     let max = state.options.max_frame_bytes;
@@ -41,7 +60,12 @@ pub(crate) async fn rpc(
             return error_response(&ApiError::invalid("body", format!("request bodies are limited to {max} bytes")));
         }
     };
-    let ctx = Ctx { services: state.services.clone(), caller: Caller::Token(token_from(&headers, None)) };
+    let token = match token_from(&headers, None) {
+        Ok(t) => t,
+        Err(e) => return error_response(&e),
+    };
+    let peer = crate::peer::client_ip(&headers, &extensions, &state.options);
+    let ctx = Ctx { services: state.services.clone(), caller: Caller::Token(token), peer };
     let method = format!("{service}/{method}");
     if method == rpc::SUBSCRIBE {
         let e = ApiError(switchboard_service::ServiceError::new(

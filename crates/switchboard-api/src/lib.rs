@@ -2,10 +2,12 @@
 //! ([`rpc`]): a transport decodes, calls [`rpc::dispatch`], encodes — nothing else.
 
 pub mod convert;
+mod decode;
 pub mod error;
 mod grpc;
 pub mod http;
 pub mod metrics;
+mod peer;
 pub mod rpc;
 pub mod ws;
 
@@ -39,6 +41,12 @@ pub struct ApiOptions {
     pub idle_timeout: Duration,
     /// Requests one WebSocket may have in flight.
     pub max_inflight_per_connection: usize,
+    /// A WebSocket whose writes (a frame, or the close frame) take longer than this is
+    /// dropped: its peer stopped reading.
+    pub write_timeout: Duration,
+    /// Behind a reverse proxy: the header holding the client's address (the last entry
+    /// counts); empty means the TCP peer is the client.
+    pub client_address_header: Option<String>,
 }
 
 impl Default for ApiOptions {
@@ -48,6 +56,8 @@ impl Default for ApiOptions {
             ping_interval: Duration::from_secs(20),
             idle_timeout: Duration::from_secs(60),
             max_inflight_per_connection: 32,
+            write_timeout: Duration::from_secs(10),
+            client_address_header: None,
         }
     }
 }

@@ -75,10 +75,14 @@ async fn spawn_server(args: &Args) -> anyhow::Result<(Target, Spawned)> {
     let mut cmd = tokio::process::Command::new(&bin);
     cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
         .arg(dir.path())
-        // Cheap password hashing and no rate limit: set-up registers thousands of users.
+        // Cheap password hashing and no rate or sign-in limits: set-up registers thousands
+        // of users from one address; the idle scenario opens many sockets per session.
         .env("SWITCHBOARD_SERVICE__ARGON2__MEMORY_KIB", "64")
         .env("SWITCHBOARD_SERVICE__ARGON2__ITERATIONS", "1")
         .env("SWITCHBOARD_SERVICE__RATE_LIMIT__PER_SECOND", "0")
+        .env("SWITCHBOARD_SERVICE__AUTH_LIMITS__PER_ADDRESS__PER_SECOND", "0")
+        .env("SWITCHBOARD_SERVICE__MAX_CONNECTIONS_PER_USER", "0")
+        .env("SWITCHBOARD_SERVICE__MAX_CONNECTIONS_PER_SESSION", "0")
         .env("SWITCHBOARD_SERVICE__MAX_MEMBERS", "1000000")
         .env("SWITCHBOARD_LOG_LEVEL", "warn")
         .stdout(Stdio::null())

@@ -9,6 +9,10 @@ async fn server() -> (Target, tempfile::TempDir) {
     let mut config = Config { data_dir: dir.path().to_path_buf(), ..Config::default() };
     config.service.argon2 = switchboard_service::Argon2Params { memory_kib: 64, iterations: 1, parallelism: 1 };
     config.service.rate_limit.per_second = 0.0;
+    config.service.auth_limits.per_address.per_second = 0.0;
+    // The idle scenario opens many sockets per user and session.
+    config.service.max_connections_per_user = 0;
+    config.service.max_connections_per_session = 0;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     let app = App::new(&config).await.unwrap();

@@ -66,6 +66,8 @@ pub enum SessionEndReason {
     PasswordChanged,
     /// Account disabled.
     AccountDisabled,
+    /// A refresh token of the session was presented after it had been rotated away.
+    RefreshTokenReused,
 }
 
 /// What happened, in a user's log.

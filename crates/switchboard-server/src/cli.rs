@@ -116,7 +116,7 @@ fn password_or_stdin(p: Option<String>) -> anyhow::Result<String> {
 
 async fn offline_services(config: &Config) -> anyhow::Result<Services> {
     let store = open_store(config).await?;
-    Ok(Services::new(store, Arc::new(LocalBus::new()), config.service.clone()))
+    Ok(Services::new(store, Arc::new(LocalBus::new()), config.service.clone())?)
 }
 
 async fn shutdown_signal() {

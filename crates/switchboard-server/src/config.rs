@@ -95,6 +95,11 @@ pub struct TransportConfig {
     pub max_inflight_per_connection: usize,
     /// Seconds to wait for connections to drain on shutdown.
     pub shutdown_grace_secs: u64,
+    /// Drop a WebSocket whose writes block this many seconds (its peer stopped reading).
+    pub write_timeout_secs: u64,
+    /// Behind a reverse proxy: the header with the client's address (e.g.
+    /// `x-forwarded-for`; its last entry counts). Empty: the TCP peer is the client.
+    pub client_address_header: String,
 }
 
 impl Default for TransportConfig {
@@ -105,6 +110,8 @@ impl Default for TransportConfig {
             idle_timeout_secs: 60,
             max_inflight_per_connection: 32,
             shutdown_grace_secs: 10,
+            write_timeout_secs: 10,
+            client_address_header: String::new(),
         }
     }
 }

@@ -87,13 +87,15 @@ impl App {
         let store = open_store(config).await?;
         let bus = open_bus(config).await?;
         tracing::info!(store = store_kind(config), bus = bus_kind(config), "storage and bus ready");
-        let services = Services::new(store, bus, config.service.clone());
+        let services = Services::new(store, bus, config.service.clone())?;
         let t = &config.transport;
         let options = ApiOptions {
             max_frame_bytes: t.max_frame_bytes,
             ping_interval: Duration::from_secs(t.ping_interval_secs.max(1)),
             idle_timeout: Duration::from_secs(t.idle_timeout_secs.max(2)),
             max_inflight_per_connection: t.max_inflight_per_connection.max(1),
+            write_timeout: Duration::from_secs(t.write_timeout_secs.max(1)),
+            client_address_header: Some(t.client_address_header.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()),
         };
         let api = Api::new(services.clone(), options).await;
         Ok(Self { api, grace: Duration::from_secs(t.shutdown_grace_secs), services })
@@ -136,7 +138,8 @@ pub async fn run(
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
     });
-    let server = axum::serve(listener, router).with_graceful_shutdown(signal);
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = axum::serve(listener, service).with_graceful_shutdown(signal);
     let server = tokio::spawn(async move { server.await });
     tokio::pin!(server);
     tokio::select! {

@@ -1,10 +1,12 @@
 //! Accounts, tokens and sessions.
 //!
 //! Tokens are 32 random bytes, base64url-encoded with a prefix that says what they are;
-//! only their sha256 is stored. Passwords are hashed with argon2id on a blocking thread.
+//! only their sha256 is stored. Passwords are hashed with argon2id on the hashing threads
+//! of [`crate::passwords`]. Register, Login and Refresh are limited per client address, and
+//! failed logins per account; an unknown username costs the same hash as a known one.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use std::net::IpAddr;
+
 use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -12,10 +14,10 @@ use switchboard_core::event::{SessionEndReason, UserEventKind};
 use switchboard_core::model::{Session, User};
 use switchboard_core::values::{DeviceName, DisplayName, Password, Platform, Username};
 use switchboard_core::{ErrorCode, SessionId, UserId};
-use switchboard_store::{NewSession, NewUser};
+use switchboard_store::{NewSession, NewUser, Rotation};
 
 use crate::clock::now_ms;
-use crate::config::{Argon2Params, RegistrationMode};
+use crate::config::RegistrationMode;
 use crate::{Principal, ServiceError, ServiceResult, Services};
 
 /// The device a session is for, as the client describes it.
@@ -59,31 +61,19 @@ pub(crate) fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
-fn argon2(p: Argon2Params) -> ServiceResult<Argon2<'static>> {
-    let params = Params::new(p.memory_kib, p.iterations, p.parallelism, None)
-        .map_err(|e| ServiceError::internal(format!("argon2 params: {e}")))?;
-    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
-}
-
-async fn hash_password(p: Argon2Params, password: Password) -> ServiceResult<String> {
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut rand::rngs::OsRng);
-        argon2(p)?
-            .hash_password(password.expose().as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| ServiceError::internal(format!("argon2 hash: {e}")))
-    })
-    .await
-    .map_err(|e| ServiceError::internal(format!("hash task: {e}")))?
-}
-
-async fn verify_password(p: Argon2Params, password: String, hash: String) -> ServiceResult<bool> {
-    tokio::task::spawn_blocking(move || {
-        let parsed = PasswordHash::new(&hash).map_err(|e| ServiceError::internal(format!("stored hash: {e}")))?;
-        Ok(argon2(p)?.verify_password(password.as_bytes(), &parsed).is_ok())
-    })
-    .await
-    .map_err(|e| ServiceError::internal(format!("verify task: {e}")))?
+/// The key of a client address in the per-address limit: IPv6 clients usually hold a
+/// whole /64, so that is what counts as one address.
+fn address_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+        v4 => v4,
+    }
 }
 
 fn bad_credentials() -> ServiceError {
@@ -134,7 +124,7 @@ impl Services {
         let username = Username::parse(username)?;
         let display = DisplayName::parse(display_name)?;
         let hash = match password {
-            Some(p) => Some(hash_password(self.config().argon2, Password::parse(p)?).await?),
+            Some(p) => Some(self.inner.passwords.hash(Password::parse(p)?).await?),
             None => None,
         };
         let user = self
@@ -162,7 +152,9 @@ impl Services {
         display_name: &str,
         invite_code: &str,
         device: DeviceInfo,
+        from: Option<IpAddr>,
     ) -> ServiceResult<AuthOutcome> {
+        self.charge_address(from)?;
         let invite = match self.config().registration {
             RegistrationMode::Open => None,
             RegistrationMode::Closed => {
@@ -178,15 +170,47 @@ impl Services {
         Ok(AuthOutcome { user, tokens })
     }
 
+    /// Takes one call of Register, Login or Refresh from the client address's bucket.
+    fn charge_address(&self, from: Option<IpAddr>) -> ServiceResult<()> {
+        let Some(ip) = from else { return Ok(()) };
+        self.inner.address_limiter.check(address_key(ip)).map_err(|wait| {
+            metrics::counter!("switchboard_auth_rate_limited_total", "limit" => "address").increment(1);
+            ServiceError::exhausted("too many sign-in attempts from this address; try again later", wait)
+        })
+    }
+
     /// Logs in with username and password.
-    pub async fn login(&self, username: &str, password: &str, device: DeviceInfo) -> ServiceResult<AuthOutcome> {
-        let canonical = username.to_ascii_lowercase();
-        let Some((user, Some(hash))) = self.store().user_with_password(&canonical).await? else {
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        device: DeviceInfo,
+        from: Option<IpAddr>,
+    ) -> ServiceResult<AuthOutcome> {
+        self.charge_address(from)?;
+        // A name that could not be registered has no account: nothing to look up or hash.
+        let Ok(name) = Username::parse(username) else {
             return Err(bad_credentials());
         };
-        if !verify_password(self.config().argon2, password.to_owned(), hash).await? {
+        let canonical = name.canonical();
+        self.inner.failed_logins.peek(canonical.clone()).map_err(|wait| {
+            metrics::counter!("switchboard_auth_rate_limited_total", "limit" => "account").increment(1);
+            ServiceError::exhausted("too many failed sign-ins to this account; try again later", wait)
+        })?;
+        let found = self.store().user_with_password(&canonical).await?;
+        let (user, ok) = match found {
+            Some((user, Some(hash))) => {
+                let ok = self.inner.passwords.verify(password, hash).await?;
+                (Some(user), ok)
+            }
+            // Unknown names and accounts without a password take as long as a wrong password.
+            _ => (None, self.inner.passwords.verify_dummy(password).await?),
+        };
+        let Some(user) = user.filter(|_| ok) else {
+            metrics::counter!("switchboard_failed_logins_total").increment(1);
+            let _ = self.inner.failed_logins.check(canonical);
             return Err(bad_credentials());
-        }
+        };
         if user.disabled {
             return Err(ServiceError::denied("this account is disabled"));
         }
@@ -194,21 +218,32 @@ impl Services {
         Ok(AuthOutcome { user, tokens })
     }
 
-    /// Rotates a session's tokens.
-    pub async fn refresh(&self, refresh_token: &str) -> ServiceResult<Tokens> {
+    /// Rotates a session's tokens. Presenting a refresh token that was already rotated
+    /// away means it leaked (or a client replayed it): the session is ended.
+    pub async fn refresh(&self, refresh_token: &str, from: Option<IpAddr>) -> ServiceResult<Tokens> {
+        self.charge_address(from)?;
         let (access, refresh) = (random_token("sba_"), random_token("sbr_"));
         let expires = now_ms().saturating_add(self.access_ttl_ms());
-        let session = self
+        let rotation = self
             .store()
             .rotate_tokens(&token_hash(refresh_token), token_hash(&access), expires, token_hash(&refresh), now_ms())
-            .await?
-            .ok_or_else(|| ServiceError::unauthenticated("unknown or already used refresh token"))?;
-        Ok(Tokens {
-            access_token: access,
-            access_expires_at_ms: expires,
-            refresh_token: refresh,
-            session_id: session.id,
-        })
+            .await?;
+        match rotation {
+            Rotation::Rotated(session) => Ok(Tokens {
+                access_token: access,
+                access_expires_at_ms: expires,
+                refresh_token: refresh,
+                session_id: session.id,
+            }),
+            Rotation::Reused(session) => {
+                tracing::warn!(user_id = %session.user_id, session_id = %session.id, "a rotated refresh token was presented again; ending the session");
+                metrics::counter!("switchboard_refresh_token_reuse_total").increment(1);
+                self.end_sessions(session.user_id, Some(session.id), None, SessionEndReason::RefreshTokenReused)
+                    .await?;
+                Err(ServiceError::unauthenticated("this refresh token was already used; the session has been ended"))
+            }
+            Rotation::Unknown => Err(ServiceError::unauthenticated("unknown or already used refresh token")),
+        }
     }
 
     /// Resolves an access token to the caller and takes a token from their rate bucket.
@@ -241,7 +276,13 @@ impl Services {
         }
         let user =
             self.store().user(session.user_id).await?.ok_or_else(|| ServiceError::unauthenticated("unknown user"))?;
-        Ok(Principal { user_id: user.id, session_id: session.id, bot: user.bot, admin: user.admin })
+        Ok(Principal {
+            user_id: user.id,
+            session_id: session.id,
+            bot: user.bot,
+            admin: user.admin,
+            access_expires_at_ms: session.access_expires_at_ms,
+        })
     }
 
     /// Ends sessions of `user`: `only` one, or all but `except`; tells every device and
@@ -274,17 +315,17 @@ impl Services {
         let Some((_, Some(hash))) = self.store().user_with_password(&user.username.to_ascii_lowercase()).await? else {
             return Err(ServiceError::precondition("this account has no password"));
         };
-        if !verify_password(self.config().argon2, old.to_owned(), hash).await? {
+        if !self.inner.passwords.verify(old, hash).await? {
             return Err(ServiceError::denied("the old password is wrong"));
         }
-        self.store().set_password_hash(p.user_id, hash_password(self.config().argon2, new).await?).await?;
+        self.store().set_password_hash(p.user_id, self.inner.passwords.hash(new).await?).await?;
         self.end_sessions(p.user_id, None, Some(p.session_id), SessionEndReason::PasswordChanged).await?;
         Ok(())
     }
 
     /// Sets a password without the old one (admin CLI); ends every session.
     pub async fn set_password(&self, user: UserId, new: &str) -> ServiceResult<()> {
-        let hash = hash_password(self.config().argon2, Password::parse(new)?).await?;
+        let hash = self.inner.passwords.hash(Password::parse(new)?).await?;
         self.store().set_password_hash(user, hash).await?;
         self.end_sessions(user, None, None, SessionEndReason::PasswordChanged).await?;
         Ok(())

@@ -49,6 +49,49 @@ impl Default for RateLimit {
     }
 }
 
+/// The threads that hash and check passwords.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PasswordHashing {
+    /// Hashing threads, each holding one argon2 buffer of `memory_kib`; 0 = one per CPU.
+    pub workers: usize,
+    /// Hashes waiting for a thread before more are refused with resource_exhausted.
+    pub queue: usize,
+}
+
+impl PasswordHashing {
+    /// The number of threads to start.
+    pub fn workers(&self) -> usize {
+        if self.workers > 0 { self.workers } else { std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) }
+    }
+}
+
+impl Default for PasswordHashing {
+    fn default() -> Self {
+        Self { workers: 0, queue: 64 }
+    }
+}
+
+/// Limits on the calls that need no token (Register, Login, Refresh).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuthLimits {
+    /// Register, Login and Refresh calls per client address (0 disables).
+    pub per_address: RateLimit,
+    /// Failed logins per account (0 disables); once spent, the account's logins are
+    /// refused until the bucket refills, whatever the password.
+    pub failed_logins_per_account: RateLimit,
+}
+
+impl Default for AuthLimits {
+    fn default() -> Self {
+        Self {
+            per_address: RateLimit { per_second: 1.0, burst: 30.0 },
+            failed_logins_per_account: RateLimit { per_second: 1.0 / 30.0, burst: 10.0 },
+        }
+    }
+}
+
 /// Limits and policies of the use cases.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -71,6 +114,14 @@ pub struct ServiceConfig {
     pub typing_ttl_ms: u64,
     /// Per-user request rate limit.
     pub rate_limit: RateLimit,
+    /// Limits on Register, Login and Refresh.
+    pub auth_limits: AuthLimits,
+    /// Password hashing threads and queue.
+    pub password_hashing: PasswordHashing,
+    /// Live connections (WebSockets and gRPC streams) one user may hold on one node.
+    pub max_connections_per_user: usize,
+    /// Live connections one session may hold on one node.
+    pub max_connections_per_session: usize,
     /// More missed events than this in one log ends catch-up with "resync required".
     pub max_catchup_events: u64,
     /// Events queued for one connection before it counts as too slow and is closed.
@@ -96,6 +147,10 @@ impl Default for ServiceConfig {
             receipt_detail_max_members: 100,
             typing_ttl_ms: 6_000,
             rate_limit: RateLimit::default(),
+            auth_limits: AuthLimits::default(),
+            password_hashing: PasswordHashing::default(),
+            max_connections_per_user: 64,
+            max_connections_per_session: 16,
             max_catchup_events: 100_000,
             connection_queue: 4096,
             counter_cap: 9_999,

@@ -14,6 +14,7 @@ mod error;
 pub mod hub;
 mod invites;
 mod messages;
+mod passwords;
 mod ratelimit;
 mod signals;
 mod spaces;
@@ -30,7 +31,7 @@ use switchboard_core::{ConversationId, SessionId, UserId};
 use switchboard_store::{Store, Written};
 
 pub use auth::{AuthOutcome, DeviceInfo, Tokens};
-pub use config::{Argon2Params, RateLimit, RegistrationMode, ServiceConfig};
+pub use config::{Argon2Params, AuthLimits, PasswordHashing, RateLimit, RegistrationMode, ServiceConfig};
 pub use conversations::{ConversationView, MemberPage};
 pub use error::{ServiceError, ServiceResult};
 pub use hub::{CloseReason, Connection, EventStream, SharedEvent, StreamItem};
@@ -53,6 +54,9 @@ pub struct Principal {
     pub bot: bool,
     /// A server administrator.
     pub admin: bool,
+    /// When the presented access token expires (Unix milliseconds); a live connection
+    /// opened with it closes then.
+    pub access_expires_at_ms: i64,
 }
 
 /// The use cases, behind one cheap-to-clone handle.
@@ -66,7 +70,12 @@ struct Inner {
     bus: Arc<dyn Bus>,
     hub: Arc<hub::Hub>,
     config: ServiceConfig,
-    limiter: ratelimit::RateLimiter,
+    limiter: ratelimit::RateLimiter<UserId>,
+    /// Register, Login and Refresh per client address.
+    address_limiter: ratelimit::RateLimiter<std::net::IpAddr>,
+    /// Failed logins per canonical username.
+    failed_logins: ratelimit::RateLimiter<String>,
+    passwords: passwords::Passwords,
     /// Conversation kinds never change: cached so that a send needs no extra read.
     kinds: std::sync::Mutex<std::collections::HashMap<ConversationId, ConversationKind>>,
 }
@@ -75,15 +84,22 @@ struct Inner {
 const KIND_CACHE: usize = 100_000;
 
 impl Services {
-    /// Wires the use cases to a store and a bus; attaches this node's hub to the bus.
-    pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>, config: ServiceConfig) -> Self {
-        let hub = Arc::new(hub::Hub::new(bus.clone(), config.connection_queue));
+    /// Wires the use cases to a store and a bus; attaches this node's hub to the bus and
+    /// starts the password hashing threads.
+    pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>, config: ServiceConfig) -> ServiceResult<Self> {
+        let passwords = passwords::Passwords::start(config.argon2, config.password_hashing)?;
+        let caps =
+            hub::Caps { per_user: config.max_connections_per_user, per_session: config.max_connections_per_session };
+        let hub = Arc::new(hub::Hub::new(bus.clone(), config.connection_queue, caps));
         hub::Hub::start_heartbeat(&hub);
         let handler: Arc<dyn BusHandler> = hub.clone();
         bus.attach(Arc::downgrade(&handler));
         let limiter = ratelimit::RateLimiter::new(config.rate_limit);
+        let address_limiter = ratelimit::RateLimiter::new(config.auth_limits.per_address);
+        let failed_logins = ratelimit::RateLimiter::new(config.auth_limits.failed_logins_per_account);
         let kinds = std::sync::Mutex::new(std::collections::HashMap::new());
-        Self { inner: Arc::new(Inner { store, bus, hub, config, limiter, kinds }) }
+        let inner = Inner { store, bus, hub, config, limiter, address_limiter, failed_logins, passwords, kinds };
+        Ok(Self { inner: Arc::new(inner) })
     }
 
     /// The configuration in force.

@@ -1,10 +1,9 @@
-//! Per-user token buckets. The limit is per node; docs/OPERATIONS.md says so for clusters.
+//! Token buckets keyed by user, client address or account. The limits are per node;
+//! docs/OPERATIONS.md says so for clusters.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
-
-use switchboard_core::UserId;
 
 use crate::config::RateLimit;
 
@@ -13,22 +12,31 @@ struct Bucket {
     at: Instant,
 }
 
-/// Token buckets keyed by user.
-pub(crate) struct RateLimiter {
+/// Token buckets keyed by `K`.
+pub(crate) struct RateLimiter<K> {
     limit: RateLimit,
-    buckets: Mutex<HashMap<UserId, Bucket>>,
+    buckets: Mutex<HashMap<K, Bucket>>,
 }
 
 /// Buckets kept before full ones are pruned.
 const PRUNE_AT: usize = 100_000;
 
-impl RateLimiter {
+impl<K: std::hash::Hash + Eq> RateLimiter<K> {
     pub(crate) fn new(limit: RateLimit) -> Self {
         Self { limit, buckets: Mutex::new(HashMap::new()) }
     }
 
-    /// Takes one token for `user`; on refusal returns the milliseconds until one is free.
-    pub(crate) fn check(&self, user: UserId) -> Result<(), u64> {
+    /// Takes one token for `key`; on refusal returns the milliseconds until one is free.
+    pub(crate) fn check(&self, key: K) -> Result<(), u64> {
+        self.take(key, true)
+    }
+
+    /// Whether `key` has a token, without taking it; the milliseconds to wait if not.
+    pub(crate) fn peek(&self, key: K) -> Result<(), u64> {
+        self.take(key, false)
+    }
+
+    fn take(&self, key: K, spend: bool) -> Result<(), u64> {
         if self.limit.per_second <= 0.0 {
             return Ok(());
         }
@@ -38,11 +46,13 @@ impl RateLimiter {
             let (rate, burst) = (self.limit.per_second, self.limit.burst);
             map.retain(|_, b| b.tokens + now.duration_since(b.at).as_secs_f64() * rate < burst);
         }
-        let b = map.entry(user).or_insert(Bucket { tokens: self.limit.burst, at: now });
+        let b = map.entry(key).or_insert(Bucket { tokens: self.limit.burst, at: now });
         b.tokens = (b.tokens + now.duration_since(b.at).as_secs_f64() * self.limit.per_second).min(self.limit.burst);
         b.at = now;
         if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
+            if spend {
+                b.tokens -= 1.0;
+            }
             Ok(())
         } else {
             Err(((1.0 - b.tokens) / self.limit.per_second * 1000.0).ceil() as u64)
@@ -53,6 +63,7 @@ impl RateLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use switchboard_core::UserId;
 
     #[test]
     fn a_burst_is_allowed_then_refused_with_a_retry_hint() {
@@ -67,8 +78,17 @@ mod tests {
     }
 
     #[test]
+    fn peeking_takes_no_token() {
+        let rl = RateLimiter::new(RateLimit { per_second: 1.0, burst: 1.0 });
+        assert!(rl.peek("a").is_ok());
+        assert!(rl.peek("a").is_ok());
+        assert!(rl.check("a").is_ok());
+        assert!(rl.peek("a").is_err());
+    }
+
+    #[test]
     fn a_zero_rate_disables_the_limit() {
-        let rl = RateLimiter::new(RateLimit { per_second: 0.0, burst: 0.0 });
+        let rl = RateLimiter::<UserId>::new(RateLimit { per_second: 0.0, burst: 0.0 });
         for _ in 0..1000 {
             assert!(rl.check(UserId::from_raw(1)).is_ok());
         }

@@ -86,7 +86,7 @@ impl Bus for Reordering {
 async fn principal(services: &Services, name: &str) -> Principal {
     services.create_account(name, Some("a long enough password"), "", false, false, None).await.unwrap();
     let device = DeviceInfo { name: "test".into(), platform: "test".into() };
-    let outcome = services.login(name, "a long enough password", device).await.unwrap();
+    let outcome = services.login(name, "a long enough password", device, None).await.unwrap();
     services.authenticate(&outcome.tokens.access_token).await.unwrap()
 }
 
@@ -113,13 +113,13 @@ async fn out_of_order_live_events_go_out_in_order_waiting_for_late_ones_and_read
     });
     let config =
         ServiceConfig { argon2: Argon2Params { memory_kib: 64, iterations: 1, parallelism: 1 }, ..Default::default() };
-    let services = Services::new(Arc::new(store), bus.clone(), config);
+    let services = Services::new(Arc::new(store), bus.clone(), config).unwrap();
     let ann = principal(&services, "ann").await;
     let bob = principal(&services, "bob").await;
     let group =
         services.create_conversation(&ann, ConversationKind::Group, "team", "", vec![bob.user_id], "").await.unwrap();
     let id = group.conversation.id;
-    let conn = Connection::open(services.hub().clone(), bob);
+    let conn = Connection::open(services.hub().clone(), bob).unwrap();
     let mut stream = services.subscribe(&conn, Positions::default(), true).await.unwrap();
     loop {
         let item = stream.next().await;

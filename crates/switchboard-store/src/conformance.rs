@@ -10,8 +10,8 @@ use switchboard_core::model::{
 use switchboard_core::{ConversationId, UserId};
 
 use crate::{
-    Expect, HistoryDirection, MembershipChange, NewConversation, NewSession, NewUser, ProfilePatch, SettingsPatch,
-    Store, StoreError,
+    Expect, HistoryDirection, MembershipChange, NewConversation, NewSession, NewUser, ProfilePatch, Rotation,
+    SettingsPatch, Store, StoreError,
 };
 
 /// Generates one `#[tokio::test]` per conformance check for a backend.
@@ -151,9 +151,20 @@ pub async fn sessions_rotate_and_end<S: Store>(s: &S) {
     let two = s.create_session(new(b"a2", b"r2")).await.unwrap();
     assert_eq!(s.session_by_access(b"a1", 2_000).await.unwrap().unwrap().0.id, one.id);
     assert!(s.session_by_access(b"a1", 20_000).await.unwrap().is_none(), "expired tokens are refused");
-    let rotated = s.rotate_tokens(b"r1", b"a3".to_vec(), 50_000, b"r3".to_vec(), 3_000).await.unwrap().unwrap();
+    let Rotation::Rotated(rotated) =
+        s.rotate_tokens(b"r1", b"a3".to_vec(), 50_000, b"r3".to_vec(), 3_000).await.unwrap()
+    else {
+        panic!("the current refresh token rotates")
+    };
     assert_eq!(rotated.id, one.id);
-    assert!(s.rotate_tokens(b"r1", b"a4".to_vec(), 50_000, b"r4".to_vec(), 3_000).await.unwrap().is_none());
+    let reused = s.rotate_tokens(b"r1", b"a4".to_vec(), 50_000, b"r4".to_vec(), 3_000).await.unwrap();
+    assert!(
+        matches!(reused, Rotation::Reused(ref r) if r.id == one.id),
+        "the replaced token is recognised: {reused:?}"
+    );
+    assert!(s.session_by_access(b"a3", 4_000).await.unwrap().is_some(), "a reuse changes nothing by itself");
+    let unknown = s.rotate_tokens(b"nope", b"a5".to_vec(), 50_000, b"r5".to_vec(), 3_000).await.unwrap();
+    assert_eq!(unknown, Rotation::Unknown);
     assert!(s.session_by_access(b"a1", 2_000).await.unwrap().is_none());
     assert_eq!(s.sessions(u).await.unwrap().len(), 2);
     let ended = s.delete_sessions(u, None, Some(one.id)).await.unwrap();

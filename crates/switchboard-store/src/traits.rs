@@ -95,6 +95,17 @@ pub struct NewSession {
     pub now_ms: i64,
 }
 
+/// What presenting a refresh token did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotation {
+    /// The token was the session's current one; both tokens were replaced.
+    Rotated(Session),
+    /// The token is the one the session's current token replaced: a reuse.
+    Reused(Session),
+    /// No session knows the token.
+    Unknown,
+}
+
 /// Sessions and their tokens.
 #[async_trait]
 pub trait SessionStore: Send + Sync {
@@ -104,7 +115,8 @@ pub trait SessionStore: Send + Sync {
     async fn session_by_access(&self, access_hash: &[u8], now_ms: i64) -> StoreResult<Option<(Session, bool)>>;
     /// Lists a user's sessions, newest first.
     async fn sessions(&self, user_id: UserId) -> StoreResult<Vec<Session>>;
-    /// Replaces both tokens of the session holding `refresh_hash`; none when unknown.
+    /// Replaces both tokens of the session holding `refresh_hash`, remembering the old
+    /// refresh token so that its reuse is recognised.
     async fn rotate_tokens(
         &self,
         refresh_hash: &[u8],
@@ -112,7 +124,7 @@ pub trait SessionStore: Send + Sync {
         access_expires_at_ms: i64,
         new_refresh_hash: Vec<u8>,
         now_ms: i64,
-    ) -> StoreResult<Option<Session>>;
+    ) -> StoreResult<Rotation>;
     /// Records use of a session.
     async fn touch_session(&self, id: SessionId, now_ms: i64) -> StoreResult<()>;
     /// Deletes sessions of `user_id`: `only` one, or all but `except`. Returns those deleted.

@@ -31,6 +31,7 @@ pub fn end_reason(r: SessionEndReason) -> pb::SessionEndReason {
         SessionEndReason::EndedElsewhere => pb::SessionEndReason::EndedElsewhere,
         SessionEndReason::PasswordChanged => pb::SessionEndReason::PasswordChanged,
         SessionEndReason::AccountDisabled => pb::SessionEndReason::AccountDisabled,
+        SessionEndReason::RefreshTokenReused => pb::SessionEndReason::RefreshTokenReused,
     }
 }
 

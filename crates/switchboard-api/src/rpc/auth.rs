@@ -10,18 +10,18 @@ use crate::convert;
 pub(super) async fn register(ctx: Ctx, r: pb::RegisterRequest) -> ServiceResult<pb::RegisterResponse> {
     let out = ctx
         .services
-        .register(&r.username, &r.password, &r.display_name, &r.invite_code, convert::device(r.device))
+        .register(&r.username, &r.password, &r.display_name, &r.invite_code, convert::device(r.device), ctx.peer)
         .await?;
     Ok(pb::RegisterResponse { user: Some(convert::user(&out.user)), tokens: Some(convert::tokens(&out.tokens)) })
 }
 
 pub(super) async fn login(ctx: Ctx, r: pb::LoginRequest) -> ServiceResult<pb::LoginResponse> {
-    let out = ctx.services.login(&r.username, &r.password, convert::device(r.device)).await?;
+    let out = ctx.services.login(&r.username, &r.password, convert::device(r.device), ctx.peer).await?;
     Ok(pb::LoginResponse { user: Some(convert::user(&out.user)), tokens: Some(convert::tokens(&out.tokens)) })
 }
 
 pub(super) async fn refresh(ctx: Ctx, r: pb::RefreshRequest) -> ServiceResult<pb::RefreshResponse> {
-    let tokens = ctx.services.refresh(&r.refresh_token).await?;
+    let tokens = ctx.services.refresh(&r.refresh_token, ctx.peer).await?;
     Ok(pb::RefreshResponse { tokens: Some(convert::tokens(&tokens)) })
 }
 

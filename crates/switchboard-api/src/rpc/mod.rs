@@ -43,6 +43,8 @@ pub struct Ctx {
     pub services: Services,
     /// The caller.
     pub caller: Caller,
+    /// The client's address, for the limits on Register, Login and Refresh.
+    pub peer: Option<std::net::IpAddr>,
 }
 
 impl Ctx {
@@ -78,17 +80,6 @@ pub enum Output {
     Proto(Vec<u8>),
 }
 
-impl Input {
-    fn decode<T: prost::Message + Default + DeserializeOwned>(self) -> Result<(T, bool), ApiError> {
-        match self {
-            Input::Json(v) => serde_json::from_value(v).map(|t| (t, true)).map_err(ApiError::malformed),
-            Input::JsonBytes(b) if b.iter().all(u8::is_ascii_whitespace) => Ok((T::default(), true)),
-            Input::JsonBytes(b) => serde_json::from_slice(&b).map(|t| (t, true)).map_err(ApiError::malformed),
-            Input::Proto(b) => T::decode(b).map(|t| (t, false)).map_err(ApiError::malformed),
-        }
-    }
-}
-
 fn encode<T: prost::Message + Serialize>(value: &T, json: bool) -> Result<Output, ApiError> {
     if json {
         serde_json::to_value(value)
@@ -101,12 +92,12 @@ fn encode<T: prost::Message + Serialize>(value: &T, json: bool) -> Result<Output
 
 async fn call<Req, Resp, F, Fut>(ctx: Ctx, input: Input, handler: F) -> Result<Output, ApiError>
 where
-    Req: prost::Message + Default + DeserializeOwned,
+    Req: prost::Message + Default + DeserializeOwned + Serialize,
     Resp: prost::Message + Serialize,
     F: FnOnce(Ctx, Req) -> Fut,
     Fut: Future<Output = ServiceResult<Resp>>,
 {
-    let (req, json) = input.decode::<Req>()?;
+    let (req, json) = crate::decode::request::<Req>(input)?;
     let resp = handler(ctx, req).await?;
     encode(&resp, json)
 }

@@ -42,7 +42,8 @@ pub(super) fn parse_text(text: &str, max: usize) -> Result<Request, Malformed> {
     if text.len() > max {
         return Err(too_large(text.len(), max, true));
     }
-    let mut v: Value = serde_json::from_str(text).map_err(|e| (None, ApiError::malformed(e), true))?;
+    let mut v: Value = serde_json::from_str(text)
+        .map_err(|e| (None, ApiError::malformed(crate::decode::problem(&e.to_string())), true))?;
     let obj = v.as_object_mut().ok_or_else(|| (None, ApiError::malformed("a frame must be a JSON object"), true))?;
     let id = match obj.remove("id") {
         Some(Value::String(s)) => s,
@@ -61,18 +62,16 @@ pub(super) fn parse_binary(bytes: Bytes, max: usize) -> Result<Request, Malforme
     if bytes.len() > max {
         return Err(too_large(bytes.len(), max, false));
     }
-    let f = pb::ClientFrame::decode(bytes).map_err(|e| (None, ApiError::malformed(e), false))?;
+    let f = pb::ClientFrame::decode(bytes).map_err(|e| (None, ApiError::malformed(e.to_string()), false))?;
     let id = check_id(f.id, false)?;
     Ok(Request { id, method: f.method, input: Input::Proto(f.body.into()), json: false })
 }
 
 /// Decodes a request body in either format.
-pub(super) fn decode<T: prost::Message + Default + serde::de::DeserializeOwned>(input: Input) -> Result<T, ApiError> {
-    match input {
-        Input::Json(v) => serde_json::from_value(v).map_err(ApiError::malformed),
-        Input::JsonBytes(b) => serde_json::from_slice(&b).map_err(ApiError::malformed),
-        Input::Proto(b) => T::decode(b).map_err(ApiError::malformed),
-    }
+pub(super) fn decode<T: prost::Message + Default + serde::de::DeserializeOwned + serde::Serialize>(
+    input: Input,
+) -> Result<T, ApiError> {
+    crate::decode::request(input).map(|(t, _)| t)
 }
 
 /// Encodes a response body in the request's format.

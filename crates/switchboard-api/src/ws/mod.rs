@@ -4,6 +4,7 @@
 
 mod frames;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -14,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use serde::Deserialize;
 use switchboard_proto::v1 as pb;
-use switchboard_service::{CloseReason, Connection, EventStream, Principal, ServiceError, StreamItem};
+use switchboard_service::{CloseReason, Connection, EventStream, ServiceError, StreamItem};
 use tokio::sync::{Semaphore, mpsc};
 use tracing::Instrument;
 
@@ -34,32 +35,62 @@ pub const CLOSE_SESSION_ENDED: u16 = 4001;
 pub const CLOSE_SLOW_CONSUMER: u16 = 4008;
 /// Close code: going away (server shutdown or idle timeout).
 pub const CLOSE_GOING_AWAY: u16 = 1001;
+/// Close code: the access token the socket was opened with expired.
+pub const CLOSE_TOKEN_EXPIRED: u16 = 4002;
 
 #[derive(Deserialize)]
 pub(crate) struct WsQuery {
     access_token: Option<String>,
 }
 
-pub(crate) fn token_from(headers: &HeaderMap, query: Option<String>) -> Option<String> {
-    let header = headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    header.map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim().to_owned()).or(query).filter(|t| !t.is_empty())
+/// The bearer token of an `Authorization` header (`Bearer <token>`, the scheme in any
+/// case), else `query`. A header with another scheme is refused rather than ignored.
+pub(crate) fn token_from(headers: &HeaderMap, query: Option<String>) -> Result<Option<String>, ApiError> {
+    match headers.get(http::header::AUTHORIZATION) {
+        Some(v) => bearer_token(v.to_str().ok()).map(Some),
+        None => Ok(query.filter(|t| !t.is_empty())),
+    }
 }
 
-/// Upgrades after checking the token, if one is given; without one, only public methods
-/// (Register, Login, Refresh) are allowed on the socket.
+/// The token of an `Authorization` value, which must be `Bearer <token>`.
+pub(crate) fn bearer_token(value: Option<&str>) -> Result<String, ApiError> {
+    let refuse =
+        || ApiError(ServiceError::unauthenticated("the Authorization header must be \"Bearer <access token>\""));
+    let v = value.ok_or_else(refuse)?;
+    let (scheme, token) = v.split_once(' ').ok_or_else(refuse)?;
+    let token = token.trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
+        return Err(refuse());
+    }
+    Ok(token.to_owned())
+}
+
+/// Upgrades after checking the token, if one is given, and registering the connection
+/// (refused with 429 beyond the per-user and per-session caps); without a token, only
+/// public methods (Register, Login, Refresh) are allowed on the socket.
 pub(crate) async fn upgrade(
     State(state): State<ApiState>,
     Query(q): Query<WsQuery>,
     headers: HeaderMap,
+    extensions: http::Extensions,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let principal = match token_from(&headers, q.access_token) {
+    let refuse = |e: ApiError| crate::http::no_store(crate::http::error_response(&e));
+    let token = match token_from(&headers, q.access_token) {
+        Ok(t) => t,
+        Err(e) => return refuse(e),
+    };
+    let conn = match token {
         Some(t) => match state.services.resolve_token(&t).await {
-            Ok(p) => Some(p),
-            Err(e) => return crate::http::error_response(&ApiError(e)),
+            Ok(p) => match Connection::open(state.services.hub().clone(), p) {
+                Ok(c) => Some(c),
+                Err(e) => return refuse(ApiError(e)),
+            },
+            Err(e) => return refuse(ApiError(e)),
         },
         None => None,
     };
+    let peer = crate::peer::client_ip(&headers, &extensions, &state.options);
     let hard = state.options.max_frame_bytes.saturating_mul(2);
     // The socket lives on in the upgrade request's span, so its log lines carry its request id.
     let span = tracing::Span::current();
@@ -68,7 +99,7 @@ pub(crate) async fn upgrade(
     ws.max_message_size(hard)
         .max_frame_size(hard)
         .read_buffer_size(READ_BUFFER)
-        .on_upgrade(move |socket| run(socket, state, principal).instrument(span))
+        .on_upgrade(move |socket| run(socket, state, conn, peer).instrument(span))
         .into_response()
 }
 
@@ -141,17 +172,18 @@ fn close_for(reason: CloseReason) -> Message {
         CloseReason::SessionEnded(_) => close_message(CLOSE_SESSION_ENDED, "session_ended"),
         CloseReason::SlowConsumer => close_message(CLOSE_SLOW_CONSUMER, "slow_consumer"),
         CloseReason::Shutdown => close_message(CLOSE_GOING_AWAY, "server_shutdown"),
+        CloseReason::TokenExpired => close_message(CLOSE_TOKEN_EXPIRED, "token_expired"),
     }
 }
 
-async fn run(socket: WebSocket, state: ApiState, principal: Option<Principal>) {
+async fn run(socket: WebSocket, state: ApiState, mut conn: Option<Connection>, peer: Option<IpAddr>) {
     let (mut sink, mut incoming) = socket.split();
-    let mut conn = principal.map(|p| Connection::open(state.services.hub().clone(), p));
-    if let Some(p) = &principal
-        && let Err(e) = state.services.touch_session(p).await
+    if let Some(c) = &conn
+        && let Err(e) = state.services.touch_session(c.principal()).await
     {
         ApiError(e).log("ws.connect");
     }
+    let deadline = state.options.write_timeout;
     let mut responses = Responses::default();
     let inflight = Arc::new(Semaphore::new(state.options.max_inflight_per_connection));
     let mut sub: Option<Subscribed> = None;
@@ -170,8 +202,8 @@ async fn run(socket: WebSocket, state: ApiState, principal: Option<Principal>) {
                 match msg {
                     // Boxed: the handler's state exists only while a frame is handled, not in
                     // every idle connection's task.
-                    Message::Text(t) => Box::pin(handle(&state, &conn, &mut sub, &mut responses, &inflight, frames::parse_text(t.as_str(), state.options.max_frame_bytes))).await,
-                    Message::Binary(b) => Box::pin(handle(&state, &conn, &mut sub, &mut responses, &inflight, frames::parse_binary(b, state.options.max_frame_bytes))).await,
+                    Message::Text(t) => Box::pin(handle(&state, &conn, peer, &mut sub, &mut responses, &inflight, frames::parse_text(t.as_str(), state.options.max_frame_bytes))).await,
+                    Message::Binary(b) => Box::pin(handle(&state, &conn, peer, &mut sub, &mut responses, &inflight, frames::parse_binary(b, state.options.max_frame_bytes))).await,
                     Message::Ping(_) | Message::Pong(_) => None,
                     Message::Close(_) => break None,
                 }
@@ -191,41 +223,52 @@ async fn run(socket: WebSocket, state: ApiState, principal: Option<Principal>) {
             }
         };
         let Some(out) = out else { continue };
-        if sink.feed(out).await.is_err() {
-            break None;
-        }
-        // Events already waiting join this write: one syscall for a burst instead of one
-        // per event (a busy group queues several per socket).
-        let mut then = None;
-        for _ in 0..COALESCE {
-            let Some(s) = sub.as_mut() else { break };
-            let frame = match s.stream.next().now_or_never() {
-                Some(Some(StreamItem::Event(ev))) => frames::event(&ev, s.json),
-                Some(Some(StreamItem::Close(reason))) => {
-                    then = Some(close_for(reason));
-                    break;
-                }
-                Some(None) => {
-                    sub = None;
-                    break;
-                }
-                None => break,
-            };
-            if sink.feed(frame).await.is_err() {
-                break;
+        // A peer that stops reading fills the socket's buffers and every write waits: past
+        // the write deadline the socket is dropped, whatever is still queued for it.
+        let written = tokio::time::timeout(deadline, async {
+            sink.feed(out).await.map_err(|_| ())?;
+            // Events already waiting join this write: one syscall for a burst instead of one
+            // per event (a busy group queues several per socket).
+            let mut then = None;
+            for _ in 0..COALESCE {
+                let Some(s) = sub.as_mut() else { break };
+                let frame = match s.stream.next().now_or_never() {
+                    Some(Some(StreamItem::Event(ev))) => frames::event(&ev, s.json),
+                    Some(Some(StreamItem::Close(reason))) => {
+                        then = Some(close_for(reason));
+                        break;
+                    }
+                    Some(None) => {
+                        sub = None;
+                        break;
+                    }
+                    None => break,
+                };
+                sink.feed(frame).await.map_err(|_| ())?;
+            }
+            sink.flush().await.map_err(|_| ())?;
+            Ok::<_, ()>(then)
+        })
+        .await;
+        match written {
+            Ok(Ok(None)) => {}
+            Ok(Ok(then)) => break then,
+            Ok(Err(())) => break None,
+            Err(_) => {
+                metrics::counter!("switchboard_ws_write_timeouts_total").increment(1);
+                tracing::debug!("websocket write deadline passed; dropping the socket");
+                return;
             }
         }
-        if sink.flush().await.is_err() {
-            break None;
-        }
-        if then.is_some() {
-            break then;
-        }
     };
-    if let Some(close) = goodbye {
-        let _ = sink.send(close).await;
-    }
-    let _ = sink.close().await;
+    // The goodbye gets the same deadline; a peer that does not read it is simply dropped.
+    let _ = tokio::time::timeout(deadline, async {
+        if let Some(close) = goodbye {
+            let _ = sink.send(close).await;
+        }
+        let _ = sink.close().await;
+    })
+    .await;
 }
 
 /// Handles one parsed frame; returns a frame to send now, if any (errors and Subscribe
@@ -233,6 +276,7 @@ async fn run(socket: WebSocket, state: ApiState, principal: Option<Principal>) {
 async fn handle(
     state: &ApiState,
     conn: &Option<Connection>,
+    peer: Option<IpAddr>,
     sub: &mut Option<Subscribed>,
     responses: &mut Responses,
     inflight: &Arc<Semaphore>,
@@ -255,7 +299,7 @@ async fn handle(
         Some(c) => Caller::Connection(*c.principal()),
         None => Caller::Token(None),
     };
-    let ctx = Ctx { services: state.services.clone(), caller };
+    let ctx = Ctx { services: state.services.clone(), caller, peer };
     let tx = responses.sender();
     let span = tracing::info_span!("ws_request", frame_id = %req.id, rpc = %req.method);
     tokio::spawn(

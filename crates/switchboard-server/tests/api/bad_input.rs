@@ -3,60 +3,11 @@
 
 use futures_util::{SinkExt, StreamExt};
 use prost::Message as _;
-use serde_json::Value;
 use switchboard_client::proto as pb;
 use switchboard_client::{Client, Transport};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::*;
-
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn raw_ws(app: &TestApp, token: Option<&str>) -> Socket {
-    let url = match token {
-        Some(t) => format!("ws://{}/v1/ws?access_token={t}", app.addr),
-        None => format!("ws://{}/v1/ws", app.addr),
-    };
-    tokio_tungstenite::connect_async(url).await.unwrap().0
-}
-
-async fn next_data(ws: &mut Socket) -> Message {
-    loop {
-        let m = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next())
-            .await
-            .expect("no reply")
-            .expect("socket ended")
-            .unwrap();
-        if !matches!(m, Message::Ping(_) | Message::Pong(_)) {
-            return m;
-        }
-    }
-}
-
-async fn next_json(ws: &mut Socket) -> Value {
-    match next_data(ws).await {
-        Message::Text(t) => serde_json::from_str(t.as_str()).unwrap(),
-        other => panic!("expected a text frame, got {other:?}"),
-    }
-}
-
-async fn http_post(app: &TestApp, path: &str, body: &str, token: Option<&str>) -> (u16, Value, Option<String>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(&app.addr).await.unwrap();
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-    let req = format!(
-        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut out = Vec::new();
-    s.read_to_end(&mut out).await.unwrap();
-    let text = String::from_utf8_lossy(&out).to_string();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let status = head[9..12].parse().unwrap();
-    let retry = head.lines().find_map(|l| l.to_ascii_lowercase().strip_prefix("retry-after: ").map(str::to_owned));
-    (status, serde_json::from_str(body).unwrap_or(Value::Null), retry)
-}
 
 #[tokio::test]
 async fn malformed_json_unknown_methods_and_bad_tokens_get_their_codes_over_http() {
@@ -366,7 +317,7 @@ async fn random_frames_and_bodies_never_break_the_server() {
     ws.send(Message::Text(r#"{"id":"last","method":"UserService/GetMe"}"#.into())).await.unwrap();
     loop {
         let v = match next_data(&mut ws).await {
-            Message::Text(t) => serde_json::from_str::<Value>(t.as_str()).unwrap(),
+            Message::Text(t) => serde_json::from_str::<serde_json::Value>(t.as_str()).unwrap(),
             _ => continue,
         };
         if v["response"]["id"] == "last" {

@@ -25,6 +25,7 @@ fn command(data_dir: &Path) -> Command {
         .env("SWITCHBOARD_SERVICE__ARGON2__MEMORY_KIB", "64")
         .env("SWITCHBOARD_SERVICE__ARGON2__ITERATIONS", "1")
         .env("SWITCHBOARD_SERVICE__RATE_LIMIT__PER_SECOND", "0")
+        .env("SWITCHBOARD_SERVICE__AUTH_LIMITS__PER_ADDRESS__PER_SECOND", "0")
         .env("SWITCHBOARD_LOG_LEVEL", "warn")
         .kill_on_drop(true);
     cmd

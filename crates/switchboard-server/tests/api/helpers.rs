@@ -2,6 +2,10 @@
 
 use std::time::Duration;
 
+use futures_util::StreamExt;
+use serde_json::Value;
+use tokio_tungstenite::tungstenite::Message;
+
 use switchboard_client::proto as pb;
 use switchboard_client::{Client, StreamEvent, Transport};
 use switchboard_server::{App, Config};
@@ -29,11 +33,14 @@ pub struct TestUser {
 
 pub const PASSWORD: &str = "correct horse battery";
 
-/// Cheap password hashing and no rate limit, so tests stay fast.
+/// Cheap password hashing and no rate or sign-in limits (every test client comes from
+/// 127.0.0.1), so tests stay fast; the tests of those limits turn them back on.
 pub fn test_config(dir: &std::path::Path) -> Config {
     let mut config = Config { data_dir: dir.to_path_buf(), ..Config::default() };
     config.service.argon2 = Argon2Params { memory_kib: 64, iterations: 1, parallelism: 1 };
     config.service.rate_limit.per_second = 0.0;
+    config.service.auth_limits.per_address.per_second = 0.0;
+    config.service.auth_limits.failed_logins_per_account.per_second = 0.0;
     config
 }
 
@@ -87,6 +94,11 @@ impl TestApp {
             .unwrap();
         let tokens = r.tokens.unwrap();
         TestUser { token: tokens.access_token, session_id: tokens.session_id, ..user.clone() }
+    }
+
+    /// Live connections the server's hub counts.
+    pub fn connection_count(&self) -> usize {
+        self.services.hub().connection_count()
     }
 
     pub async fn client(&self, user: &TestUser, transport: Transport) -> Client {
@@ -224,4 +236,78 @@ pub fn is_caught_up(e: &pb::Event) -> bool {
 
 pub fn code_of<T: std::fmt::Debug>(r: Result<T, switchboard_client::ClientError>) -> pb::ErrorCode {
     r.expect_err("expected an error").code
+}
+
+pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+pub async fn raw_ws(app: &TestApp, token: Option<&str>) -> Socket {
+    let url = match token {
+        Some(t) => format!("ws://{}/v1/ws?access_token={t}", app.addr),
+        None => format!("ws://{}/v1/ws", app.addr),
+    };
+    tokio_tungstenite::connect_async(url).await.unwrap().0
+}
+
+pub async fn next_data(ws: &mut Socket) -> Message {
+    loop {
+        let m = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next())
+            .await
+            .expect("no reply")
+            .expect("socket ended")
+            .unwrap();
+        if !matches!(m, Message::Ping(_) | Message::Pong(_)) {
+            return m;
+        }
+    }
+}
+
+pub async fn next_json(ws: &mut Socket) -> Value {
+    match next_data(ws).await {
+        Message::Text(t) => serde_json::from_str(t.as_str()).unwrap(),
+        other => panic!("expected a text frame, got {other:?}"),
+    }
+}
+
+/// A raw HTTP/1.1 reply: status, lower-cased header lines and the JSON body (or null).
+pub struct HttpReply {
+    pub status: u16,
+    pub head: String,
+    pub body: Value,
+}
+
+impl HttpReply {
+    /// The value of header `name` (lower case), if present.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().find_map(|l| l.strip_prefix(&format!("{name}: ")).map(str::to_owned))
+    }
+}
+
+/// POSTs `body` to `path` with extra header lines, over a fresh connection.
+pub async fn http_request(app: &TestApp, path: &str, body: &str, headers: &[(&str, &str)]) -> HttpReply {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(&app.addr).await.unwrap();
+    let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
+    let req = format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.unwrap();
+    let text = String::from_utf8_lossy(&out).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    HttpReply {
+        status: head[9..12].parse().unwrap(),
+        head: head.to_ascii_lowercase(),
+        body: serde_json::from_str(body).unwrap_or(Value::Null),
+    }
+}
+
+/// POSTs with an optional bearer token; returns status, body and `Retry-After`.
+pub async fn http_post(app: &TestApp, path: &str, body: &str, token: Option<&str>) -> (u16, Value, Option<String>) {
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", a.as_str())).collect();
+    let r = http_request(app, path, body, &headers).await;
+    let retry = r.header("retry-after");
+    (r.status, r.body, retry)
 }

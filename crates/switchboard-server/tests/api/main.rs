@@ -1,6 +1,7 @@
 //! API tests: each starts a real server (`TestApp`) on 127.0.0.1:0 with a temporary data
 //! directory and talks to it through the client SDK over the real protocols.
 
+mod abuse;
 mod bad_input;
 mod cli;
 mod cluster;

@@ -188,7 +188,7 @@ async fn idle_ws_events(c: &mut Client) -> switchboard_client::Events {
 }
 
 #[tokio::test]
-async fn refresh_rotates_tokens_and_logout_ends_the_session() {
+async fn refresh_rotates_tokens_a_replayed_refresh_token_ends_the_session_and_logout_ends_it() {
     let app = TestApp::spawn().await;
     let anon = Client::connect(&app.addr, Transport::Grpc, None).await.unwrap();
     let r: pb::RegisterResponse = anon
@@ -217,12 +217,19 @@ async fn refresh_rotates_tokens_and_logout_ends_the_session() {
         code_of(old.call::<_, pb::GetMeResponse>("UserService/GetMe", &pb::GetMeRequest {}).await),
         pb::ErrorCode::Unauthenticated
     );
+    // The replay ended the whole session: the tokens the first refresh issued are dead too.
     let new = Client::connect(&app.addr, Transport::Grpc, Some(&fresh.access_token)).await.unwrap();
-    let _: pb::LogoutResponse = new.call("AuthService/Logout", &pb::LogoutRequest {}).await.unwrap();
     assert_eq!(
         code_of(new.call::<_, pb::GetMeResponse>("UserService/GetMe", &pb::GetMeRequest {}).await),
         pb::ErrorCode::Unauthenticated
     );
+    let again = anon
+        .call::<_, pb::RefreshResponse>(
+            "AuthService/Refresh",
+            &pb::RefreshRequest { refresh_token: fresh.refresh_token },
+        )
+        .await;
+    assert_eq!(code_of(again), pb::ErrorCode::Unauthenticated);
     let wrong = anon
         .call::<_, pb::LoginResponse>(
             "AuthService/Login",
@@ -238,6 +245,12 @@ async fn refresh_rotates_tokens_and_logout_ends_the_session() {
         .await
         .unwrap();
     assert_eq!(ok.user.unwrap().username, "zed");
+    let new = Client::connect(&app.addr, Transport::Grpc, Some(&ok.tokens.unwrap().access_token)).await.unwrap();
+    let _: pb::LogoutResponse = new.call("AuthService/Logout", &pb::LogoutRequest {}).await.unwrap();
+    assert_eq!(
+        code_of(new.call::<_, pb::GetMeResponse>("UserService/GetMe", &pb::GetMeRequest {}).await),
+        pb::ErrorCode::Unauthenticated
+    );
     app.stop().await;
 }
 

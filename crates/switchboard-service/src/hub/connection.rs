@@ -7,7 +7,7 @@ use switchboard_core::event::{Event, SessionEndReason};
 use tokio::sync::{mpsc, watch};
 
 use super::Hub;
-use crate::Principal;
+use crate::{Principal, ServiceError};
 
 /// Why the server closes a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +18,8 @@ pub enum CloseReason {
     SessionEnded(SessionEndReason),
     /// The server is shutting down; reconnect elsewhere or later.
     Shutdown,
+    /// The access token the connection was opened with expired; refresh and reconnect.
+    TokenExpired,
 }
 
 impl CloseReason {
@@ -27,6 +29,7 @@ impl CloseReason {
             Self::SlowConsumer => "slow_consumer",
             Self::SessionEnded(_) => "session_ended",
             Self::Shutdown => "server_shutdown",
+            Self::TokenExpired => "token_expired",
         }
     }
 }
@@ -92,14 +95,34 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// Registers a connection of `principal` on `hub`.
-    pub fn open(hub: Arc<Hub>, principal: Principal) -> Self {
+    /// Registers a connection of `principal` on `hub`; resource_exhausted when the user or
+    /// the session already holds as many as the configured caps allow on this node.
+    pub fn open(hub: Arc<Hub>, principal: Principal) -> Result<Self, ServiceError> {
         let (tx, rx) = watch::channel(None);
-        let (id, delta, interest) = hub.lock().add_connection(principal, tx);
+        let (id, delta, interest) = {
+            let mut state = hub.lock();
+            let (user, session) = state.counts(principal.user_id, principal.session_id);
+            let caps = hub.caps;
+            if caps.per_user > 0 && user >= caps.per_user {
+                metrics::counter!("switchboard_connections_refused_total", "cap" => "user").increment(1);
+                return Err(ServiceError::exhausted(
+                    format!("this account already has {user} live connections here (the limit)"),
+                    5000,
+                ));
+            }
+            if caps.per_session > 0 && session >= caps.per_session {
+                metrics::counter!("switchboard_connections_refused_total", "cap" => "session").increment(1);
+                return Err(ServiceError::exhausted(
+                    format!("this session already has {session} live connections here (the limit)"),
+                    5000,
+                ));
+            }
+            state.add_connection(principal, tx)
+        };
         hub.flush(Vec::new(), interest);
         hub.report(delta);
         metrics::gauge!("switchboard_connections").increment(1.0);
-        Self { id, principal, hub, close: rx }
+        Ok(Self { id, principal, hub, close: rx })
     }
 
     /// The authenticated caller.
@@ -107,15 +130,26 @@ impl Connection {
         &self.principal
     }
 
-    /// Resolves when the server decides to close this connection, with the reason.
+    /// Resolves when the server decides to close this connection, with the reason; at the
+    /// latest when the access token it was opened with expires.
     pub async fn closed(&mut self) -> CloseReason {
-        loop {
-            if let Some(reason) = *self.close.borrow_and_update() {
-                return reason;
+        let expiry = token_expiry(self.principal.access_expires_at_ms);
+        let signal = async {
+            loop {
+                if let Some(reason) = *self.close.borrow_and_update() {
+                    return reason;
+                }
+                if self.close.changed().await.is_err() {
+                    return CloseReason::Shutdown;
+                }
             }
-            if self.close.changed().await.is_err() {
-                return CloseReason::Shutdown;
-            }
+        };
+        match expiry {
+            Some(at) => tokio::select! {
+                reason = signal => reason,
+                _ = tokio::time::sleep_until(at) => CloseReason::TokenExpired,
+            },
+            None => signal.await,
         }
     }
 
@@ -127,6 +161,17 @@ impl Connection {
     pub(crate) fn queue(&self) -> usize {
         self.hub.queue
     }
+}
+
+/// When a token expiring at `expires_at_ms` (Unix milliseconds) expires, as a timer
+/// deadline; `None` for tokens that outlive any timer (bots).
+fn token_expiry(expires_at_ms: i64) -> Option<tokio::time::Instant> {
+    const FAR: i64 = 365 * 24 * 3600 * 1000;
+    let left = expires_at_ms.saturating_sub(crate::clock::now_ms());
+    if left > FAR {
+        return None;
+    }
+    tokio::time::Instant::now().checked_add(std::time::Duration::from_millis(left.max(0) as u64))
 }
 
 impl Drop for Connection {

@@ -23,6 +23,13 @@ use state::State;
 /// How often a node reports its presence; three missed reports and it counts as dead.
 const PRESENCE_HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// Most live connections per user and per session on one node (0 = no cap).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Caps {
+    pub(crate) per_user: usize,
+    pub(crate) per_session: usize,
+}
+
 /// The connection registry of one node.
 pub struct Hub {
     /// This node's id in presence reports (random per process).
@@ -30,12 +37,13 @@ pub struct Hub {
     state: Mutex<State>,
     bus: Arc<dyn Bus>,
     queue: usize,
+    caps: Caps,
 }
 
 impl Hub {
-    pub(crate) fn new(bus: Arc<dyn Bus>, queue: usize) -> Self {
+    pub(crate) fn new(bus: Arc<dyn Bus>, queue: usize, caps: Caps) -> Self {
         let node = rand::random::<u64>();
-        Self { node, state: Mutex::new(State::default()), bus, queue: queue.max(16) }
+        Self { node, state: Mutex::new(State::default()), bus, queue: queue.max(16), caps }
     }
 
     /// Reports this node's presence every `PRESENCE_HEARTBEAT` and forgets nodes that went

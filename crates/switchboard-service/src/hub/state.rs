@@ -141,6 +141,12 @@ impl State {
         self.by_user.keys().map(|u| (*u, self.local_status(*u))).collect()
     }
 
+    /// Live connections of `user` and of `session` on this node.
+    pub(super) fn counts(&self, user: UserId, session: SessionId) -> (usize, usize) {
+        let n = |v: Option<&Vec<u64>>| v.map_or(0, Vec::len);
+        (n(self.by_user.get(&user)), n(self.by_session.get(&session)))
+    }
+
     pub(super) fn add_connection(
         &mut self,
         p: Principal,

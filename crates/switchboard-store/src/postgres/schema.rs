@@ -157,6 +157,11 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX records_kind_key ON records(kind, key text_pattern_ops);
     "#,
+    // 4: the refresh token a session's current one replaced, to recognise its reuse.
+    r#"
+    ALTER TABLE sessions ADD COLUMN prev_refresh_hash BYTEA;
+    CREATE INDEX sessions_prev_refresh ON sessions(prev_refresh_hash) WHERE prev_refresh_hash IS NOT NULL;
+    "#,
 ];
 
 /// A fixed key for the migration advisory lock.

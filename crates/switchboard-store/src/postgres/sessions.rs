@@ -6,7 +6,7 @@ use switchboard_core::{SessionId, UserId};
 
 use super::PgStore;
 use super::rows::{self, SESSION_COLS};
-use crate::{NewSession, SessionStore, StoreError, StoreResult};
+use crate::{NewSession, Rotation, SessionStore, StoreError, StoreResult};
 
 #[async_trait]
 impl SessionStore for PgStore {
@@ -66,16 +66,23 @@ impl SessionStore for PgStore {
         access_expires_at_ms: i64,
         new_refresh_hash: Vec<u8>,
         now_ms: i64,
-    ) -> StoreResult<Option<Session>> {
+    ) -> StoreResult<Rotation> {
         let client = self.client().await?;
         let sql = format!(
-            "UPDATE sessions SET access_hash = $2, access_expires_at = $3, refresh_hash = $4, last_seen_at = $5 \
-             WHERE refresh_hash = $1 RETURNING {SESSION_COLS}"
+            "UPDATE sessions SET access_hash = $2, access_expires_at = $3, prev_refresh_hash = refresh_hash, \
+             refresh_hash = $4, last_seen_at = $5 WHERE refresh_hash = $1 RETURNING {SESSION_COLS}"
         );
         let row = client
             .query_opt(&sql, &[&refresh_hash, &access_hash, &access_expires_at_ms, &new_refresh_hash, &now_ms])
             .await?;
-        row.as_ref().map(rows::session).transpose()
+        if let Some(r) = row {
+            return Ok(Rotation::Rotated(rows::session(&r)?));
+        }
+        let sql = format!("SELECT {SESSION_COLS} FROM sessions WHERE prev_refresh_hash = $1");
+        match client.query_opt(&sql, &[&refresh_hash]).await? {
+            Some(r) => Ok(Rotation::Reused(rows::session(&r)?)),
+            None => Ok(Rotation::Unknown),
+        }
     }
 
     async fn touch_session(&self, id: SessionId, now_ms: i64) -> StoreResult<()> {

@@ -150,6 +150,11 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX records_kind_key ON records(kind, key);
     "#,
+    // 3: the refresh token a session's current one replaced, to recognise its reuse.
+    r#"
+    ALTER TABLE sessions ADD COLUMN prev_refresh_hash BLOB;
+    CREATE INDEX sessions_prev_refresh ON sessions(prev_refresh_hash) WHERE prev_refresh_hash IS NOT NULL;
+    "#,
 ];
 
 /// Applies every migration not yet applied; returns the resulting version.

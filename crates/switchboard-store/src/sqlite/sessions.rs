@@ -7,7 +7,7 @@ use switchboard_core::{SessionId, UserId};
 
 use super::SqliteStore;
 use super::rows::{self, SESSION_COLS};
-use crate::{NewSession, SessionStore, StoreError, StoreResult};
+use crate::{NewSession, Rotation, SessionStore, StoreError, StoreResult};
 
 #[async_trait]
 impl SessionStore for SqliteStore {
@@ -73,20 +73,23 @@ impl SessionStore for SqliteStore {
         access_expires_at_ms: i64,
         new_refresh_hash: Vec<u8>,
         now_ms: i64,
-    ) -> StoreResult<Option<Session>> {
+    ) -> StoreResult<Rotation> {
         let old = refresh_hash.to_vec();
         self.write(move |conn| {
             let sql = format!(
-                "UPDATE sessions SET access_hash = ?2, access_expires_at = ?3, refresh_hash = ?4, last_seen_at = ?5 \
-                 WHERE refresh_hash = ?1 RETURNING {SESSION_COLS}"
+                "UPDATE sessions SET access_hash = ?2, access_expires_at = ?3, prev_refresh_hash = refresh_hash, \
+                 refresh_hash = ?4, last_seen_at = ?5 WHERE refresh_hash = ?1 RETURNING {SESSION_COLS}"
             );
-            Ok(conn
-                .query_row(
-                    &sql,
-                    params![old, access_hash, access_expires_at_ms, new_refresh_hash, now_ms],
-                    rows::session,
-                )
-                .optional()?)
+            let rotated = conn
+                .prepare_cached(&sql)?
+                .query_row(params![old, access_hash, access_expires_at_ms, new_refresh_hash, now_ms], rows::session)
+                .optional()?;
+            if let Some(s) = rotated {
+                return Ok(Rotation::Rotated(s));
+            }
+            let sql = format!("SELECT {SESSION_COLS} FROM sessions WHERE prev_refresh_hash = ?1");
+            let reused = conn.prepare_cached(&sql)?.query_row(params![old], rows::session).optional()?;
+            Ok(reused.map_or(Rotation::Unknown, Rotation::Reused))
         })
         .await
     }
