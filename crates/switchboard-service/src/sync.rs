@@ -23,7 +23,7 @@ use tokio::sync::mpsc;
 use switchboard_bus::Topic;
 
 use crate::hub::{CloseReason, Connection, EventStream, Live, SharedEvent, StreamItem};
-use crate::{Principal, ServiceResult, Services};
+use crate::{Principal, ServiceError, ServiceResult, Services};
 
 /// The positions a client has applied.
 #[derive(Debug, Clone, Default)]
@@ -68,6 +68,8 @@ impl Services {
         let max = self.config().max_catchup_events;
         let mut diff = Difference::default();
         let latest = self.store().user_seq(p.user_id).await?;
+        let current = self.store().positions(p.user_id).await?;
+        check_positions(&pos, latest, &current)?;
         if latest.saturating_sub(pos.user_seq) > max {
             diff.resync_required = true;
             return Ok(diff);
@@ -93,7 +95,7 @@ impl Services {
             }
             diff.events.push(Event::User(ev));
         }
-        for (c, last, joined) in self.store().positions(p.user_id).await? {
+        for (c, last, joined) in current {
             let from = known.get(&c).copied().unwrap_or(joined);
             if last <= from {
                 continue;
@@ -124,6 +126,10 @@ impl Services {
         // whatever is published from here on is queued, whatever was stored before is read.
         conn.attach(tx, Vec::new());
         let current = self.store().positions(p.user_id).await?;
+        let latest = self.store().user_seq(p.user_id).await?;
+        if !live_only {
+            check_positions(&pos, latest, &current)?;
+        }
         for (c, _, _) in &current {
             conn.hub.set_follow(conn.id, *c, true);
         }
@@ -138,7 +144,7 @@ impl Services {
             cursor.conv.insert(c, from);
         }
         if live_only {
-            cursor.user_seq = self.store().user_seq(p.user_id).await?;
+            cursor.user_seq = latest;
         }
         let (out, out_rx) = mpsc::channel(256);
         let task = Subscription {
@@ -154,6 +160,26 @@ impl Services {
         tokio::spawn(task.run(!live_only));
         Ok(EventStream { rx: out_rx })
     }
+}
+
+/// Refuses positions past the heads of the logs: a client cannot have seen events that do
+/// not exist, so such a position is a client bug that would otherwise wait forever.
+fn check_positions(pos: &Positions, user_head: u64, current: &[(ConversationId, u64, u64)]) -> ServiceResult<()> {
+    if pos.user_seq > user_head {
+        return Err(ServiceError::invalid(
+            "user_seq",
+            format!("position {} is ahead of the user log, which ends at {user_head}", pos.user_seq),
+        ));
+    }
+    for (c, last, _) in current {
+        if let Some(seq) = pos.conversations.get(c).filter(|s| **s > *last) {
+            return Err(ServiceError::invalid(
+                "positions.seq",
+                format!("position {seq} in conversation {c} is ahead of its log, which ends at {last}"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 struct Cursor {

@@ -69,7 +69,7 @@ pub(super) async fn get_history(ctx: Ctx, r: pb::GetHistoryRequest) -> ServiceRe
     };
     let req = HistoryRequest {
         direction,
-        anchor_seq: r.anchor_seq,
+        anchor_seq: convert::seq(r.anchor_seq, "anchor_seq")?,
         anchor_message: MessageId::parse_opt(&r.anchor_message_id, "anchor_message_id")?,
         limit: r.limit,
     };
@@ -89,13 +89,15 @@ pub(super) async fn get_messages(ctx: Ctx, r: pb::GetMessagesRequest) -> Service
 
 pub(super) async fn mark_read(ctx: Ctx, r: pb::MarkReadRequest) -> ServiceResult<pb::MarkReadResponse> {
     let p = ctx.principal().await?;
-    let (read_seq, unread_count) = ctx.services.mark_read(&p, conv_id(&r.conversation_id)?, r.seq).await?;
+    let (read_seq, unread_count) =
+        ctx.services.mark_read(&p, conv_id(&r.conversation_id)?, convert::seq(r.seq, "seq")?).await?;
     Ok(pb::MarkReadResponse { read_seq, unread_count })
 }
 
 pub(super) async fn mark_delivered(ctx: Ctx, r: pb::MarkDeliveredRequest) -> ServiceResult<pb::MarkDeliveredResponse> {
     let p = ctx.principal().await?;
-    let delivered_seq = ctx.services.mark_delivered(&p, conv_id(&r.conversation_id)?, r.seq).await?;
+    let delivered_seq =
+        ctx.services.mark_delivered(&p, conv_id(&r.conversation_id)?, convert::seq(r.seq, "seq")?).await?;
     Ok(pb::MarkDeliveredResponse { delivered_seq })
 }
 

@@ -7,11 +7,13 @@ use switchboard_service::{Positions, ServiceResult};
 use super::Ctx;
 use crate::convert;
 
-/// Client positions from the wire.
+/// Client positions from the wire. Sequence numbers are stored as signed 64-bit
+/// integers, so anything above `i64::MAX` cannot be a real position.
 pub fn positions_from(user_seq: u64, positions: &[pb::ConversationPosition]) -> ServiceResult<Positions> {
-    let mut out = Positions { user_seq, ..Positions::default() };
+    let mut out = Positions { user_seq: convert::seq(user_seq, "user_seq")?, ..Positions::default() };
     for p in positions {
-        out.conversations.insert(ConversationId::parse(&p.conversation_id, "positions.conversation_id")?, p.seq);
+        let id = ConversationId::parse(&p.conversation_id, "positions.conversation_id")?;
+        out.conversations.insert(id, convert::seq(p.seq, "positions.seq")?);
     }
     Ok(out)
 }

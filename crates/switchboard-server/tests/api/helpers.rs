@@ -64,6 +64,25 @@ impl TestApp {
         Self { addr, services, _dir: dir, stop: Some(tx), task: Some(task) }
     }
 
+    /// A server on a fresh schema of the PostgreSQL database in
+    /// `SWITCHBOARD_TEST_POSTGRES_URL`, with the local bus; `None` (and a printed reason)
+    /// without it. The schema is dropped by [`TestApp::drop_schema`].
+    pub async fn spawn_postgres() -> Option<(Self, PgSchema)> {
+        let Ok(url) = std::env::var("SWITCHBOARD_TEST_POSTGRES_URL") else {
+            eprintln!("skipped on PostgreSQL: SWITCHBOARD_TEST_POSTGRES_URL is not set");
+            return None;
+        };
+        let schema = format!("t_{:x}", rand_suffix());
+        let (u, s) = (url.clone(), schema.clone());
+        let app = Self::spawn_with(move |c| {
+            c.store = u;
+            c.postgres.schema = s;
+            c.postgres.pool_size = 4;
+        })
+        .await;
+        Some((app, PgSchema { url, schema }))
+    }
+
     /// Registers `name` over HTTP.
     pub async fn register(&self, name: &str) -> TestUser {
         self.register_via(Transport::Http, name).await
@@ -126,6 +145,28 @@ impl Drop for TestApp {
             t.abort();
         }
     }
+}
+
+/// A test's PostgreSQL schema; [`PgSchema::drop`] removes it.
+pub struct PgSchema {
+    url: String,
+    schema: String,
+}
+
+impl PgSchema {
+    /// Drops the schema and everything in it.
+    pub async fn drop(self) {
+        if let Ok((client, conn)) = tokio_postgres::connect(&self.url, tokio_postgres::NoTls).await {
+            tokio::spawn(conn);
+            let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema)).await;
+        }
+    }
+}
+
+fn rand_suffix() -> u64 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
+    nanos ^ (u64::from(std::process::id()) << 40)
 }
 
 /// Registers `name` on the server at `addr` over `transport`.

@@ -7,6 +7,7 @@ mod cli;
 mod cluster;
 mod durability;
 mod helpers;
+mod odd_input;
 mod permissions;
 mod profiles;
 mod scenario;

@@ -171,9 +171,13 @@ impl Services {
 
     /// Public spaces whose name starts with `prefix`.
     pub async fn search_spaces(&self, p: &Principal, prefix: &str, limit: u32) -> ServiceResult<Vec<SpaceView>> {
+        let prefix = prefix.trim().to_lowercase();
+        if prefix.chars().count() > 64 {
+            return Err(ServiceError::invalid("prefix", "must be at most 64 characters"));
+        }
         let limit = if limit == 0 { 20 } else { limit.min(100) };
         let mut out = Vec::new();
-        for r in self.store().search_records(DIRECTORY, &prefix.trim().to_lowercase(), limit).await? {
+        for r in self.store().search_records(DIRECTORY, &prefix, limit).await? {
             if let Ok(view) = self.get_space(p, r.scope).await {
                 out.push(view);
             }
