@@ -133,8 +133,9 @@ impl ServerStreamingService<Bytes> for Subscribe {
                 };
                 match item {
                     Some(StreamItem::Event(ev)) => {
-                        let bytes = ev.encoded(EVENT_SLOT_PROTO, |e| {
-                            Bytes::from(prost::Message::encode_to_vec(&crate::convert::event(e)))
+                        let viewer = conn.principal().user_id;
+                        let bytes = ev.encoded(EVENT_SLOT_PROTO, viewer, |e| {
+                            Bytes::from(prost::Message::encode_to_vec(&crate::convert::event(e, Some(viewer))))
                         });
                         Some((Ok(bytes), Some((conn, events))))
                     }

@@ -8,6 +8,17 @@ use crate::model::{AdminRights, ConversationKind, Member, MemberRole};
 #[error("{0}")]
 pub struct Denied(pub &'static str);
 
+/// Why an action is refused: the actor lacks the right, or the state must change first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// The actor may not do this (permission_denied).
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    /// Allowed, but not in this state (failed_precondition).
+    #[error("{0}")]
+    NotNow(&'static str),
+}
+
 /// The rights a member actually has: all for the owner, the granted ones for an admin,
 /// none for a plain member.
 pub fn effective_rights(member: &Member) -> AdminRights {
@@ -108,11 +119,11 @@ pub fn can_manage_roles(kind: ConversationKind, actor: Option<&Member>) -> Resul
 
 /// Leave: any member of a group or channel; the owner only when alone or after handing
 /// ownership over.
-pub fn can_leave(kind: ConversationKind, actor: Option<&Member>, member_count: u32) -> Result<(), Denied> {
+pub fn can_leave(kind: ConversationKind, actor: Option<&Member>, member_count: u32) -> Result<(), Refusal> {
     managed(kind)?;
     let m = member(actor)?;
     if m.role == MemberRole::Owner && member_count > 1 {
-        return Err(Denied("transfer ownership before leaving"));
+        return Err(Refusal::NotNow("transfer ownership before leaving"));
     }
     Ok(())
 }
@@ -214,7 +225,7 @@ mod tests {
     fn only_the_owner_manages_roles_and_must_hand_over_before_leaving() {
         assert!(can_manage_roles(Group, Some(&owner())).is_ok());
         assert!(can_manage_roles(Group, Some(&admin(AdminRights::ALL))).is_err());
-        assert!(can_leave(Group, Some(&owner()), 2).is_err());
+        assert_eq!(can_leave(Group, Some(&owner()), 2), Err(Refusal::NotNow("transfer ownership before leaving")));
         assert!(can_leave(Group, Some(&owner()), 1).is_ok());
         assert!(can_leave(Group, Some(&plain(3)), 5).is_ok());
         assert!(can_leave(Direct, Some(&plain(3)), 2).is_err());

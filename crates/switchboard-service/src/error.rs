@@ -1,7 +1,7 @@
 //! The service's error: an [`ErrorCode`], a message safe to show a client, and for
 //! internal failures a detail that is only logged.
 
-use switchboard_core::permissions::Denied;
+use switchboard_core::permissions::{Denied, Refusal};
 use switchboard_core::{ErrorCode, ValidationError};
 use switchboard_store::StoreError;
 
@@ -69,6 +69,15 @@ impl ServiceError {
 impl From<ValidationError> for ServiceError {
     fn from(e: ValidationError) -> Self {
         Self::invalid(e.field, e.to_string())
+    }
+}
+
+impl From<Refusal> for ServiceError {
+    fn from(e: Refusal) -> Self {
+        match e {
+            Refusal::Denied(d) => d.into(),
+            Refusal::NotNow(m) => Self::precondition(m),
+        }
     }
 }
 

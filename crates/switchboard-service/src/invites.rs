@@ -171,8 +171,14 @@ impl Services {
         }
         let r = self.store().find_record(INVITE, code).await?.ok_or_else(invite_not_found)?;
         let record: InviteRecord = parse(&r.body)?;
-        if !live(&record, now_ms()) {
-            return Err(invite_not_found());
+        let now = now_ms();
+        if !live(&record, now) {
+            let why = if record.expires_at_ms != 0 && record.expires_at_ms <= now {
+                "this invite has expired"
+            } else {
+                "this invite has been used up"
+            };
+            return Err(ServiceError::precondition(why));
         }
         Ok((Invite { code: r.key, conversation_id: r.scope, record }, r.version))
     }
@@ -229,7 +235,17 @@ impl Services {
             return Ok(Joined { conversation_id: id, channel_id, pending: true });
         }
         self.use_invite(code).await?;
-        self.admit_any(&preview.conversation, p.user_id, p.user_id).await?;
+        self.admit_any(&preview.conversation, p.user_id).await?;
+        // The invite's channel may be one the newcomer cannot read (a private channel, or
+        // its permissions changed since): then they land where they can, or in the space.
+        let channel_id = match channel_id {
+            Some(c) if self.store().member(c, p.user_id).await?.is_some() => Some(c),
+            Some(_) => match self.load_space(id).await?.layout.default_channel {
+                Some(d) if self.store().member(d, p.user_id).await?.is_some() => Some(d),
+                _ => None,
+            },
+            None => None,
+        };
         Ok(Joined { conversation_id: id, channel_id, pending: false })
     }
 
@@ -248,13 +264,13 @@ impl Services {
         Err(StoreError::Conflict("the invite").into())
     }
 
-    /// Adds `user` to a space (with its channels) or a group; `actor` is who let them in.
-    async fn admit_any(&self, conv: &Conversation, user: UserId, actor: UserId) -> ServiceResult<()> {
+    /// Adds `user` to a space (with its channels) or a group. They join themselves, also
+    /// when an admin approved their request: the log says MEMBER_JOINED by the newcomer.
+    async fn admit_any(&self, conv: &Conversation, user: UserId) -> ServiceResult<()> {
         if conv.kind == ConversationKind::Space {
             return self.admit(conv.id, user).await;
         }
-        let change = if actor == user { MembershipChange::Join } else { MembershipChange::Add(vec![user]) };
-        match self.store().change_membership(conv.id, actor, change, now_ms()).await {
+        match self.store().change_membership(conv.id, user, MembershipChange::Join, now_ms()).await {
             Ok(w) => self.publish_written(w),
             Err(StoreError::AlreadyExists(_)) => {}
             Err(e) => return Err(e.into()),
@@ -358,7 +374,7 @@ impl Services {
             return Err(ServiceError::not_found("join request"));
         }
         if accept {
-            self.admit_any(&conv, user, p.user_id).await?;
+            self.admit_any(&conv, user).await?;
         }
         let kind = UserEventKind::JoinRequestDecided { conversation_id: id, accepted: accept };
         let ev = self.store().append_user_event(user, kind, now_ms()).await?;

@@ -86,13 +86,14 @@ fn user_kind(k: &UserEventKind) -> Kind {
 }
 
 /// An event on the wire.
-pub fn event(e: &Event) -> pb::Event {
+/// An event on the wire as `viewer` sees it (the sender's devices see their client key).
+pub fn event(e: &Event, viewer: Option<switchboard_core::UserId>) -> pb::Event {
     let mut out = pb::Event::default();
     out.kind = Some(match e {
         Event::Conversation(ev) => {
             out.conversation_id = ev.conversation_id.to_string();
             out.seq = ev.seq;
-            let m = message(&ev.message, None);
+            let m = message(&ev.message, viewer);
             match ev.kind {
                 ConvEventKind::MessageCreated => Kind::MessageCreated(m),
                 ConvEventKind::MessageEdited => Kind::MessageEdited(m),

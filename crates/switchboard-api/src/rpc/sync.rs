@@ -35,7 +35,7 @@ pub(super) async fn get_difference(ctx: Ctx, r: pb::GetDifferenceRequest) -> Ser
     let pos = positions_from(r.user_seq, &r.positions)?;
     let diff = ctx.services.get_difference(&p, pos, r.limit).await?;
     Ok(pb::GetDifferenceResponse {
-        events: diff.events.iter().map(convert::event).collect(),
+        events: diff.events.iter().map(|e| convert::event(e, Some(p.user_id))).collect(),
         more: diff.more,
         resync_required: diff.resync_required,
     })

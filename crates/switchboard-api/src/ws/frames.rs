@@ -8,6 +8,7 @@ use axum::extract::ws::Message;
 use bytes::Bytes;
 use prost::Message as _;
 use serde_json::{Value, json};
+use switchboard_core::UserId;
 use switchboard_proto::v1 as pb;
 use switchboard_service::{ServiceError, SharedEvent};
 
@@ -126,10 +127,10 @@ pub(super) fn frame_error(e: &ApiError, json: bool) -> Message {
 }
 
 /// An event frame, encoded once per format and shared by every recipient.
-pub(super) fn event(ev: &SharedEvent, json: bool) -> Message {
+pub(super) fn event(ev: &SharedEvent, json: bool, viewer: UserId) -> Message {
     if json {
-        let bytes = ev.encoded(EVENT_SLOT_WS_JSON, |e| {
-            let v = json!({ "event": convert::event(e) });
+        let bytes = ev.encoded(EVENT_SLOT_WS_JSON, viewer, |e| {
+            let v = json!({ "event": convert::event(e, Some(viewer)) });
             Bytes::from(v.to_string())
         });
         // The bytes were produced from a String just above, so they are UTF-8.
@@ -138,8 +139,8 @@ pub(super) fn event(ev: &SharedEvent, json: bool) -> Message {
             Err(_) => Message::Text("{}".into()),
         }
     } else {
-        let bytes = ev.encoded(EVENT_SLOT_WS_BINARY, |e| {
-            let frame = pb::ServerFrame { kind: Some(pb::server_frame::Kind::Event(convert::event(e))) };
+        let bytes = ev.encoded(EVENT_SLOT_WS_BINARY, viewer, |e| {
+            let frame = pb::ServerFrame { kind: Some(pb::server_frame::Kind::Event(convert::event(e, Some(viewer)))) };
             Bytes::from(frame.encode_to_vec())
         });
         Message::Binary(bytes)

@@ -106,6 +106,8 @@ pub(crate) async fn upgrade(
 struct Subscribed {
     stream: EventStream,
     json: bool,
+    /// The subscribed user, for the parts of events only they see.
+    viewer: switchboard_core::UserId,
 }
 
 async fn next_event(sub: &mut Option<Subscribed>) -> Option<StreamItem> {
@@ -210,7 +212,7 @@ async fn run(socket: WebSocket, state: ApiState, mut conn: Option<Connection>, p
             }
             out = responses.next() => Some(out),
             item = next_event(&mut sub) => match item {
-                Some(StreamItem::Event(ev)) => Some(frames::event(&ev, sub.as_ref().is_some_and(|s| s.json))),
+                Some(StreamItem::Event(ev)) => sub.as_ref().map(|s| frames::event(&ev, s.json, s.viewer)),
                 Some(StreamItem::Close(reason)) => break Some(close_for(reason)),
                 None => { sub = None; None }
             },
@@ -233,7 +235,7 @@ async fn run(socket: WebSocket, state: ApiState, mut conn: Option<Connection>, p
             for _ in 0..COALESCE {
                 let Some(s) = sub.as_mut() else { break };
                 let frame = match s.stream.next().now_or_never() {
-                    Some(Some(StreamItem::Event(ev))) => frames::event(&ev, s.json),
+                    Some(Some(StreamItem::Event(ev))) => frames::event(&ev, s.json, s.viewer),
                     Some(Some(StreamItem::Close(reason))) => {
                         then = Some(close_for(reason));
                         break;
@@ -329,6 +331,6 @@ async fn subscribe(
     let body: pb::SubscribeRequest = frames::decode(input)?;
     let pos = rpc::positions_from(body.user_seq, &body.positions)?;
     let stream = state.services.subscribe(conn, pos, body.live_only).await?;
-    *sub = Some(Subscribed { stream, json });
+    *sub = Some(Subscribed { stream, json, viewer: conn.principal().user_id });
     frames::encode_output(&pb::SubscribeResponse {}, json)
 }

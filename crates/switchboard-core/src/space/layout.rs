@@ -181,6 +181,12 @@ impl SpaceLayout {
         false
     }
 
+    /// Whether giving `role` these `parents` would make it inherit from itself, directly
+    /// or through a chain of parents.
+    pub fn parents_cycle(&self, role: i64, parents: &[i64]) -> bool {
+        parents.contains(&role) || self.role_closure(parents).contains(&role)
+    }
+
     /// Every role a member holds: the everyone role, the assigned ones that exist, and
     /// their parents, transitively (cycles are harmless).
     pub fn role_closure(&self, assigned: &[i64]) -> BTreeSet<i64> {

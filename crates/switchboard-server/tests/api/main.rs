@@ -5,6 +5,7 @@ mod abuse;
 mod bad_input;
 mod cli;
 mod cluster;
+mod contract;
 mod durability;
 mod helpers;
 mod odd_input;

@@ -103,7 +103,7 @@ async fn a_member_without_the_right_cannot_rename_invite_or_remove() {
             &pb::LeaveConversationRequest { conversation_id: gid.clone() },
         )
         .await;
-    assert_eq!(code_of(leave), pb::ErrorCode::PermissionDenied, "the owner hands over first");
+    assert_eq!(code_of(leave), pb::ErrorCode::FailedPrecondition, "the owner hands over first");
     let _: pb::TransferOwnershipResponse = a
         .call(
             "ConversationService/TransferOwnership",

@@ -240,7 +240,7 @@ async fn a_space_from_creation_to_deletion() {
         "InviteService/JoinByInvite",
         pb::JoinByInviteRequest { code: code.clone(), ..Default::default() },
     );
-    assert_eq!(code_of(e.await), pb::ErrorCode::NotFound, "a one-use invite is used up");
+    assert_eq!(code_of(e.await), pb::ErrorCode::FailedPrecondition, "a one-use invite is used up");
     let carol_view = get_space(&c, &sid).await;
     let carol_channels: Vec<String> =
         carol_view.channels.iter().map(|ch| ch.conversation.as_ref().unwrap().id.clone()).collect();
@@ -567,7 +567,7 @@ async fn groups_have_invite_links() {
     let short = r.invite.unwrap().code;
     tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
     let expired = try_call(&b, "InviteService/PreviewInvite", pb::PreviewInviteRequest { code: short });
-    assert_eq!(code_of(expired.await), pb::ErrorCode::NotFound);
+    assert_eq!(code_of(expired.await), pb::ErrorCode::FailedPrecondition);
 
     // Approval: carol's join waits; ann (owner) is told, rejects, and carol is told.
     let carol = app.register("carol").await;

@@ -35,24 +35,40 @@ impl CloseReason {
 }
 
 /// An event shared by every connection it is delivered to, with one lazily filled slot
-/// per wire format so that each format is encoded once.
+/// per wire format so that each format is encoded once, and once more for the sender's
+/// own devices where they see more than everyone else (a message's client key).
 #[derive(Debug)]
 pub struct SharedEvent {
     /// The event.
     pub event: Arc<Event>,
-    encoded: [OnceLock<Bytes>; 3],
+    encoded: [OnceLock<Bytes>; 6],
 }
 
 impl SharedEvent {
     /// Wraps an event.
     pub fn new(event: Arc<Event>) -> Self {
-        Self { event, encoded: [OnceLock::new(), OnceLock::new(), OnceLock::new()] }
+        Self { event, encoded: Default::default() }
     }
 
-    /// The event in wire format `slot` (0-2, chosen by the transports), encoding it
-    /// with `encode` the first time.
-    pub fn encoded(&self, slot: usize, encode: impl FnOnce(&Event) -> Bytes) -> Bytes {
-        self.encoded[slot.min(2)].get_or_init(|| encode(&self.event)).clone()
+    /// Whether `viewer` sees this event differently from other members: they sent the
+    /// message it carries with a client key, which only the sender's devices are shown.
+    pub fn personal_for(&self, viewer: switchboard_core::UserId) -> bool {
+        match self.event.as_ref() {
+            Event::Conversation(ev) => ev.message.sender_id == viewer && ev.message.client_key.is_some(),
+            _ => false,
+        }
+    }
+
+    /// The event in wire format `slot` (0-2, chosen by the transports) for `viewer`,
+    /// encoding it with `encode` the first time for that format and audience.
+    pub fn encoded(
+        &self,
+        slot: usize,
+        viewer: switchboard_core::UserId,
+        encode: impl FnOnce(&Event) -> Bytes,
+    ) -> Bytes {
+        let slot = slot.min(2) + if self.personal_for(viewer) { 3 } else { 0 };
+        self.encoded[slot].get_or_init(|| encode(&self.event)).clone()
     }
 }
 

@@ -181,5 +181,10 @@ pub(super) fn check_parents(
         let role = layout.role(*p).ok_or_else(|| ServiceError::not_found("parent role"))?;
         actor.can_manage_role(role.position)?;
     }
+    if let Some(role) = this
+        && layout.parents_cycle(role, &parents)
+    {
+        return Err(ServiceError::invalid("parent_ids", "a role cannot inherit from a role that inherits from it"));
+    }
     Ok(parents)
 }
