@@ -58,6 +58,7 @@ enum Scenario {
     HotGroup,
     CatchUp,
     History,
+    LoginFlood,
 }
 
 struct Spawned {
@@ -123,7 +124,14 @@ async fn main() -> anyhow::Result<()> {
             (t, Some(s))
         }
     };
-    let all = [Scenario::Idle, Scenario::Throughput, Scenario::HotGroup, Scenario::CatchUp, Scenario::History];
+    let all = [
+        Scenario::Idle,
+        Scenario::Throughput,
+        Scenario::HotGroup,
+        Scenario::CatchUp,
+        Scenario::History,
+        Scenario::LoginFlood,
+    ];
     let chosen: Vec<Scenario> = if args.scenarios.is_empty() { all.to_vec() } else { args.scenarios.clone() };
     let mut report = Report {
         started_at_unix: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs(),
@@ -173,6 +181,14 @@ async fn main() -> anyhow::Result<()> {
                     if args.quick { scenarios::history::Params::quick() } else { scenarios::history::Params::full() };
                 p.messages = args.history_messages.unwrap_or(p.messages);
                 scenarios::history::run(&target, &p).await?
+            }
+            Scenario::LoginFlood => {
+                let p = if args.quick {
+                    scenarios::login_flood::Params::quick()
+                } else {
+                    scenarios::login_flood::Params::full()
+                };
+                scenarios::login_flood::run(&target, &p).await?
             }
         };
         eprintln!("  {}", serde_json::to_string(&r.metrics)?);

@@ -51,6 +51,12 @@ async fn every_scenario_runs_at_its_quick_size() {
     let r = scenarios::history::run(&target, &p).await.unwrap();
     assert_eq!(r.metrics["page_latency"]["count"].as_u64(), Some(p.requests as u64));
 
+    let p = scenarios::login_flood::Params::quick();
+    let flood = scenarios::login_flood::run(&target, &p).await.unwrap();
+    let (hashed, refused) = (metric(&flood, "hashed") as usize, metric(&flood, "refused") as usize);
+    assert_eq!((hashed + refused, metric(&flood, "other") as usize), (p.attempts, 0));
+    assert!(refused > 0, "the per-account limit of failed logins refuses most of {}", p.attempts);
+
     let report = switchboard_bench::report::Report {
         started_at_unix: 0,
         commit: "test".into(),

@@ -53,7 +53,8 @@ impl Default for RateLimit {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PasswordHashing {
-    /// Hashing threads, each holding one argon2 buffer of `memory_kib`; 0 = one per CPU.
+    /// Hashing threads, each holding one argon2 buffer of `memory_kib`; 0 = one fewer
+    /// than the CPUs (at least one), so that a flood of sign-ins leaves a core for messaging.
     pub workers: usize,
     /// Hashes waiting for a thread before more are refused with resource_exhausted.
     pub queue: usize,
@@ -62,7 +63,10 @@ pub struct PasswordHashing {
 impl PasswordHashing {
     /// The number of threads to start.
     pub fn workers(&self) -> usize {
-        if self.workers > 0 { self.workers } else { std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) }
+        if self.workers > 0 {
+            return self.workers;
+        }
+        std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
     }
 }
 

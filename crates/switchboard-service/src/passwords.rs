@@ -34,7 +34,9 @@ pub(crate) struct Passwords {
 impl Passwords {
     /// Starts `config.workers` threads hashing with `params`.
     pub(crate) fn start(params: Argon2Params, config: PasswordHashing) -> ServiceResult<Self> {
-        argon2(params)?;
+        Params::new(params.memory_kib, params.iterations, params.parallelism, None).map_err(|e| {
+            ServiceError::new(switchboard_core::ErrorCode::InvalidArgument, format!("service.argon2 is invalid: {e}"))
+        })?;
         let (tx, rx) = mpsc::channel(config.queue.max(1));
         let rx = Arc::new(Mutex::new(rx));
         for i in 0..config.workers() {

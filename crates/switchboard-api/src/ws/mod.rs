@@ -178,6 +178,18 @@ fn close_for(reason: CloseReason) -> Message {
     }
 }
 
+/// Runs `write` to completion within `deadline`. The timer is armed only when the write
+/// cannot finish at once (the socket's buffer is full), so the usual write costs none.
+async fn within<T>(
+    deadline: std::time::Duration,
+    mut write: std::pin::Pin<&mut impl std::future::Future<Output = T>>,
+) -> Result<T, tokio::time::error::Elapsed> {
+    match write.as_mut().now_or_never() {
+        Some(done) => Ok(done),
+        None => tokio::time::timeout(deadline, write).await,
+    }
+}
+
 async fn run(socket: WebSocket, state: ApiState, mut conn: Option<Connection>, peer: Option<IpAddr>) {
     let (mut sink, mut incoming) = socket.split();
     if let Some(c) = &conn
@@ -227,7 +239,7 @@ async fn run(socket: WebSocket, state: ApiState, mut conn: Option<Connection>, p
         let Some(out) = out else { continue };
         // A peer that stops reading fills the socket's buffers and every write waits: past
         // the write deadline the socket is dropped, whatever is still queued for it.
-        let written = tokio::time::timeout(deadline, async {
+        let write = std::pin::pin!(async {
             sink.feed(out).await.map_err(|_| ())?;
             // Events already waiting join this write: one syscall for a burst instead of one
             // per event (a busy group queues several per socket).
@@ -250,9 +262,8 @@ async fn run(socket: WebSocket, state: ApiState, mut conn: Option<Connection>, p
             }
             sink.flush().await.map_err(|_| ())?;
             Ok::<_, ()>(then)
-        })
-        .await;
-        match written {
+        });
+        match within(deadline, write).await {
             Ok(Ok(None)) => {}
             Ok(Ok(then)) => break then,
             Ok(Err(())) => break None,
@@ -264,13 +275,13 @@ async fn run(socket: WebSocket, state: ApiState, mut conn: Option<Connection>, p
         }
     };
     // The goodbye gets the same deadline; a peer that does not read it is simply dropped.
-    let _ = tokio::time::timeout(deadline, async {
+    let goodbye = std::pin::pin!(async {
         if let Some(close) = goodbye {
             let _ = sink.send(close).await;
         }
         let _ = sink.close().await;
-    })
-    .await;
+    });
+    let _ = within(deadline, goodbye).await;
 }
 
 /// Handles one parsed frame; returns a frame to send now, if any (errors and Subscribe

@@ -5,6 +5,7 @@ pub mod catchup;
 pub mod history;
 pub mod hot_group;
 pub mod idle;
+pub mod login_flood;
 pub mod throughput;
 
 use std::time::Instant;

@@ -10,6 +10,7 @@ use switchboard_client::{Client, Transport};
 use switchboard_service::{Argon2Params, RateLimit};
 use tokio_tungstenite::tungstenite::Message;
 
+use crate::cli::{Server, free_port};
 use crate::helpers::*;
 
 fn login(name: &str, password: &str) -> pb::LoginRequest {
@@ -244,4 +245,52 @@ async fn decoder_errors_name_the_field_and_never_rust_types_or_positions() {
         http_post(&app, "/v1/rpc/MessageService/SendMessage", r#"{"text":{"text":5}}"#, Some(&ann.token)).await;
     assert!(e["message"].as_str().unwrap().contains("text.text"), "{e}");
     app.stop().await;
+}
+
+/// Resident memory of a process in KiB, from /proc (Linux).
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status.lines().find_map(|l| l.strip_prefix("VmRSS:")?.trim().strip_suffix(" kB")?.trim().parse().ok())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_failed_logins_at_full_hashing_cost_leaves_the_server_small() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    // The default argon2 cost (19 MiB per hash), and no per-address or per-account limit,
+    // so that every attempt really hashes: memory must stay bounded by the hashing
+    // threads alone (it grew by 19 MiB per concurrent attempt, and stayed).
+    let env = [
+        ("SWITCHBOARD_SERVICE__ARGON2__MEMORY_KIB", "19456"),
+        ("SWITCHBOARD_SERVICE__ARGON2__ITERATIONS", "2"),
+        ("SWITCHBOARD_SERVICE__AUTH_LIMITS__FAILED_LOGINS_PER_ACCOUNT__PER_SECOND", "0"),
+        ("SWITCHBOARD_SERVICE__PASSWORD_HASHING__QUEUE", "1000"),
+    ]
+    .map(|(k, v)| (k.to_owned(), v.to_owned()));
+    let server = Server::start_with(dir.path(), port, &env).await;
+    let pid = server.pid();
+    let Some(before) = rss_kib(pid) else {
+        eprintln!("skipped: no /proc/<pid>/status on this system");
+        return;
+    };
+    let addr = format!("127.0.0.1:{port}");
+    let mut tasks = Vec::new();
+    for worker in 0..32 {
+        let addr = addr.clone();
+        tasks.push(tokio::spawn(async move {
+            let anon = Client::connect(&addr, Transport::Http, None).await.unwrap();
+            for i in 0..6 {
+                let req = login("target", &format!("wrong {worker} {i}"));
+                let code = code_of(anon.call::<_, pb::LoginResponse>("AuthService/Login", &req).await);
+                assert_eq!(code, pb::ErrorCode::Unauthenticated);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let after = rss_kib(pid).unwrap();
+    eprintln!("RSS {before} KiB before, {after} KiB after 192 failed logins at 32 in parallel");
+    assert!(after < 100 * 1024, "RSS grew from {before} KiB to {after} KiB");
+    drop(server);
 }

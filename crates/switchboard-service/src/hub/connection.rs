@@ -146,26 +146,17 @@ impl Connection {
         &self.principal
     }
 
-    /// Resolves when the server decides to close this connection, with the reason; at the
-    /// latest when the access token it was opened with expires.
+    /// Resolves when the server decides to close this connection, with the reason (at the
+    /// latest shortly after the access token it was opened with expires: the hub's
+    /// heartbeat closes those).
     pub async fn closed(&mut self) -> CloseReason {
-        let expiry = token_expiry(self.principal.access_expires_at_ms);
-        let signal = async {
-            loop {
-                if let Some(reason) = *self.close.borrow_and_update() {
-                    return reason;
-                }
-                if self.close.changed().await.is_err() {
-                    return CloseReason::Shutdown;
-                }
+        loop {
+            if let Some(reason) = *self.close.borrow_and_update() {
+                return reason;
             }
-        };
-        match expiry {
-            Some(at) => tokio::select! {
-                reason = signal => reason,
-                _ = tokio::time::sleep_until(at) => CloseReason::TokenExpired,
-            },
-            None => signal.await,
+            if self.close.changed().await.is_err() {
+                return CloseReason::Shutdown;
+            }
         }
     }
 
@@ -177,17 +168,6 @@ impl Connection {
     pub(crate) fn queue(&self) -> usize {
         self.hub.queue
     }
-}
-
-/// When a token expiring at `expires_at_ms` (Unix milliseconds) expires, as a timer
-/// deadline; `None` for tokens that outlive any timer (bots).
-fn token_expiry(expires_at_ms: i64) -> Option<tokio::time::Instant> {
-    const FAR: i64 = 365 * 24 * 3600 * 1000;
-    let left = expires_at_ms.saturating_sub(crate::clock::now_ms());
-    if left > FAR {
-        return None;
-    }
-    tokio::time::Instant::now().checked_add(std::time::Duration::from_millis(left.max(0) as u64))
 }
 
 impl Drop for Connection {

@@ -46,8 +46,9 @@ impl Hub {
         Self { node, state: Mutex::new(State::default()), bus, queue: queue.max(16), caps }
     }
 
-    /// Reports this node's presence every `PRESENCE_HEARTBEAT` and forgets nodes that went
-    /// silent; stops when the hub is dropped.
+    /// Reports this node's presence every `PRESENCE_HEARTBEAT`, forgets nodes that went
+    /// silent and closes connections whose access token expired; stops when the hub is
+    /// dropped.
     pub(crate) fn start_heartbeat(hub: &Arc<Hub>) {
         let weak = Arc::downgrade(hub);
         tokio::spawn(async move {
@@ -58,6 +59,7 @@ impl Hub {
                 let users = {
                     let mut state = hub.lock();
                     state.expire_nodes(PRESENCE_HEARTBEAT * 3);
+                    state.expire_tokens(crate::clock::now_ms());
                     state.local_presence()
                 };
                 hub.bus.report_presence(PresenceReport { node: hub.node, full: true, users });

@@ -17,6 +17,8 @@ use crate::clock::now_ms;
 struct Conn {
     user: UserId,
     session: SessionId,
+    /// When the access token it was opened with expires (Unix ms).
+    expires_at_ms: i64,
     close: watch::Sender<Option<CloseReason>>,
     events: Option<mpsc::Sender<Live>>,
     follows: HashSet<ConversationId>,
@@ -47,6 +49,8 @@ pub(super) struct State {
     last_seen: HashMap<UserId, i64>,
     pub(super) typing: HashMap<SessionId, HashMap<ConversationId, i64>>,
     remote: HashMap<u64, RemoteNode>,
+    /// Connections by the expiry of their access token, soonest first.
+    expiries: std::collections::BTreeSet<(i64, u64)>,
 }
 
 pub(super) fn envelope(topic: Topic, event: Event) -> Envelope {
@@ -155,8 +159,19 @@ impl State {
         self.next_id += 1;
         let id = self.next_id;
         let before = self.global_status(p.user_id);
-        self.conns
-            .insert(id, Conn { user: p.user_id, session: p.session_id, close, events: None, follows: HashSet::new() });
+        let expires_at_ms = p.access_expires_at_ms;
+        self.conns.insert(
+            id,
+            Conn {
+                user: p.user_id,
+                session: p.session_id,
+                expires_at_ms,
+                close,
+                events: None,
+                follows: HashSet::new(),
+            },
+        );
+        self.expiries.insert((expires_at_ms, id));
         self.by_session.entry(p.session_id).or_default().push(id);
         let conns = self.by_user.entry(p.user_id).or_default();
         conns.push(id);
@@ -296,6 +311,18 @@ impl State {
         }
     }
 
+    /// Closes the connections whose access token expired by `now_ms`.
+    pub(super) fn expire_tokens(&mut self, now_ms: i64) {
+        while let Some(&(at, id)) = self.expiries.first()
+            && at <= now_ms
+        {
+            self.expiries.pop_first();
+            if let Some(conn) = self.conns.get(&id) {
+                let _ = conn.close.send(Some(CloseReason::TokenExpired));
+            }
+        }
+    }
+
     pub(super) fn close_all(&mut self, reason: CloseReason) {
         for conn in self.conns.values_mut() {
             let _ = conn.close.send(Some(reason));
@@ -307,6 +334,7 @@ impl State {
         let Some(conn) = self.conns.remove(&id) else {
             return (out, interest, delta);
         };
+        self.expiries.remove(&(conn.expires_at_ms, id));
         for c in &conn.follows {
             if let Some(set) = self.by_conv.get_mut(c) {
                 set.remove(&id);
