@@ -179,14 +179,15 @@ fn close_for(reason: CloseReason) -> Message {
 }
 
 /// Runs `write` to completion within `deadline`. The timer is armed only when the write
-/// cannot finish at once (the socket's buffer is full), so the usual write costs none.
+/// cannot finish at once (the socket's buffer is full), so the usual write costs none; it
+/// is boxed so that idle connections do not carry it in their task.
 async fn within<T>(
     deadline: std::time::Duration,
     mut write: std::pin::Pin<&mut impl std::future::Future<Output = T>>,
 ) -> Result<T, tokio::time::error::Elapsed> {
     match write.as_mut().now_or_never() {
         Some(done) => Ok(done),
-        None => tokio::time::timeout(deadline, write).await,
+        None => Box::pin(tokio::time::timeout(deadline, write)).await,
     }
 }
 
