@@ -151,6 +151,13 @@ impl ServerStreamingService<Bytes> for Subscribe {
 /// Serves `/switchboard.v1.<Service>/<Method>`.
 pub(crate) async fn handle(State(state): State<ApiState>, req: Request) -> Response {
     let method = req.uri().path().strip_prefix("/switchboard.v1.").unwrap_or_default().to_owned();
+    let known = method == rpc::SUBSCRIBE || rpc::METHODS.contains(&method.as_str());
+    if crate::connect::is_connect(req.headers()) {
+        if !known {
+            return crate::connect::not_found(&method);
+        }
+        return crate::connect::handle(state, method, req).await;
+    }
     let limit = state.options.max_frame_bytes;
     let mut grpc = Grpc::new(BytesCodec).max_decoding_message_size(limit);
     let resp = if method == rpc::SUBSCRIBE {
@@ -161,6 +168,14 @@ pub(crate) async fn handle(State(state): State<ApiState>, req: Request) -> Respo
         ApiError::unknown_method(&method).grpc_status().into_http()
     };
     resp.map(axum::body::Body::new)
+}
+
+/// Any other path: `UNIMPLEMENTED` for a gRPC request, a plain 404 for anything else.
+pub(crate) async fn fallback(req: Request) -> Response {
+    if crate::connect::is_connect(req.headers()) {
+        return crate::connect::not_found(req.uri().path().trim_start_matches('/'));
+    }
+    Status::unimplemented("unknown service or method").into_http::<axum::body::Body>()
 }
 
 /// The gRPC health and reflection services.

@@ -1,6 +1,7 @@
 //! Switchboard's transports. gRPC, WebSocket and HTTP share one port and one RPC table
 //! ([`rpc`]): a transport decodes, calls [`rpc::dispatch`], encodes — nothing else.
 
+mod connect;
 pub mod convert;
 mod decode;
 pub mod error;
@@ -29,6 +30,8 @@ pub(crate) const EVENT_SLOT_PROTO: usize = 0;
 pub(crate) const EVENT_SLOT_WS_BINARY: usize = 1;
 /// Shared-event slot of the JSON WebSocket frame.
 pub(crate) const EVENT_SLOT_WS_JSON: usize = 2;
+/// Shared-event slot of the bare JSON `Event` (Connect streams).
+pub(crate) const EVENT_SLOT_CONNECT_JSON: usize = 3;
 
 /// Transport limits.
 #[derive(Debug, Clone)]
@@ -102,8 +105,11 @@ impl Api {
                 router = router.route(&format!("/switchboard.v1.{svc}/{{*rest}}"), any(grpc::handle));
             }
         }
-        let router =
-            router.with_state(state).merge(grpc::standard_services().await).layer(middleware::from_fn(request_id));
+        let router = router
+            .with_state(state)
+            .merge(grpc::standard_services().await)
+            .fallback(grpc::fallback)
+            .layer(middleware::from_fn(request_id));
         Self { router, draining, services }
     }
 

@@ -9,6 +9,7 @@ mod grpc;
 mod http;
 mod positions;
 mod resumable;
+mod typed;
 mod ws;
 
 use serde::Serialize;

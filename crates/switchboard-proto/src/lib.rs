@@ -10,6 +10,8 @@ pub mod v1 {
     include!(concat!(env!("OUT_DIR"), "/switchboard.v1.serde.rs"));
 }
 
+include!(concat!(env!("OUT_DIR"), "/switchboard.v1.methods.rs"));
+
 /// The encoded `FileDescriptorSet` of the API, for gRPC server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/descriptor.bin"));
 

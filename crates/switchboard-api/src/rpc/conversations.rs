@@ -4,7 +4,7 @@ use switchboard_core::{ConversationId, UserId};
 use switchboard_proto::v1 as pb;
 use switchboard_service::{ServiceError, ServiceResult, SettingsPatch};
 
-use super::Ctx;
+use super::{Ctx, Handlers};
 use crate::convert;
 
 fn conv_id(s: &str) -> ServiceResult<ConversationId> {
@@ -15,124 +15,130 @@ fn user_id(s: &str) -> ServiceResult<UserId> {
     Ok(UserId::parse(s, "user_id")?)
 }
 
-pub(super) async fn create_direct(ctx: Ctx, r: pb::CreateDirectRequest) -> ServiceResult<pb::CreateDirectResponse> {
-    let p = ctx.principal().await?;
-    let (view, created) = ctx.services.create_direct(&p, user_id(&r.user_id)?).await?;
-    Ok(pb::CreateDirectResponse { conversation: Some(convert::view(&view)), created })
-}
+impl super::ConversationService for Handlers {
+    async fn create_direct(ctx: Ctx, r: pb::CreateDirectRequest) -> ServiceResult<pb::CreateDirectResponse> {
+        let p = ctx.principal().await?;
+        let (view, created) = ctx.services.create_direct(&p, user_id(&r.user_id)?).await?;
+        Ok(pb::CreateDirectResponse { conversation: Some(convert::view(&view)), created })
+    }
 
-pub(super) async fn create_conversation(
-    ctx: Ctx,
-    r: pb::CreateConversationRequest,
-) -> ServiceResult<pb::CreateConversationResponse> {
-    let p = ctx.principal().await?;
-    let kind = convert::kind_from(r.kind)
-        .ok_or_else(|| ServiceError::invalid("kind", "give CONVERSATION_KIND_GROUP or CONVERSATION_KIND_CHANNEL"))?;
-    let members = convert::ids(&r.member_ids, "member_ids", UserId::parse)?;
-    let view = ctx.services.create_conversation(&p, kind, &r.title, &r.about, members, &r.client_key).await?;
-    Ok(pb::CreateConversationResponse { conversation: Some(convert::view(&view)) })
-}
+    async fn create_conversation(
+        ctx: Ctx,
+        r: pb::CreateConversationRequest,
+    ) -> ServiceResult<pb::CreateConversationResponse> {
+        let p = ctx.principal().await?;
+        let kind = convert::kind_from(r.kind).ok_or_else(|| {
+            ServiceError::invalid("kind", "give CONVERSATION_KIND_GROUP or CONVERSATION_KIND_CHANNEL")
+        })?;
+        let members = convert::ids(&r.member_ids, "member_ids", UserId::parse)?;
+        let view = ctx.services.create_conversation(&p, kind, &r.title, &r.about, members, &r.client_key).await?;
+        Ok(pb::CreateConversationResponse { conversation: Some(convert::view(&view)) })
+    }
 
-pub(super) async fn get_conversation(
-    ctx: Ctx,
-    r: pb::GetConversationRequest,
-) -> ServiceResult<pb::GetConversationResponse> {
-    let p = ctx.principal().await?;
-    let view = ctx.services.get_conversation(&p, conv_id(&r.conversation_id)?).await?;
-    Ok(pb::GetConversationResponse { conversation: Some(convert::view(&view)) })
-}
+    async fn get_conversation(ctx: Ctx, r: pb::GetConversationRequest) -> ServiceResult<pb::GetConversationResponse> {
+        let p = ctx.principal().await?;
+        let view = ctx.services.get_conversation(&p, conv_id(&r.conversation_id)?).await?;
+        Ok(pb::GetConversationResponse { conversation: Some(convert::view(&view)) })
+    }
 
-pub(super) async fn list_conversations(
-    ctx: Ctx,
-    r: pb::ListConversationsRequest,
-) -> ServiceResult<pb::ListConversationsResponse> {
-    let p = ctx.principal().await?;
-    let (views, next) = ctx.services.list_conversations(&p, &r.cursor, r.limit).await?;
-    let (total_unread, total_mentions) = ctx.services.unread_totals(&p).await?;
-    Ok(pb::ListConversationsResponse {
-        conversations: views.iter().map(convert::view).collect(),
-        next_cursor: next.unwrap_or_default(),
-        total_unread,
-        total_mentions,
-    })
-}
+    async fn list_conversations(
+        ctx: Ctx,
+        r: pb::ListConversationsRequest,
+    ) -> ServiceResult<pb::ListConversationsResponse> {
+        let p = ctx.principal().await?;
+        let (views, next) = ctx.services.list_conversations(&p, &r.cursor, r.limit).await?;
+        let (total_unread, total_mentions) = ctx.services.unread_totals(&p).await?;
+        Ok(pb::ListConversationsResponse {
+            conversations: views.iter().map(convert::view).collect(),
+            next_cursor: next.unwrap_or_default(),
+            total_unread,
+            total_mentions,
+        })
+    }
 
-pub(super) async fn update_conversation(
-    ctx: Ctx,
-    r: pb::UpdateConversationRequest,
-) -> ServiceResult<pb::UpdateConversationResponse> {
-    let p = ctx.principal().await?;
-    let view = ctx
-        .services
-        .update_conversation(
-            &p,
-            conv_id(&r.conversation_id)?,
-            r.title.as_deref(),
-            r.about.as_deref(),
-            r.require_approval,
-        )
-        .await?;
-    Ok(pb::UpdateConversationResponse { conversation: Some(convert::view(&view)) })
-}
+    async fn update_conversation(
+        ctx: Ctx,
+        r: pb::UpdateConversationRequest,
+    ) -> ServiceResult<pb::UpdateConversationResponse> {
+        let p = ctx.principal().await?;
+        let view = ctx
+            .services
+            .update_conversation(
+                &p,
+                conv_id(&r.conversation_id)?,
+                r.title.as_deref(),
+                r.about.as_deref(),
+                r.require_approval,
+            )
+            .await?;
+        Ok(pb::UpdateConversationResponse { conversation: Some(convert::view(&view)) })
+    }
 
-pub(super) async fn add_members(ctx: Ctx, r: pb::AddMembersRequest) -> ServiceResult<pb::AddMembersResponse> {
-    let p = ctx.principal().await?;
-    let users = convert::ids(&r.user_ids, "user_ids", UserId::parse)?;
-    let added = ctx.services.add_members(&p, conv_id(&r.conversation_id)?, users).await?;
-    Ok(pb::AddMembersResponse { added_user_ids: added.iter().map(ToString::to_string).collect() })
-}
+    async fn add_members(ctx: Ctx, r: pb::AddMembersRequest) -> ServiceResult<pb::AddMembersResponse> {
+        let p = ctx.principal().await?;
+        let users = convert::ids(&r.user_ids, "user_ids", UserId::parse)?;
+        let added = ctx.services.add_members(&p, conv_id(&r.conversation_id)?, users).await?;
+        Ok(pb::AddMembersResponse { added_user_ids: added.iter().map(ToString::to_string).collect() })
+    }
 
-pub(super) async fn remove_member(ctx: Ctx, r: pb::RemoveMemberRequest) -> ServiceResult<pb::RemoveMemberResponse> {
-    let p = ctx.principal().await?;
-    ctx.services.remove_member(&p, conv_id(&r.conversation_id)?, user_id(&r.user_id)?).await?;
-    Ok(pb::RemoveMemberResponse {})
-}
+    async fn remove_member(ctx: Ctx, r: pb::RemoveMemberRequest) -> ServiceResult<pb::RemoveMemberResponse> {
+        let p = ctx.principal().await?;
+        ctx.services.remove_member(&p, conv_id(&r.conversation_id)?, user_id(&r.user_id)?).await?;
+        Ok(pb::RemoveMemberResponse {})
+    }
 
-pub(super) async fn leave_conversation(
-    ctx: Ctx,
-    r: pb::LeaveConversationRequest,
-) -> ServiceResult<pb::LeaveConversationResponse> {
-    let p = ctx.principal().await?;
-    ctx.services.leave(&p, conv_id(&r.conversation_id)?).await?;
-    Ok(pb::LeaveConversationResponse {})
-}
+    async fn leave_conversation(
+        ctx: Ctx,
+        r: pb::LeaveConversationRequest,
+    ) -> ServiceResult<pb::LeaveConversationResponse> {
+        let p = ctx.principal().await?;
+        ctx.services.leave(&p, conv_id(&r.conversation_id)?).await?;
+        Ok(pb::LeaveConversationResponse {})
+    }
 
-pub(super) async fn transfer_ownership(
-    ctx: Ctx,
-    r: pb::TransferOwnershipRequest,
-) -> ServiceResult<pb::TransferOwnershipResponse> {
-    let p = ctx.principal().await?;
-    ctx.services.transfer_ownership(&p, conv_id(&r.conversation_id)?, user_id(&r.user_id)?).await?;
-    Ok(pb::TransferOwnershipResponse {})
-}
+    async fn transfer_ownership(
+        ctx: Ctx,
+        r: pb::TransferOwnershipRequest,
+    ) -> ServiceResult<pb::TransferOwnershipResponse> {
+        let p = ctx.principal().await?;
+        ctx.services.transfer_ownership(&p, conv_id(&r.conversation_id)?, user_id(&r.user_id)?).await?;
+        Ok(pb::TransferOwnershipResponse {})
+    }
 
-pub(super) async fn set_member_role(ctx: Ctx, r: pb::SetMemberRoleRequest) -> ServiceResult<pb::SetMemberRoleResponse> {
-    let p = ctx.principal().await?;
-    let role = convert::role_from(r.role)
-        .ok_or_else(|| ServiceError::invalid("role", "give MEMBER_ROLE_ADMIN or MEMBER_ROLE_MEMBER"))?;
-    let member = ctx
-        .services
-        .set_member_role(&p, conv_id(&r.conversation_id)?, user_id(&r.user_id)?, role, convert::rights_from(r.rights))
-        .await?;
-    Ok(pb::SetMemberRoleResponse { member: Some(convert::member(&member)) })
-}
+    async fn set_member_role(ctx: Ctx, r: pb::SetMemberRoleRequest) -> ServiceResult<pb::SetMemberRoleResponse> {
+        let p = ctx.principal().await?;
+        let role = convert::role_from(r.role)
+            .ok_or_else(|| ServiceError::invalid("role", "give MEMBER_ROLE_ADMIN or MEMBER_ROLE_MEMBER"))?;
+        let member = ctx
+            .services
+            .set_member_role(
+                &p,
+                conv_id(&r.conversation_id)?,
+                user_id(&r.user_id)?,
+                role,
+                convert::rights_from(r.rights),
+            )
+            .await?;
+        Ok(pb::SetMemberRoleResponse { member: Some(convert::member(&member)) })
+    }
 
-pub(super) async fn list_members(ctx: Ctx, r: pb::ListMembersRequest) -> ServiceResult<pb::ListMembersResponse> {
-    let p = ctx.principal().await?;
-    let page = ctx.services.list_members(&p, conv_id(&r.conversation_id)?, &r.cursor, r.limit).await?;
-    Ok(pb::ListMembersResponse {
-        members: page.members.iter().map(convert::member).collect(),
-        next_cursor: page.next_cursor.unwrap_or_default(),
-    })
-}
+    async fn list_members(ctx: Ctx, r: pb::ListMembersRequest) -> ServiceResult<pb::ListMembersResponse> {
+        let p = ctx.principal().await?;
+        let page = ctx.services.list_members(&p, conv_id(&r.conversation_id)?, &r.cursor, r.limit).await?;
+        Ok(pb::ListMembersResponse {
+            members: page.members.iter().map(convert::member).collect(),
+            next_cursor: page.next_cursor.unwrap_or_default(),
+        })
+    }
 
-pub(super) async fn update_member_settings(
-    ctx: Ctx,
-    r: pb::UpdateMemberSettingsRequest,
-) -> ServiceResult<pb::UpdateMemberSettingsResponse> {
-    let p = ctx.principal().await?;
-    let patch =
-        SettingsPatch { muted_until_ms: r.muted_until_ms, pinned: r.pinned, archived: r.archived, draft: r.draft };
-    let s = ctx.services.update_member_settings(&p, conv_id(&r.conversation_id)?, patch).await?;
-    Ok(pb::UpdateMemberSettingsResponse { settings: Some(convert::settings(&s)) })
+    async fn update_member_settings(
+        ctx: Ctx,
+        r: pb::UpdateMemberSettingsRequest,
+    ) -> ServiceResult<pb::UpdateMemberSettingsResponse> {
+        let p = ctx.principal().await?;
+        let patch =
+            SettingsPatch { muted_until_ms: r.muted_until_ms, pinned: r.pinned, archived: r.archived, draft: r.draft };
+        let s = ctx.services.update_member_settings(&p, conv_id(&r.conversation_id)?, patch).await?;
+        Ok(pb::UpdateMemberSettingsResponse { settings: Some(convert::settings(&s)) })
+    }
 }

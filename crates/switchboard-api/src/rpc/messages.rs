@@ -4,7 +4,7 @@ use switchboard_core::{ConversationId, MessageId};
 use switchboard_proto::v1 as pb;
 use switchboard_service::{HistoryDirection, HistoryRequest, SendRequest, ServiceError, ServiceResult};
 
-use super::Ctx;
+use super::{Ctx, Handlers};
 use crate::convert;
 
 fn conv_id(s: &str) -> ServiceResult<ConversationId> {
@@ -15,99 +15,101 @@ fn msg_id(s: &str) -> ServiceResult<MessageId> {
     Ok(MessageId::parse(s, "message_id")?)
 }
 
-pub(super) async fn send_message(ctx: Ctx, r: pb::SendMessageRequest) -> ServiceResult<pb::SendMessageResponse> {
-    let p = ctx.principal().await?;
-    let forward_from = match r.forward_from {
-        Some(f) => Some((
-            ConversationId::parse(&f.conversation_id, "forward_from.conversation_id")?,
-            MessageId::parse(&f.message_id, "forward_from.message_id")?,
-        )),
-        None => None,
-    };
-    let req = SendRequest {
-        conversation_id: Some(conv_id(&r.conversation_id)?),
-        client_key: r.client_key,
-        text: convert::text_from(r.text)?,
-        reply_to: MessageId::parse_opt(&r.reply_to_message_id, "reply_to_message_id")?,
-        forward_from,
-        metadata: r.metadata,
-    };
-    let (m, duplicate) = ctx.services.send_message(&p, req).await?;
-    Ok(pb::SendMessageResponse { message: Some(convert::message(&m, Some(p.user_id))), duplicate })
-}
+impl super::MessageService for Handlers {
+    async fn send_message(ctx: Ctx, r: pb::SendMessageRequest) -> ServiceResult<pb::SendMessageResponse> {
+        let p = ctx.principal().await?;
+        let forward_from = match r.forward_from {
+            Some(f) => Some((
+                ConversationId::parse(&f.conversation_id, "forward_from.conversation_id")?,
+                MessageId::parse(&f.message_id, "forward_from.message_id")?,
+            )),
+            None => None,
+        };
+        let req = SendRequest {
+            conversation_id: Some(conv_id(&r.conversation_id)?),
+            client_key: r.client_key,
+            text: convert::text_from(r.text)?,
+            reply_to: MessageId::parse_opt(&r.reply_to_message_id, "reply_to_message_id")?,
+            forward_from,
+            metadata: r.metadata,
+        };
+        let (m, duplicate) = ctx.services.send_message(&p, req).await?;
+        Ok(pb::SendMessageResponse { message: Some(convert::message(&m, Some(p.user_id))), duplicate })
+    }
 
-pub(super) async fn edit_message(ctx: Ctx, r: pb::EditMessageRequest) -> ServiceResult<pb::EditMessageResponse> {
-    let p = ctx.principal().await?;
-    let (text, entities) = convert::text_from(r.text)?.ok_or_else(|| ServiceError::invalid("text", "required"))?;
-    let m = ctx.services.edit_message(&p, conv_id(&r.conversation_id)?, msg_id(&r.message_id)?, text, entities).await?;
-    Ok(pb::EditMessageResponse { message: Some(convert::message(&m, Some(p.user_id))) })
-}
+    async fn edit_message(ctx: Ctx, r: pb::EditMessageRequest) -> ServiceResult<pb::EditMessageResponse> {
+        let p = ctx.principal().await?;
+        let (text, entities) = convert::text_from(r.text)?.ok_or_else(|| ServiceError::invalid("text", "required"))?;
+        let m =
+            ctx.services.edit_message(&p, conv_id(&r.conversation_id)?, msg_id(&r.message_id)?, text, entities).await?;
+        Ok(pb::EditMessageResponse { message: Some(convert::message(&m, Some(p.user_id))) })
+    }
 
-pub(super) async fn delete_messages(
-    ctx: Ctx,
-    r: pb::DeleteMessagesRequest,
-) -> ServiceResult<pb::DeleteMessagesResponse> {
-    let p = ctx.principal().await?;
-    let ids = convert::ids(&r.message_ids, "message_ids", MessageId::parse)?;
-    ctx.services.delete_messages(&p, conv_id(&r.conversation_id)?, ids, r.for_everyone).await?;
-    Ok(pb::DeleteMessagesResponse {})
-}
+    async fn delete_messages(ctx: Ctx, r: pb::DeleteMessagesRequest) -> ServiceResult<pb::DeleteMessagesResponse> {
+        let p = ctx.principal().await?;
+        let ids = convert::ids(&r.message_ids, "message_ids", MessageId::parse)?;
+        ctx.services.delete_messages(&p, conv_id(&r.conversation_id)?, ids, r.for_everyone).await?;
+        Ok(pb::DeleteMessagesResponse {})
+    }
 
-pub(super) async fn clear_history(ctx: Ctx, r: pb::ClearHistoryRequest) -> ServiceResult<pb::ClearHistoryResponse> {
-    let p = ctx.principal().await?;
-    let visible_from_seq = ctx.services.clear_history(&p, conv_id(&r.conversation_id)?).await?;
-    Ok(pb::ClearHistoryResponse { visible_from_seq })
-}
+    async fn clear_history(ctx: Ctx, r: pb::ClearHistoryRequest) -> ServiceResult<pb::ClearHistoryResponse> {
+        let p = ctx.principal().await?;
+        let visible_from_seq = ctx.services.clear_history(&p, conv_id(&r.conversation_id)?).await?;
+        Ok(pb::ClearHistoryResponse { visible_from_seq })
+    }
 
-pub(super) async fn get_history(ctx: Ctx, r: pb::GetHistoryRequest) -> ServiceResult<pb::GetHistoryResponse> {
-    let p = ctx.principal().await?;
-    let direction = match pb::HistoryDirection::try_from(r.direction) {
-        Ok(pb::HistoryDirection::Before | pb::HistoryDirection::Unspecified) => HistoryDirection::Before,
-        Ok(pb::HistoryDirection::After) => HistoryDirection::After,
-        Ok(pb::HistoryDirection::Around) => HistoryDirection::Around,
-        Err(_) => return Err(ServiceError::invalid("direction", "unknown direction")),
-    };
-    let req = HistoryRequest {
-        direction,
-        anchor_seq: convert::seq(r.anchor_seq, "anchor_seq")?,
-        anchor_message: MessageId::parse_opt(&r.anchor_message_id, "anchor_message_id")?,
-        limit: r.limit,
-    };
-    let (messages, has_more) = ctx.services.history(&p, conv_id(&r.conversation_id)?, req).await?;
-    Ok(pb::GetHistoryResponse {
-        messages: messages.iter().map(|m| convert::message(m, Some(p.user_id))).collect(),
-        has_more,
-    })
-}
+    async fn get_history(ctx: Ctx, r: pb::GetHistoryRequest) -> ServiceResult<pb::GetHistoryResponse> {
+        let p = ctx.principal().await?;
+        let direction = match pb::HistoryDirection::try_from(r.direction) {
+            Ok(pb::HistoryDirection::Before | pb::HistoryDirection::Unspecified) => HistoryDirection::Before,
+            Ok(pb::HistoryDirection::After) => HistoryDirection::After,
+            Ok(pb::HistoryDirection::Around) => HistoryDirection::Around,
+            Err(_) => return Err(ServiceError::invalid("direction", "unknown direction")),
+        };
+        let req = HistoryRequest {
+            direction,
+            anchor_seq: convert::seq(r.anchor_seq, "anchor_seq")?,
+            anchor_message: MessageId::parse_opt(&r.anchor_message_id, "anchor_message_id")?,
+            limit: r.limit,
+        };
+        let (messages, has_more) = ctx.services.history(&p, conv_id(&r.conversation_id)?, req).await?;
+        Ok(pb::GetHistoryResponse {
+            messages: messages.iter().map(|m| convert::message(m, Some(p.user_id))).collect(),
+            has_more,
+        })
+    }
 
-pub(super) async fn get_messages(ctx: Ctx, r: pb::GetMessagesRequest) -> ServiceResult<pb::GetMessagesResponse> {
-    let p = ctx.principal().await?;
-    let ids = convert::ids(&r.message_ids, "message_ids", MessageId::parse)?;
-    let messages = ctx.services.get_messages(&p, conv_id(&r.conversation_id)?, &ids).await?;
-    Ok(pb::GetMessagesResponse { messages: messages.iter().map(|m| convert::message(m, Some(p.user_id))).collect() })
-}
+    async fn get_messages(ctx: Ctx, r: pb::GetMessagesRequest) -> ServiceResult<pb::GetMessagesResponse> {
+        let p = ctx.principal().await?;
+        let ids = convert::ids(&r.message_ids, "message_ids", MessageId::parse)?;
+        let messages = ctx.services.get_messages(&p, conv_id(&r.conversation_id)?, &ids).await?;
+        Ok(pb::GetMessagesResponse {
+            messages: messages.iter().map(|m| convert::message(m, Some(p.user_id))).collect(),
+        })
+    }
 
-pub(super) async fn mark_read(ctx: Ctx, r: pb::MarkReadRequest) -> ServiceResult<pb::MarkReadResponse> {
-    let p = ctx.principal().await?;
-    let (read_seq, unread_count) =
-        ctx.services.mark_read(&p, conv_id(&r.conversation_id)?, convert::seq(r.seq, "seq")?).await?;
-    Ok(pb::MarkReadResponse { read_seq, unread_count })
-}
+    async fn mark_read(ctx: Ctx, r: pb::MarkReadRequest) -> ServiceResult<pb::MarkReadResponse> {
+        let p = ctx.principal().await?;
+        let (read_seq, unread_count) =
+            ctx.services.mark_read(&p, conv_id(&r.conversation_id)?, convert::seq(r.seq, "seq")?).await?;
+        Ok(pb::MarkReadResponse { read_seq, unread_count })
+    }
 
-pub(super) async fn mark_delivered(ctx: Ctx, r: pb::MarkDeliveredRequest) -> ServiceResult<pb::MarkDeliveredResponse> {
-    let p = ctx.principal().await?;
-    let delivered_seq =
-        ctx.services.mark_delivered(&p, conv_id(&r.conversation_id)?, convert::seq(r.seq, "seq")?).await?;
-    Ok(pb::MarkDeliveredResponse { delivered_seq })
-}
+    async fn mark_delivered(ctx: Ctx, r: pb::MarkDeliveredRequest) -> ServiceResult<pb::MarkDeliveredResponse> {
+        let p = ctx.principal().await?;
+        let delivered_seq =
+            ctx.services.mark_delivered(&p, conv_id(&r.conversation_id)?, convert::seq(r.seq, "seq")?).await?;
+        Ok(pb::MarkDeliveredResponse { delivered_seq })
+    }
 
-pub(super) async fn get_receipts(ctx: Ctx, r: pb::GetReceiptsRequest) -> ServiceResult<pb::GetReceiptsResponse> {
-    let p = ctx.principal().await?;
-    let rc = ctx.services.receipts(&p, conv_id(&r.conversation_id)?, msg_id(&r.message_id)?).await?;
-    Ok(pb::GetReceiptsResponse {
-        read_count: rc.read,
-        delivered_count: rc.delivered,
-        recipient_count: rc.recipients,
-        reader_ids: rc.readers.iter().map(ToString::to_string).collect(),
-    })
+    async fn get_receipts(ctx: Ctx, r: pb::GetReceiptsRequest) -> ServiceResult<pb::GetReceiptsResponse> {
+        let p = ctx.principal().await?;
+        let rc = ctx.services.receipts(&p, conv_id(&r.conversation_id)?, msg_id(&r.message_id)?).await?;
+        Ok(pb::GetReceiptsResponse {
+            read_count: rc.read,
+            delivered_count: rc.delivered,
+            recipient_count: rc.recipients,
+            reader_ids: rc.readers.iter().map(ToString::to_string).collect(),
+        })
+    }
 }

@@ -1,6 +1,7 @@
 //! The RPC table: every unary method by name, decoded from JSON or protobuf, run against
 //! the service, and encoded back in the caller's format. gRPC, WebSocket and HTTP all call
-//! [`dispatch`]; the handlers in the submodules only convert wire types and call the service.
+//! [`dispatch`]; the handlers in the submodules implement the generated per-service traits,
+//! and only convert wire types and call the service.
 
 mod auth;
 mod conversations;
@@ -18,6 +19,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use switchboard_proto::v1 as pb;
 use switchboard_service::{Principal, ServiceError, ServiceResult, Services};
 
 use crate::error::ApiError;
@@ -102,105 +104,37 @@ where
     encode(&resp, json)
 }
 
-macro_rules! rpc_table {
-    ($($name:literal => $handler:path),* $(,)?) => {
+/// The handlers of every unary method: one trait per service, implemented by
+/// [`Handlers`] in the submodules. Traits, the method list and the dispatch are generated
+/// from `proto/` (`switchboard_proto::with_unary_methods!`), so a method without a
+/// handler does not compile.
+pub struct Handlers;
+
+macro_rules! service_traits {
+    ($( $(#[$sdoc:meta])* $svc:ident { $( $(#[$doc:meta])* $method:ident => $path:literal ($req:ident, $resp:ident) ),* $(,)? } )*) => {
+        $(
+            $(#[$sdoc])*
+            pub trait $svc {
+                $(
+                    $(#[$doc])*
+                    fn $method(ctx: Ctx, req: pb::$req) -> impl Future<Output = ServiceResult<pb::$resp>> + Send;
+                )*
+            }
+        )*
+
         /// Every unary method, as "Service/Method".
-        pub const METHODS: &[&str] = &[$($name),*];
+        pub const METHODS: &[&str] = &[$($($path),*),*];
 
         async fn route(ctx: Ctx, method: &str, input: Input) -> Result<Output, ApiError> {
             match method {
-                $($name => call(ctx, input, $handler).await,)*
+                $($($path => call(ctx, input, <Handlers as $svc>::$method).await,)*)*
                 _ => Err(ApiError::unknown_method(method)),
             }
         }
     };
 }
 
-rpc_table! {
-    "AuthService/Register" => auth::register,
-    "AuthService/Login" => auth::login,
-    "AuthService/Refresh" => auth::refresh,
-    "AuthService/Logout" => auth::logout,
-    "AuthService/ChangePassword" => auth::change_password,
-    "SessionService/ListSessions" => auth::list_sessions,
-    "SessionService/EndSession" => auth::end_session,
-    "SessionService/EndOtherSessions" => auth::end_other_sessions,
-    "AdminService/CreateRegistrationInvite" => auth::create_registration_invite,
-    "AdminService/CreateBot" => auth::create_bot,
-    "AdminService/SetUserDisabled" => auth::set_user_disabled,
-    "UserService/GetMe" => users::get_me,
-    "UserService/UpdateProfile" => users::update_profile,
-    "UserService/GetUsers" => users::get_users,
-    "UserService/SearchUsers" => users::search_users,
-    "ConversationService/CreateDirect" => conversations::create_direct,
-    "ConversationService/CreateConversation" => conversations::create_conversation,
-    "ConversationService/GetConversation" => conversations::get_conversation,
-    "ConversationService/ListConversations" => conversations::list_conversations,
-    "ConversationService/UpdateConversation" => conversations::update_conversation,
-    "ConversationService/AddMembers" => conversations::add_members,
-    "ConversationService/RemoveMember" => conversations::remove_member,
-    "ConversationService/LeaveConversation" => conversations::leave_conversation,
-    "ConversationService/TransferOwnership" => conversations::transfer_ownership,
-    "ConversationService/SetMemberRole" => conversations::set_member_role,
-    "ConversationService/ListMembers" => conversations::list_members,
-    "ConversationService/UpdateMemberSettings" => conversations::update_member_settings,
-    "MessageService/SendMessage" => messages::send_message,
-    "MessageService/EditMessage" => messages::edit_message,
-    "MessageService/DeleteMessages" => messages::delete_messages,
-    "MessageService/ClearHistory" => messages::clear_history,
-    "MessageService/GetHistory" => messages::get_history,
-    "MessageService/GetMessages" => messages::get_messages,
-    "MessageService/MarkRead" => messages::mark_read,
-    "MessageService/MarkDelivered" => messages::mark_delivered,
-    "MessageService/GetReceipts" => messages::get_receipts,
-    "SignalService/SetTyping" => signals::set_typing,
-    "SignalService/SetPresence" => signals::set_presence,
-    "SignalService/SubscribePresence" => signals::subscribe_presence,
-    "SignalService/UnsubscribePresence" => signals::unsubscribe_presence,
-    "SyncService/GetState" => sync::get_state,
-    "SyncService/GetDifference" => sync::get_difference,
-    "SpaceService/CreateSpace" => spaces::create_space,
-    "SpaceService/GetSpace" => spaces::get_space,
-    "SpaceService/UpdateSpace" => spaces::update_space,
-    "SpaceService/DeleteSpace" => spaces::delete_space,
-    "SpaceService/ListMySpaces" => spaces::list_my_spaces,
-    "SpaceService/SearchSpaces" => spaces::search_spaces,
-    "SpaceService/JoinSpace" => spaces::join_space,
-    "SpaceService/LeaveSpace" => spaces::leave_space,
-    "SpaceService/ListSpaceMembers" => spaces::list_space_members,
-    "SpaceService/GetMemberCard" => spaces::get_member_card,
-    "SpaceService/CreateFolder" => spaces::create_folder,
-    "SpaceService/UpdateFolder" => spaces::update_folder,
-    "SpaceService/DeleteFolder" => spaces::delete_folder,
-    "SpaceService/CreateChannel" => spaces::create_channel,
-    "SpaceService/UpdateChannel" => spaces::update_channel,
-    "SpaceService/DeleteChannel" => spaces::delete_channel,
-    "SpaceService/CreateRole" => spaces::create_role,
-    "SpaceService/UpdateRole" => spaces::update_role,
-    "SpaceService/DeleteRole" => spaces::delete_role,
-    "SpaceService/AssignRole" => spaces::assign_role,
-    "SpaceService/UnassignRole" => spaces::unassign_role,
-    "SpaceService/SetOverwrite" => spaces::set_overwrite,
-    "SpaceService/RemoveOverwrite" => spaces::remove_overwrite,
-    "SpaceService/GetMyPermissions" => spaces::get_my_permissions,
-    "SpaceService/KickMember" => spaces::kick_member,
-    "SpaceService/BanMember" => spaces::ban_member,
-    "SpaceService/UnbanMember" => spaces::unban_member,
-    "SpaceService/ListBans" => spaces::list_bans,
-    "SpaceService/TimeoutMember" => spaces::timeout_member,
-    "SpaceService/GetUnreadSummary" => spaces::get_unread_summary,
-    "InviteService/CreateInvite" => invites::create_invite,
-    "InviteService/PreviewInvite" => invites::preview_invite,
-    "InviteService/JoinByInvite" => invites::join_by_invite,
-    "InviteService/ListInvites" => invites::list_invites,
-    "InviteService/RevokeInvite" => invites::revoke_invite,
-    "InviteService/ListJoinRequests" => invites::list_join_requests,
-    "InviteService/DecideJoinRequest" => invites::decide_join_request,
-    "ThreadService/StartThread" => threads::start_thread,
-    "ThreadService/ListThreads" => threads::list_threads,
-    "ThreadService/FollowThread" => threads::follow_thread,
-    "ThreadService/UnfollowThread" => threads::unfollow_thread,
-}
+switchboard_proto::with_unary_methods!(service_traits);
 
 /// Runs one unary call: decode, call the service, encode; records metrics and logs
 /// server-side failures once.

@@ -4,7 +4,7 @@ use switchboard_core::ConversationId;
 use switchboard_proto::v1 as pb;
 use switchboard_service::{Positions, ServiceResult};
 
-use super::Ctx;
+use super::{Ctx, Handlers};
 use crate::convert;
 
 /// Client positions from the wire. Sequence numbers are stored as signed 64-bit
@@ -18,25 +18,27 @@ pub fn positions_from(user_seq: u64, positions: &[pb::ConversationPosition]) -> 
     Ok(out)
 }
 
-pub(super) async fn get_state(ctx: Ctx, _: pb::GetStateRequest) -> ServiceResult<pb::GetStateResponse> {
-    let p = ctx.principal().await?;
-    let state = ctx.services.get_state(&p).await?;
-    let mut conversations: Vec<_> = state
-        .conversations
-        .iter()
-        .map(|(c, seq)| pb::ConversationPosition { conversation_id: c.to_string(), seq: *seq })
-        .collect();
-    conversations.sort_by(|a, b| a.conversation_id.cmp(&b.conversation_id));
-    Ok(pb::GetStateResponse { user_seq: state.user_seq, conversations })
-}
+impl super::SyncService for Handlers {
+    async fn get_state(ctx: Ctx, _: pb::GetStateRequest) -> ServiceResult<pb::GetStateResponse> {
+        let p = ctx.principal().await?;
+        let state = ctx.services.get_state(&p).await?;
+        let mut conversations: Vec<_> = state
+            .conversations
+            .iter()
+            .map(|(c, seq)| pb::ConversationPosition { conversation_id: c.to_string(), seq: *seq })
+            .collect();
+        conversations.sort_by(|a, b| a.conversation_id.cmp(&b.conversation_id));
+        Ok(pb::GetStateResponse { user_seq: state.user_seq, conversations })
+    }
 
-pub(super) async fn get_difference(ctx: Ctx, r: pb::GetDifferenceRequest) -> ServiceResult<pb::GetDifferenceResponse> {
-    let p = ctx.principal().await?;
-    let pos = positions_from(r.user_seq, &r.positions)?;
-    let diff = ctx.services.get_difference(&p, pos, r.limit).await?;
-    Ok(pb::GetDifferenceResponse {
-        events: diff.events.iter().map(|e| convert::event(e, Some(p.user_id))).collect(),
-        more: diff.more,
-        resync_required: diff.resync_required,
-    })
+    async fn get_difference(ctx: Ctx, r: pb::GetDifferenceRequest) -> ServiceResult<pb::GetDifferenceResponse> {
+        let p = ctx.principal().await?;
+        let pos = positions_from(r.user_seq, &r.positions)?;
+        let diff = ctx.services.get_difference(&p, pos, r.limit).await?;
+        Ok(pb::GetDifferenceResponse {
+            events: diff.events.iter().map(|e| convert::event(e, Some(p.user_id))).collect(),
+            more: diff.more,
+            resync_required: diff.resync_required,
+        })
+    }
 }

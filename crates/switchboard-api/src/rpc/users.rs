@@ -4,30 +4,36 @@ use switchboard_core::UserId;
 use switchboard_proto::v1 as pb;
 use switchboard_service::{ProfileUpdate, ServiceResult};
 
-use super::Ctx;
+use super::{Ctx, Handlers};
 use crate::convert;
 
-pub(super) async fn get_me(ctx: Ctx, _: pb::GetMeRequest) -> ServiceResult<pb::GetMeResponse> {
-    let p = ctx.principal().await?;
-    Ok(pb::GetMeResponse { user: Some(convert::user(&ctx.services.me(&p).await?)) })
-}
+impl super::UserService for Handlers {
+    async fn get_me(ctx: Ctx, _: pb::GetMeRequest) -> ServiceResult<pb::GetMeResponse> {
+        let p = ctx.principal().await?;
+        Ok(pb::GetMeResponse { user: Some(convert::user(&ctx.services.me(&p).await?)) })
+    }
 
-pub(super) async fn update_profile(ctx: Ctx, r: pb::UpdateProfileRequest) -> ServiceResult<pb::UpdateProfileResponse> {
-    let p = ctx.principal().await?;
-    let update =
-        ProfileUpdate { username: r.username, display_name: r.display_name, bio: r.bio, status_text: r.status_text };
-    Ok(pb::UpdateProfileResponse { user: Some(convert::user(&ctx.services.update_profile(&p, update).await?)) })
-}
+    async fn update_profile(ctx: Ctx, r: pb::UpdateProfileRequest) -> ServiceResult<pb::UpdateProfileResponse> {
+        let p = ctx.principal().await?;
+        let update = ProfileUpdate {
+            username: r.username,
+            display_name: r.display_name,
+            bio: r.bio,
+            status_text: r.status_text,
+        };
+        Ok(pb::UpdateProfileResponse { user: Some(convert::user(&ctx.services.update_profile(&p, update).await?)) })
+    }
 
-pub(super) async fn get_users(ctx: Ctx, r: pb::GetUsersRequest) -> ServiceResult<pb::GetUsersResponse> {
-    let p = ctx.principal().await?;
-    let ids = convert::ids(&r.user_ids, "user_ids", UserId::parse)?;
-    let users = ctx.services.get_users(&p, &ids).await?;
-    Ok(pb::GetUsersResponse { users: users.iter().map(convert::user).collect() })
-}
+    async fn get_users(ctx: Ctx, r: pb::GetUsersRequest) -> ServiceResult<pb::GetUsersResponse> {
+        let p = ctx.principal().await?;
+        let ids = convert::ids(&r.user_ids, "user_ids", UserId::parse)?;
+        let users = ctx.services.get_users(&p, &ids).await?;
+        Ok(pb::GetUsersResponse { users: users.iter().map(convert::user).collect() })
+    }
 
-pub(super) async fn search_users(ctx: Ctx, r: pb::SearchUsersRequest) -> ServiceResult<pb::SearchUsersResponse> {
-    let p = ctx.principal().await?;
-    let users = ctx.services.search_users(&p, &r.query, r.limit).await?;
-    Ok(pb::SearchUsersResponse { users: users.iter().map(convert::user).collect() })
+    async fn search_users(ctx: Ctx, r: pb::SearchUsersRequest) -> ServiceResult<pb::SearchUsersResponse> {
+        let p = ctx.principal().await?;
+        let users = ctx.services.search_users(&p, &r.query, r.limit).await?;
+        Ok(pb::SearchUsersResponse { users: users.iter().map(convert::user).collect() })
+    }
 }

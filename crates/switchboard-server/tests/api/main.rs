@@ -5,6 +5,7 @@ mod abuse;
 mod bad_input;
 mod cli;
 mod cluster;
+mod connect;
 mod contract;
 mod durability;
 mod helpers;

@@ -34,6 +34,9 @@ impl CloseReason {
     }
 }
 
+/// Wire formats an event may be encoded in (the transports number them).
+pub const FORMATS: usize = 4;
+
 /// An event shared by every connection it is delivered to, with one lazily filled slot
 /// per wire format so that each format is encoded once, and once more for the sender's
 /// own devices where they see more than everyone else (a message's client key).
@@ -41,7 +44,7 @@ impl CloseReason {
 pub struct SharedEvent {
     /// The event.
     pub event: Arc<Event>,
-    encoded: [OnceLock<Bytes>; 6],
+    encoded: [OnceLock<Bytes>; 2 * FORMATS],
 }
 
 impl SharedEvent {
@@ -59,15 +62,15 @@ impl SharedEvent {
         }
     }
 
-    /// The event in wire format `slot` (0-2, chosen by the transports) for `viewer`,
-    /// encoding it with `encode` the first time for that format and audience.
+    /// The event in wire format `slot` (below [`FORMATS`], chosen by the transports) for
+    /// `viewer`, encoding it with `encode` the first time for that format and audience.
     pub fn encoded(
         &self,
         slot: usize,
         viewer: switchboard_core::UserId,
         encode: impl FnOnce(&Event) -> Bytes,
     ) -> Bytes {
-        let slot = slot.min(2) + if self.personal_for(viewer) { 3 } else { 0 };
+        let slot = slot.min(FORMATS - 1) + if self.personal_for(viewer) { FORMATS } else { 0 };
         self.encoded[slot].get_or_init(|| encode(&self.event)).clone()
     }
 }

@@ -1,0 +1,240 @@
+//! The Connect protocol (connectrpc.com) on the gRPC paths: `POST /switchboard.v1.<Service>/
+//! <Method>` with an `application/json` or `application/proto` body is a unary call, and
+//! `SyncService/Subscribe` with `application/connect+json` or `application/connect+proto`
+//! is a server stream of enveloped events ending in an end-of-stream message. Stock Connect
+//! clients (connect-es, connect-go, connect-swift, connect-kotlin) work unchanged. The
+//! calls go through the same RPC table as every other transport.
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use bytes::{BufMut, Bytes, BytesMut};
+use futures_util::stream;
+use http_body_util::{BodyExt, Limited};
+use prost::Message as _;
+use serde_json::json;
+use switchboard_proto::v1 as pb;
+use switchboard_service::{CloseReason, Connection, ServiceError, StreamItem};
+
+use crate::error::ApiError;
+use crate::rpc::{self, Caller, Ctx, Input, Output};
+use crate::{ApiState, EVENT_SLOT_CONNECT_JSON, EVENT_SLOT_PROTO};
+
+/// Envelope flag: the end-of-stream message.
+const END_STREAM: u8 = 0x02;
+/// Envelope flag: the message is compressed (not supported).
+const COMPRESSED: u8 = 0x01;
+
+/// Whether a request with this content type speaks Connect (rather than gRPC).
+pub(crate) fn is_connect(headers: &HeaderMap) -> bool {
+    let ct = content_type(headers);
+    !ct.starts_with("application/grpc")
+}
+
+fn content_type(headers: &HeaderMap) -> String {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// A Connect error body: the code's name, the message, and our `Error` as a detail so
+/// that the field and retry hint survive.
+fn error_json(e: &ApiError) -> serde_json::Value {
+    let detail = base64::engine::general_purpose::STANDARD_NO_PAD.encode(e.to_proto().encode_to_vec());
+    json!({
+        "code": e.code().as_str(),
+        "message": e.0.message,
+        "details": [{ "type": "switchboard.v1.Error", "value": detail }],
+    })
+}
+
+fn unary_error(e: &ApiError) -> Response {
+    let mut resp = (e.http_status(), axum::Json(error_json(e))).into_response();
+    if let Some(ms) = e.0.retry_after_ms
+        && let Ok(v) = HeaderValue::from_str(&ms.div_ceil(1000).max(1).to_string())
+    {
+        resp.headers_mut().insert(http::header::RETRY_AFTER, v);
+    }
+    resp
+}
+
+/// A 404 for a path that names no method (and is not gRPC).
+pub(crate) fn not_found(method: &str) -> Response {
+    let shown: String = method.chars().take(100).collect();
+    (StatusCode::NOT_FOUND, format!("no method {shown:?}\n")).into_response()
+}
+
+/// Serves a Connect request for `method` ("Service/Method").
+pub(crate) async fn handle(state: ApiState, method: String, req: Request) -> Response {
+    if req.method() != http::Method::POST {
+        return (StatusCode::METHOD_NOT_ALLOWED, "Connect calls are POST requests\n").into_response();
+    }
+    let (parts, body) = req.into_parts();
+    if let Some(v) = parts.headers.get("connect-protocol-version")
+        && v.as_bytes() != b"1"
+    {
+        return unary_error(&ApiError::invalid(
+            "connect-protocol-version",
+            "only Connect protocol version 1 is spoken",
+        ));
+    }
+    if parts.headers.get(http::header::CONTENT_ENCODING).is_some_and(|v| v.as_bytes() != b"identity") {
+        let e = ApiError(ServiceError::new(
+            switchboard_core::ErrorCode::Unimplemented,
+            "compressed requests are not supported",
+        ));
+        return unary_error(&e);
+    }
+    let token = match crate::ws::token_from(&parts.headers, None) {
+        Ok(t) => t,
+        Err(e) => return unary_error(&e),
+    };
+    let peer = crate::peer::client_ip(&parts.headers, &parts.extensions, &state.options);
+    let max = state.options.max_frame_bytes;
+    let Ok(bytes) = Limited::new(body, max).collect().await.map(|c| c.to_bytes()) else {
+        return unary_error(&ApiError::invalid("body", format!("request bodies are limited to {max} bytes")));
+    };
+    let ct = content_type(&parts.headers);
+    if method == rpc::SUBSCRIBE {
+        let json = match ct.as_str() {
+            "application/connect+json" => true,
+            "application/connect+proto" => false,
+            _ => return unsupported(&ct),
+        };
+        return subscribe(state, token, bytes, json).await;
+    }
+    let (input, json) = match ct.as_str() {
+        "application/json" => (Input::JsonBytes(bytes), true),
+        "application/proto" => (Input::Proto(bytes), false),
+        _ => return unsupported(&ct),
+    };
+    let ctx = Ctx { services: state.services.clone(), caller: Caller::Token(token), peer };
+    let mut resp = match rpc::dispatch(ctx, &method, input).await {
+        Ok(Output::Json(v)) if json => (StatusCode::OK, axum::Json(v)).into_response(),
+        Ok(Output::Proto(b)) if !json => {
+            ([(http::header::CONTENT_TYPE, HeaderValue::from_static("application/proto"))], b).into_response()
+        }
+        Ok(_) => unary_error(&ApiError(ServiceError::internal("format mismatch"))),
+        Err(e) => unary_error(&e),
+    };
+    resp.headers_mut().insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+fn unsupported(ct: &str) -> Response {
+    let shown: String = ct.chars().take(100).collect();
+    (
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        format!("content type {shown:?}: use application/json or application/proto (streams: application/connect+json or application/connect+proto)\n"),
+    )
+        .into_response()
+}
+
+fn envelope(flags: u8, payload: &[u8]) -> Bytes {
+    let mut b = BytesMut::with_capacity(5 + payload.len());
+    b.put_u8(flags);
+    b.put_u32(payload.len() as u32);
+    b.put_slice(payload);
+    b.freeze()
+}
+
+/// The end-of-stream message, with the error that ended the stream if any.
+fn end_stream(error: Option<&ApiError>) -> Bytes {
+    let body = match error {
+        Some(e) => json!({ "error": error_json(e) }),
+        None => json!({}),
+    };
+    envelope(END_STREAM, body.to_string().as_bytes())
+}
+
+/// Why a stream ended, as the error its end-of-stream message carries.
+fn close_error(reason: CloseReason) -> ApiError {
+    use switchboard_core::ErrorCode as C;
+    let (code, text) = match reason {
+        CloseReason::SlowConsumer => (C::ResourceExhausted, "slow_consumer: reconnect and catch up"),
+        CloseReason::SessionEnded(_) => (C::Unauthenticated, "session_ended"),
+        CloseReason::Shutdown => (C::Unavailable, "server_shutdown: reconnect"),
+        CloseReason::TokenExpired => (C::Unauthenticated, "token_expired: refresh the token and reconnect"),
+    };
+    ApiError(ServiceError::new(code, text))
+}
+
+/// The one enveloped request message of a stream.
+fn request_message(bytes: &Bytes) -> Result<Bytes, ApiError> {
+    if bytes.len() < 5 {
+        return Err(ApiError::malformed("a Connect stream request starts with a 5-byte envelope"));
+    }
+    if bytes[0] & COMPRESSED != 0 {
+        return Err(ApiError(ServiceError::new(
+            switchboard_core::ErrorCode::Unimplemented,
+            "compressed messages are not supported",
+        )));
+    }
+    let len = u32::from_be_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]) as usize;
+    if bytes.len() != 5 + len {
+        return Err(ApiError::malformed("the envelope's length does not match the body"));
+    }
+    Ok(bytes.slice(5..))
+}
+
+async fn subscribe(state: ApiState, token: Option<String>, bytes: Bytes, json: bool) -> Response {
+    let ct = if json { "application/connect+json" } else { "application/connect+proto" };
+    let started = open_stream(&state, token, bytes, json).await;
+    let body = match started {
+        Err(e) => Body::from(end_stream(Some(&e))),
+        Ok((conn, events)) => {
+            let viewer = conn.principal().user_id;
+            let s = stream::unfold(Some((conn, events)), move |st| async move {
+                let (mut conn, mut events) = st?;
+                let item = tokio::select! {
+                    item = events.next() => item,
+                    reason = conn.closed() => Some(StreamItem::Close(reason)),
+                };
+                let frame = match item {
+                    Some(StreamItem::Event(ev)) => {
+                        let payload = if json {
+                            ev.encoded(EVENT_SLOT_CONNECT_JSON, viewer, |e| {
+                                Bytes::from(
+                                    serde_json::to_vec(&crate::convert::event(e, Some(viewer))).unwrap_or_default(),
+                                )
+                            })
+                        } else {
+                            ev.encoded(EVENT_SLOT_PROTO, viewer, |e| {
+                                Bytes::from(crate::convert::event(e, Some(viewer)).encode_to_vec())
+                            })
+                        };
+                        return Some((Ok::<_, std::convert::Infallible>(envelope(0, &payload)), Some((conn, events))));
+                    }
+                    Some(StreamItem::Close(reason)) => end_stream(Some(&close_error(reason))),
+                    None => end_stream(None),
+                };
+                Some((Ok(frame), None))
+            });
+            Body::from_stream(s)
+        }
+    };
+    let mut resp = Response::new(body);
+    resp.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    resp.headers_mut().insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+async fn open_stream(
+    state: &ApiState,
+    token: Option<String>,
+    bytes: Bytes,
+    json: bool,
+) -> Result<(Connection, switchboard_service::EventStream), ApiError> {
+    let message = request_message(&bytes)?;
+    let input = if json { Input::JsonBytes(message) } else { Input::Proto(message) };
+    let (body, _) = crate::decode::request::<pb::SubscribeRequest>(input)?;
+    let principal = state.services.authenticate(&token.unwrap_or_default()).await?;
+    let pos = rpc::positions_from(body.user_seq, &body.positions)?;
+    let conn = Connection::open(state.services.hub().clone(), principal)?;
+    let events = state.services.subscribe(&conn, pos, body.live_only).await?;
+    Ok((conn, events))
+}
