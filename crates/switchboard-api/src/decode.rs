@@ -21,19 +21,43 @@ use crate::rpc::Input;
 pub(crate) fn request<T: Message + Default + DeserializeOwned + Serialize>(
     input: Input,
 ) -> Result<(T, bool), ApiError> {
-    let (value, json) = match input {
-        Input::Json(v) => (serde_path_to_error::deserialize(v).map_err(json_error)?, true),
-        Input::JsonBytes(b) if b.iter().all(u8::is_ascii_whitespace) => (T::default(), true),
+    // Whether the input could hold a NUL at all: the walk over the decoded request runs
+    // only then, so the usual request pays one byte scan.
+    let (value, json, maybe_nul): (T, bool, bool) = match input {
+        Input::Json(v) => {
+            let nul = json_has_nul(&v);
+            (serde_path_to_error::deserialize(v).map_err(json_error)?, true, nul)
+        }
+        Input::JsonBytes(b) if b.iter().all(u8::is_ascii_whitespace) => (T::default(), true, false),
         Input::JsonBytes(b) => {
+            // A raw NUL is not valid JSON text, so a NUL can only come as the escape.
+            let nul = b.windows(6).any(|w| w == b"\\u0000");
             let mut de = serde_json::Deserializer::from_slice(&b);
             let v = serde_path_to_error::deserialize(&mut de).map_err(json_error)?;
             de.end().map_err(|e| ApiError::malformed(problem(&e.to_string())))?;
-            (v, true)
+            (v, true, nul)
         }
-        Input::Proto(b) => (T::decode(b).map_err(|e| ApiError::malformed(e.to_string()))?, false),
+        Input::Proto(b) => {
+            // Protobuf writes a string's bytes as they are: no zero byte, no NUL.
+            let nul = b.contains(&0);
+            (T::decode(b).map_err(|e| ApiError::malformed(e.to_string()))?, false, nul)
+        }
     };
-    check_strings(&value)?;
+    if maybe_nul {
+        check_strings(&value)?;
+    }
     Ok((value, json))
+}
+
+/// Whether any string (or key) in a parsed JSON value holds U+0000.
+fn json_has_nul(v: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(a) => a.iter().any(json_has_nul),
+        Value::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || json_has_nul(v)),
+        _ => false,
+    }
 }
 
 fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
@@ -481,6 +505,19 @@ mod tests {
             ..Default::default()
         };
         check_strings(&req).unwrap();
+    }
+
+    #[test]
+    fn a_nul_is_found_in_every_input_form() {
+        let req = pb::SearchUsersRequest { query: "a\0".into(), limit: 0 };
+        let proto = bytes::Bytes::from(prost::Message::encode_to_vec(&req));
+        assert!(request::<pb::SearchUsersRequest>(Input::Proto(proto)).is_err());
+        let json = Input::JsonBytes(bytes::Bytes::from_static(br#"{"query":"a\u0000"}"#));
+        assert!(request::<pb::SearchUsersRequest>(json).is_err());
+        let value = Input::Json(serde_json::json!({"query": "a\u{0}"}));
+        assert!(request::<pb::SearchUsersRequest>(value).is_err());
+        let clean = Input::JsonBytes(bytes::Bytes::from_static(br#"{"query":"a\\u0000"}"#));
+        assert!(request::<pb::SearchUsersRequest>(clean).is_ok(), "an escaped backslash is no NUL");
     }
 
     #[test]

@@ -33,6 +33,67 @@ pub(crate) const EVENT_SLOT_WS_JSON: usize = 2;
 /// Shared-event slot of the bare JSON `Event` (Connect streams).
 pub(crate) const EVENT_SLOT_CONNECT_JSON: usize = 3;
 
+/// Which browser origins may call the API from another origin (CORS).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Cors {
+    /// No cross-origin calls (no CORS headers).
+    #[default]
+    Off,
+    /// Any origin (`*`); tokens travel in the Authorization header, never in cookies.
+    Any,
+    /// These origins exactly (`https://app.example.com`).
+    Origins(Vec<::http::HeaderValue>),
+}
+
+impl Cors {
+    /// From the configured list: empty = off, `*` = any, otherwise exact origins; an
+    /// origin that is not a valid header value is an error.
+    pub fn parse(origins: &[String]) -> Result<Self, String> {
+        if origins.is_empty() {
+            return Ok(Self::Off);
+        }
+        if origins.iter().any(|o| o.trim() == "*") {
+            return Ok(Self::Any);
+        }
+        let values = origins
+            .iter()
+            .map(|o| {
+                let o = o.trim().trim_end_matches('/');
+                if !(o.starts_with("http://") || o.starts_with("https://")) {
+                    return Err(format!("CORS origin {o:?} must look like https://host[:port]"));
+                }
+                ::http::HeaderValue::from_str(o).map_err(|_| format!("CORS origin {o:?} is not a valid header value"))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self::Origins(values))
+    }
+
+    fn layer(&self) -> Option<tower_http::cors::CorsLayer> {
+        use ::http::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+        use tower_http::cors::{AllowOrigin, CorsLayer};
+        let origin = match self {
+            Self::Off => return None,
+            Self::Any => AllowOrigin::any(),
+            Self::Origins(list) => AllowOrigin::list(list.clone()),
+        };
+        let name = ::http::HeaderName::from_static;
+        Some(
+            CorsLayer::new()
+                .allow_origin(origin)
+                .allow_methods([::http::Method::GET, ::http::Method::POST])
+                .allow_headers([
+                    CONTENT_TYPE,
+                    AUTHORIZATION,
+                    name("connect-protocol-version"),
+                    name("connect-timeout-ms"),
+                    name("x-request-id"),
+                ])
+                .expose_headers([RETRY_AFTER, name("x-request-id")])
+                .max_age(Duration::from_secs(3600)),
+        )
+    }
+}
+
 /// Transport limits.
 #[derive(Debug, Clone)]
 pub struct ApiOptions {
@@ -50,6 +111,8 @@ pub struct ApiOptions {
     /// Behind a reverse proxy: the header holding the client's address (the last entry
     /// counts); empty means the TCP peer is the client.
     pub client_address_header: Option<String>,
+    /// Cross-origin browser access.
+    pub cors: Cors,
 }
 
 impl Default for ApiOptions {
@@ -61,6 +124,7 @@ impl Default for ApiOptions {
             max_inflight_per_connection: 32,
             write_timeout: Duration::from_secs(10),
             client_address_header: None,
+            cors: Cors::Off,
         }
     }
 }
@@ -85,6 +149,7 @@ impl Api {
     /// Builds the routes.
     pub async fn new(services: Services, options: ApiOptions) -> Self {
         let draining = Arc::new(AtomicBool::new(false));
+        let cors = options.cors.layer();
         let state = ApiState {
             services: services.clone(),
             options: Arc::new(options),
@@ -110,6 +175,10 @@ impl Api {
             .merge(grpc::standard_services().await)
             .fallback(grpc::fallback)
             .layer(middleware::from_fn(request_id));
+        let router = match cors {
+            Some(layer) => router.layer(layer),
+            None => router,
+        };
         Self { router, draining, services }
     }
 

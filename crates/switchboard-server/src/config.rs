@@ -100,6 +100,9 @@ pub struct TransportConfig {
     /// Behind a reverse proxy: the header with the client's address (e.g.
     /// `x-forwarded-for`; its last entry counts). Empty: the TCP peer is the client.
     pub client_address_header: String,
+    /// Browser origins allowed to call the API cross-origin (CORS), e.g.
+    /// `["https://chat.example.com"]`; `["*"]` for any; empty (the default) for none.
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for TransportConfig {
@@ -112,6 +115,7 @@ impl Default for TransportConfig {
             shutdown_grace_secs: 10,
             write_timeout_secs: 10,
             client_address_header: String::new(),
+            cors_origins: Vec::new(),
         }
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use axum::serve::ListenerExt;
-use switchboard_api::{Api, ApiOptions};
+use switchboard_api::{Api, ApiOptions, Cors};
 use switchboard_bus::{Bus, LocalBus, NatsBus};
 use switchboard_service::Services;
 use switchboard_store::Store;
@@ -96,6 +96,7 @@ impl App {
             max_inflight_per_connection: t.max_inflight_per_connection.max(1),
             write_timeout: Duration::from_secs(t.write_timeout_secs.max(1)),
             client_address_header: Some(t.client_address_header.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()),
+            cors: Cors::parse(&t.cors_origins).map_err(|e| anyhow::anyhow!("transport.cors_origins: {e}"))?,
         };
         let api = Api::new(services.clone(), options).await;
         Ok(Self { api, grace: Duration::from_secs(t.shutdown_grace_secs), services })

@@ -127,3 +127,34 @@ async fn a_connect_stream_that_cannot_start_answers_200_with_the_error_in_its_en
     let _ = pb::ErrorCode::Unauthenticated;
     app.stop().await;
 }
+
+async fn preflight(app: &TestApp, origin: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(&app.addr).await.unwrap();
+    let req = format!(
+        "OPTIONS /switchboard.v1.UserService/GetMe HTTP/1.1\r\nHost: x\r\nOrigin: {origin}\r\n\
+         Access-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: content-type, authorization\r\n\
+         Connection: close\r\n\r\n"
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.unwrap();
+    String::from_utf8_lossy(&out).to_ascii_lowercase()
+}
+
+#[tokio::test]
+async fn cors_answers_preflights_for_the_configured_origins_only() {
+    let app = TestApp::spawn_with(|c| c.transport.cors_origins = vec!["https://chat.example.com".into()]).await;
+    let ok = preflight(&app, "https://chat.example.com").await;
+    assert!(ok.contains("access-control-allow-origin: https://chat.example.com"), "{ok}");
+    assert!(ok.contains("authorization"), "{ok}");
+    let other = preflight(&app, "https://evil.example.net").await;
+    assert!(!other.contains("access-control-allow-origin"), "{other}");
+    app.stop().await;
+    let off = TestApp::spawn().await;
+    assert!(
+        !preflight(&off, "https://chat.example.com").await.contains("access-control-allow-origin"),
+        "off by default"
+    );
+    off.stop().await;
+}
