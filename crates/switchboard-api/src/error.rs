@@ -80,6 +80,16 @@ impl ApiError {
         {
             status.metadata_mut().insert("retry-after-ms", v);
         }
+        if let Some(r) = self.0.reason
+            && let Ok(v) = r.parse()
+        {
+            status.metadata_mut().insert("switchboard-reason", v);
+        }
+        if let Some(f) = self.0.field
+            && let Ok(v) = f.parse()
+        {
+            status.metadata_mut().insert("switchboard-field", v);
+        }
         status
     }
 
@@ -90,6 +100,7 @@ impl ApiError {
             message: self.0.message.clone(),
             field: self.0.field.unwrap_or_default().to_owned(),
             retry_after_ms: self.0.retry_after_ms.unwrap_or(0),
+            reason: self.0.reason.unwrap_or_default().to_owned(),
         }
     }
 }

@@ -14,11 +14,13 @@ pub struct ClientError {
     pub retry_after_ms: u64,
     /// The field at fault, for invalid_argument.
     pub field: String,
+    /// The machine-readable reason, for failed_precondition and resource_exhausted.
+    pub reason: String,
 }
 
 impl ClientError {
     pub(crate) fn new(code: pb::ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), retry_after_ms: 0, field: String::new() }
+        Self { code, message: message.into(), retry_after_ms: 0, field: String::new(), reason: String::new() }
     }
 
     pub(crate) fn local(message: impl Into<String>) -> Self {
@@ -41,6 +43,7 @@ impl From<pb::Error> for ClientError {
             message: e.message,
             retry_after_ms: e.retry_after_ms,
             field: e.field,
+            reason: e.reason,
         }
     }
 }
@@ -59,7 +62,13 @@ impl From<tonic::Status> for ClientError {
             tonic::Code::Unavailable => pb::ErrorCode::Unavailable,
             _ => pb::ErrorCode::Internal,
         };
-        let retry = s.metadata().get("retry-after-ms").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
-        Self { code, message: s.message().to_owned(), retry_after_ms: retry.unwrap_or(0), field: String::new() }
+        let meta = |k: &str| s.metadata().get(k).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        Self {
+            code,
+            message: s.message().to_owned(),
+            retry_after_ms: meta("retry-after-ms").and_then(|v| v.parse().ok()).unwrap_or(0),
+            field: meta("switchboard-field").unwrap_or_default(),
+            reason: meta("switchboard-reason").unwrap_or_default(),
+        }
     }
 }

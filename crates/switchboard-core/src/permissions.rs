@@ -14,9 +14,14 @@ pub enum Refusal {
     /// The actor may not do this (permission_denied).
     #[error(transparent)]
     Denied(#[from] Denied),
-    /// Allowed, but not in this state (failed_precondition).
-    #[error("{0}")]
-    NotNow(&'static str),
+    /// Allowed, but not in this state (failed_precondition), with a machine-readable reason.
+    #[error("{message}")]
+    NotNow {
+        /// Machine-readable, e.g. `owner_must_transfer`.
+        reason: &'static str,
+        /// For people.
+        message: &'static str,
+    },
 }
 
 /// The rights a member actually has: all for the owner, the granted ones for an admin,
@@ -123,7 +128,7 @@ pub fn can_leave(kind: ConversationKind, actor: Option<&Member>, member_count: u
     managed(kind)?;
     let m = member(actor)?;
     if m.role == MemberRole::Owner && member_count > 1 {
-        return Err(Refusal::NotNow("transfer ownership before leaving"));
+        return Err(Refusal::NotNow { reason: "owner_must_transfer", message: "transfer ownership before leaving" });
     }
     Ok(())
 }
@@ -225,7 +230,10 @@ mod tests {
     fn only_the_owner_manages_roles_and_must_hand_over_before_leaving() {
         assert!(can_manage_roles(Group, Some(&owner())).is_ok());
         assert!(can_manage_roles(Group, Some(&admin(AdminRights::ALL))).is_err());
-        assert_eq!(can_leave(Group, Some(&owner()), 2), Err(Refusal::NotNow("transfer ownership before leaving")));
+        assert_eq!(
+            can_leave(Group, Some(&owner()), 2),
+            Err(Refusal::NotNow { reason: "owner_must_transfer", message: "transfer ownership before leaving" })
+        );
         assert!(can_leave(Group, Some(&owner()), 1).is_ok());
         assert!(can_leave(Group, Some(&plain(3)), 5).is_ok());
         assert!(can_leave(Direct, Some(&plain(3)), 2).is_err());

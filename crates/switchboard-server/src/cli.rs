@@ -227,7 +227,7 @@ async fn user(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
         }
         UserCommand::Disable { username, enable } => {
             let u = services.user_by_username(&username).await?;
-            services.set_user_disabled(None, u.id, !enable).await?;
+            services.set_user_disabled(switchboard_service::Actor::Operator, u.id, !enable).await?;
             println!("{} {}", u.username, if enable { "enabled" } else { "disabled; its sessions were ended" });
         }
     }

@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use switchboard_core::event::{SessionEndReason, UserEventKind};
+use switchboard_core::event::SessionEndReason;
 use switchboard_core::model::{Session, User};
 use switchboard_core::values::{DeviceName, DisplayName, Password, Platform, Username};
 use switchboard_core::{ErrorCode, SessionId, UserId};
@@ -18,7 +18,7 @@ use switchboard_store::{NewSession, NewUser, Rotation};
 
 use crate::clock::now_ms;
 use crate::config::RegistrationMode;
-use crate::{Principal, ServiceError, ServiceResult, Services};
+use crate::{Actor, Principal, ServiceError, ServiceResult, Services};
 
 /// The device a session is for, as the client describes it.
 #[derive(Debug, Clone, Default)]
@@ -176,6 +176,7 @@ impl Services {
         self.inner.address_limiter.check(address_key(ip)).map_err(|wait| {
             metrics::counter!("switchboard_auth_rate_limited_total", "limit" => "address").increment(1);
             ServiceError::exhausted("too many sign-in attempts from this address; try again later", wait)
+                .because("sign_in_limited")
         })
     }
 
@@ -196,6 +197,7 @@ impl Services {
         self.inner.failed_logins.peek(canonical.clone()).map_err(|wait| {
             metrics::counter!("switchboard_auth_rate_limited_total", "limit" => "account").increment(1);
             ServiceError::exhausted("too many failed sign-ins to this account; try again later", wait)
+                .because("account_locked")
         })?;
         let found = self.store().user_with_password(&canonical).await?;
         let (user, ok) = match found {
@@ -257,7 +259,7 @@ impl Services {
     pub fn charge(&self, p: &Principal) -> ServiceResult<()> {
         self.inner.limiter.check(p.user_id).map_err(|wait| {
             metrics::counter!("switchboard_rate_limited_total").increment(1);
-            ServiceError::exhausted("too many requests", wait)
+            ServiceError::exhausted("too many requests", wait).because("rate_limited")
         })
     }
 
@@ -294,13 +296,13 @@ impl Services {
         except: Option<SessionId>,
         reason: SessionEndReason,
     ) -> ServiceResult<u32> {
-        let ended = self.store().delete_sessions(user, only, except).await?;
-        for session_id in &ended {
-            let kind = UserEventKind::SessionEnded { session_id: *session_id, reason };
-            let ev = self.store().append_user_event(user, kind, now_ms()).await?;
+        // One transaction: a session is never gone without its event, nor the reverse.
+        let events = self.store().end_sessions(user, only, except, reason, now_ms()).await?;
+        let n = events.len() as u32;
+        for ev in events {
             self.publish_user(ev);
         }
-        Ok(ended.len() as u32)
+        Ok(n)
     }
 
     /// Ends the calling session.
@@ -313,7 +315,7 @@ impl Services {
         let new = Password::parse(new)?;
         let user = self.store().user(p.user_id).await?.ok_or_else(|| ServiceError::not_found("user"))?;
         let Some((_, Some(hash))) = self.store().user_with_password(&user.username.to_ascii_lowercase()).await? else {
-            return Err(ServiceError::precondition("this account has no password"));
+            return Err(ServiceError::precondition("this account has no password").because("no_password"));
         };
         if !self.inner.passwords.verify(old, hash).await? {
             return Err(ServiceError::denied("the old password is wrong"));
@@ -382,11 +384,12 @@ impl Services {
         Ok((user, tokens.access_token))
     }
 
-    /// Disables or re-enables an account (admins or the CLI with `p` = None); disabling
-    /// ends every session.
-    pub async fn set_user_disabled(&self, p: Option<&Principal>, user: UserId, disabled: bool) -> ServiceResult<User> {
-        if let Some(p) = p {
-            Self::require_admin(p)?;
+    /// Disables or re-enables an account (a server administrator, or the operator through
+    /// the CLI); disabling ends every session.
+    pub async fn set_user_disabled(&self, actor: Actor<'_>, user: UserId, disabled: bool) -> ServiceResult<User> {
+        match actor {
+            Actor::User(p) => Self::require_admin(p)?,
+            Actor::Operator => {}
         }
         let u = self.store().set_user_flags(user, Some(disabled), None).await?;
         if disabled {

@@ -224,7 +224,8 @@ impl Services {
             return Err(ServiceError::precondition(format!(
                 "a conversation holds at most {} members",
                 self.config().max_members
-            )));
+            ))
+            .because("limit_reached"));
         }
         let written = self.store().change_membership(id, p.user_id, MembershipChange::Add(users), now_ms()).await?;
         let added = written.user_events.iter().map(|e| e.user_id).collect();

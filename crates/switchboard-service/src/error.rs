@@ -17,6 +17,10 @@ pub struct ServiceError {
     pub field: Option<&'static str>,
     /// When to retry, for resource_exhausted.
     pub retry_after_ms: Option<u64>,
+    /// A machine-readable reason (`edit_window_closed`, `rate_limited`, ...) for the
+    /// failed_precondition and resource_exhausted cases a client acts on; docs/API.md
+    /// lists them.
+    pub reason: Option<&'static str>,
     /// Server-side detail for logs; never sent.
     pub detail: Option<String>,
 }
@@ -27,7 +31,7 @@ pub type ServiceResult<T> = Result<T, ServiceError>;
 impl ServiceError {
     /// An error with a code and client-facing message.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), field: None, retry_after_ms: None, detail: None }
+        Self { code, message: message.into(), field: None, retry_after_ms: None, reason: None, detail: None }
     }
 
     /// invalid_argument about `field`.
@@ -60,6 +64,12 @@ impl ServiceError {
         Self { retry_after_ms: Some(retry_after_ms), ..Self::new(ErrorCode::ResourceExhausted, message) }
     }
 
+    /// The same error with a machine-readable reason.
+    pub fn because(mut self, reason: &'static str) -> Self {
+        self.reason = Some(reason);
+        self
+    }
+
     /// internal, with a detail for the log.
     pub fn internal(detail: impl Into<String>) -> Self {
         Self { detail: Some(detail.into()), ..Self::new(ErrorCode::Internal, "internal error") }
@@ -76,7 +86,7 @@ impl From<Refusal> for ServiceError {
     fn from(e: Refusal) -> Self {
         match e {
             Refusal::Denied(d) => d.into(),
-            Refusal::NotNow(m) => Self::precondition(m),
+            Refusal::NotNow { reason, message } => Self::precondition(message).because(reason),
         }
     }
 }

@@ -173,12 +173,12 @@ impl Services {
         let record: InviteRecord = parse(&r.body)?;
         let now = now_ms();
         if !live(&record, now) {
-            let why = if record.expires_at_ms != 0 && record.expires_at_ms <= now {
-                "this invite has expired"
+            let (reason, why) = if record.expires_at_ms != 0 && record.expires_at_ms <= now {
+                ("invite_expired", "this invite has expired")
             } else {
-                "this invite has been used up"
+                ("invite_used_up", "this invite has been used up")
             };
-            return Err(ServiceError::precondition(why));
+            return Err(ServiceError::precondition(why).because(reason));
         }
         Ok((Invite { code: r.key, conversation_id: r.scope, record }, r.version))
     }

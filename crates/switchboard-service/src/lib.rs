@@ -59,6 +59,16 @@ pub struct Principal {
     pub access_expires_at_ms: i64,
 }
 
+/// Who performs an administrative change: a signed-in user, whose rights are checked, or
+/// the operator through the CLI on the server's own machine, who holds every right.
+#[derive(Debug, Clone, Copy)]
+pub enum Actor<'a> {
+    /// A caller of the API; needs to be a server administrator.
+    User(&'a Principal),
+    /// The admin CLI (it opens the store itself, so it already holds every right).
+    Operator,
+}
+
 /// The use cases, behind one cheap-to-clone handle.
 #[derive(Clone)]
 pub struct Services {

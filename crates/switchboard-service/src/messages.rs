@@ -207,7 +207,9 @@ impl Services {
         }
         let window = self.config().edit_window_secs;
         if window > 0 && now_ms() - m.created_at_ms > (window * 1000) as i64 {
-            return Err(ServiceError::precondition("the edit window for this message has closed"));
+            return Err(
+                ServiceError::precondition("the edit window for this message has closed").because("edit_window_closed")
+            );
         }
         let mentions = (text.mentioned_users(), text.mentions_all());
         let (t, e) = text.into_parts();
@@ -248,7 +250,8 @@ impl Services {
                 return Err(ServiceError::denied("you need the right to delete others' messages"));
             }
             if matches!(m.content, Content::Service(_)) {
-                return Err(ServiceError::precondition("service messages cannot be deleted for everyone"));
+                return Err(ServiceError::precondition("service messages cannot be deleted for everyone")
+                    .because("service_message"));
             }
         }
         for ev in self.store().delete_messages(id, &ids, now_ms()).await? {

@@ -54,6 +54,7 @@ impl Passwords {
             mpsc::error::TrySendError::Full(_) => {
                 metrics::counter!("switchboard_password_hash_rejected_total").increment(1);
                 ServiceError::exhausted("the server is busy checking passwords; try again shortly", 1000)
+                    .because("hashing_busy")
             }
             mpsc::error::TrySendError::Closed(_) => ServiceError::internal("password hashing threads stopped"),
         })

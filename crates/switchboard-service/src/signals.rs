@@ -25,7 +25,9 @@ impl Services {
             return Err(ServiceError::invalid("status", "offline follows from closing every connection"));
         }
         if !self.hub().set_status(p.user_id, status) {
-            return Err(ServiceError::precondition("open an event stream before setting presence"));
+            return Err(
+                ServiceError::precondition("open an event stream before setting presence").because("no_event_stream")
+            );
         }
         Ok(())
     }
@@ -39,9 +41,11 @@ impl Services {
         self.hub().watch(p.session_id, users, max).map_err(|e| match e {
             WatchError::NoConnection => {
                 ServiceError::precondition("open an event stream before subscribing to presence")
+                    .because("no_event_stream")
             }
             WatchError::TooMany => {
                 ServiceError::exhausted(format!("at most {max} presence subscriptions per session"), 0)
+                    .because("too_many_presence_subscriptions")
             }
         })
     }

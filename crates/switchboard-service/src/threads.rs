@@ -97,7 +97,7 @@ impl Services {
         let message = message.ok_or_else(|| ServiceError::not_found("message"))?;
         let default_name = match &message.content {
             Content::Text { text, .. } => text.chars().take(64).collect::<String>(),
-            _ => return Err(ServiceError::precondition("threads start on text messages")),
+            _ => return Err(ServiceError::precondition("threads start on text messages").because("not_a_text_message")),
         };
         let name = if name.trim().is_empty() { default_name.trim().to_owned() } else { name.to_owned() };
         let name = Title::parse(if name.is_empty() { "thread" } else { &name })?.into_string();

@@ -3,11 +3,11 @@
 //! `Some((store, guard))` — the guard (a temp dir, a schema) lives as long as the test — or
 //! `None` when the backend is not available here (the factory prints why; the test passes).
 
-use switchboard_core::event::{ConvEventKind, UserEventKind};
+use switchboard_core::event::{ConvEventKind, SessionEndReason, UserEventKind};
 use switchboard_core::model::{
     AdminRights, Content, ConversationKind, MemberRole, NewMessage, ServiceAction, ServiceContent,
 };
-use switchboard_core::{ConversationId, UserId};
+use switchboard_core::{ConversationId, SessionId, UserId};
 
 use crate::{
     Expect, HistoryDirection, MembershipChange, NewConversation, NewSession, NewUser, ProfilePatch, Rotation,
@@ -167,10 +167,22 @@ pub async fn sessions_rotate_and_end<S: Store>(s: &S) {
     assert_eq!(unknown, Rotation::Unknown);
     assert!(s.session_by_access(b"a1", 2_000).await.unwrap().is_none());
     assert_eq!(s.sessions(u).await.unwrap().len(), 2);
-    let ended = s.delete_sessions(u, None, Some(one.id)).await.unwrap();
-    assert_eq!(ended, vec![two.id]);
+    let head = s.user_seq(u).await.unwrap();
+    let ended = s.end_sessions(u, None, Some(one.id), SessionEndReason::EndedElsewhere, 4_000).await.unwrap();
+    let ended_ids = |evs: &[switchboard_core::event::UserEvent]| -> Vec<(u64, SessionId)> {
+        evs.iter()
+            .map(|e| match e.kind {
+                UserEventKind::SessionEnded { session_id, .. } => (e.user_seq, session_id),
+                ref k => panic!("{k:?}"),
+            })
+            .collect()
+    };
+    assert_eq!(ended_ids(&ended), vec![(head + 1, two.id)], "the session and its event, together");
     assert!(s.session_by_access(b"a2", 2_000).await.unwrap().is_none());
-    assert_eq!(s.delete_sessions(u, Some(one.id), None).await.unwrap(), vec![one.id]);
+    let last = s.end_sessions(u, Some(one.id), None, SessionEndReason::LoggedOut, 5_000).await.unwrap();
+    assert_eq!(ended_ids(&last), vec![(head + 2, one.id)]);
+    assert!(s.end_sessions(u, Some(one.id), None, SessionEndReason::LoggedOut, 5_000).await.unwrap().is_empty());
+    assert_eq!(s.user_seq(u).await.unwrap(), head + 2, "no event without a session ended");
 }
 
 /// A new group has its members, a "created" service message at seq 1 and a joined event

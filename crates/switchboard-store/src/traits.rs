@@ -2,7 +2,7 @@
 //! types. Backends implement all of them; [`Store`] bundles them for the service.
 
 use async_trait::async_trait;
-use switchboard_core::event::{ConvEvent, UserEvent, UserEventKind};
+use switchboard_core::event::{ConvEvent, SessionEndReason, UserEvent, UserEventKind};
 use switchboard_core::model::{
     AdminRights, Content, Conversation, ConversationKind, Member, MemberRole, MemberSettings, Message, NewMessage,
     ServiceContent, Session, User,
@@ -127,13 +127,17 @@ pub trait SessionStore: Send + Sync {
     ) -> StoreResult<Rotation>;
     /// Records use of a session.
     async fn touch_session(&self, id: SessionId, now_ms: i64) -> StoreResult<()>;
-    /// Deletes sessions of `user_id`: `only` one, or all but `except`. Returns those deleted.
-    async fn delete_sessions(
+    /// Ends sessions of `user_id` — `only` one, or all but `except` — and appends a
+    /// `SessionEnded` event with `reason` for each to the user's log, in one transaction.
+    /// Returns the events, in session order.
+    async fn end_sessions(
         &self,
         user_id: UserId,
         only: Option<SessionId>,
         except: Option<SessionId>,
-    ) -> StoreResult<Vec<SessionId>>;
+        reason: SessionEndReason,
+        now_ms: i64,
+    ) -> StoreResult<Vec<UserEvent>>;
 }
 
 /// A new group, channel or direct conversation.

@@ -80,7 +80,9 @@ impl super::AdminService for Handlers {
 
     async fn set_user_disabled(ctx: Ctx, r: pb::SetUserDisabledRequest) -> ServiceResult<pb::SetUserDisabledResponse> {
         let p = ctx.principal().await?;
-        ctx.services.set_user_disabled(Some(&p), UserId::parse(&r.user_id, "user_id")?, r.disabled).await?;
+        ctx.services
+            .set_user_disabled(switchboard_service::Actor::User(&p), UserId::parse(&r.user_id, "user_id")?, r.disabled)
+            .await?;
         Ok(pb::SetUserDisabledResponse {})
     }
 }

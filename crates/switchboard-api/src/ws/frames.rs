@@ -25,16 +25,17 @@ pub(super) struct Request {
 }
 
 /// A frame that could not be parsed: the request id if known, the error, the format.
-pub(super) type Malformed = (Option<String>, ApiError, bool);
+/// Boxed: the error path is rare and the tuple is large.
+pub(super) type Malformed = Box<(Option<String>, ApiError, bool)>;
 
 fn too_large(len: usize, max: usize, json: bool) -> Malformed {
     let e = ServiceError::invalid("frame", format!("frame of {len} bytes exceeds the limit of {max} bytes"));
-    (None, ApiError(e), json)
+    Box::new((None, ApiError(e), json))
 }
 
 fn check_id(id: String, json: bool) -> Result<String, Malformed> {
     if id.is_empty() || id.len() > 64 {
-        return Err((None, ApiError::invalid("id", "a request id of 1-64 characters is required"), json));
+        return Err(Box::new((None, ApiError::invalid("id", "a request id of 1-64 characters is required"), json)));
     }
     Ok(id)
 }
@@ -44,8 +45,10 @@ pub(super) fn parse_text(text: &str, max: usize) -> Result<Request, Malformed> {
         return Err(too_large(text.len(), max, true));
     }
     let mut v: Value = serde_json::from_str(text)
-        .map_err(|e| (None, ApiError::malformed(crate::decode::problem(&e.to_string())), true))?;
-    let obj = v.as_object_mut().ok_or_else(|| (None, ApiError::malformed("a frame must be a JSON object"), true))?;
+        .map_err(|e| Box::new((None, ApiError::malformed(crate::decode::problem(&e.to_string())), true)))?;
+    let obj = v
+        .as_object_mut()
+        .ok_or_else(|| Box::new((None, ApiError::malformed("a frame must be a JSON object"), true)))?;
     let id = match obj.remove("id") {
         Some(Value::String(s)) => s,
         Some(Value::Number(n)) => n.to_string(),
@@ -53,7 +56,7 @@ pub(super) fn parse_text(text: &str, max: usize) -> Result<Request, Malformed> {
     };
     let id = check_id(id, true)?;
     let Some(Value::String(method)) = obj.remove("method") else {
-        return Err((Some(id), ApiError::invalid("method", "a method name is required"), true));
+        return Err(Box::new((Some(id), ApiError::invalid("method", "a method name is required"), true)));
     };
     let body = obj.remove("body").unwrap_or_else(|| json!({}));
     Ok(Request { id, method, input: Input::Json(body), json: true })
@@ -63,7 +66,7 @@ pub(super) fn parse_binary(bytes: Bytes, max: usize) -> Result<Request, Malforme
     if bytes.len() > max {
         return Err(too_large(bytes.len(), max, false));
     }
-    let f = pb::ClientFrame::decode(bytes).map_err(|e| (None, ApiError::malformed(e.to_string()), false))?;
+    let f = pb::ClientFrame::decode(bytes).map_err(|e| Box::new((None, ApiError::malformed(e.to_string()), false)))?;
     let id = check_id(f.id, false)?;
     Ok(Request { id, method: f.method, input: Input::Proto(f.body.into()), json: false })
 }

@@ -294,19 +294,26 @@ async fn handle(
     sub: &mut Option<Subscribed>,
     responses: &mut Responses,
     inflight: &Arc<Semaphore>,
-    parsed: Result<Request, (Option<String>, ApiError, bool)>,
+    parsed: Result<Request, frames::Malformed>,
 ) -> Option<Message> {
     let req = match parsed {
         Ok(r) => r,
-        Err((Some(id), e, json)) => return Some(frames::response(&id, Err(e), json)),
-        Err((None, e, json)) => return Some(frames::frame_error(&e, json)),
+        Err(bad) => {
+            return Some(match *bad {
+                (Some(id), e, json) => frames::response(&id, Err(e), json),
+                (None, e, json) => frames::frame_error(&e, json),
+            });
+        }
     };
     if req.method == rpc::SUBSCRIBE {
         let result = subscribe(state, conn, sub, req.input, req.json).await;
         return Some(frames::response(&req.id, result, req.json));
     }
     let Ok(permit) = inflight.clone().try_acquire_owned() else {
-        let e = ApiError(ServiceError::exhausted("too many requests in flight on this connection", 100));
+        let e = ApiError(
+            ServiceError::exhausted("too many requests in flight on this connection", 100)
+                .because("too_many_in_flight"),
+        );
         return Some(frames::response(&req.id, Err(e), req.json));
     };
     let caller = match conn {
@@ -338,7 +345,9 @@ async fn subscribe(
         return Err(ApiError(ServiceError::unauthenticated("connect with an access token to subscribe")));
     };
     if sub.is_some() {
-        return Err(ApiError(ServiceError::precondition("this connection is already subscribed")));
+        return Err(ApiError(
+            ServiceError::precondition("this connection is already subscribed").because("already_subscribed"),
+        ));
     }
     let body: pb::SubscribeRequest = frames::decode(input)?;
     let pos = rpc::positions_from(body.user_seq, &body.positions)?;

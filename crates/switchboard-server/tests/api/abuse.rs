@@ -28,7 +28,7 @@ async fn sign_in_calls_are_limited_per_client_address() {
     }
     let r = anon.call::<_, pb::LoginResponse>("AuthService/Login", &login("nobody", "wrong password")).await;
     let e = r.unwrap_err();
-    assert_eq!(e.code, pb::ErrorCode::ResourceExhausted, "{e:?}");
+    assert_eq!((e.code, e.reason.as_str()), (pb::ErrorCode::ResourceExhausted, "sign_in_limited"), "{e:?}");
     assert!(e.retry_after_ms > 0);
     // Register and Refresh draw on the same bucket, on every transport.
     let grpc = Client::connect(&app.addr, Transport::Grpc, None).await.unwrap();
@@ -58,8 +58,8 @@ async fn failed_logins_lock_the_account_for_a_while_but_not_other_accounts() {
         assert_eq!(code_of(r), pb::ErrorCode::Unauthenticated);
     }
     // Even the right password is refused until the bucket refills: guessing stops here.
-    let r = anon.call::<_, pb::LoginResponse>("AuthService/Login", &login("ANN", PASSWORD)).await;
-    assert_eq!(code_of(r), pb::ErrorCode::ResourceExhausted);
+    let e = anon.call::<_, pb::LoginResponse>("AuthService/Login", &login("ANN", PASSWORD)).await.unwrap_err();
+    assert_eq!((e.code, e.reason.as_str()), (pb::ErrorCode::ResourceExhausted, "account_locked"));
     let ok: pb::LoginResponse = anon.call("AuthService/Login", &login(&bob.username, PASSWORD)).await.unwrap();
     assert_eq!(ok.user.unwrap().id, bob.id);
     app.stop().await;
@@ -161,8 +161,12 @@ async fn live_connections_are_capped_per_session_and_per_user() {
     for _ in 0..2 {
         held.push(app.client(&ann, Transport::WsJson).await);
     }
-    let third = Client::connect(&app.addr, Transport::WsJson, Some(&ann.token)).await;
-    assert_eq!(code_of(third.map(|_| ())), pb::ErrorCode::ResourceExhausted, "a third socket of one session");
+    let third = Client::connect(&app.addr, Transport::WsJson, Some(&ann.token)).await.map(|_| ()).unwrap_err();
+    assert_eq!(
+        (third.code, third.reason.as_str()),
+        (pb::ErrorCode::ResourceExhausted, "too_many_connections"),
+        "a third socket of one session"
+    );
     let mut grpc = app.client(&ann, Transport::Grpc).await;
     let sub = grpc.subscribe(pb::SubscribeRequest { live_only: true, ..Default::default() }).await;
     assert_eq!(code_of(sub.map(|_| ())), pb::ErrorCode::ResourceExhausted, "a gRPC stream counts too");

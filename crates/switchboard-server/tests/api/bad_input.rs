@@ -231,10 +231,11 @@ async fn the_rate_limit_answers_resource_exhausted_with_a_retry_hint() {
     let (status, body, retry) = last.unwrap();
     assert_eq!((status, body["code"].as_str()), (429, Some("ERROR_CODE_RESOURCE_EXHAUSTED")));
     assert!(body["retryAfterMs"].as_str().is_some_and(|v| v.parse::<u64>().unwrap() > 0), "{body}");
+    assert_eq!(body["reason"].as_str(), Some("rate_limited"));
     assert_eq!(retry.as_deref(), Some("1"));
     let grpc = app.client(&ann, Transport::Grpc).await;
     let e = grpc.call::<_, pb::GetMeResponse>("UserService/GetMe", &pb::GetMeRequest {}).await.unwrap_err();
-    assert_eq!(e.code, pb::ErrorCode::ResourceExhausted);
+    assert_eq!((e.code, e.reason.as_str()), (pb::ErrorCode::ResourceExhausted, "rate_limited"));
     assert!(e.retry_after_ms > 0);
     app.stop().await;
 }

@@ -92,13 +92,21 @@ async fn a_group_owner_leaving_before_handing_over_gets_failed_precondition() {
     let bob = app.register("bob").await;
     let a = app.http(&ann).await;
     let g = group(&a, pb::ConversationKind::Group, "mine", &[&bob]).await;
-    let r = a
-        .call::<_, pb::LeaveConversationResponse>(
-            "ConversationService/LeaveConversation",
-            &pb::LeaveConversationRequest { conversation_id: conv_id(&g) },
-        )
-        .await;
-    assert_eq!(code_of(r), pb::ErrorCode::FailedPrecondition);
+    for c in [a, app.client(&ann, Transport::Grpc).await, app.client(&ann, Transport::WsBinary).await] {
+        let e = c
+            .call::<_, pb::LeaveConversationResponse>(
+                "ConversationService/LeaveConversation",
+                &pb::LeaveConversationRequest { conversation_id: conv_id(&g) },
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (e.code, e.reason.as_str()),
+            (pb::ErrorCode::FailedPrecondition, "owner_must_transfer"),
+            "{:?}",
+            c.transport()
+        );
+    }
     app.stop().await;
 }
 
@@ -116,7 +124,8 @@ async fn a_used_up_or_expired_invite_is_failed_precondition_for_preview_and_join
     let preview = try_call(&c, "InviteService/PreviewInvite", pb::PreviewInviteRequest { code: code.clone() });
     assert_eq!(code_of(preview.await), pb::ErrorCode::FailedPrecondition);
     let joined = try_call(&c, "InviteService/JoinByInvite", pb::JoinByInviteRequest { code, ..Default::default() });
-    assert_eq!(code_of(joined.await), pb::ErrorCode::FailedPrecondition);
+    let e = joined.await.unwrap_err();
+    assert_eq!((e.code, e.reason.as_str()), (pb::ErrorCode::FailedPrecondition, "invite_used_up"));
     let unknown = try_call(&c, "InviteService/PreviewInvite", pb::PreviewInviteRequest { code: "nosuchcode".into() });
     assert_eq!(code_of(unknown.await), pb::ErrorCode::NotFound, "an unknown code stays not_found");
     app.stop().await;

@@ -105,7 +105,7 @@ async fn the_edit_window_closes() {
     let edit = pb::EditMessageRequest { conversation_id: conv_id(&g), message_id: m.id.clone(), text: text("fixed") };
     let _: pb::EditMessageResponse = c.call("MessageService/EditMessage", &edit).await.unwrap();
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let late = c.call::<_, pb::EditMessageResponse>("MessageService/EditMessage", &edit).await;
-    assert_eq!(code_of(late), pb::ErrorCode::FailedPrecondition);
+    let late = c.call::<_, pb::EditMessageResponse>("MessageService/EditMessage", &edit).await.unwrap_err();
+    assert_eq!((late.code, late.reason.as_str()), (pb::ErrorCode::FailedPrecondition, "edit_window_closed"));
     app.stop().await;
 }

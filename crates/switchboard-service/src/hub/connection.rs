@@ -127,14 +127,16 @@ impl Connection {
                 return Err(ServiceError::exhausted(
                     format!("this account already has {user} live connections here (the limit)"),
                     5000,
-                ));
+                )
+                .because("too_many_connections"));
             }
             if caps.per_session > 0 && session >= caps.per_session {
                 metrics::counter!("switchboard_connections_refused_total", "cap" => "session").increment(1);
                 return Err(ServiceError::exhausted(
                     format!("this session already has {session} live connections here (the limit)"),
                     5000,
-                ));
+                )
+                .because("too_many_connections"));
             }
             state.add_connection(principal, tx)
         };

@@ -27,11 +27,13 @@ impl Services {
             .change_layout(p, id, |layout, actor, _| {
                 actor.require(Permissions::MANAGE_CHANNELS)?;
                 if layout.folders.len() >= MAX_FOLDERS {
-                    return Err(ServiceError::precondition(format!("a space holds at most {MAX_FOLDERS} folders")));
+                    return Err(ServiceError::precondition(format!("a space holds at most {MAX_FOLDERS} folders"))
+                        .because("limit_reached"));
                 }
                 let depth = layout.folder_depth(parent_id).ok_or_else(|| ServiceError::not_found("parent folder"))?;
                 if depth + 1 > MAX_FOLDER_DEPTH {
-                    return Err(ServiceError::precondition(format!("folders nest at most {MAX_FOLDER_DEPTH} deep")));
+                    return Err(ServiceError::precondition(format!("folders nest at most {MAX_FOLDER_DEPTH} deep"))
+                        .because("limit_reached"));
                 }
                 let folder = Folder { id: layout.allocate_id(), name: name.clone(), parent_id, position };
                 layout.folders.push(folder.clone());
@@ -69,7 +71,8 @@ impl Services {
                     if layout.folder_depth(folder_id).is_none_or(|d| d > MAX_FOLDER_DEPTH) {
                         return Err(ServiceError::precondition(format!(
                             "folders nest at most {MAX_FOLDER_DEPTH} deep"
-                        )));
+                        ))
+                        .because("limit_reached"));
                     }
                 }
                 let f = &mut layout.folders[idx];
@@ -94,7 +97,8 @@ impl Services {
             if layout.folders.iter().any(|f| f.parent_id == folder_id)
                 || layout.channels.iter().any(|c| c.folder_id == folder_id)
             {
-                return Err(ServiceError::precondition("move or delete the folder's channels and folders first"));
+                return Err(ServiceError::precondition("move or delete the folder's channels and folders first")
+                    .because("folder_not_empty"));
             }
             layout.folders.retain(|f| f.id != folder_id);
             Ok(())
@@ -122,7 +126,8 @@ impl Services {
             .change_layout(p, id, |layout, actor, _| {
                 actor.require(Permissions::MANAGE_CHANNELS)?;
                 if layout.channels.len() >= MAX_CHANNELS {
-                    return Err(ServiceError::precondition(format!("a space holds at most {MAX_CHANNELS} channels")));
+                    return Err(ServiceError::precondition(format!("a space holds at most {MAX_CHANNELS} channels"))
+                        .because("limit_reached"));
                 }
                 if new.folder_id != 0 && layout.folder(new.folder_id).is_none() {
                     return Err(ServiceError::not_found("folder"));

@@ -220,7 +220,8 @@ impl Services {
     pub async fn leave_space(&self, p: &Principal, id: ConversationId) -> ServiceResult<()> {
         let (loaded, _) = self.as_member(p, id).await?;
         if loaded.space.owner_id == p.user_id {
-            return Err(ServiceError::precondition("the owner cannot leave; delete the space instead"));
+            return Err(ServiceError::precondition("the owner cannot leave; delete the space instead")
+                .because("owner_must_transfer"));
         }
         self.drop_member_access(&loaded, p.user_id).await?;
         let w = self.store().change_membership(id, p.user_id, MembershipChange::Leave, now_ms()).await?;

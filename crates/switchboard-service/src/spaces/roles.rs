@@ -25,7 +25,8 @@ impl Services {
                 let permissions = new.permissions.unwrap_or_default();
                 actor.can_grant(permissions)?;
                 if layout.roles.len() >= MAX_ROLES {
-                    return Err(ServiceError::precondition(format!("a space holds at most {MAX_ROLES} roles")));
+                    return Err(ServiceError::precondition(format!("a space holds at most {MAX_ROLES} roles"))
+                        .because("limit_reached"));
                 }
                 let parents = check_parents(layout, actor, None, new.parents.clone().unwrap_or_default())?;
                 let role = Role {

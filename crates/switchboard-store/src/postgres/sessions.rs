@@ -1,11 +1,12 @@
 //! Sessions and their hashed tokens in PostgreSQL.
 
 use async_trait::async_trait;
+use switchboard_core::event::{SessionEndReason, UserEvent, UserEventKind};
 use switchboard_core::model::Session;
 use switchboard_core::{SessionId, UserId};
 
-use super::PgStore;
 use super::rows::{self, SESSION_COLS};
+use super::{PgStore, in_tx};
 use crate::{NewSession, Rotation, SessionStore, StoreError, StoreResult};
 
 #[async_trait]
@@ -91,23 +92,31 @@ impl SessionStore for PgStore {
         Ok(())
     }
 
-    async fn delete_sessions(
+    async fn end_sessions(
         &self,
         user_id: UserId,
         only: Option<SessionId>,
         except: Option<SessionId>,
-    ) -> StoreResult<Vec<SessionId>> {
-        let client = self.client().await?;
-        let rows = client
-            .query(
-                "DELETE FROM sessions WHERE user_id = $1 AND ($2::BIGINT IS NULL OR id = $2) \
-                 AND ($3::BIGINT IS NULL OR id <> $3) RETURNING id",
-                &[&user_id.raw(), &only.map(SessionId::raw), &except.map(SessionId::raw)],
-            )
-            .await?;
-        let mut ids: Vec<SessionId> =
-            rows.iter().map(|r| r.try_get(0).map(SessionId::from_raw)).collect::<Result<_, _>>()?;
-        ids.sort_unstable();
-        Ok(ids)
+        reason: SessionEndReason,
+        now_ms: i64,
+    ) -> StoreResult<Vec<UserEvent>> {
+        in_tx!(self, |tx| async {
+            let rows = tx
+                .query(
+                    "DELETE FROM sessions WHERE user_id = $1 AND ($2::BIGINT IS NULL OR id = $2) \
+                     AND ($3::BIGINT IS NULL OR id <> $3) RETURNING id",
+                    &[&user_id.raw(), &only.map(SessionId::raw), &except.map(SessionId::raw)],
+                )
+                .await?;
+            let mut ids: Vec<SessionId> =
+                rows.iter().map(|r| r.try_get(0).map(SessionId::from_raw)).collect::<Result<_, _>>()?;
+            ids.sort_unstable();
+            let mut events = Vec::with_capacity(ids.len());
+            for session_id in ids {
+                let kind = UserEventKind::SessionEnded { session_id, reason };
+                events.push(rows::append_user_event(tx, user_id, kind, now_ms).await?);
+            }
+            Ok(events)
+        })
     }
 }

@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
+use switchboard_core::event::{SessionEndReason, UserEvent, UserEventKind};
 use switchboard_core::model::Session;
 use switchboard_core::{SessionId, UserId};
 
@@ -103,23 +104,32 @@ impl SessionStore for SqliteStore {
         .await
     }
 
-    async fn delete_sessions(
+    async fn end_sessions(
         &self,
         user_id: UserId,
         only: Option<SessionId>,
         except: Option<SessionId>,
-    ) -> StoreResult<Vec<SessionId>> {
+        reason: SessionEndReason,
+        now_ms: i64,
+    ) -> StoreResult<Vec<UserEvent>> {
         self.write(move |conn| {
-            let mut stmt = conn.prepare(
+            let mut stmt = conn.prepare_cached(
                 "DELETE FROM sessions WHERE user_id = ?1 AND (?2 IS NULL OR id = ?2) AND (?3 IS NULL OR id <> ?3) \
                  RETURNING id",
             )?;
-            let ids = stmt
+            let mut ids: Vec<SessionId> = stmt
                 .query_map(params![user_id.raw(), only.map(SessionId::raw), except.map(SessionId::raw)], |r| {
                     Ok(SessionId::from_raw(r.get(0)?))
                 })?
                 .collect::<Result<_, _>>()?;
-            Ok(ids)
+            drop(stmt);
+            ids.sort_unstable();
+            ids.into_iter()
+                .map(|session_id| {
+                    let kind = UserEventKind::SessionEnded { session_id, reason };
+                    rows::append_user_event(conn, user_id, kind, now_ms)
+                })
+                .collect()
         })
         .await
     }
