@@ -1,0 +1,213 @@
+//! What is stored and what crosses the bus between nodes, pinned: each fixture in
+//! `fixtures/v1/` is today's encoding of a domain value (a bus `Event` of every kind, a
+//! stored message content, forward origin and user-log entry of every kind). Every fixture
+//! must still decode to the value, and the value must still encode to the fixture, so a
+//! change of format cannot slip in unnoticed: during a rolling restart old and new nodes
+//! read each other's rows and events. A deliberate change adds new fixtures next to these
+//! and keeps the old ones decoding. `SWITCHBOARD_WRITE_FIXTURES=1` writes missing ones.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use switchboard_core::event::{
+    ConvEvent, ConvEventKind, Event, Presence, PresenceStatus, Receipt, SessionEndReason, ThreadActivity, Typing,
+    UserEvent, UserEventKind,
+};
+use switchboard_core::model::{
+    Content, Entity, EntityKind, ForwardInfo, MemberSettings, Message, ServiceAction, ServiceContent, ThreadSummary,
+};
+use switchboard_core::{ConversationId, MessageId, SessionId, UserId};
+
+fn c(n: i64) -> ConversationId {
+    ConversationId::from_raw(n)
+}
+
+fn u(n: i64) -> UserId {
+    UserId::from_raw(n)
+}
+
+fn m(n: i64) -> MessageId {
+    MessageId::from_raw(n)
+}
+
+fn text_message() -> Message {
+    Message {
+        id: m(41),
+        conversation_id: c(7),
+        seq: 12,
+        sender_id: u(3),
+        created_at_ms: 1_764_600_000_000,
+        edited_at_ms: Some(1_764_600_005_000),
+        content: Content::Text {
+            text: "hi @bob, see https://example.com".into(),
+            entities: vec![
+                Entity { kind: EntityKind::Mention, offset: 3, length: 4, user_id: Some(u(4)), url: None },
+                Entity {
+                    kind: EntityKind::Link,
+                    offset: 13,
+                    length: 19,
+                    user_id: None,
+                    url: Some("https://example.com".into()),
+                },
+            ],
+        },
+        reply_to: Some(m(40)),
+        forward: Some(forward()),
+        metadata: BTreeMap::from([("k".to_owned(), "v".to_owned())]),
+        client_key: Some("opt-1".into()),
+        thread: None,
+    }
+}
+
+fn forward() -> ForwardInfo {
+    ForwardInfo { conversation_id: c(2), message_id: m(9), sender_id: u(5), sent_at_ms: 1_764_500_000_000 }
+}
+
+fn service_content() -> Content {
+    Content::Service(ServiceContent {
+        action: ServiceAction::MemberJoined,
+        user_ids: vec![u(4)],
+        title: String::new(),
+        target_id: 0,
+    })
+}
+
+fn user_kinds() -> Vec<(&'static str, UserEventKind)> {
+    vec![
+        ("joined", UserEventKind::ConversationJoined { conversation_id: c(7), joined_at_seq: 11 }),
+        ("left", UserEventKind::ConversationLeft { conversation_id: c(7), removed: true, left_at_seq: 13 }),
+        ("read", UserEventKind::ReadStateChanged { conversation_id: c(7), read_seq: 12 }),
+        (
+            "settings",
+            UserEventKind::SettingsChanged {
+                conversation_id: c(7),
+                settings: MemberSettings { muted_until_ms: 5, pinned: true, archived: false, draft: "dr".into() },
+            },
+        ),
+        ("cleared", UserEventKind::HistoryCleared { conversation_id: c(7), visible_from_seq: 10 }),
+        ("hidden", UserEventKind::MessagesHidden { conversation_id: c(7), message_ids: vec![m(40), m(41)] }),
+        ("join_requested", UserEventKind::JoinRequested { conversation_id: c(7), user_id: u(6) }),
+        ("join_decided", UserEventKind::JoinRequestDecided { conversation_id: c(7), accepted: true }),
+        (
+            "session_ended",
+            UserEventKind::SessionEnded {
+                session_id: SessionId::from_raw(8),
+                reason: SessionEndReason::PasswordChanged,
+            },
+        ),
+    ]
+}
+
+fn bus_events() -> Vec<(String, Event)> {
+    let mut out = vec![
+        (
+            "created".to_owned(),
+            Event::Conversation(ConvEvent {
+                conversation_id: c(7),
+                seq: 12,
+                kind: ConvEventKind::MessageCreated,
+                message: text_message(),
+            }),
+        ),
+        (
+            "service".to_owned(),
+            Event::Conversation(ConvEvent {
+                conversation_id: c(7),
+                seq: 13,
+                kind: ConvEventKind::MessageCreated,
+                message: Message {
+                    content: service_content(),
+                    forward: None,
+                    reply_to: None,
+                    client_key: None,
+                    edited_at_ms: None,
+                    metadata: BTreeMap::new(),
+                    ..text_message()
+                },
+            }),
+        ),
+        (
+            "deleted".to_owned(),
+            Event::Conversation(ConvEvent {
+                conversation_id: c(7),
+                seq: 14,
+                kind: ConvEventKind::MessageDeleted,
+                message: Message {
+                    content: Content::Deleted,
+                    forward: None,
+                    reply_to: None,
+                    metadata: BTreeMap::new(),
+                    ..text_message()
+                },
+            }),
+        ),
+        (
+            "typing".to_owned(),
+            Event::Typing(Typing { conversation_id: c(7), user_id: u(3), typing: true, expires_at_ms: 99 }),
+        ),
+        (
+            "presence".to_owned(),
+            Event::Presence(Presence { user_id: u(3), status: PresenceStatus::Away, last_seen_at_ms: 0 }),
+        ),
+        (
+            "receipt".to_owned(),
+            Event::Receipt(Receipt { conversation_id: c(7), user_id: u(4), read_seq: 12, delivered_seq: 13 }),
+        ),
+        (
+            "thread_activity".to_owned(),
+            Event::ThreadActivity(ThreadActivity {
+                conversation_id: c(7),
+                root_message_id: m(41),
+                thread: ThreadSummary { thread_id: c(20), reply_count: 3, last_reply_at_ms: 77 },
+            }),
+        ),
+        ("caught_up".to_owned(), Event::CaughtUp { user_seq: 5 }),
+        ("resync".to_owned(), Event::ResyncRequired { conversation_id: Some(c(7)) }),
+    ];
+    for (name, kind) in user_kinds() {
+        out.push((
+            format!("user_{name}"),
+            Event::User(UserEvent { user_id: u(3), user_seq: 4, kind, created_at_ms: 1 }),
+        ));
+    }
+    out
+}
+
+fn check<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(name: &str, value: &T) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v1").join(format!("{name}.json"));
+    let encoded = serde_json::to_value(value).unwrap();
+    if !path.exists() && std::env::var_os("SWITCHBOARD_WRITE_FIXTURES").is_some() {
+        std::fs::write(&path, serde_json::to_string_pretty(&encoded).unwrap() + "\n").unwrap();
+    }
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("fixture {} is missing", path.display()));
+    let fixture: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let decoded: T =
+        serde_json::from_value(fixture.clone()).unwrap_or_else(|e| panic!("{name} no longer decodes: {e}"));
+    assert_eq!(&decoded, value, "{name}: the fixture decodes to something else");
+    assert_eq!(encoded, fixture, "{name}: the value encodes differently from the fixture (a format change?)");
+}
+
+#[test]
+fn every_bus_event_kind_keeps_its_format() {
+    for (name, event) in bus_events() {
+        check(&format!("bus_event_{name}"), &event);
+    }
+}
+
+#[test]
+fn stored_message_parts_keep_their_format() {
+    check("content_text", &text_message().content);
+    check("content_service", &service_content());
+    check("content_deleted", &Content::Deleted);
+    check("forward", &forward());
+    check("metadata", &text_message().metadata);
+}
+
+#[test]
+fn every_user_log_entry_keeps_its_format() {
+    for (name, kind) in user_kinds() {
+        check(&format!("user_event_{name}"), &kind);
+    }
+}
