@@ -84,10 +84,18 @@ pub async fn open_bus(config: &Config) -> anyhow::Result<Arc<dyn Bus>> {
 impl App {
     /// Builds the server from its configuration.
     pub async fn new(config: &Config) -> anyhow::Result<Self> {
+        Self::with_clock(config, Arc::new(switchboard_service::clock::SystemClock)).await
+    }
+
+    /// As [`App::new`], telling time by `clock` (tests move it forward instead of sleeping).
+    pub async fn with_clock(
+        config: &Config,
+        clock: Arc<dyn switchboard_service::clock::Clock>,
+    ) -> anyhow::Result<Self> {
         let store = open_store(config).await?;
         let bus = open_bus(config).await?;
         tracing::info!(store = store_kind(config), bus = bus_kind(config), "storage and bus ready");
-        let services = Services::new(store, bus, config.service.clone())?;
+        let services = Services::with_clock(store, bus, config.service.clone(), clock)?;
         let t = &config.transport;
         let options = ApiOptions {
             max_frame_bytes: t.max_frame_bytes,

@@ -16,7 +16,6 @@ use switchboard_core::values::{DeviceName, DisplayName, Password, Platform, User
 use switchboard_core::{ErrorCode, SessionId, UserId};
 use switchboard_store::{NewSession, NewUser, Rotation};
 
-use crate::clock::now_ms;
 use crate::config::RegistrationMode;
 use crate::{Actor, Principal, ServiceError, ServiceResult, Services};
 
@@ -85,7 +84,7 @@ impl Services {
         let name = DeviceName::parse(&device.name)?;
         let platform = Platform::parse(&device.platform)?;
         let (access, refresh) = (random_token("sba_"), random_token("sbr_"));
-        let now = now_ms();
+        let now = self.now_ms();
         let session = self
             .store()
             .create_session(NewSession {
@@ -137,7 +136,7 @@ impl Services {
                 bot,
                 admin,
                 invite_hash: invite_code.map(token_hash),
-                now_ms: now_ms(),
+                now_ms: self.now_ms(),
             })
             .await?;
         tracing::info!(user_id = %user.id, bot, admin, "account created");
@@ -225,10 +224,16 @@ impl Services {
     pub async fn refresh(&self, refresh_token: &str, from: Option<IpAddr>) -> ServiceResult<Tokens> {
         self.charge_address(from)?;
         let (access, refresh) = (random_token("sba_"), random_token("sbr_"));
-        let expires = now_ms().saturating_add(self.access_ttl_ms());
+        let expires = self.now_ms().saturating_add(self.access_ttl_ms());
         let rotation = self
             .store()
-            .rotate_tokens(&token_hash(refresh_token), token_hash(&access), expires, token_hash(&refresh), now_ms())
+            .rotate_tokens(
+                &token_hash(refresh_token),
+                token_hash(&access),
+                expires,
+                token_hash(&refresh),
+                self.now_ms(),
+            )
             .await?;
         match rotation {
             Rotation::Rotated(session) => Ok(Tokens {
@@ -270,7 +275,7 @@ impl Services {
         }
         let (session, disabled) = self
             .store()
-            .session_by_access(&token_hash(access_token), now_ms())
+            .session_by_access(&token_hash(access_token), self.now_ms())
             .await?
             .ok_or_else(|| ServiceError::unauthenticated("invalid or expired access token"))?;
         if disabled {
@@ -297,7 +302,7 @@ impl Services {
         reason: SessionEndReason,
     ) -> ServiceResult<u32> {
         // One transaction: a session is never gone without its event, nor the reverse.
-        let events = self.store().end_sessions(user, only, except, reason, now_ms()).await?;
+        let events = self.store().end_sessions(user, only, except, reason, self.now_ms()).await?;
         let n = events.len() as u32;
         for ev in events {
             self.publish_user(ev);
@@ -370,7 +375,7 @@ impl Services {
         }
         let secs = if valid_for_secs == 0 { 7 * 24 * 3600 } else { valid_for_secs.min(365 * 24 * 3600) };
         let code = random_token("sbi_");
-        let expires = now_ms() + (secs * 1000) as i64;
+        let expires = self.now_ms() + (secs * 1000) as i64;
         self.store().create_registration_invite(token_hash(&code), max_uses, expires).await?;
         Ok((code, expires))
     }
@@ -414,6 +419,6 @@ impl Services {
 
     /// Records that a session was used (connection set-up).
     pub async fn touch_session(&self, p: &Principal) -> ServiceResult<()> {
-        Ok(self.store().touch_session(p.session_id, now_ms()).await?)
+        Ok(self.store().touch_session(p.session_id, self.now_ms()).await?)
     }
 }

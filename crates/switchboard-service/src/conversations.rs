@@ -8,7 +8,6 @@ use switchboard_core::values::{About, ClientKey, Title};
 use switchboard_core::{ConversationId, UserId};
 use switchboard_store::{ConversationEntry, MembershipChange, NewConversation, SettingsPatch};
 
-use crate::clock::now_ms;
 use crate::{Principal, ServiceError, ServiceResult, Services};
 
 /// A conversation as one member sees it.
@@ -93,7 +92,7 @@ impl Services {
                 client_key: None,
                 space_id: None,
                 parent: None,
-                now_ms: now_ms(),
+                now_ms: self.now_ms(),
             })
             .await?;
         let id = created.conversation.id;
@@ -131,7 +130,7 @@ impl Services {
                 client_key: key,
                 space_id: None,
                 parent: None,
-                now_ms: now_ms(),
+                now_ms: self.now_ms(),
             })
             .await?;
         let id = created.conversation.id;
@@ -202,7 +201,7 @@ impl Services {
             self.set_group_approval(id, v).await?;
         }
         if title.is_some() || about.is_some() {
-            let written = self.store().update_info(id, p.user_id, title, about, now_ms()).await?;
+            let written = self.store().update_info(id, p.user_id, title, about, self.now_ms()).await?;
             self.publish_written(written);
         }
         self.view_of(p, id).await
@@ -227,7 +226,8 @@ impl Services {
             ))
             .because("limit_reached"));
         }
-        let written = self.store().change_membership(id, p.user_id, MembershipChange::Add(users), now_ms()).await?;
+        let written =
+            self.store().change_membership(id, p.user_id, MembershipChange::Add(users), self.now_ms()).await?;
         let added = written.user_events.iter().map(|e| e.user_id).collect();
         self.publish_written(written);
         Ok(added)
@@ -238,7 +238,8 @@ impl Services {
         let entry = self.membership(p, id).await?;
         let target = self.store().member(id, user).await?.ok_or_else(|| ServiceError::not_found("member"))?;
         permissions::can_remove(entry.conversation.kind, Some(&entry.member), &target)?;
-        let written = self.store().change_membership(id, p.user_id, MembershipChange::Remove(user), now_ms()).await?;
+        let written =
+            self.store().change_membership(id, p.user_id, MembershipChange::Remove(user), self.now_ms()).await?;
         self.publish_written(written);
         self.revoke_thread_follows(p.user_id, id, Some(&[user])).await
     }
@@ -247,7 +248,7 @@ impl Services {
     pub async fn leave(&self, p: &Principal, id: ConversationId) -> ServiceResult<()> {
         let entry = self.membership(p, id).await?;
         permissions::can_leave(entry.conversation.kind, Some(&entry.member), entry.conversation.member_count)?;
-        let written = self.store().change_membership(id, p.user_id, MembershipChange::Leave, now_ms()).await?;
+        let written = self.store().change_membership(id, p.user_id, MembershipChange::Leave, self.now_ms()).await?;
         self.publish_written(written);
         self.revoke_thread_follows(p.user_id, id, Some(&[p.user_id])).await
     }
@@ -259,8 +260,10 @@ impl Services {
         if to == p.user_id {
             return Err(ServiceError::invalid("user_id", "you own it already"));
         }
-        let written =
-            self.store().change_membership(id, p.user_id, MembershipChange::TransferOwnership(to), now_ms()).await?;
+        let written = self
+            .store()
+            .change_membership(id, p.user_id, MembershipChange::TransferOwnership(to), self.now_ms())
+            .await?;
         self.publish_written(written);
         Ok(())
     }
@@ -281,7 +284,7 @@ impl Services {
         }
         let written = self
             .store()
-            .change_membership(id, p.user_id, MembershipChange::SetRole(user, role, rights), now_ms())
+            .change_membership(id, p.user_id, MembershipChange::SetRole(user, role, rights), self.now_ms())
             .await?;
         self.publish_written(written);
         self.store().member(id, user).await?.ok_or_else(|| ServiceError::not_found("member"))
@@ -322,7 +325,7 @@ impl Services {
             return Err(ServiceError::invalid("muted_until_ms", "must not be negative"));
         }
         self.membership(p, id).await?;
-        let (settings, event) = self.store().update_settings(id, p.user_id, patch, now_ms()).await?;
+        let (settings, event) = self.store().update_settings(id, p.user_id, patch, self.now_ms()).await?;
         self.publish_user(event);
         Ok(settings)
     }

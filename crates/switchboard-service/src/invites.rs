@@ -14,7 +14,6 @@ use switchboard_core::space::Permissions;
 use switchboard_core::{ConversationId, UserId};
 use switchboard_store::{Expect, MembershipChange, StoreError};
 
-use crate::clock::now_ms;
 use crate::spaces::{BAN, LAYOUT, json, parse};
 use crate::{Principal, ServiceError, ServiceResult, Services};
 
@@ -145,7 +144,7 @@ impl Services {
         if expires_in_secs > 365 * 24 * 3600 {
             return Err(ServiceError::invalid("expires_in_secs", "at most a year"));
         }
-        let now = now_ms();
+        let now = self.now_ms();
         let record = InviteRecord {
             channel_id: channel,
             creator_id: p.user_id,
@@ -171,7 +170,7 @@ impl Services {
         }
         let r = self.store().find_record(INVITE, code).await?.ok_or_else(invite_not_found)?;
         let record: InviteRecord = parse(&r.body)?;
-        let now = now_ms();
+        let now = self.now_ms();
         if !live(&record, now) {
             let (reason, why) = if record.expires_at_ms != 0 && record.expires_at_ms <= now {
                 ("invite_expired", "this invite has expired")
@@ -270,7 +269,7 @@ impl Services {
         if conv.kind == ConversationKind::Space {
             return self.admit(conv.id, user).await;
         }
-        match self.store().change_membership(conv.id, user, MembershipChange::Join, now_ms()).await {
+        match self.store().change_membership(conv.id, user, MembershipChange::Join, self.now_ms()).await {
             Ok(w) => self.publish_written(w),
             Err(StoreError::AlreadyExists(_)) => {}
             Err(e) => return Err(e.into()),
@@ -281,7 +280,7 @@ impl Services {
     /// A space's or group's live invites.
     pub async fn list_invites(&self, p: &Principal, id: ConversationId) -> ServiceResult<Vec<Invite>> {
         self.invite_rights(p, id, false).await?;
-        let now = now_ms();
+        let now = self.now_ms();
         let mut out = Vec::new();
         for r in self.store().list_records(id, INVITE, "", MAX_LISTED).await? {
             let record: InviteRecord = parse(&r.body)?;
@@ -311,7 +310,7 @@ impl Services {
         if note.chars().count() > 512 {
             return Err(ServiceError::invalid("message", "at most 512 characters"));
         }
-        let record = RequestRecord { message: note.trim().to_owned(), created_at_ms: now_ms() };
+        let record = RequestRecord { message: note.trim().to_owned(), created_at_ms: self.now_ms() };
         match self.store().put_record(id, REQUEST, &p.user_id.to_string(), json(&record)?, Expect::Absent).await {
             Ok(_) => {}
             Err(StoreError::Conflict(_)) => return Ok(()),
@@ -319,7 +318,7 @@ impl Services {
         }
         for decider in self.deciders(id).await? {
             let kind = UserEventKind::JoinRequested { conversation_id: id, user_id: p.user_id };
-            let ev = self.store().append_user_event(decider, kind, now_ms()).await?;
+            let ev = self.store().append_user_event(decider, kind, self.now_ms()).await?;
             self.publish_user(ev);
         }
         Ok(())
@@ -377,7 +376,7 @@ impl Services {
             self.admit_any(&conv, user).await?;
         }
         let kind = UserEventKind::JoinRequestDecided { conversation_id: id, accepted: accept };
-        let ev = self.store().append_user_event(user, kind, now_ms()).await?;
+        let ev = self.store().append_user_event(user, kind, self.now_ms()).await?;
         self.publish_user(ev);
         Ok(())
     }

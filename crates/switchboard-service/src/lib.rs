@@ -7,7 +7,7 @@
 //! fans events out to them.
 
 mod auth;
-mod clock;
+pub mod clock;
 mod config;
 mod conversations;
 mod error;
@@ -86,6 +86,7 @@ struct Inner {
     /// Failed logins per canonical username.
     failed_logins: ratelimit::RateLimiter<String>,
     passwords: passwords::Passwords,
+    clock: Arc<dyn clock::Clock>,
     /// Conversation kinds never change: cached so that a send needs no extra read.
     kinds: std::sync::Mutex<std::collections::HashMap<ConversationId, ConversationKind>>,
 }
@@ -97,10 +98,20 @@ impl Services {
     /// Wires the use cases to a store and a bus; attaches this node's hub to the bus and
     /// starts the password hashing threads.
     pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>, config: ServiceConfig) -> ServiceResult<Self> {
+        Self::with_clock(store, bus, config, Arc::new(clock::SystemClock))
+    }
+
+    /// As [`Services::new`], telling time by `clock` (tests move it forward).
+    pub fn with_clock(
+        store: Arc<dyn Store>,
+        bus: Arc<dyn Bus>,
+        config: ServiceConfig,
+        clock: Arc<dyn clock::Clock>,
+    ) -> ServiceResult<Self> {
         let passwords = passwords::Passwords::start(config.argon2, config.password_hashing)?;
         let caps =
             hub::Caps { per_user: config.max_connections_per_user, per_session: config.max_connections_per_session };
-        let hub = Arc::new(hub::Hub::new(bus.clone(), config.connection_queue, caps));
+        let hub = Arc::new(hub::Hub::new(bus.clone(), config.connection_queue, caps, clock.clone()));
         hub::Hub::start_heartbeat(&hub);
         let handler: Arc<dyn BusHandler> = hub.clone();
         bus.attach(Arc::downgrade(&handler));
@@ -108,13 +119,18 @@ impl Services {
         let address_limiter = ratelimit::RateLimiter::new(config.auth_limits.per_address);
         let failed_logins = ratelimit::RateLimiter::new(config.auth_limits.failed_logins_per_account);
         let kinds = std::sync::Mutex::new(std::collections::HashMap::new());
-        let inner = Inner { store, bus, hub, config, limiter, address_limiter, failed_logins, passwords, kinds };
+        let inner = Inner { store, bus, hub, config, limiter, address_limiter, failed_logins, passwords, clock, kinds };
         Ok(Self { inner: Arc::new(inner) })
     }
 
     /// The configuration in force.
     pub fn config(&self) -> &ServiceConfig {
         &self.inner.config
+    }
+
+    /// Now, by the services' clock (ms since the epoch).
+    pub(crate) fn now_ms(&self) -> i64 {
+        self.inner.clock.now_ms()
     }
 
     /// This node's connection hub.

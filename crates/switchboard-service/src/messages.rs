@@ -9,7 +9,6 @@ use switchboard_core::values::{ClientKey, MessageText, parse_metadata};
 use switchboard_core::{ConversationId, MessageId, UserId};
 use switchboard_store::HistoryDirection;
 
-use crate::clock::now_ms;
 use crate::{Principal, ServiceError, ServiceResult, Services};
 
 /// A message to send.
@@ -156,7 +155,7 @@ impl Services {
             mentions_all,
         };
         let thread_of = self.gate_post(p, id, new.mentions_all).await?;
-        let appended = match self.store().append_message(new, now_ms()).await {
+        let appended = match self.store().append_message(new, self.now_ms()).await {
             // A non-member must not learn the conversation exists.
             Err(switchboard_store::StoreError::Denied(_)) if self.store().member(id, p.user_id).await?.is_none() => {
                 return Err(ServiceError::not_found("conversation"));
@@ -206,7 +205,7 @@ impl Services {
             return Err(ServiceError::not_found("message"));
         }
         let window = self.config().edit_window_secs;
-        if window > 0 && now_ms() - m.created_at_ms > (window * 1000) as i64 {
+        if window > 0 && self.now_ms() - m.created_at_ms > (window * 1000) as i64 {
             return Err(
                 ServiceError::precondition("the edit window for this message has closed").because("edit_window_closed")
             );
@@ -215,7 +214,7 @@ impl Services {
         let (t, e) = text.into_parts();
         let ev = self
             .store()
-            .edit_message(id, message_id, Content::Text { text: t, entities: e }, mentions, now_ms())
+            .edit_message(id, message_id, Content::Text { text: t, entities: e }, mentions, self.now_ms())
             .await?;
         let message = ev.message.clone();
         self.publish_conv(ev);
@@ -241,7 +240,7 @@ impl Services {
             return Err(ServiceError::not_found("message"));
         }
         if !for_everyone {
-            let ev = self.store().hide_messages(id, p.user_id, &ids, now_ms()).await?;
+            let ev = self.store().hide_messages(id, p.user_id, &ids, self.now_ms()).await?;
             self.publish_user(ev);
             return Ok(());
         }
@@ -254,7 +253,7 @@ impl Services {
                     .because("service_message"));
             }
         }
-        for ev in self.store().delete_messages(id, &ids, now_ms()).await? {
+        for ev in self.store().delete_messages(id, &ids, self.now_ms()).await? {
             self.publish_conv(ev);
         }
         Ok(())
@@ -263,7 +262,7 @@ impl Services {
     /// Hides the current history from the caller.
     pub async fn clear_history(&self, p: &Principal, id: ConversationId) -> ServiceResult<u64> {
         self.membership(p, id).await?;
-        let (from, ev) = self.store().clear_history(id, p.user_id, now_ms()).await?;
+        let (from, ev) = self.store().clear_history(id, p.user_id, self.now_ms()).await?;
         self.publish_user(ev);
         Ok(from)
     }
@@ -315,7 +314,7 @@ impl Services {
     /// Moves the read watermark; returns it and the unread count left.
     pub async fn mark_read(&self, p: &Principal, id: ConversationId, seq: u64) -> ServiceResult<(u64, u32)> {
         let entry = self.membership(p, id).await?;
-        let (member, ev) = self.store().mark_read(id, p.user_id, seq, now_ms()).await?;
+        let (member, ev) = self.store().mark_read(id, p.user_id, seq, self.now_ms()).await?;
         if let Some(ev) = ev {
             self.publish_user(ev);
             self.publish_receipt(entry.conversation.member_count, Receipt::of(&member));

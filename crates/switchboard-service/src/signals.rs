@@ -4,7 +4,6 @@ use switchboard_bus::Topic;
 use switchboard_core::event::{Event, Presence, PresenceStatus, Typing};
 use switchboard_core::{ConversationId, UserId};
 
-use crate::clock::now_ms;
 use crate::hub::presence::WatchError;
 use crate::{Principal, ServiceError, ServiceResult, Services};
 
@@ -12,7 +11,7 @@ impl Services {
     /// Tells the conversation the caller started or stopped typing.
     pub async fn set_typing(&self, p: &Principal, id: ConversationId, typing: bool) -> ServiceResult<()> {
         self.membership(p, id).await?;
-        let expires_at_ms = if typing { now_ms() + self.config().typing_ttl_ms as i64 } else { now_ms() };
+        let expires_at_ms = if typing { self.now_ms() + self.config().typing_ttl_ms as i64 } else { self.now_ms() };
         self.hub().record_typing(p.session_id, id, typing, expires_at_ms);
         let t = Typing { conversation_id: id, user_id: p.user_id, typing, expires_at_ms };
         self.publish(Topic::Conversation(id), Event::Typing(t));

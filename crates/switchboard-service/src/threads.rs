@@ -12,7 +12,6 @@ use switchboard_core::values::Title;
 use switchboard_core::{ConversationId, MessageId, UserId};
 use switchboard_store::{MembershipChange, NewConversation};
 
-use crate::clock::now_ms;
 use crate::{Principal, ServiceError, ServiceResult, Services};
 
 /// A thread as the caller sees it.
@@ -101,8 +100,14 @@ impl Services {
         };
         let name = if name.trim().is_empty() { default_name.trim().to_owned() } else { name.to_owned() };
         let name = Title::parse(if name.is_empty() { "thread" } else { &name })?.into_string();
-        let mut new =
-            NewConversation::new(ConversationKind::Thread, name.clone(), String::new(), p.user_id, vec![], now_ms());
+        let mut new = NewConversation::new(
+            ConversationKind::Thread,
+            name.clone(),
+            String::new(),
+            p.user_id,
+            vec![],
+            self.now_ms(),
+        );
         new.parent = Some((parent_id, root));
         new.space_id = parent.space_id;
         let created = self.store().create_conversation(new).await?;
@@ -115,7 +120,7 @@ impl Services {
                 title: name,
                 target_id: thread.id.raw(),
             };
-            let w = self.store().post_service(parent_id, p.user_id, content, now_ms()).await?;
+            let w = self.store().post_service(parent_id, p.user_id, content, self.now_ms()).await?;
             self.publish_written(w);
         } else {
             self.follow(p, thread.id, true).await?;
@@ -158,7 +163,7 @@ impl Services {
         self.access(p, &conv).await?;
         let change =
             if follow { MembershipChange::Grant(vec![p.user_id]) } else { MembershipChange::Revoke(vec![p.user_id]) };
-        let w = self.store().change_membership(thread, p.user_id, change, now_ms()).await?;
+        let w = self.store().change_membership(thread, p.user_id, change, self.now_ms()).await?;
         self.publish_written(w);
         Ok(())
     }
@@ -171,7 +176,7 @@ impl Services {
         parent: ConversationId,
         only: Option<&[UserId]>,
     ) -> ServiceResult<()> {
-        let now = now_ms();
+        let now = self.now_ms();
         let mut after = None;
         loop {
             let threads = self.store().threads(parent, &[], after, 200).await?;

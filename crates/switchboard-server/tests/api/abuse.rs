@@ -191,19 +191,21 @@ async fn live_connections_are_capped_per_session_and_per_user() {
 
 #[tokio::test]
 async fn a_socket_closes_with_token_expired_when_its_access_token_expires() {
-    let app = TestApp::spawn_with(|c| c.service.access_token_ttl_secs = 2).await;
+    let app = TestApp::spawn_with(|c| c.service.access_token_ttl_secs = 3600).await;
     let ann = app.register("ann").await;
     let mut ws = app.client(&ann, Transport::WsJson).await;
     let mut events = ws.subscribe(pb::SubscribeRequest { live_only: true, ..Default::default() }).await.unwrap();
+    wait_for(&mut events, 5, is_caught_up).await;
+    let mut grpc = app.client(&ann, Transport::Grpc).await;
+    let mut stream = grpc.subscribe(pb::SubscribeRequest { live_only: true, ..Default::default() }).await.unwrap();
+    wait_for(&mut stream, 5, is_caught_up).await;
+    app.advance(Duration::from_secs(3601));
     let (code, reason) = wait_closed(&mut events, 10).await;
     assert_eq!((code, reason.as_str()), (4002, "token_expired"));
-    let mut grpc = app.client(&ann, Transport::Grpc).await;
-    let stream = grpc.subscribe(pb::SubscribeRequest { live_only: true, ..Default::default() }).await;
-    // Either refused at once (the token already expired) or ended with UNAUTHENTICATED.
-    if let Ok(mut events) = stream {
-        let (code, _) = wait_closed(&mut events, 10).await;
-        assert_eq!(code, pb::ErrorCode::Unauthenticated as u16);
-    }
+    let (code, _) = wait_closed(&mut stream, 10).await;
+    assert_eq!(code, tonic::Code::Unauthenticated as u16, "the gRPC stream ends UNAUTHENTICATED");
+    let late = Client::connect(&app.addr, Transport::WsJson, Some(&ann.token)).await.map(|_| ());
+    assert_eq!(code_of(late), pb::ErrorCode::Unauthenticated, "and the token opens nothing more");
     app.stop().await;
 }
 

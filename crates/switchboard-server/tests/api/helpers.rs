@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 pub struct TestApp {
     pub addr: String,
     services: switchboard_service::Services,
+    clock: std::sync::Arc<switchboard_service::clock::OffsetClock>,
     _dir: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<anyhow::Result<()>>>,
@@ -55,13 +56,14 @@ impl TestApp {
         adjust(&mut config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap().to_string();
-        let app = App::new(&config).await.unwrap();
+        let clock = std::sync::Arc::new(switchboard_service::clock::OffsetClock::default());
+        let app = App::with_clock(&config, clock.clone()).await.unwrap();
         let services = app.services.clone();
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(switchboard_server::run(listener, app, async {
             let _ = rx.await;
         }));
-        Self { addr, services, _dir: dir, stop: Some(tx), task: Some(task) }
+        Self { addr, services, clock, _dir: dir, stop: Some(tx), task: Some(task) }
     }
 
     /// A server on a fresh schema of the PostgreSQL database in
@@ -113,6 +115,11 @@ impl TestApp {
             .unwrap();
         let tokens = r.tokens.unwrap();
         TestUser { token: tokens.access_token, session_id: tokens.session_id, ..user.clone() }
+    }
+
+    /// Moves the server's clock `by` ahead (edit windows, expiries) instead of sleeping.
+    pub fn advance(&self, by: Duration) {
+        self.clock.advance(by.as_millis() as i64);
     }
 
     /// Live connections the server's hub counts.

@@ -104,7 +104,7 @@ async fn the_edit_window_closes() {
     let m = send(&c, &conv_id(&g), "w", "typo").await;
     let edit = pb::EditMessageRequest { conversation_id: conv_id(&g), message_id: m.id.clone(), text: text("fixed") };
     let _: pb::EditMessageResponse = c.call("MessageService/EditMessage", &edit).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.advance(Duration::from_secs(2));
     let late = c.call::<_, pb::EditMessageResponse>("MessageService/EditMessage", &edit).await.unwrap_err();
     assert_eq!((late.code, late.reason.as_str()), (pb::ErrorCode::FailedPrecondition, "edit_window_closed"));
     app.stop().await;

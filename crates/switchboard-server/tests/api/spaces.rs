@@ -565,7 +565,7 @@ async fn groups_have_invite_links() {
     )
     .await;
     let short = r.invite.unwrap().code;
-    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    app.advance(std::time::Duration::from_secs(2));
     let expired = try_call(&b, "InviteService/PreviewInvite", pb::PreviewInviteRequest { code: short });
     assert_eq!(code_of(expired.await), pb::ErrorCode::FailedPrecondition);
 

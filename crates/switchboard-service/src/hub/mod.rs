@@ -38,12 +38,14 @@ pub struct Hub {
     bus: Arc<dyn Bus>,
     queue: usize,
     caps: Caps,
+    /// Tells when access tokens expire.
+    clock: Arc<dyn crate::clock::Clock>,
 }
 
 impl Hub {
-    pub(crate) fn new(bus: Arc<dyn Bus>, queue: usize, caps: Caps) -> Self {
+    pub(crate) fn new(bus: Arc<dyn Bus>, queue: usize, caps: Caps, clock: Arc<dyn crate::clock::Clock>) -> Self {
         let node = rand::random::<u64>();
-        Self { node, state: Mutex::new(State::default()), bus, queue: queue.max(16), caps }
+        Self { node, state: Mutex::new(State::default()), bus, queue: queue.max(16), caps, clock }
     }
 
     /// Reports this node's presence every `PRESENCE_HEARTBEAT`, forgets nodes that went
@@ -59,7 +61,7 @@ impl Hub {
                 let users = {
                     let mut state = hub.lock();
                     state.expire_nodes(PRESENCE_HEARTBEAT * 3);
-                    state.expire_tokens(crate::clock::now_ms());
+                    state.expire_tokens(hub.clock.now_ms());
                     state.local_presence()
                 };
                 hub.bus.report_presence(PresenceReport { node: hub.node, full: true, users });

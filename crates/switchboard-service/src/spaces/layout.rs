@@ -7,7 +7,6 @@ use switchboard_core::space::{
 };
 use switchboard_core::values::{About, Title};
 
-use crate::clock::now_ms;
 use crate::{Principal, ServiceError, ServiceResult, Services};
 
 use super::state::{ChannelPatch, ChannelView, NewChannel, name_of, svc};
@@ -216,7 +215,7 @@ impl Services {
             })
             .await?;
         if name.is_some() || about.is_some() {
-            let w = self.store().update_info(channel, p.user_id, name.clone(), about, now_ms()).await?;
+            let w = self.store().update_info(channel, p.user_id, name.clone(), about, self.now_ms()).await?;
             self.publish_written(w);
         }
         if access_changed {

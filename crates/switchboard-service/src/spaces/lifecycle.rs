@@ -9,7 +9,6 @@ use switchboard_core::values::{About, ClientKey, Title};
 use switchboard_core::{ConversationId, UserId};
 use switchboard_store::{Expect, MembershipChange, NewConversation, StoreError};
 
-use crate::clock::now_ms;
 use crate::{Principal, ServiceError, ServiceResult, Services};
 
 use super::state::{
@@ -29,7 +28,7 @@ impl Services {
         let name = Title::parse(name)?.into_string();
         let about = About::parse(about)?.into_string();
         let key = if client_key.is_empty() { None } else { Some(ClientKey::parse(client_key)?.into_string()) };
-        let now = now_ms();
+        let now = self.now_ms();
         let mut new = NewConversation::new(ConversationKind::Space, name.clone(), about, p.user_id, vec![], now);
         new.client_key = key;
         let created = self.store().create_conversation(new).await?;
@@ -71,7 +70,7 @@ impl Services {
             about.to_owned(),
             creator,
             vec![],
-            now_ms(),
+            self.now_ms(),
         );
         new.space_id = Some(space);
         let created = self.store().create_conversation(new).await?;
@@ -118,7 +117,7 @@ impl Services {
             .await?;
         let old_name = loaded.space.title.clone();
         if name.is_some() || about.is_some() {
-            let w = self.store().update_info(id, p.user_id, name.clone(), about, now_ms()).await?;
+            let w = self.store().update_info(id, p.user_id, name.clone(), about, self.now_ms()).await?;
             self.publish_written(w);
         }
         if settings {
@@ -190,7 +189,7 @@ impl Services {
         if self.store().record(space, BAN, &user.to_string()).await?.is_some() {
             return Err(ServiceError::denied("you are banned from this space"));
         }
-        match self.store().change_membership(space, user, MembershipChange::Join, now_ms()).await {
+        match self.store().change_membership(space, user, MembershipChange::Join, self.now_ms()).await {
             Ok(w) => self.publish_written(w),
             Err(StoreError::AlreadyExists(_)) => return Ok(()),
             Err(e) => return Err(e.into()),
@@ -224,7 +223,7 @@ impl Services {
                 .because("owner_must_transfer"));
         }
         self.drop_member_access(&loaded, p.user_id).await?;
-        let w = self.store().change_membership(id, p.user_id, MembershipChange::Leave, now_ms()).await?;
+        let w = self.store().change_membership(id, p.user_id, MembershipChange::Leave, self.now_ms()).await?;
         self.publish_written(w);
         Ok(())
     }

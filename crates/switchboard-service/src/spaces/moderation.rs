@@ -5,7 +5,6 @@ use switchboard_core::space::{Permissions, SpaceMember};
 use switchboard_core::{ConversationId, UserId};
 use switchboard_store::{Expect, MembershipChange, StoreError};
 
-use crate::clock::now_ms;
 use crate::{Principal, ServiceError, ServiceResult, Services};
 
 use super::state::{BAN, BanRecord, CAS_ATTEMPTS, MAX_TIMEOUT_MS, MEMBER, json, parse, svc};
@@ -18,7 +17,7 @@ impl Services {
         let actor = loaded.actor(Some(&me));
         actor.can_act_on(Permissions::KICK, &target)?;
         self.drop_member_access(&loaded, user).await?;
-        let w = self.store().change_membership(id, p.user_id, MembershipChange::Remove(user), now_ms()).await?;
+        let w = self.store().change_membership(id, p.user_id, MembershipChange::Remove(user), self.now_ms()).await?;
         self.publish_written(w);
         Ok(())
     }
@@ -42,12 +41,12 @@ impl Services {
                 self.store().user(user).await?.ok_or_else(|| ServiceError::not_found("user"))?;
             }
         }
-        let ban = BanRecord { reason: reason.to_owned(), banned_by: p.user_id, created_at_ms: now_ms() };
+        let ban = BanRecord { reason: reason.to_owned(), banned_by: p.user_id, created_at_ms: self.now_ms() };
         self.store().put_record(id, BAN, &user.to_string(), json(&ban)?, Expect::Any).await?;
         self.store().delete_record(id, crate::invites::REQUEST, &user.to_string()).await?;
         if target.is_some() {
             self.drop_member_access(&loaded, user).await?;
-            let w = self.store().change_membership(id, p.user_id, MembershipChange::Ban(user), now_ms()).await?;
+            let w = self.store().change_membership(id, p.user_id, MembershipChange::Ban(user), self.now_ms()).await?;
             self.publish_written(w);
         } else {
             self.announce(id, p.user_id, svc(ServiceAction::MemberBanned, vec![user], String::new(), 0)).await?;
@@ -96,7 +95,7 @@ impl Services {
         user: UserId,
         until_ms: i64,
     ) -> ServiceResult<SpaceMember> {
-        let now = now_ms();
+        let now = self.now_ms();
         if until_ms != 0 && (until_ms <= now || until_ms > now + MAX_TIMEOUT_MS) {
             return Err(ServiceError::invalid("until_ms", "must be in the future and at most 28 days ahead, or 0"));
         }

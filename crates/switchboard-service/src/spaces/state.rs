@@ -10,7 +10,6 @@ use switchboard_core::space::{Actor, ChannelPlace, Permissions, SpaceLayout, Spa
 use switchboard_core::{ConversationId, UserId};
 use switchboard_store::{Expect, MembershipChange, StoreError};
 
-use crate::clock::now_ms;
 use crate::{Principal, ServiceError, ServiceResult, Services};
 
 pub(crate) const LAYOUT: &str = "space";
@@ -141,6 +140,8 @@ pub(crate) struct Loaded {
     pub(crate) space: Conversation,
     pub(crate) layout: SpaceLayout,
     pub(super) version: u64,
+    /// When it was loaded, by the services' clock (timeouts are judged against it).
+    pub(super) now_ms: i64,
 }
 
 pub(super) fn name_of(s: &str, field: &'static str, max: usize) -> ServiceResult<String> {
@@ -168,7 +169,7 @@ pub(crate) fn parse<T: for<'de> Deserialize<'de>>(body: &str) -> ServiceResult<T
 impl Loaded {
     /// `member` acting in this space now.
     pub(super) fn actor<'a>(&'a self, member: Option<&'a SpaceMember>) -> Actor<'a> {
-        Actor { layout: &self.layout, owner: self.space.owner_id, member, now_ms: now_ms() }
+        Actor { layout: &self.layout, owner: self.space.owner_id, member, now_ms: self.now_ms }
     }
 }
 
@@ -186,7 +187,7 @@ impl Services {
         let space = self.store().conversation(id).await?.filter(|c| c.kind == ConversationKind::Space);
         let space = space.ok_or_else(space_not_found)?;
         let rec = self.store().record(id, LAYOUT, "").await?.ok_or_else(space_not_found)?;
-        Ok(Loaded { space, layout: parse(&rec.body)?, version: rec.version })
+        Ok(Loaded { space, layout: parse(&rec.body)?, version: rec.version, now_ms: self.now_ms() })
     }
 
     /// A user's standing in a space; none when not a member.
@@ -233,7 +234,7 @@ impl Services {
                 &all
             }
         };
-        let now = now_ms();
+        let now = self.now_ms();
         let scope: BTreeSet<UserId> = members.iter().map(|m| m.user_id).collect();
         for (channel, may_view) in viewers(&loaded.layout, loaded.space.owner_id, members, now) {
             let current: BTreeSet<UserId> =
@@ -276,7 +277,9 @@ impl Services {
             let actor = loaded.actor(Some(&me));
             let out = f(&mut layout, &actor, &loaded.space)?;
             match self.store().put_record(id, LAYOUT, "", json(&layout)?, Expect::Version(loaded.version)).await {
-                Ok(version) => return Ok((out, Loaded { space: loaded.space, layout, version })),
+                Ok(version) => {
+                    return Ok((out, Loaded { space: loaded.space, layout, version, now_ms: self.now_ms() }));
+                }
                 Err(StoreError::Conflict(_)) => continue,
                 Err(e) => return Err(e.into()),
             }
@@ -302,7 +305,7 @@ impl Services {
         users: Vec<UserId>,
     ) -> ServiceResult<()> {
         self.revoke_thread_follows(actor, id, only).await?;
-        let w = self.store().change_membership(id, actor, MembershipChange::Revoke(users), now_ms()).await?;
+        let w = self.store().change_membership(id, actor, MembershipChange::Revoke(users), self.now_ms()).await?;
         self.publish_written(w);
         Ok(())
     }
@@ -313,7 +316,7 @@ impl Services {
         actor: UserId,
         content: ServiceContent,
     ) -> ServiceResult<()> {
-        let w = self.store().post_service(space, actor, content, now_ms()).await?;
+        let w = self.store().post_service(space, actor, content, self.now_ms()).await?;
         self.publish_written(w);
         Ok(())
     }
