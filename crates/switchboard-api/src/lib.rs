@@ -8,6 +8,7 @@ pub mod error;
 mod grpc;
 pub mod http;
 pub mod metrics;
+mod nul;
 mod peer;
 pub mod rpc;
 pub mod ws;
