@@ -89,7 +89,7 @@ pub(crate) async fn handle(state: ApiState, method: String, req: Request) -> Res
         ));
         return unary_error(&e);
     }
-    let token = match crate::ws::token_from(&parts.headers, None) {
+    let token = match crate::peer::token_from(&parts.headers, None) {
         Ok(t) => t,
         Err(e) => return unary_error(&e),
     };

@@ -60,13 +60,17 @@ impl Decoder for BytesCodec {
 fn bearer<T>(req: &tonic::Request<T>) -> Result<Option<String>, Status> {
     match req.metadata().get("authorization") {
         None => Ok(None),
-        Some(v) => crate::ws::bearer_token(v.to_str().ok()).map(Some).map_err(|e| e.grpc_status()),
+        Some(v) => crate::peer::bearer_token(v.to_str().ok()).map(Some).map_err(|e| e.grpc_status()),
     }
 }
 
-/// The client address of a gRPC call (the HTTP request's extensions travel with it).
+/// The client address of a gRPC call (the HTTP request's extensions travel with it). The
+/// metadata is copied into headers only when a proxy header is configured.
 fn peer<T>(req: &tonic::Request<T>, state: &ApiState) -> Option<std::net::IpAddr> {
-    let headers = req.metadata().clone().into_headers();
+    let headers = match state.options.client_address_header {
+        Some(_) => req.metadata().clone().into_headers(),
+        None => http::HeaderMap::new(),
+    };
     crate::peer::client_ip(&headers, req.extensions(), &state.options)
 }
 

@@ -12,8 +12,8 @@ use http_body_util::{BodyExt, Limited};
 
 use crate::ApiState;
 use crate::error::ApiError;
+use crate::peer::token_from;
 use crate::rpc::{self, Caller, Ctx, Input, Output};
-use crate::ws::token_from;
 
 /// An error as an HTTP response: the mapped status, the `Error` message as JSON, and
 /// `Retry-After` for rate limits.

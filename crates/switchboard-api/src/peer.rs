@@ -1,12 +1,37 @@
-//! The client's address, for the per-address limits on Register, Login and Refresh: the
-//! TCP peer, or behind a reverse proxy the header the operator names.
+//! Who is calling: the bearer token a request presents, and the client's address for the
+//! per-address limits on Register, Login and Refresh (the TCP peer, or behind a reverse
+//! proxy the header the operator names).
 
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::ConnectInfo;
 use http::HeaderMap;
+use switchboard_service::ServiceError;
 
 use crate::ApiOptions;
+use crate::error::ApiError;
+
+/// The bearer token of an `Authorization` header (`Bearer <token>`, the scheme in any
+/// case), else `query`. A header with another scheme is refused rather than ignored.
+pub(crate) fn token_from(headers: &HeaderMap, query: Option<String>) -> Result<Option<String>, ApiError> {
+    match headers.get(http::header::AUTHORIZATION) {
+        Some(v) => bearer_token(v.to_str().ok()).map(Some),
+        None => Ok(query.filter(|t| !t.is_empty())),
+    }
+}
+
+/// The token of an `Authorization` value, which must be `Bearer <token>`.
+pub(crate) fn bearer_token(value: Option<&str>) -> Result<String, ApiError> {
+    let refuse =
+        || ApiError(ServiceError::unauthenticated("the Authorization header must be \"Bearer <access token>\""));
+    let v = value.ok_or_else(refuse)?;
+    let (scheme, token) = v.split_once(' ').ok_or_else(refuse)?;
+    let token = token.trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
+        return Err(refuse());
+    }
+    Ok(token.to_owned())
+}
 
 /// The client address of a request: with `client_address_header` set, the last address
 /// in that header (the one the operator's proxy appended); otherwise the TCP peer.

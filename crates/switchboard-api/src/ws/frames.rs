@@ -71,13 +71,6 @@ pub(super) fn parse_binary(bytes: Bytes, max: usize) -> Result<Request, Malforme
     Ok(Request { id, method: f.method, input: Input::Proto(f.body.into()), json: false })
 }
 
-/// Decodes a request body in either format.
-pub(super) fn decode<T: prost::Message + Default + serde::de::DeserializeOwned + serde::Serialize>(
-    input: Input,
-) -> Result<T, ApiError> {
-    crate::decode::request(input).map(|(t, _)| t)
-}
-
 /// Encodes a response body in the request's format.
 pub(super) fn encode_output<T: prost::Message + serde::Serialize>(value: &T, json: bool) -> Result<Output, ApiError> {
     if json {

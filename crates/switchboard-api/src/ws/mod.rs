@@ -43,28 +43,6 @@ pub(crate) struct WsQuery {
     access_token: Option<String>,
 }
 
-/// The bearer token of an `Authorization` header (`Bearer <token>`, the scheme in any
-/// case), else `query`. A header with another scheme is refused rather than ignored.
-pub(crate) fn token_from(headers: &HeaderMap, query: Option<String>) -> Result<Option<String>, ApiError> {
-    match headers.get(http::header::AUTHORIZATION) {
-        Some(v) => bearer_token(v.to_str().ok()).map(Some),
-        None => Ok(query.filter(|t| !t.is_empty())),
-    }
-}
-
-/// The token of an `Authorization` value, which must be `Bearer <token>`.
-pub(crate) fn bearer_token(value: Option<&str>) -> Result<String, ApiError> {
-    let refuse =
-        || ApiError(ServiceError::unauthenticated("the Authorization header must be \"Bearer <access token>\""));
-    let v = value.ok_or_else(refuse)?;
-    let (scheme, token) = v.split_once(' ').ok_or_else(refuse)?;
-    let token = token.trim();
-    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
-        return Err(refuse());
-    }
-    Ok(token.to_owned())
-}
-
 /// Upgrades after checking the token, if one is given, and registering the connection
 /// (refused with 429 beyond the per-user and per-session caps); without a token, only
 /// public methods (Register, Login, Refresh) are allowed on the socket.
@@ -76,7 +54,7 @@ pub(crate) async fn upgrade(
     ws: WebSocketUpgrade,
 ) -> Response {
     let refuse = |e: ApiError| crate::http::no_store(crate::http::error_response(&e));
-    let token = match token_from(&headers, q.access_token) {
+    let token = match crate::peer::token_from(&headers, q.access_token) {
         Ok(t) => t,
         Err(e) => return refuse(e),
     };
@@ -349,7 +327,7 @@ async fn subscribe(
             ServiceError::precondition("this connection is already subscribed").because("already_subscribed"),
         ));
     }
-    let body: pb::SubscribeRequest = frames::decode(input)?;
+    let (body, _) = crate::decode::request::<pb::SubscribeRequest>(input)?;
     let pos = rpc::positions_from(body.user_seq, &body.positions)?;
     let stream = state.services.subscribe(conn, pos, body.live_only).await?;
     *sub = Some(Subscribed { stream, json, viewer: conn.principal().user_id });

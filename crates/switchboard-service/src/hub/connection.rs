@@ -121,22 +121,14 @@ impl Connection {
         let (id, delta, interest) = {
             let mut state = hub.lock();
             let (user, session) = state.counts(principal.user_id, principal.session_id);
-            let caps = hub.caps;
-            if caps.per_user > 0 && user >= caps.per_user {
-                metrics::counter!("switchboard_connections_refused_total", "cap" => "user").increment(1);
-                return Err(ServiceError::exhausted(
-                    format!("this account already has {user} live connections here (the limit)"),
-                    5000,
-                )
-                .because("too_many_connections"));
-            }
-            if caps.per_session > 0 && session >= caps.per_session {
-                metrics::counter!("switchboard_connections_refused_total", "cap" => "session").increment(1);
-                return Err(ServiceError::exhausted(
-                    format!("this session already has {session} live connections here (the limit)"),
-                    5000,
-                )
-                .because("too_many_connections"));
+            for (held, cap, label, whose) in
+                [(user, hub.caps.per_user, "user", "account"), (session, hub.caps.per_session, "session", "session")]
+            {
+                if cap > 0 && held >= cap {
+                    metrics::counter!("switchboard_connections_refused_total", "cap" => label).increment(1);
+                    let message = format!("this {whose} already has {held} live connections here (the limit)");
+                    return Err(ServiceError::exhausted(message, 5000).because("too_many_connections"));
+                }
             }
             state.add_connection(principal, tx)
         };
