@@ -31,9 +31,10 @@ pub enum StoreError {
 /// Result of a store call.
 pub type StoreResult<T> = Result<T, StoreError>;
 
+#[cfg(feature = "sqlite")]
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
-        StoreError::Backend(e.to_string())
+        crate::sql::DbError::from(e).into()
     }
 }
 

@@ -2,14 +2,8 @@
 //! per operation. Concurrency is PostgreSQL's: a conversation's (or user's) row is the
 //! lock that orders its sequence numbers, so any number of nodes can write at once.
 
-mod conversations;
-mod events;
-mod messages;
-mod records;
-mod rows;
 mod schema;
-mod sessions;
-mod users;
+mod tx;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
@@ -44,14 +38,7 @@ pub struct PgStore {
 
 impl From<tokio_postgres::Error> for StoreError {
     fn from(e: tokio_postgres::Error) -> Self {
-        if e.is_closed() || e.code().is_none() && e.as_db_error().is_none() {
-            tracing::warn!(error = %e, "postgres connection problem");
-            return StoreError::Unavailable;
-        }
-        if is_unique_violation(&e) {
-            return StoreError::AlreadyExists("record");
-        }
-        StoreError::Backend(e.to_string())
+        crate::sql::DbError::from(e).into()
     }
 }
 
@@ -60,10 +47,6 @@ impl From<deadpool_postgres::PoolError> for StoreError {
         tracing::warn!(error = %e, "postgres pool cannot hand out a connection");
         StoreError::Unavailable
     }
-}
-
-pub(crate) fn is_unique_violation(e: &tokio_postgres::Error) -> bool {
-    e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION)
 }
 
 impl PgStore {
@@ -126,3 +109,27 @@ macro_rules! in_tx {
     }};
 }
 pub(crate) use in_tx;
+
+/// Runs an operation call (`|tx| ops::..(tx, ..)`) the way its mode says (see `ops`).
+macro_rules! run {
+    (read, $s:ident, |$c:ident| $call:expr) => {{
+        let client = $s.client().await?;
+        let $c: &tokio_postgres::Client = &client;
+        $call.await
+    }};
+    (write, $s:ident, |$c:ident| $call:expr) => {
+        $crate::postgres::in_tx!($s, |$c| $call)
+    };
+    (write_retried, $s:ident, |$c:ident| $call:expr) => {
+        // A unique index fired: another transaction wrote the same key first. Once that one
+        // committed, running again finds its row.
+        match $crate::postgres::in_tx!($s, |$c| $call) {
+            Err($crate::StoreError::AlreadyExists(_)) => $crate::postgres::in_tx!($s, |$c| $call),
+            other => other,
+        }
+    };
+    (append, $s:ident, |$c:ident| $call:expr) => {
+        $crate::postgres::run!(write_retried, $s, |$c| $call)
+    };
+}
+pub(crate) use run;

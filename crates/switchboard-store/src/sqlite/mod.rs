@@ -1,15 +1,28 @@
 //! The SQLite backend: one file in WAL mode, a writer thread that commits in groups, and a
-//! small pool of reader connections.
+//! small pool of reader connections. The operations (`ops`) run on their connections.
 
-mod conversations;
 mod engine;
-mod events;
-mod messages;
-mod records;
-mod rows;
 mod schema;
-mod sessions;
-mod users;
+mod tx;
 
 pub use engine::{SqliteOptions, SqliteStore, Synchronous};
 pub use schema::SCHEMA_VERSION;
+pub(crate) use tx::ready;
+
+/// Runs an operation call (`|conn| ops::..(conn, ..)`) the way its mode says (see `ops`).
+macro_rules! run {
+    (read, $s:ident, |$c:ident| $call:expr) => {
+        $s.read(move |$c| $crate::sqlite::ready($call)).await
+    };
+    (write, $s:ident, |$c:ident| $call:expr) => {
+        $s.write(move |$c| $crate::sqlite::ready($call)).await
+    };
+    (write_retried, $s:ident, |$c:ident| $call:expr) => {
+        // One writer: no race to retry.
+        $s.write(move |$c| $crate::sqlite::ready($call)).await
+    };
+    (append, $s:ident, |$c:ident| $call:expr) => {
+        $s.write_checked_first(move |$c| $crate::sqlite::ready($call)).await
+    };
+}
+pub(crate) use run;

@@ -1,0 +1,269 @@
+//! Row decoding and the statements several operations share, run inside the caller's
+//! transaction: sequence allocation, message insertion, user-log appends.
+
+use switchboard_core::event::{ConvEvent, ConvEventKind, UserEvent, UserEventKind};
+use switchboard_core::model::{
+    AdminRights, Content, Conversation, ConversationKind, Member, MemberRole, MemberSettings, Message, NewMessage,
+    Session, User,
+};
+use switchboard_core::{ConversationId, MessageId, SessionId, UserId};
+
+use crate::sql::{Row, Tx, args, corrupt};
+use crate::{StoreError, StoreResult};
+
+/// Columns of a user row.
+pub(crate) const USER_COLS: &str = "id, username, display_name, bio, status_text, bot, admin, disabled, created_at";
+/// Columns of a session row.
+pub(crate) const SESSION_COLS: &str = "id, user_id, device_name, platform, created_at, last_seen_at, access_expires_at";
+/// Columns of a conversation row (alias `c`).
+pub(crate) const CONV_COLS: &str = "c.id, c.kind, c.title, c.about, c.owner_id, c.member_count, c.last_seq, \
+     c.created_at, c.last_activity_at, c.direct_a, c.direct_b, c.space_id, c.parent_id, c.root_message_id";
+/// Columns of a member row (alias `m`).
+pub(crate) const MEMBER_COLS: &str = "m.conversation_id, m.user_id, m.role, m.rights, m.joined_at, m.joined_seq, \
+     m.read_seq, m.delivered_seq, m.visible_from_seq, m.muted_until, m.pinned, m.archived, m.draft";
+/// Columns of a message row (alias `msg`).
+pub(crate) const MSG_COLS: &str = "msg.id, msg.conversation_id, msg.seq, msg.sender_id, msg.created_at, \
+     msg.edited_at, msg.content, msg.reply_to, msg.forward, msg.metadata, msg.client_key";
+
+/// Stored kind of a text message (counters count only these).
+pub(crate) const KIND_TEXT: i64 = 1;
+
+/// The stored kind of a content.
+pub(crate) fn content_kind(content: &Content) -> i64 {
+    match content {
+        Content::Text { .. } => KIND_TEXT,
+        Content::Service(_) => 2,
+        Content::Deleted => 3,
+    }
+}
+
+pub(crate) fn user(r: &dyn Row) -> StoreResult<User> {
+    Ok(User {
+        id: UserId::from_raw(r.i64("id")?),
+        username: r.text("username")?,
+        display_name: r.text("display_name")?,
+        bio: r.text("bio")?,
+        status_text: r.text("status_text")?,
+        bot: r.bool("bot")?,
+        admin: r.bool("admin")?,
+        disabled: r.bool("disabled")?,
+        created_at_ms: r.i64("created_at")?,
+    })
+}
+
+pub(crate) fn session(r: &dyn Row) -> StoreResult<Session> {
+    Ok(Session {
+        id: SessionId::from_raw(r.i64("id")?),
+        user_id: UserId::from_raw(r.i64("user_id")?),
+        device_name: r.text("device_name")?,
+        platform: r.text("platform")?,
+        created_at_ms: r.i64("created_at")?,
+        last_seen_at_ms: r.i64("last_seen_at")?,
+        access_expires_at_ms: r.i64("access_expires_at")?,
+    })
+}
+
+pub(crate) fn conversation(r: &dyn Row) -> StoreResult<Conversation> {
+    let kind = r.text("kind")?;
+    let pair = r.opt_i64("direct_a")?.zip(r.opt_i64("direct_b")?);
+    let parent = r.opt_i64("parent_id")?.zip(r.opt_i64("root_message_id")?);
+    Ok(Conversation {
+        id: ConversationId::from_raw(r.i64("id")?),
+        kind: ConversationKind::from_name(&kind).ok_or_else(|| corrupt(format!("conversation kind {kind}")))?,
+        title: r.text("title")?,
+        about: r.text("about")?,
+        owner_id: UserId::from_raw(r.i64("owner_id")?),
+        member_count: r.u64("member_count")? as u32,
+        last_seq: r.u64("last_seq")?,
+        created_at_ms: r.i64("created_at")?,
+        last_activity_at_ms: r.i64("last_activity_at")?,
+        direct_pair: pair.map(|(a, b)| (UserId::from_raw(a), UserId::from_raw(b))),
+        space_id: r.opt_i64("space_id")?.map(ConversationId::from_raw),
+        parent: parent.map(|(c, m)| (ConversationId::from_raw(c), MessageId::from_raw(m))),
+    })
+}
+
+pub(crate) fn member(r: &dyn Row) -> StoreResult<Member> {
+    let role = r.i64("role")?;
+    Ok(Member {
+        conversation_id: ConversationId::from_raw(r.i64("conversation_id")?),
+        user_id: UserId::from_raw(r.i64("user_id")?),
+        role: MemberRole::from_i64(role).ok_or_else(|| corrupt(format!("member role {role}")))?,
+        rights: AdminRights::from_bits(r.i64("rights")?),
+        joined_at_ms: r.i64("joined_at")?,
+        joined_seq: r.u64("joined_seq")?,
+        read_seq: r.u64("read_seq")?,
+        delivered_seq: r.u64("delivered_seq")?,
+        visible_from_seq: r.u64("visible_from_seq")?,
+        settings: MemberSettings {
+            muted_until_ms: r.i64("muted_until")?,
+            pinned: r.bool("pinned")?,
+            archived: r.bool("archived")?,
+            draft: r.text("draft")?,
+        },
+    })
+}
+
+pub(crate) fn message(r: &dyn Row) -> StoreResult<Message> {
+    Ok(Message {
+        id: MessageId::from_raw(r.i64("id")?),
+        conversation_id: ConversationId::from_raw(r.i64("conversation_id")?),
+        seq: r.u64("seq")?,
+        sender_id: UserId::from_raw(r.i64("sender_id")?),
+        created_at_ms: r.i64("created_at")?,
+        edited_at_ms: r.opt_i64("edited_at")?,
+        content: r.json("content")?,
+        reply_to: r.opt_i64("reply_to")?.map(MessageId::from_raw),
+        forward: r.opt_json("forward")?,
+        metadata: r.opt_json("metadata")?.unwrap_or_default(),
+        client_key: r.opt_text("client_key")?,
+        thread: None,
+    })
+}
+
+pub(crate) fn user_event(r: &dyn Row) -> StoreResult<UserEvent> {
+    Ok(UserEvent {
+        user_id: UserId::from_raw(r.i64("user_id")?),
+        user_seq: r.u64("seq")?,
+        kind: r.json("body")?,
+        created_at_ms: r.i64("created_at")?,
+    })
+}
+
+/// The first column, as an integer.
+pub(crate) fn first_i64(r: &dyn Row) -> StoreResult<i64> {
+    r.opt_i64_at(0)?.ok_or_else(|| corrupt("NULL where a number was expected"))
+}
+
+pub(crate) async fn load_conversation(tx: &impl Tx, id: ConversationId) -> StoreResult<Option<Conversation>> {
+    let sql = format!("SELECT {CONV_COLS} FROM conversations c WHERE c.id = ?1");
+    tx.one(&sql, args![id.raw()], conversation).await
+}
+
+pub(crate) async fn require_conversation(tx: &impl Tx, id: ConversationId) -> StoreResult<Conversation> {
+    load_conversation(tx, id).await?.ok_or(StoreError::NotFound("conversation"))
+}
+
+pub(crate) async fn load_member(tx: &impl Tx, id: ConversationId, user: UserId) -> StoreResult<Option<Member>> {
+    let sql = format!("SELECT {MEMBER_COLS} FROM members m WHERE m.conversation_id = ?1 AND m.user_id = ?2");
+    tx.one(&sql, args![id.raw(), user.raw()], member).await
+}
+
+pub(crate) async fn require_member(tx: &impl Tx, id: ConversationId, user: UserId) -> StoreResult<Member> {
+    load_member(tx, id, user).await?.ok_or(StoreError::NotFound("member"))
+}
+
+pub(crate) async fn load_message(tx: &impl Tx, id: MessageId) -> StoreResult<Message> {
+    let sql = format!("SELECT {MSG_COLS} FROM messages msg WHERE msg.id = ?1");
+    tx.one(&sql, args![id.raw()], message).await?.ok_or(StoreError::NotFound("message"))
+}
+
+/// Allocates the conversation's next seq and records activity; on PostgreSQL the row lock
+/// this takes orders concurrent writers.
+pub(crate) async fn next_seq(tx: &impl Tx, id: ConversationId, now_ms: i64) -> StoreResult<u64> {
+    let sql =
+        "UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = ?2 WHERE id = ?1 RETURNING last_seq";
+    let seq = tx.one(sql, args![id.raw(), now_ms], first_i64).await?;
+    Ok(seq.ok_or(StoreError::NotFound("conversation"))?.max(0) as u64)
+}
+
+/// Appends an event about `message_id` to the conversation log.
+pub(crate) async fn append_conv_event(
+    tx: &impl Tx,
+    id: ConversationId,
+    kind: ConvEventKind,
+    message_id: MessageId,
+    now_ms: i64,
+) -> StoreResult<ConvEvent> {
+    let seq = next_seq(tx, id, now_ms).await?;
+    tx.exec(
+        "INSERT INTO conv_events (conversation_id, seq, kind, message_id) VALUES (?1, ?2, ?3, ?4)",
+        args![id.raw(), seq, kind.as_i64(), message_id.raw()],
+    )
+    .await?;
+    Ok(ConvEvent { conversation_id: id, seq, kind, message: load_message(tx, message_id).await? })
+}
+
+/// Stores a new message and its "created" event.
+pub(crate) async fn insert_message(tx: &impl Tx, new: &NewMessage, now_ms: i64) -> StoreResult<ConvEvent> {
+    let id = new.conversation_id;
+    // Everything that can fail comes before the first change (see `write_checked_first`).
+    let forward = new.forward.as_ref().map(serde_json::to_string).transpose()?;
+    let metadata = if new.metadata.is_empty() { None } else { Some(serde_json::to_string(&new.metadata)?) };
+    let content = serde_json::to_string(&new.content)?;
+    let seq = next_seq(tx, id, now_ms).await?;
+    let message_id = tx
+        .one(
+            "INSERT INTO messages (conversation_id, seq, sender_id, created_at, kind, content, reply_to, forward, \
+             metadata, client_key, mentions_all) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id",
+            args![
+                id.raw(),
+                seq,
+                new.sender_id.raw(),
+                now_ms,
+                content_kind(&new.content),
+                &content,
+                new.reply_to.map(MessageId::raw),
+                forward.as_ref(),
+                metadata.as_ref(),
+                new.client_key.as_ref(),
+                new.mentions_all,
+            ],
+            first_i64,
+        )
+        .await?
+        .map(MessageId::from_raw)
+        .ok_or_else(|| corrupt("INSERT .. RETURNING gave no row"))?;
+    insert_mentions(tx, id, seq, &new.mentions).await?;
+    tx.exec(
+        "INSERT INTO conv_events (conversation_id, seq, kind, message_id) VALUES (?1, ?2, ?3, ?4)",
+        args![id.raw(), seq, ConvEventKind::MessageCreated.as_i64(), message_id.raw()],
+    )
+    .await?;
+    // Built from what was written: no re-read on the writer's hot path.
+    let message = crate::stored_message(new, message_id, seq, now_ms);
+    Ok(ConvEvent { conversation_id: id, seq, kind: ConvEventKind::MessageCreated, message })
+}
+
+pub(crate) async fn insert_mentions(tx: &impl Tx, id: ConversationId, seq: u64, users: &[UserId]) -> StoreResult<()> {
+    for u in users {
+        tx.exec(
+            "INSERT INTO mentions (user_id, conversation_id, seq) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+            args![u.raw(), id.raw(), seq],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Appends to a user's log.
+pub(crate) async fn append_user_event(
+    tx: &impl Tx,
+    user_id: UserId,
+    kind: UserEventKind,
+    now_ms: i64,
+) -> StoreResult<UserEvent> {
+    let body = serde_json::to_string(&kind)?;
+    let sql = "UPDATE users SET last_user_seq = last_user_seq + 1 WHERE id = ?1 RETURNING last_user_seq";
+    let seq = tx.one(sql, args![user_id.raw()], first_i64).await?.ok_or(StoreError::NotFound("user"))?;
+    tx.exec(
+        "INSERT INTO user_events (user_id, seq, body, created_at) VALUES (?1, ?2, ?3, ?4)",
+        args![user_id.raw(), seq, &body, now_ms],
+    )
+    .await?;
+    Ok(UserEvent { user_id, user_seq: seq.max(0) as u64, kind, created_at_ms: now_ms })
+}
+
+/// Threads of `parent` whose root message id lies in `lo..=hi` (a range scan of the
+/// (parent, root) index).
+pub(crate) async fn threads_rooted_between(
+    tx: &impl Tx,
+    parent: ConversationId,
+    lo: MessageId,
+    hi: MessageId,
+) -> StoreResult<Vec<Conversation>> {
+    let sql = format!(
+        "SELECT {CONV_COLS} FROM conversations c WHERE c.parent_id = ?1 AND c.root_message_id BETWEEN ?2 AND ?3"
+    );
+    tx.all(&sql, args![parent.raw(), lo.raw(), hi.raw()], conversation).await
+}

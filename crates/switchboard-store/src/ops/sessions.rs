@@ -1,0 +1,96 @@
+//! Sessions and their hashed tokens.
+
+use switchboard_core::event::{SessionEndReason, UserEvent, UserEventKind};
+use switchboard_core::model::Session;
+use switchboard_core::{SessionId, UserId};
+
+use super::rows::{self, SESSION_COLS};
+use crate::sql::{DbError, Tx, args};
+use crate::{NewSession, Rotation, StoreError, StoreResult};
+
+pub(crate) async fn create(tx: &impl Tx, new: &NewSession) -> StoreResult<Session> {
+    let sql = format!(
+        "INSERT INTO sessions (user_id, device_name, platform, access_hash, access_expires_at, refresh_hash, \
+         created_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) RETURNING {SESSION_COLS}"
+    );
+    // Checked first, so that a missing user is told apart from other failures (accounts
+    // are disabled, never deleted).
+    if tx.one("SELECT 1 FROM users WHERE id = ?1", args![new.user_id.raw()], rows::first_i64).await?.is_none() {
+        return Err(StoreError::NotFound("user"));
+    }
+    let a = args![
+        new.user_id.raw(),
+        &new.device_name,
+        &new.platform,
+        &new.access_hash,
+        new.access_expires_at_ms,
+        &new.refresh_hash,
+        new.now_ms,
+    ];
+    tx.one(&sql, a, rows::session).await?.ok_or_else(|| DbError::Other("INSERT .. RETURNING gave no row".into()).into())
+}
+
+pub(crate) async fn by_access(tx: &impl Tx, access_hash: &[u8], now_ms: i64) -> StoreResult<Option<(Session, bool)>> {
+    let cols = SESSION_COLS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT {cols}, u.disabled FROM sessions s JOIN users u ON u.id = s.user_id \
+         WHERE s.access_hash = ?1 AND s.access_expires_at > ?2"
+    );
+    tx.one(&sql, args![access_hash, now_ms], |r| Ok((rows::session(r)?, r.bool("disabled")?))).await
+}
+
+pub(crate) async fn of_user(tx: &impl Tx, user_id: UserId) -> StoreResult<Vec<Session>> {
+    let sql = format!("SELECT {SESSION_COLS} FROM sessions WHERE user_id = ?1 ORDER BY id DESC");
+    tx.all(&sql, args![user_id.raw()], rows::session).await
+}
+
+pub(crate) async fn rotate(
+    tx: &impl Tx,
+    refresh_hash: &[u8],
+    access_hash: &[u8],
+    access_expires_at_ms: i64,
+    new_refresh_hash: &[u8],
+    now_ms: i64,
+) -> StoreResult<Rotation> {
+    let sql = format!(
+        "UPDATE sessions SET access_hash = ?2, access_expires_at = ?3, prev_refresh_hash = refresh_hash, \
+         refresh_hash = ?4, last_seen_at = ?5 WHERE refresh_hash = ?1 RETURNING {SESSION_COLS}"
+    );
+    let a = args![refresh_hash, access_hash, access_expires_at_ms, new_refresh_hash, now_ms];
+    if let Some(s) = tx.one(&sql, a, rows::session).await? {
+        return Ok(Rotation::Rotated(s));
+    }
+    let sql = format!("SELECT {SESSION_COLS} FROM sessions WHERE prev_refresh_hash = ?1");
+    let reused = tx.one(&sql, args![refresh_hash], rows::session).await?;
+    Ok(reused.map_or(Rotation::Unknown, Rotation::Reused))
+}
+
+pub(crate) async fn touch(tx: &impl Tx, id: SessionId, now_ms: i64) -> StoreResult<()> {
+    tx.exec("UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1", args![id.raw(), now_ms]).await?;
+    Ok(())
+}
+
+pub(crate) async fn end(
+    tx: &impl Tx,
+    user_id: UserId,
+    only: Option<SessionId>,
+    except: Option<SessionId>,
+    reason: SessionEndReason,
+    now_ms: i64,
+) -> StoreResult<Vec<UserEvent>> {
+    let mut ids = tx
+        .all(
+            "DELETE FROM sessions WHERE user_id = ?1 AND (CAST(?2 AS BIGINT) IS NULL OR id = ?2) \
+             AND (CAST(?3 AS BIGINT) IS NULL OR id <> ?3) RETURNING id",
+            args![user_id.raw(), only.map(SessionId::raw), except.map(SessionId::raw)],
+            rows::first_i64,
+        )
+        .await?;
+    ids.sort_unstable();
+    let mut events = Vec::with_capacity(ids.len());
+    for id in ids {
+        let kind = UserEventKind::SessionEnded { session_id: SessionId::from_raw(id), reason };
+        events.push(rows::append_user_event(tx, user_id, kind, now_ms).await?);
+    }
+    Ok(events)
+}

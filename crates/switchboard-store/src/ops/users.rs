@@ -1,0 +1,152 @@
+//! Accounts.
+
+use switchboard_core::UserId;
+use switchboard_core::model::User;
+
+use super::rows::{self, USER_COLS};
+use crate::sql::{Tx, args, taken};
+use crate::{NewUser, ProfilePatch, StoreError, StoreResult};
+
+async fn load(tx: &impl Tx, id: UserId) -> StoreResult<User> {
+    get(tx, id).await?.ok_or(StoreError::NotFound("user"))
+}
+
+pub(crate) async fn create(tx: &impl Tx, new: &NewUser) -> StoreResult<User> {
+    if let Some(hash) = &new.invite_hash {
+        let used = tx
+            .exec(
+                "UPDATE registration_invites SET uses = uses + 1 WHERE code_hash = ?1 AND uses < max_uses \
+                 AND expires_at > ?2",
+                args![hash, new.now_ms],
+            )
+            .await?;
+        if used == 0 {
+            return Err(StoreError::FailedPrecondition("the invite code is unknown, used up or expired".into()));
+        }
+    }
+    let id = tx
+        .one(
+            "INSERT INTO users (username, username_canon, display_name, display_name_canon, password_hash, \
+             bot, admin, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
+            args![
+                &new.username,
+                &new.username_canonical,
+                &new.display_name,
+                &new.display_name.to_lowercase(),
+                new.password_hash.as_ref(),
+                new.bot,
+                new.admin,
+                new.now_ms,
+            ],
+            rows::first_i64,
+        )
+        .await
+        .map_err(unique_as_username)?
+        .ok_or(StoreError::NotFound("user"))?;
+    load(tx, UserId::from_raw(id)).await
+}
+
+/// A unique violation on users is the username's (the only unique column one can set).
+fn unique_as_username(e: StoreError) -> StoreError {
+    match e {
+        StoreError::AlreadyExists(_) => StoreError::AlreadyExists("username"),
+        e => e,
+    }
+}
+
+pub(crate) async fn create_registration_invite(
+    tx: &impl Tx,
+    code_hash: &[u8],
+    max_uses: u32,
+    expires_at_ms: i64,
+) -> StoreResult<()> {
+    tx.exec(
+        "INSERT INTO registration_invites (code_hash, max_uses, expires_at) VALUES (?1, ?2, ?3)",
+        args![code_hash, max_uses, expires_at_ms],
+    )
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn get(tx: &impl Tx, id: UserId) -> StoreResult<Option<User>> {
+    let sql = format!("SELECT {USER_COLS} FROM users WHERE id = ?1");
+    tx.one(&sql, args![id.raw()], rows::user).await
+}
+
+pub(crate) async fn many(tx: &impl Tx, ids: &[UserId]) -> StoreResult<Vec<User>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let raw: Vec<i64> = ids.iter().map(|i| i.raw()).collect();
+    let sql = format!("SELECT {USER_COLS} FROM users WHERE id {}", tx.dialect().any("?1"));
+    let found = tx.all(&sql, args![raw.as_slice()], rows::user).await?;
+    Ok(ids.iter().filter_map(|id| found.iter().find(|u| u.id == *id).cloned()).collect())
+}
+
+pub(crate) async fn with_password(
+    tx: &impl Tx,
+    username_canonical: &str,
+) -> StoreResult<Option<(User, Option<String>)>> {
+    let sql = format!("SELECT {USER_COLS}, password_hash FROM users WHERE username_canon = ?1");
+    tx.one(&sql, args![username_canonical], |r| Ok((rows::user(r)?, r.opt_text("password_hash")?))).await
+}
+
+pub(crate) async fn search(tx: &impl Tx, prefix: &str, limit: u32) -> StoreResult<Vec<User>> {
+    // Escape LIKE wildcards so the prefix is matched literally.
+    let pattern = crate::like_prefix(prefix);
+    let sql = format!(
+        "SELECT {USER_COLS} FROM (SELECT *, 0 AS rank FROM users WHERE username_canon LIKE ?1 ESCAPE '\\' \
+         UNION ALL SELECT *, 1 AS rank FROM users WHERE display_name_canon LIKE ?1 ESCAPE '\\') u \
+         WHERE NOT disabled GROUP BY {USER_COLS}, username_canon ORDER BY MIN(rank), username_canon LIMIT ?2"
+    );
+    tx.all(&sql, args![&pattern, limit], rows::user).await
+}
+
+pub(crate) async fn list(tx: &impl Tx, after: Option<UserId>, limit: u32) -> StoreResult<Vec<User>> {
+    let sql = format!("SELECT {USER_COLS} FROM users WHERE id > ?1 ORDER BY id LIMIT ?2");
+    tx.all(&sql, args![after.map_or(0, UserId::raw), limit], rows::user).await
+}
+
+pub(crate) async fn update_profile(tx: &impl Tx, id: UserId, patch: &ProfilePatch) -> StoreResult<User> {
+    load(tx, id).await?;
+    if let Some((name, canon)) = &patch.username {
+        tx.exec("UPDATE users SET username = ?2, username_canon = ?3 WHERE id = ?1", args![id.raw(), name, canon])
+            .await
+            .map_err(taken(StoreError::AlreadyExists("username")))?;
+    }
+    if let Some(v) = &patch.display_name {
+        tx.exec(
+            "UPDATE users SET display_name = ?2, display_name_canon = ?3 WHERE id = ?1",
+            args![id.raw(), v, &v.to_lowercase()],
+        )
+        .await?;
+    }
+    if let Some(v) = &patch.bio {
+        tx.exec("UPDATE users SET bio = ?2 WHERE id = ?1", args![id.raw(), v]).await?;
+    }
+    if let Some(v) = &patch.status_text {
+        tx.exec("UPDATE users SET status_text = ?2 WHERE id = ?1", args![id.raw(), v]).await?;
+    }
+    load(tx, id).await
+}
+
+pub(crate) async fn set_password_hash(tx: &impl Tx, id: UserId, hash: &str) -> StoreResult<()> {
+    let n = tx.exec("UPDATE users SET password_hash = ?2 WHERE id = ?1", args![id.raw(), hash]).await?;
+    if n == 0 { Err(StoreError::NotFound("user")) } else { Ok(()) }
+}
+
+pub(crate) async fn set_flags(
+    tx: &impl Tx,
+    id: UserId,
+    disabled: Option<bool>,
+    admin: Option<bool>,
+) -> StoreResult<User> {
+    load(tx, id).await?;
+    if let Some(d) = disabled {
+        tx.exec("UPDATE users SET disabled = ?2 WHERE id = ?1", args![id.raw(), d]).await?;
+    }
+    if let Some(a) = admin {
+        tx.exec("UPDATE users SET admin = ?2 WHERE id = ?1", args![id.raw(), a]).await?;
+    }
+    load(tx, id).await
+}

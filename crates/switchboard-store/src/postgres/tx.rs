@@ -1,0 +1,164 @@
+//! The operations' transaction on PostgreSQL: a pooled client (reads) or a transaction.
+
+use std::cell::Cell;
+use std::error::Error;
+
+use bytes::BytesMut;
+use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use tokio_postgres::{Client, GenericClient, Transaction};
+
+use crate::sql::{DbError, DbResult, Dialect, Row, Tx, Value, dollar_placeholders, find_column};
+use crate::{StoreError, StoreResult};
+
+type BoxError = Box<dyn Error + Sync + Send>;
+
+impl ToSql for Value<'_> {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
+        match *self {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Int(v) => match *ty {
+                Type::INT4 => i32::try_from(v)?.to_sql(ty, out),
+                Type::INT2 => i16::try_from(v)?.to_sql(ty, out),
+                _ => v.to_sql(ty, out),
+            },
+            Value::Bool(v) => v.to_sql(ty, out),
+            Value::Text(v) => v.to_sql(ty, out),
+            Value::Bytes(v) => v.to_sql(ty, out),
+            Value::Ints(v) => v.to_sql(ty, out),
+            Value::Texts(v) => v.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        matches!(
+            *ty,
+            Type::INT8
+                | Type::INT4
+                | Type::INT2
+                | Type::BOOL
+                | Type::TEXT
+                | Type::VARCHAR
+                | Type::BYTEA
+                | Type::INT8_ARRAY
+                | Type::TEXT_ARRAY
+        )
+    }
+
+    to_sql_checked!();
+}
+
+impl From<tokio_postgres::Error> for DbError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        use tokio_postgres::error::SqlState;
+        match e.code() {
+            Some(c) if *c == SqlState::UNIQUE_VIOLATION => DbError::Unique,
+            Some(c) if *c == SqlState::FOREIGN_KEY_VIOLATION => DbError::ForeignKey,
+            Some(_) => DbError::Other(e.to_string()),
+            // No SQLSTATE: the connection broke, or a value did not convert (a bug, not an
+            // outage; reported as one would hide it).
+            None if is_outage(&e) => {
+                tracing::warn!(error = %e, "postgres connection problem");
+                DbError::Unavailable
+            }
+            None => DbError::Other(e.to_string()),
+        }
+    }
+}
+
+/// A failure of the connection rather than of the statement (tokio-postgres tells them
+/// apart only by kind: closed, I/O, connect, timeout).
+fn is_outage(e: &tokio_postgres::Error) -> bool {
+    let io = e.source().is_some_and(|s| s.is::<std::io::Error>());
+    let text = e.to_string();
+    e.is_closed() || io || text.starts_with("error connecting") || text.starts_with("timeout")
+}
+
+fn db(e: tokio_postgres::Error) -> StoreError {
+    DbError::from(e).into()
+}
+
+struct PgRow<'r> {
+    row: &'r tokio_postgres::Row,
+    next: Cell<usize>,
+}
+
+impl Row for PgRow<'_> {
+    fn index(&self, col: &str) -> StoreResult<usize> {
+        let cols = self.row.columns();
+        find_column(cols.len(), |i| cols.get(i).map(|c| c.name()), &self.next, col)
+    }
+    fn opt_i64_at(&self, idx: usize) -> StoreResult<Option<i64>> {
+        // Literals such as `SELECT 1` are INT4; columns are BIGINT.
+        match self.row.columns().get(idx).map(|c| c.type_()) {
+            Some(&Type::INT4) => Ok(self.row.try_get::<_, Option<i32>>(idx).map_err(db)?.map(i64::from)),
+            _ => self.row.try_get(idx).map_err(db),
+        }
+    }
+    fn opt_text_at(&self, idx: usize) -> StoreResult<Option<String>> {
+        self.row.try_get(idx).map_err(db)
+    }
+    fn bool_at(&self, idx: usize) -> StoreResult<bool> {
+        self.row.try_get(idx).map_err(db)
+    }
+}
+
+fn params<'a>(args: &'a [Value<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
+    args.iter().map(|v| v as &(dyn ToSql + Sync)).collect()
+}
+
+async fn exec(c: &impl GenericClient, sql: &str, args: &[Value<'_>]) -> DbResult<u64> {
+    Ok(c.execute(&dollar_placeholders(sql), &params(args)).await?)
+}
+
+async fn rows(c: &impl GenericClient, sql: &str, args: &[Value<'_>]) -> StoreResult<Vec<tokio_postgres::Row>> {
+    c.query(&dollar_placeholders(sql), &params(args)).await.map_err(db)
+}
+
+async fn lock_row(c: &impl GenericClient, table: &'static str, id: i64) -> DbResult<()> {
+    c.execute(&format!("SELECT 1 FROM {table} WHERE id = $1 FOR UPDATE"), &[&id]).await?;
+    Ok(())
+}
+
+async fn lock_key(c: &impl GenericClient, key: &str) -> DbResult<()> {
+    c.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &[&key]).await?;
+    Ok(())
+}
+
+macro_rules! pg_tx {
+    ($t:ty) => {
+        impl Tx for $t {
+            fn dialect(&self) -> Dialect {
+                Dialect::Postgres
+            }
+
+            async fn exec(&self, sql: &str, args: &[Value<'_>]) -> DbResult<u64> {
+                exec(self, sql, args).await
+            }
+
+            async fn all<T, F>(&self, sql: &str, args: &[Value<'_>], mut f: F) -> StoreResult<Vec<T>>
+            where
+                F: FnMut(&dyn Row) -> StoreResult<T> + Send,
+            {
+                rows(self, sql, args).await?.iter().map(|row| f(&PgRow { row, next: Cell::new(0) })).collect()
+            }
+
+            async fn one<T, F>(&self, sql: &str, args: &[Value<'_>], f: F) -> StoreResult<Option<T>>
+            where
+                F: FnOnce(&dyn Row) -> StoreResult<T> + Send,
+            {
+                rows(self, sql, args).await?.first().map(|row| f(&PgRow { row, next: Cell::new(0) })).transpose()
+            }
+
+            async fn lock_row(&self, table: &'static str, id: i64) -> DbResult<()> {
+                lock_row(self, table, id).await
+            }
+
+            async fn lock_key(&self, key: &str) -> DbResult<()> {
+                lock_key(self, key).await
+            }
+        }
+    };
+}
+
+pg_tx!(Client);
+pg_tx!(Transaction<'_>);
