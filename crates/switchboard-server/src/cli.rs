@@ -8,7 +8,6 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use switchboard_bus::LocalBus;
 use switchboard_service::Services;
-use switchboard_store::sqlite::SqliteStore;
 
 use crate::config::{Config, LogFormat};
 use crate::serve::{App, open_store};
@@ -173,17 +172,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = App::new(&config).await?;
             crate::run(listener, app, shutdown_signal()).await
         }
-        Command::Migrate => {
-            if config.store == "sqlite" {
-                std::fs::create_dir_all(&config.data_dir)?;
-                let v = SqliteStore::migrate(&config.database_path())?;
-                println!("database {} is at schema version {v}", config.database_path().display());
-            } else {
-                crate::serve::open_postgres(&config).await?;
-                println!("postgres database is at schema version {}", switchboard_store::postgres::SCHEMA_VERSION);
-            }
-            Ok(())
-        }
+        Command::Migrate => migrate(&config).await,
         Command::User(cmd) => user(cmd, &config).await,
     }
 }
@@ -232,4 +221,25 @@ async fn user(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Brings the configured store's schema up to date.
+async fn migrate(config: &Config) -> anyhow::Result<()> {
+    match config.store.as_str() {
+        #[cfg(feature = "sqlite")]
+        "sqlite" => {
+            std::fs::create_dir_all(&config.data_dir)?;
+            let v = switchboard_store::sqlite::SqliteStore::migrate(&config.database_path())?;
+            println!("database {} is at schema version {v}", config.database_path().display());
+            Ok(())
+        }
+        #[cfg(feature = "postgres")]
+        url if crate::serve::is_postgres(url) => {
+            crate::serve::open_postgres(config).await?;
+            println!("postgres database is at schema version {}", switchboard_store::postgres::SCHEMA_VERSION);
+            Ok(())
+        }
+        // A store this build lacks, or an unknown one: opening it says which.
+        _ => open_store(config).await.map(|_| ()),
+    }
 }

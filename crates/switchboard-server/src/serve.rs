@@ -10,11 +10,13 @@ use switchboard_api::{Api, ApiOptions, Cors};
 use switchboard_bus::{Bus, LocalBus, NatsBus};
 use switchboard_service::Services;
 use switchboard_store::Store;
+#[cfg(feature = "postgres")]
 use switchboard_store::postgres::{PgOptions, PgStore};
+#[cfg(feature = "sqlite")]
 use switchboard_store::sqlite::{SqliteOptions, SqliteStore, Synchronous};
 use tokio::net::TcpListener;
 
-use crate::config::{Config, SyncMode};
+use crate::config::Config;
 
 /// A configured server: store, bus, services and routes, ready to serve.
 pub struct App {
@@ -24,18 +26,19 @@ pub struct App {
     pub services: Services,
 }
 
-fn is_postgres(url: &str) -> bool {
+pub(crate) fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
 /// Opens the embedded SQLite store of `config`.
+#[cfg(feature = "sqlite")]
 pub fn open_sqlite(config: &Config) -> anyhow::Result<SqliteStore> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("create data directory {}", config.data_dir.display()))?;
     let mut opts = SqliteOptions::new(config.database_path());
     opts.synchronous = match config.sqlite.synchronous {
-        SyncMode::Full => Synchronous::Full,
-        SyncMode::Normal => Synchronous::Normal,
+        crate::config::SyncMode::Full => Synchronous::Full,
+        crate::config::SyncMode::Normal => Synchronous::Normal,
     };
     opts.max_batch = config.sqlite.max_batch;
     opts.readers = config.sqlite.readers;
@@ -45,6 +48,7 @@ pub fn open_sqlite(config: &Config) -> anyhow::Result<SqliteStore> {
 
 /// Connects to the PostgreSQL store of `config`, retrying for a while so that nodes can
 /// start before their database.
+#[cfg(feature = "postgres")]
 pub async fn open_postgres(config: &Config) -> anyhow::Result<PgStore> {
     let mut opts = PgOptions::new(config.store.clone());
     opts.schema = Some(config.postgres.schema.clone()).filter(|s| !s.is_empty());
@@ -66,8 +70,14 @@ pub async fn open_postgres(config: &Config) -> anyhow::Result<PgStore> {
 /// Opens the store `config` names.
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     match config.store.as_str() {
+        #[cfg(feature = "sqlite")]
         "sqlite" => Ok(Arc::new(open_sqlite(config)?)),
+        #[cfg(feature = "postgres")]
         url if is_postgres(url) => Ok(Arc::new(open_postgres(config).await?)),
+        #[cfg(not(feature = "sqlite"))]
+        "sqlite" => bail!("this build has no embedded store (built without the `sqlite` feature)"),
+        #[cfg(not(feature = "postgres"))]
+        url if is_postgres(url) => bail!("this build has no PostgreSQL store (built without the `postgres` feature)"),
         other => bail!("unknown store {other:?}: use \"sqlite\" or a postgres:// URL"),
     }
 }

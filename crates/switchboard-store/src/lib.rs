@@ -8,16 +8,21 @@
 //! Each operation is written once (`ops`) over a small transaction interface (`sql`); the
 //! backends provide that interface, their engine (SQLite's writer thread and readers,
 //! PostgreSQL's pool) and their migrations (`migrations/<dialect>/*.sql`). Each backend is a
-//! cargo feature (`sqlite`, `postgres`; both on by default).
-
-#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
-compile_error!("switchboard-store needs at least one backend: enable the `sqlite` or `postgres` feature");
+//! cargo feature (`sqlite`, `postgres`; both on by default); without either the crate is the
+//! traits and the conformance suite.
 
 pub mod conformance;
 mod error;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod migrations {
+    //! The migration scripts of each dialect (see `build.rs`).
+    include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
+}
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod ops;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;

@@ -115,6 +115,7 @@ pub(crate) enum DbError {
     /// A foreign key points nowhere.
     ForeignKey,
     /// The database cannot be reached or is shutting down.
+    #[cfg(feature = "postgres")]
     Unavailable,
     /// Anything else; the text is for logs.
     Other(String),
@@ -125,6 +126,7 @@ impl From<DbError> for StoreError {
         match e {
             DbError::Unique => StoreError::AlreadyExists("record"),
             DbError::ForeignKey => StoreError::Backend("foreign key violation".into()),
+            #[cfg(feature = "postgres")]
             DbError::Unavailable => StoreError::Unavailable,
             DbError::Other(m) => StoreError::Backend(m),
         }
@@ -146,8 +148,10 @@ pub(crate) fn taken(err: StoreError) -> impl FnOnce(DbError) -> StoreError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Dialect {
     /// SQLite 3.4x.
+    #[cfg(feature = "sqlite")]
     Sqlite,
     /// PostgreSQL 13 or later.
+    #[cfg(feature = "postgres")]
     Postgres,
 }
 
@@ -156,7 +160,9 @@ impl Dialect {
     /// placeholder `p` (a [`Value::Ints`] or [`Value::Texts`]).
     pub(crate) fn any(self, p: &str) -> String {
         match self {
+            #[cfg(feature = "sqlite")]
             Dialect::Sqlite => format!("IN (SELECT value FROM json_each({p}))"),
+            #[cfg(feature = "postgres")]
             Dialect::Postgres => format!("= ANY({p})"),
         }
     }
@@ -165,7 +171,9 @@ impl Dialect {
     /// locale otherwise).
     pub(crate) fn bytewise(self) -> &'static str {
         match self {
+            #[cfg(feature = "sqlite")]
             Dialect::Sqlite => "",
+            #[cfg(feature = "postgres")]
             Dialect::Postgres => " COLLATE \"C\"",
         }
     }
@@ -270,28 +278,9 @@ pub(crate) trait Tx {
     fn lock_key(&self, key: &str) -> impl Future<Output = DbResult<()>>;
 }
 
-/// Turns `?1`-style placeholders into PostgreSQL's `$1`.
-pub(crate) fn dollar_placeholders(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len());
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '?' && chars.peek().is_some_and(char::is_ascii_digit) {
-            out.push('$');
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn placeholders_become_dollars() {
-        assert_eq!(dollar_placeholders("a = ?1 AND b IN (?12) AND c = '?'"), "a = $1 AND b IN ($12) AND c = '?'");
-    }
 
     #[test]
     fn columns_are_found_from_the_last_one_on() {

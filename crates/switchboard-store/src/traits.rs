@@ -529,41 +529,6 @@ pub fn creator_role(kind: ConversationKind) -> MemberRole {
     }
 }
 
-/// Threads found by a range scan over their root ids, narrowed to the given roots and
-/// cursor and put in `threads` order (latest activity first).
-pub(crate) fn pick_threads(
-    mut found: Vec<Conversation>,
-    roots: &[MessageId],
-    after: Option<(i64, ConversationId)>,
-    limit: u32,
-) -> Vec<Conversation> {
-    found.retain(|c| {
-        c.parent.is_some_and(|(_, root)| roots.contains(&root))
-            && after.is_none_or(|cursor| (c.last_activity_at_ms, c.id) < cursor)
-    });
-    found.sort_by_key(|c| std::cmp::Reverse((c.last_activity_at_ms, c.id)));
-    found.truncate(limit as usize);
-    found
-}
-
-/// Fills in the thread summaries of `messages` from the threads rooted in their range.
-pub(crate) fn attach_threads(messages: &mut [Message], threads: Vec<Conversation>) {
-    for t in threads {
-        if let Some((_, root)) = t.parent
-            && let Some(m) = messages.iter_mut().find(|m| m.id == root)
-        {
-            m.thread = Some(Box::new(switchboard_core::model::ThreadSummary::of(&t)));
-        }
-    }
-}
-
-/// The `n` newest of `messages` (by time, then id), newest first.
-pub(crate) fn newest(mut messages: Vec<Message>, n: u32) -> Vec<Message> {
-    messages.sort_by_key(|m| std::cmp::Reverse((m.created_at_ms, m.id)));
-    messages.truncate(n as usize);
-    messages
-}
-
 /// Every store trait; what the service holds.
 pub trait Store: UserStore + SessionStore + ConversationStore + MessageStore + EventStore + RecordStore {}
 

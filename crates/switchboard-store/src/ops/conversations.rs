@@ -403,7 +403,7 @@ pub(crate) async fn threads(
 ) -> StoreResult<Vec<Conversation>> {
     if let (Some(lo), Some(hi)) = (roots.iter().min(), roots.iter().max()) {
         let found = rows::threads_rooted_between(tx, parent, *lo, *hi).await?;
-        return Ok(crate::pick_threads(found, roots, after, limit));
+        return Ok(rows::pick_threads(found, roots, after, limit));
     }
     let (t, c) = after.map_or((i64::MAX, i64::MAX), |(t, c)| (t, c.raw()));
     let sql = format!(

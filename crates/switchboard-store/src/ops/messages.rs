@@ -121,7 +121,7 @@ pub(crate) async fn history(
     };
     if let (Some(lo), Some(hi)) = (messages.first().map(|m| m.id), messages.last().map(|m| m.id)) {
         let threads = rows::threads_rooted_between(tx, id, lo.min(hi), lo.max(hi)).await?;
-        crate::attach_threads(&mut messages, threads);
+        rows::attach_threads(&mut messages, threads);
     }
     Ok((messages, more))
 }
@@ -331,5 +331,5 @@ pub(crate) async fn sender_stats(
         total += tx.one(&count, &a[..3], rows::first_i64).await?.unwrap_or(0).max(0) as u64;
         latest.extend(tx.all(&latest_sql, a, rows::message).await?);
     }
-    Ok((total, crate::newest(latest, recent)))
+    Ok((total, rows::newest(latest, recent)))
 }

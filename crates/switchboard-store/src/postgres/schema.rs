@@ -6,13 +6,8 @@ use crate::StoreResult;
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
-/// The migrations, in order: `migrations/postgres/NNNN_name.sql`.
-const MIGRATIONS: &[&str] = &[
-    include_str!("../../migrations/postgres/0001_initial.sql"),
-    include_str!("../../migrations/postgres/0002_analyze_thresholds.sql"),
-    include_str!("../../migrations/postgres/0003_spaces_threads_records.sql"),
-    include_str!("../../migrations/postgres/0004_refresh_reuse.sql"),
-];
+/// The migrations, in order (`migrations/postgres/NNNN_name.sql`, listed by the build script).
+const MIGRATIONS: &[&str] = crate::migrations::POSTGRES_MIGRATIONS;
 
 /// A fixed key for the migration advisory lock.
 const LOCK_KEY: i64 = 0x5357_4254_4348_0001;

@@ -7,7 +7,7 @@ use bytes::BytesMut;
 use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{Client, GenericClient, Transaction};
 
-use crate::sql::{DbError, DbResult, Dialect, Row, Tx, Value, dollar_placeholders, find_column};
+use crate::sql::{DbError, DbResult, Dialect, Row, Tx, Value, find_column};
 use crate::{StoreError, StoreResult};
 
 type BoxError = Box<dyn Error + Sync + Send>;
@@ -162,3 +162,26 @@ macro_rules! pg_tx {
 
 pg_tx!(Client);
 pg_tx!(Transaction<'_>);
+
+/// Turns `?1`-style placeholders into PostgreSQL's `$1`.
+fn dollar_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '?' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('$');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_become_dollars() {
+        let sql = "a = ?1 AND b IN (?12) AND c = '?'";
+        assert_eq!(super::dollar_placeholders(sql), "a = $1 AND b IN ($12) AND c = '?'");
+    }
+}

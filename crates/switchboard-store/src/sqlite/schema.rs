@@ -8,12 +8,8 @@ use crate::StoreResult;
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
-/// The migrations, in order: `migrations/sqlite/NNNN_name.sql`.
-const MIGRATIONS: &[&str] = &[
-    include_str!("../../migrations/sqlite/0001_initial.sql"),
-    include_str!("../../migrations/sqlite/0002_spaces_threads_records.sql"),
-    include_str!("../../migrations/sqlite/0003_refresh_reuse.sql"),
-];
+/// The migrations, in order (`migrations/sqlite/NNNN_name.sql`, listed by the build script).
+const MIGRATIONS: &[&str] = crate::migrations::SQLITE_MIGRATIONS;
 
 /// Applies every migration not yet applied; returns the resulting version.
 pub fn migrate(conn: &mut Connection) -> StoreResult<u32> {
