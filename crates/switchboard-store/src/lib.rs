@@ -5,28 +5,51 @@
 //! returns only after its transaction committed. Events that a change produces (messages in
 //! a conversation log, entries in users' logs) are written in the same transaction.
 //!
-//! Each operation is written once (`ops`) over a small transaction interface (`sql`); the
-//! backends provide that interface, their engine (SQLite's writer thread and readers,
-//! PostgreSQL's pool) and their migrations (`migrations/<dialect>/*.sql`). Each backend is a
-//! cargo feature (`sqlite`, `postgres`; both on by default); without either the crate is the
-//! traits and the conformance suite.
+//! Each aggregate is one module (`users`, `sessions`, `conversations`, `messages`,
+//! `records`, `events`): its input and output types, its trait declared by `store_trait!`
+//! (each method bound to one operation), and the operations, written once as SQL over a
+//! small transaction interface (`sql`). The backends provide that interface, their engine
+//! (SQLite's writer thread and readers, PostgreSQL's pool) and their migrations
+//! (`migrations/<dialect>/NNNN_name.sql`). Each backend is a cargo feature (`sqlite`,
+//! `postgres`; both on by default); without either the crate is the traits and the
+//! conformance suite.
 
+// With a backend missing, the dialect code only the other one uses is unused.
+#![cfg_attr(not(all(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+
+mod backends;
 pub mod conformance;
+mod conversations;
 mod error;
+mod events;
+mod messages;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod migrations {
     //! The migration scripts of each dialect (see `build.rs`).
     include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
 }
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-mod ops;
 #[cfg(feature = "postgres")]
 pub mod postgres;
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod records;
+mod rows;
+mod sessions;
 mod sql;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
-mod traits;
+mod users;
 
+pub use conversations::{
+    ConversationEntry, ConversationStore, CreatedConversation, MembershipChange, NewConversation, SettingsPatch,
+    Written, creator_role, like_prefix,
+};
 pub use error::{StoreError, StoreResult};
-pub use traits::*;
+pub use events::EventStore;
+pub use messages::{Appended, HistoryDirection, MessageStore, ReceiptCounts, service_message, stored_message};
+pub use records::{Expect, Record, RecordStore};
+pub use sessions::{NewSession, Rotation, SessionStore};
+pub use users::{NewUser, ProfilePatch, UserStore};
+
+/// Every store trait; what the service holds.
+pub trait Store: UserStore + SessionStore + ConversationStore + MessageStore + EventStore + RecordStore {}
+
+impl<T: UserStore + SessionStore + ConversationStore + MessageStore + EventStore + RecordStore> Store for T {}

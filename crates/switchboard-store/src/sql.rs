@@ -1,7 +1,8 @@
-//! What the storage operations (`ops`) are written against: a transaction that runs one SQL
-//! text with arguments, rows read by column name, and the few places where the two dialects
-//! differ. The SQLite backend implements it on its connection (every call completes at
-//! once), the PostgreSQL backend on a pooled client or a transaction.
+//! What the storage operations (one module per aggregate) are written against: a
+//! transaction that runs one SQL text with arguments, rows read by column name, and the few
+//! places where the two dialects differ. The SQLite backend implements it on its
+//! connection (every call completes at once), the PostgreSQL backend on a pooled client or
+//! a transaction.
 //!
 //! SQL is written once, with `?1`-style placeholders (the PostgreSQL backend turns them
 //! into `$1`), in the subset both engines accept: `ON CONFLICT DO NOTHING` rather than
@@ -115,7 +116,6 @@ pub(crate) enum DbError {
     /// A foreign key points nowhere.
     ForeignKey,
     /// The database cannot be reached or is shutting down.
-    #[cfg(feature = "postgres")]
     Unavailable,
     /// Anything else; the text is for logs.
     Other(String),
@@ -126,7 +126,6 @@ impl From<DbError> for StoreError {
         match e {
             DbError::Unique => StoreError::AlreadyExists("record"),
             DbError::ForeignKey => StoreError::Backend("foreign key violation".into()),
-            #[cfg(feature = "postgres")]
             DbError::Unavailable => StoreError::Unavailable,
             DbError::Other(m) => StoreError::Backend(m),
         }
@@ -148,10 +147,8 @@ pub(crate) fn taken(err: StoreError) -> impl FnOnce(DbError) -> StoreError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Dialect {
     /// SQLite 3.4x.
-    #[cfg(feature = "sqlite")]
     Sqlite,
     /// PostgreSQL 13 or later.
-    #[cfg(feature = "postgres")]
     Postgres,
 }
 
@@ -160,9 +157,7 @@ impl Dialect {
     /// placeholder `p` (a [`Value::Ints`] or [`Value::Texts`]).
     pub(crate) fn any(self, p: &str) -> String {
         match self {
-            #[cfg(feature = "sqlite")]
             Dialect::Sqlite => format!("IN (SELECT value FROM json_each({p}))"),
-            #[cfg(feature = "postgres")]
             Dialect::Postgres => format!("= ANY({p})"),
         }
     }
@@ -171,9 +166,7 @@ impl Dialect {
     /// locale otherwise).
     pub(crate) fn bytewise(self) -> &'static str {
         match self {
-            #[cfg(feature = "sqlite")]
             Dialect::Sqlite => "",
-            #[cfg(feature = "postgres")]
             Dialect::Postgres => " COLLATE \"C\"",
         }
     }

@@ -110,7 +110,7 @@ macro_rules! in_tx {
 }
 pub(crate) use in_tx;
 
-/// Runs an operation call (`|tx| ops::..(tx, ..)`) the way its mode says (see `ops`).
+/// Runs an operation call (`|tx| op(tx, ..)`) the way its mode says (see `backends`).
 macro_rules! run {
     (read, $s:ident, |$c:ident| $call:expr) => {{
         let client = $s.client().await?;

@@ -179,9 +179,34 @@ fn dollar_placeholders(sql: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::sql::args;
+
     #[test]
     fn placeholders_become_dollars() {
         let sql = "a = ?1 AND b IN (?12) AND c = '?'";
-        assert_eq!(super::dollar_placeholders(sql), "a = $1 AND b IN ($12) AND c = '?'");
+        assert_eq!(dollar_placeholders(sql), "a = $1 AND b IN ($12) AND c = '?'");
+    }
+
+    /// A value read as the wrong type is a bug (`Backend`); only a lost connection is
+    /// `Unavailable`.
+    #[tokio::test]
+    async fn only_a_lost_connection_is_unavailable() {
+        let Ok(url) = std::env::var("SWITCHBOARD_TEST_POSTGRES_URL") else {
+            eprintln!("skipped: SWITCHBOARD_TEST_POSTGRES_URL is not set");
+            return;
+        };
+        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("connect");
+        let task = tokio::spawn(conn);
+        let read_as_text = client.one("SELECT CAST(?1 AS BIGINT) AS n", args![5i64], |r| r.text("n")).await;
+        assert!(matches!(read_as_text, Err(StoreError::Backend(_))), "{read_as_text:?}");
+        let counted = client.one("SELECT CAST(?1 AS BIGINT) AS n", args![5i64], |r| r.i64("n")).await;
+        assert_eq!(counted.expect("query"), Some(5));
+        let missing = client.one("SELECT 1 AS n", args![], |r| r.i64("m")).await;
+        assert!(matches!(missing, Err(StoreError::Backend(_))), "{missing:?}");
+        task.abort();
+        let _ = task.await;
+        let after = client.exec("SELECT 1", args![]).await;
+        assert!(matches!(after, Err(DbError::Unavailable)), "{after:?}");
     }
 }

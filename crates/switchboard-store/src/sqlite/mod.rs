@@ -1,5 +1,5 @@
 //! The SQLite backend: one file in WAL mode, a writer thread that commits in groups, and a
-//! small pool of reader connections. The operations (`ops`) run on their connections.
+//! small pool of reader connections. The operations run on its connections.
 
 mod engine;
 mod schema;
@@ -9,7 +9,7 @@ pub use engine::{SqliteOptions, SqliteStore, Synchronous};
 pub use schema::SCHEMA_VERSION;
 pub(crate) use tx::ready;
 
-/// Runs an operation call (`|conn| ops::..(conn, ..)`) the way its mode says (see `ops`).
+/// Runs an operation call (`|conn| op(conn, ..)`) the way its mode says (see `backends`).
 macro_rules! run {
     (read, $s:ident, |$c:ident| $call:expr) => {
         $s.read(move |$c| $crate::sqlite::ready($call)).await

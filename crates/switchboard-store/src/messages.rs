@@ -1,13 +1,131 @@
 //! Messages, watermarks and per-user visibility.
 
 use switchboard_core::event::{ConvEvent, ConvEventKind, UserEvent, UserEventKind};
-use switchboard_core::model::{Content, Member, Message, NewMessage};
+use switchboard_core::model::{Content, Member, Message, NewMessage, ServiceContent};
 use switchboard_core::permissions;
 use switchboard_core::{ConversationId, MessageId, UserId};
 
-use super::rows::{self, KIND_TEXT, MSG_COLS};
+use crate::backends::store_trait;
+use crate::rows::{self, KIND_TEXT, MSG_COLS};
 use crate::sql::{Tx, args};
-use crate::{Appended, HistoryDirection, ReceiptCounts, StoreError, StoreResult};
+use crate::{StoreError, StoreResult};
+
+/// Result of appending a message.
+#[derive(Debug, Clone)]
+pub struct Appended {
+    /// The event (with the message) that was written, or the original on a retry.
+    pub event: ConvEvent,
+    /// True when the client key matched an earlier message.
+    pub duplicate: bool,
+}
+
+/// Which way a history page goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryDirection {
+    /// seq < anchor (anchor 0: from the end).
+    Before,
+    /// seq > anchor.
+    After,
+    /// Around the anchor, inclusive.
+    Around,
+}
+
+/// Read and delivery counts of one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptCounts {
+    /// Recipients whose read watermark covers it.
+    pub read: u32,
+    /// Recipients whose delivered watermark covers it.
+    pub delivered: u32,
+    /// Members other than the sender.
+    pub recipients: u32,
+    /// Readers, when asked for.
+    pub readers: Vec<UserId>,
+}
+
+/// The stored form of `new` once the store assigned its id, seq and time.
+pub fn stored_message(new: &NewMessage, id: MessageId, seq: u64, now_ms: i64) -> Message {
+    Message {
+        id,
+        conversation_id: new.conversation_id,
+        seq,
+        sender_id: new.sender_id,
+        created_at_ms: now_ms,
+        edited_at_ms: None,
+        content: new.content.clone(),
+        reply_to: new.reply_to,
+        forward: new.forward.clone(),
+        metadata: new.metadata.clone(),
+        client_key: new.client_key.clone(),
+        thread: None,
+    }
+}
+
+/// Builds a service message's new-message form.
+pub fn service_message(id: ConversationId, actor: UserId, content: ServiceContent) -> NewMessage {
+    NewMessage::service(id, actor, content)
+}
+
+store_trait! {
+    /// Messages, watermarks and per-user visibility.
+    pub trait MessageStore {
+        /// Appends a message to its conversation's log after checking, in the same
+        /// transaction, that the sender may post. A known client key returns the original.
+        append fn append_message(&self, new: NewMessage, now_ms: i64) -> Appended => append(&new, now_ms);
+        /// Reads messages by id within a conversation, ascending by seq.
+        read fn messages(&self, id: ConversationId, ids: &[MessageId]) -> Vec<Message>
+            [ids = ids.to_vec()] => by_ids(id, &ids);
+        /// A page of history visible to `viewer`, ascending by seq, and whether more exist;
+        /// messages with a thread carry its summary.
+        read fn history(
+            &self,
+            id: ConversationId,
+            viewer: UserId,
+            direction: HistoryDirection,
+            anchor_seq: u64,
+            limit: u32,
+        ) -> (Vec<Message>, bool) => history(id, viewer, direction, anchor_seq, limit);
+        /// The latest message visible to `viewer`.
+        read fn last_message(&self, id: ConversationId, viewer: UserId) -> Option<Message>
+            => last(id, viewer);
+        /// Unread and mention counts after `read_seq` for `viewer`, each capped at `cap`.
+        read fn counters(&self, id: ConversationId, viewer: UserId, read_seq: u64, cap: u32) -> (u32, u32)
+            => counters(id, viewer, read_seq, cap);
+        /// Replaces a text message's content and stamps `edited_at`.
+        write fn edit_message(
+            &self,
+            id: ConversationId,
+            message_id: MessageId,
+            content: Content,
+            mentions: (Vec<UserId>, bool),
+            now_ms: i64,
+        ) -> ConvEvent => edit(id, message_id, &content, &mentions, now_ms);
+        /// Deletes messages for everyone, leaving tombstones; already deleted ones are skipped.
+        write fn delete_messages(&self, id: ConversationId, ids: &[MessageId], now_ms: i64) -> Vec<ConvEvent>
+            [ids = ids.to_vec()] => delete(id, &ids, now_ms);
+        /// Hides messages from one user.
+        write fn hide_messages(&self, id: ConversationId, user_id: UserId, ids: &[MessageId], now_ms: i64)
+            -> UserEvent [ids = ids.to_vec()] => hide(id, user_id, &ids, now_ms);
+        /// Hides the whole current history from one user.
+        write fn clear_history(&self, id: ConversationId, user_id: UserId, now_ms: i64) -> (u64, UserEvent)
+            => clear_history(id, user_id, now_ms);
+        /// Moves a member's read watermark forward (clamped to the last seq); logs it to the
+        /// user's log when it moved.
+        write fn mark_read(&self, id: ConversationId, user_id: UserId, seq: u64, now_ms: i64)
+            -> (Member, Option<UserEvent>) => mark_read(id, user_id, seq, now_ms);
+        /// Moves a member's delivered watermark forward (clamped).
+        write fn mark_delivered(&self, id: ConversationId, user_id: UserId, seq: u64) -> Member
+            => mark_delivered(id, user_id, seq);
+        /// Read and delivery counts of a message; readers listed when `with_readers`.
+        read fn receipts(&self, id: ConversationId, message: &Message, with_readers: bool) -> ReceiptCounts
+            [message = message.clone()] => receipts(id, &message, with_readers);
+        /// How many text messages `sender` has in the given conversations after the given
+        /// seq of each (a window, so that no index on the sender is needed on the append path),
+        /// and their latest `recent` ones there, newest first.
+        read fn sender_stats(&self, windows: &[(ConversationId, u64)], sender: UserId, recent: u32)
+            -> (u64, Vec<Message>) [windows = windows.to_vec()] => sender_stats(&windows, sender, recent);
+    }
+}
 
 /// Messages of `?1` visible to user `?2` from seq `?3` on (not hidden by them).
 const VISIBLE: &str = "msg.conversation_id = ?1 AND msg.seq >= ?3 AND NOT EXISTS \
@@ -48,7 +166,7 @@ async fn page(
     Ok((out, more))
 }
 
-pub(crate) async fn by_key(tx: &impl Tx, sender: UserId, key: &str) -> StoreResult<Option<Message>> {
+async fn by_key(tx: &impl Tx, sender: UserId, key: &str) -> StoreResult<Option<Message>> {
     let sql = format!("SELECT {MSG_COLS} FROM messages msg WHERE msg.sender_id = ?1 AND msg.client_key = ?2");
     tx.one(&sql, args![sender.raw(), key], rows::message).await
 }
@@ -57,7 +175,7 @@ pub(crate) async fn by_key(tx: &impl Tx, sender: UserId, key: &str) -> StoreResu
 /// a known client key returns the original. Everything is checked before the first change
 /// (the SQLite writer runs it without a savepoint). Two sends racing with one client key on
 /// PostgreSQL: the loser fails with `AlreadyExists` and, retried, finds the winner.
-pub(crate) async fn append(tx: &impl Tx, new: &NewMessage, now_ms: i64) -> StoreResult<Appended> {
+async fn append(tx: &impl Tx, new: &NewMessage, now_ms: i64) -> StoreResult<Appended> {
     if let Some(key) = &new.client_key
         && let Some(m) = by_key(tx, new.sender_id, key).await?
     {
@@ -71,6 +189,8 @@ pub(crate) async fn append(tx: &impl Tx, new: &NewMessage, now_ms: i64) -> Store
     }
     let conv = rows::require_conversation(tx, new.conversation_id).await?;
     let member = rows::load_member(tx, conv.id, new.sender_id).await?;
+    // Membership decides here (space and thread permissions were checked by the service);
+    // read in this transaction, so a member removed a moment ago cannot slip a message in.
     permissions::can_post(conv.kind, member.as_ref())?;
     if let Some(reply) = new.reply_to {
         let sql = "SELECT 1 FROM messages WHERE id = ?1 AND conversation_id = ?2";
@@ -81,7 +201,7 @@ pub(crate) async fn append(tx: &impl Tx, new: &NewMessage, now_ms: i64) -> Store
     Ok(Appended { event: rows::insert_message(tx, new, now_ms).await?, duplicate: false })
 }
 
-pub(crate) async fn by_ids(tx: &impl Tx, id: ConversationId, ids: &[MessageId]) -> StoreResult<Vec<Message>> {
+async fn by_ids(tx: &impl Tx, id: ConversationId, ids: &[MessageId]) -> StoreResult<Vec<Message>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -96,7 +216,7 @@ pub(crate) async fn by_ids(tx: &impl Tx, id: ConversationId, ids: &[MessageId]) 
 /// The largest seq bound a page can use.
 const END: u64 = i64::MAX as u64;
 
-pub(crate) async fn history(
+async fn history(
     tx: &impl Tx,
     id: ConversationId,
     viewer: UserId,
@@ -126,13 +246,13 @@ pub(crate) async fn history(
     Ok((messages, more))
 }
 
-pub(crate) async fn last(tx: &impl Tx, id: ConversationId, viewer: UserId) -> StoreResult<Option<Message>> {
+async fn last(tx: &impl Tx, id: ConversationId, viewer: UserId) -> StoreResult<Option<Message>> {
     let v = view(tx, id, viewer).await?;
     let (mut out, _) = page(tx, v, "msg.seq < ?4", "DESC", END, 1).await?;
     Ok(out.pop())
 }
 
-pub(crate) async fn counters(
+async fn counters(
     tx: &impl Tx,
     id: ConversationId,
     viewer: UserId,
@@ -155,7 +275,7 @@ pub(crate) async fn counters(
     Ok((unread as u32, mentions as u32))
 }
 
-pub(crate) async fn edit(
+async fn edit(
     tx: &impl Tx,
     id: ConversationId,
     message_id: MessageId,
@@ -181,12 +301,7 @@ pub(crate) async fn edit(
     rows::append_conv_event(tx, id, ConvEventKind::MessageEdited, message_id, now_ms).await
 }
 
-pub(crate) async fn delete(
-    tx: &impl Tx,
-    id: ConversationId,
-    ids: &[MessageId],
-    now_ms: i64,
-) -> StoreResult<Vec<ConvEvent>> {
+async fn delete(tx: &impl Tx, id: ConversationId, ids: &[MessageId], now_ms: i64) -> StoreResult<Vec<ConvEvent>> {
     let tombstone = serde_json::to_string(&Content::Deleted)?;
     let mut events = Vec::new();
     for mid in ids {
@@ -209,7 +324,7 @@ pub(crate) async fn delete(
     Ok(events)
 }
 
-pub(crate) async fn hide(
+async fn hide(
     tx: &impl Tx,
     id: ConversationId,
     user_id: UserId,
@@ -231,7 +346,7 @@ pub(crate) async fn hide(
     rows::append_user_event(tx, user_id, kind, now_ms).await
 }
 
-pub(crate) async fn clear_history(
+async fn clear_history(
     tx: &impl Tx,
     id: ConversationId,
     user_id: UserId,
@@ -253,7 +368,7 @@ pub(crate) async fn clear_history(
     Ok((from, rows::append_user_event(tx, user_id, kind, now_ms).await?))
 }
 
-pub(crate) async fn mark_read(
+async fn mark_read(
     tx: &impl Tx,
     id: ConversationId,
     user_id: UserId,
@@ -280,7 +395,7 @@ pub(crate) async fn mark_read(
     Ok((member, event))
 }
 
-pub(crate) async fn mark_delivered(tx: &impl Tx, id: ConversationId, user_id: UserId, seq: u64) -> StoreResult<Member> {
+async fn mark_delivered(tx: &impl Tx, id: ConversationId, user_id: UserId, seq: u64) -> StoreResult<Member> {
     let conv = rows::require_conversation(tx, id).await?;
     tx.exec(
         "UPDATE members SET delivered_seq = ?3 WHERE conversation_id = ?1 AND user_id = ?2 AND delivered_seq < ?3",
@@ -290,7 +405,7 @@ pub(crate) async fn mark_delivered(tx: &impl Tx, id: ConversationId, user_id: Us
     rows::require_member(tx, id, user_id).await
 }
 
-pub(crate) async fn receipts(
+async fn receipts(
     tx: &impl Tx,
     id: ConversationId,
     message: &Message,
@@ -316,7 +431,7 @@ pub(crate) async fn receipts(
     Ok(ReceiptCounts { read, delivered, recipients, readers })
 }
 
-pub(crate) async fn sender_stats(
+async fn sender_stats(
     tx: &impl Tx,
     windows: &[(ConversationId, u64)],
     sender: UserId,

@@ -1,17 +1,205 @@
 //! Conversations and their members.
 
-use switchboard_core::event::{UserEvent, UserEventKind};
+use switchboard_core::event::{ConvEvent, UserEvent, UserEventKind};
 use switchboard_core::model::{
     AdminRights, Conversation, ConversationKind, Member, MemberRole, MemberSettings, ServiceAction, ServiceContent,
 };
 use switchboard_core::{ConversationId, MessageId, UserId};
 
-use super::rows::{self, CONV_COLS, MEMBER_COLS, require_member};
+use crate::backends::store_trait;
+use crate::rows::{self, CONV_COLS, MEMBER_COLS, require_member};
 use crate::sql::{Row, Tx, Value, args};
-use crate::{
-    ConversationEntry, CreatedConversation, MembershipChange, NewConversation, SettingsPatch, StoreError, StoreResult,
-    Written, service_message,
-};
+use crate::{StoreError, StoreResult, service_message};
+
+/// A new group, channel or direct conversation.
+#[derive(Debug, Clone)]
+pub struct NewConversation {
+    /// Kind.
+    pub kind: ConversationKind,
+    /// Title.
+    pub title: String,
+    /// About.
+    pub about: String,
+    /// Creator (owner).
+    pub creator: UserId,
+    /// Other initial members.
+    pub members: Vec<UserId>,
+    /// Creator's idempotency key.
+    pub client_key: Option<String>,
+    /// For a space channel: its space.
+    pub space_id: Option<ConversationId>,
+    /// For a thread: the parent conversation and the root message (one thread per root).
+    pub parent: Option<(ConversationId, MessageId)>,
+    /// Now.
+    pub now_ms: i64,
+}
+
+impl NewConversation {
+    /// A conversation of `kind` with no space, parent or key.
+    pub fn new(
+        kind: ConversationKind,
+        title: String,
+        about: String,
+        creator: UserId,
+        members: Vec<UserId>,
+        now_ms: i64,
+    ) -> Self {
+        Self { kind, title, about, creator, members, client_key: None, space_id: None, parent: None, now_ms }
+    }
+}
+
+/// What a change to a conversation wrote: its log events and users' log events.
+#[derive(Debug, Clone, Default)]
+pub struct Written {
+    /// New events of the conversation log.
+    pub conv_events: Vec<ConvEvent>,
+    /// New events of users' logs.
+    pub user_events: Vec<UserEvent>,
+}
+
+/// Result of creating a conversation.
+#[derive(Debug, Clone)]
+pub struct CreatedConversation {
+    /// The conversation.
+    pub conversation: Conversation,
+    /// False when an existing one was returned (retry or existing direct).
+    pub created: bool,
+    /// What was written.
+    pub written: Written,
+}
+
+/// A conversation with one member's view of it.
+#[derive(Debug, Clone)]
+pub struct ConversationEntry {
+    /// Shared state.
+    pub conversation: Conversation,
+    /// The member.
+    pub member: Member,
+}
+
+/// A member's own settings change; `None` leaves a field alone.
+#[derive(Debug, Clone, Default)]
+pub struct SettingsPatch {
+    /// Mute until.
+    pub muted_until_ms: Option<i64>,
+    /// Pin.
+    pub pinned: Option<bool>,
+    /// Archive.
+    pub archived: Option<bool>,
+    /// Draft.
+    pub draft: Option<String>,
+}
+
+impl SettingsPatch {
+    /// The settings after applying this patch to `current`.
+    pub fn apply(self, current: &MemberSettings) -> MemberSettings {
+        MemberSettings {
+            muted_until_ms: self.muted_until_ms.unwrap_or(current.muted_until_ms),
+            pinned: self.pinned.unwrap_or(current.pinned),
+            archived: self.archived.unwrap_or(current.archived),
+            draft: self.draft.unwrap_or_else(|| current.draft.clone()),
+        }
+    }
+}
+
+/// Turns a search prefix into a LIKE pattern that matches it literally (escape `\`).
+pub fn like_prefix(prefix: &str) -> String {
+    format!("{}%", prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
+}
+
+/// A membership change.
+#[derive(Debug, Clone)]
+pub enum MembershipChange {
+    /// Add users as plain members.
+    Add(Vec<UserId>),
+    /// Remove a user (by someone else).
+    Remove(UserId),
+    /// The actor leaves.
+    Leave,
+    /// Change a member's role and rights.
+    SetRole(UserId, MemberRole, AdminRights),
+    /// Make a member the owner; the actor becomes an admin with every right.
+    TransferOwnership(UserId),
+    /// The actor joins by themselves (public space, invite link, approved request).
+    Join,
+    /// Remove a user and record that they were banned.
+    Ban(UserId),
+    /// Give users access without a service message (space channels following
+    /// permissions, thread followers); users already members are skipped.
+    Grant(Vec<UserId>),
+    /// Take access away without a service message; non-members are skipped.
+    Revoke(Vec<UserId>),
+}
+
+/// The role a conversation's creator gets: owner of groups, channels and spaces; a plain
+/// member of direct conversations, space channels (the space's roles govern them) and
+/// threads (the parent's permissions govern them).
+pub fn creator_role(kind: ConversationKind) -> MemberRole {
+    match kind {
+        ConversationKind::Group | ConversationKind::Channel | ConversationKind::Space => MemberRole::Owner,
+        ConversationKind::Direct | ConversationKind::SpaceChannel | ConversationKind::Thread => MemberRole::Member,
+    }
+}
+
+store_trait! {
+    /// Conversations and their members.
+    pub trait ConversationStore {
+        /// Creates a conversation with its members, the "created" service message and the
+        /// joined events; a direct one or a retried key returns the existing conversation.
+        write_retried fn create_conversation(&self, new: NewConversation) -> CreatedConversation
+            => create(&new);
+        /// Reads a conversation.
+        read fn conversation(&self, id: ConversationId) -> Option<Conversation> => get(id);
+        /// Reads a conversation with one member's state; none if not a member.
+        read fn entry(&self, id: ConversationId, user_id: UserId) -> Option<ConversationEntry>
+            => entry_of(id, user_id);
+        /// Lists a user's conversations by last activity, newest first, starting after the
+        /// cursor `(last_activity_at_ms, id)`.
+        read fn entries(&self, user_id: UserId, after: Option<(i64, ConversationId)>, limit: u32)
+            -> Vec<ConversationEntry> => entries(user_id, after, limit);
+        /// Every conversation of a user with its latest seq and the seq the user joined at.
+        read fn positions(&self, user_id: UserId) -> Vec<(ConversationId, u64, u64)>
+            => positions(user_id);
+        /// Reads one member.
+        read fn member(&self, id: ConversationId, user_id: UserId) -> Option<Member>
+            => member(id, user_id);
+        /// Lists members by join order after the given user id cursor.
+        read fn members(&self, id: ConversationId, after: Option<(i64, UserId)>, limit: u32) -> Vec<Member>
+            => members(id, after, limit);
+        /// All member ids (for fan-out).
+        read fn member_ids(&self, id: ConversationId) -> Vec<UserId> => member_ids(id);
+        /// Changes title and/or about, with one service message per change.
+        write fn update_info(
+            &self,
+            id: ConversationId,
+            actor: UserId,
+            title: Option<String>,
+            about: Option<String>,
+            now_ms: i64,
+        ) -> Written => update_info(id, actor, title.as_deref(), about.as_deref(), now_ms);
+        /// Applies a membership change with its service message and users' log events.
+        write fn change_membership(&self, id: ConversationId, actor: UserId, change: MembershipChange, now_ms: i64)
+            -> Written => change_members(id, actor, &change, now_ms);
+        /// Writes one service message from `actor`.
+        write fn post_service(&self, id: ConversationId, actor: UserId, content: ServiceContent, now_ms: i64)
+            -> Written => post_service(id, actor, &content, now_ms);
+        /// Reads conversations by id, skipping unknown ids.
+        read fn conversations(&self, ids: &[ConversationId]) -> Vec<Conversation>
+            [ids = ids.to_vec()] => many(&ids);
+        /// Threads of `parent` by last activity, newest first, after the cursor
+        /// `(last_activity_at_ms, id)`; only those rooted on `roots` when it is not empty.
+        read fn threads(
+            &self,
+            parent: ConversationId,
+            roots: &[MessageId],
+            after: Option<(i64, ConversationId)>,
+            limit: u32,
+        ) -> Vec<Conversation> [roots = roots.to_vec()] => threads(parent, &roots, after, limit);
+        /// Changes a member's settings and logs them to the member's user log.
+        write fn update_settings(&self, id: ConversationId, user_id: UserId, patch: SettingsPatch, now_ms: i64)
+            -> (MemberSettings, UserEvent) => update_settings(id, user_id, &patch, now_ms);
+    }
+}
 
 fn entry(r: &dyn Row) -> StoreResult<ConversationEntry> {
     Ok(ConversationEntry { conversation: rows::conversation(r)?, member: rows::member(r)? })
@@ -83,7 +271,7 @@ async fn joined(tx: &impl Tx, w: &mut Written, id: ConversationId, user: UserId,
     Ok(())
 }
 
-pub(crate) async fn create(tx: &impl Tx, new: &NewConversation) -> StoreResult<CreatedConversation> {
+async fn create(tx: &impl Tx, new: &NewConversation) -> StoreResult<CreatedConversation> {
     let unchanged = |c| Ok(CreatedConversation { conversation: c, created: false, written: Written::default() });
     let direct_pair = if new.kind == ConversationKind::Direct {
         let peer =
@@ -192,7 +380,7 @@ async fn set_role(
     Ok(())
 }
 
-pub(crate) async fn change(
+async fn change_members(
     tx: &impl Tx,
     id: ConversationId,
     actor: UserId,
@@ -288,15 +476,11 @@ pub(crate) async fn change(
     Ok(w)
 }
 
-pub(crate) async fn get(tx: &impl Tx, id: ConversationId) -> StoreResult<Option<Conversation>> {
+async fn get(tx: &impl Tx, id: ConversationId) -> StoreResult<Option<Conversation>> {
     rows::load_conversation(tx, id).await
 }
 
-pub(crate) async fn entry_of(
-    tx: &impl Tx,
-    id: ConversationId,
-    user_id: UserId,
-) -> StoreResult<Option<ConversationEntry>> {
+async fn entry_of(tx: &impl Tx, id: ConversationId, user_id: UserId) -> StoreResult<Option<ConversationEntry>> {
     let sql = format!(
         "SELECT {CONV_COLS}, {MEMBER_COLS} FROM members m JOIN conversations c ON c.id = m.conversation_id \
          WHERE m.conversation_id = ?1 AND m.user_id = ?2"
@@ -304,7 +488,7 @@ pub(crate) async fn entry_of(
     tx.one(&sql, args![id.raw(), user_id.raw()], entry).await
 }
 
-pub(crate) async fn entries(
+async fn entries(
     tx: &impl Tx,
     user_id: UserId,
     after: Option<(i64, ConversationId)>,
@@ -319,7 +503,7 @@ pub(crate) async fn entries(
     tx.all(&sql, args![user_id.raw(), t, c, limit], entry).await
 }
 
-pub(crate) async fn positions(tx: &impl Tx, user_id: UserId) -> StoreResult<Vec<(ConversationId, u64, u64)>> {
+async fn positions(tx: &impl Tx, user_id: UserId) -> StoreResult<Vec<(ConversationId, u64, u64)>> {
     let sql = "SELECT c.id, c.last_seq, m.joined_seq FROM members m JOIN conversations c ON c.id = m.conversation_id \
                WHERE m.user_id = ?1";
     tx.all(sql, args![user_id.raw()], |r| {
@@ -328,11 +512,11 @@ pub(crate) async fn positions(tx: &impl Tx, user_id: UserId) -> StoreResult<Vec<
     .await
 }
 
-pub(crate) async fn member(tx: &impl Tx, id: ConversationId, user_id: UserId) -> StoreResult<Option<Member>> {
+async fn member(tx: &impl Tx, id: ConversationId, user_id: UserId) -> StoreResult<Option<Member>> {
     rows::load_member(tx, id, user_id).await
 }
 
-pub(crate) async fn members(
+async fn members(
     tx: &impl Tx,
     id: ConversationId,
     after: Option<(i64, UserId)>,
@@ -346,12 +530,12 @@ pub(crate) async fn members(
     tx.all(&sql, args![id.raw(), t, u, limit], rows::member).await
 }
 
-pub(crate) async fn member_ids(tx: &impl Tx, id: ConversationId) -> StoreResult<Vec<UserId>> {
+async fn member_ids(tx: &impl Tx, id: ConversationId) -> StoreResult<Vec<UserId>> {
     let sql = "SELECT user_id FROM members WHERE conversation_id = ?1";
     tx.all(sql, args![id.raw()], |r| Ok(UserId::from_raw(r.i64("user_id")?))).await
 }
 
-pub(crate) async fn update_info(
+async fn update_info(
     tx: &impl Tx,
     id: ConversationId,
     actor: UserId,
@@ -372,7 +556,7 @@ pub(crate) async fn update_info(
     Ok(w)
 }
 
-pub(crate) async fn post_service(
+async fn post_service(
     tx: &impl Tx,
     id: ConversationId,
     actor: UserId,
@@ -385,7 +569,7 @@ pub(crate) async fn post_service(
     Ok(w)
 }
 
-pub(crate) async fn many(tx: &impl Tx, ids: &[ConversationId]) -> StoreResult<Vec<Conversation>> {
+async fn many(tx: &impl Tx, ids: &[ConversationId]) -> StoreResult<Vec<Conversation>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -394,7 +578,7 @@ pub(crate) async fn many(tx: &impl Tx, ids: &[ConversationId]) -> StoreResult<Ve
     tx.all(&sql, args![raw.as_slice()], rows::conversation).await
 }
 
-pub(crate) async fn threads(
+async fn threads(
     tx: &impl Tx,
     parent: ConversationId,
     roots: &[MessageId],
@@ -413,7 +597,7 @@ pub(crate) async fn threads(
     tx.all(&sql, args![parent.raw(), t, c, limit], rows::conversation).await
 }
 
-pub(crate) async fn update_settings(
+async fn update_settings(
     tx: &impl Tx,
     id: ConversationId,
     user_id: UserId,

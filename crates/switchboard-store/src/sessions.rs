@@ -4,11 +4,79 @@ use switchboard_core::event::{SessionEndReason, UserEvent, UserEventKind};
 use switchboard_core::model::Session;
 use switchboard_core::{SessionId, UserId};
 
-use super::rows::{self, SESSION_COLS};
+use crate::backends::store_trait;
+use crate::rows::{self, SESSION_COLS};
 use crate::sql::{DbError, Tx, args};
-use crate::{NewSession, Rotation, StoreError, StoreResult};
+use crate::{StoreError, StoreResult};
 
-pub(crate) async fn create(tx: &impl Tx, new: &NewSession) -> StoreResult<Session> {
+/// A new session.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// Owner.
+    pub user_id: UserId,
+    /// Device name.
+    pub device_name: String,
+    /// Platform.
+    pub platform: String,
+    /// sha256 of the access token.
+    pub access_hash: Vec<u8>,
+    /// Access token expiry.
+    pub access_expires_at_ms: i64,
+    /// sha256 of the refresh token.
+    pub refresh_hash: Vec<u8>,
+    /// Now.
+    pub now_ms: i64,
+}
+
+/// What presenting a refresh token did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotation {
+    /// The token was the session's current one; both tokens were replaced.
+    Rotated(Session),
+    /// The token is the one the session's current token replaced: a reuse.
+    Reused(Session),
+    /// No session knows the token.
+    Unknown,
+}
+
+store_trait! {
+    /// Sessions and their tokens.
+    pub trait SessionStore {
+        /// Creates a session.
+        write fn create_session(&self, new: NewSession) -> Session => create(&new);
+        /// Finds the live session of an access token and whether its account is disabled.
+        read fn session_by_access(&self, access_hash: &[u8], now_ms: i64) -> Option<(Session, bool)>
+            [hash = access_hash.to_vec()] => by_access(&hash, now_ms);
+        /// Lists a user's sessions, newest first.
+        read fn sessions(&self, user_id: UserId) -> Vec<Session> => of_user(user_id);
+        /// Replaces both tokens of the session holding `refresh_hash`, remembering the old
+        /// refresh token so that its reuse is recognised.
+        write fn rotate_tokens(
+            &self,
+            refresh_hash: &[u8],
+            access_hash: Vec<u8>,
+            access_expires_at_ms: i64,
+            new_refresh_hash: Vec<u8>,
+            now_ms: i64,
+        ) -> Rotation [old = refresh_hash.to_vec()]
+            => rotate(&old, &access_hash, access_expires_at_ms, &new_refresh_hash, now_ms);
+        /// Records use of a session.
+        write fn touch_session(&self, id: SessionId, now_ms: i64) -> () => touch(id, now_ms);
+        /// Ends sessions of `user_id` — `only` one, or all but `except` — and appends a
+        /// `SessionEnded` event with `reason` for each to the user's log, in one transaction.
+        /// Returns the events, in session order.
+        write fn end_sessions(
+            &self,
+            user_id: UserId,
+            only: Option<SessionId>,
+            except: Option<SessionId>,
+            reason: SessionEndReason,
+            now_ms: i64,
+        ) -> Vec<UserEvent> => end(user_id, only, except, reason, now_ms);
+    }
+}
+
+async fn create(tx: &impl Tx, new: &NewSession) -> StoreResult<Session> {
     let sql = format!(
         "INSERT INTO sessions (user_id, device_name, platform, access_hash, access_expires_at, refresh_hash, \
          created_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) RETURNING {SESSION_COLS}"
@@ -30,7 +98,7 @@ pub(crate) async fn create(tx: &impl Tx, new: &NewSession) -> StoreResult<Sessio
     tx.one(&sql, a, rows::session).await?.ok_or_else(|| DbError::Other("INSERT .. RETURNING gave no row".into()).into())
 }
 
-pub(crate) async fn by_access(tx: &impl Tx, access_hash: &[u8], now_ms: i64) -> StoreResult<Option<(Session, bool)>> {
+async fn by_access(tx: &impl Tx, access_hash: &[u8], now_ms: i64) -> StoreResult<Option<(Session, bool)>> {
     let cols = SESSION_COLS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ");
     let sql = format!(
         "SELECT {cols}, u.disabled FROM sessions s JOIN users u ON u.id = s.user_id \
@@ -39,12 +107,12 @@ pub(crate) async fn by_access(tx: &impl Tx, access_hash: &[u8], now_ms: i64) -> 
     tx.one(&sql, args![access_hash, now_ms], |r| Ok((rows::session(r)?, r.bool("disabled")?))).await
 }
 
-pub(crate) async fn of_user(tx: &impl Tx, user_id: UserId) -> StoreResult<Vec<Session>> {
+async fn of_user(tx: &impl Tx, user_id: UserId) -> StoreResult<Vec<Session>> {
     let sql = format!("SELECT {SESSION_COLS} FROM sessions WHERE user_id = ?1 ORDER BY id DESC");
     tx.all(&sql, args![user_id.raw()], rows::session).await
 }
 
-pub(crate) async fn rotate(
+async fn rotate(
     tx: &impl Tx,
     refresh_hash: &[u8],
     access_hash: &[u8],
@@ -65,12 +133,12 @@ pub(crate) async fn rotate(
     Ok(reused.map_or(Rotation::Unknown, Rotation::Reused))
 }
 
-pub(crate) async fn touch(tx: &impl Tx, id: SessionId, now_ms: i64) -> StoreResult<()> {
+async fn touch(tx: &impl Tx, id: SessionId, now_ms: i64) -> StoreResult<()> {
     tx.exec("UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1", args![id.raw(), now_ms]).await?;
     Ok(())
 }
 
-pub(crate) async fn end(
+async fn end(
     tx: &impl Tx,
     user_id: UserId,
     only: Option<SessionId>,

@@ -3,15 +3,81 @@
 use switchboard_core::UserId;
 use switchboard_core::model::User;
 
-use super::rows::{self, USER_COLS};
+use crate::backends::store_trait;
+use crate::rows::{self, USER_COLS};
 use crate::sql::{Tx, args, taken};
-use crate::{NewUser, ProfilePatch, StoreError, StoreResult};
+use crate::{StoreError, StoreResult};
+
+/// A new account.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// Username as typed.
+    pub username: String,
+    /// Lowercase username.
+    pub username_canonical: String,
+    /// Display name.
+    pub display_name: String,
+    /// Argon2id PHC string; none for bots.
+    pub password_hash: Option<String>,
+    /// Bot account.
+    pub bot: bool,
+    /// Server admin.
+    pub admin: bool,
+    /// A registration invite to consume atomically (sha256 of the code).
+    pub invite_hash: Option<Vec<u8>>,
+    /// Now.
+    pub now_ms: i64,
+}
+
+/// Profile fields to change; `None` leaves a field alone.
+#[derive(Debug, Clone, Default)]
+pub struct ProfilePatch {
+    /// New username as typed, with its lowercase form.
+    pub username: Option<(String, String)>,
+    /// New display name.
+    pub display_name: Option<String>,
+    /// New bio.
+    pub bio: Option<String>,
+    /// New status text.
+    pub status_text: Option<String>,
+}
+
+store_trait! {
+    /// Accounts.
+    pub trait UserStore {
+        /// Creates an account; `AlreadyExists("username")` when taken, `FailedPrecondition` when
+        /// the invite is unknown, used up or expired.
+        write fn create_user(&self, new: NewUser) -> User => create(&new);
+        /// Stores a registration invite code (hashed).
+        write fn create_registration_invite(&self, code_hash: Vec<u8>, max_uses: u32, expires_at_ms: i64) -> ()
+            => create_registration_invite(&code_hash, max_uses, expires_at_ms);
+        /// Reads an account.
+        read fn user(&self, id: UserId) -> Option<User> => get(id);
+        /// Reads accounts by id, in the given order, skipping unknown ids.
+        read fn users(&self, ids: &[UserId]) -> Vec<User> [ids = ids.to_vec()] => many(&ids);
+        /// Reads an account and its password hash by lowercase username.
+        read fn user_with_password(&self, username_canonical: &str) -> Option<(User, Option<String>)>
+            [name = username_canonical.to_owned()] => with_password(&name);
+        /// Finds accounts whose username or display name starts with `prefix` (lowercase).
+        read fn search_users(&self, prefix: &str, limit: u32) -> Vec<User>
+            [prefix = prefix.to_owned()] => search(&prefix, limit);
+        /// Lists accounts by id, after `after`.
+        read fn list_users(&self, after: Option<UserId>, limit: u32) -> Vec<User> => list(after, limit);
+        /// Changes profile fields; `AlreadyExists("username")` when the new name is taken.
+        write fn update_profile(&self, id: UserId, patch: ProfilePatch) -> User => update_profile(id, &patch);
+        /// Replaces the password hash.
+        write fn set_password_hash(&self, id: UserId, hash: String) -> () => set_password_hash(id, &hash);
+        /// Sets the disabled and admin flags.
+        write fn set_user_flags(&self, id: UserId, disabled: Option<bool>, admin: Option<bool>) -> User
+            => set_flags(id, disabled, admin);
+    }
+}
 
 async fn load(tx: &impl Tx, id: UserId) -> StoreResult<User> {
     get(tx, id).await?.ok_or(StoreError::NotFound("user"))
 }
 
-pub(crate) async fn create(tx: &impl Tx, new: &NewUser) -> StoreResult<User> {
+async fn create(tx: &impl Tx, new: &NewUser) -> StoreResult<User> {
     if let Some(hash) = &new.invite_hash {
         let used = tx
             .exec(
@@ -54,7 +120,7 @@ fn unique_as_username(e: StoreError) -> StoreError {
     }
 }
 
-pub(crate) async fn create_registration_invite(
+async fn create_registration_invite(
     tx: &impl Tx,
     code_hash: &[u8],
     max_uses: u32,
@@ -68,12 +134,12 @@ pub(crate) async fn create_registration_invite(
     Ok(())
 }
 
-pub(crate) async fn get(tx: &impl Tx, id: UserId) -> StoreResult<Option<User>> {
+async fn get(tx: &impl Tx, id: UserId) -> StoreResult<Option<User>> {
     let sql = format!("SELECT {USER_COLS} FROM users WHERE id = ?1");
     tx.one(&sql, args![id.raw()], rows::user).await
 }
 
-pub(crate) async fn many(tx: &impl Tx, ids: &[UserId]) -> StoreResult<Vec<User>> {
+async fn many(tx: &impl Tx, ids: &[UserId]) -> StoreResult<Vec<User>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -83,15 +149,12 @@ pub(crate) async fn many(tx: &impl Tx, ids: &[UserId]) -> StoreResult<Vec<User>>
     Ok(ids.iter().filter_map(|id| found.iter().find(|u| u.id == *id).cloned()).collect())
 }
 
-pub(crate) async fn with_password(
-    tx: &impl Tx,
-    username_canonical: &str,
-) -> StoreResult<Option<(User, Option<String>)>> {
+async fn with_password(tx: &impl Tx, username_canonical: &str) -> StoreResult<Option<(User, Option<String>)>> {
     let sql = format!("SELECT {USER_COLS}, password_hash FROM users WHERE username_canon = ?1");
     tx.one(&sql, args![username_canonical], |r| Ok((rows::user(r)?, r.opt_text("password_hash")?))).await
 }
 
-pub(crate) async fn search(tx: &impl Tx, prefix: &str, limit: u32) -> StoreResult<Vec<User>> {
+async fn search(tx: &impl Tx, prefix: &str, limit: u32) -> StoreResult<Vec<User>> {
     // Escape LIKE wildcards so the prefix is matched literally.
     let pattern = crate::like_prefix(prefix);
     let sql = format!(
@@ -102,12 +165,12 @@ pub(crate) async fn search(tx: &impl Tx, prefix: &str, limit: u32) -> StoreResul
     tx.all(&sql, args![&pattern, limit], rows::user).await
 }
 
-pub(crate) async fn list(tx: &impl Tx, after: Option<UserId>, limit: u32) -> StoreResult<Vec<User>> {
+async fn list(tx: &impl Tx, after: Option<UserId>, limit: u32) -> StoreResult<Vec<User>> {
     let sql = format!("SELECT {USER_COLS} FROM users WHERE id > ?1 ORDER BY id LIMIT ?2");
     tx.all(&sql, args![after.map_or(0, UserId::raw), limit], rows::user).await
 }
 
-pub(crate) async fn update_profile(tx: &impl Tx, id: UserId, patch: &ProfilePatch) -> StoreResult<User> {
+async fn update_profile(tx: &impl Tx, id: UserId, patch: &ProfilePatch) -> StoreResult<User> {
     load(tx, id).await?;
     if let Some((name, canon)) = &patch.username {
         tx.exec("UPDATE users SET username = ?2, username_canon = ?3 WHERE id = ?1", args![id.raw(), name, canon])
@@ -130,17 +193,12 @@ pub(crate) async fn update_profile(tx: &impl Tx, id: UserId, patch: &ProfilePatc
     load(tx, id).await
 }
 
-pub(crate) async fn set_password_hash(tx: &impl Tx, id: UserId, hash: &str) -> StoreResult<()> {
+async fn set_password_hash(tx: &impl Tx, id: UserId, hash: &str) -> StoreResult<()> {
     let n = tx.exec("UPDATE users SET password_hash = ?2 WHERE id = ?1", args![id.raw(), hash]).await?;
     if n == 0 { Err(StoreError::NotFound("user")) } else { Ok(()) }
 }
 
-pub(crate) async fn set_flags(
-    tx: &impl Tx,
-    id: UserId,
-    disabled: Option<bool>,
-    admin: Option<bool>,
-) -> StoreResult<User> {
+async fn set_flags(tx: &impl Tx, id: UserId, disabled: Option<bool>, admin: Option<bool>) -> StoreResult<User> {
     load(tx, id).await?;
     if let Some(d) = disabled {
         tx.exec("UPDATE users SET disabled = ?2 WHERE id = ?1", args![id.raw(), d]).await?;
