@@ -1,7 +1,10 @@
 //! Who may do what in a conversation: pure functions of the conversation kind and the
 //! acting member (none for a non-member). The service calls these before every change.
+//! [`access`] decides reading, posting and moderating for every conversation kind; the
+//! store calls it again inside the append transaction, on the membership it reads there.
 
 use crate::model::{AdminRights, ConversationKind, Member, MemberRole};
+use crate::space::Permissions;
 
 /// A refused action, with the reason a client sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -54,9 +57,9 @@ pub fn can_read(actor: Option<&Member>) -> Result<(), Denied> {
     member(actor).map(|_| ())
 }
 
-/// Post a message: any member of a direct or group conversation, a space channel or a
-/// thread (the service checks the space's and the parent's permissions first); in a
-/// channel, the owner and admins with the post right; nobody in a space's own log.
+/// Post a message, by membership alone: any member of a direct or group conversation, a
+/// space channel or a thread (whose permissions [`access`] decides); in a channel, the
+/// owner and admins with the post right; nobody in a space's own log.
 pub fn can_post(kind: ConversationKind, actor: Option<&Member>) -> Result<(), Denied> {
     let m = member(actor)?;
     if kind == ConversationKind::Channel && !effective_rights(m).post {
@@ -66,6 +69,65 @@ pub fn can_post(kind: ConversationKind, actor: Option<&Member>) -> Result<(), De
         return Err(Denied("a space's log holds its changes only; post in one of its channels"));
     }
     Ok(())
+}
+
+/// What decides someone's rights in a conversation, gathered by the caller.
+#[derive(Debug, Clone, Copy)]
+pub enum Standing<'a> {
+    /// Their membership of the conversation itself (direct, group, channel, space), none if
+    /// they are not a member.
+    Member(Option<&'a Member>),
+    /// A space channel: their permissions in it (the space's roles and the channel's
+    /// overwrites).
+    SpaceChannel(Permissions),
+    /// A thread on a space channel: their permissions in that channel.
+    SpaceThread(Permissions),
+    /// A thread on a direct, group or channel conversation: their membership of it.
+    Thread(Option<&'a Member>),
+}
+
+/// What someone who may read a conversation may do in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Access {
+    /// Posting, or why not.
+    pub post: Result<(), Denied>,
+    /// Deleting others' messages.
+    pub moderate: bool,
+    /// Mentioning everyone.
+    pub mention_all: bool,
+}
+
+/// Reading, posting and moderating in a conversation of `kind`: `Err` when they may not
+/// read it at all (callers answer not_found, so that it stays unseen).
+pub fn access(kind: ConversationKind, standing: Standing<'_>) -> Result<Access, Denied> {
+    let by_permissions = |perms: Permissions, send: Permissions, refusal: &'static str| {
+        if !perms.contains(Permissions::VIEW) {
+            return Err(Denied("you cannot see this channel"));
+        }
+        Ok(Access {
+            post: if perms.contains(send) { Ok(()) } else { Err(Denied(refusal)) },
+            moderate: perms.contains(Permissions::MANAGE_MESSAGES),
+            mention_all: perms.contains(Permissions::MENTION_EVERYONE),
+        })
+    };
+    match standing {
+        Standing::Member(actor) => {
+            let m = member(actor)?;
+            Ok(Access {
+                post: can_post(kind, Some(m)),
+                moderate: effective_rights(m).delete_messages,
+                mention_all: true,
+            })
+        }
+        Standing::SpaceChannel(perms) => by_permissions(perms, Permissions::SEND, "you need the send permission here"),
+        Standing::SpaceThread(perms) => {
+            by_permissions(perms, Permissions::SEND_IN_THREADS, "you need the send-in-threads permission here")
+        }
+        Standing::Thread(parent) => {
+            let m = member(parent)?;
+            Ok(Access { post: Ok(()), moderate: effective_rights(m).delete_messages, mention_all: true })
+        }
+    }
 }
 
 /// Change title or about: owner, or an admin with the edit-info right.

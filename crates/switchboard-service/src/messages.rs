@@ -58,9 +58,11 @@ pub struct Receipts {
 const MAX_BATCH: usize = 200;
 
 impl Services {
-    /// Checks the rules a plain membership does not carry before a post: a space channel's
-    /// send (and mention-everyone for @all) from the layout; a thread's parent rules, and
-    /// following the thread on first post. Other conversations are checked by the store.
+    /// Checks the rules a plain membership does not carry before a post (the policy is
+    /// `permissions::access`): a space channel's send (and mention-everyone for @all) from
+    /// the layout; a thread's parent rules, and following the thread on first post. Other
+    /// conversations are decided by membership alone, which the store checks in the append
+    /// transaction.
     /// Returns a thread's parent and root.
     async fn gate_post(
         &self,
@@ -74,10 +76,7 @@ impl Services {
         }
         let conv = self.store().conversation(id).await?.ok_or_else(|| ServiceError::not_found("conversation"))?;
         let access = self.access(p, &conv).await?;
-        if !access.post {
-            let what = if conv.kind == ConversationKind::Thread { "send-in-threads" } else { "send" };
-            return Err(ServiceError::denied(format!("you need the {what} permission here")));
-        }
+        access.post?;
         if mentions_all && !access.mention_all {
             return Err(ServiceError::denied("you need the mention-everyone permission to mention @all"));
         }

@@ -6,8 +6,7 @@
 use switchboard_core::model::{
     Content, Conversation, ConversationKind, Message, ServiceAction, ServiceContent, ThreadSummary,
 };
-use switchboard_core::permissions::effective_rights;
-use switchboard_core::space::Permissions;
+use switchboard_core::permissions::{Access, Standing, access};
 use switchboard_core::values::Title;
 use switchboard_core::{ConversationId, MessageId, UserId};
 use switchboard_store::{MembershipChange, NewConversation};
@@ -25,53 +24,35 @@ pub struct ThreadView {
     pub following: bool,
 }
 
-/// What the caller may do in a conversation beyond reading it.
-pub(crate) struct Access {
-    /// May post.
-    pub(crate) post: bool,
-    /// May delete others' messages.
-    pub(crate) moderate: bool,
-    /// May mention everyone.
-    pub(crate) mention_all: bool,
-}
-
 impl Services {
     /// Checks that the caller may read `conv` (a member, or — for a thread — a reader of
     /// its parent; a space channel also needs view in the layout) and says what else they
     /// may do. Non-readers get not_found.
     pub(crate) async fn access(&self, p: &Principal, conv: &Conversation) -> ServiceResult<Access> {
-        match conv.kind {
+        let gone = || ServiceError::not_found("conversation");
+        let decided = match conv.kind {
             ConversationKind::SpaceChannel => {
-                let space = conv.space_id.ok_or_else(|| ServiceError::not_found("conversation"))?;
-                let perms = self.channel_permissions(p, conv.id, space).await?;
-                Ok(Access {
-                    post: perms.contains(Permissions::SEND),
-                    moderate: perms.contains(Permissions::MANAGE_MESSAGES),
-                    mention_all: perms.contains(Permissions::MENTION_EVERYONE),
-                })
+                let space = conv.space_id.ok_or_else(gone)?;
+                access(conv.kind, Standing::SpaceChannel(self.channel_permissions(p, conv.id, space).await?))
             }
             ConversationKind::Thread => {
-                let (parent_id, _) = conv.parent.ok_or_else(|| ServiceError::not_found("conversation"))?;
-                let parent = self.store().conversation(parent_id).await?;
-                let parent = parent.ok_or_else(|| ServiceError::not_found("conversation"))?;
+                let (parent_id, _) = conv.parent.ok_or_else(gone)?;
+                let parent = self.store().conversation(parent_id).await?.ok_or_else(gone)?;
                 if parent.kind == ConversationKind::SpaceChannel {
-                    let space = parent.space_id.ok_or_else(|| ServiceError::not_found("conversation"))?;
+                    let space = parent.space_id.ok_or_else(gone)?;
                     let perms = self.channel_permissions(p, parent.id, space).await?;
-                    return Ok(Access {
-                        post: perms.contains(Permissions::SEND_IN_THREADS),
-                        moderate: perms.contains(Permissions::MANAGE_MESSAGES),
-                        mention_all: perms.contains(Permissions::MENTION_EVERYONE),
-                    });
+                    access(conv.kind, Standing::SpaceThread(perms))
+                } else {
+                    let entry = self.store().entry(parent_id, p.user_id).await?;
+                    access(conv.kind, Standing::Thread(entry.as_ref().map(|e| &e.member)))
                 }
-                let entry = self.membership(p, parent_id).await.map_err(|_| ServiceError::not_found("conversation"))?;
-                Ok(Access { post: true, moderate: effective_rights(&entry.member).delete_messages, mention_all: true })
             }
-            _ => {
+            kind => {
                 let entry = self.membership(p, conv.id).await?;
-                let rights = effective_rights(&entry.member);
-                Ok(Access { post: true, moderate: rights.delete_messages, mention_all: true })
+                access(kind, Standing::Member(Some(&entry.member)))
             }
-        }
+        };
+        decided.map_err(|_| gone())
     }
 
     /// Starts the thread on a message (or returns the existing one); the caller follows it.
@@ -88,8 +69,7 @@ impl Services {
         if matches!(parent.kind, ConversationKind::Thread | ConversationKind::Space) {
             return Err(ServiceError::invalid("conversation_id", "threads start on messages of chats and channels"));
         }
-        let needs = if parent.kind == ConversationKind::SpaceChannel { access.post } else { true };
-        if !needs {
+        if parent.kind == ConversationKind::SpaceChannel && access.post.is_err() {
             return Err(ServiceError::denied("you need the send-in-threads permission"));
         }
         let message = self.store().messages(parent_id, &[root]).await?.pop();
