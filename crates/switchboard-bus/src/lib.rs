@@ -8,7 +8,7 @@
 
 mod nats;
 
-pub use nats::{NatsBus, NatsBusError};
+pub use nats::{FORMAT, FORMAT_HEADER, NatsBus, NatsBusError};
 
 use std::sync::{Arc, OnceLock, Weak};
 

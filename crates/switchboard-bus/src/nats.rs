@@ -7,6 +7,12 @@
 //! NATS outage, the moment before a new subscription is in place — is recovered from the
 //! store: after every reconnect and after every new subscription the handler is asked to
 //! resync, and the sync subscriptions re-read their logs.
+//!
+//! Every message carries its format in the `Switchboard-Format` header ([`FORMAT`]; none
+//! means 1, what nodes sent before the header existed). A message in a format this node
+//! does not know — from a newer node during a rolling upgrade — or one it cannot decode is
+//! not guessed at: the handler is asked to resync that topic, so its readers get the
+//! events from the store instead.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
@@ -17,6 +23,33 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::{Bus, BusHandler, Envelope, PresenceReport, Topic};
+
+/// The format of the payloads this build sends: serde JSON of `switchboard_core::event::Event`
+/// and of [`PresenceReport`], pinned by the fixtures in `tests/fixtures/v1`. A change that
+/// older nodes could not read takes a new number.
+pub const FORMAT: u32 = 1;
+
+/// The header that carries a message's format.
+pub const FORMAT_HEADER: &str = "Switchboard-Format";
+
+/// The format a received message declares (1 when it declares none).
+fn format_of(msg: &async_nats::Message) -> Option<u32> {
+    match msg.headers.as_ref().and_then(|h| h.get(FORMAT_HEADER)) {
+        None => Some(1),
+        Some(v) => v.as_str().trim().parse().ok(),
+    }
+}
+
+/// Decodes a received payload of a format this node knows.
+fn decode<T: serde::de::DeserializeOwned>(msg: &async_nats::Message) -> Result<T, String> {
+    match format_of(msg) {
+        Some(FORMAT) => serde_json::from_slice(&msg.payload).map_err(|e| e.to_string()),
+        other => {
+            metrics::counter!("switchboard_bus_unknown_format_total").increment(1);
+            Err(format!("format {other:?}; this node reads {FORMAT}"))
+        }
+    }
+}
 
 /// Why the NATS bus could not start.
 #[derive(Debug, thiserror::Error)]
@@ -106,13 +139,13 @@ impl NatsBus {
                 h.resync(Some(topic));
             }
             while let Some(msg) = sub.next().await {
-                match serde_json::from_slice::<Event>(&msg.payload) {
-                    Ok(event) => {
-                        if let Some(h) = handler(&slot) {
-                            h.deliver(Envelope { topic, event: Arc::new(event) });
-                        }
+                let Some(h) = handler(&slot) else { continue };
+                match decode::<Event>(&msg) {
+                    Ok(event) => h.deliver(Envelope { topic, event: Arc::new(event) }),
+                    Err(e) => {
+                        tracing::warn!(error = %e, subject, "unreadable bus message; re-reading the topic from the store");
+                        h.resync(Some(topic));
                     }
-                    Err(e) => tracing::error!(error = %e, subject, "undecodable bus message"),
                 }
             }
         })
@@ -128,13 +161,15 @@ async fn reports(client: async_nats::Client, subject: String, slot: Slot) {
         }
     };
     while let Some(msg) = sub.next().await {
-        match serde_json::from_slice::<PresenceReport>(&msg.payload) {
+        match decode::<PresenceReport>(&msg) {
             Ok(report) => {
                 if let Some(h) = handler(&slot) {
                     h.presence_reported(report);
                 }
             }
-            Err(e) => tracing::error!(error = %e, subject, "undecodable presence report"),
+            // The sender's next full report (every heartbeat) is in a format this node may
+            // read once both run the same version; until then its users look offline here.
+            Err(e) => tracing::warn!(error = %e, subject, "unreadable presence report"),
         }
     }
 }
@@ -153,7 +188,9 @@ async fn publisher(client: async_nats::Client, prefix: String, mut rx: mpsc::Rec
                 continue;
             }
         };
-        if let Err(e) = client.publish(subject, payload.into()).await {
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert(FORMAT_HEADER, FORMAT.to_string().as_str());
+        if let Err(e) = client.publish_with_headers(subject, headers, payload.into()).await {
             metrics::counter!("switchboard_bus_publish_errors_total").increment(1);
             tracing::warn!(error = %e, "NATS publish failed; readers recover from the store");
         }
