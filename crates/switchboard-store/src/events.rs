@@ -39,7 +39,7 @@ async fn conv_events(tx: &impl Tx, id: ConversationId, after: u64, limit: u32) -
 }
 
 async fn user_events(tx: &impl Tx, user_id: UserId, after: u64, limit: u32) -> StoreResult<Vec<UserEvent>> {
-    let sql = "SELECT user_id, seq, body, created_at FROM user_events WHERE user_id = ?1 AND seq > ?2 \
+    let sql = "SELECT user_id, seq, body, created_at, format FROM user_events WHERE user_id = ?1 AND seq > ?2 \
                ORDER BY seq LIMIT ?3";
     tx.all(sql, args![user_id.raw(), after, limit], rows::user_event).await
 }

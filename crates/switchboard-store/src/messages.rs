@@ -292,8 +292,8 @@ async fn edit(
     }
     let body = serde_json::to_string(content)?;
     tx.exec(
-        "UPDATE messages SET content = ?2, edited_at = ?3, mentions_all = ?4 WHERE id = ?1",
-        args![message_id.raw(), &body, now_ms, mentions.1],
+        "UPDATE messages SET content = ?2, edited_at = ?3, mentions_all = ?4, format = ?5 WHERE id = ?1",
+        args![message_id.raw(), &body, now_ms, mentions.1, rows::STORED_FORMAT],
     )
     .await?;
     tx.exec("DELETE FROM mentions WHERE conversation_id = ?1 AND seq = ?2", args![id.raw(), m.seq]).await?;
@@ -313,9 +313,9 @@ async fn delete(tx: &impl Tx, id: ConversationId, ids: &[MessageId], now_ms: i64
             continue;
         }
         tx.exec(
-            "UPDATE messages SET kind = ?2, content = ?3, forward = NULL, metadata = NULL, mentions_all = FALSE \
-             WHERE id = ?1",
-            args![mid.raw(), rows::content_kind(&Content::Deleted), &tombstone],
+            "UPDATE messages SET kind = ?2, content = ?3, forward = NULL, metadata = NULL, mentions_all = FALSE, \
+             format = ?4 WHERE id = ?1",
+            args![mid.raw(), rows::content_kind(&Content::Deleted), &tombstone, rows::STORED_FORMAT],
         )
         .await?;
         tx.exec("DELETE FROM mentions WHERE conversation_id = ?1 AND seq = ?2", args![id.raw(), m.seq]).await?;

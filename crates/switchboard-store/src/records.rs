@@ -75,9 +75,10 @@ store_trait! {
     }
 }
 
-const COLS: &str = "scope, key, body, version";
+const COLS: &str = "scope, key, body, version, format";
 
 fn record(r: &dyn Row) -> StoreResult<Record> {
+    crate::rows::check_format(r, "record")?;
     Ok(Record {
         scope: ConversationId::from_raw(r.i64("scope")?),
         key: r.text("key")?,
@@ -138,9 +139,10 @@ async fn put(
     let found = tx.one(sql, args![scope.raw(), kind, key], |r| r.u64("version")).await?;
     let version = expect.next_version(found)?;
     tx.exec(
-        "INSERT INTO records (scope, kind, key, body, version) VALUES (?1, ?2, ?3, ?4, ?5) \
-         ON CONFLICT (scope, kind, key) DO UPDATE SET body = excluded.body, version = excluded.version",
-        args![scope.raw(), kind, key, body, version],
+        "INSERT INTO records (scope, kind, key, body, version, format) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+         ON CONFLICT (scope, kind, key) DO UPDATE SET body = excluded.body, version = excluded.version, \
+         format = excluded.format",
+        args![scope.raw(), kind, key, body, version, crate::rows::STORED_FORMAT],
     )
     .await?;
     Ok(version)

@@ -23,7 +23,26 @@ pub(crate) const MEMBER_COLS: &str = "m.conversation_id, m.user_id, m.role, m.ri
      m.read_seq, m.delivered_seq, m.visible_from_seq, m.muted_until, m.pinned, m.archived, m.draft";
 /// Columns of a message row (alias `msg`).
 pub(crate) const MSG_COLS: &str = "msg.id, msg.conversation_id, msg.seq, msg.sender_id, msg.created_at, \
-     msg.edited_at, msg.content, msg.reply_to, msg.forward, msg.metadata, msg.client_key";
+     msg.edited_at, msg.content, msg.reply_to, msg.forward, msg.metadata, msg.client_key, msg.format";
+
+/// The format this build writes into the JSON columns of messages (content, forward,
+/// metadata), user events (body) and records (body), and the only one it reads: serde JSON
+/// of the core types, pinned by the fixtures in `switchboard-core/tests/fixtures/v1`. Each
+/// row stores its format (`format` column); a change older nodes could not read takes a
+/// new number, and a node meeting a row in a format it does not know says so instead of
+/// misreading it.
+pub(crate) const STORED_FORMAT: i64 = 1;
+
+/// Refuses a row whose JSON columns are in a format this build does not read.
+pub(crate) fn check_format(r: &dyn Row, what: &str) -> StoreResult<()> {
+    match r.i64("format")? {
+        STORED_FORMAT => Ok(()),
+        f => Err(StoreError::Backend(format!(
+            "a {what} is stored in format {f}, which this node does not read (it reads {STORED_FORMAT}): \
+             a newer version wrote it; upgrade this node"
+        ))),
+    }
+}
 
 /// Stored kind of a text message (counters count only these).
 pub(crate) const KIND_TEXT: i64 = 1;
@@ -105,6 +124,7 @@ pub(crate) fn member(r: &dyn Row) -> StoreResult<Member> {
 }
 
 pub(crate) fn message(r: &dyn Row) -> StoreResult<Message> {
+    check_format(r, "message")?;
     Ok(Message {
         id: MessageId::from_raw(r.i64("id")?),
         conversation_id: ConversationId::from_raw(r.i64("conversation_id")?),
@@ -122,6 +142,7 @@ pub(crate) fn message(r: &dyn Row) -> StoreResult<Message> {
 }
 
 pub(crate) fn user_event(r: &dyn Row) -> StoreResult<UserEvent> {
+    check_format(r, "user event")?;
     Ok(UserEvent {
         user_id: UserId::from_raw(r.i64("user_id")?),
         user_seq: r.u64("seq")?,
@@ -195,7 +216,8 @@ pub(crate) async fn insert_message(tx: &impl Tx, new: &NewMessage, now_ms: i64) 
     let message_id = tx
         .one(
             "INSERT INTO messages (conversation_id, seq, sender_id, created_at, kind, content, reply_to, forward, \
-             metadata, client_key, mentions_all) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id",
+             metadata, client_key, mentions_all, format) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) \
+             RETURNING id",
             args![
                 id.raw(),
                 seq,
@@ -208,6 +230,7 @@ pub(crate) async fn insert_message(tx: &impl Tx, new: &NewMessage, now_ms: i64) 
                 metadata.as_ref(),
                 new.client_key.as_ref(),
                 new.mentions_all,
+                STORED_FORMAT,
             ],
             first_i64,
         )
@@ -247,8 +270,8 @@ pub(crate) async fn append_user_event(
     let sql = "UPDATE users SET last_user_seq = last_user_seq + 1 WHERE id = ?1 RETURNING last_user_seq";
     let seq = tx.one(sql, args![user_id.raw()], first_i64).await?.ok_or(StoreError::NotFound("user"))?;
     tx.exec(
-        "INSERT INTO user_events (user_id, seq, body, created_at) VALUES (?1, ?2, ?3, ?4)",
-        args![user_id.raw(), seq, &body, now_ms],
+        "INSERT INTO user_events (user_id, seq, body, created_at, format) VALUES (?1, ?2, ?3, ?4, ?5)",
+        args![user_id.raw(), seq, &body, now_ms, STORED_FORMAT],
     )
     .await?;
     Ok(UserEvent { user_id, user_seq: seq.max(0) as u64, kind, created_at_ms: now_ms })
@@ -301,4 +324,70 @@ pub(crate) fn newest(mut messages: Vec<Message>, n: u32) -> Vec<Message> {
     messages.sort_by_key(|m| std::cmp::Reverse((m.created_at_ms, m.id)));
     messages.truncate(n as usize);
     messages
+}
+
+#[cfg(all(test, feature = "sqlite"))]
+mod tests {
+    use switchboard_core::model::{Content, ConversationKind, NewMessage, ServiceAction, ServiceContent};
+
+    use crate::sqlite::{SqliteOptions, SqliteStore};
+    use crate::{
+        ConversationStore, EventStore, Expect, HistoryDirection, MessageStore, NewConversation, NewUser, RecordStore,
+        StoreError, UserStore,
+    };
+
+    /// A row a newer version wrote in a format this one does not know is refused with a
+    /// message that says so, rather than decoded as if it were the old one.
+    #[tokio::test]
+    async fn rows_in_a_newer_format_are_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(SqliteOptions::new(dir.path().join("db.sqlite"))).unwrap();
+        let new_user = |name: &str| NewUser {
+            username: name.into(),
+            username_canonical: name.into(),
+            display_name: name.into(),
+            password_hash: None,
+            bot: false,
+            admin: false,
+            invite_hash: None,
+            now_ms: 1,
+        };
+        let (a, b) =
+            (store.create_user(new_user("a")).await.unwrap().id, store.create_user(new_user("b")).await.unwrap().id);
+        let new = NewConversation::new(ConversationKind::Group, "g".into(), String::new(), a, vec![b], 2);
+        let c = store.create_conversation(new).await.unwrap().conversation.id;
+        let service =
+            ServiceContent { action: ServiceAction::TitleChanged, user_ids: vec![], title: "g".into(), target_id: 0 };
+        let mut hi = NewMessage::service(c, a, service);
+        hi.content = Content::Text { text: "hi".into(), entities: vec![] };
+        store.append_message(hi, 3).await.unwrap();
+        store.put_record(c, "k", "x", "{}".into(), Expect::Any).await.unwrap();
+        let read_all = || async {
+            (
+                store.history(c, a, HistoryDirection::Before, 0, 10).await.map(|_| ()),
+                store.user_events(a, 0, 10).await.map(|_| ()),
+                store.record(c, "k", "x").await.map(|_| ()),
+            )
+        };
+        let (h, u, r) = read_all().await;
+        assert!(h.is_ok() && u.is_ok() && r.is_ok(), "{h:?} {u:?} {r:?}");
+        store
+            .write(|conn| {
+                conn.execute_batch(
+                    "UPDATE messages SET format = 2; UPDATE user_events SET format = 2; UPDATE records SET format = 2;",
+                )?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let (h, u, r) = read_all().await;
+        for (what, result) in [("message", h), ("user event", u), ("record", r)] {
+            match result {
+                Err(StoreError::Backend(m)) => {
+                    assert!(m.contains(&format!("a {what} is stored in format 2")), "{m}");
+                }
+                other => panic!("{what}: {other:?}"),
+            }
+        }
+    }
 }
