@@ -19,12 +19,13 @@ use switchboard_proto::v1 as pb;
 use switchboard_service::{CloseReason, Connection, ServiceError, StreamItem};
 
 use crate::error::ApiError;
+use crate::gzip;
 use crate::rpc::{self, Caller, Ctx, Input, Output};
 use crate::{ApiState, EVENT_SLOT_CONNECT_JSON, EVENT_SLOT_PROTO};
 
 /// Envelope flag: the end-of-stream message.
 const END_STREAM: u8 = 0x02;
-/// Envelope flag: the message is compressed (not supported).
+/// Envelope flag: the message is compressed (gzip, as the stream's headers say).
 const COMPRESSED: u8 = 0x01;
 
 /// Whether a request with this content type speaks Connect (rather than gRPC).
@@ -62,6 +63,42 @@ fn unary_error(e: &ApiError) -> Response {
     resp
 }
 
+/// The client's deadline, `Connect-Timeout-Ms` (a positive number of at most 10 digits).
+fn deadline(headers: &HeaderMap) -> Result<Option<tokio::time::Instant>, ApiError> {
+    let Some(v) = headers.get("connect-timeout-ms") else { return Ok(None) };
+    let digits = v.to_str().unwrap_or_default();
+    let ms: Option<u64> = if digits.is_empty() || digits.len() > 10 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        None
+    } else {
+        digits.parse().ok()
+    };
+    match ms {
+        Some(ms) if ms > 0 => Ok(Some(tokio::time::Instant::now() + std::time::Duration::from_millis(ms))),
+        _ => Err(ApiError::invalid(
+            "connect-timeout-ms",
+            "Connect-Timeout-Ms is a positive number of milliseconds of at most 10 digits",
+        )),
+    }
+}
+
+fn deadline_passed() -> ApiError {
+    ApiError(ServiceError::new(
+        switchboard_core::ErrorCode::DeadlineExceeded,
+        "the deadline the client set (Connect-Timeout-Ms) passed",
+    ))
+}
+
+/// Runs `call`, cut short at `deadline` if there is one.
+async fn within<T>(
+    deadline: Option<tokio::time::Instant>,
+    call: impl std::future::Future<Output = Result<T, ApiError>>,
+) -> Result<T, ApiError> {
+    match deadline {
+        Some(at) => tokio::time::timeout_at(at, call).await.unwrap_or_else(|_| Err(deadline_passed())),
+        None => call.await,
+    }
+}
+
 /// A 404 for a path that names no method (and is not gRPC).
 pub(crate) fn not_found(method: &str) -> Response {
     let shown: String = method.chars().take(100).collect();
@@ -82,15 +119,27 @@ pub(crate) async fn handle(state: ApiState, method: String, req: Request) -> Res
             "only Connect protocol version 1 is spoken",
         ));
     }
-    if parts.headers.get(http::header::CONTENT_ENCODING).is_some_and(|v| v.as_bytes() != b"identity") {
-        let e = ApiError(ServiceError::new(
-            switchboard_core::ErrorCode::Unimplemented,
-            "compressed requests are not supported",
-        ));
-        return unary_error(&e);
-    }
+    let ct = content_type(&parts.headers);
+    let streaming = method == rpc::SUBSCRIBE;
+    // A unary body is compressed as a whole (Content-Encoding); a stream compresses each
+    // message (Connect-Content-Encoding, with the envelope's flag).
+    let declared = |header| gzip::declared(&parts.headers, header);
+    let identity = Ok(gzip::Encoding::Identity);
+    let (body_encoding, message_encoding) = if streaming {
+        (identity, declared("connect-content-encoding"))
+    } else {
+        (declared("content-encoding"), identity)
+    };
+    let (body_encoding, message_encoding) = match (body_encoding, message_encoding) {
+        (Ok(b), Ok(m)) => (b, m),
+        (Err(e), _) | (_, Err(e)) => return unary_error(&e),
+    };
     let token = match crate::peer::token_from(&parts.headers, None) {
         Ok(t) => t,
+        Err(e) => return unary_error(&e),
+    };
+    let deadline = match deadline(&parts.headers) {
+        Ok(d) => d,
         Err(e) => return unary_error(&e),
     };
     let peer = crate::peer::client_ip(&parts.headers, &parts.extensions, &state.options);
@@ -98,14 +147,27 @@ pub(crate) async fn handle(state: ApiState, method: String, req: Request) -> Res
     let Ok(bytes) = Limited::new(body, max).collect().await.map(|c| c.to_bytes()) else {
         return unary_error(&ApiError::invalid("body", format!("request bodies are limited to {max} bytes")));
     };
-    let ct = content_type(&parts.headers);
-    if method == rpc::SUBSCRIBE {
+    let bytes = match body_encoding {
+        gzip::Encoding::Gzip => match gzip::decompress(&bytes, max) {
+            Ok(b) => b,
+            Err(e) => return unary_error(&e),
+        },
+        gzip::Encoding::Identity => bytes,
+    };
+    if streaming {
         let json = match ct.as_str() {
             "application/connect+json" => true,
             "application/connect+proto" => false,
             _ => return unsupported(&ct),
         };
-        return subscribe(state, token, bytes, json).await;
+        let stream = Stream {
+            json,
+            deadline,
+            compressed_request: message_encoding == gzip::Encoding::Gzip,
+            compress_events: gzip::accepted(&parts.headers, "connect-accept-encoding"),
+            max,
+        };
+        return subscribe(state, token, bytes, stream).await;
     }
     let (input, json) = match ct.as_str() {
         "application/json" => (Input::JsonBytes(bytes), true),
@@ -113,7 +175,7 @@ pub(crate) async fn handle(state: ApiState, method: String, req: Request) -> Res
         _ => return unsupported(&ct),
     };
     let ctx = Ctx { services: state.services.clone(), caller: Caller::Token(token), peer };
-    let mut resp = match rpc::dispatch(ctx, &method, input).await {
+    let mut resp = match within(deadline, rpc::dispatch(ctx, &method, input)).await {
         Ok(Output::Json(v)) if json => (StatusCode::OK, axum::Json(v)).into_response(),
         Ok(Output::Proto(b)) if !json => {
             ([(http::header::CONTENT_TYPE, HeaderValue::from_static("application/proto"))], b).into_response()
@@ -122,7 +184,24 @@ pub(crate) async fn handle(state: ApiState, method: String, req: Request) -> Res
         Err(e) => unary_error(&e),
     };
     resp.headers_mut().insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if resp.status() == StatusCode::OK && gzip::accepted(&parts.headers, "accept-encoding") {
+        resp = compressed(resp).await;
+    }
     resp
+}
+
+/// A successful unary response, gzipped when it is worth it.
+async fn compressed(resp: Response) -> Response {
+    let (mut parts, body) = resp.into_parts();
+    let Ok(bytes) = body.collect().await.map(|c| c.to_bytes()) else {
+        return unary_error(&ApiError(ServiceError::internal("response body")));
+    };
+    if bytes.len() < gzip::MIN_BYTES {
+        return Response::from_parts(parts, Body::from(bytes));
+    }
+    parts.headers.insert(http::header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    parts.headers.remove(http::header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(gzip::compress(&bytes)))
 }
 
 fn unsupported(ct: &str) -> Response {
@@ -163,36 +242,60 @@ fn close_error(reason: CloseReason) -> ApiError {
     ApiError(ServiceError::new(code, text))
 }
 
+/// How a stream was asked for.
+#[derive(Clone, Copy)]
+struct Stream {
+    /// JSON (else binary protobuf) messages.
+    json: bool,
+    /// The client's deadline.
+    deadline: Option<tokio::time::Instant>,
+    /// The request message may be gzipped (Connect-Content-Encoding: gzip).
+    compressed_request: bool,
+    /// The client accepts gzipped messages (Connect-Accept-Encoding).
+    compress_events: bool,
+    /// The frame limit, also for an inflated request message.
+    max: usize,
+}
+
 /// The one enveloped request message of a stream.
-fn request_message(bytes: &Bytes) -> Result<Bytes, ApiError> {
+fn request_message(bytes: &Bytes, s: Stream) -> Result<Bytes, ApiError> {
     if bytes.len() < 5 {
         return Err(ApiError::malformed("a Connect stream request starts with a 5-byte envelope"));
-    }
-    if bytes[0] & COMPRESSED != 0 {
-        return Err(ApiError(ServiceError::new(
-            switchboard_core::ErrorCode::Unimplemented,
-            "compressed messages are not supported",
-        )));
     }
     let len = u32::from_be_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]) as usize;
     if bytes.len() != 5 + len {
         return Err(ApiError::malformed("the envelope's length does not match the body"));
     }
-    Ok(bytes.slice(5..))
+    let message = bytes.slice(5..);
+    if bytes[0] & COMPRESSED == 0 {
+        return Ok(message);
+    }
+    if !s.compressed_request {
+        return Err(ApiError::malformed("a compressed message in a stream without Connect-Content-Encoding"));
+    }
+    gzip::decompress(&message, s.max)
 }
 
-async fn subscribe(state: ApiState, token: Option<String>, bytes: Bytes, json: bool) -> Response {
+async fn subscribe(state: ApiState, token: Option<String>, bytes: Bytes, stream_options: Stream) -> Response {
+    let Stream { json, deadline, compress_events, .. } = stream_options;
     let ct = if json { "application/connect+json" } else { "application/connect+proto" };
-    let started = open_stream(&state, token, bytes, json).await;
+    let started = within(deadline, open_stream(&state, token, bytes, stream_options)).await;
     let body = match started {
         Err(e) => Body::from(end_stream(Some(&e))),
         Ok((conn, events)) => {
             let viewer = conn.principal().user_id;
             let s = stream::unfold(Some((conn, events)), move |st| async move {
                 let (mut conn, mut events) = st?;
+                let expiry = async {
+                    match deadline {
+                        Some(at) => tokio::time::sleep_until(at).await,
+                        None => std::future::pending().await,
+                    }
+                };
                 let item = tokio::select! {
                     item = events.next() => item,
                     reason = conn.closed() => Some(StreamItem::Close(reason)),
+                    () = expiry => return Some((Ok(end_stream(Some(&deadline_passed()))), None)),
                 };
                 let frame = match item {
                     Some(StreamItem::Event(ev)) => {
@@ -207,7 +310,12 @@ async fn subscribe(state: ApiState, token: Option<String>, bytes: Bytes, json: b
                                 Bytes::from(crate::convert::event(e, Some(viewer)).encode_to_vec())
                             })
                         };
-                        return Some((Ok::<_, std::convert::Infallible>(envelope(0, &payload)), Some((conn, events))));
+                        let frame = if compress_events && payload.len() >= gzip::MIN_BYTES {
+                            envelope(COMPRESSED, &gzip::compress(&payload))
+                        } else {
+                            envelope(0, &payload)
+                        };
+                        return Some((Ok::<_, std::convert::Infallible>(frame), Some((conn, events))));
                     }
                     Some(StreamItem::Close(reason)) => end_stream(Some(&close_error(reason))),
                     None => end_stream(None),
@@ -220,6 +328,9 @@ async fn subscribe(state: ApiState, token: Option<String>, bytes: Bytes, json: b
     let mut resp = Response::new(body);
     resp.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static(ct));
     resp.headers_mut().insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if compress_events {
+        resp.headers_mut().insert("connect-content-encoding", HeaderValue::from_static("gzip"));
+    }
     resp
 }
 
@@ -227,9 +338,10 @@ async fn open_stream(
     state: &ApiState,
     token: Option<String>,
     bytes: Bytes,
-    json: bool,
+    s: Stream,
 ) -> Result<(Connection, switchboard_service::EventStream), ApiError> {
-    let message = request_message(&bytes)?;
+    let json = s.json;
+    let message = request_message(&bytes, s)?;
     let input = if json { Input::JsonBytes(message) } else { Input::Proto(message) };
     let (body, _) = crate::decode::request::<pb::SubscribeRequest>(input)?;
     let principal = state.services.authenticate(&token.unwrap_or_default()).await?;

@@ -57,6 +57,7 @@ impl ApiError {
             ErrorCode::Unimplemented => StatusCode::NOT_IMPLEMENTED,
             ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::DeadlineExceeded => StatusCode::GATEWAY_TIMEOUT,
         }
     }
 
@@ -73,6 +74,7 @@ impl ApiError {
             ErrorCode::Unimplemented => tonic::Code::Unimplemented,
             ErrorCode::Unavailable => tonic::Code::Unavailable,
             ErrorCode::Internal => tonic::Code::Internal,
+            ErrorCode::DeadlineExceeded => tonic::Code::DeadlineExceeded,
         };
         let mut status = tonic::Status::new(code, self.0.message.clone());
         if let Some(ms) = self.0.retry_after_ms
@@ -117,6 +119,7 @@ fn code_to_proto(code: ErrorCode) -> pb::ErrorCode {
         ErrorCode::Unimplemented => pb::ErrorCode::Unimplemented,
         ErrorCode::Unavailable => pb::ErrorCode::Unavailable,
         ErrorCode::Internal => pb::ErrorCode::Internal,
+        ErrorCode::DeadlineExceeded => pb::ErrorCode::DeadlineExceeded,
     }
 }
 

@@ -6,6 +6,7 @@ pub mod convert;
 mod decode;
 pub mod error;
 mod grpc;
+mod gzip;
 pub mod http;
 pub mod metrics;
 mod nul;

@@ -60,6 +60,7 @@ impl From<tonic::Status> for ClientError {
             tonic::Code::ResourceExhausted => pb::ErrorCode::ResourceExhausted,
             tonic::Code::Unimplemented => pb::ErrorCode::Unimplemented,
             tonic::Code::Unavailable => pb::ErrorCode::Unavailable,
+            tonic::Code::DeadlineExceeded => pb::ErrorCode::DeadlineExceeded,
             _ => pb::ErrorCode::Internal,
         };
         let meta = |k: &str| s.metadata().get(k).and_then(|v| v.to_str().ok()).map(str::to_owned);

@@ -28,11 +28,13 @@ pub enum ErrorCode {
     Unavailable,
     /// A server-side failure.
     Internal,
+    /// The client's deadline passed before the call finished.
+    DeadlineExceeded,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 10] = [
+    pub const ALL: [ErrorCode; 11] = [
         Self::InvalidArgument,
         Self::Unauthenticated,
         Self::PermissionDenied,
@@ -43,6 +45,7 @@ impl ErrorCode {
         Self::Unimplemented,
         Self::Unavailable,
         Self::Internal,
+        Self::DeadlineExceeded,
     ];
 
     /// The snake_case name used in JSON bodies, logs and metrics.
@@ -58,6 +61,7 @@ impl ErrorCode {
             Self::Unimplemented => "unimplemented",
             Self::Unavailable => "unavailable",
             Self::Internal => "internal",
+            Self::DeadlineExceeded => "deadline_exceeded",
         }
     }
 }

@@ -103,6 +103,140 @@ async fn connect_unary_calls_take_json_or_proto_and_errors_carry_code_and_detail
     app.stop().await;
 }
 
+/// The raw response (head and body bytes) to a POST of `body` with `headers`.
+async fn raw_post(app: &TestApp, path: &str, body: &[u8], headers: &[(&str, &str)]) -> (String, Vec<u8>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(&app.addr).await.unwrap();
+    let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    s.write_all(body).await.unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out)).await.expect("an answer").unwrap();
+    let split = out.windows(4).position(|w| w == b"\r\n\r\n").expect("a head") + 4;
+    (String::from_utf8_lossy(&out[..split]).to_ascii_lowercase(), out[split..].to_vec())
+}
+
+fn envelope(message: &[u8]) -> Vec<u8> {
+    let mut env = vec![0u8];
+    env.extend_from_slice(&(message.len() as u32).to_be_bytes());
+    env.extend_from_slice(message);
+    env
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(data).unwrap();
+    enc.finish().unwrap()
+}
+
+#[tokio::test]
+async fn connect_bodies_may_be_gzipped_both_ways_and_other_encodings_are_unimplemented() {
+    let app = TestApp::spawn().await;
+    let ann = app.register("ann").await;
+    let auth = format!("Bearer {}", ann.token);
+    let json = [("Content-Type", "application/json"), ("Authorization", auth.as_str())];
+    let (_, created) =
+        raw_post(&app, "/switchboard.v1.ConversationService/CreateConversation", br#"{"kind":2,"title":"zip"}"#, &json)
+            .await;
+    let created: serde_json::Value = serde_json::from_slice(&created).unwrap();
+    let conv = created["conversation"]["conversation"]["id"].as_str().expect("a conversation id").to_owned();
+    let path = "/switchboard.v1.MessageService/SendMessage";
+    let long = "zipped text ".repeat(200);
+    let send = |key: &str| {
+        serde_json::json!({ "conversationId": conv, "clientKey": key, "text": { "text": long } }).to_string()
+    };
+    // A gzipped request is read; a large answer is gzipped for a client that accepts it.
+    let (head, answer) = raw_post(
+        &app,
+        path,
+        &gzip(send("z1").as_bytes()),
+        &[json[0], json[1], ("Content-Encoding", "gzip"), ("Accept-Encoding", "br, gzip")],
+    )
+    .await;
+    assert!(head.starts_with("http/1.1 200") && head.contains("content-encoding: gzip"), "{head}");
+    let mut inflated = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&answer[..]), &mut inflated).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&inflated).unwrap();
+    assert_eq!(v["message"]["text"]["text"].as_str(), Some(long.as_str()), "{v}");
+    let body = send("z2");
+    // Without Accept-Encoding the answer is plain; a small one is plain either way.
+    let (head, _) = raw_post(&app, path, body.as_bytes(), &json).await;
+    assert!(head.starts_with("http/1.1 200") && !head.contains("content-encoding"), "{head}");
+    let (head, _) =
+        raw_post(&app, "/switchboard.v1.UserService/GetMe", b"{}", &[json[0], json[1], ("Accept-Encoding", "gzip")])
+            .await;
+    assert!(head.starts_with("http/1.1 200") && !head.contains("content-encoding"), "{head}");
+    // Another encoding, or a body that is not the gzip it claims to be.
+    let (head, answer) = raw_post(&app, path, body.as_bytes(), &[json[0], json[1], ("Content-Encoding", "br")]).await;
+    assert!(head.starts_with("http/1.1 501"), "{head}");
+    assert!(String::from_utf8_lossy(&answer).contains(r#""code":"unimplemented""#));
+    let (head, _) = raw_post(&app, path, body.as_bytes(), &[json[0], json[1], ("Content-Encoding", "gzip")]).await;
+    assert!(head.starts_with("http/1.1 400"), "{head}");
+    // A gzip bomb inflates past the frame limit and is refused.
+    let bomb = gzip(&vec![b' '; 8 << 20]);
+    let (head, answer) = raw_post(&app, path, &bomb, &[json[0], json[1], ("Content-Encoding", "gzip")]).await;
+    assert!(head.starts_with("http/1.1 400"), "{head}");
+    assert!(String::from_utf8_lossy(&answer).contains("limited to"), "{}", String::from_utf8_lossy(&answer));
+
+    // A stream's request message may be gzipped (flag 1) when the headers say so.
+    let sub = "/switchboard.v1.SyncService/Subscribe";
+    let stream = [("Content-Type", "application/connect+json"), ("Authorization", auth.as_str())];
+    let mut zipped = envelope(&gzip(br#"{"liveOnly":true}"#));
+    zipped[0] = 1;
+    let (head, answer) = raw_post(
+        &app,
+        sub,
+        &zipped,
+        &[stream[0], stream[1], ("Connect-Content-Encoding", "gzip"), ("Connect-Timeout-Ms", "300")],
+    )
+    .await;
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.contains("caughtUp") && text.contains(r#""code":"deadline_exceeded""#), "{text}");
+    // Flag 1 without the header is malformed.
+    let (_, answer) = raw_post(&app, sub, &zipped, &stream).await;
+    assert!(String::from_utf8_lossy(&answer).contains(r#""code":"invalid_argument""#));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn connect_deadlines_end_streams_and_bad_ones_are_refused() {
+    let app = TestApp::spawn().await;
+    let ann = app.register("ann").await;
+    let auth = format!("Bearer {}", ann.token);
+    let stream = [("Content-Type", "application/connect+json"), ("Authorization", auth.as_str())];
+    let sub = "/switchboard.v1.SyncService/Subscribe";
+    let msg = envelope(br#"{"liveOnly":true}"#);
+    let started = std::time::Instant::now();
+    let (head, answer) = raw_post(
+        &app,
+        sub,
+        &msg,
+        &[stream[0], stream[1], ("Connect-Timeout-Ms", "200"), ("Connect-Accept-Encoding", "gzip")],
+    )
+    .await;
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    assert!(head.starts_with("http/1.1 200") && head.contains("connect-content-encoding: gzip"), "{head}");
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.contains("caughtUp") && text.contains(r#""code":"deadline_exceeded""#), "{text}");
+    // A unary call well within its deadline answers as usual.
+    let json = [("Content-Type", "application/json"), ("Authorization", auth.as_str())];
+    let me = "/switchboard.v1.UserService/GetMe";
+    let (head, _) = raw_post(&app, me, b"{}", &[json[0], json[1], ("Connect-Timeout-Ms", "60000")]).await;
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    for bad in ["0", "-5", "12345678901", "soon"] {
+        let (head, answer) = raw_post(&app, me, b"{}", &[json[0], json[1], ("Connect-Timeout-Ms", bad)]).await;
+        assert!(head.starts_with("http/1.1 400"), "{bad}: {head}");
+        assert!(String::from_utf8_lossy(&answer).contains("Connect-Timeout-Ms is a positive"), "{bad}");
+    }
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn a_connect_stream_that_cannot_start_answers_200_with_the_error_in_its_end_message() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};

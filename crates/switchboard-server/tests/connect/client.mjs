@@ -5,7 +5,7 @@
 
 import { readFileSync } from "node:fs";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
+import { compressionGzip, createConnectTransport } from "@connectrpc/connect-node";
 import { createFileRegistry, fromBinary } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 
@@ -102,6 +102,51 @@ for (const binary of [false, true]) {
       }
     })(),
     Code.Unauthenticated,
+  );
+}
+// gzip both ways: requests compressed whatever their size, responses and stream messages of
+// 1 KiB or more compressed by the server (the client accepts gzip by default).
+{
+  const transport = createConnectTransport({
+    baseUrl: `http://${addr}`,
+    httpVersion: "1.1",
+    sendCompression: compressionGzip,
+    compressMinBytes: 0,
+  });
+  const auth = createClient(service("AuthService"), transport);
+  const reg = await auth.register({ username: "zip_user", password: "correct horse battery", displayName: "Zip" });
+  check("gzip register", reg.user?.username === "zip_user");
+  const headers = { Authorization: `Bearer ${reg.tokens.accessToken}` };
+  const convs = createClient(service("ConversationService"), transport);
+  const conv = (await convs.createConversation({ kind: 2, title: "zipped" }, { headers })).conversation.conversation.id;
+  const messages = createClient(service("MessageService"), transport);
+  const sync = createClient(service("SyncService"), transport);
+  const abort = new AbortController();
+  const iter = sync.subscribe({ liveOnly: true }, { headers, signal: abort.signal })[Symbol.asyncIterator]();
+  check("gzip stream starts", (await iter.next()).value?.kind?.case === "caughtUp");
+  const long = "zipped text ".repeat(300);
+  const sent = await messages.sendMessage({ conversationId: conv, clientKey: "zip-1", text: { text: long } }, { headers });
+  check("gzip a large message is sent and answered", sent.message?.content?.value?.text === long);
+  let live;
+  for (;;) {
+    const next = await iter.next();
+    if (next.done || next.value.kind?.case === "messageCreated") {
+      live = next.value;
+      break;
+    }
+  }
+  check("gzip the large message arrives on the stream", live?.kind.value.content?.value?.text === long);
+  abort.abort();
+
+  // The deadline travels as Connect-Timeout-Ms; a live stream ends when it passes.
+  await expectCode(
+    "a stream past its deadline ends deadline_exceeded",
+    (async () => {
+      for await (const _ of sync.subscribe({ liveOnly: true }, { headers, timeoutMs: 300 })) {
+        // caught_up, then nothing until the deadline
+      }
+    })(),
+    Code.DeadlineExceeded,
   );
 }
 console.log("done");
