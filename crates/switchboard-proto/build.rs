@@ -22,7 +22,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bytes = fds.encode_to_vec();
     fs::write(out.join("descriptor.bin"), &bytes)?;
 
-    fs::write(out.join("switchboard.v1.methods.rs"), methods_macro(&fds))?;
+    fs::write(out.join("switchboard.v1.methods.rs"), methods_macro(&fds) + &side_effect_free(&fds))?;
 
     let mut config = prost_build::Config::new();
     config.btree_map(["."]);
@@ -57,6 +57,30 @@ fn snake(name: &str) -> String {
         }
     }
     out
+}
+
+/// `SIDE_EFFECT_FREE`: the methods marked `idempotency_level = NO_SIDE_EFFECTS` (served
+/// over Connect GET too).
+fn side_effect_free(fds: &prost_types::FileDescriptorSet) -> String {
+    use prost_types::method_options::IdempotencyLevel;
+    let mut names = Vec::new();
+    for file in fds.file.iter().filter(|f| f.package() == "switchboard.v1") {
+        for svc in &file.service {
+            for m in &svc.method {
+                let level = m.options.as_ref().map(|o| o.idempotency_level());
+                if level == Some(IdempotencyLevel::NoSideEffects) {
+                    names.push(format!("    \"{}/{}\",\n", svc.name(), m.name()));
+                }
+            }
+        }
+    }
+    names.sort();
+    format!(
+        "\n/// The methods without side effects (`option idempotency_level = NO_SIDE_EFFECTS`), as\n\
+         /// \"Service/Method\", sorted: Connect clients may call them with GET.\n\
+         pub const SIDE_EFFECT_FREE: &[&str] = &[\n{}];\n",
+        names.concat()
+    )
 }
 
 /// `with_unary_methods!(m)` calls `m!` with every unary method, grouped by service:

@@ -1,7 +1,8 @@
 //! The Connect protocol (connectrpc.com) on the gRPC paths: `POST /switchboard.v1.<Service>/
 //! <Method>` with an `application/json` or `application/proto` body is a unary call, and
 //! `SyncService/Subscribe` with `application/connect+json` or `application/connect+proto`
-//! is a server stream of enveloped events ending in an end-of-stream message. Stock Connect
+//! is a server stream of enveloped events ending in an end-of-stream message; methods
+//! marked `NO_SIDE_EFFECTS` in the proto may also be called with GET. Stock Connect
 //! clients (connect-es, connect-go, connect-swift, connect-kotlin) work unchanged. The
 //! calls go through the same RPC table as every other transport.
 
@@ -107,8 +108,14 @@ pub(crate) fn not_found(method: &str) -> Response {
 
 /// Serves a Connect request for `method` ("Service/Method").
 pub(crate) async fn handle(state: ApiState, method: String, req: Request) -> Response {
-    if req.method() != http::Method::POST {
-        return (StatusCode::METHOD_NOT_ALLOWED, "Connect calls are POST requests\n").into_response();
+    let get = req.method() == http::Method::GET;
+    if get && switchboard_proto::SIDE_EFFECT_FREE.binary_search(&method.as_str()).is_err() {
+        let text = "only methods without side effects may be called with GET; this one takes POST\n";
+        return (StatusCode::METHOD_NOT_ALLOWED, [(http::header::ALLOW, "POST")], text).into_response();
+    }
+    if !get && req.method() != http::Method::POST {
+        let text = "Connect calls are POST requests (GET for methods without side effects)\n";
+        return (StatusCode::METHOD_NOT_ALLOWED, text).into_response();
     }
     let (parts, body) = req.into_parts();
     if let Some(v) = parts.headers.get("connect-protocol-version")
@@ -144,35 +151,42 @@ pub(crate) async fn handle(state: ApiState, method: String, req: Request) -> Res
     };
     let peer = crate::peer::client_ip(&parts.headers, &parts.extensions, &state.options);
     let max = state.options.max_frame_bytes;
-    let Ok(bytes) = Limited::new(body, max).collect().await.map(|c| c.to_bytes()) else {
-        return unary_error(&ApiError::invalid("body", format!("request bodies are limited to {max} bytes")));
-    };
-    let bytes = match body_encoding {
-        gzip::Encoding::Gzip => match gzip::decompress(&bytes, max) {
-            Ok(b) => b,
+    let (input, json) = if get {
+        match get_message(&parts.uri, max) {
+            Ok(call) => call,
             Err(e) => return unary_error(&e),
-        },
-        gzip::Encoding::Identity => bytes,
-    };
-    if streaming {
-        let json = match ct.as_str() {
-            "application/connect+json" => true,
-            "application/connect+proto" => false,
+        }
+    } else {
+        let Ok(bytes) = Limited::new(body, max).collect().await.map(|c| c.to_bytes()) else {
+            return unary_error(&ApiError::invalid("body", format!("request bodies are limited to {max} bytes")));
+        };
+        let bytes = match body_encoding {
+            gzip::Encoding::Gzip => match gzip::decompress(&bytes, max) {
+                Ok(b) => b,
+                Err(e) => return unary_error(&e),
+            },
+            gzip::Encoding::Identity => bytes,
+        };
+        if streaming {
+            let json = match ct.as_str() {
+                "application/connect+json" => true,
+                "application/connect+proto" => false,
+                _ => return unsupported(&ct),
+            };
+            let stream = Stream {
+                json,
+                deadline,
+                compressed_request: message_encoding == gzip::Encoding::Gzip,
+                compress_events: gzip::accepted(&parts.headers, "connect-accept-encoding"),
+                max,
+            };
+            return subscribe(state, token, bytes, stream).await;
+        }
+        match ct.as_str() {
+            "application/json" => (Input::JsonBytes(bytes), true),
+            "application/proto" => (Input::Proto(bytes), false),
             _ => return unsupported(&ct),
-        };
-        let stream = Stream {
-            json,
-            deadline,
-            compressed_request: message_encoding == gzip::Encoding::Gzip,
-            compress_events: gzip::accepted(&parts.headers, "connect-accept-encoding"),
-            max,
-        };
-        return subscribe(state, token, bytes, stream).await;
-    }
-    let (input, json) = match ct.as_str() {
-        "application/json" => (Input::JsonBytes(bytes), true),
-        "application/proto" => (Input::Proto(bytes), false),
-        _ => return unsupported(&ct),
+        }
     };
     let ctx = Ctx { services: state.services.clone(), caller: Caller::Token(token), peer };
     let mut resp = match within(deadline, rpc::dispatch(ctx, &method, input)).await {
@@ -188,6 +202,47 @@ pub(crate) async fn handle(state: ApiState, method: String, req: Request) -> Res
         resp = compressed(resp).await;
     }
     resp
+}
+
+/// A GET call's message, from the query: `encoding` (json or proto), `message` (base64url
+/// when `base64=1`), optional `compression` (gzip) and `connect` (v1).
+fn get_message(uri: &http::Uri, max: usize) -> Result<(Input, bool), ApiError> {
+    use axum::extract::Query;
+    let Query(q) = Query::<std::collections::HashMap<String, String>>::try_from_uri(uri)
+        .map_err(|e| ApiError::invalid("query", format!("the query does not parse: {e}")))?;
+    if q.get("connect").is_some_and(|v| v != "v1") {
+        return Err(ApiError::invalid("connect", "only Connect protocol version 1 (connect=v1) is spoken"));
+    }
+    let json = match q.get("encoding").map(String::as_str) {
+        Some("json") => true,
+        Some("proto") => false,
+        _ => {
+            return Err(ApiError::invalid("encoding", "a GET call names its encoding: encoding=json or encoding=proto"));
+        }
+    };
+    let message = q.get("message").map(String::as_str).unwrap_or_default();
+    if message.len() > max {
+        return Err(ApiError::invalid("message", format!("request messages are limited to {max} bytes")));
+    }
+    let mut bytes = if q.get("base64").is_some_and(|v| v == "1") {
+        let raw = message.trim_end_matches('=');
+        let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw);
+        Bytes::from(decoded.map_err(|e| ApiError::invalid("message", format!("message is not base64url: {e}")))?)
+    } else {
+        Bytes::copy_from_slice(message.as_bytes())
+    };
+    match q.get("compression").map(String::as_str) {
+        None | Some("" | "identity") => {}
+        Some("gzip") => bytes = gzip::decompress(&bytes, max)?,
+        Some(other) => {
+            let shown: String = other.chars().take(40).collect();
+            return Err(ApiError(ServiceError::new(
+                switchboard_core::ErrorCode::Unimplemented,
+                format!("compression {shown:?} is not supported: use gzip or identity"),
+            )));
+        }
+    }
+    Ok((if json { Input::JsonBytes(bytes) } else { Input::Proto(bytes) }, json))
 }
 
 /// A successful unary response, gzipped when it is worth it.

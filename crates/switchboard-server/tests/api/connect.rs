@@ -204,6 +204,49 @@ async fn connect_bodies_may_be_gzipped_both_ways_and_other_encodings_are_unimple
     app.stop().await;
 }
 
+/// The raw response to a GET of `path`.
+async fn raw_get(app: &TestApp, path: &str, auth: &str) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(&app.addr).await.unwrap();
+    let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out)).await.expect("an answer").unwrap();
+    let text = String::from_utf8_lossy(&out).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    (head.to_ascii_lowercase(), body.to_owned())
+}
+
+#[tokio::test]
+async fn reads_may_be_called_with_get_and_writes_may_not() {
+    use base64::Engine;
+    let app = TestApp::spawn().await;
+    let ann = app.register("ann").await;
+    let auth = format!("Bearer {}", ann.token);
+    let (head, body) =
+        raw_get(&app, "/switchboard.v1.UserService/GetMe?connect=v1&encoding=json&message=%7B%7D", &auth).await;
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(body.contains(r#""username":"ann""#), "{body}");
+    // base64url, gzipped.
+    let zipped = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(gzip(b"{}"));
+    let path = format!("/switchboard.v1.UserService/GetMe?encoding=json&base64=1&compression=gzip&message={zipped}");
+    let (head, body) = raw_get(&app, &path, &auth).await;
+    assert!(head.starts_with("http/1.1 200") && body.contains("ann"), "{head}\n{body}");
+    // A method with side effects is POST only; a GET names its encoding and protocol version.
+    let (head, _) =
+        raw_get(&app, "/switchboard.v1.MessageService/SendMessage?encoding=json&message=%7B%7D", &auth).await;
+    assert!(head.starts_with("http/1.1 405") && head.contains("allow: post"), "{head}");
+    for query in ["message=%7B%7D", "encoding=xml&message=%7B%7D", "connect=v2&encoding=json&message=%7B%7D"] {
+        let (head, body) = raw_get(&app, &format!("/switchboard.v1.UserService/GetMe?{query}"), &auth).await;
+        let refused = head.starts_with("http/1.1 400") && body.contains(r#""code":"invalid_argument""#);
+        assert!(refused, "{query}: {head}\n{body}");
+    }
+    let (head, _) =
+        raw_get(&app, "/switchboard.v1.UserService/GetMe?encoding=json&compression=br&message=x", &auth).await;
+    assert!(head.starts_with("http/1.1 501"), "{head}");
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn connect_deadlines_end_streams_and_bad_ones_are_refused() {
     let app = TestApp::spawn().await;

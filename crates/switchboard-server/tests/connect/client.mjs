@@ -149,4 +149,20 @@ for (const binary of [false, true]) {
     Code.DeadlineExceeded,
   );
 }
+// Reads over GET (useHttpGet): methods marked NO_SIDE_EFFECTS go as GET requests.
+const getMe = service("UserService").methods.find((m) => m.name === "GetMe");
+check("GetMe is marked NO_SIDE_EFFECTS (so useHttpGet sends it as GET)", getMe?.idempotency === 1, show(getMe?.idempotency));
+for (const binary of [false, true]) {
+  const fmt = binary ? "proto" : "json";
+  const transport = createConnectTransport({ baseUrl: `http://${addr}`, httpVersion: "1.1", useBinaryFormat: binary, useHttpGet: true });
+  const auth = createClient(service("AuthService"), transport);
+  const reg = await auth.register({ username: `getter_${fmt}`, password: "correct horse battery", displayName: "Getter" });
+  const headers = { Authorization: `Bearer ${reg.tokens.accessToken}` };
+  const users = createClient(service("UserService"), transport);
+  const me = await users.getMe({}, { headers });
+  check(`${fmt} getMe over GET`, me.user?.id === reg.user.id);
+  const found = await users.getUsers({ userIds: [reg.user.id] }, { headers });
+  check(`${fmt} getUsers over GET`, found.users?.[0]?.username === `getter_${fmt}`, show(found));
+  await expectCode(`${fmt} a GET without a token is unauthenticated`, users.getMe({}), Code.Unauthenticated);
+}
 console.log("done");
