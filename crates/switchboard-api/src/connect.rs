@@ -217,7 +217,10 @@ fn get_message(uri: &http::Uri, max: usize) -> Result<(Input, bool), ApiError> {
         Some("json") => true,
         Some("proto") => false,
         _ => {
-            return Err(ApiError::invalid("encoding", "a GET call names its encoding: encoding=json or encoding=proto"));
+            return Err(ApiError::invalid(
+                "encoding",
+                "a GET call names its encoding: encoding=json or encoding=proto",
+            ));
         }
     };
     let message = q.get("message").map(String::as_str).unwrap_or_default();

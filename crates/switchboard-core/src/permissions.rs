@@ -228,6 +228,38 @@ mod tests {
     }
 
     #[test]
+    fn access_is_decided_for_every_kind_from_the_standing() {
+        use ConversationKind::{Space, SpaceChannel, Thread};
+        // Non-members and channels out of view cannot read; callers answer not_found.
+        assert!(access(Group, Standing::Member(None)).is_err());
+        assert!(access(Thread, Standing::Thread(None)).is_err());
+        assert!(access(SpaceChannel, Standing::SpaceChannel(Permissions::SEND)).is_err());
+        assert!(access(Thread, Standing::SpaceThread(Permissions::SEND_IN_THREADS)).is_err());
+        // Membership: the channel rule and moderation follow the member's rights.
+        let member = plain(3);
+        let group = access(Group, Standing::Member(Some(&member))).unwrap();
+        assert_eq!((group.post, group.moderate, group.mention_all), (Ok(()), false, true));
+        assert!(access(Channel, Standing::Member(Some(&member))).unwrap().post.is_err());
+        assert!(access(Space, Standing::Member(Some(&owner()))).unwrap().post.is_err());
+        assert!(access(Channel, Standing::Member(Some(&owner()))).unwrap().moderate);
+        // Space channels and their threads: the permissions, with the refusal a client sees.
+        let view = Permissions::VIEW;
+        let reader = access(SpaceChannel, Standing::SpaceChannel(view)).unwrap();
+        assert_eq!(reader.post, Err(Denied("you need the send permission here")));
+        let sender = access(SpaceChannel, Standing::SpaceChannel(view.union(Permissions::SEND))).unwrap();
+        assert_eq!((sender.post, sender.moderate, sender.mention_all), (Ok(()), false, false));
+        let thread = access(Thread, Standing::SpaceThread(view.union(Permissions::SEND))).unwrap();
+        assert_eq!(thread.post, Err(Denied("you need the send-in-threads permission here")));
+        let all = [Permissions::SEND_IN_THREADS, Permissions::MANAGE_MESSAGES, Permissions::MENTION_EVERYONE]
+            .into_iter()
+            .fold(view, Permissions::union);
+        let thread = access(Thread, Standing::SpaceThread(all)).unwrap();
+        assert_eq!((thread.post, thread.moderate, thread.mention_all), (Ok(()), true, true));
+        // Threads elsewhere: any reader of the parent posts.
+        assert_eq!(access(Thread, Standing::Thread(Some(&member))).unwrap().post, Ok(()));
+    }
+
+    #[test]
     fn the_owner_has_every_right_and_plain_members_none_whatever_is_stored() {
         assert_eq!(effective_rights(&owner()), AdminRights::ALL);
         assert_eq!(effective_rights(&plain(3)), AdminRights::default());
