@@ -93,7 +93,7 @@ macro_rules! in_tx {
         let mut client = $store.client().await?;
         let txn = client.transaction().await?;
         let result = {
-            let $tx: &tokio_postgres::Transaction<'_> = &txn;
+            let $tx: &deadpool_postgres::Transaction<'_> = &txn;
             $body.await
         };
         match result {
@@ -114,7 +114,7 @@ pub(crate) use in_tx;
 macro_rules! run {
     (read, $s:ident, |$c:ident| $call:expr) => {{
         let client = $s.client().await?;
-        let $c: &tokio_postgres::Client = &client;
+        let $c: &deadpool_postgres::ClientWrapper = &client;
         $call.await
     }};
     (write, $s:ident, |$c:ident| $call:expr) => {

@@ -5,7 +5,7 @@ use std::error::Error;
 
 use bytes::BytesMut;
 use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
-use tokio_postgres::{Client, GenericClient, Transaction};
+use tokio_postgres::Client;
 
 use crate::sql::{DbError, DbResult, Dialect, Row, Tx, Value, find_column};
 use crate::{StoreError, StoreResult};
@@ -106,62 +106,59 @@ fn params<'a>(args: &'a [Value<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
     args.iter().map(|v| v as &(dyn ToSql + Sync)).collect()
 }
 
-async fn exec(c: &impl GenericClient, sql: &str, args: &[Value<'_>]) -> DbResult<u64> {
-    Ok(c.execute(&dollar_placeholders(sql), &params(args)).await?)
-}
-
-async fn rows(c: &impl GenericClient, sql: &str, args: &[Value<'_>]) -> StoreResult<Vec<tokio_postgres::Row>> {
-    c.query(&dollar_placeholders(sql), &params(args)).await.map_err(db)
-}
-
-async fn lock_row(c: &impl GenericClient, table: &'static str, id: i64) -> DbResult<()> {
-    c.execute(&format!("SELECT 1 FROM {table} WHERE id = $1 FOR UPDATE"), &[&id]).await?;
-    Ok(())
-}
-
-async fn lock_key(c: &impl GenericClient, key: &str) -> DbResult<()> {
-    c.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &[&key]).await?;
-    Ok(())
-}
-
+/// Implements [`Tx`] for a client or transaction type; `$prepare` turns the statement's
+/// text into a prepared statement (the pool's clients and transactions keep a per-connection
+/// cache, so each text is parsed once per connection).
 macro_rules! pg_tx {
-    ($t:ty) => {
+    ($t:ty, |$c:ident, $sql:ident| $prepare:expr) => {
         impl Tx for $t {
             fn dialect(&self) -> Dialect {
                 Dialect::Postgres
             }
 
             async fn exec(&self, sql: &str, args: &[Value<'_>]) -> DbResult<u64> {
-                exec(self, sql, args).await
+                let ($c, $sql) = (self, dollar_placeholders(sql));
+                let statement = $prepare.await?;
+                Ok(self.execute(&statement, &params(args)).await?)
             }
 
             async fn all<T, F>(&self, sql: &str, args: &[Value<'_>], mut f: F) -> StoreResult<Vec<T>>
             where
                 F: FnMut(&dyn Row) -> StoreResult<T> + Send,
             {
-                rows(self, sql, args).await?.iter().map(|row| f(&PgRow { row, next: Cell::new(0) })).collect()
+                let ($c, $sql) = (self, dollar_placeholders(sql));
+                let statement = $prepare.await.map_err(db)?;
+                let rows = self.query(&statement, &params(args)).await.map_err(db)?;
+                rows.iter().map(|row| f(&PgRow { row, next: Cell::new(0) })).collect()
             }
 
             async fn one<T, F>(&self, sql: &str, args: &[Value<'_>], f: F) -> StoreResult<Option<T>>
             where
                 F: FnOnce(&dyn Row) -> StoreResult<T> + Send,
             {
-                rows(self, sql, args).await?.first().map(|row| f(&PgRow { row, next: Cell::new(0) })).transpose()
+                let ($c, $sql) = (self, dollar_placeholders(sql));
+                let statement = $prepare.await.map_err(db)?;
+                let rows = self.query(&statement, &params(args)).await.map_err(db)?;
+                rows.first().map(|row| f(&PgRow { row, next: Cell::new(0) })).transpose()
             }
 
             async fn lock_row(&self, table: &'static str, id: i64) -> DbResult<()> {
-                lock_row(self, table, id).await
+                self.execute(&format!("SELECT 1 FROM {table} WHERE id = $1 FOR UPDATE"), &[&id]).await?;
+                Ok(())
             }
 
             async fn lock_key(&self, key: &str) -> DbResult<()> {
-                lock_key(self, key).await
+                self.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &[&key]).await?;
+                Ok(())
             }
         }
     };
 }
 
-pg_tx!(Client);
-pg_tx!(Transaction<'_>);
+pg_tx!(deadpool_postgres::ClientWrapper, |c, sql| c.prepare_cached(&sql));
+pg_tx!(deadpool_postgres::Transaction<'_>, |c, sql| c.prepare_cached(&sql));
+// A bare client (tests): no cache.
+pg_tx!(Client, |c, sql| c.prepare(&sql));
 
 /// Turns `?1`-style placeholders into PostgreSQL's `$1`.
 fn dollar_placeholders(sql: &str) -> String {
