@@ -4,8 +4,8 @@ use std::cell::Cell;
 use std::error::Error;
 
 use bytes::BytesMut;
-use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::Client;
+use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 
 use crate::sql::{DbError, DbResult, Dialect, Row, Tx, Value, find_column};
 use crate::{StoreError, StoreResult};
