@@ -123,6 +123,7 @@ impl NatsBus {
 
     fn subscribe(&self, topic: Topic) -> JoinHandle<()> {
         let (client, slot, subject) = (self.client.clone(), self.handler.clone(), subject(&self.prefix, topic));
+        let probe = format!("{}.round-trip", self.prefix);
         tokio::spawn(async move {
             let mut sub = match client.subscribe(subject.clone()).await {
                 Ok(s) => s,
@@ -133,7 +134,7 @@ impl NatsBus {
             };
             // Once the server has the subscription, re-read what may have been published
             // before it was in place.
-            if client.flush().await.is_ok()
+            if server_caught_up(&client, probe).await
                 && let Some(h) = handler(&slot)
             {
                 h.resync(Some(topic));
@@ -149,6 +150,19 @@ impl NatsBus {
                 }
             }
         })
+    }
+}
+
+/// Waits until the server has processed everything this client sent before (`flush` only
+/// writes the socket): a request to a subject nobody serves comes back "no responders" once
+/// the server reached it. False when the connection failed meanwhile (its reconnect
+/// resyncs every topic); true also on a timeout (a server too old to say "no responders"),
+/// so that the resync still happens.
+async fn server_caught_up(client: &async_nats::Client, probe: String) -> bool {
+    use async_nats::RequestErrorKind as K;
+    match client.request(probe, bytes::Bytes::new()).await {
+        Ok(_) => true,
+        Err(e) => matches!(e.kind(), K::NoResponders | K::TimedOut),
     }
 }
 

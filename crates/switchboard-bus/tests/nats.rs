@@ -76,19 +76,33 @@ async fn what_the_bus_sends_says_its_format_and_what_it_cannot_read_makes_reader
     let (bus, recorder) = bus(&url, &prefix, topic).await;
     let raw = async_nats::connect(&url).await.expect("raw client");
     let mut watch = raw.subscribe(subject.clone()).await.expect("subscribe");
-    raw.flush().await.expect("flush");
+    // `flush` does not wait for the server to take a subscription: probe (headerless
+    // messages, an older node's format) until both this client and the bus hear them.
+    let probe = || serde_json::to_vec(&typing(41)).unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let mut raw_hears = false;
+    while !raw_hears || recorder.delivered.lock().unwrap().is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "the subscriptions never came up");
+        raw.publish(subject.clone(), probe().into()).await.unwrap();
+        raw_hears |= matches!(tokio::time::timeout(Duration::from_millis(100), watch.next()).await, Ok(Some(_)));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let delivered = || recorder.delivered.lock().unwrap().len();
+    let probes = delivered();
+    // The older node's messages were read as format 1.
+    assert!(recorder.delivered.lock().unwrap().iter().all(|e| *e.event == typing(41)));
 
     // What this node publishes carries the header, and comes back decoded.
     bus.publish(Envelope { topic, event: Arc::new(typing(41)) });
-    let sent = tokio::time::timeout(Duration::from_secs(5), watch.next()).await.expect("a message").expect("open");
+    let sent = loop {
+        let m = tokio::time::timeout(Duration::from_secs(5), watch.next()).await.expect("a message").expect("open");
+        if m.headers.is_some() {
+            break m;
+        }
+    };
     let header = sent.headers.as_ref().and_then(|h| h.get(FORMAT_HEADER)).map(|v| v.as_str().to_owned());
     assert_eq!(header.as_deref(), Some(FORMAT.to_string().as_str()));
-    until("the delivery", || recorder.delivered.lock().unwrap().len() == 1).await;
-
-    // A message without the header is an older node's: format 1, read as such.
-    raw.publish(subject.clone(), serde_json::to_vec(&typing(41)).unwrap().into()).await.unwrap();
-    until("the older node's message", || recorder.delivered.lock().unwrap().len() == 2).await;
-    assert_eq!(*recorder.delivered.lock().unwrap()[1].event, typing(41));
+    until("the delivery", || delivered() == probes + 1).await;
 
     // A newer format is not guessed at, and neither is a payload that does not decode: the
     // topic's readers are sent to the store instead.
@@ -100,5 +114,5 @@ async fn what_the_bus_sends_says_its_format_and_what_it_cannot_read_makes_reader
     until("a resync for the newer format", || of_topic() == 1).await;
     raw.publish(subject.clone(), b"{not json".to_vec().into()).await.unwrap();
     until("a resync for the bad payload", || of_topic() == 2).await;
-    assert_eq!(recorder.delivered.lock().unwrap().len(), 2, "nothing unreadable was delivered");
+    assert_eq!(delivered(), probes + 1, "nothing unreadable was delivered");
 }

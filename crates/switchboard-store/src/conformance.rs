@@ -149,6 +149,8 @@ pub async fn sessions_rotate_and_end<S: Store>(s: &S) {
     };
     let one = s.create_session(new(b"a1", b"r1")).await.unwrap();
     let two = s.create_session(new(b"a2", b"r2")).await.unwrap();
+    let nobody = NewSession { user_id: UserId::from_raw(999), ..new(b"a9", b"r9") };
+    assert!(matches!(s.create_session(nobody).await, Err(StoreError::NotFound("user"))));
     assert_eq!(s.session_by_access(b"a1", 2_000).await.unwrap().unwrap().0.id, one.id);
     assert!(s.session_by_access(b"a1", 20_000).await.unwrap().is_none(), "expired tokens are refused");
     let Rotation::Rotated(rotated) =

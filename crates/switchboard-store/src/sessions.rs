@@ -81,11 +81,6 @@ async fn create(tx: &impl Tx, new: &NewSession) -> StoreResult<Session> {
         "INSERT INTO sessions (user_id, device_name, platform, access_hash, access_expires_at, refresh_hash, \
          created_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) RETURNING {SESSION_COLS}"
     );
-    // Checked first, so that a missing user is told apart from other failures (accounts
-    // are disabled, never deleted).
-    if tx.one("SELECT 1 FROM users WHERE id = ?1", args![new.user_id.raw()], rows::first_i64).await?.is_none() {
-        return Err(StoreError::NotFound("user"));
-    }
     let a = args![
         new.user_id.raw(),
         &new.device_name,
@@ -95,7 +90,12 @@ async fn create(tx: &impl Tx, new: &NewSession) -> StoreResult<Session> {
         &new.refresh_hash,
         new.now_ms,
     ];
-    tx.one(&sql, a, rows::session).await?.ok_or_else(|| DbError::Other("INSERT .. RETURNING gave no row".into()).into())
+    // The user's id is a foreign key: a missing user fails the insert.
+    let created = tx.one(&sql, a, rows::session).await.map_err(|e| match e {
+        StoreError::NotFound(_) => StoreError::NotFound("user"),
+        e => e,
+    })?;
+    created.ok_or_else(|| DbError::Other("INSERT .. RETURNING gave no row".into()).into())
 }
 
 async fn by_access(tx: &impl Tx, access_hash: &[u8], now_ms: i64) -> StoreResult<Option<(Session, bool)>> {

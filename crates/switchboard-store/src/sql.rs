@@ -113,7 +113,7 @@ pub(crate) use args;
 pub(crate) enum DbError {
     /// A unique index already holds the value.
     Unique,
-    /// A foreign key points nowhere.
+    /// A foreign key points nowhere: the referenced row does not exist.
     ForeignKey,
     /// The database cannot be reached or is shutting down.
     Unavailable,
@@ -125,7 +125,7 @@ impl From<DbError> for StoreError {
     fn from(e: DbError) -> Self {
         match e {
             DbError::Unique => StoreError::AlreadyExists("record"),
-            DbError::ForeignKey => StoreError::Backend("foreign key violation".into()),
+            DbError::ForeignKey => StoreError::NotFound("referenced row"),
             DbError::Unavailable => StoreError::Unavailable,
             DbError::Other(m) => StoreError::Backend(m),
         }
