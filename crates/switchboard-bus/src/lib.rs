@@ -16,7 +16,7 @@ use switchboard_core::event::{Event, PresenceStatus};
 use switchboard_core::{ConversationId, UserId};
 
 /// Where an event is published.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Topic {
     /// Everyone following a conversation: its members' connections.
     Conversation(ConversationId),
@@ -27,7 +27,7 @@ pub enum Topic {
 /// One node's report of the presence of its locally connected users. Nodes send a
 /// change as it happens (`full: false`) and everything every heartbeat (`full: true`);
 /// a node that stops reporting is presumed dead and its users offline.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PresenceReport {
     /// The reporting node (random per process).
     pub node: u64,
@@ -35,6 +35,27 @@ pub struct PresenceReport {
     pub full: bool,
     /// Users and their status on that node; `None` = no longer connected there.
     pub users: Vec<(UserId, Option<PresenceStatus>)>,
+}
+
+impl switchboard_format::Stored for PresenceReport {
+    const WHAT: &'static str = "presence report";
+    type V1 = switchboard_format::v1::PresenceReport;
+
+    fn to_v1(&self) -> Self::V1 {
+        Self::V1 {
+            node: self.node,
+            full: self.full,
+            users: self.users.iter().map(|(u, s)| (u.raw(), s.map(Into::into))).collect(),
+        }
+    }
+
+    fn from_v1(v: Self::V1) -> Self {
+        Self {
+            node: v.node,
+            full: v.full,
+            users: v.users.into_iter().map(|(u, s)| (UserId::from_raw(u), s.map(Into::into))).collect(),
+        }
+    }
 }
 
 /// One published event. The event sits behind an `Arc` so that a fan-out shares it.

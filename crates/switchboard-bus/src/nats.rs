@@ -9,7 +9,8 @@
 //! resync, and the sync subscriptions re-read their logs.
 //!
 //! Every message carries its format in the `Switchboard-Format` header ([`FORMAT`]; none
-//! means 1, what nodes sent before the header existed). A message in a format this node
+//! means 1, what nodes sent before the header existed); payloads are encoded by
+//! `switchboard_format`, which reads every format this build knows. A message in a format this node
 //! does not know — from a newer node during a rolling upgrade — or one it cannot decode is
 //! not guessed at: the handler is asked to resync that topic, so its readers get the
 //! events from the store instead.
@@ -24,10 +25,8 @@ use tokio::task::JoinHandle;
 
 use crate::{Bus, BusHandler, Envelope, PresenceReport, Topic};
 
-/// The format of the payloads this build sends: serde JSON of `switchboard_core::event::Event`
-/// and of [`PresenceReport`], pinned by the fixtures in `tests/fixtures/v1`. A change that
-/// older nodes could not read takes a new number.
-pub const FORMAT: u32 = 1;
+/// The format of the payloads this build sends (`switchboard_format::CURRENT`).
+pub const FORMAT: u32 = switchboard_format::CURRENT;
 
 /// The header that carries a message's format.
 pub const FORMAT_HEADER: &str = "Switchboard-Format";
@@ -40,15 +39,13 @@ fn format_of(msg: &async_nats::Message) -> Option<u32> {
     }
 }
 
-/// Decodes a received payload of a format this node knows.
-fn decode<T: serde::de::DeserializeOwned>(msg: &async_nats::Message) -> Result<T, String> {
-    match format_of(msg) {
-        Some(FORMAT) => serde_json::from_slice(&msg.payload).map_err(|e| e.to_string()),
-        other => {
-            metrics::counter!("switchboard_bus_unknown_format_total").increment(1);
-            Err(format!("format {other:?}; this node reads {FORMAT}"))
-        }
-    }
+/// Decodes a received payload in the format it declares.
+fn decode<T: switchboard_format::Stored>(msg: &async_nats::Message) -> Result<T, String> {
+    let Some(format) = format_of(msg).filter(|f| switchboard_format::reads(*f)) else {
+        metrics::counter!("switchboard_bus_unknown_format_total").increment(1);
+        return Err(format!("format {:?}; this node reads {:?}", format_of(msg), switchboard_format::READS));
+    };
+    switchboard_format::decode(format, &msg.payload).map_err(|e| e.to_string())
 }
 
 /// Why the NATS bus could not start.
@@ -192,19 +189,12 @@ async fn publisher(client: async_nats::Client, prefix: String, mut rx: mpsc::Rec
     let nodes = format!("{prefix}.nodes");
     while let Some(item) = rx.recv().await {
         let (subject, payload) = match &item {
-            Outgoing::Event(env) => (subject(&prefix, env.topic), serde_json::to_vec(env.event.as_ref())),
-            Outgoing::Report(r) => (nodes.clone(), serde_json::to_vec(r)),
-        };
-        let payload = match payload {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot encode a bus message");
-                continue;
-            }
+            Outgoing::Event(env) => (subject(&prefix, env.topic), switchboard_format::encode(env.event.as_ref())),
+            Outgoing::Report(r) => (nodes.clone(), switchboard_format::encode(r)),
         };
         let mut headers = async_nats::HeaderMap::new();
         headers.insert(FORMAT_HEADER, FORMAT.to_string().as_str());
-        if let Err(e) = client.publish_with_headers(subject, headers, payload.into()).await {
+        if let Err(e) = client.publish_with_headers(subject, headers, payload.into_bytes().into()).await {
             metrics::counter!("switchboard_bus_publish_errors_total").increment(1);
             tracing::warn!(error = %e, "NATS publish failed; readers recover from the store");
         }

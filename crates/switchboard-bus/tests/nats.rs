@@ -78,7 +78,7 @@ async fn what_the_bus_sends_says_its_format_and_what_it_cannot_read_makes_reader
     let mut watch = raw.subscribe(subject.clone()).await.expect("subscribe");
     // `flush` does not wait for the server to take a subscription: probe (headerless
     // messages, an older node's format) until both this client and the bus hear them.
-    let probe = || serde_json::to_vec(&typing(41)).unwrap();
+    let probe = || switchboard_format::encode(&typing(41)).into_bytes();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     let mut raw_hears = false;
     while !raw_hears || recorder.delivered.lock().unwrap().is_empty() {
@@ -108,7 +108,9 @@ async fn what_the_bus_sends_says_its_format_and_what_it_cannot_read_makes_reader
     // topic's readers are sent to the store instead.
     let mut headers = async_nats::HeaderMap::new();
     headers.insert(FORMAT_HEADER, (FORMAT + 1).to_string().as_str());
-    raw.publish_with_headers(subject.clone(), headers, serde_json::to_vec(&typing(41)).unwrap().into()).await.unwrap();
+    raw.publish_with_headers(subject.clone(), headers, switchboard_format::encode(&typing(41)).into_bytes().into())
+        .await
+        .unwrap();
     // (A reconnect may add resyncs of every topic, `None`; only this topic's count here.)
     let of_topic = || recorder.resyncs.lock().unwrap().iter().filter(|t| **t == Some(topic)).count();
     until("a resync for the newer format", || of_topic() == 1).await;

@@ -5,13 +5,11 @@
 //! every event that refers to it. A user's log numbers events that concern only that user
 //! with `user_seq`. Typing, presence and receipts are never stored.
 
-use serde::{Deserialize, Serialize};
-
 use crate::ids::{ConversationId, MessageId, SessionId, UserId};
 use crate::model::{Member, MemberSettings, Message, ThreadSummary};
 
 /// What a conversation event did to its message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ConvEventKind {
     /// A message (or service message) was stored.
     MessageCreated,
@@ -43,7 +41,7 @@ impl ConvEventKind {
 }
 
 /// One event of a conversation's log, with its message as it is now.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConvEvent {
     /// Conversation.
     pub conversation_id: ConversationId,
@@ -56,7 +54,7 @@ pub struct ConvEvent {
 }
 
 /// Why a session ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionEndReason {
     /// Logged out.
     LoggedOut,
@@ -71,7 +69,7 @@ pub enum SessionEndReason {
 }
 
 /// What happened, in a user's log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UserEventKind {
     /// Became a member.
     ConversationJoined {
@@ -156,7 +154,7 @@ impl UserEventKind {
 }
 
 /// One event of a user's log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserEvent {
     /// The user.
     pub user_id: UserId,
@@ -169,7 +167,7 @@ pub struct UserEvent {
 }
 
 /// A user's availability.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PresenceStatus {
     /// Connected and active.
     Online,
@@ -180,7 +178,7 @@ pub enum PresenceStatus {
 }
 
 /// A user's presence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Presence {
     /// The user.
     pub user_id: UserId,
@@ -191,7 +189,7 @@ pub struct Presence {
 }
 
 /// Someone started or stopped typing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Typing {
     /// Conversation.
     pub conversation_id: ConversationId,
@@ -204,7 +202,7 @@ pub struct Typing {
 }
 
 /// A member's watermarks moved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Receipt {
     /// Conversation.
     pub conversation_id: ConversationId,
@@ -230,7 +228,7 @@ impl Receipt {
 
 /// A reply in a thread, told to the members of the thread's parent conversation so that
 /// the root message's counter moves live (history shows the same counter).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ThreadActivity {
     /// The parent conversation.
     pub conversation_id: ConversationId,
@@ -241,7 +239,7 @@ pub struct ThreadActivity {
 }
 
 /// Anything delivered on an event stream.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// From a conversation's log.
     Conversation(ConvEvent),

@@ -4,8 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
 use crate::ids::{ConversationId, MessageId, SessionId, UserId};
 
 /// A person or a bot.
@@ -51,7 +49,7 @@ pub struct Session {
 }
 
 /// The kinds of conversation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ConversationKind {
     /// Two members, one conversation per pair.
     Direct,
@@ -95,7 +93,7 @@ impl ConversationKind {
 }
 
 /// A member's role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum MemberRole {
     /// Plain member.
     Member,
@@ -127,7 +125,7 @@ impl MemberRole {
 }
 
 /// What an admin may do.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct AdminRights {
     /// Add members.
     pub invite: bool,
@@ -170,7 +168,7 @@ impl AdminRights {
 }
 
 /// A member's own settings for a conversation, synced to all their devices.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MemberSettings {
     /// Muted until this time; 0 = not muted.
     pub muted_until_ms: i64,
@@ -244,7 +242,7 @@ pub struct Member {
 }
 
 /// Kinds of text entity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EntityKind {
     /// A user mention.
     Mention,
@@ -261,7 +259,7 @@ pub enum EntityKind {
 }
 
 /// A span of text with a meaning; offsets count characters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entity {
     /// Kind.
     pub kind: EntityKind,
@@ -270,15 +268,13 @@ pub struct Entity {
     /// Length.
     pub length: u32,
     /// Mentioned user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<UserId>,
     /// Link target.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
 
 /// What a service message records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ServiceAction {
     /// Created with a title.
     Created,
@@ -327,7 +323,7 @@ pub enum ServiceAction {
 }
 
 /// A service message's content.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceContent {
     /// What happened.
     pub action: ServiceAction,
@@ -336,12 +332,11 @@ pub struct ServiceContent {
     /// New title or about text.
     pub title: String,
     /// The channel, folder, role or thread concerned, or a time; 0 when none.
-    #[serde(default)]
     pub target_id: i64,
 }
 
 /// A message's content.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Content {
     /// Text with entities.
     Text {
@@ -357,7 +352,7 @@ pub enum Content {
 }
 
 /// Where a forwarded message came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ForwardInfo {
     /// Origin conversation.
     pub conversation_id: ConversationId,
@@ -370,7 +365,7 @@ pub struct ForwardInfo {
 }
 
 /// A stored message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     /// Id.
     pub id: MessageId,
@@ -396,12 +391,11 @@ pub struct Message {
     pub client_key: Option<String>,
     /// The thread started on this message; filled by the service when it reads history,
     /// never stored with the message.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thread: Option<Box<ThreadSummary>>,
 }
 
 /// The thread on a message, as the message shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ThreadSummary {
     /// The thread's conversation.
     pub thread_id: ConversationId,

@@ -3,8 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::ValidationError;
 use crate::ids::UserId;
 use crate::model::{Entity, EntityKind};
@@ -27,7 +25,7 @@ fn bounded(field: &'static str, s: &str, min: usize, max: usize) -> Result<Strin
 
 /// A username: 3-32 characters of `a-z`, `0-9`, `_` and `.`, starting with a letter.
 /// Unique case-insensitively; [`Username::canonical`] is the lowercase form used for lookups.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username(String);
 
 impl Username {
@@ -87,7 +85,7 @@ impl std::fmt::Debug for Password {
 macro_rules! text_value {
     ($(#[$doc:meta])* $name:ident, $field:literal, $min:expr, $max:expr) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        #[derive(Debug, Clone, PartialEq, Eq)]
         pub struct $name(String);
 
         impl $name {

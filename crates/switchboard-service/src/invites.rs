@@ -6,12 +6,12 @@
 //! asker gets `join_request_decided`.
 
 use rand::Rng;
-use serde::{Deserialize, Serialize};
 use switchboard_core::event::UserEventKind;
 use switchboard_core::model::{Conversation, ConversationKind, MemberRole};
 use switchboard_core::permissions::{self, effective_rights};
 use switchboard_core::space::Permissions;
 use switchboard_core::{ConversationId, UserId};
+use switchboard_format::{Stored, v1};
 use switchboard_store::{Expect, MembershipChange, StoreError};
 
 use crate::spaces::{BAN, LAYOUT, json, parse};
@@ -27,7 +27,7 @@ const CODE_CHARS: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ234
 const MAX_LISTED: u32 = 500;
 
 /// An invite as stored (the code is the key).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InviteRecord {
     /// Channel to open after joining a space.
     pub channel_id: Option<ConversationId>,
@@ -68,7 +68,7 @@ pub struct InvitePreview {
 }
 
 /// A pending join request as stored (the user is the key).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestRecord {
     /// The asker's note.
     pub message: String,
@@ -77,9 +77,62 @@ pub struct RequestRecord {
 }
 
 /// A group's or channel's join policy as stored.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Policy {
-    require_approval: bool,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Policy {
+    pub(crate) require_approval: bool,
+}
+
+impl Stored for InviteRecord {
+    const WHAT: &'static str = "invite";
+    type V1 = v1::InviteRecord;
+
+    fn to_v1(&self) -> v1::InviteRecord {
+        v1::InviteRecord {
+            channel_id: self.channel_id.map(ConversationId::raw),
+            creator_id: self.creator_id.raw(),
+            created_at_ms: self.created_at_ms,
+            expires_at_ms: self.expires_at_ms,
+            max_uses: self.max_uses,
+            uses: self.uses,
+        }
+    }
+
+    fn from_v1(v: v1::InviteRecord) -> Self {
+        Self {
+            channel_id: v.channel_id.map(ConversationId::from_raw),
+            creator_id: UserId::from_raw(v.creator_id),
+            created_at_ms: v.created_at_ms,
+            expires_at_ms: v.expires_at_ms,
+            max_uses: v.max_uses,
+            uses: v.uses,
+        }
+    }
+}
+
+impl Stored for RequestRecord {
+    const WHAT: &'static str = "join request";
+    type V1 = v1::RequestRecord;
+
+    fn to_v1(&self) -> v1::RequestRecord {
+        v1::RequestRecord { message: self.message.clone(), created_at_ms: self.created_at_ms }
+    }
+
+    fn from_v1(v: v1::RequestRecord) -> Self {
+        Self { message: v.message, created_at_ms: v.created_at_ms }
+    }
+}
+
+impl Stored for Policy {
+    const WHAT: &'static str = "join policy";
+    type V1 = v1::Policy;
+
+    fn to_v1(&self) -> v1::Policy {
+        v1::Policy { require_approval: self.require_approval }
+    }
+
+    fn from_v1(v: v1::Policy) -> Self {
+        Self { require_approval: v.require_approval }
+    }
 }
 
 /// Outcome of joining.
@@ -169,7 +222,7 @@ impl Services {
             return Err(invite_not_found());
         }
         let r = self.store().find_record(INVITE, code).await?.ok_or_else(invite_not_found)?;
-        let record: InviteRecord = parse(&r.body)?;
+        let record: InviteRecord = parse(&r)?;
         let now = self.now_ms();
         if !live(&record, now) {
             let (reason, why) = if record.expires_at_ms != 0 && record.expires_at_ms <= now {
@@ -186,7 +239,7 @@ impl Services {
         Ok(match conv.kind {
             ConversationKind::Space => self.load_space(conv.id).await?.layout.require_approval,
             _ => match self.store().record(conv.id, POLICY, "").await? {
-                Some(r) => parse::<Policy>(&r.body)?.require_approval,
+                Some(r) => parse::<Policy>(&r)?.require_approval,
                 None => false,
             },
         })
@@ -283,7 +336,7 @@ impl Services {
         let now = self.now_ms();
         let mut out = Vec::new();
         for r in self.store().list_records(id, INVITE, "", MAX_LISTED).await? {
-            let record: InviteRecord = parse(&r.body)?;
+            let record: InviteRecord = parse(&r)?;
             if live(&record, now) {
                 out.push(Invite { code: r.key, conversation_id: id, record });
             }
@@ -294,7 +347,7 @@ impl Services {
     /// Revokes an invite: its creator, or anyone who may create invites there.
     pub async fn revoke_invite(&self, p: &Principal, code: &str) -> ServiceResult<()> {
         let r = self.store().find_record(INVITE, code).await?.ok_or_else(invite_not_found)?;
-        let record: InviteRecord = parse(&r.body)?;
+        let record: InviteRecord = parse(&r)?;
         if record.creator_id != p.user_id {
             self.invite_rights(p, r.scope, false).await.map_err(|e| match e.code {
                 switchboard_core::ErrorCode::NotFound => invite_not_found(),
@@ -355,7 +408,7 @@ impl Services {
         let mut out = Vec::new();
         for r in self.store().list_records(id, REQUEST, "", MAX_LISTED).await? {
             let user = UserId::parse(&r.key, "user_id").map_err(|_| ServiceError::internal("corrupt request key"))?;
-            out.push((user, parse(&r.body)?));
+            out.push((user, parse(&r)?));
         }
         Ok(out)
     }

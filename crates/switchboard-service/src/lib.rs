@@ -22,6 +22,9 @@ mod sync;
 mod threads;
 mod users;
 
+#[cfg(test)]
+mod stored_tests;
+
 use std::sync::Arc;
 
 use switchboard_bus::{Bus, BusHandler, Envelope, Topic};

@@ -37,9 +37,3 @@ impl From<rusqlite::Error> for StoreError {
         crate::sql::DbError::from(e).into()
     }
 }
-
-impl From<serde_json::Error> for StoreError {
-    fn from(e: serde_json::Error) -> Self {
-        StoreError::Backend(format!("corrupt stored json: {e}"))
-    }
-}

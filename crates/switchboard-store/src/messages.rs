@@ -290,7 +290,7 @@ async fn edit(
     if !matches!(m.content, Content::Text { .. }) {
         return Err(StoreError::FailedPrecondition("only text messages can be edited".into()));
     }
-    let body = serde_json::to_string(content)?;
+    let body = switchboard_format::encode(content);
     tx.exec(
         "UPDATE messages SET content = ?2, edited_at = ?3, mentions_all = ?4, format = ?5 WHERE id = ?1",
         args![message_id.raw(), &body, now_ms, mentions.1, rows::STORED_FORMAT],
@@ -302,7 +302,7 @@ async fn edit(
 }
 
 async fn delete(tx: &impl Tx, id: ConversationId, ids: &[MessageId], now_ms: i64) -> StoreResult<Vec<ConvEvent>> {
-    let tombstone = serde_json::to_string(&Content::Deleted)?;
+    let tombstone = switchboard_format::encode(&Content::Deleted);
     let mut events = Vec::new();
     for mid in ids {
         let m = rows::load_message(tx, *mid).await?;

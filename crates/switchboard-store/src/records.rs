@@ -14,8 +14,10 @@ pub struct Record {
     pub scope: ConversationId,
     /// The key within the scope and kind.
     pub key: String,
-    /// The body.
+    /// The body, encoded by the caller (see `switchboard_format`).
     pub body: String,
+    /// The format the body is in.
+    pub format: u32,
     /// Starts at 1, grows by one per write.
     pub version: u64,
 }
@@ -78,11 +80,12 @@ store_trait! {
 const COLS: &str = "scope, key, body, version, format";
 
 fn record(r: &dyn Row) -> StoreResult<Record> {
-    crate::rows::check_format(r, "record")?;
+    let format = r.i64("format")?;
     Ok(Record {
         scope: ConversationId::from_raw(r.i64("scope")?),
         key: r.text("key")?,
         body: r.text("body")?,
+        format: u32::try_from(format).map_err(|_| crate::sql::corrupt(format!("record format {format}")))?,
         version: r.u64("version")?,
     })
 }

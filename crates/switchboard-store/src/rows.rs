@@ -25,23 +25,33 @@ pub(crate) const MEMBER_COLS: &str = "m.conversation_id, m.user_id, m.role, m.ri
 pub(crate) const MSG_COLS: &str = "msg.id, msg.conversation_id, msg.seq, msg.sender_id, msg.created_at, \
      msg.edited_at, msg.content, msg.reply_to, msg.forward, msg.metadata, msg.client_key, msg.format";
 
-/// The format this build writes into the JSON columns of messages (content, forward,
-/// metadata), user events (body) and records (body), and the only one it reads: serde JSON
-/// of the core types, pinned by the fixtures in `switchboard-core/tests/fixtures/v1`. Each
-/// row stores its format (`format` column); a change older nodes could not read takes a
-/// new number, and a node meeting a row in a format it does not know says so instead of
-/// misreading it.
-pub(crate) const STORED_FORMAT: i64 = 1;
+/// The format this build writes into the encoded columns of messages (content, forward,
+/// metadata), user events (body) and records (body); see `switchboard_format`. Each row
+/// stores its format (`format` column) and is decoded by what it says.
+pub(crate) const STORED_FORMAT: i64 = switchboard_format::CURRENT as i64;
 
-/// Refuses a row whose JSON columns are in a format this build does not read.
-pub(crate) fn check_format(r: &dyn Row, what: &str) -> StoreResult<()> {
-    match r.i64("format")? {
-        STORED_FORMAT => Ok(()),
-        f => Err(StoreError::Backend(format!(
-            "a {what} is stored in format {f}, which this node does not read (it reads {STORED_FORMAT}): \
-             a newer version wrote it; upgrade this node"
-        ))),
-    }
+/// The format a row says its encoded columns are in.
+fn format_of(r: &dyn Row) -> StoreResult<u32> {
+    let f = r.i64("format")?;
+    u32::try_from(f).map_err(|_| corrupt(format!("format {f}")))
+}
+
+/// Column `col` of `r`, decoded in the row's format.
+pub(crate) fn decoded<T: switchboard_format::Stored>(r: &dyn Row, col: &str) -> StoreResult<T> {
+    decode_text(format_of(r)?, &r.text(col)?)
+}
+
+/// Nullable column `col` of `r`, decoded in the row's format.
+pub(crate) fn opt_decoded<T: switchboard_format::Stored>(r: &dyn Row, col: &str) -> StoreResult<Option<T>> {
+    let format = format_of(r)?;
+    r.opt_text(col)?.map(|t| decode_text(format, &t)).transpose()
+}
+
+fn decode_text<T: switchboard_format::Stored>(format: u32, text: &str) -> StoreResult<T> {
+    switchboard_format::decode(format, text.as_bytes()).map_err(|e| match e {
+        switchboard_format::FormatError::Unknown { .. } => StoreError::Backend(format!("{e}; upgrade this node")),
+        switchboard_format::FormatError::Corrupt { .. } => corrupt(e.to_string()),
+    })
 }
 
 /// Stored kind of a text message (counters count only these).
@@ -124,7 +134,6 @@ pub(crate) fn member(r: &dyn Row) -> StoreResult<Member> {
 }
 
 pub(crate) fn message(r: &dyn Row) -> StoreResult<Message> {
-    check_format(r, "message")?;
     Ok(Message {
         id: MessageId::from_raw(r.i64("id")?),
         conversation_id: ConversationId::from_raw(r.i64("conversation_id")?),
@@ -132,21 +141,20 @@ pub(crate) fn message(r: &dyn Row) -> StoreResult<Message> {
         sender_id: UserId::from_raw(r.i64("sender_id")?),
         created_at_ms: r.i64("created_at")?,
         edited_at_ms: r.opt_i64("edited_at")?,
-        content: r.json("content")?,
+        content: decoded(r, "content")?,
         reply_to: r.opt_i64("reply_to")?.map(MessageId::from_raw),
-        forward: r.opt_json("forward")?,
-        metadata: r.opt_json("metadata")?.unwrap_or_default(),
+        forward: opt_decoded(r, "forward")?,
+        metadata: opt_decoded(r, "metadata")?.unwrap_or_default(),
         client_key: r.opt_text("client_key")?,
         thread: None,
     })
 }
 
 pub(crate) fn user_event(r: &dyn Row) -> StoreResult<UserEvent> {
-    check_format(r, "user event")?;
     Ok(UserEvent {
         user_id: UserId::from_raw(r.i64("user_id")?),
         user_seq: r.u64("seq")?,
-        kind: r.json("body")?,
+        kind: decoded(r, "body")?,
         created_at_ms: r.i64("created_at")?,
     })
 }
@@ -209,9 +217,9 @@ pub(crate) async fn append_conv_event(
 pub(crate) async fn insert_message(tx: &impl Tx, new: &NewMessage, now_ms: i64) -> StoreResult<ConvEvent> {
     let id = new.conversation_id;
     // Everything that can fail comes before the first change (see `write_checked_first`).
-    let forward = new.forward.as_ref().map(serde_json::to_string).transpose()?;
-    let metadata = if new.metadata.is_empty() { None } else { Some(serde_json::to_string(&new.metadata)?) };
-    let content = serde_json::to_string(&new.content)?;
+    let forward = new.forward.as_ref().map(switchboard_format::encode);
+    let metadata = if new.metadata.is_empty() { None } else { Some(switchboard_format::encode(&new.metadata)) };
+    let content = switchboard_format::encode(&new.content);
     let seq = next_seq(tx, id, now_ms).await?;
     let message_id = tx
         .one(
@@ -266,7 +274,7 @@ pub(crate) async fn append_user_event(
     kind: UserEventKind,
     now_ms: i64,
 ) -> StoreResult<UserEvent> {
-    let body = serde_json::to_string(&kind)?;
+    let body = switchboard_format::encode(&kind);
     let sql = "UPDATE users SET last_user_seq = last_user_seq + 1 WHERE id = ?1 RETURNING last_user_seq";
     let seq = tx.one(sql, args![user_id.raw()], first_i64).await?.ok_or(StoreError::NotFound("user"))?;
     tx.exec(
@@ -381,13 +389,15 @@ mod tests {
             .await
             .unwrap();
         let (h, u, r) = read_all().await;
-        for (what, result) in [("message", h), ("user event", u), ("record", r)] {
+        for (what, result) in [("message content", h), ("user event", u)] {
             match result {
                 Err(StoreError::Backend(m)) => {
-                    assert!(m.contains(&format!("a {what} is stored in format 2")), "{m}");
+                    assert!(m.contains(&format!("{what} is in format 2, which this node does not read")), "{m}");
                 }
                 other => panic!("{what}: {other:?}"),
             }
         }
+        // A record's body is its owner's to decode: the store hands it over with its format.
+        assert_eq!(store.record(c, "k", "x").await.unwrap().map(|r| r.format), Some(2), "{r:?}");
     }
 }

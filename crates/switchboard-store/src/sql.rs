@@ -209,14 +209,6 @@ impl dyn Row + '_ {
     pub(crate) fn bool(&self, col: &str) -> StoreResult<bool> {
         self.bool_at(self.index(col)?)
     }
-    /// A JSON text column decoded.
-    pub(crate) fn json<T: serde::de::DeserializeOwned>(&self, col: &str) -> StoreResult<T> {
-        serde_json::from_str(&self.text(col)?).map_err(|e| corrupt(format!("{col}: {e}")))
-    }
-    /// A nullable JSON text column decoded.
-    pub(crate) fn opt_json<T: serde::de::DeserializeOwned>(&self, col: &str) -> StoreResult<Option<T>> {
-        self.opt_text(col)?.map(|s| serde_json::from_str(&s).map_err(|e| corrupt(format!("{col}: {e}")))).transpose()
-    }
 }
 
 /// A stored value that cannot be what was written.

@@ -3,8 +3,6 @@
 
 use std::collections::BTreeSet;
 
-use serde::{Deserialize, Serialize};
-
 use super::Permissions;
 use crate::ids::{ConversationId, UserId};
 
@@ -12,7 +10,7 @@ use crate::ids::{ConversationId, UserId};
 pub const EVERYONE_ROLE: i64 = 0;
 
 /// A role: a named, ordered set of permissions, inheriting its parents' permissions.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Role {
     /// Id, unique in the space; 0 is the everyone role.
     pub id: i64,
@@ -25,12 +23,11 @@ pub struct Role {
     /// Permissions granted (before inheritance).
     pub permissions: Permissions,
     /// Roles whose permissions this one inherits.
-    #[serde(default)]
     pub parents: Vec<i64>,
 }
 
 /// A folder of channels and folders.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Folder {
     /// Id, unique in the space (shared numbering with roles).
     pub id: i64,
@@ -43,7 +40,7 @@ pub struct Folder {
 }
 
 /// Whom an overwrite concerns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum OverwriteTarget {
     /// Holders of a role (0: everyone).
     Role(i64),
@@ -52,7 +49,7 @@ pub enum OverwriteTarget {
 }
 
 /// Permissions allowed and denied in one channel for a role or a member.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Overwrite {
     /// Whom it concerns.
     pub target: OverwriteTarget,
@@ -63,7 +60,7 @@ pub struct Overwrite {
 }
 
 /// Where a channel sits and how access to it works.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChannelPlace {
     /// The channel's conversation.
     pub id: ConversationId,
@@ -76,12 +73,11 @@ pub struct ChannelPlace {
     /// Hidden from everyone but those an overwrite allows to view (and administrators).
     pub private: bool,
     /// Overwrites, applied after the space permissions.
-    #[serde(default)]
     pub overwrites: Vec<Overwrite>,
 }
 
 /// A space's structure and settings: one document, replaced as a whole under a version.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpaceLayout {
     /// Discoverable by name and joinable without an invite.
     pub public: bool,
@@ -204,15 +200,13 @@ impl SpaceLayout {
 }
 
 /// A member's standing in a space.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpaceMember {
     /// The user.
     pub user_id: UserId,
     /// Assigned roles (the everyone role is implied).
-    #[serde(default)]
     pub roles: Vec<i64>,
     /// Timed out until this time; 0 = not timed out.
-    #[serde(default)]
     pub timeout_until_ms: i64,
 }
 

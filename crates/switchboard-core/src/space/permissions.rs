@@ -1,13 +1,10 @@
 //! The set of permissions a role grants and an overwrite allows or denies, with their
 //! wire names.
 
-use serde::{Deserialize, Serialize};
-
 use crate::permissions::Denied;
 
 /// A set of space permissions.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Permissions(u64);
 
 macro_rules! permissions {
@@ -68,6 +65,12 @@ impl Permissions {
     /// From a stored form; unknown bits are dropped.
     pub fn from_bits(bits: u64) -> Self {
         Self(bits & Self::ALL.0)
+    }
+
+    /// From a stored form, keeping bits this build does not know (a newer node's
+    /// permissions survive an older node's rewrite of the record).
+    pub fn from_bits_retain(bits: u64) -> Self {
+        Self(bits)
     }
 
     /// True when every permission of `other` is in `self`.

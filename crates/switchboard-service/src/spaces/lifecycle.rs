@@ -241,7 +241,7 @@ impl Services {
         let keys: Vec<String> = page.members.iter().map(|m| m.user_id.to_string()).collect();
         let mut records: HashMap<UserId, SpaceMember> = HashMap::new();
         for r in self.store().records(id, MEMBER, &keys).await? {
-            let m: SpaceMember = parse(&r.body)?;
+            let m: SpaceMember = parse(&r)?;
             records.insert(m.user_id, m);
         }
         let views = page

@@ -82,7 +82,7 @@ impl Services {
         let mut out = Vec::with_capacity(page.len());
         for r in page {
             let user = UserId::parse(&r.key, "cursor").map_err(|_| ServiceError::internal("corrupt ban key"))?;
-            out.push((user, parse(&r.body)?));
+            out.push((user, parse(&r)?));
         }
         Ok((out, next))
     }

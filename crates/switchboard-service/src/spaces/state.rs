@@ -4,10 +4,10 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use serde::{Deserialize, Serialize};
 use switchboard_core::model::{Conversation, ConversationKind, ServiceAction, ServiceContent};
 use switchboard_core::space::{Actor, ChannelPlace, Permissions, SpaceLayout, SpaceMember, viewers};
 use switchboard_core::{ConversationId, UserId};
+use switchboard_format::{Stored, v1};
 use switchboard_store::{Expect, MembershipChange, StoreError};
 
 use crate::{Principal, ServiceError, ServiceResult, Services};
@@ -57,7 +57,7 @@ pub struct SpaceMemberView {
 }
 
 /// A ban as stored.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BanRecord {
     /// Reason.
     pub reason: String,
@@ -156,14 +156,32 @@ pub(super) fn name_of(s: &str, field: &'static str, max: usize) -> ServiceResult
     Ok(t.to_owned())
 }
 
-/// A record body.
-pub(crate) fn json<T: Serialize>(v: &T) -> ServiceResult<String> {
-    serde_json::to_string(v).map_err(|e| ServiceError::internal(format!("encode record: {e}")))
+/// A record body, in the format this build writes.
+pub(crate) fn json<T: Stored>(v: &T) -> ServiceResult<String> {
+    Ok(switchboard_format::encode(v))
 }
 
-/// A record from its body.
-pub(crate) fn parse<T: for<'de> Deserialize<'de>>(body: &str) -> ServiceResult<T> {
-    serde_json::from_str(body).map_err(|e| ServiceError::internal(format!("corrupt record: {e}")))
+/// A record's value, decoded in the format the record says it is in.
+pub(crate) fn parse<T: Stored>(record: &switchboard_store::Record) -> ServiceResult<T> {
+    switchboard_format::decode(record.format, record.body.as_bytes())
+        .map_err(|e| ServiceError::internal(format!("record {}: {e}", record.key)))
+}
+
+impl Stored for BanRecord {
+    const WHAT: &'static str = "ban";
+    type V1 = v1::BanRecord;
+
+    fn to_v1(&self) -> v1::BanRecord {
+        v1::BanRecord {
+            reason: self.reason.clone(),
+            banned_by: self.banned_by.raw(),
+            created_at_ms: self.created_at_ms,
+        }
+    }
+
+    fn from_v1(v: v1::BanRecord) -> Self {
+        Self { reason: v.reason, banned_by: UserId::from_raw(v.banned_by), created_at_ms: v.created_at_ms }
+    }
 }
 
 impl Loaded {
@@ -187,7 +205,7 @@ impl Services {
         let space = self.store().conversation(id).await?.filter(|c| c.kind == ConversationKind::Space);
         let space = space.ok_or_else(space_not_found)?;
         let rec = self.store().record(id, LAYOUT, "").await?.ok_or_else(space_not_found)?;
-        Ok(Loaded { space, layout: parse(&rec.body)?, version: rec.version, now_ms: self.now_ms() })
+        Ok(Loaded { space, layout: parse(&rec)?, version: rec.version, now_ms: self.now_ms() })
     }
 
     /// A user's standing in a space; none when not a member.
@@ -196,7 +214,7 @@ impl Services {
             return Ok(None);
         }
         Ok(Some(match self.store().record(id, MEMBER, &user.to_string()).await? {
-            Some(r) => parse(&r.body)?,
+            Some(r) => parse(&r)?,
             None => SpaceMember::new(user),
         }))
     }
@@ -215,7 +233,7 @@ impl Services {
         for chunk in ids.chunks(500) {
             let keys: Vec<String> = chunk.iter().map(ToString::to_string).collect();
             for r in self.store().records(id, MEMBER, &keys).await? {
-                let m: SpaceMember = parse(&r.body)?;
+                let m: SpaceMember = parse(&r)?;
                 records.insert(m.user_id, m);
             }
         }

@@ -1,6 +1,8 @@
 //! What is stored and what crosses the bus between nodes, pinned: each fixture in
-//! `fixtures/v1/` is today's encoding of a domain value (a bus `Event` of every kind, a
-//! stored message content, forward origin and user-log entry of every kind). Every fixture
+//! `fixtures/v1/` is an encoding of a domain value in format 1 (a bus `Event` of every
+//! kind, a presence report, a stored message content, forward origin and user-log entry of
+//! every kind, a space layout and member record), as the server wrote it before the
+//! formats were split from the domain types. Every fixture
 //! must still decode to the value, and the value must still encode to the fixture, so a
 //! change of format cannot slip in unnoticed: during a rolling restart old and new nodes
 //! read each other's rows and events. A deliberate change adds new fixtures next to these
@@ -9,8 +11,6 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use switchboard_core::event::{
     ConvEvent, ConvEventKind, Event, Presence, PresenceStatus, Receipt, SessionEndReason, ThreadActivity, Typing,
     UserEvent, UserEventKind,
@@ -19,6 +19,7 @@ use switchboard_core::model::{
     Content, Entity, EntityKind, ForwardInfo, MemberSettings, Message, ServiceAction, ServiceContent, ThreadSummary,
 };
 use switchboard_core::{ConversationId, MessageId, SessionId, UserId};
+use switchboard_format::{FormatError, Stored};
 
 fn c(n: i64) -> ConversationId {
     ConversationId::from_raw(n)
@@ -175,17 +176,16 @@ fn bus_events() -> Vec<(String, Event)> {
     out
 }
 
-fn check<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(name: &str, value: &T) {
+fn check<T: Stored + PartialEq + std::fmt::Debug>(name: &str, value: &T) {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v1").join(format!("{name}.json"));
-    let encoded = serde_json::to_value(value).unwrap();
+    let encoded: serde_json::Value = serde_json::from_str(&switchboard_format::encode(value)).unwrap();
     if !path.exists() && std::env::var_os("SWITCHBOARD_WRITE_FIXTURES").is_some() {
         std::fs::write(&path, serde_json::to_string_pretty(&encoded).unwrap() + "\n").unwrap();
     }
     let text = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("fixture {} is missing", path.display()));
-    let fixture: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let decoded: T =
-        serde_json::from_value(fixture.clone()).unwrap_or_else(|e| panic!("{name} no longer decodes: {e}"));
+    let decoded: T = switchboard_format::decode(1, text.as_bytes()).unwrap_or_else(|e| panic!("{name}: {e}"));
     assert_eq!(&decoded, value, "{name}: the fixture decodes to something else");
+    let fixture: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(encoded, fixture, "{name}: the value encodes differently from the fixture (a format change?)");
 }
 
@@ -210,4 +210,98 @@ fn every_user_log_entry_keeps_its_format() {
     for (name, kind) in user_kinds() {
         check(&format!("user_event_{name}"), &kind);
     }
+}
+
+fn layout() -> switchboard_core::space::SpaceLayout {
+    use switchboard_core::space::{ChannelPlace, Folder, Overwrite, OverwriteTarget, Permissions, Role, SpaceLayout};
+    SpaceLayout {
+        public: true,
+        require_approval: false,
+        default_channel: Some(c(21)),
+        roles: vec![
+            Role {
+                id: 0,
+                name: "everyone".into(),
+                colour: 0,
+                position: 0,
+                permissions: Permissions::VIEW.union(Permissions::SEND),
+                parents: vec![],
+            },
+            Role {
+                id: 3,
+                name: "mods".into(),
+                colour: 0x3366ff,
+                position: 2,
+                permissions: Permissions::VIEW,
+                parents: vec![0],
+            },
+        ],
+        folders: vec![Folder { id: 4, name: "Talk".into(), parent_id: 0, position: 1 }],
+        channels: vec![ChannelPlace {
+            id: c(21),
+            folder_id: 4,
+            position: 0,
+            announcement: true,
+            private: false,
+            overwrites: vec![
+                Overwrite { target: OverwriteTarget::Role(3), allow: Permissions::SEND, deny: Permissions::default() },
+                Overwrite {
+                    target: OverwriteTarget::Member(u(9)),
+                    allow: Permissions::default(),
+                    deny: Permissions::VIEW,
+                },
+            ],
+        }],
+        next_id: 5,
+    }
+}
+
+#[test]
+fn space_records_keep_their_format() {
+    check("space_layout", &layout());
+    check(
+        "space_member",
+        &switchboard_core::space::SpaceMember { user_id: u(9), roles: vec![3], timeout_until_ms: 1_764_700_000_000 },
+    );
+}
+
+#[test]
+fn a_presence_report_keeps_its_format() {
+    // Bus-owned; pinned here at the level of its encoding.
+    let report = switchboard_format::v1::PresenceReport {
+        node: 0x5eed_0000_0000_0001,
+        full: false,
+        users: vec![(3, Some(switchboard_format::v1::PresenceStatus::Online)), (4, None)],
+    };
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v1/presence_report.json");
+    let fixture: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(serde_json::from_value::<switchboard_format::v1::PresenceReport>(fixture.clone()).unwrap(), report);
+    assert_eq!(serde_json::to_value(&report).unwrap(), fixture);
+}
+
+#[test]
+fn an_unknown_format_is_refused_by_name_and_garbage_is_corrupt() {
+    let body = switchboard_format::encode(&Content::Deleted);
+    match switchboard_format::decode::<Content>(2, body.as_bytes()) {
+        Err(FormatError::Unknown { format: 2, what }) => assert_eq!(what, "message content"),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        switchboard_format::decode::<Event>(1, b"{\"Nope\":1}"),
+        Err(FormatError::Corrupt { format: 1, .. })
+    ));
+}
+
+#[test]
+fn a_field_added_by_a_newer_node_is_ignored_and_unknown_permissions_survive() {
+    // A newer node may add a defaulted field within format 1; this node reads past it.
+    let newer = r#"{"user_id":9,"roles":[3],"timeout_until_ms":0,"nickname":"x"}"#;
+    let m: switchboard_core::space::SpaceMember = switchboard_format::decode(1, newer.as_bytes()).unwrap();
+    assert_eq!(m.roles, vec![3]);
+    // A permission bit this build does not know is kept when the record is written back.
+    let mut layout = layout();
+    layout.roles[1].permissions = switchboard_core::space::Permissions::from_bits_retain(1 << 40 | 1);
+    let back: switchboard_core::space::SpaceLayout =
+        switchboard_format::decode(1, switchboard_format::encode(&layout).as_bytes()).unwrap();
+    assert_eq!(back.roles[1].permissions.bits(), 1 << 40 | 1);
 }

@@ -1,0 +1,837 @@
+//! Format 1: serde JSON in the shape the domain types had when they carried serde
+//! themselves (externally tagged enums, ids as numbers). Frozen by `tests/fixtures/v1`;
+//! a field may be added here only with `#[serde(default)]`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use switchboard_core::event as ev;
+use switchboard_core::model as md;
+use switchboard_core::space as sp;
+use switchboard_core::{ConversationId, MessageId, SessionId, UserId};
+
+use crate::Stored;
+
+/// Defines an enum of unit variants mirroring a domain enum, with both conversions.
+macro_rules! unit_enum {
+    ($(#[$doc:meta])* $name:ident = $domain:path { $($variant:ident),* $(,)? }) => {
+        $(#[$doc])*
+        #[allow(missing_docs)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+        pub enum $name { $($variant),* }
+
+        impl From<$domain> for $name {
+            fn from(v: $domain) -> Self {
+                use $domain as D;
+                match v { $(D::$variant => Self::$variant),* }
+            }
+        }
+
+        impl From<$name> for $domain {
+            fn from(v: $name) -> Self {
+                use $domain as D;
+                match v { $($name::$variant => D::$variant),* }
+            }
+        }
+    };
+}
+
+fn cid(v: i64) -> ConversationId {
+    ConversationId::from_raw(v)
+}
+
+fn uid(v: i64) -> UserId {
+    UserId::from_raw(v)
+}
+
+fn mid(v: i64) -> MessageId {
+    MessageId::from_raw(v)
+}
+
+// ---- message parts -------------------------------------------------------------------
+
+unit_enum!(
+    /// A text entity's kind.
+    EntityKind = md::EntityKind { Mention, MentionAll, Link, Bold, Italic, Code }
+);
+
+/// A span of text with a meaning.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entity {
+    pub kind: EntityKind,
+    pub offset: u32,
+    pub length: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+impl From<&md::Entity> for Entity {
+    fn from(e: &md::Entity) -> Self {
+        Self {
+            kind: e.kind.into(),
+            offset: e.offset,
+            length: e.length,
+            user_id: e.user_id.map(UserId::raw),
+            url: e.url.clone(),
+        }
+    }
+}
+
+impl From<Entity> for md::Entity {
+    fn from(e: Entity) -> Self {
+        Self { kind: e.kind.into(), offset: e.offset, length: e.length, user_id: e.user_id.map(uid), url: e.url }
+    }
+}
+
+unit_enum!(
+    /// What a service message records.
+    ServiceAction = md::ServiceAction {
+        Created, MembersAdded, MemberRemoved, MemberLeft, TitleChanged, AboutChanged,
+        OwnershipTransferred, AdminPromoted, AdminDemoted, MemberJoined, MemberBanned,
+        MemberUnbanned, MemberTimedOut, MemberRolesChanged, SpaceSettingsChanged,
+        ChannelChanged, ChannelDeleted, FolderChanged, FolderDeleted, RoleChanged,
+        RoleDeleted, ThreadStarted,
+    }
+);
+
+/// A service message's content.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceContent {
+    pub action: ServiceAction,
+    pub user_ids: Vec<i64>,
+    pub title: String,
+    #[serde(default)]
+    pub target_id: i64,
+}
+
+impl From<&md::ServiceContent> for ServiceContent {
+    fn from(s: &md::ServiceContent) -> Self {
+        Self {
+            action: s.action.into(),
+            user_ids: s.user_ids.iter().map(|u| u.raw()).collect(),
+            title: s.title.clone(),
+            target_id: s.target_id,
+        }
+    }
+}
+
+impl From<ServiceContent> for md::ServiceContent {
+    fn from(s: ServiceContent) -> Self {
+        Self {
+            action: s.action.into(),
+            user_ids: s.user_ids.into_iter().map(uid).collect(),
+            title: s.title,
+            target_id: s.target_id,
+        }
+    }
+}
+
+/// A message's content.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Content {
+    Text { text: String, entities: Vec<Entity> },
+    Service(ServiceContent),
+    Deleted,
+}
+
+impl Stored for md::Content {
+    const WHAT: &'static str = "message content";
+    type V1 = Content;
+
+    fn to_v1(&self) -> Content {
+        match self {
+            md::Content::Text { text, entities } => {
+                Content::Text { text: text.clone(), entities: entities.iter().map(Entity::from).collect() }
+            }
+            md::Content::Service(s) => Content::Service(s.into()),
+            md::Content::Deleted => Content::Deleted,
+        }
+    }
+
+    fn from_v1(v: Content) -> Self {
+        match v {
+            Content::Text { text, entities } => {
+                md::Content::Text { text, entities: entities.into_iter().map(Into::into).collect() }
+            }
+            Content::Service(s) => md::Content::Service(s.into()),
+            Content::Deleted => md::Content::Deleted,
+        }
+    }
+}
+
+/// Where a forwarded message came from.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForwardInfo {
+    pub conversation_id: i64,
+    pub message_id: i64,
+    pub sender_id: i64,
+    pub sent_at_ms: i64,
+}
+
+impl Stored for md::ForwardInfo {
+    const WHAT: &'static str = "forward origin";
+    type V1 = ForwardInfo;
+
+    fn to_v1(&self) -> ForwardInfo {
+        ForwardInfo {
+            conversation_id: self.conversation_id.raw(),
+            message_id: self.message_id.raw(),
+            sender_id: self.sender_id.raw(),
+            sent_at_ms: self.sent_at_ms,
+        }
+    }
+
+    fn from_v1(v: ForwardInfo) -> Self {
+        Self {
+            conversation_id: cid(v.conversation_id),
+            message_id: mid(v.message_id),
+            sender_id: uid(v.sender_id),
+            sent_at_ms: v.sent_at_ms,
+        }
+    }
+}
+
+/// A message's client metadata: a JSON object of strings.
+impl Stored for BTreeMap<String, String> {
+    const WHAT: &'static str = "message metadata";
+    type V1 = BTreeMap<String, String>;
+
+    fn to_v1(&self) -> Self::V1 {
+        self.clone()
+    }
+
+    fn from_v1(v: Self::V1) -> Self {
+        v
+    }
+}
+
+/// The thread on a message.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadSummary {
+    pub thread_id: i64,
+    pub reply_count: u32,
+    pub last_reply_at_ms: i64,
+}
+
+impl From<&md::ThreadSummary> for ThreadSummary {
+    fn from(t: &md::ThreadSummary) -> Self {
+        Self { thread_id: t.thread_id.raw(), reply_count: t.reply_count, last_reply_at_ms: t.last_reply_at_ms }
+    }
+}
+
+impl From<ThreadSummary> for md::ThreadSummary {
+    fn from(t: ThreadSummary) -> Self {
+        Self { thread_id: cid(t.thread_id), reply_count: t.reply_count, last_reply_at_ms: t.last_reply_at_ms }
+    }
+}
+
+/// A message as a bus event carries it.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: i64,
+    pub conversation_id: i64,
+    pub seq: u64,
+    pub sender_id: i64,
+    pub created_at_ms: i64,
+    pub edited_at_ms: Option<i64>,
+    pub content: Content,
+    pub reply_to: Option<i64>,
+    pub forward: Option<ForwardInfo>,
+    pub metadata: BTreeMap<String, String>,
+    pub client_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread: Option<ThreadSummary>,
+}
+
+impl From<&md::Message> for Message {
+    fn from(m: &md::Message) -> Self {
+        Self {
+            id: m.id.raw(),
+            conversation_id: m.conversation_id.raw(),
+            seq: m.seq,
+            sender_id: m.sender_id.raw(),
+            created_at_ms: m.created_at_ms,
+            edited_at_ms: m.edited_at_ms,
+            content: m.content.to_v1(),
+            reply_to: m.reply_to.map(MessageId::raw),
+            forward: m.forward.as_ref().map(Stored::to_v1),
+            metadata: m.metadata.clone(),
+            client_key: m.client_key.clone(),
+            thread: m.thread.as_deref().map(Into::into),
+        }
+    }
+}
+
+impl From<Message> for md::Message {
+    fn from(m: Message) -> Self {
+        Self {
+            id: mid(m.id),
+            conversation_id: cid(m.conversation_id),
+            seq: m.seq,
+            sender_id: uid(m.sender_id),
+            created_at_ms: m.created_at_ms,
+            edited_at_ms: m.edited_at_ms,
+            content: md::Content::from_v1(m.content),
+            reply_to: m.reply_to.map(mid),
+            forward: m.forward.map(md::ForwardInfo::from_v1),
+            metadata: m.metadata,
+            client_key: m.client_key,
+            thread: m.thread.map(|t| Box::new(t.into())),
+        }
+    }
+}
+
+// ---- the user log ----------------------------------------------------------------------
+
+/// A member's own settings for a conversation.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberSettings {
+    pub muted_until_ms: i64,
+    pub pinned: bool,
+    pub archived: bool,
+    pub draft: String,
+}
+
+impl From<&md::MemberSettings> for MemberSettings {
+    fn from(s: &md::MemberSettings) -> Self {
+        Self { muted_until_ms: s.muted_until_ms, pinned: s.pinned, archived: s.archived, draft: s.draft.clone() }
+    }
+}
+
+impl From<MemberSettings> for md::MemberSettings {
+    fn from(s: MemberSettings) -> Self {
+        Self { muted_until_ms: s.muted_until_ms, pinned: s.pinned, archived: s.archived, draft: s.draft }
+    }
+}
+
+unit_enum!(
+    /// Why a session ended.
+    SessionEndReason = ev::SessionEndReason {
+        LoggedOut, EndedElsewhere, PasswordChanged, AccountDisabled, RefreshTokenReused,
+    }
+);
+
+/// What happened, in a user's log.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UserEventKind {
+    ConversationJoined { conversation_id: i64, joined_at_seq: u64 },
+    ConversationLeft { conversation_id: i64, removed: bool, left_at_seq: u64 },
+    ReadStateChanged { conversation_id: i64, read_seq: u64 },
+    SettingsChanged { conversation_id: i64, settings: MemberSettings },
+    HistoryCleared { conversation_id: i64, visible_from_seq: u64 },
+    MessagesHidden { conversation_id: i64, message_ids: Vec<i64> },
+    JoinRequested { conversation_id: i64, user_id: i64 },
+    JoinRequestDecided { conversation_id: i64, accepted: bool },
+    SessionEnded { session_id: i64, reason: SessionEndReason },
+}
+
+impl Stored for ev::UserEventKind {
+    const WHAT: &'static str = "user event";
+    type V1 = UserEventKind;
+
+    fn to_v1(&self) -> UserEventKind {
+        use ev::UserEventKind as D;
+        match self {
+            D::ConversationJoined { conversation_id, joined_at_seq } => UserEventKind::ConversationJoined {
+                conversation_id: conversation_id.raw(),
+                joined_at_seq: *joined_at_seq,
+            },
+            D::ConversationLeft { conversation_id, removed, left_at_seq } => UserEventKind::ConversationLeft {
+                conversation_id: conversation_id.raw(),
+                removed: *removed,
+                left_at_seq: *left_at_seq,
+            },
+            D::ReadStateChanged { conversation_id, read_seq } => {
+                UserEventKind::ReadStateChanged { conversation_id: conversation_id.raw(), read_seq: *read_seq }
+            }
+            D::SettingsChanged { conversation_id, settings } => {
+                UserEventKind::SettingsChanged { conversation_id: conversation_id.raw(), settings: settings.into() }
+            }
+            D::HistoryCleared { conversation_id, visible_from_seq } => UserEventKind::HistoryCleared {
+                conversation_id: conversation_id.raw(),
+                visible_from_seq: *visible_from_seq,
+            },
+            D::MessagesHidden { conversation_id, message_ids } => UserEventKind::MessagesHidden {
+                conversation_id: conversation_id.raw(),
+                message_ids: message_ids.iter().map(|m| m.raw()).collect(),
+            },
+            D::JoinRequested { conversation_id, user_id } => {
+                UserEventKind::JoinRequested { conversation_id: conversation_id.raw(), user_id: user_id.raw() }
+            }
+            D::JoinRequestDecided { conversation_id, accepted } => {
+                UserEventKind::JoinRequestDecided { conversation_id: conversation_id.raw(), accepted: *accepted }
+            }
+            D::SessionEnded { session_id, reason } => {
+                UserEventKind::SessionEnded { session_id: session_id.raw(), reason: (*reason).into() }
+            }
+        }
+    }
+
+    fn from_v1(v: UserEventKind) -> Self {
+        use ev::UserEventKind as D;
+        match v {
+            UserEventKind::ConversationJoined { conversation_id, joined_at_seq } => {
+                D::ConversationJoined { conversation_id: cid(conversation_id), joined_at_seq }
+            }
+            UserEventKind::ConversationLeft { conversation_id, removed, left_at_seq } => {
+                D::ConversationLeft { conversation_id: cid(conversation_id), removed, left_at_seq }
+            }
+            UserEventKind::ReadStateChanged { conversation_id, read_seq } => {
+                D::ReadStateChanged { conversation_id: cid(conversation_id), read_seq }
+            }
+            UserEventKind::SettingsChanged { conversation_id, settings } => {
+                D::SettingsChanged { conversation_id: cid(conversation_id), settings: settings.into() }
+            }
+            UserEventKind::HistoryCleared { conversation_id, visible_from_seq } => {
+                D::HistoryCleared { conversation_id: cid(conversation_id), visible_from_seq }
+            }
+            UserEventKind::MessagesHidden { conversation_id, message_ids } => D::MessagesHidden {
+                conversation_id: cid(conversation_id),
+                message_ids: message_ids.into_iter().map(mid).collect(),
+            },
+            UserEventKind::JoinRequested { conversation_id, user_id } => {
+                D::JoinRequested { conversation_id: cid(conversation_id), user_id: uid(user_id) }
+            }
+            UserEventKind::JoinRequestDecided { conversation_id, accepted } => {
+                D::JoinRequestDecided { conversation_id: cid(conversation_id), accepted }
+            }
+            UserEventKind::SessionEnded { session_id, reason } => {
+                D::SessionEnded { session_id: SessionId::from_raw(session_id), reason: reason.into() }
+            }
+        }
+    }
+}
+
+// ---- bus events ------------------------------------------------------------------------
+
+unit_enum!(
+    /// What a conversation event did to its message.
+    ConvEventKind = ev::ConvEventKind { MessageCreated, MessageEdited, MessageDeleted }
+);
+
+unit_enum!(
+    /// A user's availability.
+    PresenceStatus = ev::PresenceStatus { Online, Away, Offline }
+);
+
+/// One event of a conversation's log.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConvEvent {
+    pub conversation_id: i64,
+    pub seq: u64,
+    pub kind: ConvEventKind,
+    pub message: Message,
+}
+
+/// One event of a user's log.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserEvent {
+    pub user_id: i64,
+    pub user_seq: u64,
+    pub kind: UserEventKind,
+    pub created_at_ms: i64,
+}
+
+/// A user's presence.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Presence {
+    pub user_id: i64,
+    pub status: PresenceStatus,
+    pub last_seen_at_ms: i64,
+}
+
+/// Someone started or stopped typing.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Typing {
+    pub conversation_id: i64,
+    pub user_id: i64,
+    pub typing: bool,
+    pub expires_at_ms: i64,
+}
+
+/// A member's watermarks moved.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub conversation_id: i64,
+    pub user_id: i64,
+    pub read_seq: u64,
+    pub delivered_seq: u64,
+}
+
+/// A thread got a reply.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadActivity {
+    pub conversation_id: i64,
+    pub root_message_id: i64,
+    pub thread: ThreadSummary,
+}
+
+/// Anything the bus carries to an event stream.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Event {
+    Conversation(Box<ConvEvent>),
+    User(UserEvent),
+    Typing(Typing),
+    Presence(Presence),
+    Receipt(Receipt),
+    ThreadActivity(ThreadActivity),
+    CaughtUp { user_seq: u64 },
+    ResyncRequired { conversation_id: Option<i64> },
+}
+
+impl Stored for ev::Event {
+    const WHAT: &'static str = "bus event";
+    type V1 = Event;
+
+    fn to_v1(&self) -> Event {
+        use ev::Event as D;
+        match self {
+            D::Conversation(e) => Event::Conversation(Box::new(ConvEvent {
+                conversation_id: e.conversation_id.raw(),
+                seq: e.seq,
+                kind: e.kind.into(),
+                message: (&e.message).into(),
+            })),
+            D::User(e) => Event::User(UserEvent {
+                user_id: e.user_id.raw(),
+                user_seq: e.user_seq,
+                kind: e.kind.to_v1(),
+                created_at_ms: e.created_at_ms,
+            }),
+            D::Typing(t) => Event::Typing(Typing {
+                conversation_id: t.conversation_id.raw(),
+                user_id: t.user_id.raw(),
+                typing: t.typing,
+                expires_at_ms: t.expires_at_ms,
+            }),
+            D::Presence(p) => Event::Presence(Presence {
+                user_id: p.user_id.raw(),
+                status: p.status.into(),
+                last_seen_at_ms: p.last_seen_at_ms,
+            }),
+            D::Receipt(r) => Event::Receipt(Receipt {
+                conversation_id: r.conversation_id.raw(),
+                user_id: r.user_id.raw(),
+                read_seq: r.read_seq,
+                delivered_seq: r.delivered_seq,
+            }),
+            D::ThreadActivity(t) => Event::ThreadActivity(ThreadActivity {
+                conversation_id: t.conversation_id.raw(),
+                root_message_id: t.root_message_id.raw(),
+                thread: (&t.thread).into(),
+            }),
+            D::CaughtUp { user_seq } => Event::CaughtUp { user_seq: *user_seq },
+            D::ResyncRequired { conversation_id } => {
+                Event::ResyncRequired { conversation_id: conversation_id.map(ConversationId::raw) }
+            }
+        }
+    }
+
+    fn from_v1(v: Event) -> Self {
+        use ev::Event as D;
+        match v {
+            Event::Conversation(e) => {
+                let e = *e;
+                D::Conversation(ev::ConvEvent {
+                    conversation_id: cid(e.conversation_id),
+                    seq: e.seq,
+                    kind: e.kind.into(),
+                    message: e.message.into(),
+                })
+            }
+            Event::User(e) => D::User(ev::UserEvent {
+                user_id: uid(e.user_id),
+                user_seq: e.user_seq,
+                kind: ev::UserEventKind::from_v1(e.kind),
+                created_at_ms: e.created_at_ms,
+            }),
+            Event::Typing(t) => D::Typing(ev::Typing {
+                conversation_id: cid(t.conversation_id),
+                user_id: uid(t.user_id),
+                typing: t.typing,
+                expires_at_ms: t.expires_at_ms,
+            }),
+            Event::Presence(p) => D::Presence(ev::Presence {
+                user_id: uid(p.user_id),
+                status: p.status.into(),
+                last_seen_at_ms: p.last_seen_at_ms,
+            }),
+            Event::Receipt(r) => D::Receipt(ev::Receipt {
+                conversation_id: cid(r.conversation_id),
+                user_id: uid(r.user_id),
+                read_seq: r.read_seq,
+                delivered_seq: r.delivered_seq,
+            }),
+            Event::ThreadActivity(t) => D::ThreadActivity(ev::ThreadActivity {
+                conversation_id: cid(t.conversation_id),
+                root_message_id: mid(t.root_message_id),
+                thread: t.thread.into(),
+            }),
+            Event::CaughtUp { user_seq } => D::CaughtUp { user_seq },
+            Event::ResyncRequired { conversation_id } => {
+                D::ResyncRequired { conversation_id: conversation_id.map(cid) }
+            }
+        }
+    }
+}
+
+/// One node's presence report: its users and their status there (`None`: gone).
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PresenceReport {
+    pub node: u64,
+    pub full: bool,
+    pub users: Vec<(i64, Option<PresenceStatus>)>,
+}
+
+// ---- space records ---------------------------------------------------------------------
+
+/// A role.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Role {
+    pub id: i64,
+    pub name: String,
+    pub colour: u32,
+    pub position: i32,
+    pub permissions: u64,
+    #[serde(default)]
+    pub parents: Vec<i64>,
+}
+
+/// A folder.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Folder {
+    pub id: i64,
+    pub name: String,
+    pub parent_id: i64,
+    pub position: i32,
+}
+
+/// Whom an overwrite concerns.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OverwriteTarget {
+    Role(i64),
+    Member(i64),
+}
+
+/// A channel's overwrite.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Overwrite {
+    pub target: OverwriteTarget,
+    pub allow: u64,
+    pub deny: u64,
+}
+
+/// A channel's place.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelPlace {
+    pub id: i64,
+    pub folder_id: i64,
+    pub position: i32,
+    pub announcement: bool,
+    pub private: bool,
+    #[serde(default)]
+    pub overwrites: Vec<Overwrite>,
+}
+
+/// A space's layout record.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpaceLayout {
+    pub public: bool,
+    pub require_approval: bool,
+    pub default_channel: Option<i64>,
+    pub roles: Vec<Role>,
+    pub folders: Vec<Folder>,
+    pub channels: Vec<ChannelPlace>,
+    pub next_id: i64,
+}
+
+fn perms(bits: u64) -> sp::Permissions {
+    sp::Permissions::from_bits_retain(bits)
+}
+
+impl Stored for sp::SpaceLayout {
+    const WHAT: &'static str = "space layout";
+    type V1 = SpaceLayout;
+
+    fn to_v1(&self) -> SpaceLayout {
+        SpaceLayout {
+            public: self.public,
+            require_approval: self.require_approval,
+            default_channel: self.default_channel.map(ConversationId::raw),
+            roles: self
+                .roles
+                .iter()
+                .map(|r| Role {
+                    id: r.id,
+                    name: r.name.clone(),
+                    colour: r.colour,
+                    position: r.position,
+                    permissions: r.permissions.bits(),
+                    parents: r.parents.clone(),
+                })
+                .collect(),
+            folders: self
+                .folders
+                .iter()
+                .map(|f| Folder { id: f.id, name: f.name.clone(), parent_id: f.parent_id, position: f.position })
+                .collect(),
+            channels: self
+                .channels
+                .iter()
+                .map(|c| ChannelPlace {
+                    id: c.id.raw(),
+                    folder_id: c.folder_id,
+                    position: c.position,
+                    announcement: c.announcement,
+                    private: c.private,
+                    overwrites: c
+                        .overwrites
+                        .iter()
+                        .map(|o| Overwrite {
+                            target: match o.target {
+                                sp::OverwriteTarget::Role(r) => OverwriteTarget::Role(r),
+                                sp::OverwriteTarget::Member(u) => OverwriteTarget::Member(u.raw()),
+                            },
+                            allow: o.allow.bits(),
+                            deny: o.deny.bits(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            next_id: self.next_id,
+        }
+    }
+
+    fn from_v1(v: SpaceLayout) -> Self {
+        Self {
+            public: v.public,
+            require_approval: v.require_approval,
+            default_channel: v.default_channel.map(cid),
+            roles: v
+                .roles
+                .into_iter()
+                .map(|r| sp::Role {
+                    id: r.id,
+                    name: r.name,
+                    colour: r.colour,
+                    position: r.position,
+                    permissions: perms(r.permissions),
+                    parents: r.parents,
+                })
+                .collect(),
+            folders: v
+                .folders
+                .into_iter()
+                .map(|f| sp::Folder { id: f.id, name: f.name, parent_id: f.parent_id, position: f.position })
+                .collect(),
+            channels: v
+                .channels
+                .into_iter()
+                .map(|c| sp::ChannelPlace {
+                    id: cid(c.id),
+                    folder_id: c.folder_id,
+                    position: c.position,
+                    announcement: c.announcement,
+                    private: c.private,
+                    overwrites: c
+                        .overwrites
+                        .into_iter()
+                        .map(|o| sp::Overwrite {
+                            target: match o.target {
+                                OverwriteTarget::Role(r) => sp::OverwriteTarget::Role(r),
+                                OverwriteTarget::Member(u) => sp::OverwriteTarget::Member(uid(u)),
+                            },
+                            allow: perms(o.allow),
+                            deny: perms(o.deny),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            next_id: v.next_id,
+        }
+    }
+}
+
+/// A member's standing in a space.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpaceMember {
+    pub user_id: i64,
+    #[serde(default)]
+    pub roles: Vec<i64>,
+    #[serde(default)]
+    pub timeout_until_ms: i64,
+}
+
+impl Stored for sp::SpaceMember {
+    const WHAT: &'static str = "space member";
+    type V1 = SpaceMember;
+
+    fn to_v1(&self) -> SpaceMember {
+        SpaceMember { user_id: self.user_id.raw(), roles: self.roles.clone(), timeout_until_ms: self.timeout_until_ms }
+    }
+
+    fn from_v1(v: SpaceMember) -> Self {
+        Self { user_id: uid(v.user_id), roles: v.roles, timeout_until_ms: v.timeout_until_ms }
+    }
+}
+
+/// An invite record (the code is the record's key).
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteRecord {
+    pub channel_id: Option<i64>,
+    pub creator_id: i64,
+    pub created_at_ms: i64,
+    pub expires_at_ms: i64,
+    pub max_uses: u32,
+    pub uses: u32,
+}
+
+/// A pending join request record (the asker is the record's key).
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestRecord {
+    pub message: String,
+    pub created_at_ms: i64,
+}
+
+/// A group's or channel's join policy record.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Policy {
+    pub require_approval: bool,
+}
+
+/// A ban record (the banned user is the record's key).
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BanRecord {
+    pub reason: String,
+    pub banned_by: i64,
+    pub created_at_ms: i64,
+}
