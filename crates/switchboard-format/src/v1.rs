@@ -835,3 +835,24 @@ pub struct BanRecord {
     pub banned_by: i64,
     pub created_at_ms: i64,
 }
+
+/// A token bucket.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RateLimit {
+    pub per_second: f64,
+    pub burst: f64,
+}
+
+/// The runtime settings an administrator overrode (server-wide record); unset fields
+/// follow the configuration.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RuntimeSettings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimit>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_per_address: Option<RateLimit>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_logins_per_account: Option<RateLimit>,
+}

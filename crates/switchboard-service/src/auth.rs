@@ -358,7 +358,7 @@ impl Services {
         self.end_sessions(p.user_id, None, Some(p.session_id), SessionEndReason::EndedElsewhere).await
     }
 
-    fn require_admin(p: &Principal) -> ServiceResult<()> {
+    pub(crate) fn require_admin(p: &Principal) -> ServiceResult<()> {
         if p.admin { Ok(()) } else { Err(ServiceError::denied("this needs a server administrator")) }
     }
 

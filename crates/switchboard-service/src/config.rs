@@ -137,6 +137,15 @@ pub struct ServiceConfig {
     /// A space member card counts the member's messages among the latest this many of
     /// each channel (keeps the append path free of a per-sender index).
     pub member_card_window: u64,
+    /// How often a node re-reads the runtime settings an administrator changed through
+    /// the API (another node's change takes effect here within this); 0 = only at start.
+    pub settings_reload_secs: u64,
+    /// Per client name, the oldest version the server supports (semantic versioning,
+    /// `{ "switchboard-web" = "1.2.0" }`); GetServerInfo tells older clients they are
+    /// unsupported.
+    pub minimum_client_versions: std::collections::BTreeMap<String, String>,
+    /// Per client name, the version the server recommends; older ones are told to update.
+    pub recommended_client_versions: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for ServiceConfig {
@@ -160,6 +169,9 @@ impl Default for ServiceConfig {
             counter_cap: 9_999,
             max_presence_subscriptions: 1_000,
             member_card_window: 10_000,
+            settings_reload_secs: 5,
+            minimum_client_versions: Default::default(),
+            recommended_client_versions: Default::default(),
         }
     }
 }

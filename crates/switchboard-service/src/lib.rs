@@ -16,6 +16,7 @@ mod invites;
 mod messages;
 mod passwords;
 mod ratelimit;
+mod server;
 mod signals;
 mod spaces;
 mod sync;
@@ -40,6 +41,7 @@ pub use error::{ServiceError, ServiceResult};
 pub use hub::{CloseReason, Connection, EventStream, SharedEvent, StreamItem};
 pub use invites::{Invite, InvitePreview, InviteRecord, Joined, RequestRecord};
 pub use messages::{HistoryRequest, Receipts, SendRequest};
+pub use server::{ClientSupport, FEATURES, RuntimePatch, RuntimeSettings, ServerInfo};
 pub use spaces::{BanRecord, ChannelPatch, ChannelView, NewChannel, RolePatch, SpaceMemberView, SpacePatch, SpaceView};
 pub use switchboard_store::{HistoryDirection, SettingsPatch};
 pub use sync::{Difference, Positions};
@@ -90,6 +92,8 @@ struct Inner {
     failed_logins: ratelimit::RateLimiter<String>,
     passwords: passwords::Passwords,
     clock: Arc<dyn clock::Clock>,
+    /// The version of the runtime-settings record last applied (0: none stored).
+    settings_version: std::sync::atomic::AtomicU64,
     /// Conversation kinds never change: cached so that a send needs no extra read.
     kinds: std::sync::Mutex<std::collections::HashMap<ConversationId, ConversationKind>>,
 }
@@ -122,8 +126,23 @@ impl Services {
         let address_limiter = ratelimit::RateLimiter::new(config.auth_limits.per_address);
         let failed_logins = ratelimit::RateLimiter::new(config.auth_limits.failed_logins_per_account);
         let kinds = std::sync::Mutex::new(std::collections::HashMap::new());
-        let inner = Inner { store, bus, hub, config, limiter, address_limiter, failed_logins, passwords, clock, kinds };
-        Ok(Self { inner: Arc::new(inner) })
+        server::check_client_rules(&config)?;
+        let inner = Inner {
+            store,
+            bus,
+            hub,
+            config,
+            limiter,
+            address_limiter,
+            failed_logins,
+            passwords,
+            clock,
+            settings_version: Default::default(),
+            kinds,
+        };
+        let inner = Arc::new(inner);
+        Services::start_settings_reload(&inner);
+        Ok(Self { inner })
     }
 
     /// The configuration in force.

@@ -12,10 +12,14 @@ struct Bucket {
     at: Instant,
 }
 
-/// Token buckets keyed by `K`.
+/// Token buckets keyed by `K`, under a limit that may change while they run.
 pub(crate) struct RateLimiter<K> {
+    state: Mutex<Buckets<K>>,
+}
+
+struct Buckets<K> {
     limit: RateLimit,
-    buckets: Mutex<HashMap<K, Bucket>>,
+    map: HashMap<K, Bucket>,
 }
 
 /// Buckets kept before full ones are pruned.
@@ -23,7 +27,25 @@ const PRUNE_AT: usize = 100_000;
 
 impl<K: std::hash::Hash + Eq> RateLimiter<K> {
     pub(crate) fn new(limit: RateLimit) -> Self {
-        Self { limit, buckets: Mutex::new(HashMap::new()) }
+        Self { state: Mutex::new(Buckets { limit, map: HashMap::new() }) }
+    }
+
+    /// The limit in force.
+    pub(crate) fn limit(&self) -> RateLimit {
+        self.lock().limit
+    }
+
+    /// Replaces the limit; every key starts again from a full bucket of the new size.
+    pub(crate) fn set_limit(&self, limit: RateLimit) {
+        let mut state = self.lock();
+        if state.limit != limit {
+            state.limit = limit;
+            state.map.clear();
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Buckets<K>> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Takes one token for `key`; on refusal returns the milliseconds until one is free.
@@ -37,17 +59,18 @@ impl<K: std::hash::Hash + Eq> RateLimiter<K> {
     }
 
     fn take(&self, key: K, spend: bool) -> Result<(), u64> {
-        if self.limit.per_second <= 0.0 {
+        let mut state = self.lock();
+        let (rate, burst) = (state.limit.per_second, state.limit.burst);
+        if rate <= 0.0 {
             return Ok(());
         }
         let now = Instant::now();
-        let mut map = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let map = &mut state.map;
         if map.len() >= PRUNE_AT {
-            let (rate, burst) = (self.limit.per_second, self.limit.burst);
             map.retain(|_, b| b.tokens + now.duration_since(b.at).as_secs_f64() * rate < burst);
         }
-        let b = map.entry(key).or_insert(Bucket { tokens: self.limit.burst, at: now });
-        b.tokens = (b.tokens + now.duration_since(b.at).as_secs_f64() * self.limit.per_second).min(self.limit.burst);
+        let b = map.entry(key).or_insert(Bucket { tokens: burst, at: now });
+        b.tokens = (b.tokens + now.duration_since(b.at).as_secs_f64() * rate).min(burst);
         b.at = now;
         if b.tokens >= 1.0 {
             if spend {
@@ -55,7 +78,7 @@ impl<K: std::hash::Hash + Eq> RateLimiter<K> {
             }
             Ok(())
         } else {
-            Err(((1.0 - b.tokens) / self.limit.per_second * 1000.0).ceil() as u64)
+            Err(((1.0 - b.tokens) / rate * 1000.0).ceil() as u64)
         }
     }
 }

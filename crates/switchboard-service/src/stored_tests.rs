@@ -42,3 +42,14 @@ fn invite_request_policy_and_ban_records_keep_their_format() {
         &BanRecord { reason: "spam".into(), banned_by: UserId::from_raw(3), created_at_ms: 1_764_600_000_000 },
     );
 }
+
+#[test]
+fn the_runtime_settings_record_keeps_its_format() {
+    use switchboard_format::v1::{RateLimit, RuntimeSettings};
+    let overrides = crate::server::Overrides(RuntimeSettings {
+        rate_limit: Some(RateLimit { per_second: 5.0, burst: 20.0 }),
+        auth_per_address: None,
+        failed_logins_per_account: Some(RateLimit { per_second: 0.1, burst: 3.0 }),
+    });
+    check("runtime_settings", &overrides);
+}

@@ -3,12 +3,14 @@
 mod conversations;
 mod events;
 mod messages;
+mod server;
 mod spaces;
 mod users;
 
 pub use conversations::*;
 pub use events::*;
 pub use messages::*;
+pub use server::*;
 pub use spaces::*;
 pub use users::*;
 

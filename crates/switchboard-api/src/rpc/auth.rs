@@ -85,4 +85,31 @@ impl super::AdminService for Handlers {
             .await?;
         Ok(pb::SetUserDisabledResponse {})
     }
+
+    async fn get_runtime_settings(
+        ctx: Ctx,
+        _: pb::GetRuntimeSettingsRequest,
+    ) -> ServiceResult<pb::GetRuntimeSettingsResponse> {
+        let p = ctx.principal().await?;
+        let (effective, configured) = ctx.services.runtime_settings(&p).await?;
+        Ok(pb::GetRuntimeSettingsResponse {
+            effective: Some(convert::runtime_settings(&effective)),
+            configured: Some(convert::runtime_settings(&configured)),
+        })
+    }
+
+    async fn update_runtime_settings(
+        ctx: Ctx,
+        r: pb::UpdateRuntimeSettingsRequest,
+    ) -> ServiceResult<pb::UpdateRuntimeSettingsResponse> {
+        let p = ctx.principal().await?;
+        let patch = switchboard_service::RuntimePatch {
+            rate_limit: r.rate_limit.map(convert::rate_limit_from),
+            auth_per_address: r.auth_per_address.map(convert::rate_limit_from),
+            failed_logins_per_account: r.failed_logins_per_account.map(convert::rate_limit_from),
+            reset: r.reset,
+        };
+        let effective = ctx.services.update_runtime_settings(&p, patch).await?;
+        Ok(pb::UpdateRuntimeSettingsResponse { effective: Some(convert::runtime_settings(&effective)) })
+    }
 }

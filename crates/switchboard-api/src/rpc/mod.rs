@@ -7,6 +7,7 @@ mod auth;
 mod conversations;
 mod invites;
 mod messages;
+mod server;
 mod signals;
 mod spaces;
 mod sync;

@@ -85,6 +85,19 @@ impl TestApp {
         Some((app, PgSchema { url, schema }))
     }
 
+    /// A second server on the same PostgreSQL schema as `schema` (another node of one
+    /// installation, with its own local bus).
+    pub async fn spawn_beside(schema: &PgSchema, adjust: impl FnOnce(&mut Config)) -> Self {
+        let (u, s) = (schema.url.clone(), schema.schema.clone());
+        Self::spawn_with(move |c| {
+            c.store = u;
+            c.postgres.schema = s;
+            c.postgres.pool_size = 4;
+            adjust(c);
+        })
+        .await
+    }
+
     /// Registers `name` over HTTP.
     pub async fn register(&self, name: &str) -> TestUser {
         self.register_via(Transport::Http, name).await

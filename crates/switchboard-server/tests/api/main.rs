@@ -13,6 +13,7 @@ mod odd_input;
 mod permissions;
 mod profiles;
 mod scenario;
+mod server_info;
 mod signals;
 mod space_matrix;
 mod spaces;
