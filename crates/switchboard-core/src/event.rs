@@ -136,6 +136,11 @@ pub enum UserEventKind {
         /// Why.
         reason: SessionEndReason,
     },
+    /// The user's synced settings changed (one change of several keys).
+    UserSettingsChanged {
+        /// Each key and its new value; `None` = removed.
+        changes: Vec<(String, Option<String>)>,
+    },
 }
 
 impl UserEventKind {
@@ -148,7 +153,10 @@ impl UserEventKind {
             | Self::SettingsChanged { conversation_id, .. }
             | Self::HistoryCleared { conversation_id, .. }
             | Self::MessagesHidden { conversation_id, .. } => Some(*conversation_id),
-            Self::SessionEnded { .. } | Self::JoinRequested { .. } | Self::JoinRequestDecided { .. } => None,
+            Self::SessionEnded { .. }
+            | Self::JoinRequested { .. }
+            | Self::JoinRequestDecided { .. }
+            | Self::UserSettingsChanged { .. } => None,
         }
     }
 }

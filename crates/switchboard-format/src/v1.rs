@@ -333,6 +333,7 @@ pub enum UserEventKind {
     JoinRequested { conversation_id: i64, user_id: i64 },
     JoinRequestDecided { conversation_id: i64, accepted: bool },
     SessionEnded { session_id: i64, reason: SessionEndReason },
+    UserSettingsChanged { changes: Vec<(String, Option<String>)> },
 }
 
 impl Stored for ev::UserEventKind {
@@ -374,6 +375,7 @@ impl Stored for ev::UserEventKind {
             D::SessionEnded { session_id, reason } => {
                 UserEventKind::SessionEnded { session_id: session_id.raw(), reason: (*reason).into() }
             }
+            D::UserSettingsChanged { changes } => UserEventKind::UserSettingsChanged { changes: changes.clone() },
         }
     }
 
@@ -408,6 +410,7 @@ impl Stored for ev::UserEventKind {
             UserEventKind::SessionEnded { session_id, reason } => {
                 D::SessionEnded { session_id: SessionId::from_raw(session_id), reason: reason.into() }
             }
+            UserEventKind::UserSettingsChanged { changes } => D::UserSettingsChanged { changes },
         }
     }
 }

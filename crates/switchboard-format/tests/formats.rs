@@ -98,6 +98,12 @@ fn user_kinds() -> Vec<(&'static str, UserEventKind)> {
                 reason: SessionEndReason::PasswordChanged,
             },
         ),
+        (
+            "user_settings",
+            UserEventKind::UserSettingsChanged {
+                changes: vec![("theme".into(), Some("dark".into())), ("compact".into(), None)],
+            },
+        ),
     ]
 }
 

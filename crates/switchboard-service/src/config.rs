@@ -137,6 +137,10 @@ pub struct ServiceConfig {
     /// A space member card counts the member's messages among the latest this many of
     /// each channel (keeps the append path free of a per-sender index).
     pub member_card_window: u64,
+    /// Most synced settings (keys) one user keeps.
+    pub max_user_settings: u32,
+    /// Longest value of one synced setting, in bytes.
+    pub max_user_setting_bytes: usize,
     /// How often a node re-reads the runtime settings an administrator changed through
     /// the API (another node's change takes effect here within this); 0 = only at start.
     pub settings_reload_secs: u64,
@@ -169,6 +173,8 @@ impl Default for ServiceConfig {
             counter_cap: 9_999,
             max_presence_subscriptions: 1_000,
             member_card_window: 10_000,
+            max_user_settings: 100,
+            max_user_setting_bytes: 4096,
             settings_reload_secs: 5,
             minimum_client_versions: Default::default(),
             recommended_client_versions: Default::default(),

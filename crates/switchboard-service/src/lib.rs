@@ -43,7 +43,7 @@ pub use invites::{Invite, InvitePreview, InviteRecord, Joined, RequestRecord};
 pub use messages::{HistoryRequest, Receipts, SendRequest};
 pub use server::{ClientSupport, FEATURES, RuntimePatch, RuntimeSettings, ServerInfo};
 pub use spaces::{BanRecord, ChannelPatch, ChannelView, NewChannel, RolePatch, SpaceMemberView, SpacePatch, SpaceView};
-pub use switchboard_store::{HistoryDirection, SettingsPatch};
+pub use switchboard_store::{HistoryDirection, SettingsPatch, UserSetting};
 pub use sync::{Difference, Positions};
 pub use threads::ThreadView;
 pub use users::ProfileUpdate;

@@ -1,9 +1,10 @@
 //! Profiles and user lookup.
 
 use switchboard_core::UserId;
+use switchboard_core::event::UserEvent;
 use switchboard_core::model::User;
 use switchboard_core::values::{Bio, DisplayName, StatusText, Username};
-use switchboard_store::ProfilePatch;
+use switchboard_store::{ProfilePatch, UserSetting};
 
 use crate::{Principal, ServiceError, ServiceResult, Services};
 
@@ -45,6 +46,55 @@ impl Services {
         Ok(self.store().update_profile(p.user_id, patch).await?)
     }
 
+    /// The caller's synced settings, by key.
+    pub async fn user_settings(&self, p: &Principal) -> ServiceResult<Vec<UserSetting>> {
+        Ok(self.store().user_settings(p.user_id).await?)
+    }
+
+    /// Sets and removes synced settings in one change, logged to the caller's user log so
+    /// that each of their devices hears of it; the settings afterwards and the log entry.
+    pub async fn change_user_settings(
+        &self,
+        p: &Principal,
+        set: Vec<(String, String)>,
+        remove: Vec<String>,
+    ) -> ServiceResult<(Vec<UserSetting>, UserEvent)> {
+        let config = self.config();
+        let max = config.max_user_settings;
+        if set.is_empty() && remove.is_empty() {
+            return Err(ServiceError::invalid("set", "nothing to change: set or remove at least one key"));
+        }
+        if set.len() + remove.len() > max as usize {
+            return Err(ServiceError::invalid("set", format!("at most {max} keys in one change")));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        let mut changes = Vec::with_capacity(set.len() + remove.len());
+        for (field, key, value) in
+            set.into_iter().map(|(k, v)| ("set", k, Some(v))).chain(remove.into_iter().map(|k| ("remove", k, None)))
+        {
+            setting_key(field, &key)?;
+            if !seen.insert(key.clone()) {
+                return Err(ServiceError::invalid(field, format!("key {key:?} appears twice")));
+            }
+            if let Some(v) = &value
+                && v.len() > config.max_user_setting_bytes
+            {
+                let limit = config.max_user_setting_bytes;
+                return Err(ServiceError::invalid(field, format!("the value of {key:?} is over {limit} bytes")));
+            }
+            changes.push((key, value));
+        }
+        let ev =
+            self.store().change_user_settings(p.user_id, changes, max, self.now_ms()).await.map_err(|e| match e {
+                switchboard_store::StoreError::FailedPrecondition(m) => {
+                    ServiceError::new(switchboard_core::ErrorCode::ResourceExhausted, m).because("too_many_settings")
+                }
+                e => e.into(),
+            })?;
+        self.publish_user(ev.clone());
+        Ok((self.store().user_settings(p.user_id).await?, ev))
+    }
+
     /// Users by id, unknown ids left out.
     pub async fn get_users(&self, _p: &Principal, ids: &[UserId]) -> ServiceResult<Vec<User>> {
         if ids.len() > MAX_IDS {
@@ -61,5 +111,16 @@ impl Services {
         }
         let limit = if limit == 0 { 20 } else { limit.min(100) };
         Ok(self.store().search_users(&q, limit).await?)
+    }
+}
+
+/// A setting's key: 1-64 characters of ASCII letters, digits and `.`, `_`, `-`, `:`.
+fn setting_key(field: &'static str, key: &str) -> ServiceResult<()> {
+    let ok = (1..=64).contains(&key.len())
+        && key.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b':'));
+    if ok {
+        Ok(())
+    } else {
+        Err(ServiceError::invalid(field, format!("{key:?} is not a key: 1-64 of A-Z a-z 0-9 . _ - :")))
     }
 }

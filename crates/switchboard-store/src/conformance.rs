@@ -37,7 +37,8 @@ macro_rules! store_conformance {
             records_are_versioned_listed_found_and_searched,
             silent_grants_joins_and_bans,
             threads_are_unique_per_root_and_listed_by_activity,
-            service_posts_batch_reads_and_sender_stats
+            service_posts_batch_reads_and_sender_stats,
+            user_settings_change_atomically_with_their_log_entry
         );
     };
     (@tests $factory:expr; $($name:ident),* ) => {
@@ -615,4 +616,31 @@ pub async fn service_posts_batch_reads_and_sender_stats<S: Store>(s: &S) {
     let a_last = s.conversation(a).await.unwrap().unwrap().last_seq;
     assert_eq!(s.sender_stats(&[(a, a_last - 1)], ids[1], 5).await.unwrap().0, 0, "only the window counts");
     assert_eq!(s.sender_stats(&[], ids[1], 5).await.unwrap().0, 0);
+}
+
+/// Synced settings: set, replace and remove in one logged change; a change that would pass
+/// the key limit changes nothing and logs nothing; keys list in byte order.
+pub async fn user_settings_change_atomically_with_their_log_entry<S: Store>(s: &S) {
+    let ids = users(s, &["sets"]).await;
+    let u = ids[0];
+    let set = |k: &str, v: &str| (k.to_owned(), Some(v.to_owned()));
+    let ev = s.change_user_settings(u, vec![set("b", "1"), set("a", "x"), set("Z", "2")], 3, 10).await.unwrap();
+    assert!(matches!(&ev.kind, UserEventKind::UserSettingsChanged { changes } if changes.len() == 3), "{ev:?}");
+    let keys = |v: Vec<crate::UserSetting>| v.into_iter().map(|x| (x.key, x.value)).collect::<Vec<_>>();
+    let pairs = |v: &[(&str, &str)]| v.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect::<Vec<_>>();
+    assert_eq!(keys(s.user_settings(u).await.unwrap()), pairs(&[("Z", "2"), ("a", "x"), ("b", "1")]));
+    // A fourth key is over the limit: nothing changes, nothing is logged.
+    let before = s.user_events(u, 0, 100).await.unwrap().len();
+    let over = s.change_user_settings(u, vec![set("a", "y"), set("c", "3")], 3, 11).await;
+    assert!(matches!(over, Err(StoreError::FailedPrecondition(_))), "{over:?}");
+    assert_eq!(s.user_events(u, 0, 100).await.unwrap().len(), before);
+    assert_eq!(keys(s.user_settings(u).await.unwrap()), pairs(&[("Z", "2"), ("a", "x"), ("b", "1")]));
+    // Removing one makes room; replacing keeps the count.
+    let ev = s.change_user_settings(u, vec![("Z".into(), None), set("c", "3"), set("a", "y")], 3, 12).await.unwrap();
+    assert_eq!(ev.user_seq, before as u64 + 1);
+    let now = s.user_settings(u).await.unwrap();
+    assert_eq!(keys(now.clone()), pairs(&[("a", "y"), ("b", "1"), ("c", "3")]));
+    assert_eq!(now.iter().map(|x| x.updated_at_ms).collect::<Vec<_>>(), vec![12, 10, 12]);
+    let logged = s.user_events(u, 0, 100).await.unwrap();
+    assert_eq!(logged.last().unwrap().kind, ev.kind, "the log holds the change as returned");
 }

@@ -47,7 +47,7 @@ pub use events::EventStore;
 pub use messages::{Appended, HistoryDirection, MessageStore, ReceiptCounts, service_message, stored_message};
 pub use records::{Expect, Record, RecordStore};
 pub use sessions::{NewSession, Rotation, SessionStore};
-pub use users::{NewUser, ProfilePatch, UserStore};
+pub use users::{NewUser, ProfilePatch, UserSetting, UserStore};
 
 /// Every store trait; what the service holds.
 pub trait Store: UserStore + SessionStore + ConversationStore + MessageStore + EventStore + RecordStore {}

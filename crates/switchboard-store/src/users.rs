@@ -1,6 +1,7 @@
 //! Accounts.
 
 use switchboard_core::UserId;
+use switchboard_core::event::{UserEvent, UserEventKind};
 use switchboard_core::model::User;
 
 use crate::backends::store_trait;
@@ -42,6 +43,17 @@ pub struct ProfilePatch {
     pub status_text: Option<String>,
 }
 
+/// One of a user's synced settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserSetting {
+    /// Key.
+    pub key: String,
+    /// Value.
+    pub value: String,
+    /// Last change.
+    pub updated_at_ms: i64,
+}
+
 store_trait! {
     /// Accounts.
     pub trait UserStore {
@@ -70,6 +82,18 @@ store_trait! {
         /// Sets the disabled and admin flags.
         write fn set_user_flags(&self, id: UserId, disabled: Option<bool>, admin: Option<bool>) -> User
             => set_flags(id, disabled, admin);
+        /// Sets (`Some`) and removes (`None`) synced settings and appends one
+        /// `UserSettingsChanged` to the user's log, atomically; `FailedPrecondition` when
+        /// the user would then hold more than `max_keys` settings.
+        write fn change_user_settings(
+            &self,
+            id: UserId,
+            changes: Vec<(String, Option<String>)>,
+            max_keys: u32,
+            now_ms: i64,
+        ) -> UserEvent => change_settings(id, &changes, max_keys, now_ms);
+        /// The user's synced settings, by key.
+        read fn user_settings(&self, id: UserId) -> Vec<UserSetting> => settings(id);
     }
 }
 
@@ -207,4 +231,48 @@ async fn set_flags(tx: &impl Tx, id: UserId, disabled: Option<bool>, admin: Opti
         tx.exec("UPDATE users SET admin = ?2 WHERE id = ?1", args![id.raw(), a]).await?;
     }
     load(tx, id).await
+}
+
+async fn change_settings(
+    tx: &impl Tx,
+    id: UserId,
+    changes: &[(String, Option<String>)],
+    max_keys: u32,
+    now_ms: i64,
+) -> StoreResult<UserEvent> {
+    for (key, value) in changes {
+        match value {
+            Some(v) => {
+                tx.exec(
+                    "INSERT INTO user_settings (user_id, key, value, updated_at) VALUES (?1, ?2, ?3, ?4) \
+                     ON CONFLICT (user_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                    args![id.raw(), key, v, now_ms],
+                )
+                .await?;
+            }
+            None => {
+                tx.exec("DELETE FROM user_settings WHERE user_id = ?1 AND key = ?2", args![id.raw(), key]).await?;
+            }
+        }
+    }
+    let held = tx
+        .one("SELECT COUNT(*) FROM user_settings WHERE user_id = ?1", args![id.raw()], rows::first_i64)
+        .await?
+        .unwrap_or(0);
+    if held > i64::from(max_keys) {
+        return Err(StoreError::FailedPrecondition(format!("at most {max_keys} settings per user")));
+    }
+    let kind = UserEventKind::UserSettingsChanged { changes: changes.to_vec() };
+    rows::append_user_event(tx, id, kind, now_ms).await
+}
+
+async fn settings(tx: &impl Tx, id: UserId) -> StoreResult<Vec<UserSetting>> {
+    let sql = format!(
+        "SELECT key, value, updated_at FROM user_settings WHERE user_id = ?1 ORDER BY key{}",
+        tx.dialect().bytewise()
+    );
+    tx.all(&sql, args![id.raw()], |r| {
+        Ok(UserSetting { key: r.text("key")?, value: r.text("value")?, updated_at_ms: r.i64("updated_at")? })
+    })
+    .await
 }

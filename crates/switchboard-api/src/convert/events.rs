@@ -35,7 +35,7 @@ pub fn end_reason(r: SessionEndReason) -> pb::SessionEndReason {
     }
 }
 
-fn user_kind(k: &UserEventKind) -> Kind {
+fn user_kind(k: &UserEventKind, at_ms: i64) -> Kind {
     match k {
         UserEventKind::ConversationJoined { conversation_id, joined_at_seq } => {
             Kind::ConversationJoined(pb::ConversationJoined {
@@ -82,6 +82,18 @@ fn user_kind(k: &UserEventKind) -> Kind {
             session_id: session_id.to_string(),
             reason: end_reason(*reason) as i32,
         }),
+        UserEventKind::UserSettingsChanged { changes } => {
+            let mut out = pb::UserSettingsChanged::default();
+            for (key, value) in changes {
+                match value {
+                    Some(v) => {
+                        out.set.push(pb::UserSetting { key: key.clone(), value: v.clone(), updated_at_ms: at_ms })
+                    }
+                    None => out.removed.push(key.clone()),
+                }
+            }
+            Kind::UserSettingsChanged(out)
+        }
     }
 }
 
@@ -105,7 +117,7 @@ pub fn event(e: &Event, viewer: Option<switchboard_core::UserId>) -> pb::Event {
         }
         Event::User(ev) => {
             out.user_seq = ev.user_seq;
-            user_kind(&ev.kind)
+            user_kind(&ev.kind, ev.created_at_ms)
         }
         Event::Typing(t) => Kind::Typing(pb::Typing {
             conversation_id: t.conversation_id.to_string(),

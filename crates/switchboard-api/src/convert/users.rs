@@ -46,3 +46,8 @@ pub fn device(d: Option<pb::DeviceInfo>) -> switchboard_service::DeviceInfo {
     let d = d.unwrap_or_default();
     switchboard_service::DeviceInfo { name: d.name, platform: d.platform }
 }
+
+/// A synced setting on the wire.
+pub fn user_setting(s: &switchboard_service::UserSetting) -> pb::UserSetting {
+    pb::UserSetting { key: s.key.clone(), value: s.value.clone(), updated_at_ms: s.updated_at_ms }
+}

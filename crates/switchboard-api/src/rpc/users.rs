@@ -36,4 +36,22 @@ impl super::UserService for Handlers {
         let users = ctx.services.search_users(&p, &r.query, r.limit).await?;
         Ok(pb::SearchUsersResponse { users: users.iter().map(convert::user).collect() })
     }
+
+    async fn get_user_settings(ctx: Ctx, _: pb::GetUserSettingsRequest) -> ServiceResult<pb::GetUserSettingsResponse> {
+        let p = ctx.principal().await?;
+        let settings = ctx.services.user_settings(&p).await?;
+        Ok(pb::GetUserSettingsResponse { settings: settings.iter().map(convert::user_setting).collect() })
+    }
+
+    async fn update_user_settings(
+        ctx: Ctx,
+        r: pb::UpdateUserSettingsRequest,
+    ) -> ServiceResult<pb::UpdateUserSettingsResponse> {
+        let p = ctx.principal().await?;
+        let (settings, ev) = ctx.services.change_user_settings(&p, r.set.into_iter().collect(), r.remove).await?;
+        Ok(pb::UpdateUserSettingsResponse {
+            settings: settings.iter().map(convert::user_setting).collect(),
+            user_seq: ev.user_seq,
+        })
+    }
 }

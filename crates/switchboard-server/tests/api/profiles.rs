@@ -109,3 +109,110 @@ async fn the_edit_window_closes() {
     assert_eq!((late.code, late.reason.as_str()), (pb::ErrorCode::FailedPrecondition, "edit_window_closed"));
     app.stop().await;
 }
+
+fn settings_of(v: &[pb::UserSetting]) -> Vec<(String, String)> {
+    v.iter().map(|s| (s.key.clone(), s.value.clone())).collect()
+}
+
+fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+    v.iter().map(|(k, x)| ((*k).to_owned(), (*x).to_owned())).collect()
+}
+
+#[tokio::test]
+async fn synced_settings_reach_every_device_live_and_through_catch_up() {
+    let app = TestApp::spawn().await;
+    let ann = app.register("ann").await;
+    let bob = app.register("bob").await;
+    let tablet = app.login(&ann).await;
+    let mut t = app.client(&tablet, Transport::WsJson).await;
+    let mut live = t.subscribe(pb::SubscribeRequest { live_only: true, ..Default::default() }).await.unwrap();
+    wait_for(&mut live, 10, is_caught_up).await;
+
+    let phone = app.client(&ann, Transport::Grpc).await;
+    let change = pb::UpdateUserSettingsRequest {
+        set: [("web.theme".to_owned(), "dark".to_owned()), ("lang".to_owned(), "en".to_owned())].into(),
+        remove: vec!["never-set".into()],
+    };
+    let r: pb::UpdateUserSettingsResponse = phone.call("UserService/UpdateUserSettings", &change).await.unwrap();
+    assert_eq!(settings_of(&r.settings), pairs(&[("lang", "en"), ("web.theme", "dark")]));
+    let first_seq = r.user_seq;
+    let e = wait_for(&mut live, 10, |e| matches!(e.kind, Some(pb::event::Kind::UserSettingsChanged(_)))).await;
+    assert_eq!(e.user_seq, first_seq);
+    let Some(pb::event::Kind::UserSettingsChanged(c)) = e.kind else { unreachable!() };
+    let mut set = settings_of(&c.set);
+    set.sort();
+    assert_eq!((set, c.removed), (pairs(&[("lang", "en"), ("web.theme", "dark")]), vec!["never-set".to_owned()]));
+
+    // A second change, while a third device is away; it catches up from position 0.
+    let change = pb::UpdateUserSettingsRequest {
+        set: [("web.theme".to_owned(), "light".to_owned())].into(),
+        remove: vec!["lang".into()],
+    };
+    let r: pb::UpdateUserSettingsResponse = phone.call("UserService/UpdateUserSettings", &change).await.unwrap();
+    assert_eq!(settings_of(&r.settings), pairs(&[("web.theme", "light")]));
+    let laptop = app.login(&ann).await;
+    let mut l = app.client(&laptop, Transport::WsBinary).await;
+    let mut caught = l.subscribe(pb::SubscribeRequest::default()).await.unwrap();
+    let mut seen = Vec::new();
+    loop {
+        let e = wait_for(&mut caught, 10, |e| {
+            matches!(e.kind, Some(pb::event::Kind::UserSettingsChanged(_)) | Some(pb::event::Kind::CaughtUp(_)))
+        })
+        .await;
+        match e.kind {
+            Some(pb::event::Kind::UserSettingsChanged(c)) => seen.push((e.user_seq, settings_of(&c.set), c.removed)),
+            _ => break,
+        }
+    }
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_eq!(seen[1], (r.user_seq, pairs(&[("web.theme", "light")]), vec!["lang".to_owned()]));
+    let got: pb::GetUserSettingsResponse =
+        app.http(&laptop).await.call("UserService/GetUserSettings", &pb::GetUserSettingsRequest {}).await.unwrap();
+    assert_eq!(settings_of(&got.settings), pairs(&[("web.theme", "light")]));
+    assert!(got.settings[0].updated_at_ms > 0);
+    // They are Ann's alone.
+    let bobs: pb::GetUserSettingsResponse =
+        app.http(&bob).await.call("UserService/GetUserSettings", &pb::GetUserSettingsRequest {}).await.unwrap();
+    assert!(bobs.settings.is_empty());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn synced_settings_refuse_bad_keys_big_values_and_too_many_keys() {
+    let app = TestApp::spawn_with(|c| {
+        c.service.max_user_settings = 3;
+        c.service.max_user_setting_bytes = 10;
+    })
+    .await;
+    let ann = app.register("ann").await;
+    let c = app.http(&ann).await;
+    let call = |set: Vec<(&str, &str)>, remove: Vec<&str>| {
+        let req = pb::UpdateUserSettingsRequest {
+            set: set.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect(),
+            remove: remove.into_iter().map(str::to_owned).collect(),
+        };
+        let c = &c;
+        async move { c.call::<_, pb::UpdateUserSettingsResponse>("UserService/UpdateUserSettings", &req).await }
+    };
+    for (set, remove, field) in [
+        (vec![], vec![], "set"),
+        (vec![("a b", "1")], vec![], "set"),
+        (vec![], vec![""], "remove"),
+        (vec![("k", "01234567890")], vec![], "set"),
+        (vec![("k", "1")], vec!["k"], "remove"),
+        (vec![("a", "1"), ("b", "1"), ("c", "1")], vec!["d"], "set"),
+    ] {
+        let e = call(set.clone(), remove.clone()).await.unwrap_err();
+        assert_eq!((e.code, e.field.as_str()), (pb::ErrorCode::InvalidArgument, field), "{set:?} {remove:?}: {e:?}");
+    }
+    call(vec![("a", "0123456789"), ("b", "1"), ("c", "1")], vec![]).await.unwrap();
+    let e = call(vec![("d", "1")], vec![]).await.unwrap_err();
+    assert_eq!((e.code, e.reason.as_str()), (pb::ErrorCode::ResourceExhausted, "too_many_settings"), "{e:?}");
+    let got: pb::GetUserSettingsResponse =
+        c.call("UserService/GetUserSettings", &pb::GetUserSettingsRequest {}).await.unwrap();
+    assert_eq!(got.settings.len(), 3, "the refused change changed nothing");
+    // Replacing and removing within the limit is fine.
+    let r = call(vec![("d", "1"), ("a", "2")], vec!["b"]).await.unwrap();
+    assert_eq!(settings_of(&r.settings), pairs(&[("a", "2"), ("c", "1"), ("d", "1")]));
+    app.stop().await;
+}
