@@ -207,6 +207,9 @@ pub struct Conversation {
     pub space_id: Option<ConversationId>,
     /// For threads: the parent conversation and the root message.
     pub parent: Option<(ConversationId, MessageId)>,
+    /// Whether members who join later see the history from before their join (groups and
+    /// channels may turn it off; always true for the other kinds).
+    pub history_shared: bool,
 }
 
 impl Conversation {
@@ -320,6 +323,9 @@ pub enum ServiceAction {
     RoleDeleted,
     /// A thread (`target_id`) was started on a message of this conversation.
     ThreadStarted,
+    /// Whether later members see earlier history changed (`target_id` 1: they do, 0: they
+    /// see from their join on).
+    HistoryVisibilityChanged,
 }
 
 /// A service message's content.

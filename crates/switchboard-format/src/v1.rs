@@ -93,7 +93,7 @@ unit_enum!(
         OwnershipTransferred, AdminPromoted, AdminDemoted, MemberJoined, MemberBanned,
         MemberUnbanned, MemberTimedOut, MemberRolesChanged, SpaceSettingsChanged,
         ChannelChanged, ChannelDeleted, FolderChanged, FolderDeleted, RoleChanged,
-        RoleDeleted, ThreadStarted,
+        RoleDeleted, ThreadStarted, HistoryVisibilityChanged,
     }
 );
 

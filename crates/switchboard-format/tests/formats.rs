@@ -207,6 +207,15 @@ fn stored_message_parts_keep_their_format() {
     check("content_text", &text_message().content);
     check("content_service", &service_content());
     check("content_deleted", &Content::Deleted);
+    check(
+        "content_service_history_visibility",
+        &Content::Service(ServiceContent {
+            action: ServiceAction::HistoryVisibilityChanged,
+            user_ids: vec![],
+            title: String::new(),
+            target_id: 1,
+        }),
+    );
     check("forward", &forward());
     check("metadata", &text_message().metadata);
 }

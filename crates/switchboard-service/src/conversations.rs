@@ -27,6 +27,37 @@ pub struct ConversationView {
     pub last_message: Option<Message>,
 }
 
+/// A group or channel to create.
+#[derive(Debug, Clone)]
+pub struct GroupSpec {
+    /// Group or channel.
+    pub kind: ConversationKind,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub about: String,
+    /// Initial members besides the creator.
+    pub members: Vec<UserId>,
+    /// Idempotency key; empty for none.
+    pub client_key: String,
+    /// Whether later members see earlier history; `None` = shared.
+    pub history_shared: Option<bool>,
+}
+
+impl GroupSpec {
+    /// A group or channel with shared history, no description and no idempotency key.
+    pub fn new(kind: ConversationKind, title: &str, members: Vec<UserId>) -> Self {
+        Self {
+            kind,
+            title: title.to_owned(),
+            about: String::new(),
+            members,
+            client_key: String::new(),
+            history_shared: None,
+        }
+    }
+}
+
 /// A page of members.
 #[derive(Debug, Clone)]
 pub struct MemberPage {
@@ -92,6 +123,7 @@ impl Services {
                 client_key: None,
                 space_id: None,
                 parent: None,
+                history_shared: true,
                 now_ms: self.now_ms(),
             })
             .await?;
@@ -101,17 +133,14 @@ impl Services {
     }
 
     /// Creates a group or channel owned by the caller.
-    pub async fn create_conversation(
-        &self,
-        p: &Principal,
-        kind: ConversationKind,
-        title: &str,
-        about: &str,
-        members: Vec<UserId>,
-        client_key: &str,
-    ) -> ServiceResult<ConversationView> {
+    pub async fn create_conversation(&self, p: &Principal, new: GroupSpec) -> ServiceResult<ConversationView> {
+        let GroupSpec { kind, title, about, members, client_key, history_shared } = new;
+        let (title, about, client_key) = (title.as_str(), about.as_str(), client_key.as_str());
         if kind == ConversationKind::Direct {
             return Err(ServiceError::invalid("kind", "use CreateDirect for direct conversations"));
+        }
+        if !matches!(kind, ConversationKind::Group | ConversationKind::Channel) {
+            return Err(ServiceError::invalid("kind", "give a group or a channel"));
         }
         let title = Title::parse(title)?;
         let about = About::parse(about)?;
@@ -130,6 +159,7 @@ impl Services {
                 client_key: key,
                 space_id: None,
                 parent: None,
+                history_shared: history_shared.unwrap_or(true),
                 now_ms: self.now_ms(),
             })
             .await?;
@@ -192,16 +222,22 @@ impl Services {
         title: Option<&str>,
         about: Option<&str>,
         require_approval: Option<bool>,
+        history_shared: Option<bool>,
     ) -> ServiceResult<ConversationView> {
         let entry = self.membership(p, id).await?;
         permissions::can_edit_info(entry.conversation.kind, Some(&entry.member))?;
+        if history_shared.is_some()
+            && !matches!(entry.conversation.kind, ConversationKind::Group | ConversationKind::Channel)
+        {
+            return Err(ServiceError::invalid("history_visibility", "only groups and channels choose it"));
+        }
         let title = title.map(Title::parse).transpose()?.map(Title::into_string);
         let about = about.map(About::parse).transpose()?.map(About::into_string);
         if let Some(v) = require_approval {
             self.set_group_approval(id, v).await?;
         }
-        if title.is_some() || about.is_some() {
-            let written = self.store().update_info(id, p.user_id, title, about, self.now_ms()).await?;
+        if title.is_some() || about.is_some() || history_shared.is_some() {
+            let written = self.store().update_info(id, p.user_id, title, about, history_shared, self.now_ms()).await?;
             self.publish_written(written);
         }
         self.view_of(p, id).await

@@ -116,8 +116,13 @@ async fn out_of_order_live_events_go_out_in_order_waiting_for_late_ones_and_read
     let services = Services::new(Arc::new(store), bus.clone(), config).unwrap();
     let ann = principal(&services, "ann").await;
     let bob = principal(&services, "bob").await;
-    let group =
-        services.create_conversation(&ann, ConversationKind::Group, "team", "", vec![bob.user_id], "").await.unwrap();
+    let group = services
+        .create_conversation(
+            &ann,
+            switchboard_service::GroupSpec::new(ConversationKind::Group, "team", vec![bob.user_id]),
+        )
+        .await
+        .unwrap();
     let id = group.conversation.id;
     let conn = Connection::open(services.hub().clone(), bob).unwrap();
     let mut stream = services.subscribe(&conn, Positions::default(), true).await.unwrap();

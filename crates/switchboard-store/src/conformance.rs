@@ -38,7 +38,8 @@ macro_rules! store_conformance {
             silent_grants_joins_and_bans,
             threads_are_unique_per_root_and_listed_by_activity,
             service_posts_batch_reads_and_sender_stats,
-            user_settings_change_atomically_with_their_log_entry
+            user_settings_change_atomically_with_their_log_entry,
+            without_shared_history_newcomers_see_from_their_join
         );
     };
     (@tests $factory:expr; $($name:ident),* ) => {
@@ -97,6 +98,7 @@ async fn group<S: Store>(s: &S, kind: ConversationKind, owner: UserId, members: 
         client_key: None,
         space_id: None,
         parent: None,
+        history_shared: true,
         now_ms: 2_000,
     };
     s.create_conversation(new).await.unwrap().conversation.id
@@ -217,6 +219,7 @@ pub async fn creating_a_group_logs_a_service_message_and_joins<S: Store>(s: &S) 
             client_key: None,
             space_id: None,
             parent: None,
+            history_shared: true,
             now_ms: 1,
         })
         .await
@@ -236,6 +239,7 @@ pub async fn direct_conversations_are_unique_per_pair<S: Store>(s: &S) {
         client_key: None,
         space_id: None,
         parent: None,
+        history_shared: true,
         now_ms: 1,
     };
     let first = s.create_conversation(mk(ids[0], ids[1])).await.unwrap();
@@ -257,6 +261,7 @@ pub async fn conversation_creation_is_idempotent_per_client_key<S: Store>(s: &S)
         client_key: Some("key-1".into()),
         space_id: None,
         parent: None,
+        history_shared: true,
         now_ms: 1,
     };
     let a = s.create_conversation(mk()).await.unwrap();
@@ -366,7 +371,7 @@ pub async fn membership_changes_write_service_messages_and_user_events<S: Store>
     s.change_membership(c, o, MembershipChange::Leave, 15).await.unwrap();
     let conv = s.conversation(c).await.unwrap().unwrap();
     assert_eq!((conv.member_count, conv.last_seq), (1, 6));
-    let w = s.update_info(c, a, Some("New".into()), Some("About".into()), 16).await.unwrap();
+    let w = s.update_info(c, a, Some("New".into()), Some("About".into()), None, 16).await.unwrap();
     assert_eq!(w.conv_events.len(), 2);
     assert_eq!(s.conversation(c).await.unwrap().unwrap().title, "New");
     let positions = s.positions(a).await.unwrap();
@@ -643,4 +648,38 @@ pub async fn user_settings_change_atomically_with_their_log_entry<S: Store>(s: &
     assert_eq!(now.iter().map(|x| x.updated_at_ms).collect::<Vec<_>>(), vec![12, 10, 12]);
     let logged = s.user_events(u, 0, 100).await.unwrap();
     assert_eq!(logged.last().unwrap().kind, ev.kind, "the log holds the change as returned");
+}
+
+/// A group that stops sharing history: members who join afterwards (added, joining, granted)
+/// see from the change that let them in; members from before keep everything; turning it
+/// back on is for those who join after that.
+pub async fn without_shared_history_newcomers_see_from_their_join<S: Store>(s: &S) {
+    let ids = users(s, &["hv_a", "hv_b", "hv_c", "hv_d"]).await;
+    let (a, b, c, d) = (ids[0], ids[1], ids[2], ids[3]);
+    let g = group(s, ConversationKind::Group, a, &[b]).await;
+    let hello = s.append_message(text(g, a, "before", None), 2).await.unwrap().event.seq;
+    let w = s.update_info(g, a, None, None, Some(false), 3).await.unwrap();
+    let changed = &w.conv_events[0].message.content;
+    assert!(
+        matches!(changed, Content::Service(sc) if sc.action == ServiceAction::HistoryVisibilityChanged && sc.target_id == 0),
+        "{changed:?}"
+    );
+    assert!(!s.conversation(g).await.unwrap().unwrap().history_shared);
+    assert!(
+        s.update_info(g, a, None, None, Some(false), 4).await.unwrap().conv_events.is_empty(),
+        "no change, no message"
+    );
+    let w = s.change_membership(g, a, MembershipChange::Add(vec![c]), 5).await.unwrap();
+    let added_at = w.conv_events[0].seq;
+    let seen = |v: UserId| async move {
+        let (page, _) = s.history(g, v, HistoryDirection::Before, 0, 50).await.unwrap();
+        page.iter().map(|m| m.seq).collect::<Vec<_>>()
+    };
+    assert_eq!(s.member(g, c).await.unwrap().unwrap().visible_from_seq, added_at);
+    assert_eq!(seen(c).await.first(), Some(&added_at), "the newcomer starts at their own join");
+    assert!(seen(b).await.contains(&hello), "earlier members keep everything");
+    s.update_info(g, a, None, None, Some(true), 6).await.unwrap();
+    s.change_membership(g, a, MembershipChange::Add(vec![d]), 7).await.unwrap();
+    assert!(seen(d).await.contains(&hello), "shared again for later joiners");
+    assert!(!seen(c).await.contains(&hello), "an earlier newcomer's view is not widened");
 }

@@ -30,6 +30,8 @@ pub struct NewConversation {
     pub space_id: Option<ConversationId>,
     /// For a thread: the parent conversation and the root message (one thread per root).
     pub parent: Option<(ConversationId, MessageId)>,
+    /// Groups and channels: whether later members see earlier history.
+    pub history_shared: bool,
     /// Now.
     pub now_ms: i64,
 }
@@ -44,7 +46,18 @@ impl NewConversation {
         members: Vec<UserId>,
         now_ms: i64,
     ) -> Self {
-        Self { kind, title, about, creator, members, client_key: None, space_id: None, parent: None, now_ms }
+        Self {
+            kind,
+            title,
+            about,
+            creator,
+            members,
+            client_key: None,
+            space_id: None,
+            parent: None,
+            history_shared: true,
+            now_ms,
+        }
     }
 }
 
@@ -175,8 +188,9 @@ store_trait! {
             actor: UserId,
             title: Option<String>,
             about: Option<String>,
+            history_shared: Option<bool>,
             now_ms: i64,
-        ) -> Written => update_info(id, actor, title.as_deref(), about.as_deref(), now_ms);
+        ) -> Written => update_info(id, actor, title.as_deref(), about.as_deref(), history_shared, now_ms);
         /// Applies a membership change with its service message and users' log events.
         write fn change_membership(&self, id: ConversationId, actor: UserId, change: MembershipChange, now_ms: i64)
             -> Written => change_members(id, actor, &change, now_ms);
@@ -233,12 +247,13 @@ async fn insert_member(
     user: UserId,
     role: MemberRole,
     joined_seq: u64,
+    visible_from: u64,
     now_ms: i64,
 ) -> StoreResult<()> {
     tx.exec(
         "INSERT INTO members (conversation_id, user_id, role, rights, joined_at, joined_seq, read_seq, delivered_seq, \
-         visible_from_seq) VALUES (?1, ?2, ?3, 0, ?4, ?5, ?5, ?5, 0)",
-        args![id.raw(), user.raw(), role.as_i64(), now_ms, joined_seq],
+         visible_from_seq) VALUES (?1, ?2, ?3, 0, ?4, ?5, ?5, ?5, ?6)",
+        args![id.raw(), user.raw(), role.as_i64(), now_ms, joined_seq, visible_from],
     )
     .await?;
     Ok(())
@@ -308,8 +323,8 @@ async fn create(tx: &impl Tx, new: &NewConversation) -> StoreResult<CreatedConve
     let id = tx
         .one(
             "INSERT INTO conversations (kind, title, about, owner_id, creator_id, client_key, member_count, created_at, \
-             last_activity_at, direct_a, direct_b, space_id, parent_id, root_message_id) \
-             VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id",
+             last_activity_at, direct_a, direct_b, space_id, parent_id, root_message_id, history_shared) \
+             VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING id",
             args![
                 new.kind.as_str(),
                 &new.title,
@@ -323,15 +338,16 @@ async fn create(tx: &impl Tx, new: &NewConversation) -> StoreResult<CreatedConve
                 new.space_id.map(|s| s.raw()),
                 new.parent.map(|p| p.0.raw()),
                 new.parent.map(|p| p.1.raw()),
+                new.history_shared,
             ],
             rows::first_i64,
         )
         .await?
         .map(ConversationId::from_raw)
         .ok_or(StoreError::NotFound("conversation"))?;
-    insert_member(tx, id, new.creator, crate::creator_role(new.kind), 0, new.now_ms).await?;
+    insert_member(tx, id, new.creator, crate::creator_role(new.kind), 0, 0, new.now_ms).await?;
     for u in &members {
-        insert_member(tx, id, *u, MemberRole::Member, 0, new.now_ms).await?;
+        insert_member(tx, id, *u, MemberRole::Member, 0, 0, new.now_ms).await?;
     }
     let mut written = Written::default();
     if direct_pair.is_none() {
@@ -391,6 +407,8 @@ async fn change_members(
     tx.lock_row("conversations", id.raw()).await?;
     let conv = rows::require_conversation(tx, id).await?;
     let at = conv.last_seq;
+    // Without shared history a newcomer's view starts at the change that lets them in.
+    let from = if conv.history_shared { 0 } else { at + 1 };
     let mut w = Written::default();
     match change {
         MembershipChange::Add(users) => {
@@ -405,7 +423,7 @@ async fn change_members(
             }
             ensure_users_exist(tx, &added).await?;
             for u in &added {
-                insert_member(tx, id, *u, MemberRole::Member, at, now).await?;
+                insert_member(tx, id, *u, MemberRole::Member, at, from, now).await?;
             }
             adjust_count(tx, id, added.len() as i64).await?;
             service(tx, &mut w, id, actor, svc(ServiceAction::MembersAdded, added.clone(), String::new()), now).await?;
@@ -423,7 +441,7 @@ async fn change_members(
                 return Err(StoreError::AlreadyExists("membership"));
             }
             ensure_users_exist(tx, &[actor]).await?;
-            insert_member(tx, id, actor, MemberRole::Member, at, now).await?;
+            insert_member(tx, id, actor, MemberRole::Member, at, from, now).await?;
             adjust_count(tx, id, 1).await?;
             service(tx, &mut w, id, actor, svc(ServiceAction::MemberJoined, vec![actor], String::new()), now).await?;
             joined(tx, &mut w, id, actor, at, now).await?;
@@ -434,7 +452,7 @@ async fn change_members(
                 if rows::load_member(tx, id, *u).await?.is_some() || !is_live_user(tx, *u).await? {
                     continue;
                 }
-                insert_member(tx, id, *u, MemberRole::Member, at, now).await?;
+                insert_member(tx, id, *u, MemberRole::Member, at, from, now).await?;
                 joined(tx, &mut w, id, *u, at, now).await?;
                 n += 1;
             }
@@ -541,9 +559,10 @@ async fn update_info(
     actor: UserId,
     title: Option<&str>,
     about: Option<&str>,
+    history_shared: Option<bool>,
     now_ms: i64,
 ) -> StoreResult<Written> {
-    rows::require_conversation(tx, id).await?;
+    let conv = rows::require_conversation(tx, id).await?;
     let mut w = Written::default();
     if let Some(t) = title {
         tx.exec("UPDATE conversations SET title = ?2 WHERE id = ?1", args![id.raw(), t]).await?;
@@ -552,6 +571,16 @@ async fn update_info(
     if let Some(a) = about {
         tx.exec("UPDATE conversations SET about = ?2 WHERE id = ?1", args![id.raw(), a]).await?;
         service(tx, &mut w, id, actor, svc(ServiceAction::AboutChanged, vec![], a.to_owned()), now_ms).await?;
+    }
+    if let Some(shared) = history_shared.filter(|s| *s != conv.history_shared) {
+        tx.exec("UPDATE conversations SET history_shared = ?2 WHERE id = ?1", args![id.raw(), shared]).await?;
+        let content = ServiceContent {
+            action: ServiceAction::HistoryVisibilityChanged,
+            user_ids: vec![],
+            title: String::new(),
+            target_id: i64::from(shared),
+        };
+        service(tx, &mut w, id, actor, content, now_ms).await?;
     }
     Ok(w)
 }

@@ -17,7 +17,8 @@ pub(crate) const USER_COLS: &str = "id, username, display_name, bio, status_text
 pub(crate) const SESSION_COLS: &str = "id, user_id, device_name, platform, created_at, last_seen_at, access_expires_at";
 /// Columns of a conversation row (alias `c`).
 pub(crate) const CONV_COLS: &str = "c.id, c.kind, c.title, c.about, c.owner_id, c.member_count, c.last_seq, \
-     c.created_at, c.last_activity_at, c.direct_a, c.direct_b, c.space_id, c.parent_id, c.root_message_id";
+     c.created_at, c.last_activity_at, c.direct_a, c.direct_b, c.space_id, c.parent_id, c.root_message_id, \
+     c.history_shared";
 /// Columns of a member row (alias `m`).
 pub(crate) const MEMBER_COLS: &str = "m.conversation_id, m.user_id, m.role, m.rights, m.joined_at, m.joined_seq, \
      m.read_seq, m.delivered_seq, m.visible_from_seq, m.muted_until, m.pinned, m.archived, m.draft";
@@ -109,6 +110,7 @@ pub(crate) fn conversation(r: &dyn Row) -> StoreResult<Conversation> {
         direct_pair: pair.map(|(a, b)| (UserId::from_raw(a), UserId::from_raw(b))),
         space_id: r.opt_i64("space_id")?.map(ConversationId::from_raw),
         parent: parent.map(|(c, m)| (ConversationId::from_raw(c), MessageId::from_raw(m))),
+        history_shared: r.bool("history_shared")?,
     })
 }
 

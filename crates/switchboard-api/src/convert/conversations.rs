@@ -103,6 +103,21 @@ pub fn conversation(c: &Conversation, me: UserId) -> pb::Conversation {
         space_id: c.space_id.map(|s| s.to_string()).unwrap_or_default(),
         parent_conversation_id: c.parent.map(|p| p.0.to_string()).unwrap_or_default(),
         root_message_id: c.parent.map(|p| p.1.to_string()).unwrap_or_default(),
+        history_visibility: if c.history_shared {
+            pb::HistoryVisibility::Shared
+        } else {
+            pb::HistoryVisibility::SinceJoin
+        } as i32,
+    }
+}
+
+/// A history visibility from the wire: `None` for unspecified, an error for unknown values.
+pub fn history_shared(v: i32) -> Result<Option<bool>, switchboard_core::ValidationError> {
+    match pb::HistoryVisibility::try_from(v) {
+        Ok(pb::HistoryVisibility::Unspecified) => Ok(None),
+        Ok(pb::HistoryVisibility::Shared) => Ok(Some(true)),
+        Ok(pb::HistoryVisibility::SinceJoin) => Ok(Some(false)),
+        Err(_) => Err(switchboard_core::ValidationError::new("history_visibility", format!("unknown value {v}"))),
     }
 }
 

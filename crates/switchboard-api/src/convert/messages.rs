@@ -76,6 +76,7 @@ fn action(a: ServiceAction) -> pb::ServiceAction {
         ServiceAction::RoleChanged => pb::ServiceAction::RoleChanged,
         ServiceAction::RoleDeleted => pb::ServiceAction::RoleDeleted,
         ServiceAction::ThreadStarted => pb::ServiceAction::ThreadStarted,
+        ServiceAction::HistoryVisibilityChanged => pb::ServiceAction::HistoryVisibilityChanged,
     }
 }
 

@@ -31,7 +31,15 @@ impl super::ConversationService for Handlers {
             ServiceError::invalid("kind", "give CONVERSATION_KIND_GROUP or CONVERSATION_KIND_CHANNEL")
         })?;
         let members = convert::ids(&r.member_ids, "member_ids", UserId::parse)?;
-        let view = ctx.services.create_conversation(&p, kind, &r.title, &r.about, members, &r.client_key).await?;
+        let spec = switchboard_service::GroupSpec {
+            kind,
+            title: r.title,
+            about: r.about,
+            members,
+            client_key: r.client_key,
+            history_shared: convert::history_shared(r.history_visibility)?,
+        };
+        let view = ctx.services.create_conversation(&p, spec).await?;
         Ok(pb::CreateConversationResponse { conversation: Some(convert::view(&view)) })
     }
 
@@ -69,6 +77,12 @@ impl super::ConversationService for Handlers {
                 r.title.as_deref(),
                 r.about.as_deref(),
                 r.require_approval,
+                match r.history_visibility {
+                    None => None,
+                    Some(v) => Some(convert::history_shared(v)?.ok_or_else(|| {
+                        ServiceError::invalid("history_visibility", "give SHARED or SINCE_JOIN to change it")
+                    })?),
+                },
             )
             .await?;
         Ok(pb::UpdateConversationResponse { conversation: Some(convert::view(&view)) })

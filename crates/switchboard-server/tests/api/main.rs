@@ -8,6 +8,7 @@ mod cluster;
 mod connect;
 mod contract;
 mod durability;
+mod groups;
 mod helpers;
 mod odd_input;
 mod permissions;

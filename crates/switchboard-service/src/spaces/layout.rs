@@ -215,7 +215,7 @@ impl Services {
             })
             .await?;
         if name.is_some() || about.is_some() {
-            let w = self.store().update_info(channel, p.user_id, name.clone(), about, self.now_ms()).await?;
+            let w = self.store().update_info(channel, p.user_id, name.clone(), about, None, self.now_ms()).await?;
             self.publish_written(w);
         }
         if access_changed {

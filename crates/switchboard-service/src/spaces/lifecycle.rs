@@ -117,7 +117,7 @@ impl Services {
             .await?;
         let old_name = loaded.space.title.clone();
         if name.is_some() || about.is_some() {
-            let w = self.store().update_info(id, p.user_id, name.clone(), about, self.now_ms()).await?;
+            let w = self.store().update_info(id, p.user_id, name.clone(), about, None, self.now_ms()).await?;
             self.publish_written(w);
         }
         if settings {
