@@ -51,6 +51,18 @@ pub struct ConvEvent {
     pub kind: ConvEventKind,
     /// The message concerned, as it is now.
     pub message: Message,
+    /// Who caused the event and when (for a delete: who deleted it); `None` for events
+    /// stored before this was recorded.
+    pub actor: Option<EventActor>,
+}
+
+/// Who caused a conversation event, and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventActor {
+    /// The user.
+    pub user_id: UserId,
+    /// When, ms since the epoch.
+    pub at_ms: i64,
 }
 
 /// Why a session ended.
@@ -93,6 +105,9 @@ pub enum UserEventKind {
         conversation_id: ConversationId,
         /// New watermark.
         read_seq: u64,
+        /// Unread and mention counts after it moved (capped); `None` in events stored
+        /// before these were recorded.
+        counts: Option<UnreadCounts>,
     },
     /// Own settings changed.
     SettingsChanged {
@@ -159,6 +174,15 @@ impl UserEventKind {
             | Self::UserSettingsChanged { .. } => None,
         }
     }
+}
+
+/// A member's unread and mention counters at one moment, each capped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnreadCounts {
+    /// Unread messages.
+    pub unread: u32,
+    /// Unread messages that mention the member.
+    pub mentions: u32,
 }
 
 /// One event of a user's log.

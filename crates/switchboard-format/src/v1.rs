@@ -320,20 +320,60 @@ unit_enum!(
     }
 );
 
+/// A member's unread and mention counters.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnreadCounts {
+    pub unread: u32,
+    pub mentions: u32,
+}
+
 /// What happened, in a user's log.
 #[allow(missing_docs)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum UserEventKind {
-    ConversationJoined { conversation_id: i64, joined_at_seq: u64 },
-    ConversationLeft { conversation_id: i64, removed: bool, left_at_seq: u64 },
-    ReadStateChanged { conversation_id: i64, read_seq: u64 },
-    SettingsChanged { conversation_id: i64, settings: MemberSettings },
-    HistoryCleared { conversation_id: i64, visible_from_seq: u64 },
-    MessagesHidden { conversation_id: i64, message_ids: Vec<i64> },
-    JoinRequested { conversation_id: i64, user_id: i64 },
-    JoinRequestDecided { conversation_id: i64, accepted: bool },
-    SessionEnded { session_id: i64, reason: SessionEndReason },
-    UserSettingsChanged { changes: Vec<(String, Option<String>)> },
+    ConversationJoined {
+        conversation_id: i64,
+        joined_at_seq: u64,
+    },
+    ConversationLeft {
+        conversation_id: i64,
+        removed: bool,
+        left_at_seq: u64,
+    },
+    ReadStateChanged {
+        conversation_id: i64,
+        read_seq: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        counts: Option<UnreadCounts>,
+    },
+    SettingsChanged {
+        conversation_id: i64,
+        settings: MemberSettings,
+    },
+    HistoryCleared {
+        conversation_id: i64,
+        visible_from_seq: u64,
+    },
+    MessagesHidden {
+        conversation_id: i64,
+        message_ids: Vec<i64>,
+    },
+    JoinRequested {
+        conversation_id: i64,
+        user_id: i64,
+    },
+    JoinRequestDecided {
+        conversation_id: i64,
+        accepted: bool,
+    },
+    SessionEnded {
+        session_id: i64,
+        reason: SessionEndReason,
+    },
+    UserSettingsChanged {
+        changes: Vec<(String, Option<String>)>,
+    },
 }
 
 impl Stored for ev::UserEventKind {
@@ -352,9 +392,11 @@ impl Stored for ev::UserEventKind {
                 removed: *removed,
                 left_at_seq: *left_at_seq,
             },
-            D::ReadStateChanged { conversation_id, read_seq } => {
-                UserEventKind::ReadStateChanged { conversation_id: conversation_id.raw(), read_seq: *read_seq }
-            }
+            D::ReadStateChanged { conversation_id, read_seq, counts } => UserEventKind::ReadStateChanged {
+                conversation_id: conversation_id.raw(),
+                read_seq: *read_seq,
+                counts: counts.map(|c| UnreadCounts { unread: c.unread, mentions: c.mentions }),
+            },
             D::SettingsChanged { conversation_id, settings } => {
                 UserEventKind::SettingsChanged { conversation_id: conversation_id.raw(), settings: settings.into() }
             }
@@ -388,9 +430,11 @@ impl Stored for ev::UserEventKind {
             UserEventKind::ConversationLeft { conversation_id, removed, left_at_seq } => {
                 D::ConversationLeft { conversation_id: cid(conversation_id), removed, left_at_seq }
             }
-            UserEventKind::ReadStateChanged { conversation_id, read_seq } => {
-                D::ReadStateChanged { conversation_id: cid(conversation_id), read_seq }
-            }
+            UserEventKind::ReadStateChanged { conversation_id, read_seq, counts } => D::ReadStateChanged {
+                conversation_id: cid(conversation_id),
+                read_seq,
+                counts: counts.map(|c| ev::UnreadCounts { unread: c.unread, mentions: c.mentions }),
+            },
             UserEventKind::SettingsChanged { conversation_id, settings } => {
                 D::SettingsChanged { conversation_id: cid(conversation_id), settings: settings.into() }
             }
@@ -435,6 +479,16 @@ pub struct ConvEvent {
     pub seq: u64,
     pub kind: ConvEventKind,
     pub message: Message,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<EventActor>,
+}
+
+/// Who caused a conversation event, and when.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventActor {
+    pub user_id: i64,
+    pub at_ms: i64,
 }
 
 /// One event of a user's log.
@@ -511,6 +565,7 @@ impl Stored for ev::Event {
                 seq: e.seq,
                 kind: e.kind.into(),
                 message: (&e.message).into(),
+                actor: e.actor.map(|a| EventActor { user_id: a.user_id.raw(), at_ms: a.at_ms }),
             })),
             D::User(e) => Event::User(UserEvent {
                 user_id: e.user_id.raw(),
@@ -557,6 +612,7 @@ impl Stored for ev::Event {
                     seq: e.seq,
                     kind: e.kind.into(),
                     message: e.message.into(),
+                    actor: e.actor.map(|a| ev::EventActor { user_id: uid(a.user_id), at_ms: a.at_ms }),
                 })
             }
             Event::User(e) => D::User(ev::UserEvent {

@@ -79,7 +79,15 @@ fn user_kinds() -> Vec<(&'static str, UserEventKind)> {
     vec![
         ("joined", UserEventKind::ConversationJoined { conversation_id: c(7), joined_at_seq: 11 }),
         ("left", UserEventKind::ConversationLeft { conversation_id: c(7), removed: true, left_at_seq: 13 }),
-        ("read", UserEventKind::ReadStateChanged { conversation_id: c(7), read_seq: 12 }),
+        ("read", UserEventKind::ReadStateChanged { conversation_id: c(7), read_seq: 12, counts: None }),
+        (
+            "read_counted",
+            UserEventKind::ReadStateChanged {
+                conversation_id: c(7),
+                read_seq: 12,
+                counts: Some(switchboard_core::event::UnreadCounts { unread: 3, mentions: 1 }),
+            },
+        ),
         (
             "settings",
             UserEventKind::SettingsChanged {
@@ -116,6 +124,7 @@ fn bus_events() -> Vec<(String, Event)> {
                 seq: 12,
                 kind: ConvEventKind::MessageCreated,
                 message: text_message(),
+                actor: None,
             }),
         ),
         (
@@ -133,6 +142,7 @@ fn bus_events() -> Vec<(String, Event)> {
                     metadata: BTreeMap::new(),
                     ..text_message()
                 },
+                actor: None,
             }),
         ),
         (
@@ -148,6 +158,7 @@ fn bus_events() -> Vec<(String, Event)> {
                     metadata: BTreeMap::new(),
                     ..text_message()
                 },
+                actor: None,
             }),
         ),
         (
@@ -168,6 +179,21 @@ fn bus_events() -> Vec<(String, Event)> {
                 conversation_id: c(7),
                 root_message_id: m(41),
                 thread: ThreadSummary { thread_id: c(20), reply_count: 3, last_reply_at_ms: 77 },
+            }),
+        ),
+        (
+            "deleted_by".to_owned(),
+            Event::Conversation(ConvEvent {
+                conversation_id: c(7),
+                seq: 15,
+                kind: ConvEventKind::MessageDeleted,
+                message: Message {
+                    content: Content::Deleted,
+                    forward: None,
+                    metadata: BTreeMap::new(),
+                    ..text_message()
+                },
+                actor: Some(switchboard_core::event::EventActor { user_id: u(4), at_ms: 1_764_600_009_000 }),
             }),
         ),
         ("caught_up".to_owned(), Event::CaughtUp { user_seq: 5 }),

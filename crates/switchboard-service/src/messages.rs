@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use switchboard_bus::Topic;
-use switchboard_core::event::{Event, Receipt, ThreadActivity};
+use switchboard_core::event::{Event, Receipt, ThreadActivity, UserEvent, UserEventKind};
 use switchboard_core::model::{Content, ConversationKind, Entity, ForwardInfo, Message, NewMessage, ThreadSummary};
 use switchboard_core::values::{ClientKey, MessageText, parse_metadata};
 use switchboard_core::{ConversationId, MessageId, UserId};
@@ -252,7 +252,7 @@ impl Services {
                     .because("service_message"));
             }
         }
-        for ev in self.store().delete_messages(id, &ids, self.now_ms()).await? {
+        for ev in self.store().delete_messages(id, &ids, p.user_id, self.now_ms()).await? {
             self.publish_conv(ev);
         }
         Ok(())
@@ -313,12 +313,20 @@ impl Services {
     /// Moves the read watermark; returns it and the unread count left.
     pub async fn mark_read(&self, p: &Principal, id: ConversationId, seq: u64) -> ServiceResult<(u64, u32)> {
         let entry = self.membership(p, id).await?;
-        let (member, ev) = self.store().mark_read(id, p.user_id, seq, self.now_ms()).await?;
+        let cap = self.config().counter_cap;
+        let (member, ev) = self.store().mark_read(id, p.user_id, seq, cap, self.now_ms()).await?;
+        let counted = match &ev {
+            Some(UserEvent { kind: UserEventKind::ReadStateChanged { counts: Some(c), .. }, .. }) => Some(c.unread),
+            _ => None,
+        };
         if let Some(ev) = ev {
             self.publish_user(ev);
             self.publish_receipt(entry.conversation.member_count, Receipt::of(&member));
         }
-        let (unread, _) = self.store().counters(id, p.user_id, member.read_seq, self.config().counter_cap).await?;
+        let unread = match counted {
+            Some(n) => n,
+            None => self.store().counters(id, p.user_id, member.read_seq, cap).await?.0,
+        };
         Ok((member.read_seq, unread))
     }
 

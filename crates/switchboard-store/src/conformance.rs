@@ -335,11 +335,16 @@ pub async fn edits_and_deletes_are_logged_and_deletes_drop_content<S: Store>(s: 
     let ev = s.edit_message(c, m.id, edit.clone(), (vec![], false), 5).await.unwrap();
     assert_eq!((ev.seq, ev.kind, ev.message.edited_at_ms), (3, ConvEventKind::MessageEdited, Some(5)));
     assert_eq!(ev.message.content, edit);
-    let del = s.delete_messages(c, &[m.id], 6).await.unwrap();
+    let moderator = users(s, &["e1mod"]).await[0];
+    let del = s.delete_messages(c, &[m.id], moderator, 6).await.unwrap();
     assert_eq!((del.len(), del[0].seq, del[0].message.seq), (1, 4, 2));
-    assert!(s.delete_messages(c, &[m.id], 7).await.unwrap().is_empty(), "deleting twice is a no-op");
+    let by = |u: UserId, at: i64| Some(switchboard_core::event::EventActor { user_id: u, at_ms: at });
+    assert_eq!(del[0].actor, by(moderator, 6), "a delete says who deleted and when");
+    assert!(s.delete_messages(c, &[m.id], ids[0], 7).await.unwrap().is_empty(), "deleting twice is a no-op");
     let log = s.conv_events(c, 0, 10).await.unwrap();
     assert_eq!(log.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
+    let actors: Vec<_> = log.iter().map(|e| e.actor).collect();
+    assert_eq!(actors[1..], [by(ids[0], 1), by(ids[0], 5), by(moderator, 6)], "the log keeps who and when");
     assert!(log[1..].iter().all(|e| e.message.is_deleted()));
     assert!(
         s.edit_message(c, m.id, Content::Text { text: "x".into(), entities: vec![] }, (vec![], false), 8)
@@ -398,12 +403,19 @@ pub async fn watermarks_counters_and_receipts<S: Store>(s: &S) {
     s.append_message(all, 9).await.unwrap();
     assert_eq!(s.counters(c, ids[1], 0, 1000).await.unwrap(), (5, 2));
     assert_eq!(s.counters(c, ids[1], 0, 3).await.unwrap(), (3, 2), "counters are capped");
-    let (m, ev) = s.mark_read(c, ids[1], 4, 20).await.unwrap();
+    let (m, ev) = s.mark_read(c, ids[1], 4, 1000, 20).await.unwrap();
     assert_eq!((m.read_seq, m.delivered_seq), (4, 4));
-    assert!(matches!(ev.unwrap().kind, UserEventKind::ReadStateChanged { read_seq: 4, .. }));
-    assert!(s.mark_read(c, ids[1], 2, 21).await.unwrap().1.is_none(), "watermarks never go back");
+    let counted = Some(switchboard_core::event::UnreadCounts { unread: 2, mentions: 2 });
+    assert!(
+        matches!(ev.unwrap().kind, UserEventKind::ReadStateChanged { read_seq: 4, counts, .. } if counts == counted),
+        "the event carries the counters left"
+    );
+    assert!(s.mark_read(c, ids[1], 2, 1000, 21).await.unwrap().1.is_none(), "watermarks never go back");
     assert_eq!(s.counters(c, ids[1], 4, 1000).await.unwrap(), (2, 2));
-    assert_eq!(s.mark_read(c, ids[2], 1_000, 22).await.unwrap().0.read_seq, 6, "clamped to the last seq");
+    let (m, ev) = s.mark_read(c, ids[2], 1_000, 1000, 22).await.unwrap();
+    assert_eq!(m.read_seq, 6, "clamped to the last seq");
+    let none_left = Some(switchboard_core::event::UnreadCounts { unread: 0, mentions: 0 });
+    assert!(matches!(ev.unwrap().kind, UserEventKind::ReadStateChanged { counts, .. } if counts == none_left));
     s.mark_delivered(c, ids[1], 5).await.unwrap();
     let r = s.receipts(c, last.as_ref().unwrap(), true).await.unwrap();
     assert_eq!((r.read, r.delivered, r.recipients, r.readers.clone()), (1, 2, 2, vec![ids[2]]));

@@ -27,13 +27,15 @@ store_trait! {
 
 async fn conv_events(tx: &impl Tx, id: ConversationId, after: u64, limit: u32) -> StoreResult<Vec<ConvEvent>> {
     let sql = format!(
-        "SELECT e.seq AS event_seq, e.kind AS event_kind, {MSG_COLS} FROM conv_events e \
+        "SELECT e.seq AS event_seq, e.kind AS event_kind, e.actor_id AS event_actor, e.created_at AS event_at, \
+         {MSG_COLS} FROM conv_events e \
          JOIN messages msg ON msg.id = e.message_id WHERE e.conversation_id = ?1 AND e.seq > ?2 ORDER BY e.seq LIMIT ?3"
     );
     tx.all(&sql, args![id.raw(), after, limit], |r| {
         let kind = r.i64("event_kind")?;
         let kind = ConvEventKind::from_i64(kind).ok_or_else(|| corrupt(format!("unknown event kind {kind}")))?;
-        Ok(ConvEvent { conversation_id: id, seq: r.u64("event_seq")?, kind, message: rows::message(r)? })
+        let (seq, actor) = (r.u64("event_seq")?, rows::event_actor(r)?);
+        Ok(ConvEvent { conversation_id: id, seq, kind, message: rows::message(r)?, actor })
     })
     .await
 }

@@ -1,6 +1,6 @@
 //! Messages, watermarks and per-user visibility.
 
-use switchboard_core::event::{ConvEvent, ConvEventKind, UserEvent, UserEventKind};
+use switchboard_core::event::{ConvEvent, ConvEventKind, EventActor, UnreadCounts, UserEvent, UserEventKind};
 use switchboard_core::model::{Content, Member, Message, NewMessage, ServiceContent};
 use switchboard_core::permissions;
 use switchboard_core::{ConversationId, MessageId, UserId};
@@ -101,8 +101,8 @@ store_trait! {
             now_ms: i64,
         ) -> ConvEvent => edit(id, message_id, &content, &mentions, now_ms);
         /// Deletes messages for everyone, leaving tombstones; already deleted ones are skipped.
-        write fn delete_messages(&self, id: ConversationId, ids: &[MessageId], now_ms: i64) -> Vec<ConvEvent>
-            [ids = ids.to_vec()] => delete(id, &ids, now_ms);
+        write fn delete_messages(&self, id: ConversationId, ids: &[MessageId], actor: UserId, now_ms: i64)
+            -> Vec<ConvEvent> [ids = ids.to_vec()] => delete(id, &ids, actor, now_ms);
         /// Hides messages from one user.
         write fn hide_messages(&self, id: ConversationId, user_id: UserId, ids: &[MessageId], now_ms: i64)
             -> UserEvent [ids = ids.to_vec()] => hide(id, user_id, &ids, now_ms);
@@ -111,8 +111,9 @@ store_trait! {
             => clear_history(id, user_id, now_ms);
         /// Moves a member's read watermark forward (clamped to the last seq); logs it to the
         /// user's log when it moved.
-        write fn mark_read(&self, id: ConversationId, user_id: UserId, seq: u64, now_ms: i64)
-            -> (Member, Option<UserEvent>) => mark_read(id, user_id, seq, now_ms);
+        /// The event carries the counters after the move (each capped at `cap`).
+        write fn mark_read(&self, id: ConversationId, user_id: UserId, seq: u64, cap: u32, now_ms: i64)
+            -> (Member, Option<UserEvent>) => mark_read(id, user_id, seq, cap, now_ms);
         /// Moves a member's delivered watermark forward (clamped).
         write fn mark_delivered(&self, id: ConversationId, user_id: UserId, seq: u64) -> Member
             => mark_delivered(id, user_id, seq);
@@ -183,6 +184,7 @@ async fn append(tx: &impl Tx, new: &NewMessage, now_ms: i64) -> StoreResult<Appe
             conversation_id: m.conversation_id,
             seq: m.seq,
             kind: ConvEventKind::MessageCreated,
+            actor: Some(EventActor { user_id: m.sender_id, at_ms: m.created_at_ms }),
             message: m,
         };
         return Ok(Appended { event, duplicate: true });
@@ -298,10 +300,16 @@ async fn edit(
     .await?;
     tx.exec("DELETE FROM mentions WHERE conversation_id = ?1 AND seq = ?2", args![id.raw(), m.seq]).await?;
     rows::insert_mentions(tx, id, m.seq, &mentions.0).await?;
-    rows::append_conv_event(tx, id, ConvEventKind::MessageEdited, message_id, now_ms).await
+    rows::append_conv_event(tx, id, ConvEventKind::MessageEdited, message_id, m.sender_id, now_ms).await
 }
 
-async fn delete(tx: &impl Tx, id: ConversationId, ids: &[MessageId], now_ms: i64) -> StoreResult<Vec<ConvEvent>> {
+async fn delete(
+    tx: &impl Tx,
+    id: ConversationId,
+    ids: &[MessageId],
+    actor: UserId,
+    now_ms: i64,
+) -> StoreResult<Vec<ConvEvent>> {
     let tombstone = switchboard_format::encode(&Content::Deleted);
     let mut events = Vec::new();
     for mid in ids {
@@ -319,7 +327,7 @@ async fn delete(tx: &impl Tx, id: ConversationId, ids: &[MessageId], now_ms: i64
         )
         .await?;
         tx.exec("DELETE FROM mentions WHERE conversation_id = ?1 AND seq = ?2", args![id.raw(), m.seq]).await?;
-        events.push(rows::append_conv_event(tx, id, ConvEventKind::MessageDeleted, *mid, now_ms).await?);
+        events.push(rows::append_conv_event(tx, id, ConvEventKind::MessageDeleted, *mid, actor, now_ms).await?);
     }
     Ok(events)
 }
@@ -373,6 +381,7 @@ async fn mark_read(
     id: ConversationId,
     user_id: UserId,
     seq: u64,
+    cap: u32,
     now_ms: i64,
 ) -> StoreResult<(Member, Option<UserEvent>)> {
     let conv = rows::require_conversation(tx, id).await?;
@@ -387,7 +396,9 @@ async fn mark_read(
         .await?;
     let member = rows::require_member(tx, id, user_id).await?;
     let event = if n > 0 {
-        let kind = UserEventKind::ReadStateChanged { conversation_id: id, read_seq: member.read_seq };
+        let (unread, mentions) = counters(tx, id, user_id, member.read_seq, cap).await?;
+        let counts = Some(UnreadCounts { unread, mentions });
+        let kind = UserEventKind::ReadStateChanged { conversation_id: id, read_seq: member.read_seq, counts };
         Some(rows::append_user_event(tx, user_id, kind, now_ms).await?)
     } else {
         None

@@ -1,7 +1,7 @@
 //! Row decoding and the statements several operations share, run inside the caller's
 //! transaction: sequence allocation, message insertion, user-log appends.
 
-use switchboard_core::event::{ConvEvent, ConvEventKind, UserEvent, UserEventKind};
+use switchboard_core::event::{ConvEvent, ConvEventKind, EventActor, UserEvent, UserEventKind};
 use switchboard_core::model::{
     AdminRights, Content, Conversation, ConversationKind, Member, MemberRole, MemberSettings, Message, NewMessage,
     Session, User,
@@ -204,15 +204,25 @@ pub(crate) async fn append_conv_event(
     id: ConversationId,
     kind: ConvEventKind,
     message_id: MessageId,
+    actor: UserId,
     now_ms: i64,
 ) -> StoreResult<ConvEvent> {
     let seq = next_seq(tx, id, now_ms).await?;
     tx.exec(
-        "INSERT INTO conv_events (conversation_id, seq, kind, message_id) VALUES (?1, ?2, ?3, ?4)",
-        args![id.raw(), seq, kind.as_i64(), message_id.raw()],
+        "INSERT INTO conv_events (conversation_id, seq, kind, message_id, actor_id, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        args![id.raw(), seq, kind.as_i64(), message_id.raw(), actor.raw(), now_ms],
     )
     .await?;
-    Ok(ConvEvent { conversation_id: id, seq, kind, message: load_message(tx, message_id).await? })
+    let message = load_message(tx, message_id).await?;
+    Ok(ConvEvent { conversation_id: id, seq, kind, message, actor: Some(EventActor { user_id: actor, at_ms: now_ms }) })
+}
+
+/// The actor of a conversation-event row (`event_actor`, `event_at` columns), if recorded.
+pub(crate) fn event_actor(r: &dyn Row) -> StoreResult<Option<EventActor>> {
+    Ok(r.opt_i64("event_actor")?
+        .zip(r.opt_i64("event_at")?)
+        .map(|(u, at)| EventActor { user_id: UserId::from_raw(u), at_ms: at }))
 }
 
 /// Stores a new message and its "created" event.
@@ -249,13 +259,15 @@ pub(crate) async fn insert_message(tx: &impl Tx, new: &NewMessage, now_ms: i64) 
         .ok_or_else(|| corrupt("INSERT .. RETURNING gave no row"))?;
     insert_mentions(tx, id, seq, &new.mentions).await?;
     tx.exec(
-        "INSERT INTO conv_events (conversation_id, seq, kind, message_id) VALUES (?1, ?2, ?3, ?4)",
-        args![id.raw(), seq, ConvEventKind::MessageCreated.as_i64(), message_id.raw()],
+        "INSERT INTO conv_events (conversation_id, seq, kind, message_id, actor_id, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        args![id.raw(), seq, ConvEventKind::MessageCreated.as_i64(), message_id.raw(), new.sender_id.raw(), now_ms],
     )
     .await?;
     // Built from what was written: no re-read on the writer's hot path.
     let message = crate::stored_message(new, message_id, seq, now_ms);
-    Ok(ConvEvent { conversation_id: id, seq, kind: ConvEventKind::MessageCreated, message })
+    let actor = Some(EventActor { user_id: new.sender_id, at_ms: now_ms });
+    Ok(ConvEvent { conversation_id: id, seq, kind: ConvEventKind::MessageCreated, message, actor })
 }
 
 pub(crate) async fn insert_mentions(tx: &impl Tx, id: ConversationId, seq: u64, users: &[UserId]) -> StoreResult<()> {

@@ -50,10 +50,14 @@ fn user_kind(k: &UserEventKind, at_ms: i64) -> Kind {
                 removed: *removed,
             })
         }
-        UserEventKind::ReadStateChanged { conversation_id, read_seq } => Kind::ReadStateChanged(pb::ReadStateChanged {
-            conversation_id: conversation_id.to_string(),
-            read_seq: *read_seq,
-        }),
+        UserEventKind::ReadStateChanged { conversation_id, read_seq, counts } => {
+            Kind::ReadStateChanged(pb::ReadStateChanged {
+                conversation_id: conversation_id.to_string(),
+                read_seq: *read_seq,
+                unread_count: counts.map(|c| c.unread),
+                mention_count: counts.map(|c| c.mentions),
+            })
+        }
         UserEventKind::SettingsChanged { conversation_id, settings: s } => Kind::SettingsChanged(pb::SettingsChanged {
             conversation_id: conversation_id.to_string(),
             settings: Some(settings(s)),
@@ -112,6 +116,8 @@ pub fn event(e: &Event, viewer: Option<switchboard_core::UserId>) -> pb::Event {
                 ConvEventKind::MessageDeleted => Kind::MessageDeleted(pb::MessageDeleted {
                     message_id: ev.message.id.to_string(),
                     message_seq: ev.message.seq,
+                    deleted_by: ev.actor.map(|a| a.user_id.to_string()).unwrap_or_default(),
+                    deleted_at_ms: ev.actor.map_or(0, |a| a.at_ms),
                 }),
             }
         }

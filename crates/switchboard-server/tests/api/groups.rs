@@ -151,3 +151,79 @@ async fn history_visibility_is_chosen_at_creation_and_only_for_groups_and_channe
     assert_eq!(e.code, pb::ErrorCode::PermissionDenied, "a direct conversation has no info to edit: {e:?}");
     app.stop().await;
 }
+
+/// A delete says who deleted and when; moving the read watermark tells every device of the
+/// member the counters left. Both live and through catch-up.
+#[tokio::test]
+async fn deletes_name_the_deleter_and_read_events_carry_the_counters_left() {
+    let app = TestApp::spawn().await;
+    let [ann, bob] = [app.register("ann").await, app.register("bob").await];
+    let a = app.client(&ann, Transport::Http).await;
+    let g = group(&a, pb::ConversationKind::Group, "Counted", &[&bob]).await;
+    let gid = conv_id(&g);
+    let phone = app.login(&bob).await;
+    let mut p = app.client(&phone, Transport::WsJson).await;
+    let mut live = p.subscribe(pb::SubscribeRequest { live_only: true, ..Default::default() }).await.unwrap();
+    wait_for(&mut live, 10, is_caught_up).await;
+
+    let b = app.client(&bob, Transport::Grpc).await;
+    let bobs = send(&b, &gid, "b1", "from bob").await;
+    let first = send(&a, &gid, "a1", "one").await;
+    let mention = pb::SendMessageRequest {
+        conversation_id: gid.clone(),
+        client_key: "a2".into(),
+        text: Some(pb::TextContent {
+            text: "@bob two".into(),
+            entities: vec![pb::Entity {
+                kind: pb::EntityKind::Mention as i32,
+                offset: 0,
+                length: 4,
+                user_id: bob.id.clone(),
+                url: String::new(),
+            }],
+        }),
+        ..Default::default()
+    };
+    let _: pb::SendMessageResponse = a.call("MessageService/SendMessage", &mention).await.unwrap();
+    send(&a, &gid, "a3", "three").await;
+
+    // Bob reads up to "one" on another device: two unread are left, one mentioning him.
+    let read = pb::MarkReadRequest { conversation_id: gid.clone(), seq: first.seq };
+    let _: pb::MarkReadResponse = b.call("MessageService/MarkRead", &read).await.unwrap();
+    let e = wait_for(&mut live, 10, |e| matches!(e.kind, Some(pb::event::Kind::ReadStateChanged(_)))).await;
+    let Some(pb::event::Kind::ReadStateChanged(r)) = e.kind else { unreachable!() };
+    assert_eq!((r.read_seq, r.unread_count, r.mention_count), (first.seq, Some(2), Some(1)));
+
+    // Ann, the owner, deletes Bob's message for everyone.
+    let del = pb::DeleteMessagesRequest {
+        conversation_id: gid.clone(),
+        message_ids: vec![bobs.id.clone()],
+        for_everyone: true,
+    };
+    let _: pb::DeleteMessagesResponse = a.call("MessageService/DeleteMessages", &del).await.unwrap();
+    let e = wait_for(&mut live, 10, |e| matches!(e.kind, Some(pb::event::Kind::MessageDeleted(_)))).await;
+    let Some(pb::event::Kind::MessageDeleted(d)) = e.kind else { unreachable!() };
+    assert_eq!((d.message_id.as_str(), d.deleted_by.as_str()), (bobs.id.as_str(), ann.id.as_str()));
+    assert!(d.deleted_at_ms > 0);
+
+    // A device catching up from the start sees the same.
+    let laptop = app.login(&bob).await;
+    let mut l = app.client(&laptop, Transport::WsBinary).await;
+    let mut caught = l.subscribe(pb::SubscribeRequest::default()).await.unwrap();
+    let mut deleted = None;
+    let mut read_seen = None;
+    loop {
+        let e = wait_for(&mut caught, 10, |_| true).await;
+        match e.kind {
+            Some(pb::event::Kind::MessageDeleted(d)) => deleted = Some(d),
+            Some(pb::event::Kind::ReadStateChanged(r)) => read_seen = Some(r),
+            Some(pb::event::Kind::CaughtUp(_)) => break,
+            _ => {}
+        }
+    }
+    let d = deleted.expect("the delete replayed");
+    assert_eq!((d.deleted_by.as_str(), d.deleted_at_ms > 0), (ann.id.as_str(), true));
+    let r = read_seen.expect("the read replayed");
+    assert_eq!((r.unread_count, r.mention_count), (Some(2), Some(1)));
+    app.stop().await;
+}
