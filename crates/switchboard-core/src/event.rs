@@ -271,6 +271,9 @@ pub struct ThreadActivity {
 }
 
 /// Anything delivered on an event stream.
+// Events travel behind an `Arc` (one per fan-out), so the size of the largest variant is
+// paid once per event, not per copy; boxing it would add an allocation per message.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// From a conversation's log.
