@@ -22,6 +22,8 @@ pub enum Topic {
     Conversation(ConversationId),
     /// One user's connections.
     User(UserId),
+    /// Every node (rare, small events whose audience each node works out itself).
+    Broadcast,
 }
 
 /// One node's report of the presence of its locally connected users. Nodes send a

@@ -81,6 +81,7 @@ fn subject(prefix: &str, topic: Topic) -> String {
     match topic {
         Topic::Conversation(c) => format!("{prefix}.conv.{c}"),
         Topic::User(u) => format!("{prefix}.user.{u}"),
+        Topic::Broadcast => format!("{prefix}.all"),
     }
 }
 
@@ -115,7 +116,10 @@ impl NatsBus {
         let (out, rx) = mpsc::channel(65_536);
         tokio::spawn(publisher(client.clone(), prefix.to_owned(), rx));
         tokio::spawn(reports(client.clone(), format!("{prefix}.nodes"), slot.clone()));
-        Ok(Self { client, prefix: prefix.to_owned(), handler: slot, out, subs: Mutex::default() })
+        let bus = Self { client, prefix: prefix.to_owned(), handler: slot, out, subs: Mutex::default() };
+        // Every node hears the broadcast topic, whatever its clients follow.
+        bus.set_interest(Topic::Broadcast, true);
+        Ok(bus)
     }
 
     fn subscribe(&self, topic: Topic) -> JoinHandle<()> {

@@ -288,6 +288,14 @@ pub enum Event {
     Receipt(Receipt),
     /// Ephemeral: a thread on a message of the conversation got a reply.
     ThreadActivity(ThreadActivity),
+    /// Ephemeral: a user's profile changed. Told to the user's devices, to the followers
+    /// of `shared_with` and to the user's presence watchers.
+    UserUpdated {
+        /// The profile now.
+        user: crate::model::User,
+        /// The conversations the user is a member of (their followers hear of it).
+        shared_with: Vec<ConversationId>,
+    },
     /// Control: catch-up done, live from here.
     CaughtUp {
         /// The user_seq reached.

@@ -551,6 +551,54 @@ pub enum Event {
     ThreadActivity(ThreadActivity),
     CaughtUp { user_seq: u64 },
     ResyncRequired { conversation_id: Option<i64> },
+    UserUpdated { user: User, shared_with: Vec<i64> },
+}
+
+/// A user's profile.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub bio: String,
+    pub status_text: String,
+    pub bot: bool,
+    pub admin: bool,
+    pub disabled: bool,
+    pub created_at_ms: i64,
+}
+
+impl From<&md::User> for User {
+    fn from(u: &md::User) -> Self {
+        Self {
+            id: u.id.raw(),
+            username: u.username.clone(),
+            display_name: u.display_name.clone(),
+            bio: u.bio.clone(),
+            status_text: u.status_text.clone(),
+            bot: u.bot,
+            admin: u.admin,
+            disabled: u.disabled,
+            created_at_ms: u.created_at_ms,
+        }
+    }
+}
+
+impl From<User> for md::User {
+    fn from(u: User) -> Self {
+        Self {
+            id: uid(u.id),
+            username: u.username,
+            display_name: u.display_name,
+            bio: u.bio,
+            status_text: u.status_text,
+            bot: u.bot,
+            admin: u.admin,
+            disabled: u.disabled,
+            created_at_ms: u.created_at_ms,
+        }
+    }
 }
 
 impl Stored for ev::Event {
@@ -599,6 +647,9 @@ impl Stored for ev::Event {
             D::ResyncRequired { conversation_id } => {
                 Event::ResyncRequired { conversation_id: conversation_id.map(ConversationId::raw) }
             }
+            D::UserUpdated { user, shared_with } => {
+                Event::UserUpdated { user: user.into(), shared_with: shared_with.iter().map(|c| c.raw()).collect() }
+            }
         }
     }
 
@@ -646,6 +697,9 @@ impl Stored for ev::Event {
             Event::CaughtUp { user_seq } => D::CaughtUp { user_seq },
             Event::ResyncRequired { conversation_id } => {
                 D::ResyncRequired { conversation_id: conversation_id.map(cid) }
+            }
+            Event::UserUpdated { user, shared_with } => {
+                D::UserUpdated { user: user.into(), shared_with: shared_with.into_iter().map(cid).collect() }
             }
         }
     }

@@ -197,6 +197,23 @@ fn bus_events() -> Vec<(String, Event)> {
             }),
         ),
         ("caught_up".to_owned(), Event::CaughtUp { user_seq: 5 }),
+        (
+            "user_updated".to_owned(),
+            Event::UserUpdated {
+                user: switchboard_core::model::User {
+                    id: u(3),
+                    username: "ann".into(),
+                    display_name: "Ann".into(),
+                    bio: "b".into(),
+                    status_text: "s".into(),
+                    bot: false,
+                    admin: false,
+                    disabled: false,
+                    created_at_ms: 1_764_000_000_000,
+                },
+                shared_with: vec![c(7), c(20)],
+            },
+        ),
         ("resync".to_owned(), Event::ResyncRequired { conversation_id: Some(c(7)) }),
     ];
     for (name, kind) in user_kinds() {

@@ -43,7 +43,24 @@ impl Services {
             bio: u.bio.as_deref().map(Bio::parse).transpose()?.map(Bio::into_string),
             status_text: u.status_text.as_deref().map(StatusText::parse).transpose()?.map(StatusText::into_string),
         };
-        Ok(self.store().update_profile(p.user_id, patch).await?)
+        let user = self.store().update_profile(p.user_id, patch).await?;
+        self.publish_profile(&user).await;
+        Ok(user)
+    }
+
+    /// Tells the user's devices, everyone who shares a conversation with them and their
+    /// presence subscribers that a profile changed (ephemeral: a client that misses it
+    /// reads profiles again when it reconnects).
+    pub(crate) async fn publish_profile(&self, user: &User) {
+        let shared_with = match self.store().positions(user.id).await {
+            Ok(p) => p.into_iter().map(|(c, ..)| c).collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, user = %user.id, "cannot list the conversations to tell of a profile change");
+                Vec::new()
+            }
+        };
+        let event = switchboard_core::event::Event::UserUpdated { user: user.clone(), shared_with };
+        self.publish(switchboard_bus::Topic::Broadcast, event);
     }
 
     /// The caller's synced settings, by key.

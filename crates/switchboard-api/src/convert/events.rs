@@ -132,6 +132,7 @@ pub fn event(e: &Event, viewer: Option<switchboard_core::UserId>) -> pb::Event {
             expires_at_ms: t.expires_at_ms,
         }),
         Event::Presence(p) => Kind::Presence(presence(p)),
+        Event::UserUpdated { user, .. } => Kind::UserUpdated(pb::UserUpdated { user: Some(super::user(user)) }),
         Event::Receipt(r) => Kind::Receipt(pb::Receipt {
             conversation_id: r.conversation_id.to_string(),
             user_id: r.user_id.to_string(),

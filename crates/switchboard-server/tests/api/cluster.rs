@@ -570,3 +570,23 @@ async fn a_space_edited_from_two_nodes_keeps_every_change_and_access_follows_liv
     .await;
     try_send(&b, &private, "p1", "made it").await.unwrap();
 }
+
+/// A profile change on one node reaches a conversation peer connected to another node
+/// (the broadcast subject every node hears).
+#[tokio::test]
+async fn a_profile_change_crosses_nodes() {
+    let Some((pg, nats)) = services() else { return };
+    let cluster = Cluster::start(&pg, &nats, 2).await;
+    let ann = register_at(&cluster.addr(0), Transport::Http, "ann").await;
+    let bob = register_at(&cluster.addr(1), Transport::Http, "bob").await;
+    let a = Client::connect(&cluster.addr(0), Transport::Http, Some(&ann.token)).await.unwrap();
+    group(&a, pb::ConversationKind::Group, "Across", &[&bob]).await;
+    let mut bob_ws = Client::connect(&cluster.addr(1), Transport::WsJson, Some(&bob.token)).await.unwrap();
+    let mut events = bob_ws.subscribe(pb::SubscribeRequest { live_only: true, ..Default::default() }).await.unwrap();
+    wait_for(&mut events, 10, is_caught_up).await;
+    let update = pb::UpdateProfileRequest { status_text: Some("on node 0".into()), ..Default::default() };
+    let _: pb::UpdateProfileResponse = a.call("UserService/UpdateProfile", &update).await.unwrap();
+    let e = wait_for(&mut events, 10, |e| matches!(e.kind, Some(pb::event::Kind::UserUpdated(_)))).await;
+    let Some(pb::event::Kind::UserUpdated(u)) = e.kind else { unreachable!() };
+    assert_eq!(u.user.unwrap().status_text, "on node 0");
+}

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use switchboard_client::Transport;
 use switchboard_client::proto as pb;
+use switchboard_client::{StreamEvent, Transport};
 
 use crate::helpers::*;
 
@@ -214,5 +214,54 @@ async fn synced_settings_refuse_bad_keys_big_values_and_too_many_keys() {
     // Replacing and removing within the limit is fine.
     let r = call(vec![("d", "1"), ("a", "2")], vec!["b"]).await.unwrap();
     assert_eq!(settings_of(&r.settings), pairs(&[("a", "2"), ("c", "1"), ("d", "1")]));
+    app.stop().await;
+}
+
+fn updated(e: &pb::Event) -> Option<&pb::User> {
+    match &e.kind {
+        Some(pb::event::Kind::UserUpdated(u)) => u.user.as_ref(),
+        _ => None,
+    }
+}
+
+/// A profile change reaches the user's other devices, everyone sharing a conversation
+/// with them and their presence subscribers, and nobody else.
+#[tokio::test]
+async fn a_profile_change_reaches_own_devices_conversation_peers_and_presence_subscribers() {
+    let app = TestApp::spawn().await;
+    let [ann, bob, carol, dave] =
+        [app.register("ann").await, app.register("bob").await, app.register("carol").await, app.register("dave").await];
+    group(&app.http(&ann).await, pb::ConversationKind::Group, "Shared", &[&bob]).await;
+    let tablet = app.login(&ann).await;
+    let mut streams = Vec::new();
+    for (who, transport) in [
+        (&tablet, Transport::WsJson),
+        (&bob, Transport::Grpc),
+        (&carol, Transport::WsBinary),
+        (&dave, Transport::WsJson),
+    ] {
+        let mut c = app.client(who, transport).await;
+        let mut events = c.subscribe(pb::SubscribeRequest { live_only: true, ..Default::default() }).await.unwrap();
+        wait_for(&mut events, 10, is_caught_up).await;
+        streams.push((c, events));
+    }
+    // Carol shares nothing with Ann but subscribes to her presence.
+    let _: pb::SubscribePresenceResponse = streams[2]
+        .0
+        .call("SignalService/SubscribePresence", &pb::SubscribePresenceRequest { user_ids: vec![ann.id.clone()] })
+        .await
+        .unwrap();
+    let update = pb::UpdateProfileRequest { display_name: Some("Ann Renamed".into()), ..Default::default() };
+    let _: pb::UpdateProfileResponse = app.http(&ann).await.call("UserService/UpdateProfile", &update).await.unwrap();
+    for (i, (_, events)) in streams.iter_mut().enumerate().take(3) {
+        let e = wait_for(events, 10, |e| updated(e).is_some()).await;
+        let u = updated(&e).unwrap();
+        assert_eq!((u.id.as_str(), u.display_name.as_str()), (ann.id.as_str(), "Ann Renamed"), "stream {i}");
+    }
+    // Dave shares nothing and did not subscribe: the others have heard by now, he has not.
+    let dave_events = &mut streams[3].1;
+    while let Some(StreamEvent::Event(e)) = dave_events.next_within(Duration::from_millis(300)).await {
+        assert!(updated(&e).is_none(), "dave heard of ann's profile: {e:?}");
+    }
     app.stop().await;
 }

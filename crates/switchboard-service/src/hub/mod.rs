@@ -131,6 +131,8 @@ impl BusHandler for Hub {
             None => state.all_attached(),
             Some(Topic::Conversation(c)) => state.conversation_targets(c, None),
             Some(Topic::User(u)) => state.user_targets(u),
+            // Broadcast events are ephemeral: there is nothing to re-read.
+            Some(Topic::Broadcast) => return,
         };
         state.push(&targets, &Live::Resync(topic));
     }
@@ -168,6 +170,19 @@ impl BusHandler for Hub {
                 }
                 state.user_targets(u)
             }
+            Topic::Broadcast => match envelope.event.as_ref() {
+                Event::UserUpdated { user, shared_with } => {
+                    let mut targets = state.user_targets(user.id);
+                    targets.extend(state.presence_targets(user.id));
+                    for c in shared_with {
+                        targets.extend(state.conversation_targets(*c, None));
+                    }
+                    targets.sort_unstable();
+                    targets.dedup();
+                    targets
+                }
+                _ => Vec::new(),
+            },
         };
         state.send(&targets, &shared);
         drop(state);
