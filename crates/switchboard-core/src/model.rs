@@ -326,6 +326,8 @@ pub enum ServiceAction {
     /// Whether later members see earlier history changed (`target_id` 1: they do, 0: they
     /// see from their join on).
     HistoryVisibilityChanged,
+    /// A member's nickname, title or status in the space changed.
+    MemberProfileChanged,
 }
 
 /// A service message's content.

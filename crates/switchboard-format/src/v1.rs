@@ -93,7 +93,7 @@ unit_enum!(
         OwnershipTransferred, AdminPromoted, AdminDemoted, MemberJoined, MemberBanned,
         MemberUnbanned, MemberTimedOut, MemberRolesChanged, SpaceSettingsChanged,
         ChannelChanged, ChannelDeleted, FolderChanged, FolderDeleted, RoleChanged,
-        RoleDeleted, ThreadStarted, HistoryVisibilityChanged,
+        RoleDeleted, ThreadStarted, HistoryVisibilityChanged, MemberProfileChanged,
     }
 );
 
@@ -898,6 +898,12 @@ pub struct SpaceMember {
     pub roles: Vec<i64>,
     #[serde(default)]
     pub timeout_until_ms: i64,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub nickname: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub title: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub status: String,
 }
 
 impl Stored for sp::SpaceMember {
@@ -905,11 +911,25 @@ impl Stored for sp::SpaceMember {
     type V1 = SpaceMember;
 
     fn to_v1(&self) -> SpaceMember {
-        SpaceMember { user_id: self.user_id.raw(), roles: self.roles.clone(), timeout_until_ms: self.timeout_until_ms }
+        SpaceMember {
+            user_id: self.user_id.raw(),
+            roles: self.roles.clone(),
+            timeout_until_ms: self.timeout_until_ms,
+            nickname: self.nickname.clone(),
+            title: self.title.clone(),
+            status: self.status.clone(),
+        }
     }
 
     fn from_v1(v: SpaceMember) -> Self {
-        Self { user_id: uid(v.user_id), roles: v.roles, timeout_until_ms: v.timeout_until_ms }
+        Self {
+            user_id: uid(v.user_id),
+            roles: v.roles,
+            timeout_until_ms: v.timeout_until_ms,
+            nickname: v.nickname,
+            title: v.title,
+            status: v.status,
+        }
     }
 }
 

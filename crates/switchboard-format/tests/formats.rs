@@ -319,7 +319,21 @@ fn space_records_keep_their_format() {
     check("space_layout", &layout());
     check(
         "space_member",
-        &switchboard_core::space::SpaceMember { user_id: u(9), roles: vec![3], timeout_until_ms: 1_764_700_000_000 },
+        &switchboard_core::space::SpaceMember {
+            roles: vec![3],
+            timeout_until_ms: 1_764_700_000_000,
+            ..switchboard_core::space::SpaceMember::new(u(9))
+        },
+    );
+    check(
+        "space_member_profile",
+        &switchboard_core::space::SpaceMember {
+            roles: vec![3],
+            nickname: "Annie".into(),
+            title: "Head of design".into(),
+            status: "on leave".into(),
+            ..switchboard_core::space::SpaceMember::new(u(9))
+        },
     );
 }
 

@@ -42,7 +42,10 @@ pub use hub::{CloseReason, Connection, EventStream, SharedEvent, StreamItem};
 pub use invites::{Invite, InvitePreview, InviteRecord, Joined, RequestRecord};
 pub use messages::{HistoryRequest, Receipts, SendRequest};
 pub use server::{ClientSupport, FEATURES, RuntimePatch, RuntimeSettings, ServerInfo};
-pub use spaces::{BanRecord, ChannelPatch, ChannelView, NewChannel, RolePatch, SpaceMemberView, SpacePatch, SpaceView};
+pub use spaces::{
+    BanRecord, ChannelPatch, ChannelView, NewChannel, RolePatch, SpaceMemberView, SpacePatch, SpaceProfilePatch,
+    SpaceView,
+};
 pub use switchboard_store::{HistoryDirection, SettingsPatch, UserSetting};
 pub use sync::{Difference, Positions};
 pub use threads::ThreadView;

@@ -77,6 +77,7 @@ fn action(a: ServiceAction) -> pb::ServiceAction {
         ServiceAction::RoleDeleted => pb::ServiceAction::RoleDeleted,
         ServiceAction::ThreadStarted => pb::ServiceAction::ThreadStarted,
         ServiceAction::HistoryVisibilityChanged => pb::ServiceAction::HistoryVisibilityChanged,
+        ServiceAction::MemberProfileChanged => pb::ServiceAction::MemberProfileChanged,
     }
 }
 

@@ -121,6 +121,9 @@ pub fn space_member_pb(m: &SpaceMember, joined_at_ms: i64) -> pb::SpaceMember {
         role_ids: m.roles.iter().map(ToString::to_string).collect(),
         joined_at_ms,
         timeout_until_ms: m.timeout_until_ms,
+        nickname: m.nickname.clone(),
+        title: m.title.clone(),
+        status: m.status.clone(),
     }
 }
 

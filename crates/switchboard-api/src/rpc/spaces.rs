@@ -285,6 +285,17 @@ impl super::SpaceService for Handlers {
         Ok(pb::TimeoutMemberResponse { member: Some(convert::space_member_pb(&m, 0)) })
     }
 
+    async fn update_space_member_profile(
+        ctx: Ctx,
+        r: pb::UpdateSpaceMemberProfileRequest,
+    ) -> ServiceResult<pb::UpdateSpaceMemberProfileResponse> {
+        let p = ctx.principal().await?;
+        let target = if r.user_id.is_empty() { p.user_id } else { user(&r.user_id)? };
+        let change = switchboard_service::SpaceProfilePatch { nickname: r.nickname, title: r.title, status: r.status };
+        let m = ctx.services.update_space_member_profile(&p, space(&r.space_id)?, target, change).await?;
+        Ok(pb::UpdateSpaceMemberProfileResponse { member: Some(convert::space_member_pb(&m, 0)) })
+    }
+
     async fn get_unread_summary(
         ctx: Ctx,
         r: pb::GetUnreadSummaryRequest,

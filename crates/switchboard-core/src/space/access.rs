@@ -245,7 +245,7 @@ mod tests {
     }
 
     fn member(id: i64, roles: &[i64]) -> SpaceMember {
-        SpaceMember { user_id: UserId::from_raw(id), roles: roles.to_vec(), timeout_until_ms: 0 }
+        SpaceMember { roles: roles.to_vec(), ..SpaceMember::new(UserId::from_raw(id)) }
     }
 
     fn actor<'a>(l: &'a SpaceLayout, m: Option<&'a SpaceMember>) -> Actor<'a> {

@@ -208,12 +208,25 @@ pub struct SpaceMember {
     pub roles: Vec<i64>,
     /// Timed out until this time; 0 = not timed out.
     pub timeout_until_ms: i64,
+    /// The member's own name in this space; empty = their display name.
+    pub nickname: String,
+    /// A title given by the space's managers ("Head of design"); may be empty.
+    pub title: String,
+    /// The member's status in this space; may be empty.
+    pub status: String,
 }
 
 impl SpaceMember {
     /// A member with no roles.
     pub fn new(user_id: UserId) -> Self {
-        Self { user_id, roles: Vec::new(), timeout_until_ms: 0 }
+        Self {
+            user_id,
+            roles: Vec::new(),
+            timeout_until_ms: 0,
+            nickname: String::new(),
+            title: String::new(),
+            status: String::new(),
+        }
     }
 
     /// True while timed out.

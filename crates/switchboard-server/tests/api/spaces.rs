@@ -701,3 +701,78 @@ async fn threads_on_a_direct_conversation_follow_its_membership() {
     assert!(!conversation_ids(&e).await.contains(&gthread), "removal ends the thread follow");
     app.stop().await;
 }
+
+/// A member's nickname, title and status inside a space: set by the member (title by
+/// managers only), shown wherever members are listed, and told to the space live.
+#[tokio::test]
+async fn space_member_profiles_are_set_by_the_right_people_and_listed() {
+    let app = TestApp::spawn().await;
+    let [ann, bob] = [app.register("ann").await, app.register("bob").await];
+    let (a, b) = (app.client(&ann, Transport::Http).await, app.client(&bob, Transport::Grpc).await);
+    let space = create_space(&a, "Studio", false).await;
+    join(&b, &invite(&a, &space.id, 0).await).await;
+    let mut ann_ws = app.client(&ann, Transport::WsJson).await;
+    let mut events = ann_ws.subscribe(pb::SubscribeRequest { live_only: true, ..Default::default() }).await.unwrap();
+    wait_for(&mut events, 10, is_caught_up).await;
+
+    let update = |user: &str, nickname: Option<&str>, title: Option<&str>, status: Option<&str>| {
+        pb::UpdateSpaceMemberProfileRequest {
+            space_id: space.id.clone(),
+            user_id: user.to_owned(),
+            nickname: nickname.map(str::to_owned),
+            title: title.map(str::to_owned),
+            status: status.map(str::to_owned),
+        }
+    };
+    let method = "SpaceService/UpdateSpaceMemberProfile";
+    let r: pb::UpdateSpaceMemberProfileResponse =
+        call(&b, method, update("", Some("Bobby"), None, Some("drawing"))).await;
+    let m = r.member.unwrap();
+    assert_eq!((m.nickname.as_str(), m.status.as_str(), m.title.as_str()), ("Bobby", "drawing", ""));
+    let e = wait_for(&mut events, 10, |e| match &e.kind {
+        Some(pb::event::Kind::MessageCreated(m)) => matches!(&m.content,
+            Some(pb::message::Content::Service(s)) if s.action() == pb::ServiceAction::MemberProfileChanged),
+        _ => false,
+    })
+    .await;
+    assert_eq!(e.conversation_id, space.id, "told in the space's log");
+
+    // A title is for managers; nobody edits someone ranking at or above them.
+    let own_title =
+        b.call::<_, pb::UpdateSpaceMemberProfileResponse>(method, &update("", None, Some("Boss"), None)).await;
+    assert_eq!(code_of(own_title), pb::ErrorCode::PermissionDenied);
+    let anns = b.call::<_, pb::UpdateSpaceMemberProfileResponse>(method, &update(&ann.id, Some("x"), None, None)).await;
+    assert_eq!(code_of(anns), pb::ErrorCode::PermissionDenied);
+    let long = "n".repeat(65);
+    let e = b
+        .call::<_, pb::UpdateSpaceMemberProfileResponse>(method, &update("", Some(&long), None, None))
+        .await
+        .unwrap_err();
+    assert_eq!((e.code, e.field.as_str()), (pb::ErrorCode::InvalidArgument, "nickname"));
+    let _: pb::UpdateSpaceMemberProfileResponse =
+        call(&a, method, update(&bob.id, None, Some("Illustrator"), None)).await;
+
+    // Listed with the members and on the member card.
+    let list: pb::ListSpaceMembersResponse = call(
+        &a,
+        "SpaceService/ListSpaceMembers",
+        pb::ListSpaceMembersRequest { space_id: space.id.clone(), ..Default::default() },
+    )
+    .await;
+    let bobs = list.members.iter().find(|m| m.user_id == bob.id).unwrap();
+    assert_eq!(
+        (bobs.nickname.as_str(), bobs.title.as_str(), bobs.status.as_str()),
+        ("Bobby", "Illustrator", "drawing")
+    );
+    let card: pb::GetMemberCardResponse = call(
+        &a,
+        "SpaceService/GetMemberCard",
+        pb::GetMemberCardRequest { space_id: space.id.clone(), user_id: bob.id.clone() },
+    )
+    .await;
+    assert_eq!(card.member.unwrap().title, "Illustrator");
+    // Clearing with an empty string.
+    let r: pb::UpdateSpaceMemberProfileResponse = call(&b, method, update("", Some(""), None, None)).await;
+    assert_eq!(r.member.unwrap().nickname, "");
+    app.stop().await;
+}

@@ -12,5 +12,6 @@ mod moderation;
 mod roles;
 mod state;
 
+pub use roles::SpaceProfilePatch;
 pub(crate) use state::{BAN, LAYOUT, json, parse};
 pub use state::{BanRecord, ChannelPatch, ChannelView, NewChannel, RolePatch, SpaceMemberView, SpacePatch, SpaceView};

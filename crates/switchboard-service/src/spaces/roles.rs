@@ -189,3 +189,83 @@ pub(super) fn check_parents(
     }
     Ok(parents)
 }
+
+/// Changes to a member's profile in a space; `None` leaves a field alone, an empty string
+/// clears it.
+#[derive(Debug, Clone, Default)]
+pub struct SpaceProfilePatch {
+    /// Nickname (at most 64 characters).
+    pub nickname: Option<String>,
+    /// Title (at most 64 characters; managers only).
+    pub title: Option<String>,
+    /// Status (at most 128 characters).
+    pub status: Option<String>,
+}
+
+/// A profile field: trimmed, at most `max` characters, no control characters; may be empty.
+fn profile_field(field: &'static str, value: Option<String>, max: usize) -> ServiceResult<Option<String>> {
+    value
+        .map(|v| {
+            let t = v.trim();
+            if t.chars().count() > max || t.chars().any(char::is_control) {
+                Err(ServiceError::invalid(field, format!("at most {max} characters, no control characters")))
+            } else {
+                Ok(t.to_owned())
+            }
+        })
+        .transpose()
+}
+
+impl Services {
+    /// Changes a member's nickname, title or status in a space: nickname and status by the
+    /// member or by a manager of roles who ranks above them; the title only by such a
+    /// manager. A service message in the space's log tells the members.
+    pub async fn update_space_member_profile(
+        &self,
+        p: &Principal,
+        id: ConversationId,
+        user: UserId,
+        patch: SpaceProfilePatch,
+    ) -> ServiceResult<SpaceMember> {
+        let nickname = profile_field("nickname", patch.nickname, 64)?;
+        let title = profile_field("title", patch.title, 64)?;
+        let status = profile_field("status", patch.status, 128)?;
+        for _ in 0..CAS_ATTEMPTS {
+            let (loaded, me) = self.as_member(p, id).await?;
+            let actor = loaded.actor(Some(&me));
+            let mut target = self.space_member(id, user).await?.ok_or_else(|| ServiceError::not_found("member"))?;
+            if user != p.user_id || title.is_some() {
+                if user == p.user_id {
+                    actor.require(Permissions::MANAGE_ROLES)?;
+                } else {
+                    actor.can_act_on(Permissions::MANAGE_ROLES, &target)?;
+                }
+            }
+            let before = target.clone();
+            if let Some(v) = &nickname {
+                target.nickname = v.clone();
+            }
+            if let Some(v) = &title {
+                target.title = v.clone();
+            }
+            if let Some(v) = &status {
+                target.status = v.clone();
+            }
+            if target == before {
+                return Ok(target);
+            }
+            let key = user.to_string();
+            let version = self.store().record(id, MEMBER, &key).await?.map(|r| r.version);
+            let expect = version.map_or(Expect::Absent, Expect::Version);
+            match self.store().put_record(id, MEMBER, &key, json(&target)?, expect).await {
+                Ok(_) => {}
+                Err(StoreError::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+            let content = svc(ServiceAction::MemberProfileChanged, vec![user], String::new(), 0);
+            self.announce(id, p.user_id, content).await?;
+            return Ok(target);
+        }
+        Err(StoreError::Conflict("the member's profile").into())
+    }
+}
