@@ -78,6 +78,11 @@ pub enum SessionEndReason {
     AccountDisabled,
     /// A refresh token of the session was presented after it had been rotated away.
     RefreshTokenReused,
+    /// A newer sign-in on the same platform replaced it (the one-session-per-platform
+    /// policy).
+    Replaced,
+    /// The account was deleted.
+    AccountDeleted,
 }
 
 /// What happened, in a user's log.
@@ -151,6 +156,15 @@ pub enum UserEventKind {
         /// Why.
         reason: SessionEndReason,
     },
+    /// The user signed in on a device: a new session (told to the other sessions).
+    SessionStarted {
+        /// The new session.
+        session_id: SessionId,
+        /// Its device name.
+        device_name: String,
+        /// Its platform.
+        platform: String,
+    },
     /// The user's synced settings changed (one change of several keys).
     UserSettingsChanged {
         /// Each key and its new value; `None` = removed.
@@ -171,7 +185,8 @@ impl UserEventKind {
             Self::SessionEnded { .. }
             | Self::JoinRequested { .. }
             | Self::JoinRequestDecided { .. }
-            | Self::UserSettingsChanged { .. } => None,
+            | Self::UserSettingsChanged { .. }
+            | Self::SessionStarted { .. } => None,
         }
     }
 }

@@ -25,6 +25,8 @@ pub struct User {
     pub admin: bool,
     /// True when disabled by an administrator.
     pub disabled: bool,
+    /// True when the owner deleted the account: its profile is erased, its messages stay.
+    pub deleted: bool,
     /// Registration time.
     pub created_at_ms: i64,
 }

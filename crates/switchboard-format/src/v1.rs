@@ -316,7 +316,8 @@ impl From<MemberSettings> for md::MemberSettings {
 unit_enum!(
     /// Why a session ended.
     SessionEndReason = ev::SessionEndReason {
-        LoggedOut, EndedElsewhere, PasswordChanged, AccountDisabled, RefreshTokenReused,
+        LoggedOut, EndedElsewhere, PasswordChanged, AccountDisabled, RefreshTokenReused, Replaced,
+        AccountDeleted,
     }
 );
 
@@ -374,6 +375,11 @@ pub enum UserEventKind {
     UserSettingsChanged {
         changes: Vec<(String, Option<String>)>,
     },
+    SessionStarted {
+        session_id: i64,
+        device_name: String,
+        platform: String,
+    },
 }
 
 impl Stored for ev::UserEventKind {
@@ -418,6 +424,11 @@ impl Stored for ev::UserEventKind {
                 UserEventKind::SessionEnded { session_id: session_id.raw(), reason: (*reason).into() }
             }
             D::UserSettingsChanged { changes } => UserEventKind::UserSettingsChanged { changes: changes.clone() },
+            D::SessionStarted { session_id, device_name, platform } => UserEventKind::SessionStarted {
+                session_id: session_id.raw(),
+                device_name: device_name.clone(),
+                platform: platform.clone(),
+            },
         }
     }
 
@@ -455,6 +466,9 @@ impl Stored for ev::UserEventKind {
                 D::SessionEnded { session_id: SessionId::from_raw(session_id), reason: reason.into() }
             }
             UserEventKind::UserSettingsChanged { changes } => D::UserSettingsChanged { changes },
+            UserEventKind::SessionStarted { session_id, device_name, platform } => {
+                D::SessionStarted { session_id: SessionId::from_raw(session_id), device_name, platform }
+            }
         }
     }
 }
@@ -566,6 +580,8 @@ pub struct User {
     pub bot: bool,
     pub admin: bool,
     pub disabled: bool,
+    #[serde(default)]
+    pub deleted: bool,
     pub created_at_ms: i64,
 }
 
@@ -580,6 +596,7 @@ impl From<&md::User> for User {
             bot: u.bot,
             admin: u.admin,
             disabled: u.disabled,
+            deleted: u.deleted,
             created_at_ms: u.created_at_ms,
         }
     }
@@ -596,6 +613,7 @@ impl From<User> for md::User {
             bot: u.bot,
             admin: u.admin,
             disabled: u.disabled,
+            deleted: u.deleted,
             created_at_ms: u.created_at_ms,
         }
     }

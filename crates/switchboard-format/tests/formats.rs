@@ -107,6 +107,18 @@ fn user_kinds() -> Vec<(&'static str, UserEventKind)> {
             },
         ),
         (
+            "session_started",
+            UserEventKind::SessionStarted {
+                session_id: SessionId::from_raw(9),
+                device_name: "Ann's phone".into(),
+                platform: "ios".into(),
+            },
+        ),
+        (
+            "session_ended_replaced",
+            UserEventKind::SessionEnded { session_id: SessionId::from_raw(8), reason: SessionEndReason::Replaced },
+        ),
+        (
             "user_settings",
             UserEventKind::UserSettingsChanged {
                 changes: vec![("theme".into(), Some("dark".into())), ("compact".into(), None)],
@@ -209,6 +221,7 @@ fn bus_events() -> Vec<(String, Event)> {
                     bot: false,
                     admin: false,
                     disabled: false,
+                    deleted: false,
                     created_at_ms: 1_764_000_000_000,
                 },
                 shared_with: vec![c(7), c(20)],

@@ -80,23 +80,39 @@ fn bad_credentials() -> ServiceError {
 }
 
 impl Services {
-    async fn new_session(&self, user_id: UserId, device: DeviceInfo, ttl_ms: i64) -> ServiceResult<Tokens> {
+    /// A new session; a sign-in (`login`) is announced to the user's other sessions and,
+    /// on a platform of `service.one_session_per_platform`, replaces the older ones there.
+    async fn new_session(
+        &self,
+        user_id: UserId,
+        device: DeviceInfo,
+        ttl_ms: i64,
+        login: bool,
+    ) -> ServiceResult<Tokens> {
         let name = DeviceName::parse(&device.name)?;
         let platform = Platform::parse(&device.platform)?;
         let (access, refresh) = (random_token("sba_"), random_token("sbr_"));
         let now = self.now_ms();
-        let session = self
+        let platform = platform.into_string();
+        let replace_same_platform = login && self.config().one_session_per_platform.contains(&platform);
+        let created = self
             .store()
             .create_session(NewSession {
                 user_id,
                 device_name: name.into_string(),
-                platform: platform.into_string(),
+                platform,
                 access_hash: token_hash(&access),
                 access_expires_at_ms: now.saturating_add(ttl_ms),
                 refresh_hash: token_hash(&refresh),
+                replace_same_platform,
+                announce: login,
                 now_ms: now,
             })
             .await?;
+        for ev in created.events {
+            self.publish_user(ev);
+        }
+        let session = created.session;
         Ok(Tokens {
             access_token: access,
             access_expires_at_ms: session.access_expires_at_ms,
@@ -165,7 +181,7 @@ impl Services {
             RegistrationMode::InviteCode => Some(invite_code),
         };
         let user = self.create_account(username, Some(password), display_name, false, false, invite).await?;
-        let tokens = self.new_session(user.id, device, self.access_ttl_ms()).await?;
+        let tokens = self.new_session(user.id, device, self.access_ttl_ms(), false).await?;
         Ok(AuthOutcome { user, tokens })
     }
 
@@ -215,7 +231,7 @@ impl Services {
         if user.disabled {
             return Err(ServiceError::denied("this account is disabled"));
         }
-        let tokens = self.new_session(user.id, device, self.access_ttl_ms()).await?;
+        let tokens = self.new_session(user.id, device, self.access_ttl_ms(), true).await?;
         Ok(AuthOutcome { user, tokens })
     }
 
@@ -330,6 +346,25 @@ impl Services {
         Ok(())
     }
 
+    /// Deletes the caller's account after checking its password; every session ends, the
+    /// profile is erased, the messages stay. Those who share a conversation hear of it.
+    pub async fn delete_account(&self, p: &Principal, password: &str) -> ServiceResult<()> {
+        let user = self.store().user(p.user_id).await?.ok_or_else(|| ServiceError::not_found("user"))?;
+        let Some((_, Some(hash))) = self.store().user_with_password(&user.username.to_ascii_lowercase()).await? else {
+            return Err(ServiceError::precondition("this account has no password").because("no_password"));
+        };
+        if !self.inner.passwords.verify(password, hash).await? {
+            return Err(ServiceError::denied("the password is wrong"));
+        }
+        let (user, ended) = self.store().delete_account(p.user_id, self.now_ms()).await?;
+        tracing::info!(user = %p.user_id, "account deleted by its owner");
+        for ev in ended {
+            self.publish_user(ev);
+        }
+        self.publish_profile(&user).await;
+        Ok(())
+    }
+
     /// Sets a password without the old one (admin CLI); ends every session.
     pub async fn set_password(&self, user: UserId, new: &str) -> ServiceResult<()> {
         let hash = self.inner.passwords.hash(Password::parse(new)?).await?;
@@ -385,7 +420,7 @@ impl Services {
         Self::require_admin(p)?;
         let user = self.create_account(username, None, display_name, false, true, None).await?;
         let device = DeviceInfo { name: "bot".into(), platform: "bot".into() };
-        let tokens = self.new_session(user.id, device, i64::MAX / 4).await?;
+        let tokens = self.new_session(user.id, device, i64::MAX / 4, false).await?;
         Ok((user, tokens.access_token))
     }
 

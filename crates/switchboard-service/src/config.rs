@@ -137,6 +137,9 @@ pub struct ServiceConfig {
     /// A space member card counts the member's messages among the latest this many of
     /// each channel (keeps the append path free of a per-sender index).
     pub member_card_window: u64,
+    /// Platforms (as sessions name them: "ios", "android", ...) where a user keeps one
+    /// session: a new sign-in there ends the older one (reason `replaced`).
+    pub one_session_per_platform: Vec<String>,
     /// Most synced settings (keys) one user keeps.
     pub max_user_settings: u32,
     /// Longest value of one synced setting, in bytes.
@@ -173,6 +176,7 @@ impl Default for ServiceConfig {
             counter_cap: 9_999,
             max_presence_subscriptions: 1_000,
             member_card_window: 10_000,
+            one_session_per_platform: Vec::new(),
             max_user_settings: 100,
             max_user_setting_bytes: 4096,
             settings_reload_secs: 5,

@@ -39,7 +39,8 @@ macro_rules! store_conformance {
             threads_are_unique_per_root_and_listed_by_activity,
             service_posts_batch_reads_and_sender_stats,
             user_settings_change_atomically_with_their_log_entry,
-            without_shared_history_newcomers_see_from_their_join
+            without_shared_history_newcomers_see_from_their_join,
+            sign_ins_replace_and_announce_and_deleting_an_account_erases_it
         );
     };
     (@tests $factory:expr; $($name:ident),* ) => {
@@ -148,10 +149,12 @@ pub async fn sessions_rotate_and_end<S: Store>(s: &S) {
         access_hash: a.to_vec(),
         access_expires_at_ms: 10_000,
         refresh_hash: r.to_vec(),
+        replace_same_platform: false,
+        announce: false,
         now_ms: 1_000,
     };
-    let one = s.create_session(new(b"a1", b"r1")).await.unwrap();
-    let two = s.create_session(new(b"a2", b"r2")).await.unwrap();
+    let one = s.create_session(new(b"a1", b"r1")).await.unwrap().session;
+    let two = s.create_session(new(b"a2", b"r2")).await.unwrap().session;
     let nobody = NewSession { user_id: UserId::from_raw(999), ..new(b"a9", b"r9") };
     assert!(matches!(s.create_session(nobody).await, Err(StoreError::NotFound("user"))));
     assert_eq!(s.session_by_access(b"a1", 2_000).await.unwrap().unwrap().0.id, one.id);
@@ -694,4 +697,60 @@ pub async fn without_shared_history_newcomers_see_from_their_join<S: Store>(s: &
     s.change_membership(g, a, MembershipChange::Add(vec![d]), 7).await.unwrap();
     assert!(seen(d).await.contains(&hello), "shared again for later joiners");
     assert!(!seen(c).await.contains(&hello), "an earlier newcomer's view is not widened");
+}
+
+/// A sign-in that replaces the older session of its platform ends it and announces itself,
+/// in one transaction; deleting an account ends every session, erases the profile and
+/// frees the username, and keeps the messages.
+pub async fn sign_ins_replace_and_announce_and_deleting_an_account_erases_it<S: Store>(s: &S) {
+    let ids = users(s, &["signin"]).await;
+    let u = ids[0];
+    let new = |a: &[u8], platform: &str, replace: bool| NewSession {
+        user_id: u,
+        device_name: "dev".into(),
+        platform: platform.into(),
+        access_hash: a.to_vec(),
+        access_expires_at_ms: 10_000,
+        refresh_hash: [a, b"r"].concat(),
+        replace_same_platform: replace,
+        announce: true,
+        now_ms: 1_000,
+    };
+    let phone = s.create_session(new(b"p1", "ios", true)).await.unwrap();
+    assert_eq!(phone.events.len(), 1, "only the announcement: nothing to replace");
+    let laptop = s.create_session(new(b"l1", "web", true)).await.unwrap().session;
+    let phone2 = s.create_session(new(b"p2", "ios", true)).await.unwrap();
+    let kinds: Vec<_> = phone2.events.iter().map(|e| e.kind.clone()).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            UserEventKind::SessionEnded { session_id: phone.session.id, reason: SessionEndReason::Replaced },
+            UserEventKind::SessionStarted {
+                session_id: phone2.session.id,
+                device_name: "dev".into(),
+                platform: "ios".into()
+            },
+        ]
+    );
+    let live: Vec<_> = s.sessions(u).await.unwrap().iter().map(|x| x.id).collect();
+    assert_eq!(live, vec![phone2.session.id, laptop.id], "the web session stays");
+
+    let c = group(s, ConversationKind::Group, u, &[]).await;
+    s.append_message(text(c, u, "kept", None), 2).await.unwrap();
+    s.change_user_settings(u, vec![("k".into(), Some("v".into()))], 10, 3).await.unwrap();
+    let (gone, ended) = s.delete_account(u, 4).await.unwrap();
+    assert!(gone.deleted && gone.disabled && gone.bio.is_empty());
+    assert_eq!(gone.username, format!("deleted-{}", u.raw()));
+    assert_eq!(ended.len(), 2);
+    assert!(
+        ended
+            .iter()
+            .all(|e| matches!(e.kind, UserEventKind::SessionEnded { reason: SessionEndReason::AccountDeleted, .. }))
+    );
+    assert!(s.sessions(u).await.unwrap().is_empty());
+    assert!(s.user_settings(u).await.unwrap().is_empty());
+    assert!(s.user_with_password("signin").await.unwrap().is_none(), "the username is free");
+    let (page, _) = s.history(c, u, HistoryDirection::Before, 0, 10).await.unwrap();
+    assert!(page.iter().any(|m| matches!(&m.content, Content::Text { text, .. } if text == "kept")));
+    assert!(matches!(s.delete_account(u, 5).await, Err(StoreError::NotFound("user"))), "deleted once");
 }

@@ -46,7 +46,7 @@ pub use error::{StoreError, StoreResult};
 pub use events::EventStore;
 pub use messages::{Appended, HistoryDirection, MessageStore, ReceiptCounts, service_message, stored_message};
 pub use records::{Expect, Record, RecordStore};
-pub use sessions::{NewSession, Rotation, SessionStore};
+pub use sessions::{CreatedSession, NewSession, Rotation, SessionStore};
 pub use users::{NewUser, ProfilePatch, UserSetting, UserStore};
 
 /// Every store trait; what the service holds.

@@ -12,7 +12,8 @@ use crate::sql::{Row, Tx, args, corrupt};
 use crate::{StoreError, StoreResult};
 
 /// Columns of a user row.
-pub(crate) const USER_COLS: &str = "id, username, display_name, bio, status_text, bot, admin, disabled, created_at";
+pub(crate) const USER_COLS: &str =
+    "id, username, display_name, bio, status_text, bot, admin, disabled, deleted, created_at";
 /// Columns of a session row.
 pub(crate) const SESSION_COLS: &str = "id, user_id, device_name, platform, created_at, last_seen_at, access_expires_at";
 /// Columns of a conversation row (alias `c`).
@@ -77,6 +78,7 @@ pub(crate) fn user(r: &dyn Row) -> StoreResult<User> {
         bot: r.bool("bot")?,
         admin: r.bool("admin")?,
         disabled: r.bool("disabled")?,
+        deleted: r.bool("deleted")?,
         created_at_ms: r.i64("created_at")?,
     })
 }

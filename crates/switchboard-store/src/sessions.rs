@@ -24,8 +24,22 @@ pub struct NewSession {
     pub access_expires_at_ms: i64,
     /// sha256 of the refresh token.
     pub refresh_hash: Vec<u8>,
+    /// End the user's older sessions on the same platform (reason `Replaced`).
+    pub replace_same_platform: bool,
+    /// Tell the user's other sessions: a `SessionStarted` entry in the user's log.
+    pub announce: bool,
     /// Now.
     pub now_ms: i64,
+}
+
+/// A new session and what it wrote to the user's log: the `SessionEnded` of the sessions
+/// it replaced, then its own `SessionStarted` (when announced).
+#[derive(Debug, Clone)]
+pub struct CreatedSession {
+    /// The session.
+    pub session: Session,
+    /// The user-log entries, in order.
+    pub events: Vec<UserEvent>,
 }
 
 /// What presenting a refresh token did.
@@ -42,8 +56,9 @@ pub enum Rotation {
 store_trait! {
     /// Sessions and their tokens.
     pub trait SessionStore {
-        /// Creates a session.
-        write fn create_session(&self, new: NewSession) -> Session => create(&new);
+        /// Creates a session; in the same transaction ends the older sessions it replaces
+        /// and announces it, as `new` says.
+        write fn create_session(&self, new: NewSession) -> CreatedSession => create(&new);
         /// Finds the live session of an access token and whether its account is disabled.
         read fn session_by_access(&self, access_hash: &[u8], now_ms: i64) -> Option<(Session, bool)>
             [hash = access_hash.to_vec()] => by_access(&hash, now_ms);
@@ -76,7 +91,36 @@ store_trait! {
     }
 }
 
-async fn create(tx: &impl Tx, new: &NewSession) -> StoreResult<Session> {
+async fn create(tx: &impl Tx, new: &NewSession) -> StoreResult<CreatedSession> {
+    let mut events = Vec::new();
+    if new.replace_same_platform {
+        let mut old = tx
+            .all(
+                "DELETE FROM sessions WHERE user_id = ?1 AND platform = ?2 RETURNING id",
+                args![new.user_id.raw(), &new.platform],
+                rows::first_i64,
+            )
+            .await?;
+        old.sort_unstable();
+        for id in old {
+            let reason = SessionEndReason::Replaced;
+            let kind = UserEventKind::SessionEnded { session_id: SessionId::from_raw(id), reason };
+            events.push(rows::append_user_event(tx, new.user_id, kind, new.now_ms).await?);
+        }
+    }
+    let session = insert(tx, new).await?;
+    if new.announce {
+        let kind = UserEventKind::SessionStarted {
+            session_id: session.id,
+            device_name: session.device_name.clone(),
+            platform: session.platform.clone(),
+        };
+        events.push(rows::append_user_event(tx, new.user_id, kind, new.now_ms).await?);
+    }
+    Ok(CreatedSession { session, events })
+}
+
+async fn insert(tx: &impl Tx, new: &NewSession) -> StoreResult<Session> {
     let sql = format!(
         "INSERT INTO sessions (user_id, device_name, platform, access_hash, access_expires_at, refresh_hash, \
          created_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) RETURNING {SESSION_COLS}"

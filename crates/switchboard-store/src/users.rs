@@ -92,6 +92,10 @@ store_trait! {
             max_keys: u32,
             now_ms: i64,
         ) -> UserEvent => change_settings(id, &changes, max_keys, now_ms);
+        /// Deletes an account as its owner asked: ends every session (a `SessionEnded` with
+        /// `AccountDeleted` each), erases the profile (the username is freed) and the synced
+        /// settings, disables sign-in; the row and the user's messages stay. One transaction.
+        write fn delete_account(&self, id: UserId, now_ms: i64) -> (User, Vec<UserEvent>) => delete_account(id, now_ms);
         /// The user's synced settings, by key.
         read fn user_settings(&self, id: UserId) -> Vec<UserSetting> => settings(id);
     }
@@ -264,6 +268,34 @@ async fn change_settings(
     }
     let kind = UserEventKind::UserSettingsChanged { changes: changes.to_vec() };
     rows::append_user_event(tx, id, kind, now_ms).await
+}
+
+async fn delete_account(tx: &impl Tx, id: UserId, now_ms: i64) -> StoreResult<(User, Vec<UserEvent>)> {
+    let name = format!("deleted-{}", id.raw());
+    let n = tx
+        .exec(
+            "UPDATE users SET username = ?2, username_canon = ?2, display_name = 'Deleted account', \
+             display_name_canon = 'deleted account', bio = '', status_text = '', password_hash = NULL, \
+             disabled = TRUE, deleted = TRUE WHERE id = ?1 AND NOT deleted",
+            args![id.raw(), &name],
+        )
+        .await?;
+    if n == 0 {
+        return Err(StoreError::NotFound("user"));
+    }
+    tx.exec("DELETE FROM user_settings WHERE user_id = ?1", args![id.raw()]).await?;
+    let mut ended =
+        tx.all("DELETE FROM sessions WHERE user_id = ?1 RETURNING id", args![id.raw()], rows::first_i64).await?;
+    ended.sort_unstable();
+    let mut events = Vec::with_capacity(ended.len());
+    for s in ended {
+        let kind = UserEventKind::SessionEnded {
+            session_id: switchboard_core::SessionId::from_raw(s),
+            reason: switchboard_core::event::SessionEndReason::AccountDeleted,
+        };
+        events.push(rows::append_user_event(tx, id, kind, now_ms).await?);
+    }
+    Ok((load(tx, id).await?, events))
 }
 
 async fn settings(tx: &impl Tx, id: UserId) -> StoreResult<Vec<UserSetting>> {

@@ -32,6 +32,8 @@ pub fn end_reason(r: SessionEndReason) -> pb::SessionEndReason {
         SessionEndReason::PasswordChanged => pb::SessionEndReason::PasswordChanged,
         SessionEndReason::AccountDisabled => pb::SessionEndReason::AccountDisabled,
         SessionEndReason::RefreshTokenReused => pb::SessionEndReason::RefreshTokenReused,
+        SessionEndReason::Replaced => pb::SessionEndReason::Replaced,
+        SessionEndReason::AccountDeleted => pb::SessionEndReason::AccountDeleted,
     }
 }
 
@@ -86,6 +88,12 @@ fn user_kind(k: &UserEventKind, at_ms: i64) -> Kind {
             session_id: session_id.to_string(),
             reason: end_reason(*reason) as i32,
         }),
+        UserEventKind::SessionStarted { session_id, device_name, platform } => {
+            Kind::SessionStarted(pb::SessionStarted {
+                session_id: session_id.to_string(),
+                device: Some(pb::DeviceInfo { name: device_name.clone(), platform: platform.clone() }),
+            })
+        }
         UserEventKind::UserSettingsChanged { changes } => {
             let mut out = pb::UserSettingsChanged::default();
             for (key, value) in changes {

@@ -16,6 +16,7 @@ pub fn user(u: &User) -> pb::User {
         bot: u.bot,
         admin: u.admin,
         disabled: u.disabled,
+        deleted: u.deleted,
         created_at_ms: u.created_at_ms,
     }
 }

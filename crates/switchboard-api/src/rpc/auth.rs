@@ -37,6 +37,12 @@ impl super::AuthService for Handlers {
         ctx.services.change_password(&p, &r.old_password, &r.new_password).await?;
         Ok(pb::ChangePasswordResponse {})
     }
+
+    async fn delete_account(ctx: Ctx, r: pb::DeleteAccountRequest) -> ServiceResult<pb::DeleteAccountResponse> {
+        let p = ctx.principal().await?;
+        ctx.services.delete_account(&p, &r.password).await?;
+        Ok(pb::DeleteAccountResponse {})
+    }
 }
 
 impl super::SessionService for Handlers {

@@ -2,6 +2,7 @@
 //! directory and talks to it through the client SDK over the real protocols.
 
 mod abuse;
+mod accounts;
 mod bad_input;
 mod cli;
 mod cluster;
