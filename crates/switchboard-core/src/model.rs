@@ -330,6 +330,8 @@ pub enum ServiceAction {
     HistoryVisibilityChanged,
     /// A member's nickname, title or status in the space changed.
     MemberProfileChanged,
+    /// The owner dismissed the group or channel: every member leaves, nobody joins again.
+    ConversationDeleted,
 }
 
 /// A service message's content.

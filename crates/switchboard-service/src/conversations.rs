@@ -289,6 +289,23 @@ impl Services {
         self.revoke_thread_follows(p.user_id, id, Some(&[p.user_id])).await
     }
 
+    /// Dismisses a group or channel (its owner): every member leaves, nobody joins again.
+    pub async fn delete_conversation(&self, p: &Principal, id: ConversationId) -> ServiceResult<()> {
+        let entry = self.membership(p, id).await?;
+        if !matches!(entry.conversation.kind, ConversationKind::Group | ConversationKind::Channel) {
+            return Err(ServiceError::invalid(
+                "conversation_id",
+                "only groups and channels are dismissed this way (spaces: DeleteSpace)",
+            ));
+        }
+        if entry.member.role != MemberRole::Owner {
+            return Err(ServiceError::denied("only the owner may delete the conversation"));
+        }
+        let written = self.store().change_membership(id, p.user_id, MembershipChange::Dismiss, self.now_ms()).await?;
+        self.publish_written(written);
+        self.revoke_thread_follows(p.user_id, id, None).await
+    }
+
     /// Hands ownership to another member.
     pub async fn transfer_ownership(&self, p: &Principal, id: ConversationId, to: UserId) -> ServiceResult<()> {
         let entry = self.membership(p, id).await?;

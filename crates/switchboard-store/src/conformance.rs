@@ -40,7 +40,8 @@ macro_rules! store_conformance {
             service_posts_batch_reads_and_sender_stats,
             user_settings_change_atomically_with_their_log_entry,
             without_shared_history_newcomers_see_from_their_join,
-            sign_ins_replace_and_announce_and_deleting_an_account_erases_it
+            sign_ins_replace_and_announce_and_deleting_an_account_erases_it,
+            a_dismissed_group_loses_every_member_and_takes_nobody_again
         );
     };
     (@tests $factory:expr; $($name:ident),* ) => {
@@ -753,4 +754,30 @@ pub async fn sign_ins_replace_and_announce_and_deleting_an_account_erases_it<S: 
     let (page, _) = s.history(c, u, HistoryDirection::Before, 0, 10).await.unwrap();
     assert!(page.iter().any(|m| matches!(&m.content, Content::Text { text, .. } if text == "kept")));
     assert!(matches!(s.delete_account(u, 5).await, Err(StoreError::NotFound("user"))), "deleted once");
+}
+
+/// Dismissing a group: one service message, then every member leaves with their view
+/// ending at it; afterwards nobody is added or joins, and it cannot be dismissed twice.
+pub async fn a_dismissed_group_loses_every_member_and_takes_nobody_again<S: Store>(s: &S) {
+    let ids = users(s, &["dm_a", "dm_b", "dm_c"]).await;
+    let g = group(s, ConversationKind::Group, ids[0], &[ids[1]]).await;
+    let w = s.change_membership(g, ids[0], MembershipChange::Dismiss, 5).await.unwrap();
+    let end = w.conv_events[0].seq;
+    assert!(matches!(&w.conv_events[0].message.content,
+        Content::Service(sc) if sc.action == ServiceAction::ConversationDeleted));
+    let mut left: Vec<_> = w.user_events.iter().map(|e| (e.user_id, e.kind.clone())).collect();
+    left.sort_by_key(|(u, _)| *u);
+    assert_eq!(
+        left,
+        ids[..2]
+            .iter()
+            .map(|u| (*u, UserEventKind::ConversationLeft { conversation_id: g, removed: true, left_at_seq: end }))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(s.conversation(g).await.unwrap().unwrap().member_count, 0);
+    assert!(s.member_ids(g).await.unwrap().is_empty());
+    for change in [MembershipChange::Add(vec![ids[2]]), MembershipChange::Join, MembershipChange::Dismiss] {
+        let r = s.change_membership(g, ids[2], change, 6).await;
+        assert!(matches!(r, Err(StoreError::NotFound("conversation"))), "{r:?}");
+    }
 }

@@ -142,6 +142,10 @@ pub enum MembershipChange {
     Grant(Vec<UserId>),
     /// Take access away without a service message; non-members are skipped.
     Revoke(Vec<UserId>),
+    /// The owner dismisses the conversation: a `ConversationDeleted` service message, then
+    /// every member leaves (removed, their view ending at that message) and nobody joins
+    /// again.
+    Dismiss,
 }
 
 /// The role a conversation's creator gets: owner of groups, channels and spaces; a plain
@@ -257,6 +261,12 @@ async fn insert_member(
     )
     .await?;
     Ok(())
+}
+
+/// Whether the conversation was dismissed.
+async fn conv_deleted(tx: &impl Tx, id: ConversationId) -> StoreResult<bool> {
+    let sql = "SELECT 1 FROM conversations WHERE id = ?1 AND deleted";
+    Ok(tx.one(sql, args![id.raw()], rows::first_i64).await?.is_some())
 }
 
 async fn adjust_count(tx: &impl Tx, id: ConversationId, delta: i64) -> StoreResult<()> {
@@ -406,6 +416,9 @@ async fn change_members(
     // Membership changes of one conversation serialise on its row.
     tx.lock_row("conversations", id.raw()).await?;
     let conv = rows::require_conversation(tx, id).await?;
+    if conv_deleted(tx, id).await? {
+        return Err(StoreError::NotFound("conversation"));
+    }
     let at = conv.last_seq;
     // Without shared history a newcomer's view starts at the change that lets them in.
     let from = if conv.history_shared { 0 } else { at + 1 };
@@ -436,6 +449,25 @@ async fn change_members(
         }
         MembershipChange::Ban(user) => remove(tx, &mut w, id, actor, *user, ServiceAction::MemberBanned, now).await?,
         MembershipChange::Leave => remove(tx, &mut w, id, actor, actor, ServiceAction::MemberLeft, now).await?,
+        MembershipChange::Dismiss => {
+            let content = svc(ServiceAction::ConversationDeleted, vec![], String::new());
+            service(tx, &mut w, id, actor, content, now).await?;
+            let end = w.conv_events.last().map_or(at, |e| e.seq);
+            tx.exec("UPDATE conversations SET deleted = TRUE WHERE id = ?1", args![id.raw()]).await?;
+            let mut gone = tx
+                .all(
+                    "DELETE FROM members WHERE conversation_id = ?1 RETURNING user_id",
+                    args![id.raw()],
+                    rows::first_i64,
+                )
+                .await?;
+            gone.sort_unstable();
+            for u in &gone {
+                let kind = UserEventKind::ConversationLeft { conversation_id: id, removed: true, left_at_seq: end };
+                w.user_events.push(rows::append_user_event(tx, UserId::from_raw(*u), kind, now).await?);
+            }
+            adjust_count(tx, id, -(gone.len() as i64)).await?;
+        }
         MembershipChange::Join => {
             if rows::load_member(tx, id, actor).await?.is_some() {
                 return Err(StoreError::AlreadyExists("membership"));

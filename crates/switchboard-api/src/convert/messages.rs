@@ -78,6 +78,7 @@ fn action(a: ServiceAction) -> pb::ServiceAction {
         ServiceAction::ThreadStarted => pb::ServiceAction::ThreadStarted,
         ServiceAction::HistoryVisibilityChanged => pb::ServiceAction::HistoryVisibilityChanged,
         ServiceAction::MemberProfileChanged => pb::ServiceAction::MemberProfileChanged,
+        ServiceAction::ConversationDeleted => pb::ServiceAction::ConversationDeleted,
     }
 }
 

@@ -101,6 +101,15 @@ impl super::ConversationService for Handlers {
         Ok(pb::RemoveMemberResponse {})
     }
 
+    async fn delete_conversation(
+        ctx: Ctx,
+        r: pb::DeleteConversationRequest,
+    ) -> ServiceResult<pb::DeleteConversationResponse> {
+        let p = ctx.principal().await?;
+        ctx.services.delete_conversation(&p, conv_id(&r.conversation_id)?).await?;
+        Ok(pb::DeleteConversationResponse {})
+    }
+
     async fn leave_conversation(
         ctx: Ctx,
         r: pb::LeaveConversationRequest,

@@ -227,3 +227,79 @@ async fn deletes_name_the_deleter_and_read_events_carry_the_counters_left() {
     assert_eq!((r.unread_count, r.mention_count), (Some(2), Some(1)));
     app.stop().await;
 }
+
+/// The owner dismisses a group: every member hears of it live and through catch-up, the
+/// history is gone for them, and its invite links stop working.
+#[tokio::test]
+async fn the_owner_dismisses_a_group_and_every_member_leaves_it() {
+    let app = TestApp::spawn().await;
+    let [ann, bob, carol, dave] =
+        [app.register("ann").await, app.register("bob").await, app.register("carol").await, app.register("dave").await];
+    let a = app.client(&ann, Transport::Http).await;
+    let g = group(&a, pb::ConversationKind::Group, "Short-lived", &[&bob, &carol]).await;
+    let gid = conv_id(&g);
+    send(&a, &gid, "s1", "soon gone").await;
+    let inv: pb::CreateInviteResponse = a
+        .call(
+            "InviteService/CreateInvite",
+            &pb::CreateInviteRequest { conversation_id: gid.clone(), ..Default::default() },
+        )
+        .await
+        .unwrap();
+    let mut bob_ws = app.client(&bob, Transport::WsBinary).await;
+    let mut bob_events =
+        bob_ws.subscribe(pb::SubscribeRequest { live_only: true, ..Default::default() }).await.unwrap();
+    wait_for(&mut bob_events, 10, is_caught_up).await;
+
+    let b = app.client(&bob, Transport::Http).await;
+    let del = pb::DeleteConversationRequest { conversation_id: gid.clone() };
+    let denied = b.call::<_, pb::DeleteConversationResponse>("ConversationService/DeleteConversation", &del).await;
+    assert_eq!(code_of(denied), pb::ErrorCode::PermissionDenied);
+    let _: pb::DeleteConversationResponse = a.call("ConversationService/DeleteConversation", &del).await.unwrap();
+
+    let e = wait_for(&mut bob_events, 10, |e| match &e.kind {
+        Some(pb::event::Kind::MessageCreated(m)) => service_action(m) == Some(pb::ServiceAction::ConversationDeleted),
+        _ => false,
+    })
+    .await;
+    let end = e.seq;
+    let e = wait_for(&mut bob_events, 10, |e| matches!(e.kind, Some(pb::event::Kind::ConversationLeft(_)))).await;
+    let Some(pb::event::Kind::ConversationLeft(l)) = e.kind else { unreachable!() };
+    assert_eq!((l.conversation_id.as_str(), l.removed, l.left_at_seq), (gid.as_str(), true, end));
+
+    // Carol was away: catch-up brings the same end.
+    let mut c = app.client(&carol, Transport::Grpc).await;
+    let mut caught = c.subscribe(pb::SubscribeRequest::default()).await.unwrap();
+    let e = wait_for(&mut caught, 10, |e| matches!(e.kind, Some(pb::event::Kind::ConversationLeft(_)))).await;
+    let Some(pb::event::Kind::ConversationLeft(l)) = e.kind else { unreachable!() };
+    assert_eq!((l.conversation_id.as_str(), l.left_at_seq), (gid.as_str(), end));
+
+    // The history is gone for members, and the invite leads nowhere.
+    let h = b
+        .call::<_, pb::GetHistoryResponse>(
+            "MessageService/GetHistory",
+            &pb::GetHistoryRequest { conversation_id: gid.clone(), limit: 10, ..Default::default() },
+        )
+        .await;
+    assert_eq!(code_of(h), pb::ErrorCode::NotFound);
+    let d = app.client(&dave, Transport::Http).await;
+    let join = d
+        .call::<_, pb::JoinByInviteResponse>(
+            "InviteService/JoinByInvite",
+            &pb::JoinByInviteRequest { code: inv.invite.unwrap().code, ..Default::default() },
+        )
+        .await;
+    assert_eq!(code_of(join), pb::ErrorCode::NotFound);
+    // Only groups and channels are dismissed this way.
+    let direct: pb::CreateDirectResponse =
+        a.call("ConversationService/CreateDirect", &pb::CreateDirectRequest { user_id: bob.id.clone() }).await.unwrap();
+    let e = a
+        .call::<_, pb::DeleteConversationResponse>(
+            "ConversationService/DeleteConversation",
+            &pb::DeleteConversationRequest { conversation_id: conv_id(direct.conversation.as_ref().unwrap()) },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!((e.code, e.field.as_str()), (pb::ErrorCode::InvalidArgument, "conversation_id"));
+    app.stop().await;
+}
