@@ -156,6 +156,17 @@ pub enum UserEventKind {
         /// Why.
         reason: SessionEndReason,
     },
+    /// A join request the user could decide on was decided (by them or another decider).
+    JoinRequestResolved {
+        /// The space or group.
+        conversation_id: ConversationId,
+        /// Who asked.
+        user_id: UserId,
+        /// Accepted or rejected.
+        accepted: bool,
+        /// Who decided.
+        decided_by: UserId,
+    },
     /// The user signed in on a device: a new session (told to the other sessions).
     SessionStarted {
         /// The new session.
@@ -186,7 +197,8 @@ impl UserEventKind {
             | Self::JoinRequested { .. }
             | Self::JoinRequestDecided { .. }
             | Self::UserSettingsChanged { .. }
-            | Self::SessionStarted { .. } => None,
+            | Self::SessionStarted { .. }
+            | Self::JoinRequestResolved { .. } => None,
         }
     }
 }

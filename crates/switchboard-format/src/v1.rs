@@ -381,6 +381,12 @@ pub enum UserEventKind {
         device_name: String,
         platform: String,
     },
+    JoinRequestResolved {
+        conversation_id: i64,
+        user_id: i64,
+        accepted: bool,
+        decided_by: i64,
+    },
 }
 
 impl Stored for ev::UserEventKind {
@@ -425,6 +431,14 @@ impl Stored for ev::UserEventKind {
                 UserEventKind::SessionEnded { session_id: session_id.raw(), reason: (*reason).into() }
             }
             D::UserSettingsChanged { changes } => UserEventKind::UserSettingsChanged { changes: changes.clone() },
+            D::JoinRequestResolved { conversation_id, user_id, accepted, decided_by } => {
+                UserEventKind::JoinRequestResolved {
+                    conversation_id: conversation_id.raw(),
+                    user_id: user_id.raw(),
+                    accepted: *accepted,
+                    decided_by: decided_by.raw(),
+                }
+            }
             D::SessionStarted { session_id, device_name, platform } => UserEventKind::SessionStarted {
                 session_id: session_id.raw(),
                 device_name: device_name.clone(),
@@ -467,6 +481,14 @@ impl Stored for ev::UserEventKind {
                 D::SessionEnded { session_id: SessionId::from_raw(session_id), reason: reason.into() }
             }
             UserEventKind::UserSettingsChanged { changes } => D::UserSettingsChanged { changes },
+            UserEventKind::JoinRequestResolved { conversation_id, user_id, accepted, decided_by } => {
+                D::JoinRequestResolved {
+                    conversation_id: cid(conversation_id),
+                    user_id: uid(user_id),
+                    accepted,
+                    decided_by: uid(decided_by),
+                }
+            }
             UserEventKind::SessionStarted { session_id, device_name, platform } => {
                 D::SessionStarted { session_id: SessionId::from_raw(session_id), device_name, platform }
             }
@@ -581,7 +603,7 @@ pub struct User {
     pub bot: bool,
     pub admin: bool,
     pub disabled: bool,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deleted: bool,
     pub created_at_ms: i64,
 }

@@ -107,6 +107,15 @@ fn user_kinds() -> Vec<(&'static str, UserEventKind)> {
             },
         ),
         (
+            "join_resolved",
+            UserEventKind::JoinRequestResolved {
+                conversation_id: c(7),
+                user_id: u(6),
+                accepted: false,
+                decided_by: u(3),
+            },
+        ),
+        (
             "session_started",
             UserEventKind::SessionStarted {
                 session_id: SessionId::from_raw(9),

@@ -431,6 +431,17 @@ impl Services {
         let kind = UserEventKind::JoinRequestDecided { conversation_id: id, accepted: accept };
         let ev = self.store().append_user_event(user, kind, self.now_ms()).await?;
         self.publish_user(ev);
+        // Everyone who could have decided hears who did, so their lists stay in step.
+        for decider in self.deciders(id).await? {
+            let kind = UserEventKind::JoinRequestResolved {
+                conversation_id: id,
+                user_id: user,
+                accepted: accept,
+                decided_by: p.user_id,
+            };
+            let ev = self.store().append_user_event(decider, kind, self.now_ms()).await?;
+            self.publish_user(ev);
+        }
         Ok(())
     }
 }

@@ -88,6 +88,14 @@ fn user_kind(k: &UserEventKind, at_ms: i64) -> Kind {
             session_id: session_id.to_string(),
             reason: end_reason(*reason) as i32,
         }),
+        UserEventKind::JoinRequestResolved { conversation_id, user_id, accepted, decided_by } => {
+            Kind::JoinRequestResolved(pb::JoinRequestResolved {
+                conversation_id: conversation_id.to_string(),
+                user_id: user_id.to_string(),
+                accepted: *accepted,
+                decided_by: decided_by.to_string(),
+            })
+        }
         UserEventKind::SessionStarted { session_id, device_name, platform } => {
             Kind::SessionStarted(pb::SessionStarted {
                 session_id: session_id.to_string(),

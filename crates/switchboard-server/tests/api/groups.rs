@@ -303,3 +303,58 @@ async fn the_owner_dismisses_a_group_and_every_member_leaves_it() {
     assert_eq!((e.code, e.field.as_str()), (pb::ErrorCode::InvalidArgument, "conversation_id"));
     app.stop().await;
 }
+
+/// When one admin decides a join request, every admin who could have decided hears who did.
+#[tokio::test]
+async fn a_join_decision_reaches_every_decider_with_who_decided() {
+    let app = TestApp::spawn().await;
+    let [ann, bob, carol] = [app.register("ann").await, app.register("bob").await, app.register("carol").await];
+    let a = app.client(&ann, Transport::Http).await;
+    let g = group(&a, pb::ConversationKind::Group, "Gated", &[&bob]).await;
+    let gid = conv_id(&g);
+    let promote = pb::SetMemberRoleRequest {
+        conversation_id: gid.clone(),
+        user_id: bob.id.clone(),
+        role: pb::MemberRole::Admin as i32,
+        rights: Some(pb::AdminRights { invite: true, ..Default::default() }),
+    };
+    let _: pb::SetMemberRoleResponse = a.call("ConversationService/SetMemberRole", &promote).await.unwrap();
+    let gate = pb::UpdateConversationRequest {
+        conversation_id: gid.clone(),
+        require_approval: Some(true),
+        ..Default::default()
+    };
+    let _: pb::UpdateConversationResponse = a.call("ConversationService/UpdateConversation", &gate).await.unwrap();
+    let inv: pb::CreateInviteResponse = a
+        .call(
+            "InviteService/CreateInvite",
+            &pb::CreateInviteRequest { conversation_id: gid.clone(), ..Default::default() },
+        )
+        .await
+        .unwrap();
+    let mut ann_ws = app.client(&ann, Transport::WsJson).await;
+    let mut ann_events =
+        ann_ws.subscribe(pb::SubscribeRequest { live_only: true, ..Default::default() }).await.unwrap();
+    wait_for(&mut ann_events, 10, is_caught_up).await;
+
+    let c = app.client(&carol, Transport::Http).await;
+    let r: pb::JoinByInviteResponse = c
+        .call(
+            "InviteService/JoinByInvite",
+            &pb::JoinByInviteRequest { code: inv.invite.unwrap().code, message: "hi".into() },
+        )
+        .await
+        .unwrap();
+    assert!(r.pending, "{r:?}");
+    wait_for(&mut ann_events, 10, |e| matches!(e.kind, Some(pb::event::Kind::JoinRequested(_)))).await;
+    let b = app.client(&bob, Transport::Grpc).await;
+    let decide = pb::DecideJoinRequestRequest { conversation_id: gid.clone(), user_id: carol.id.clone(), accept: true };
+    let _: pb::DecideJoinRequestResponse = b.call("InviteService/DecideJoinRequest", &decide).await.unwrap();
+    let e = wait_for(&mut ann_events, 10, |e| matches!(e.kind, Some(pb::event::Kind::JoinRequestResolved(_)))).await;
+    let Some(pb::event::Kind::JoinRequestResolved(j)) = e.kind else { unreachable!() };
+    assert_eq!(
+        (j.conversation_id.as_str(), j.user_id.as_str(), j.accepted, j.decided_by.as_str()),
+        (gid.as_str(), carol.id.as_str(), true, bob.id.as_str())
+    );
+    app.stop().await;
+}
