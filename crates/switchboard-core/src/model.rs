@@ -212,6 +212,8 @@ pub struct Conversation {
     /// Whether members who join later see the history from before their join (groups and
     /// channels may turn it off; always true for the other kinds).
     pub history_shared: bool,
+    /// Groups: only the owner and admins post for now ("mute all").
+    pub admins_only: bool,
 }
 
 impl Conversation {
@@ -242,6 +244,8 @@ pub struct Member {
     pub delivered_seq: u64,
     /// History before this seq is hidden from them (clear history).
     pub visible_from_seq: u64,
+    /// Muted by an admin: they may not post before this time; 0 = not muted.
+    pub post_muted_until_ms: i64,
     /// Their settings.
     pub settings: MemberSettings,
 }
@@ -332,6 +336,8 @@ pub enum ServiceAction {
     MemberProfileChanged,
     /// The owner dismissed the group or channel: every member leaves, nobody joins again.
     ConversationDeleted,
+    /// Only admins post (`target_id` 1) or everyone again (0).
+    PostingRestricted,
 }
 
 /// A service message's content.

@@ -3,7 +3,7 @@
 //! [`access`] decides reading, posting and moderating for every conversation kind; the
 //! store calls it again inside the append transaction, on the membership it reads there.
 
-use crate::model::{AdminRights, ConversationKind, Member, MemberRole};
+use crate::model::{AdminRights, Conversation, ConversationKind, Member, MemberRole};
 use crate::space::Permissions;
 
 /// A refused action, with the reason a client sees.
@@ -69,6 +69,32 @@ pub fn can_post(kind: ConversationKind, actor: Option<&Member>) -> Result<(), De
         return Err(Denied("a space's log holds its changes only; post in one of its channels"));
     }
     Ok(())
+}
+
+/// Whether a member may post at `now_ms` given the restrictions an admin placed: muted
+/// until a time, or the group limited to admins ("mute all"). Owners and admins are never
+/// restricted.
+pub fn may_post_now(conversation: &Conversation, m: &Member, now_ms: i64) -> Result<(), Denied> {
+    if m.role != MemberRole::Member {
+        return Ok(());
+    }
+    if m.post_muted_until_ms > now_ms {
+        return Err(Denied("an admin muted you here for now"));
+    }
+    if conversation.admins_only {
+        return Err(Denied("only admins may post here for now"));
+    }
+    Ok(())
+}
+
+/// Mute or unmute a member: as [`can_remove`] (the owner mutes anyone but themselves, an
+/// admin with the remove-members right mutes plain members).
+pub fn can_mute(kind: ConversationKind, actor: Option<&Member>, target: &Member) -> Result<(), Denied> {
+    if !matches!(kind, ConversationKind::Group | ConversationKind::Channel) {
+        return Err(Denied("members are muted in groups and channels"));
+    }
+    can_remove(kind, actor, target)
+        .map_err(|d| if d.0 == "use LeaveConversation to leave" { Denied("you cannot mute yourself") } else { d })
 }
 
 /// What decides someone's rights in a conversation, gathered by the caller.
@@ -213,6 +239,7 @@ mod tests {
             read_seq: 0,
             delivered_seq: 0,
             visible_from_seq: 0,
+            post_muted_until_ms: 0,
             settings: MemberSettings::default(),
         }
     }

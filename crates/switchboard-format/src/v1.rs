@@ -94,7 +94,7 @@ unit_enum!(
         MemberUnbanned, MemberTimedOut, MemberRolesChanged, SpaceSettingsChanged,
         ChannelChanged, ChannelDeleted, FolderChanged, FolderDeleted, RoleChanged,
         RoleDeleted, ThreadStarted, HistoryVisibilityChanged, MemberProfileChanged,
-        ConversationDeleted,
+        ConversationDeleted, PostingRestricted,
     }
 );
 

@@ -27,6 +27,24 @@ pub struct ConversationView {
     pub last_message: Option<Message>,
 }
 
+/// Longest mute of a member.
+const MAX_MUTE_MS: i64 = 366 * 24 * 3600 * 1000;
+
+/// Settings of a group or channel to change; `None` leaves one alone.
+#[derive(Debug, Clone, Default)]
+pub struct ConversationPatch {
+    /// Title.
+    pub title: Option<String>,
+    /// Description.
+    pub about: Option<String>,
+    /// Joining by link needs an approved request.
+    pub require_approval: Option<bool>,
+    /// Groups: only admins post.
+    pub admins_only: Option<bool>,
+    /// Whether later members see earlier history.
+    pub history_shared: Option<bool>,
+}
+
 /// A group or channel to create.
 #[derive(Debug, Clone)]
 pub struct GroupSpec {
@@ -214,16 +232,15 @@ impl Services {
         }
     }
 
-    /// Changes title, about and whether joining by link needs approval.
+    /// Changes a group's or channel's settings (the edit-info right).
     pub async fn update_conversation(
         &self,
         p: &Principal,
         id: ConversationId,
-        title: Option<&str>,
-        about: Option<&str>,
-        require_approval: Option<bool>,
-        history_shared: Option<bool>,
+        patch: ConversationPatch,
     ) -> ServiceResult<ConversationView> {
+        let ConversationPatch { title, about, require_approval, admins_only, history_shared } = patch;
+        let (title, about) = (title.as_deref(), about.as_deref());
         let entry = self.membership(p, id).await?;
         permissions::can_edit_info(entry.conversation.kind, Some(&entry.member))?;
         if history_shared.is_some()
@@ -233,8 +250,18 @@ impl Services {
         }
         let title = title.map(Title::parse).transpose()?.map(Title::into_string);
         let about = about.map(About::parse).transpose()?.map(About::into_string);
+        if admins_only.is_some() && entry.conversation.kind != ConversationKind::Group {
+            return Err(ServiceError::invalid(
+                "admins_only",
+                "only groups limit posting to admins (channels always do)",
+            ));
+        }
         if let Some(v) = require_approval {
             self.set_group_approval(id, v).await?;
+        }
+        if let Some(on) = admins_only {
+            let written = self.store().set_admins_only(id, p.user_id, on, self.now_ms()).await?;
+            self.publish_written(written);
         }
         if title.is_some() || about.is_some() || history_shared.is_some() {
             let written = self.store().update_info(id, p.user_id, title, about, history_shared, self.now_ms()).await?;
@@ -287,6 +314,26 @@ impl Services {
         let written = self.store().change_membership(id, p.user_id, MembershipChange::Leave, self.now_ms()).await?;
         self.publish_written(written);
         self.revoke_thread_follows(p.user_id, id, Some(&[p.user_id])).await
+    }
+
+    /// Mutes a member until `until_ms` (0 lifts it).
+    pub async fn mute_member(
+        &self,
+        p: &Principal,
+        id: ConversationId,
+        user: UserId,
+        until_ms: i64,
+    ) -> ServiceResult<Member> {
+        let entry = self.membership(p, id).await?;
+        let target = self.store().member(id, user).await?.ok_or_else(|| ServiceError::not_found("member"))?;
+        permissions::can_mute(entry.conversation.kind, Some(&entry.member), &target)?;
+        let now = self.now_ms();
+        if until_ms != 0 && (until_ms <= now || until_ms > now.saturating_add(MAX_MUTE_MS)) {
+            return Err(ServiceError::invalid("until_ms", "give a time in the next 366 days, or 0 to lift the mute"));
+        }
+        let written = self.store().mute_member(id, p.user_id, user, until_ms, now).await?;
+        self.publish_written(written);
+        self.store().member(id, user).await?.ok_or_else(|| ServiceError::not_found("member"))
     }
 
     /// Dismisses a group or channel (its owner): every member leaves, nobody joins again.

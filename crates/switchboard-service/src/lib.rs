@@ -36,7 +36,7 @@ use switchboard_store::{Store, Written};
 
 pub use auth::{AuthOutcome, DeviceInfo, Tokens};
 pub use config::{Argon2Params, AuthLimits, PasswordHashing, RateLimit, RegistrationMode, ServiceConfig};
-pub use conversations::{ConversationView, GroupSpec, MemberPage};
+pub use conversations::{ConversationPatch, ConversationView, GroupSpec, MemberPage};
 pub use error::{ServiceError, ServiceResult};
 pub use hub::{CloseReason, Connection, EventStream, SharedEvent, StreamItem};
 pub use invites::{Invite, InvitePreview, InviteRecord, Joined, RequestRecord};

@@ -195,6 +195,13 @@ store_trait! {
             history_shared: Option<bool>,
             now_ms: i64,
         ) -> Written => update_info(id, actor, title.as_deref(), about.as_deref(), history_shared, now_ms);
+        /// Turns "only admins post" on or off, with a service message when it changes.
+        write fn set_admins_only(&self, id: ConversationId, actor: UserId, on: bool, now_ms: i64) -> Written
+            => set_admins_only(id, actor, on, now_ms);
+        /// Mutes a member until `until_ms` (0 lifts it), with a `MemberTimedOut` service
+        /// message; not_found when they are not a member.
+        write fn mute_member(&self, id: ConversationId, actor: UserId, user: UserId, until_ms: i64, now_ms: i64)
+            -> Written => mute_member(id, actor, user, until_ms, now_ms);
         /// Applies a membership change with its service message and users' log events.
         write fn change_membership(&self, id: ConversationId, actor: UserId, change: MembershipChange, now_ms: i64)
             -> Written => change_members(id, actor, &change, now_ms);
@@ -614,6 +621,56 @@ async fn update_info(
         };
         service(tx, &mut w, id, actor, content, now_ms).await?;
     }
+    Ok(w)
+}
+
+async fn set_admins_only(
+    tx: &impl Tx,
+    id: ConversationId,
+    actor: UserId,
+    on: bool,
+    now_ms: i64,
+) -> StoreResult<Written> {
+    let conv = rows::require_conversation(tx, id).await?;
+    let mut w = Written::default();
+    if conv.admins_only != on {
+        tx.exec("UPDATE conversations SET admins_only = ?2 WHERE id = ?1", args![id.raw(), on]).await?;
+        let content = ServiceContent {
+            action: ServiceAction::PostingRestricted,
+            user_ids: vec![],
+            title: String::new(),
+            target_id: i64::from(on),
+        };
+        service(tx, &mut w, id, actor, content, now_ms).await?;
+    }
+    Ok(w)
+}
+
+async fn mute_member(
+    tx: &impl Tx,
+    id: ConversationId,
+    actor: UserId,
+    user: UserId,
+    until_ms: i64,
+    now_ms: i64,
+) -> StoreResult<Written> {
+    let n = tx
+        .exec(
+            "UPDATE members SET post_muted_until = ?3 WHERE conversation_id = ?1 AND user_id = ?2",
+            args![id.raw(), user.raw(), until_ms],
+        )
+        .await?;
+    if n == 0 {
+        return Err(StoreError::NotFound("member"));
+    }
+    let mut w = Written::default();
+    let content = ServiceContent {
+        action: ServiceAction::MemberTimedOut,
+        user_ids: vec![user],
+        title: String::new(),
+        target_id: until_ms,
+    };
+    service(tx, &mut w, id, actor, content, now_ms).await?;
     Ok(w)
 }
 

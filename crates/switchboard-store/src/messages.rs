@@ -194,6 +194,9 @@ async fn append(tx: &impl Tx, new: &NewMessage, now_ms: i64) -> StoreResult<Appe
     // Membership decides here (space and thread permissions were checked by the service);
     // read in this transaction, so a member removed a moment ago cannot slip a message in.
     permissions::can_post(conv.kind, member.as_ref())?;
+    if let Some(m) = &member {
+        permissions::may_post_now(&conv, m, now_ms)?;
+    }
     if let Some(reply) = new.reply_to {
         let sql = "SELECT 1 FROM messages WHERE id = ?1 AND conversation_id = ?2";
         if tx.one(sql, args![reply.raw(), conv.id.raw()], rows::first_i64).await?.is_none() {

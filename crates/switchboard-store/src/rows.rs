@@ -19,10 +19,11 @@ pub(crate) const SESSION_COLS: &str = "id, user_id, device_name, platform, creat
 /// Columns of a conversation row (alias `c`).
 pub(crate) const CONV_COLS: &str = "c.id, c.kind, c.title, c.about, c.owner_id, c.member_count, c.last_seq, \
      c.created_at, c.last_activity_at, c.direct_a, c.direct_b, c.space_id, c.parent_id, c.root_message_id, \
-     c.history_shared";
+     c.history_shared, c.admins_only";
 /// Columns of a member row (alias `m`).
 pub(crate) const MEMBER_COLS: &str = "m.conversation_id, m.user_id, m.role, m.rights, m.joined_at, m.joined_seq, \
-     m.read_seq, m.delivered_seq, m.visible_from_seq, m.muted_until, m.pinned, m.archived, m.draft";
+     m.read_seq, m.delivered_seq, m.visible_from_seq, m.muted_until, m.pinned, m.archived, m.draft, \
+     m.post_muted_until";
 /// Columns of a message row (alias `msg`).
 pub(crate) const MSG_COLS: &str = "msg.id, msg.conversation_id, msg.seq, msg.sender_id, msg.created_at, \
      msg.edited_at, msg.content, msg.reply_to, msg.forward, msg.metadata, msg.client_key, msg.format";
@@ -113,6 +114,7 @@ pub(crate) fn conversation(r: &dyn Row) -> StoreResult<Conversation> {
         space_id: r.opt_i64("space_id")?.map(ConversationId::from_raw),
         parent: parent.map(|(c, m)| (ConversationId::from_raw(c), MessageId::from_raw(m))),
         history_shared: r.bool("history_shared")?,
+        admins_only: r.bool("admins_only")?,
     })
 }
 
@@ -128,6 +130,7 @@ pub(crate) fn member(r: &dyn Row) -> StoreResult<Member> {
         read_seq: r.u64("read_seq")?,
         delivered_seq: r.u64("delivered_seq")?,
         visible_from_seq: r.u64("visible_from_seq")?,
+        post_muted_until_ms: r.i64("post_muted_until")?,
         settings: MemberSettings {
             muted_until_ms: r.i64("muted_until")?,
             pinned: r.bool("pinned")?,

@@ -108,6 +108,7 @@ pub fn conversation(c: &Conversation, me: UserId) -> pb::Conversation {
         } else {
             pb::HistoryVisibility::SinceJoin
         } as i32,
+        admins_only: c.admins_only,
     }
 }
 
@@ -147,5 +148,6 @@ pub fn member(m: &Member) -> pb::Member {
         joined_at_ms: m.joined_at_ms,
         read_seq: m.read_seq,
         delivered_seq: m.delivered_seq,
+        muted_until_ms: m.post_muted_until_ms,
     }
 }

@@ -79,6 +79,7 @@ fn action(a: ServiceAction) -> pb::ServiceAction {
         ServiceAction::HistoryVisibilityChanged => pb::ServiceAction::HistoryVisibilityChanged,
         ServiceAction::MemberProfileChanged => pb::ServiceAction::MemberProfileChanged,
         ServiceAction::ConversationDeleted => pb::ServiceAction::ConversationDeleted,
+        ServiceAction::PostingRestricted => pb::ServiceAction::PostingRestricted,
     }
 }
 

@@ -69,22 +69,20 @@ impl super::ConversationService for Handlers {
         r: pb::UpdateConversationRequest,
     ) -> ServiceResult<pb::UpdateConversationResponse> {
         let p = ctx.principal().await?;
-        let view = ctx
-            .services
-            .update_conversation(
-                &p,
-                conv_id(&r.conversation_id)?,
-                r.title.as_deref(),
-                r.about.as_deref(),
-                r.require_approval,
-                match r.history_visibility {
-                    None => None,
-                    Some(v) => Some(convert::history_shared(v)?.ok_or_else(|| {
-                        ServiceError::invalid("history_visibility", "give SHARED or SINCE_JOIN to change it")
-                    })?),
-                },
-            )
-            .await?;
+        let history_shared = match r.history_visibility {
+            None => None,
+            Some(v) => Some(convert::history_shared(v)?.ok_or_else(|| {
+                ServiceError::invalid("history_visibility", "give SHARED or SINCE_JOIN to change it")
+            })?),
+        };
+        let patch = switchboard_service::ConversationPatch {
+            title: r.title,
+            about: r.about,
+            require_approval: r.require_approval,
+            admins_only: r.admins_only,
+            history_shared,
+        };
+        let view = ctx.services.update_conversation(&p, conv_id(&r.conversation_id)?, patch).await?;
         Ok(pb::UpdateConversationResponse { conversation: Some(convert::view(&view)) })
     }
 
@@ -99,6 +97,15 @@ impl super::ConversationService for Handlers {
         let p = ctx.principal().await?;
         ctx.services.remove_member(&p, conv_id(&r.conversation_id)?, user_id(&r.user_id)?).await?;
         Ok(pb::RemoveMemberResponse {})
+    }
+
+    async fn mute_member(ctx: Ctx, r: pb::MuteMemberRequest) -> ServiceResult<pb::MuteMemberResponse> {
+        let p = ctx.principal().await?;
+        let m = ctx
+            .services
+            .mute_member(&p, conv_id(&r.conversation_id)?, UserId::parse(&r.user_id, "user_id")?, r.until_ms)
+            .await?;
+        Ok(pb::MuteMemberResponse { member: Some(convert::member(&m)) })
     }
 
     async fn delete_conversation(

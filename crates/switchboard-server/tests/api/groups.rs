@@ -358,3 +358,93 @@ async fn a_join_decision_reaches_every_decider_with_who_decided() {
     );
     app.stop().await;
 }
+
+async fn try_send(
+    c: &Client,
+    conv: &str,
+    key: &str,
+) -> Result<pb::SendMessageResponse, switchboard_client::ClientError> {
+    let req = pb::SendMessageRequest {
+        conversation_id: conv.into(),
+        client_key: key.into(),
+        text: text("hello"),
+        ..Default::default()
+    };
+    c.call("MessageService/SendMessage", &req).await
+}
+
+/// Admins mute one member until a time, or let only admins post ("mute all").
+#[tokio::test]
+async fn admins_mute_a_member_until_a_time_and_can_mute_everyone() {
+    let app = TestApp::spawn().await;
+    let [ann, bob, carol] = [app.register("ann").await, app.register("bob").await, app.register("carol").await];
+    let a = app.client(&ann, Transport::Http).await;
+    let g = group(&a, pb::ConversationKind::Group, "Quiet", &[&bob, &carol]).await;
+    let gid = conv_id(&g);
+    let promote = pb::SetMemberRoleRequest {
+        conversation_id: gid.clone(),
+        user_id: bob.id.clone(),
+        role: pb::MemberRole::Admin as i32,
+        rights: Some(pb::AdminRights { remove_members: true, ..Default::default() }),
+    };
+    let _: pb::SetMemberRoleResponse = a.call("ConversationService/SetMemberRole", &promote).await.unwrap();
+    let (b, c) = (app.client(&bob, Transport::Grpc).await, app.client(&carol, Transport::WsJson).await);
+    let mut ann_ws = app.client(&ann, Transport::WsBinary).await;
+    let mut ann_events =
+        ann_ws.subscribe(pb::SubscribeRequest { live_only: true, ..Default::default() }).await.unwrap();
+    wait_for(&mut ann_events, 10, is_caught_up).await;
+
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let mute = |who: &TestUser, until_ms: i64| pb::MuteMemberRequest {
+        conversation_id: gid.clone(),
+        user_id: who.id.clone(),
+        until_ms,
+    };
+    let r: pb::MuteMemberResponse =
+        b.call("ConversationService/MuteMember", &mute(&carol, now + 3_600_000)).await.unwrap();
+    assert_eq!(r.member.unwrap().muted_until_ms, now + 3_600_000);
+    wait_for(&mut ann_events, 10, |e| match &e.kind {
+        Some(pb::event::Kind::MessageCreated(m)) => service_action(m) == Some(pb::ServiceAction::MemberTimedOut),
+        _ => false,
+    })
+    .await;
+    assert_eq!(code_of(try_send(&c, &gid, "c1").await), pb::ErrorCode::PermissionDenied);
+    // Nobody mutes someone at or above them, or themselves; times must be ahead.
+    for (by, who, code) in [
+        (&c, &bob, pb::ErrorCode::PermissionDenied),
+        (&b, &ann, pb::ErrorCode::PermissionDenied),
+        (&b, &bob, pb::ErrorCode::PermissionDenied),
+    ] {
+        let r = by.call::<_, pb::MuteMemberResponse>("ConversationService/MuteMember", &mute(who, now + 60_000)).await;
+        assert_eq!(code_of(r), code);
+    }
+    let past = b
+        .call::<_, pb::MuteMemberResponse>("ConversationService/MuteMember", &mute(&carol, now - 1))
+        .await
+        .unwrap_err();
+    assert_eq!((past.code, past.field.as_str()), (pb::ErrorCode::InvalidArgument, "until_ms"));
+    // The mute ends by itself.
+    app.advance(std::time::Duration::from_secs(3_601));
+    try_send(&c, &gid, "c2").await.unwrap();
+
+    // Mute all: only the owner and admins post until it is lifted.
+    let all = |on: bool| pb::UpdateConversationRequest {
+        conversation_id: gid.clone(),
+        admins_only: Some(on),
+        ..Default::default()
+    };
+    let r: pb::UpdateConversationResponse = a.call("ConversationService/UpdateConversation", &all(true)).await.unwrap();
+    assert!(r.conversation.unwrap().conversation.unwrap().admins_only);
+    assert_eq!(code_of(try_send(&c, &gid, "c3").await), pb::ErrorCode::PermissionDenied);
+    try_send(&b, &gid, "b1").await.unwrap();
+    let _: pb::UpdateConversationResponse =
+        a.call("ConversationService/UpdateConversation", &all(false)).await.unwrap();
+    try_send(&c, &gid, "c4").await.unwrap();
+    let ch = group(&a, pb::ConversationKind::Channel, "Broadcast", &[]).await;
+    let bad =
+        pb::UpdateConversationRequest { conversation_id: conv_id(&ch), admins_only: Some(true), ..Default::default() };
+    let e =
+        a.call::<_, pb::UpdateConversationResponse>("ConversationService/UpdateConversation", &bad).await.unwrap_err();
+    assert_eq!((e.code, e.field.as_str()), (pb::ErrorCode::InvalidArgument, "admins_only"));
+    app.stop().await;
+}
