@@ -265,6 +265,8 @@ pub enum EntityKind {
     Italic,
     /// Code.
     Code,
+    /// Mentions the holders of a space role (`role_id`).
+    MentionRole,
 }
 
 /// A span of text with a meaning; offsets count characters.
@@ -280,6 +282,8 @@ pub struct Entity {
     pub user_id: Option<UserId>,
     /// Link target.
     pub url: Option<String>,
+    /// Mentioned role (space channels).
+    pub role_id: Option<i64>,
 }
 
 /// What a service message records.

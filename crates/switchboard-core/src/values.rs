@@ -175,6 +175,9 @@ impl MessageText {
                 EntityKind::Mention if e.user_id.is_none() => {
                     return Err(ValidationError::new("entities", "a mention needs a user_id"));
                 }
+                EntityKind::MentionRole if e.role_id.is_none() => {
+                    return Err(ValidationError::new("entities", "a role mention needs a role_id"));
+                }
                 EntityKind::Link => {
                     let url = e.url.as_deref().unwrap_or("");
                     let ok = ["http://", "https://", "mailto:"].iter().any(|p| url.starts_with(p));
@@ -213,6 +216,21 @@ impl MessageText {
         ids
     }
 
+    /// Roles mentioned, without duplicates.
+    pub fn mentioned_roles(&self) -> Vec<i64> {
+        let mut ids: Vec<i64> = self
+            .entities
+            .iter()
+            .filter_map(|e| match e.kind {
+                EntityKind::MentionRole => e.role_id,
+                _ => None,
+            })
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
     /// True when the text mentions everyone (@all).
     pub fn mentions_all(&self) -> bool {
         self.entities.iter().any(|e| e.kind == EntityKind::MentionAll)
@@ -243,7 +261,7 @@ mod tests {
     use super::*;
 
     fn entity(kind: EntityKind, offset: u32, length: u32) -> Entity {
-        Entity { kind, offset, length, user_id: None, url: None }
+        Entity { kind, offset, length, user_id: None, url: None, role_id: None }
     }
 
     #[test]

@@ -52,7 +52,7 @@ fn mid(v: i64) -> MessageId {
 
 unit_enum!(
     /// A text entity's kind.
-    EntityKind = md::EntityKind { Mention, MentionAll, Link, Bold, Italic, Code }
+    EntityKind = md::EntityKind { Mention, MentionAll, Link, Bold, Italic, Code, MentionRole }
 );
 
 /// A span of text with a meaning.
@@ -66,6 +66,8 @@ pub struct Entity {
     pub user_id: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_id: Option<i64>,
 }
 
 impl From<&md::Entity> for Entity {
@@ -76,13 +78,21 @@ impl From<&md::Entity> for Entity {
             length: e.length,
             user_id: e.user_id.map(UserId::raw),
             url: e.url.clone(),
+            role_id: e.role_id,
         }
     }
 }
 
 impl From<Entity> for md::Entity {
     fn from(e: Entity) -> Self {
-        Self { kind: e.kind.into(), offset: e.offset, length: e.length, user_id: e.user_id.map(uid), url: e.url }
+        Self {
+            kind: e.kind.into(),
+            offset: e.offset,
+            length: e.length,
+            user_id: e.user_id.map(uid),
+            url: e.url,
+            role_id: e.role_id,
+        }
     }
 }
 
@@ -768,6 +778,8 @@ pub struct Role {
     pub permissions: u64,
     #[serde(default)]
     pub parents: Vec<i64>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mentionable: bool,
 }
 
 /// A folder.
@@ -846,6 +858,7 @@ impl Stored for sp::SpaceLayout {
                     position: r.position,
                     permissions: r.permissions.bits(),
                     parents: r.parents.clone(),
+                    mentionable: r.mentionable,
                 })
                 .collect(),
             folders: self
@@ -895,6 +908,7 @@ impl Stored for sp::SpaceLayout {
                     position: r.position,
                     permissions: perms(r.permissions),
                     parents: r.parents,
+                    mentionable: r.mentionable,
                 })
                 .collect(),
             folders: v

@@ -44,13 +44,21 @@ fn text_message() -> Message {
         content: Content::Text {
             text: "hi @bob, see https://example.com".into(),
             entities: vec![
-                Entity { kind: EntityKind::Mention, offset: 3, length: 4, user_id: Some(u(4)), url: None },
+                Entity {
+                    kind: EntityKind::Mention,
+                    offset: 3,
+                    length: 4,
+                    user_id: Some(u(4)),
+                    url: None,
+                    role_id: None,
+                },
                 Entity {
                     kind: EntityKind::Link,
                     offset: 13,
                     length: 19,
                     user_id: None,
                     url: Some("https://example.com".into()),
+                    role_id: None,
                 },
             ],
         },
@@ -273,6 +281,20 @@ fn stored_message_parts_keep_their_format() {
     check("content_service", &service_content());
     check("content_deleted", &Content::Deleted);
     check(
+        "content_role_mention",
+        &Content::Text {
+            text: "@mods look".into(),
+            entities: vec![Entity {
+                kind: EntityKind::MentionRole,
+                offset: 0,
+                length: 5,
+                user_id: None,
+                url: None,
+                role_id: Some(3),
+            }],
+        },
+    );
+    check(
         "content_service_history_visibility",
         &Content::Service(ServiceContent {
             action: ServiceAction::HistoryVisibilityChanged,
@@ -306,6 +328,7 @@ fn layout() -> switchboard_core::space::SpaceLayout {
                 position: 0,
                 permissions: Permissions::VIEW.union(Permissions::SEND),
                 parents: vec![],
+                mentionable: false,
             },
             Role {
                 id: 3,
@@ -314,6 +337,7 @@ fn layout() -> switchboard_core::space::SpaceLayout {
                 position: 2,
                 permissions: Permissions::VIEW,
                 parents: vec![0],
+                mentionable: false,
             },
         ],
         folders: vec![Folder { id: 4, name: "Talk".into(), parent_id: 0, position: 1 }],

@@ -137,6 +137,13 @@ impl Services {
                 return Err(ServiceError::invalid("text", "a message needs text or a forward"));
             }
         };
+        let roles = text.as_ref().map(MessageText::mentioned_roles).unwrap_or_default();
+        let mut mentions = mentions;
+        if !roles.is_empty() {
+            mentions.extend(self.role_mentions(p, id, &roles).await?);
+            mentions.sort_unstable();
+            mentions.dedup();
+        }
         let new = NewMessage {
             conversation_id: id,
             sender_id: p.user_id,

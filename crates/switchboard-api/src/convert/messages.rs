@@ -12,6 +12,7 @@ fn entity_kind(k: EntityKind) -> pb::EntityKind {
         EntityKind::Bold => pb::EntityKind::Bold,
         EntityKind::Italic => pb::EntityKind::Italic,
         EntityKind::Code => pb::EntityKind::Code,
+        EntityKind::MentionRole => pb::EntityKind::MentionRole,
     }
 }
 
@@ -24,6 +25,7 @@ pub fn entity_from(e: &pb::Entity) -> Result<Entity, ValidationError> {
         Ok(pb::EntityKind::Bold) => EntityKind::Bold,
         Ok(pb::EntityKind::Italic) => EntityKind::Italic,
         Ok(pb::EntityKind::Code) => EntityKind::Code,
+        Ok(pb::EntityKind::MentionRole) => EntityKind::MentionRole,
         _ => return Err(ValidationError::new("entities", "unknown entity kind")),
     };
     Ok(Entity {
@@ -32,6 +34,15 @@ pub fn entity_from(e: &pb::Entity) -> Result<Entity, ValidationError> {
         length: e.length,
         user_id: UserId::parse_opt(&e.user_id, "entities.user_id")?,
         url: (!e.url.is_empty()).then(|| e.url.clone()),
+        role_id: if e.role_id.is_empty() {
+            None
+        } else {
+            Some(
+                e.role_id.parse::<i64>().ok().filter(|r| *r >= 0).ok_or_else(|| {
+                    ValidationError::new("entities.role_id", format!("{:?} is not a role id", e.role_id))
+                })?,
+            )
+        },
     })
 }
 
@@ -49,6 +60,7 @@ fn entity(e: &Entity) -> pb::Entity {
         length: e.length,
         user_id: e.user_id.map(|u| u.to_string()).unwrap_or_default(),
         url: e.url.clone().unwrap_or_default(),
+        role_id: e.role_id.map(|r| r.to_string()).unwrap_or_default(),
     }
 }
 

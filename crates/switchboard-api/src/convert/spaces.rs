@@ -42,6 +42,7 @@ pub fn role_pb(r: &Role) -> pb::Role {
         position: r.position,
         permissions: permissions(r.permissions),
         parent_ids: r.parents.iter().map(ToString::to_string).collect(),
+        mentionable: r.mentionable,
     }
 }
 

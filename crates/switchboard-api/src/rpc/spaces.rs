@@ -174,6 +174,7 @@ impl super::SpaceService for Handlers {
             position: Some(r.position),
             permissions: Some(permissions_from(&r.permissions, "permissions")?),
             parents: Some(r.parent_ids.iter().map(|s| small_id(s, "parent_ids")).collect::<Result<_, _>>()?),
+            mentionable: Some(r.mentionable),
         };
         let role = ctx.services.create_role(&p, space(&r.space_id)?, patch).await?;
         Ok(pb::CreateRoleResponse { role: Some(convert::role_pb(&role)) })
@@ -191,6 +192,7 @@ impl super::SpaceService for Handlers {
             } else {
                 None
             },
+            mentionable: r.mentionable,
         };
         let role = ctx.services.update_role(&p, space(&r.space_id)?, small_id(&r.role_id, "role_id")?, patch).await?;
         Ok(pb::UpdateRoleResponse { role: Some(convert::role_pb(&role)) })

@@ -211,6 +211,7 @@ mod tests {
             position: 10,
             permissions: Permissions::KICK.union(Permissions::MANAGE_MESSAGES),
             parents: vec![2],
+            mentionable: false,
         });
         l.roles.push(Role {
             id: 2,
@@ -219,6 +220,7 @@ mod tests {
             position: 5,
             permissions: Permissions::CREATE_INVITES.union(Permissions::MENTION_EVERYONE),
             parents: vec![],
+            mentionable: false,
         });
         l.roles.push(Role {
             id: 3,
@@ -227,6 +229,7 @@ mod tests {
             position: 20,
             permissions: Permissions::ADMINISTRATOR,
             parents: vec![],
+            mentionable: false,
         });
         l.channels.push(place(100));
         l.next_id = 4;

@@ -24,6 +24,8 @@ pub struct Role {
     pub permissions: Permissions,
     /// Roles whose permissions this one inherits.
     pub parents: Vec<i64>,
+    /// Anyone who may post may mention it; otherwise mentioning it needs mention-everyone.
+    pub mentionable: bool,
 }
 
 /// A folder of channels and folders.
@@ -118,6 +120,7 @@ impl SpaceLayout {
                 position: 0,
                 permissions: Permissions::DEFAULT_EVERYONE,
                 parents: Vec::new(),
+                mentionable: false,
             }],
             folders: Vec::new(),
             channels: Vec::new(),

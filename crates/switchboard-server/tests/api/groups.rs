@@ -180,6 +180,7 @@ async fn deletes_name_the_deleter_and_read_events_carry_the_counters_left() {
                 length: 4,
                 user_id: bob.id.clone(),
                 url: String::new(),
+                role_id: String::new(),
             }],
         }),
         ..Default::default()

@@ -7,7 +7,14 @@ use switchboard_client::{Client, Transport};
 use crate::helpers::*;
 
 fn mention(user: &TestUser, offset: u32, length: u32) -> pb::Entity {
-    pb::Entity { kind: pb::EntityKind::Mention as i32, offset, length, user_id: user.id.clone(), url: String::new() }
+    pb::Entity {
+        kind: pb::EntityKind::Mention as i32,
+        offset,
+        length,
+        user_id: user.id.clone(),
+        url: String::new(),
+        role_id: String::new(),
+    }
 }
 
 async fn scenario(t: Transport) {

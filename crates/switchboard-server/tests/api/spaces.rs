@@ -79,6 +79,7 @@ pub(crate) async fn create_role(
             position,
             permissions: perms(p),
             parent_ids: parents.iter().map(|s| s.to_string()).collect(),
+            mentionable: false,
         },
     )
     .await;
@@ -774,5 +775,77 @@ async fn space_member_profiles_are_set_by_the_right_people_and_listed() {
     // Clearing with an empty string.
     let r: pb::UpdateSpaceMemberProfileResponse = call(&b, method, update("", Some(""), None, None)).await;
     assert_eq!(r.member.unwrap().nickname, "");
+    app.stop().await;
+}
+
+fn role_mention(role_id: &str, text_len: u32) -> pb::Entity {
+    pb::Entity {
+        kind: pb::EntityKind::MentionRole as i32,
+        offset: 0,
+        length: text_len,
+        user_id: String::new(),
+        url: String::new(),
+        role_id: role_id.into(),
+    }
+}
+
+async fn send_mentioning(c: &Client, channel: &str, key: &str, role_id: &str) -> Result<(), ClientError> {
+    let req = pb::SendMessageRequest {
+        conversation_id: channel.into(),
+        client_key: key.into(),
+        text: Some(pb::TextContent { text: "@role look".into(), entities: vec![role_mention(role_id, 5)] }),
+        ..Default::default()
+    };
+    c.call::<_, pb::SendMessageResponse>("MessageService/SendMessage", &req).await.map(|_| ())
+}
+
+/// Mentioning a role gives its holders in the channel mention counters; it needs
+/// mention-everyone unless the role is mentionable.
+#[tokio::test]
+async fn a_role_mention_counts_for_its_holders_and_needs_the_right_unless_mentionable() {
+    let app = TestApp::spawn().await;
+    let [ann, bob, carol, dan] =
+        [app.register("ann").await, app.register("bob").await, app.register("carol").await, app.register("dan").await];
+    let a = app.client(&ann, Transport::Http).await;
+    let space = create_space(&a, "Guild", false).await;
+    let channel = space.default_channel_id.clone();
+    for u in [&bob, &carol, &dan] {
+        join(&app.client(u, Transport::Http).await, &invite(&a, &space.id, 0).await).await;
+    }
+    let mods = create_role(&a, &space.id, "mods", 5, &[], &[]).await;
+    assign(&a, &space.id, &carol, &mods.id).await;
+    let mentions_of = |u: &TestUser| {
+        let (app, channel) = (&app, channel.clone());
+        let u = u.clone();
+        async move { view(&app.http(&u).await, &channel).await.mention_count }
+    };
+
+    // Bob holds no mention-everyone: the role is not his to mention yet.
+    let b = app.client(&bob, Transport::Grpc).await;
+    let denied = send_mentioning(&b, &channel, "b1", &mods.id).await.unwrap_err();
+    assert_eq!(denied.code, pb::ErrorCode::PermissionDenied);
+    // The owner may: Carol, who holds it, is mentioned; Dan is not.
+    send_mentioning(&a, &channel, "a1", &mods.id).await.unwrap();
+    assert_eq!((mentions_of(&carol).await, mentions_of(&dan).await), (1, 0));
+    // Made mentionable, anyone who may post mentions it.
+    let _: pb::UpdateRoleResponse = call(
+        &a,
+        "SpaceService/UpdateRole",
+        pb::UpdateRoleRequest {
+            space_id: space.id.clone(),
+            role_id: mods.id.clone(),
+            mentionable: Some(true),
+            ..Default::default()
+        },
+    )
+    .await;
+    send_mentioning(&b, &channel, "b2", &mods.id).await.unwrap();
+    assert_eq!((mentions_of(&carol).await, mentions_of(&dan).await), (2, 0));
+    // Unknown roles and role mentions outside space channels are refused.
+    let e = send_mentioning(&a, &channel, "a2", "999").await.unwrap_err();
+    assert_eq!((e.code, e.field.as_str()), (pb::ErrorCode::InvalidArgument, "entities"));
+    let g = group(&a, pb::ConversationKind::Group, "Plain", &[&bob]).await;
+    let e = send_mentioning(&a, &conv_id(&g), "a3", &mods.id).await.unwrap_err();
+    assert_eq!((e.code, e.field.as_str()), (pb::ErrorCode::InvalidArgument, "entities"));
     app.stop().await;
 }

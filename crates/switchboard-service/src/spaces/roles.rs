@@ -36,6 +36,7 @@ impl Services {
                     position,
                     permissions,
                     parents,
+                    mentionable: new.mentionable.unwrap_or(false),
                 };
                 layout.roles.push(role.clone());
                 Ok(role)
@@ -85,6 +86,9 @@ impl Services {
                 }
                 if let Some(c) = patch.colour {
                     role.colour = c & 0xFF_FFFF;
+                }
+                if let Some(m) = patch.mentionable {
+                    role.mentionable = m;
                 }
                 let slot = layout.roles.iter_mut().find(|r| r.id == role_id).expect("checked above");
                 *slot = role.clone();
@@ -267,5 +271,51 @@ impl Services {
             return Ok(target);
         }
         Err(StoreError::Conflict("the member's profile").into())
+    }
+}
+
+impl Services {
+    /// The members of space channel `channel` whom a mention of `roles` by the caller
+    /// reaches: holders of each role (every member for the everyone role) who are in the
+    /// channel. Mentioning a role needs mention-everyone unless the role is mentionable.
+    pub(crate) async fn role_mentions(
+        &self,
+        p: &Principal,
+        channel: ConversationId,
+        roles: &[i64],
+    ) -> ServiceResult<Vec<UserId>> {
+        let conv = self.store().conversation(channel).await?.ok_or_else(|| ServiceError::not_found("conversation"))?;
+        let space = match (conv.kind, conv.space_id) {
+            (switchboard_core::model::ConversationKind::SpaceChannel, Some(s)) => s,
+            _ => return Err(ServiceError::invalid("entities", "roles are mentioned in space channels only")),
+        };
+        let access = self.access(p, &conv).await?;
+        let loaded = self.load_space(space).await?;
+        for r in roles {
+            let role = loaded
+                .layout
+                .role(*r)
+                .ok_or_else(|| ServiceError::invalid("entities", format!("no role {r} in this space")))?;
+            if !role.mentionable && !access.mention_all {
+                return Err(ServiceError::denied(format!(
+                    "mentioning the role {:?} needs the mention-everyone permission",
+                    role.name
+                )));
+            }
+        }
+        let in_channel: std::collections::HashSet<UserId> =
+            self.store().member_ids(channel).await?.into_iter().collect();
+        if roles.contains(&EVERYONE_ROLE) {
+            return Ok(in_channel.into_iter().filter(|u| *u != p.user_id).collect());
+        }
+        Ok(self
+            .all_members(space)
+            .await?
+            .into_iter()
+            .filter(|m| {
+                m.user_id != p.user_id && m.roles.iter().any(|r| roles.contains(r)) && in_channel.contains(&m.user_id)
+            })
+            .map(|m| m.user_id)
+            .collect())
     }
 }

@@ -133,6 +133,8 @@ pub struct RolePatch {
     pub permissions: Option<Permissions>,
     /// Parents.
     pub parents: Option<Vec<i64>>,
+    /// Whether anyone who may post may mention it.
+    pub mentionable: Option<bool>,
 }
 
 /// A space's layout as read, with its version for the compare-and-set.
