@@ -44,7 +44,17 @@ impl Services {
                     access(conv.kind, Standing::SpaceThread(perms))
                 } else {
                     let entry = self.store().entry(parent_id, p.user_id).await?;
-                    access(conv.kind, Standing::Thread(entry.as_ref().map(|e| &e.member)))
+                    let mut decided = access(conv.kind, Standing::Thread(entry.as_ref().map(|e| &e.member)));
+                    // A member muted in the parent (or a parent limited to admins) is
+                    // muted in its threads too.
+                    if let (Ok(a), Some(e)) = (&mut decided, &entry) {
+                        a.post = a.post.and(switchboard_core::permissions::may_post_now(
+                            &e.conversation,
+                            &e.member,
+                            self.now_ms(),
+                        ));
+                    }
+                    decided
                 }
             }
             kind => {

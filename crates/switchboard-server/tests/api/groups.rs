@@ -410,6 +410,18 @@ async fn admins_mute_a_member_until_a_time_and_can_mute_everyone() {
     })
     .await;
     assert_eq!(code_of(try_send(&c, &gid, "c1").await), pb::ErrorCode::PermissionDenied);
+    // Nor in the group's threads.
+    let root = send(&a, &gid, "root", "a topic").await;
+    let t: pb::StartThreadResponse = a
+        .call(
+            "ThreadService/StartThread",
+            &pb::StartThreadRequest { conversation_id: gid.clone(), message_id: root.id.clone(), name: "Topic".into() },
+        )
+        .await
+        .unwrap();
+    let tid = t.thread.unwrap().conversation.unwrap().id;
+    assert_eq!(code_of(try_send(&c, &tid, "ct1").await), pb::ErrorCode::PermissionDenied);
+    try_send(&b, &tid, "bt1").await.unwrap();
     // Nobody mutes someone at or above them, or themselves; times must be ahead.
     for (by, who, code) in [
         (&c, &bob, pb::ErrorCode::PermissionDenied),
