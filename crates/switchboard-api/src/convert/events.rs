@@ -100,6 +100,7 @@ fn user_kind(k: &UserEventKind, at_ms: i64) -> Kind {
             Kind::SessionStarted(pb::SessionStarted {
                 session_id: session_id.to_string(),
                 device: Some(pb::DeviceInfo { name: device_name.clone(), platform: platform.clone() }),
+                created_at_ms: at_ms,
             })
         }
         UserEventKind::UserSettingsChanged { changes } => {

@@ -54,6 +54,7 @@ async fn a_new_sign_in_is_announced_and_replaces_the_older_session_on_its_platfo
         (phone.session_id.as_str(), "Ann's phone", "ios")
     );
     assert!(e.user_seq > 0, "a user-log entry, so also told through catch-up");
+    assert!(s.created_at_ms > 0, "it says when");
     let (_p, mut phone_events) = live(&app, &phone, Transport::WsBinary).await;
 
     // A second iOS sign-in ends the first one, with its reason, then its socket closes.
