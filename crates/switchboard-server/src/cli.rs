@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use switchboard_bus::LocalBus;
 use switchboard_service::Services;
 
-use crate::config::{Config, LogFormat};
+use crate::config::{Config, LogFormat, Source};
 use crate::serve::{App, open_store};
 
 /// Switchboard: a self-hosted messenger server. One binary, one port for gRPC, WebSocket
@@ -52,6 +52,23 @@ pub enum Command {
     /// Manages accounts directly in the database (works while the server runs).
     #[command(subcommand)]
     User(UserCommand),
+    /// Checks or shows the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+/// `config` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Loads and validates the configuration (file, environment, flags); exits non-zero
+    /// with every problem named when something is wrong.
+    Check,
+    /// Prints the effective configuration as TOML, each value with where it came from
+    /// (default, file, environment, flag); passwords in URLs are redacted.
+    Show,
+    /// Prints the reference of every setting (key, default, environment variable) as
+    /// Markdown; docs/CONFIGURATION.md is this output.
+    Reference,
 }
 
 /// Flags of `serve`.
@@ -147,25 +164,49 @@ async fn shutdown_signal() {
 
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let mut config = Config::load(cli.config.as_deref())?;
+    if let Command::Config(ConfigCommand::Reference) = &cli.command {
+        print!("{}", crate::config::reference()?);
+        return Ok(());
+    }
+    let (mut config, mut sources) = Config::load_with_sources(cli.config.as_deref(), std::env::vars())?;
+    let mut flag = |key: &str| {
+        sources.insert(key.to_owned(), Source::Flag);
+    };
     if let Some(d) = cli.data_dir {
         config.data_dir = d;
+        flag("data_dir");
     }
     if let Some(f) = cli.log_format {
         config.log_format = f;
+        flag("log_format");
     }
     if let Some(s) = cli.store {
         config.store = s;
+        flag("store");
     }
     if let Some(b) = cli.bus {
         config.bus = b;
+        flag("bus");
+    }
+    if let Command::Serve(ServeArgs { listen: Some(l) }) = &cli.command {
+        config.listen = l.clone();
+        flag("listen");
+    }
+    config.validate()?;
+    match &cli.command {
+        Command::Config(ConfigCommand::Check) => {
+            println!("configuration OK");
+            return Ok(());
+        }
+        Command::Config(ConfigCommand::Show) => {
+            print!("{}", crate::config::show(&config, &sources)?);
+            return Ok(());
+        }
+        _ => {}
     }
     crate::logging::init(config.log_format, &config.log_level);
     match cli.command {
-        Command::Serve(args) => {
-            if let Some(l) = args.listen {
-                config.listen = l;
-            }
+        Command::Serve(_) => {
             let listener = tokio::net::TcpListener::bind(&config.listen)
                 .await
                 .with_context(|| format!("listen on {}", config.listen))?;
@@ -174,6 +215,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate => migrate(&config).await,
         Command::User(cmd) => user(cmd, &config).await,
+        Command::Config(_) => Ok(()),
     }
 }
 

@@ -4,6 +4,12 @@
 //! Environment variables address any key: `SWITCHBOARD_LISTEN` sets `listen`,
 //! `SWITCHBOARD_SERVICE__MAX_MESSAGE_CHARS` sets `service.max_message_chars` (`__` goes
 //! one table down). Values are read as TOML literals when they parse as one, else as strings.
+//!
+//! A key the configuration does not have — in the file or as a `SWITCHBOARD_*` variable —
+//! is an error that names the nearest valid one, and [`Config::validate`] refuses values
+//! out of range instead of clamping them: a typo never leaves a setting at its default.
+
+use std::collections::BTreeMap;
 
 use std::path::{Path, PathBuf};
 
@@ -184,13 +190,93 @@ fn merge(base: &mut toml::Value, over: toml::Value) {
     }
 }
 
+/// Where a setting's value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The built-in default.
+    Default,
+    /// The configuration file.
+    File,
+    /// A `SWITCHBOARD_*` environment variable.
+    Environment,
+    /// A command-line flag.
+    Flag,
+}
+
+impl Source {
+    /// How `config show` names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Default => "default",
+            Self::File => "file",
+            Self::Environment => "environment",
+            Self::Flag => "flag",
+        }
+    }
+}
+
+/// Environment variables that are not settings: the configuration file's path and the test
+/// suite's service addresses.
+fn not_a_setting(path: &str) -> bool {
+    path == "CONFIG" || path.starts_with("TEST_")
+}
+
+/// The environment variable of a dotted key.
+pub fn env_name(key: &str) -> String {
+    format!("SWITCHBOARD_{}", key.replace('.', "__").to_ascii_uppercase())
+}
+
+/// The valid key nearest to `given` among `candidates`, if one is near enough to be a typo.
+fn nearest<'a>(given: &str, candidates: impl Iterator<Item = &'a String>) -> Option<&'a String> {
+    candidates
+        .map(|c| (strsim::levenshtein(given, c), c))
+        .filter(|(d, _)| *d <= (given.len() / 3).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Every key of `given` that the configuration (`schema`, the defaults) lacks, as a dotted
+/// path with the nearest valid path. Tables that are empty by default (maps such as
+/// `service.minimum_client_versions`) take any key.
+fn unknown_keys(schema: &toml::Table, given: &toml::Table, prefix: &str, out: &mut Vec<(String, Option<String>)>) {
+    for (k, v) in given {
+        let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        match schema.get(k) {
+            None => {
+                let near = nearest(k, schema.keys())
+                    .map(|n| if prefix.is_empty() { n.clone() } else { format!("{prefix}.{n}") });
+                out.push((path, near));
+            }
+            Some(toml::Value::Table(s)) if !s.is_empty() => {
+                if let toml::Value::Table(g) = v {
+                    unknown_keys(s, g, &path, out);
+                }
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+/// Records `source` for every leaf of `given`.
+fn record_sources(given: &toml::Table, prefix: &str, source: Source, out: &mut BTreeMap<String, Source>) {
+    for (k, v) in given {
+        let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        match v {
+            toml::Value::Table(t) if !t.is_empty() => record_sources(t, &path, source, out),
+            _ => {
+                out.insert(path, source);
+            }
+        }
+    }
+}
+
 fn env_layer(vars: impl Iterator<Item = (String, String)>) -> toml::Value {
     let mut root = toml::Table::new();
     for (key, value) in vars {
         let Some(path) = key.strip_prefix("SWITCHBOARD_") else {
             continue;
         };
-        if path == "CONFIG" || path.starts_with("TEST_") {
+        if not_a_setting(path) {
             continue;
         }
         let parts: Vec<String> = path.split("__").map(str::to_ascii_lowercase).collect();
@@ -223,20 +309,184 @@ impl Config {
 
     /// As [`Config::load`], with the environment given.
     pub fn load_from(file: Option<&Path>, env: impl Iterator<Item = (String, String)>) -> anyhow::Result<Self> {
-        let mut value = toml::Value::try_from(Config::default()).context("serialize defaults")?;
+        Self::load_with_sources(file, env).map(|(c, _)| c)
+    }
+
+    /// As [`Config::load_from`], also saying where each value set came from (keys not in
+    /// the map are defaults).
+    pub fn load_with_sources(
+        file: Option<&Path>,
+        env: impl Iterator<Item = (String, String)>,
+    ) -> anyhow::Result<(Self, BTreeMap<String, Source>)> {
+        let defaults = toml::Value::try_from(Config::default()).context("serialize defaults")?;
+        let toml::Value::Table(schema) = &defaults else { anyhow::bail!("the defaults are not a table") };
+        let mut value = defaults.clone();
+        let mut sources = BTreeMap::new();
+        let mut unknown = Vec::new();
         if let Some(path) = file {
             let text = std::fs::read_to_string(path).with_context(|| format!("read config file {}", path.display()))?;
             let table: toml::Table = text.parse().with_context(|| format!("parse config file {}", path.display()))?;
+            let mut found = Vec::new();
+            unknown_keys(schema, &table, "", &mut found);
+            unknown.extend(found.into_iter().map(|(k, near)| match near {
+                Some(n) => format!("unknown setting `{k}` in {} (did you mean `{n}`?)", path.display()),
+                None => format!("unknown setting `{k}` in {}", path.display()),
+            }));
+            record_sources(&table, "", Source::File, &mut sources);
             merge(&mut value, toml::Value::Table(table));
         }
-        merge(&mut value, env_layer(env));
-        value.try_into().context("invalid configuration")
+        let env = env_layer(env);
+        if let toml::Value::Table(t) = &env {
+            let mut found = Vec::new();
+            unknown_keys(schema, t, "", &mut found);
+            unknown.extend(found.into_iter().map(|(k, near)| match near {
+                Some(n) => format!("unknown environment variable {} (did you mean {}?)", env_name(&k), env_name(&n)),
+                None => format!("unknown environment variable {}", env_name(&k)),
+            }));
+            record_sources(t, "", Source::Environment, &mut sources);
+        }
+        if !unknown.is_empty() {
+            anyhow::bail!("{}", unknown.join("; "));
+        }
+        merge(&mut value, env);
+        let config: Config = value.try_into().context("invalid configuration")?;
+        config.validate()?;
+        Ok((config, sources))
+    }
+
+    /// Refuses values out of range, naming the setting.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let mut bad = Vec::new();
+        let mut need = |ok: bool, key: &str, what: &str| {
+            if !ok {
+                bad.push(format!("`{key}` {what}"));
+            }
+        };
+        let port = self.listen.rsplit_once(':').filter(|(h, _)| !h.is_empty()).map(|(_, p)| p.parse::<u16>());
+        need(matches!(port, Some(Ok(_))), "listen", "must be a host and port such as 0.0.0.0:8080");
+        need(
+            self.store == "sqlite" || self.store.starts_with("postgres://") || self.store.starts_with("postgresql://"),
+            "store",
+            "must be `sqlite` or a postgres:// URL",
+        );
+        need(self.bus == "local" || self.bus.starts_with("nats://"), "bus", "must be `local` or a nats:// URL");
+        need(self.sqlite.max_batch >= 1, "sqlite.max_batch", "must be at least 1");
+        need(self.sqlite.readers >= 1, "sqlite.readers", "must be at least 1");
+        need(self.postgres.pool_size >= 1, "postgres.pool_size", "must be at least 1");
+        need(
+            !self.nats.prefix.is_empty() && !self.nats.prefix.contains(['.', '*', '>', ' ']),
+            "nats.prefix",
+            "must be one NATS subject token (no dots, wildcards or spaces)",
+        );
+        let t = &self.transport;
+        need(t.max_frame_bytes >= 1024, "transport.max_frame_bytes", "must be at least 1024");
+        need(t.ping_interval_secs >= 1, "transport.ping_interval_secs", "must be at least 1");
+        need(
+            t.idle_timeout_secs > t.ping_interval_secs,
+            "transport.idle_timeout_secs",
+            "must be longer than transport.ping_interval_secs",
+        );
+        need(t.max_inflight_per_connection >= 1, "transport.max_inflight_per_connection", "must be at least 1");
+        need(t.write_timeout_secs >= 1, "transport.write_timeout_secs", "must be at least 1");
+        let s = &self.service;
+        need(s.max_message_chars >= 1, "service.max_message_chars", "must be at least 1");
+        need(s.max_members >= 2, "service.max_members", "must be at least 2");
+        need(s.access_token_ttl_secs >= 60, "service.access_token_ttl_secs", "must be at least 60");
+        need(s.connection_queue >= 16, "service.connection_queue", "must be at least 16");
+        need(s.counter_cap >= 1, "service.counter_cap", "must be at least 1");
+        need(s.max_catchup_events >= 1, "service.max_catchup_events", "must be at least 1");
+        need(s.max_user_settings >= 1, "service.max_user_settings", "must be at least 1");
+        for (key, l) in [
+            ("service.rate_limit", s.rate_limit),
+            ("service.auth_limits.per_address", s.auth_limits.per_address),
+            ("service.auth_limits.failed_logins_per_account", s.auth_limits.failed_logins_per_account),
+        ] {
+            need(
+                l.per_second.is_finite() && l.per_second >= 0.0 && (l.per_second == 0.0 || l.burst >= 1.0),
+                key,
+                "needs per_second 0 (off) or positive, and burst at least 1 when on",
+            );
+        }
+        need(
+            s.argon2.memory_kib >= 8 * s.argon2.parallelism.max(1),
+            "service.argon2.memory_kib",
+            "must be at least 8 x parallelism",
+        );
+        need(
+            s.argon2.iterations >= 1 && s.argon2.parallelism >= 1,
+            "service.argon2",
+            "iterations and parallelism must be at least 1",
+        );
+        if bad.is_empty() { Ok(()) } else { anyhow::bail!("invalid configuration: {}", bad.join("; ")) }
     }
 
     /// The SQLite database file.
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("switchboard.db")
     }
+}
+
+/// Replaces the password of a URL (`postgres://user:secret@host` -> `user:***@host`).
+fn redact(value: &str) -> String {
+    let Some((scheme, rest)) = value.split_once("://") else { return value.to_owned() };
+    let Some((auth, host)) = rest.rsplit_once('@') else { return value.to_owned() };
+    match auth.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => value.to_owned(),
+    }
+}
+
+/// Every leaf of `t` as (dotted key, value), in order.
+fn leaves(t: &toml::Table, prefix: &str, out: &mut Vec<(String, toml::Value)>) {
+    for (k, v) in t {
+        let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        match v {
+            toml::Value::Table(inner) if !inner.is_empty() => leaves(inner, &path, out),
+            other => out.push((path, other.clone())),
+        }
+    }
+}
+
+/// The effective configuration, one `key = value  # source` line per setting, with URL
+/// passwords redacted (`config show`).
+pub fn show(config: &Config, sources: &BTreeMap<String, Source>) -> anyhow::Result<String> {
+    let toml::Value::Table(t) = toml::Value::try_from(config).context("serialize the configuration")? else {
+        anyhow::bail!("the configuration is not a table")
+    };
+    let mut all = Vec::new();
+    leaves(&t, "", &mut all);
+    let mut out = String::new();
+    for (key, value) in all {
+        let source = sources.get(&key).copied().unwrap_or(Source::Default);
+        let value = match value {
+            toml::Value::String(s) => toml::Value::String(redact(&s)),
+            v => v,
+        };
+        out.push_str(&format!("{key} = {value}  # {}\n", source.as_str()));
+    }
+    Ok(out)
+}
+
+/// The reference of every setting as Markdown (docs/CONFIGURATION.md is this output).
+pub fn reference() -> anyhow::Result<String> {
+    let toml::Value::Table(t) = toml::Value::try_from(Config::default()).context("serialize defaults")? else {
+        anyhow::bail!("the defaults are not a table")
+    };
+    let mut all = Vec::new();
+    leaves(&t, "", &mut all);
+    let mut out = String::from(
+        "# Configuration reference\n\n\
+         Generated by `switchboard config reference` (a test keeps it in step with the code).\n\
+         Every setting, its default and its environment variable; the README's configuration\n\
+         section says what each one does. A file or variable naming a setting not listed here\n\
+         is refused at start-up, with the nearest valid name.\n\n\
+         | setting | default | environment variable |\n|---|---|---|\n",
+    );
+    for (key, value) in all {
+        let shown = value.to_string().replace('|', "\\|");
+        out.push_str(&format!("| `{key}` | `{shown}` | `{}` |\n", env_name(&key)));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -269,6 +519,70 @@ mod tests {
         assert_eq!(c.service.registration, switchboard_service::RegistrationMode::Closed);
         let c = Config::load_from(Some(&path), env(&[("SWITCHBOARD_LISTEN", "127.0.0.1:2")])).unwrap();
         assert_eq!(c.listen, "127.0.0.1:2");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_with_the_nearest_valid_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "lisen = \"127.0.0.1:1\"\n[service]\nregistraton = \"closed\"\n[nope]\nx = 1\n").unwrap();
+        let err = format!("{:#}", Config::load_from(Some(&path), env(&[])).unwrap_err());
+        assert!(err.contains("unknown setting `lisen`") && err.contains("did you mean `listen`?"), "{err}");
+        assert!(err.contains("`service.registraton`") && err.contains("`service.registration`"), "{err}");
+        assert!(err.contains("unknown setting `nope`"), "{err}");
+        let err =
+            format!("{:#}", Config::load_from(None, env(&[("SWITCHBOARD_SERVICE__MAX_MEMBRES", "3")])).unwrap_err());
+        assert!(
+            err.contains("SWITCHBOARD_SERVICE__MAX_MEMBRES (did you mean SWITCHBOARD_SERVICE__MAX_MEMBERS?)"),
+            "{err}"
+        );
+        // Maps take any key; the file's path and the test suite's variables are not settings.
+        let ok = env(&[
+            ("SWITCHBOARD_SERVICE__MINIMUM_CLIENT_VERSIONS__WEB", "\"1.0.0\""),
+            ("SWITCHBOARD_CONFIG", "/nowhere"),
+            ("SWITCHBOARD_TEST_POSTGRES_URL", "x"),
+        ]);
+        let c = Config::load_from(None, ok).unwrap();
+        assert_eq!(c.service.minimum_client_versions.get("web").map(String::as_str), Some("1.0.0"));
+    }
+
+    #[test]
+    fn values_out_of_range_are_refused_not_clamped() {
+        for (var, value, named) in [
+            ("SWITCHBOARD_SERVICE__CONNECTION_QUEUE", "4", "service.connection_queue"),
+            ("SWITCHBOARD_LISTEN", "8080", "listen"),
+            ("SWITCHBOARD_STORE", "mysql://x", "store"),
+            ("SWITCHBOARD_TRANSPORT__IDLE_TIMEOUT_SECS", "5", "transport.idle_timeout_secs"),
+            ("SWITCHBOARD_SERVICE__RATE_LIMIT__PER_SECOND", "-1", "service.rate_limit"),
+        ] {
+            let err = format!("{:#}", Config::load_from(None, env(&[(var, value)])).unwrap_err());
+            assert!(err.contains(&format!("`{named}`")), "{var}={value}: {err}");
+        }
+        assert!(Config::load_from(None, env(&[("SWITCHBOARD_LISTEN", "localhost:9000")])).is_ok());
+    }
+
+    #[test]
+    fn show_says_where_each_value_came_from_and_hides_passwords() {
+        let vars = env(&[("SWITCHBOARD_STORE", "postgres://app:hunter2@db:5432/chat")]);
+        let (c, sources) = Config::load_with_sources(None, vars).unwrap();
+        let text = show(&c, &sources).unwrap();
+        assert!(text.contains("store = \"postgres://app:***@db:5432/chat\"  # environment"), "{text}");
+        assert!(text.contains("listen = \"0.0.0.0:8080\"  # default"), "{text}");
+        assert!(!text.contains("hunter2"));
+    }
+
+    #[test]
+    fn the_configuration_reference_in_the_docs_is_up_to_date() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/CONFIGURATION.md");
+        let generated = reference().unwrap();
+        if std::env::var_os("SWITCHBOARD_WRITE_REFERENCE").is_some() {
+            std::fs::write(&path, &generated).unwrap();
+        }
+        let written = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            written == generated,
+            "docs/CONFIGURATION.md is out of date: run `switchboard config reference > docs/CONFIGURATION.md`"
+        );
     }
 
     #[test]

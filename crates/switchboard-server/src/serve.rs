@@ -57,7 +57,9 @@ pub async fn open_postgres(config: &Config) -> anyhow::Result<PgStore> {
     loop {
         match PgStore::connect(opts.clone()).await {
             Ok(store) => return Ok(store),
-            Err(e) if attempt < 30 => {
+            // Only an unreachable server is worth waiting for: a malformed URL, a refused
+            // password or a bad schema name stays wrong, so it fails at once.
+            Err(e) if attempt < 30 && matches!(e, switchboard_store::StoreError::Unavailable) => {
                 attempt += 1;
                 tracing::warn!(error = %e, attempt, "PostgreSQL not reachable yet; retrying");
                 tokio::time::sleep(Duration::from_secs(1)).await;
@@ -102,6 +104,7 @@ impl App {
         config: &Config,
         clock: Arc<dyn switchboard_service::clock::Clock>,
     ) -> anyhow::Result<Self> {
+        config.validate()?;
         let store = open_store(config).await?;
         let bus = open_bus(config).await?;
         tracing::info!(store = store_kind(config), bus = bus_kind(config), "storage and bus ready");

@@ -155,3 +155,53 @@ async fn sigterm_drains_and_closes_websockets_with_going_away() {
         tokio::time::timeout(Duration::from_secs(20), server.child.wait()).await.expect("server did not exit").unwrap();
     assert!(exit.success(), "{exit:?}");
 }
+
+/// A mistyped setting stops the binary at once with the nearest valid name, instead of
+/// running with the default; `config check` and `config show` tell an operator before.
+#[tokio::test]
+async fn a_mistyped_setting_stops_serve_and_config_check_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("switchboard.toml");
+    std::fs::write(&file, "[service]\nregistraton = \"closed\"\n").unwrap();
+    let config = file.to_str().unwrap();
+    let port = free_port().to_string();
+    let (ok, out) =
+        run(dir.path(), &["--config", config, "serve", "--listen", &format!("127.0.0.1:{port}")], None).await;
+    assert!(!ok, "serve started with a typo in its configuration:\n{out}");
+    assert!(out.contains("unknown setting `service.registraton`") && out.contains("`service.registration`"), "{out}");
+    let (ok, out) = run(dir.path(), &["--config", config, "config", "check"], None).await;
+    assert!(!ok && out.contains("service.registraton"), "{out}");
+
+    std::fs::write(&file, "[service]\nregistration = \"closed\"\n").unwrap();
+    let (ok, out) = run(dir.path(), &["--config", config, "config", "check"], None).await;
+    assert!(ok && out.contains("configuration OK"), "{out}");
+    let (ok, out) =
+        run(dir.path(), &["--config", config, "--store", "postgres://app:secret@db/chat", "config", "show"], None)
+            .await;
+    assert!(ok, "{out}");
+    assert!(out.contains("service.registration = \"closed\"  # file"), "{out}");
+    assert!(out.contains("store = \"postgres://app:***@db/chat\"  # flag"), "{out}");
+    assert!(out.contains("service.argon2.memory_kib = 64  # environment"), "{out}");
+    assert!(!out.contains("secret"), "{out}");
+    // Out-of-range values are refused by name.
+    std::fs::write(&file, "[service]\nconnection_queue = 2\n").unwrap();
+    let (ok, out) = run(dir.path(), &["--config", config, "config", "check"], None).await;
+    assert!(!ok && out.contains("`service.connection_queue` must be at least 16"), "{out}");
+}
+
+/// A store URL that cannot work is a permanent error: `serve` fails at once instead of
+/// retrying as it does while a database is unreachable.
+#[tokio::test]
+async fn a_malformed_store_url_fails_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let (ok, out) = run(
+        dir.path(),
+        &["--store", "postgres://app@127.0.0.1:5432/chat?no_such_option=1", "serve", "--listen", "127.0.0.1:0"],
+        None,
+    )
+    .await;
+    assert!(!ok, "{out}");
+    assert!(out.contains("connect to PostgreSQL") && out.contains("bad url"), "{out}");
+    assert!(started.elapsed() < Duration::from_secs(20), "it retried a permanent error ({:?})", started.elapsed());
+}
