@@ -25,16 +25,19 @@ pub struct Cli {
     /// TOML configuration file.
     #[arg(long, global = true, env = "SWITCHBOARD_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Directory for the database and other state (created if missing).
+    /// Directory for the database and other state (created if missing)
+    /// [default: switchboard-data] [env: SWITCHBOARD_DATA_DIR].
     #[arg(long, global = true)]
     pub data_dir: Option<PathBuf>,
-    /// Log format.
+    /// Log format [default: text] [env: SWITCHBOARD_LOG_FORMAT].
     #[arg(long, global = true, value_enum)]
     pub log_format: Option<LogFormat>,
-    /// Store: `sqlite` (default) or a PostgreSQL URL for cluster mode.
+    /// Store: `sqlite` or a PostgreSQL URL for cluster mode [default: sqlite]
+    /// [env: SWITCHBOARD_STORE].
     #[arg(long, global = true)]
     pub store: Option<String>,
-    /// Bus: `local` (default) or a NATS URL (`nats://host:4222`) for cluster mode.
+    /// Bus: `local` or a NATS URL (`nats://host:4222`) for cluster mode [default: local]
+    /// [env: SWITCHBOARD_BUS].
     #[arg(long, global = true)]
     pub bus: Option<String>,
     /// What to do.
@@ -74,7 +77,8 @@ pub enum ConfigCommand {
 /// Flags of `serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address for gRPC, WebSocket and HTTP, for example 127.0.0.1:8080.
+    /// Address for gRPC, WebSocket and HTTP, for example 127.0.0.1:8080
+    /// [default: 0.0.0.0:8080] [env: SWITCHBOARD_LISTEN].
     #[arg(long)]
     pub listen: Option<String>,
 }
@@ -86,9 +90,10 @@ pub enum UserCommand {
     Add {
         /// Username.
         username: String,
-        /// Password; read from standard input when omitted.
+        /// Read the password as one line of standard input instead of prompting for it
+        /// (passwords are never taken from the command line, where `ps` would show them).
         #[arg(long)]
-        password: Option<String>,
+        password_stdin: bool,
         /// Display name.
         #[arg(long, default_value = "")]
         display_name: String,
@@ -102,9 +107,9 @@ pub enum UserCommand {
     SetPassword {
         /// Username.
         username: String,
-        /// New password; read from standard input when omitted.
+        /// Read the new password as one line of standard input instead of prompting.
         #[arg(long)]
-        password: Option<String>,
+        password_stdin: bool,
     },
     /// Disables an account (ends all its sessions), or re-enables it with --enable.
     Disable {
@@ -116,14 +121,19 @@ pub enum UserCommand {
     },
 }
 
-fn password_or_stdin(p: Option<String>) -> anyhow::Result<String> {
-    if let Some(p) = p {
-        return Ok(p);
-    }
-    eprintln!("password (one line on standard input):");
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).context("read password")?;
-    let p = line.trim_end_matches(['\r', '\n']).to_owned();
+/// A password from standard input (`--password-stdin`) or typed at a prompt that does not
+/// echo it; never from the command line.
+fn read_password(from_stdin: bool) -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    let p = if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).context("read password")?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    } else if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("password: ").context("read password")?
+    } else {
+        bail!("no terminal to prompt for the password on: pipe it with --password-stdin");
+    };
     if p.is_empty() {
         bail!("no password given");
     }
@@ -222,8 +232,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn user(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
     let services = offline_services(config).await?;
     match cmd {
-        UserCommand::Add { username, password, display_name, admin } => {
-            let password = password_or_stdin(password)?;
+        UserCommand::Add { username, password_stdin, display_name, admin } => {
+            let password = read_password(password_stdin)?;
             let u = services.create_account(&username, Some(&password), &display_name, admin, false, None).await?;
             println!("created user {} (id {}){}", u.username, u.id, if admin { " as administrator" } else { "" });
         }
@@ -251,9 +261,9 @@ async fn user(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
                 }
             }
         }
-        UserCommand::SetPassword { username, password } => {
+        UserCommand::SetPassword { username, password_stdin } => {
             let u = services.user_by_username(&username).await?;
-            services.set_password(u.id, &password_or_stdin(password)?).await?;
+            services.set_password(u.id, &read_password(password_stdin)?).await?;
             println!("password of {} changed; its sessions were ended", u.username);
         }
         UserCommand::Disable { username, enable } => {

@@ -86,9 +86,20 @@ async fn help_documents_every_subcommand() {
     let dir = tempfile::tempdir().unwrap();
     let (ok, out) = run(dir.path(), &["--help"], None).await;
     assert!(ok);
-    for word in ["serve", "migrate", "user", "--config", "--data-dir", "SWITCHBOARD_"] {
+    for word in ["serve", "migrate", "user", "config", "--config", "--data-dir", "SWITCHBOARD_"] {
         assert!(out.contains(word), "--help does not mention {word}:\n{out}");
     }
+    // Every global option says its default and its variable.
+    for env in
+        ["SWITCHBOARD_CONFIG", "SWITCHBOARD_DATA_DIR", "SWITCHBOARD_LOG_FORMAT", "SWITCHBOARD_STORE", "SWITCHBOARD_BUS"]
+    {
+        assert!(out.contains(env), "--help does not name {env}:\n{out}");
+    }
+    for default in ["[default: switchboard-data]", "[default: sqlite]", "[default: local]", "[default: text]"] {
+        assert!(out.contains(default), "--help does not show {default}:\n{out}");
+    }
+    let (ok, out) = run(dir.path(), &["serve", "--help"], None).await;
+    assert!(ok && out.contains("[default: 0.0.0.0:8080]") && out.contains("SWITCHBOARD_LISTEN"), "{out}");
     let (ok, out) = run(dir.path(), &["user", "--help"], None).await;
     assert!(ok);
     for word in ["add", "list", "set-password", "disable"] {
@@ -102,13 +113,23 @@ async fn accounts_are_managed_from_the_command_line() {
     let (ok, out) = run(dir.path(), &["migrate"], None).await;
     let version = format!("schema version {}", switchboard_store::sqlite::SCHEMA_VERSION);
     assert!(ok && out.contains(&version), "{out}");
-    let (ok, out) =
-        run(dir.path(), &["user", "add", "root", "--admin", "--display-name", "Root"], Some("first password\n")).await;
+    let (ok, out) = run(
+        dir.path(),
+        &["user", "add", "root", "--admin", "--display-name", "Root", "--password-stdin"],
+        Some("first password\n"),
+    )
+    .await;
     assert!(ok, "{out}");
-    let (ok, out) = run(dir.path(), &["user", "add", "Root", "--password", "another password"], None).await;
+    let (ok, out) = run(dir.path(), &["user", "add", "Root", "--password-stdin"], Some("another password\n")).await;
     assert!(!ok && out.contains("already exists"), "{out}");
-    let (ok, out) = run(dir.path(), &["user", "set-password", "root", "--password", "second password"], None).await;
+    let (ok, out) =
+        run(dir.path(), &["user", "set-password", "root", "--password-stdin"], Some("second password\n")).await;
     assert!(ok, "{out}");
+    // Never from the command line; without a terminal to prompt on, --password-stdin says how.
+    let (ok, out) = run(dir.path(), &["user", "set-password", "root", "--password", "visible in ps"], None).await;
+    assert!(!ok && out.contains("--password"), "{out}");
+    let (ok, out) = run(dir.path(), &["user", "set-password", "root"], Some("third password\n")).await;
+    assert!(!ok && out.contains("--password-stdin"), "{out}");
     let (ok, out) = run(dir.path(), &["user", "disable", "root"], None).await;
     assert!(ok, "{out}");
     let (ok, out) = run(dir.path(), &["user", "list"], None).await;
