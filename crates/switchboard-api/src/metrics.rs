@@ -7,13 +7,17 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
 const LATENCY_BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+/// Buckets of the histograms that count things (jobs per commit): every histogram is one,
+/// never a summary, so that nodes' figures add up.
+const COUNT_BUCKETS: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0];
 
 /// The process's Prometheus handle; installs the recorder on first use.
 pub fn prometheus() -> PrometheusHandle {
     HANDLE
         .get_or_init(|| {
             let recorder = PrometheusBuilder::new()
-                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
+                .set_buckets(COUNT_BUCKETS)
+                .and_then(|b| b.set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS))
                 .map(PrometheusBuilder::build_recorder)
                 .unwrap_or_else(|_| PrometheusBuilder::new().build_recorder());
             let handle = recorder.handle();
@@ -21,6 +25,7 @@ pub fn prometheus() -> PrometheusHandle {
                 tracing::warn!("a metrics recorder was already installed; /metrics may be empty");
             }
             describe();
+            metrics::gauge!("switchboard_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
             handle
         })
         .clone()
@@ -43,4 +48,35 @@ fn describe() {
     );
     metrics::describe_histogram!("switchboard_store_checkpoint_seconds", "Time of one background WAL checkpoint.");
     metrics::describe_gauge!("switchboard_store_wal_pages", "WAL pages after the latest background checkpoint.");
+    metrics::describe_gauge!("switchboard_build_info", "Always 1; the version label says which build runs.");
+    metrics::describe_counter!(
+        "switchboard_auth_rate_limited_total",
+        "Sign-ins refused by a limit (address or account)."
+    );
+    metrics::describe_counter!(
+        "switchboard_bus_publish_errors_total",
+        "Events the bus could not publish (readers recover from the store)."
+    );
+    metrics::describe_counter!(
+        "switchboard_bus_unknown_format_total",
+        "Bus messages in a format this node does not read."
+    );
+    metrics::describe_counter!(
+        "switchboard_connections_refused_total",
+        "Connections refused by the per-user or per-session cap."
+    );
+    metrics::describe_counter!("switchboard_failed_logins_total", "Logins with a wrong username or password.");
+    metrics::describe_counter!("switchboard_password_checks_total", "Password hashes checked.");
+    metrics::describe_counter!(
+        "switchboard_password_hash_rejected_total",
+        "Password checks refused because the hashing queue was full."
+    );
+    metrics::describe_counter!(
+        "switchboard_refresh_token_reuse_total",
+        "Rotated refresh tokens presented again (their sessions were ended)."
+    );
+    metrics::describe_counter!(
+        "switchboard_ws_write_timeouts_total",
+        "WebSockets dropped because their writes blocked."
+    );
 }

@@ -69,7 +69,46 @@ async fn health_readiness_and_metrics_endpoints_answer() {
     ] {
         assert!(body.contains(metric), "/metrics lacks {metric}");
     }
+    check_metric_conventions(&body);
+    assert!(body.contains(&format!("switchboard_build_info{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION"))), "{body}");
     app.stop().await;
+}
+
+/// Prometheus conventions: every family has HELP and TYPE, names are `switchboard_` snake
+/// case, counters (and only counters) end in `_total`, durations are histograms in
+/// `_seconds`, and nothing is a summary (summaries cannot be added up across nodes).
+fn check_metric_conventions(body: &str) {
+    let mut helped = std::collections::BTreeSet::new();
+    let mut typed = Vec::new();
+    for line in body.lines() {
+        let mut words = line.split_whitespace();
+        match (words.next(), words.next(), words.next(), words.next()) {
+            (Some("#"), Some("HELP"), Some(name), Some(_)) => {
+                helped.insert(name.to_owned());
+            }
+            (Some("#"), Some("TYPE"), Some(name), Some(kind)) => typed.push((name.to_owned(), kind.to_owned())),
+            _ => {}
+        }
+    }
+    assert!(!typed.is_empty(), "no metric families in:\n{body}");
+    for (name, kind) in &typed {
+        assert!(helped.contains(name), "{name} has no HELP");
+        let snake = name.starts_with("switchboard_")
+            && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        assert!(snake, "{name} is not a switchboard_ snake-case name");
+        assert_ne!(kind, "summary", "{name} is a summary; use a histogram");
+        assert_eq!(
+            kind == "counter",
+            name.ends_with("_total"),
+            "{name} ({kind}): counters, and only they, end in _total"
+        );
+        if name.contains("duration") || name.contains("latency") {
+            assert!(
+                kind == "histogram" && name.ends_with("_seconds"),
+                "{name} ({kind}) should be a _seconds histogram"
+            );
+        }
+    }
 }
 
 #[tokio::test]
