@@ -182,10 +182,39 @@ pub(crate) async fn fallback(req: Request) -> Response {
     Status::unimplemented("unknown service or method").into_http::<axum::body::Body>()
 }
 
-/// The gRPC health and reflection services.
-pub(crate) async fn standard_services() -> axum::Router {
+/// How often the gRPC health status re-checks readiness.
+const HEALTH_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The gRPC health and reflection services. Health follows readiness, as `/readyz` does:
+/// SERVING while the store answers and the bus is connected, NOT_SERVING otherwise and
+/// from the moment the server starts draining.
+pub(crate) async fn standard_services(
+    services: switchboard_service::Services,
+    draining: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> axum::Router {
+    use tonic_health::ServingStatus;
     let (reporter, health) = tonic_health::server::health_reporter();
-    reporter.set_service_status("", tonic_health::ServingStatus::Serving).await;
+    reporter.set_service_status("", ServingStatus::Serving).await;
+    tokio::spawn(async move {
+        let mut last = ServingStatus::Serving;
+        loop {
+            let drained = draining.load(std::sync::atomic::Ordering::Relaxed);
+            let now = if !drained && services.ready().await.is_ok() {
+                ServingStatus::Serving
+            } else {
+                ServingStatus::NotServing
+            };
+            if now != last {
+                tracing::info!(status = ?now, "gRPC health changed");
+                reporter.set_service_status("", now).await;
+                last = now;
+            }
+            if drained {
+                return;
+            }
+            tokio::time::sleep(HEALTH_EVERY).await;
+        }
+    });
     let mut routes = tonic::service::Routes::new(health);
     let fds = switchboard_proto::FILE_DESCRIPTOR_SET;
     match tonic_reflection::server::Builder::configure().register_encoded_file_descriptor_set(fds).build_v1() {

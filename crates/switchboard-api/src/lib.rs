@@ -174,7 +174,7 @@ impl Api {
         }
         let router = router
             .with_state(state)
-            .merge(grpc::standard_services().await)
+            .merge(grpc::standard_services(services.clone(), draining.clone()).await)
             .fallback(grpc::fallback)
             .layer(middleware::from_fn(request_id));
         let router = match cors {

@@ -435,10 +435,29 @@ async fn while_postgres_is_unreachable_requests_fail_fast_with_unavailable_and_t
     let c = Client::connect(&cluster.addr(0), Transport::Http, Some(&ann.token)).await.unwrap();
     let _: pb::GetMeResponse = c.call("UserService/GetMe", &pb::GetMeRequest {}).await.unwrap();
 
+    use tonic_health::pb::health_check_response::ServingStatus;
+    let channel =
+        tonic::transport::Channel::from_shared(format!("http://{}", cluster.addr(0))).unwrap().connect().await.unwrap();
+    let health = tonic_health::pb::health_client::HealthClient::new(channel);
+    let grpc_health = || {
+        let mut h = health.clone();
+        async move {
+            let req = tonic_health::pb::HealthCheckRequest { service: String::new() };
+            h.check(req).await.map(|r| r.into_inner().status).unwrap_or(-1)
+        }
+    };
+    assert_eq!(grpc_health().await, ServingStatus::Serving as i32);
+
     proxy.set(false);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while readyz(&cluster.addr(0)).await == 200 {
         assert!(tokio::time::Instant::now() < deadline, "readyz stayed 200 without PostgreSQL");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // gRPC health follows readiness.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while grpc_health().await != ServingStatus::NotServing as i32 {
+        assert!(tokio::time::Instant::now() < deadline, "gRPC health stayed SERVING without PostgreSQL");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let started = tokio::time::Instant::now();
@@ -448,6 +467,11 @@ async fn while_postgres_is_unreachable_requests_fail_fast_with_unavailable_and_t
 
     proxy.set(true);
     cluster.wait_ready(0).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while grpc_health().await != ServingStatus::Serving as i32 {
+        assert!(tokio::time::Instant::now() < deadline, "gRPC health did not recover");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let me: pb::GetMeResponse = c.call("UserService/GetMe", &pb::GetMeRequest {}).await.unwrap();
     assert_eq!(me.user.unwrap().id, ann.id);
 }
