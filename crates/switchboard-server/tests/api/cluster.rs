@@ -446,7 +446,13 @@ async fn while_postgres_is_unreachable_requests_fail_fast_with_unavailable_and_t
             h.check(req).await.map(|r| r.into_inner().status).unwrap_or(-1)
         }
     };
-    assert_eq!(grpc_health().await, ServingStatus::Serving as i32);
+    // Health is re-checked every second: it may still show the moment before the bus was
+    // connected.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while grpc_health().await != ServingStatus::Serving as i32 {
+        assert!(tokio::time::Instant::now() < deadline, "gRPC health never became SERVING");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     proxy.set(false);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
