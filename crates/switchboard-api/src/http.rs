@@ -87,6 +87,11 @@ pub(crate) async fn healthz() -> &'static str {
     "ok\n"
 }
 
+/// Compares secrets in time that does not depend on where they differ.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 pub(crate) async fn readyz(State(state): State<ApiState>) -> Response {
     if state.draining.load(Ordering::Relaxed) {
         return (StatusCode::SERVICE_UNAVAILABLE, "draining\n").into_response();
@@ -100,7 +105,19 @@ pub(crate) async fn readyz(State(state): State<ApiState>) -> Response {
     }
 }
 
-pub(crate) async fn metrics(State(state): State<ApiState>) -> Response {
+pub(crate) async fn metrics(State(state): State<ApiState>, headers: HeaderMap) -> Response {
+    if let Some(token) = &state.options.metrics_token {
+        let given = headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !same_secret(given.as_bytes(), token.as_bytes()) {
+            let mut resp = (StatusCode::UNAUTHORIZED, "metrics need the configured bearer token\n").into_response();
+            resp.headers_mut().insert(http::header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            return resp;
+        }
+    }
     let mut resp = state.metrics.render().into_response();
     resp.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
     resp

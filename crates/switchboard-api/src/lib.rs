@@ -115,6 +115,8 @@ pub struct ApiOptions {
     pub client_address_header: Option<String>,
     /// Cross-origin browser access.
     pub cors: Cors,
+    /// When set, `/metrics` answers only requests with `Authorization: Bearer <token>`.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for ApiOptions {
@@ -127,6 +129,7 @@ impl Default for ApiOptions {
             write_timeout: Duration::from_secs(10),
             client_address_header: None,
             cors: Cors::Off,
+            metrics_token: None,
         }
     }
 }

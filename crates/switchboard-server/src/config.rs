@@ -109,6 +109,9 @@ pub struct TransportConfig {
     /// Browser origins allowed to call the API cross-origin (CORS), e.g.
     /// `["https://chat.example.com"]`; `["*"]` for any; empty (the default) for none.
     pub cors_origins: Vec<String>,
+    /// When set, `/metrics` needs `Authorization: Bearer <this>`; empty (the default) leaves
+    /// it open (keep it off the public interface then).
+    pub metrics_token: String,
 }
 
 impl Default for TransportConfig {
@@ -122,6 +125,7 @@ impl Default for TransportConfig {
             write_timeout_secs: 10,
             client_address_header: String::new(),
             cors_origins: Vec::new(),
+            metrics_token: String::new(),
         }
     }
 }
@@ -459,6 +463,7 @@ pub fn show(config: &Config, sources: &BTreeMap<String, Source>) -> anyhow::Resu
     for (key, value) in all {
         let source = sources.get(&key).copied().unwrap_or(Source::Default);
         let value = match value {
+            toml::Value::String(s) if key.ends_with("_token") && !s.is_empty() => toml::Value::String("***".into()),
             toml::Value::String(s) => toml::Value::String(redact(&s)),
             v => v,
         };

@@ -112,12 +112,14 @@ impl App {
         let t = &config.transport;
         let options = ApiOptions {
             max_frame_bytes: t.max_frame_bytes,
-            ping_interval: Duration::from_secs(t.ping_interval_secs.max(1)),
-            idle_timeout: Duration::from_secs(t.idle_timeout_secs.max(2)),
-            max_inflight_per_connection: t.max_inflight_per_connection.max(1),
-            write_timeout: Duration::from_secs(t.write_timeout_secs.max(1)),
+            // Config::validate refused values these could not work with.
+            ping_interval: Duration::from_secs(t.ping_interval_secs),
+            idle_timeout: Duration::from_secs(t.idle_timeout_secs),
+            max_inflight_per_connection: t.max_inflight_per_connection,
+            write_timeout: Duration::from_secs(t.write_timeout_secs),
             client_address_header: Some(t.client_address_header.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()),
             cors: Cors::parse(&t.cors_origins).map_err(|e| anyhow::anyhow!("transport.cors_origins: {e}"))?,
+            metrics_token: Some(t.metrics_token.clone()).filter(|s| !s.is_empty()),
         };
         let api = Api::new(services.clone(), options).await;
         Ok(Self { api, grace: Duration::from_secs(t.shutdown_grace_secs), services })

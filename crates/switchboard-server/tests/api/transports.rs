@@ -255,3 +255,26 @@ impl RawWs {
             .map(|(_, p)| (u16::from_be_bytes([p[0], p[1]]), String::from_utf8_lossy(&p[2..]).to_string()))
     }
 }
+
+/// With `transport.metrics_token`, /metrics answers only that bearer token.
+#[tokio::test]
+async fn metrics_can_require_a_token() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn_with(|c| c.transport.metrics_token = "scrape-me".into()).await;
+    let get = |auth: &'static str| {
+        let addr = app.addr.clone();
+        async move {
+            let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+            let req = format!("GET /metrics HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n");
+            s.write_all(req.as_bytes()).await.unwrap();
+            let mut out = String::new();
+            s.read_to_string(&mut out).await.unwrap();
+            out[9..12].parse::<u16>().unwrap()
+        }
+    };
+    assert_eq!(get("").await, 401);
+    assert_eq!(get("Authorization: Bearer wrong-one\r\n").await, 401);
+    assert_eq!(get("Authorization: Bearer scrape-me\r\n").await, 200);
+    assert_eq!(http_get(&app.addr, "/readyz").await.0, 200, "health stays open");
+    app.stop().await;
+}
