@@ -85,8 +85,12 @@ impl UnaryService<Bytes> for Unary {
 
     fn call(&mut self, req: tonic::Request<Bytes>) -> Self::Future {
         let caller = bearer(&req).map(Caller::Token);
-        let ctx =
-            caller.map(|caller| Ctx { services: self.state.services.clone(), caller, peer: peer(&req, &self.state) });
+        let ctx = caller.map(|caller| Ctx {
+            services: self.state.services.clone(),
+            caller,
+            peer: peer(&req, &self.state),
+            who: Default::default(),
+        });
         let method = std::mem::take(&mut self.method);
         Box::pin(async move {
             let ctx = ctx?;

@@ -65,7 +65,7 @@ async fn rpc_call(
         Err(e) => return error_response(&e),
     };
     let peer = crate::peer::client_ip(&headers, &extensions, &state.options);
-    let ctx = Ctx { services: state.services.clone(), caller: Caller::Token(token), peer };
+    let ctx = Ctx { services: state.services.clone(), caller: Caller::Token(token), peer, who: Default::default() };
     let method = format!("{service}/{method}");
     if method == rpc::SUBSCRIBE {
         let e = ApiError(switchboard_service::ServiceError::new(

@@ -214,7 +214,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         _ => {}
     }
-    crate::logging::init(config.log_format, &config.log_level);
+    crate::logging::init(config.log_format, &config.log_level, config.log_access);
     match cli.command {
         Command::Serve(_) => {
             let listener = tokio::net::TcpListener::bind(&config.listen)

@@ -148,6 +148,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Log filter (`info`, `switchboard=debug,info`, ...); `RUST_LOG` wins when set.
     pub log_level: String,
+    /// One log line per request (method, result, duration, user id; never a token).
+    pub log_access: bool,
     /// The embedded store.
     pub sqlite: SqliteConfig,
     /// The PostgreSQL store.
@@ -169,6 +171,7 @@ impl Default for Config {
             bus: "local".into(),
             log_format: LogFormat::Text,
             log_level: "info".into(),
+            log_access: false,
             sqlite: SqliteConfig::default(),
             postgres: PostgresConfig::default(),
             nats: NatsConfig::default(),

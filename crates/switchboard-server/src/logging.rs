@@ -5,8 +5,12 @@ use tracing_subscriber::EnvFilter;
 use crate::config::LogFormat;
 
 /// Installs the global subscriber; a second call is a no-op.
-pub(crate) fn init(format: LogFormat, level: &str) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+pub(crate) fn init(format: LogFormat, level: &str, access: bool) {
+    // The access log (one line per request, target `switchboard_access`) is on only when
+    // configured; `RUST_LOG` wins over both.
+    let directives =
+        if access { format!("{level},switchboard_access=info") } else { format!("{level},switchboard_access=off") };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(directives));
     use std::io::IsTerminal;
     // Colour codes only where a person reads them, not in files or log collectors.
     let builder = tracing_subscriber::fmt()

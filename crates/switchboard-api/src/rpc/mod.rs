@@ -48,19 +48,23 @@ pub struct Ctx {
     pub caller: Caller,
     /// The client's address, for the limits on Register, Login and Refresh.
     pub peer: Option<std::net::IpAddr>,
+    /// The caller once authenticated, for the access log.
+    pub who: std::sync::Arc<std::sync::OnceLock<switchboard_core::UserId>>,
 }
 
 impl Ctx {
     /// The authenticated caller, charged one request against their rate limit.
     pub async fn principal(&self) -> ServiceResult<Principal> {
-        match &self.caller {
-            Caller::Token(Some(t)) => self.services.authenticate(t).await,
-            Caller::Token(None) => Err(ServiceError::unauthenticated("missing access token")),
+        let p = match &self.caller {
+            Caller::Token(Some(t)) => self.services.authenticate(t).await?,
+            Caller::Token(None) => return Err(ServiceError::unauthenticated("missing access token")),
             Caller::Connection(p) => {
                 self.services.charge(p)?;
-                Ok(*p)
+                *p
             }
-        }
+        };
+        let _ = self.who.set(p.user_id);
+        Ok(p)
     }
 }
 
@@ -141,6 +145,7 @@ switchboard_proto::with_unary_methods!(service_traits);
 /// server-side failures once.
 pub async fn dispatch(ctx: Ctx, method: &str, input: Input) -> Result<Output, ApiError> {
     let started = Instant::now();
+    let who = ctx.who.clone();
     let result = route(ctx, method, input).await;
     let known = METHODS.contains(&method);
     let label = if known { method.to_owned() } else { "unknown".to_owned() };
@@ -154,5 +159,15 @@ pub async fn dispatch(ctx: Ctx, method: &str, input: Input) -> Result<Output, Ap
     if let Err(e) = &result {
         e.log(method);
     }
+    // One line per request when the operator turned the access log on (`log_access`):
+    // method, result, duration and the caller's id, never a token.
+    tracing::info!(
+        target: "switchboard_access",
+        method,
+        code,
+        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+        user = who.get().map(|u| u.raw()),
+        "request"
+    );
     result
 }

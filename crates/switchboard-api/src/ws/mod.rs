@@ -298,7 +298,7 @@ async fn handle(
         Some(c) => Caller::Connection(*c.principal()),
         None => Caller::Token(None),
     };
-    let ctx = Ctx { services: state.services.clone(), caller, peer };
+    let ctx = Ctx { services: state.services.clone(), caller, peer, who: Default::default() };
     let tx = responses.sender();
     let span = tracing::info_span!("ws_request", frame_id = %req.id, rpc = %req.method);
     tokio::spawn(

@@ -226,3 +226,32 @@ async fn a_malformed_store_url_fails_at_once() {
     assert!(out.contains("connect to PostgreSQL") && out.contains("bad url"), "{out}");
     assert!(started.elapsed() < Duration::from_secs(20), "it retried a permanent error ({:?})", started.elapsed());
 }
+
+/// With `log_access`, every request leaves one line with its method, result, duration and
+/// caller, and never the token.
+#[tokio::test]
+async fn the_access_log_has_a_line_per_request_without_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let env = [
+        ("SWITCHBOARD_LOG_ACCESS".to_owned(), "true".to_owned()),
+        ("SWITCHBOARD_LOG_LEVEL".to_owned(), "warn".to_owned()),
+    ];
+    let server = Server::start_with(dir.path(), port, &env).await;
+    let addr = format!("127.0.0.1:{port}");
+    let ann = register_at(&addr, Transport::Http, "ann").await;
+    let c = Client::connect(&addr, Transport::Http, Some(&ann.token)).await.unwrap();
+    let _: pb::GetMeResponse = c.call("UserService/GetMe", &pb::GetMeRequest {}).await.unwrap();
+    let _ = c
+        .call::<_, pb::GetUsersResponse>("UserService/GetUsers", &pb::GetUsersRequest { user_ids: vec!["x".into()] })
+        .await;
+    drop(server);
+    let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap();
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains("switchboard_access")).collect();
+    let me = lines.iter().find(|l| l.contains("UserService/GetMe")).unwrap_or_else(|| panic!("no access line:\n{log}"));
+    assert!(me.contains("code=\"ok\"") || me.contains("code=ok"), "{me}");
+    assert!(me.contains(&format!("user={}", ann.id)) && me.contains("duration_ms="), "{me}");
+    assert!(lines.iter().any(|l| l.contains("UserService/GetUsers") && l.contains("invalid_argument")), "{log}");
+    assert!(lines.iter().any(|l| l.contains("AuthService/Register")), "{log}");
+    assert!(!log.contains(&ann.token), "a token reached the log");
+}
