@@ -41,6 +41,16 @@ async fn set_visibility(
     c.call("ConversationService/UpdateConversation", &req).await
 }
 
+async fn promote(c: &Client, conv: &str, user: &TestUser, rights: pb::AdminRights) {
+    let req = pb::SetMemberRoleRequest {
+        conversation_id: conv.into(),
+        user_id: user.id.clone(),
+        role: pb::MemberRole::Admin as i32,
+        rights: Some(rights),
+    };
+    let _: pb::SetMemberRoleResponse = c.call("ConversationService/SetMemberRole", &req).await.unwrap();
+}
+
 async fn add(c: &Client, conv: &str, user: &TestUser) {
     let req = pb::AddMembersRequest { conversation_id: conv.into(), user_ids: vec![user.id.clone()] };
     let _: pb::AddMembersResponse = c.call("ConversationService/AddMembers", &req).await.unwrap();
@@ -313,13 +323,7 @@ async fn a_join_decision_reaches_every_decider_with_who_decided() {
     let a = app.client(&ann, Transport::Http).await;
     let g = group(&a, pb::ConversationKind::Group, "Gated", &[&bob]).await;
     let gid = conv_id(&g);
-    let promote = pb::SetMemberRoleRequest {
-        conversation_id: gid.clone(),
-        user_id: bob.id.clone(),
-        role: pb::MemberRole::Admin as i32,
-        rights: Some(pb::AdminRights { invite: true, ..Default::default() }),
-    };
-    let _: pb::SetMemberRoleResponse = a.call("ConversationService/SetMemberRole", &promote).await.unwrap();
+    promote(&a, &gid, &bob, pb::AdminRights { invite: true, ..Default::default() }).await;
     let gate = pb::UpdateConversationRequest {
         conversation_id: gid.clone(),
         require_approval: Some(true),
@@ -382,13 +386,7 @@ async fn admins_mute_a_member_until_a_time_and_can_mute_everyone() {
     let a = app.client(&ann, Transport::Http).await;
     let g = group(&a, pb::ConversationKind::Group, "Quiet", &[&bob, &carol]).await;
     let gid = conv_id(&g);
-    let promote = pb::SetMemberRoleRequest {
-        conversation_id: gid.clone(),
-        user_id: bob.id.clone(),
-        role: pb::MemberRole::Admin as i32,
-        rights: Some(pb::AdminRights { remove_members: true, ..Default::default() }),
-    };
-    let _: pb::SetMemberRoleResponse = a.call("ConversationService/SetMemberRole", &promote).await.unwrap();
+    promote(&a, &gid, &bob, pb::AdminRights { remove_members: true, ..Default::default() }).await;
     let (b, c) = (app.client(&bob, Transport::Grpc).await, app.client(&carol, Transport::WsJson).await);
     let mut ann_ws = app.client(&ann, Transport::WsBinary).await;
     let mut ann_events =

@@ -18,6 +18,7 @@ mod scenario;
 mod server_info;
 mod signals;
 mod space_matrix;
+mod space_people;
 mod spaces;
 mod sync;
 mod transports;
