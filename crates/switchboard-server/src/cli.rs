@@ -58,6 +58,35 @@ pub enum Command {
     /// Checks or shows the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Copies the embedded database, consistently, while the server keeps running: the
+    /// copy holds everything committed before the backup began.
+    Backup {
+        /// New or empty directory to write the backup into.
+        dest: PathBuf,
+    },
+    /// Replaces the data directory's database with a backup (the server must be stopped).
+    Restore {
+        /// Backup directory (or its database file).
+        from: PathBuf,
+        /// Replace an existing database.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Copies an embedded installation into an empty PostgreSQL database for cluster mode,
+    /// then verifies row counts and every conversation's and user's log head (the server
+    /// must be stopped).
+    Port {
+        /// Data directory of the embedded installation.
+        #[arg(long)]
+        from: PathBuf,
+        /// PostgreSQL URL to copy into (postgres://user@host/db); its database must be empty.
+        #[arg(long)]
+        to: String,
+        /// PostgreSQL schema to create the tables in [default: postgres.schema of the
+        /// configuration].
+        #[arg(long)]
+        schema: Option<String>,
+    },
 }
 
 /// `config` subcommands.
@@ -140,9 +169,11 @@ fn read_password(from_stdin: bool) -> anyhow::Result<String> {
     Ok(p)
 }
 
-async fn offline_services(config: &Config) -> anyhow::Result<Services> {
-    let store = open_store(config).await?;
-    Ok(Services::new(store, Arc::new(LocalBus::new()), config.service.clone())?)
+/// The use cases on the configured store without a server, with the data directory's
+/// lock to hold while they are used.
+async fn offline_services(config: &Config) -> anyhow::Result<(Services, Option<crate::datadir::DataDirLock>)> {
+    let (store, lock) = open_store(config).await?;
+    Ok((Services::new(store, Arc::new(LocalBus::new()), config.service.clone())?, lock))
 }
 
 async fn shutdown_signal() {
@@ -226,11 +257,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => migrate(&config).await,
         Command::User(cmd) => user(cmd, &config).await,
         Command::Config(_) => Ok(()),
+        #[cfg(feature = "sqlite")]
+        Command::Backup { dest } => crate::maintenance::backup(&config, &dest).await,
+        #[cfg(feature = "sqlite")]
+        Command::Restore { from, force } => crate::maintenance::restore(&config, &from, force).await,
+        #[cfg(all(feature = "sqlite", feature = "postgres"))]
+        Command::Port { from, to, schema } => crate::maintenance::port(&config, &from, &to, schema.as_deref()).await,
+        #[cfg(not(feature = "sqlite"))]
+        Command::Backup { .. } | Command::Restore { .. } => {
+            bail!("this build has no embedded store (built without the `sqlite` feature)")
+        }
+        #[cfg(not(all(feature = "sqlite", feature = "postgres")))]
+        Command::Port { .. } => bail!("`port` needs a build with both the `sqlite` and `postgres` features"),
     }
 }
 
 async fn user(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
-    let services = offline_services(config).await?;
+    let (services, _lock) = offline_services(config).await?;
     match cmd {
         UserCommand::Add { username, password_stdin, display_name, admin } => {
             let password = read_password(password_stdin)?;

@@ -434,7 +434,7 @@ impl Config {
 }
 
 /// Replaces the password of a URL (`postgres://user:secret@host` -> `user:***@host`).
-fn redact(value: &str) -> String {
+pub(crate) fn redact(value: &str) -> String {
     let Some((scheme, rest)) = value.split_once("://") else { return value.to_owned() };
     let Some((auth, host)) = rest.rsplit_once('@') else { return value.to_owned() };
     match auth.split_once(':') {

@@ -3,7 +3,10 @@
 
 pub mod cli;
 pub mod config;
+mod datadir;
 mod logging;
+#[cfg(feature = "sqlite")]
+mod maintenance;
 mod serve;
 
 pub use config::Config;

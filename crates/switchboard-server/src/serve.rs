@@ -17,6 +17,7 @@ use switchboard_store::sqlite::{SqliteOptions, SqliteStore, Synchronous};
 use tokio::net::TcpListener;
 
 use crate::config::Config;
+use crate::datadir::{Access, DataDirLock};
 
 /// A configured server: store, bus, services and routes, ready to serve.
 pub struct App {
@@ -24,6 +25,8 @@ pub struct App {
     grace: Duration,
     /// The use cases (for the admin CLI and tests).
     pub services: Services,
+    /// Keeps `restore` and `port` away from the embedded database while this runs.
+    _data_dir: Option<DataDirLock>,
 }
 
 pub(crate) fn is_postgres(url: &str) -> bool {
@@ -69,13 +72,17 @@ pub async fn open_postgres(config: &Config) -> anyhow::Result<PgStore> {
     }
 }
 
-/// Opens the store `config` names.
-pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+/// Opens the store `config` names; for the embedded store, with the data directory's
+/// shared lock, to be held while the store is in use.
+pub async fn open_store(config: &Config) -> anyhow::Result<(Arc<dyn Store>, Option<DataDirLock>)> {
     match config.store.as_str() {
         #[cfg(feature = "sqlite")]
-        "sqlite" => Ok(Arc::new(open_sqlite(config)?)),
+        "sqlite" => {
+            let lock = crate::datadir::lock(&config.data_dir, Access::Shared)?;
+            Ok((Arc::new(open_sqlite(config)?), Some(lock)))
+        }
         #[cfg(feature = "postgres")]
-        url if is_postgres(url) => Ok(Arc::new(open_postgres(config).await?)),
+        url if is_postgres(url) => Ok((Arc::new(open_postgres(config).await?), None)),
         #[cfg(not(feature = "sqlite"))]
         "sqlite" => bail!("this build has no embedded store (built without the `sqlite` feature)"),
         #[cfg(not(feature = "postgres"))]
@@ -105,7 +112,7 @@ impl App {
         clock: Arc<dyn switchboard_service::clock::Clock>,
     ) -> anyhow::Result<Self> {
         config.validate()?;
-        let store = open_store(config).await?;
+        let (store, data_dir) = open_store(config).await?;
         let bus = open_bus(config).await?;
         tracing::info!(store = store_kind(config), bus = bus_kind(config), "storage and bus ready");
         let services = Services::with_clock(store, bus, config.service.clone(), clock)?;
@@ -122,7 +129,7 @@ impl App {
             metrics_token: Some(t.metrics_token.clone()).filter(|s| !s.is_empty()),
         };
         let api = Api::new(services.clone(), options).await;
-        Ok(Self { api, grace: Duration::from_secs(t.shutdown_grace_secs), services })
+        Ok(Self { api, grace: Duration::from_secs(t.shutdown_grace_secs), services, _data_dir: data_dir })
     }
 }
 
@@ -144,7 +151,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "switchboard listening (gRPC, WebSocket and HTTP)");
-    let App { api, grace, .. } = app;
+    let App { api, grace, _data_dir, .. } = app;
     let router = api.router.clone();
     let (drained_tx, drained_rx) = tokio::sync::oneshot::channel::<()>();
     let api = Arc::new(api);

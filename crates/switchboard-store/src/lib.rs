@@ -28,6 +28,8 @@ mod migrations {
     //! The migration scripts of each dialect (see `build.rs`).
     include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
 }
+#[cfg(all(feature = "sqlite", feature = "postgres"))]
+pub mod port;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 mod records;

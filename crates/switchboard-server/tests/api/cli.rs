@@ -69,7 +69,7 @@ impl Server {
     }
 }
 
-async fn run(data_dir: &Path, args: &[&str], stdin: Option<&str>) -> (bool, String) {
+pub async fn run(data_dir: &Path, args: &[&str], stdin: Option<&str>) -> (bool, String) {
     let mut cmd = command(data_dir);
     cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::piped());
     let mut child = cmd.spawn().unwrap();

@@ -10,7 +10,7 @@ use switchboard_client::{Client, Transport};
 use crate::cli::{Server, free_port};
 use crate::helpers::*;
 
-async fn all_messages(c: &Client, conv: &str) -> Vec<pb::Message> {
+pub async fn all_messages(c: &Client, conv: &str) -> Vec<pb::Message> {
     let mut out: Vec<pb::Message> = Vec::new();
     loop {
         let anchor = out.last().map_or(0, |m| m.seq);

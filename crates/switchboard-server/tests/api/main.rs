@@ -11,6 +11,7 @@ mod contract;
 mod durability;
 mod groups;
 mod helpers;
+mod maintenance;
 mod odd_input;
 mod permissions;
 mod profiles;

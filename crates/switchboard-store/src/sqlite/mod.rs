@@ -1,6 +1,7 @@
 //! The SQLite backend: one file in WAL mode, a writer thread that commits in groups, and a
 //! small pool of reader connections. The operations run on its connections.
 
+pub mod backup;
 mod engine;
 mod schema;
 mod tx;
