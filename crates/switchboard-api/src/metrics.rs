@@ -75,6 +75,12 @@ fn describe() {
         "switchboard_refresh_token_reuse_total",
         "Rotated refresh tokens presented again (their sessions were ended)."
     );
+    metrics::describe_counter!("switchboard_tls_reloads_total", "TLS certificate reloads that succeeded.");
+    metrics::describe_counter!(
+        "switchboard_tls_reload_failures_total",
+        "TLS certificate reloads that failed (the certificate in use was kept)."
+    );
+    metrics::describe_counter!("switchboard_tls_handshake_failures_total", "TLS handshakes that failed or timed out.");
     metrics::describe_counter!(
         "switchboard_ws_write_timeouts_total",
         "WebSockets dropped because their writes blocked."

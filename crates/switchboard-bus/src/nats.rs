@@ -89,9 +89,19 @@ impl NatsBus {
     /// Connects to `url`; subjects start with `prefix`. Keeps reconnecting by itself
     /// when the connection drops.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, NatsBusError> {
+        Self::connect_with(url, prefix, None).await
+    }
+
+    /// As [`connect`](Self::connect), trusting the certificate authorities of the PEM file
+    /// `tls_ca` for TLS (which it then requires) instead of the system's roots.
+    pub async fn connect_with(url: &str, prefix: &str, tls_ca: Option<&std::path::Path>) -> Result<Self, NatsBusError> {
         let slot: Slot = Arc::default();
         let events = slot.clone();
-        let client = async_nats::ConnectOptions::new()
+        let mut options = async_nats::ConnectOptions::new();
+        if let Some(ca) = tls_ca {
+            options = options.add_root_certificates(ca.to_owned()).require_tls(true);
+        }
+        let client = options
             .name("switchboard")
             .retry_on_initial_connect()
             .max_reconnects(None)

@@ -6,7 +6,7 @@ use switchboard_proto::v1 as pb;
 use tokio::sync::mpsc;
 use tonic::transport::Channel;
 
-use crate::{ClientError, Events, StreamEvent};
+use crate::{ClientError, Events, StreamEvent, Tls};
 
 pub(crate) struct GrpcConn {
     channel: Channel,
@@ -18,12 +18,27 @@ fn path(method: &str) -> Result<PathAndQuery, ClientError> {
 }
 
 impl GrpcConn {
-    pub(crate) async fn connect(addr: &str, token: Option<String>) -> Result<Self, ClientError> {
-        let channel = Channel::from_shared(format!("http://{addr}"))
-            .map_err(ClientError::protocol)?
-            .connect()
-            .await
-            .map_err(ClientError::unavailable)?;
+    pub(crate) async fn connect(addr: &str, token: Option<String>, tls: Option<&Tls>) -> Result<Self, ClientError> {
+        let channel = match tls {
+            None => Channel::from_shared(format!("http://{addr}"))
+                .map_err(ClientError::protocol)?
+                .connect()
+                .await
+                .map_err(ClientError::unavailable)?,
+            Some(tls) => {
+                let endpoint = format!("https://{addr}");
+                let (addr, tls) = (addr.to_owned(), tls.clone());
+                let connector = tower::service_fn(move |_: http::Uri| {
+                    let (addr, tls) = (addr.clone(), tls.clone());
+                    async move { crate::tls::connect(&addr, &tls, b"h2").await.map(hyper_util::rt::TokioIo::new) }
+                });
+                Channel::from_shared(endpoint)
+                    .map_err(ClientError::protocol)?
+                    .connect_with_connector(connector)
+                    .await
+                    .map_err(ClientError::unavailable)?
+            }
+        };
         Ok(Self { channel, token })
     }
 

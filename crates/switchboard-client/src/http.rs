@@ -9,18 +9,33 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use switchboard_proto::v1 as pb;
 
-use crate::ClientError;
+use crate::{ClientError, Tls};
+
+enum Pool {
+    Plain(Client<HttpConnector, Full<Bytes>>),
+    Tls(Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>),
+}
 
 pub(crate) struct HttpConn {
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Pool,
     base: String,
     token: Option<String>,
 }
 
 impl HttpConn {
-    pub(crate) fn new(addr: &str, token: Option<String>) -> Self {
-        let client = Client::builder(TokioExecutor::new()).build_http();
-        Self { client, base: format!("http://{addr}"), token }
+    pub(crate) fn new(addr: &str, token: Option<String>, tls: Option<&Tls>) -> Self {
+        let builder = Client::builder(TokioExecutor::new());
+        match tls {
+            None => Self { client: Pool::Plain(builder.build_http()), base: format!("http://{addr}"), token },
+            Some(tls) => {
+                let connector = hyper_rustls::HttpsConnectorBuilder::new()
+                    .with_tls_config(tls.plain_config())
+                    .https_only()
+                    .enable_http1()
+                    .build();
+                Self { client: Pool::Tls(builder.build(connector)), base: format!("https://{addr}"), token }
+            }
+        }
     }
 
     pub(crate) async fn call<Req: Serialize, Resp: DeserializeOwned>(
@@ -35,7 +50,11 @@ impl HttpConn {
             builder = builder.header("authorization", format!("Bearer {t}"));
         }
         let request = builder.body(Full::new(Bytes::from(body))).map_err(ClientError::protocol)?;
-        let resp = self.client.request(request).await.map_err(ClientError::unavailable)?;
+        let resp = match &self.client {
+            Pool::Plain(c) => c.request(request).await,
+            Pool::Tls(c) => c.request(request).await,
+        }
+        .map_err(ClientError::unavailable)?;
         let status = resp.status();
         let bytes = resp.into_body().collect().await.map_err(ClientError::unavailable)?.to_bytes();
         if status.is_success() {

@@ -9,6 +9,7 @@ mod grpc;
 mod http;
 mod positions;
 mod resumable;
+mod tls;
 mod typed;
 mod ws;
 
@@ -21,6 +22,7 @@ pub use error::ClientError;
 pub use positions::Positions;
 pub use resumable::Resumable;
 pub use switchboard_proto::v1 as proto;
+pub use tls::Tls;
 
 /// How a client talks to the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,14 +89,39 @@ pub struct Client {
 
 impl Client {
     /// Connects to `addr` (`host:port`), optionally with an access token. WebSocket
-    /// connections without a token may only call Register, Login and Refresh.
+    /// connections without a token may only call Register, Login and Refresh. An address
+    /// written `https://host:port` connects over TLS, trusting the system's certificate
+    /// authorities (see [`Client::connect_tls`] for others).
     pub async fn connect(addr: &str, transport: Transport, token: Option<&str>) -> Result<Self, ClientError> {
+        match addr.strip_prefix("https://") {
+            Some(rest) => Self::connect_tls(rest, transport, token, &Tls::system_roots()?).await,
+            None => Self::open(addr.strip_prefix("http://").unwrap_or(addr), transport, token, None).await,
+        }
+    }
+
+    /// Connects to `addr` (`host:port`) over TLS (HTTPS, WSS, gRPC over TLS), checking the
+    /// server's certificate for the address's host name with `tls`.
+    pub async fn connect_tls(
+        addr: &str,
+        transport: Transport,
+        token: Option<&str>,
+        tls: &Tls,
+    ) -> Result<Self, ClientError> {
+        Self::open(addr, transport, token, Some(tls)).await
+    }
+
+    async fn open(
+        addr: &str,
+        transport: Transport,
+        token: Option<&str>,
+        tls: Option<&Tls>,
+    ) -> Result<Self, ClientError> {
         let token = token.map(str::to_owned);
         let inner = match transport {
-            Transport::Grpc => Inner::Grpc(grpc::GrpcConn::connect(addr, token).await?),
-            Transport::WsJson => Inner::Ws(ws::WsConn::connect(addr, token, true).await?),
-            Transport::WsBinary => Inner::Ws(ws::WsConn::connect(addr, token, false).await?),
-            Transport::Http => Inner::Http(http::HttpConn::new(addr, token)),
+            Transport::Grpc => Inner::Grpc(grpc::GrpcConn::connect(addr, token, tls).await?),
+            Transport::WsJson => Inner::Ws(ws::WsConn::connect(addr, token, true, tls).await?),
+            Transport::WsBinary => Inner::Ws(ws::WsConn::connect(addr, token, false, tls).await?),
+            Transport::Http => Inner::Http(http::HttpConn::new(addr, token, tls)),
         };
         Ok(Self { inner, transport })
     }

@@ -38,6 +38,7 @@ pub struct Resumable {
     token: String,
     positions: Positions,
     conn: Option<(Client, Events)>,
+    tls: Option<crate::Tls>,
     /// Most reconnect attempts in a row before giving up.
     pub max_attempts: u32,
     /// Longest wait between attempts.
@@ -54,6 +55,7 @@ impl Resumable {
             token: token.to_owned(),
             positions,
             conn: None,
+            tls: None,
             max_attempts: 30,
             max_backoff: Duration::from_secs(5),
         }
@@ -62,6 +64,12 @@ impl Resumable {
     /// Adds servers to fail over to (other nodes of a cluster), tried in turn.
     pub fn with_fallbacks(mut self, addrs: &[&str]) -> Self {
         self.addrs.extend(addrs.iter().map(|a| (*a).to_owned()));
+        self
+    }
+
+    /// Connects over TLS, checking the servers' certificates with `tls`.
+    pub fn with_tls(mut self, tls: crate::Tls) -> Self {
+        self.tls = Some(tls);
         self
     }
 
@@ -75,7 +83,11 @@ impl Resumable {
         let mut last = None;
         for _ in 0..self.max_attempts {
             let addr = self.addrs[self.next_addr % self.addrs.len()].clone();
-            match Client::connect(&addr, self.transport, Some(&self.token)).await {
+            let client = match &self.tls {
+                Some(tls) => Client::connect_tls(&addr, self.transport, Some(&self.token), tls).await,
+                None => Client::connect(&addr, self.transport, Some(&self.token)).await,
+            };
+            match client {
                 Ok(mut c) => match c.subscribe(self.positions.subscribe_request()).await {
                     Ok(events) => {
                         self.conn = Some((c, events));

@@ -14,7 +14,7 @@ use switchboard_proto::v1 as pb;
 use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::{ClientError, Events, StreamEvent};
+use crate::{ClientError, Events, StreamEvent, Tls};
 
 type Reply = Result<Body, ClientError>;
 
@@ -39,26 +39,34 @@ pub(crate) struct WsConn {
 }
 
 impl WsConn {
-    pub(crate) async fn connect(addr: &str, token: Option<String>, json: bool) -> Result<Self, ClientError> {
+    pub(crate) async fn connect(
+        addr: &str,
+        token: Option<String>,
+        json: bool,
+        tls: Option<&Tls>,
+    ) -> Result<Self, ClientError> {
+        let scheme = if tls.is_some() { "wss" } else { "ws" };
         let url = match &token {
-            Some(t) => format!("ws://{addr}/v1/ws?access_token={t}"),
-            None => format!("ws://{addr}/v1/ws"),
+            Some(t) => format!("{scheme}://{addr}/v1/ws?access_token={t}"),
+            None => format!("{scheme}://{addr}/v1/ws"),
         };
         let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default().read_buffer_size(4 * 1024);
-        let (socket, _) =
-            tokio_tungstenite::connect_async_with_config(url, Some(config), false).await.map_err(|e| match e {
-                tokio_tungstenite::tungstenite::Error::Http(resp) => {
-                    let body = resp.body().clone().unwrap_or_default();
-                    serde_json::from_slice::<pb::Error>(&body)
-                        .map(ClientError::from)
-                        .unwrap_or_else(ClientError::unavailable)
-                }
-                e => ClientError::unavailable(e),
-            })?;
         let (out_tx, out_rx) = mpsc::channel(256);
         let (ev_tx, ev_rx) = mpsc::channel(65_536);
         let (close_tx, close_rx) = mpsc::channel(1);
-        tokio::spawn(run(socket, out_rx, ev_tx, close_rx));
+        match tls {
+            None => {
+                let (socket, _) =
+                    tokio_tungstenite::connect_async_with_config(url, Some(config), false).await.map_err(refused)?;
+                tokio::spawn(run(socket, out_rx, ev_tx, close_rx));
+            }
+            Some(tls) => {
+                let stream = crate::tls::connect(addr, tls, b"http/1.1").await.map_err(ClientError::unavailable)?;
+                let (socket, _) =
+                    tokio_tungstenite::client_async_with_config(url, stream, Some(config)).await.map_err(refused)?;
+                tokio::spawn(run(socket, out_rx, ev_tx, close_rx));
+            }
+        }
         Ok(Self {
             out: out_tx,
             close: close_tx,
@@ -185,12 +193,25 @@ fn text_frame(text: &str) -> Incoming {
     Incoming::Ignore
 }
 
-async fn run(
-    socket: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+/// The server's refusal of the upgrade (its error body), or why the socket failed.
+fn refused(e: tokio_tungstenite::tungstenite::Error) -> ClientError {
+    match e {
+        tokio_tungstenite::tungstenite::Error::Http(resp) => {
+            let body = resp.body().clone().unwrap_or_default();
+            serde_json::from_slice::<pb::Error>(&body).map(ClientError::from).unwrap_or_else(ClientError::unavailable)
+        }
+        e => ClientError::unavailable(e),
+    }
+}
+
+async fn run<S>(
+    socket: tokio_tungstenite::WebSocketStream<S>,
     mut out: mpsc::Receiver<Outgoing>,
     events: mpsc::Sender<StreamEvent>,
     mut close: mpsc::Receiver<()>,
-) {
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let (mut sink, mut stream) = socket.split();
     let mut pending: HashMap<String, oneshot::Sender<Reply>> = HashMap::new();
     let mut closed = StreamEvent::Closed { code: 1006, reason: "connection lost".into() };

@@ -65,11 +65,30 @@ pub struct PostgresConfig {
     pub schema: String,
     /// Pooled connections per node.
     pub pool_size: usize,
+    /// TLS to the database: `disable` (plain TCP), `require` (encrypted; the server's
+    /// certificate is not checked, as libpq's sslmode=require) or `verify-full` (encrypted,
+    /// certificate chain and host name checked against `tls_ca_file` or the system's roots).
+    pub tls: PgTls,
+    /// PEM file of the certificate authorities to trust for `verify-full`; empty uses the
+    /// system's roots.
+    pub tls_ca_file: PathBuf,
+}
+
+/// TLS to PostgreSQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PgTls {
+    /// Plain TCP.
+    Disable,
+    /// Encrypted, certificate not checked.
+    Require,
+    /// Encrypted, certificate and host name checked.
+    VerifyFull,
 }
 
 impl Default for PostgresConfig {
     fn default() -> Self {
-        Self { schema: String::new(), pool_size: 16 }
+        Self { schema: String::new(), pool_size: 16, tls: PgTls::Disable, tls_ca_file: PathBuf::new() }
     }
 }
 
@@ -79,12 +98,30 @@ impl Default for PostgresConfig {
 pub struct NatsConfig {
     /// Subject prefix; nodes of one cluster share it.
     pub prefix: String,
+    /// PEM file of the certificate authorities to trust for TLS to NATS (a `tls://` bus
+    /// URL, or a server that requires TLS); empty uses the system's roots.
+    pub tls_ca_file: PathBuf,
 }
 
 impl Default for NatsConfig {
     fn default() -> Self {
-        Self { prefix: "switchboard".into() }
+        Self { prefix: "switchboard".into(), tls_ca_file: PathBuf::new() }
     }
+}
+
+/// TLS on the listener. Without a certificate the server speaks plain HTTP/1.1 and h2c
+/// (for a TLS-terminating proxy in front, or loopback).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TlsConfig {
+    /// PEM certificate chain (leaf first). Set together with `key_file` to serve HTTPS,
+    /// WSS and gRPC over TLS on `listen`.
+    pub cert_file: PathBuf,
+    /// PEM private key of the certificate (PKCS#8, PKCS#1 or SEC1).
+    pub key_file: PathBuf,
+    /// Seconds between checks for a changed certificate or key (0: only on SIGHUP). A
+    /// pair that does not load is logged and the one in use is kept.
+    pub reload_secs: u64,
 }
 
 /// Transport limits.
@@ -156,6 +193,8 @@ pub struct Config {
     pub postgres: PostgresConfig,
     /// The NATS bus.
     pub nats: NatsConfig,
+    /// TLS on the listener.
+    pub tls: TlsConfig,
     /// Transport limits.
     pub transport: TransportConfig,
     /// Use-case limits and policies.
@@ -175,6 +214,7 @@ impl Default for Config {
             sqlite: SqliteConfig::default(),
             postgres: PostgresConfig::default(),
             nats: NatsConfig::default(),
+            tls: TlsConfig { reload_secs: 30, ..TlsConfig::default() },
             transport: TransportConfig::default(),
             service: ServiceConfig::default(),
         }
@@ -376,7 +416,16 @@ impl Config {
             "store",
             "must be `sqlite` or a postgres:// URL",
         );
-        need(self.bus == "local" || self.bus.starts_with("nats://"), "bus", "must be `local` or a nats:// URL");
+        need(
+            self.bus == "local" || self.bus.starts_with("nats://") || self.bus.starts_with("tls://"),
+            "bus",
+            "must be `local` or a nats:// (or tls://) URL",
+        );
+        need(
+            self.tls.cert_file.as_os_str().is_empty() == self.tls.key_file.as_os_str().is_empty(),
+            "tls.cert_file",
+            "and `tls.key_file` must be set together",
+        );
         need(self.sqlite.max_batch >= 1, "sqlite.max_batch", "must be at least 1");
         need(self.sqlite.readers >= 1, "sqlite.readers", "must be at least 1");
         need(self.postgres.pool_size >= 1, "postgres.pool_size", "must be at least 1");

@@ -8,6 +8,7 @@ mod logging;
 #[cfg(feature = "sqlite")]
 mod maintenance;
 mod serve;
+mod tls;
 
 pub use config::Config;
 pub use serve::{App, run};

@@ -114,9 +114,10 @@ pub async fn port(config: &Config, from: &Path, to: &str, schema: Option<&str>) 
     let _lock = datadir::lock(from, Access::Exclusive)?;
     // The port reads this build's schema; an older database is brought up to it first.
     switchboard_store::sqlite::SqliteStore::migrate(&database).context("migrate the embedded database")?;
-    let mut options = switchboard_store::postgres::PgOptions::new(to);
-    let schema = schema.unwrap_or(&config.postgres.schema);
-    options.schema = Some(schema.to_owned()).filter(|s| !s.is_empty());
+    let mut options = crate::serve::pg_options(config, to);
+    if let Some(schema) = schema {
+        options.schema = Some(schema.to_owned()).filter(|s| !s.is_empty());
+    }
     options.pool_size = 2;
     let bar = bar(0, "rows");
     let report = switchboard_store::port::port(&database, options, &mut |p| {

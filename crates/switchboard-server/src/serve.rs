@@ -27,6 +27,8 @@ pub struct App {
     pub services: Services,
     /// Keeps `restore` and `port` away from the embedded database while this runs.
     _data_dir: Option<DataDirLock>,
+    /// TLS on the listener, when configured, and how often to look for a new certificate.
+    tls: Option<(Arc<crate::tls::Certificates>, Duration)>,
 }
 
 pub(crate) fn is_postgres(url: &str) -> bool {
@@ -53,9 +55,7 @@ pub fn open_sqlite(config: &Config) -> anyhow::Result<SqliteStore> {
 /// start before their database.
 #[cfg(feature = "postgres")]
 pub async fn open_postgres(config: &Config) -> anyhow::Result<PgStore> {
-    let mut opts = PgOptions::new(config.store.clone());
-    opts.schema = Some(config.postgres.schema.clone()).filter(|s| !s.is_empty());
-    opts.pool_size = config.postgres.pool_size;
+    let opts = pg_options(config, &config.store);
     let mut attempt = 0;
     loop {
         match PgStore::connect(opts.clone()).await {
@@ -70,6 +70,24 @@ pub async fn open_postgres(config: &Config) -> anyhow::Result<PgStore> {
             Err(e) => return Err(e).context("connect to PostgreSQL"),
         }
     }
+}
+
+/// The PostgreSQL options of `config` for the database at `url`.
+#[cfg(feature = "postgres")]
+pub(crate) fn pg_options(config: &Config, url: &str) -> PgOptions {
+    use crate::config::PgTls as Mode;
+    use switchboard_store::postgres::PgTls;
+    let mut opts = PgOptions::new(url);
+    opts.schema = Some(config.postgres.schema.clone()).filter(|s| !s.is_empty());
+    opts.pool_size = config.postgres.pool_size;
+    opts.tls = match config.postgres.tls {
+        Mode::Disable => PgTls::Disable,
+        Mode::Require => PgTls::Require,
+        Mode::VerifyFull => PgTls::VerifyFull {
+            ca_file: Some(config.postgres.tls_ca_file.clone()).filter(|p| !p.as_os_str().is_empty()),
+        },
+    };
+    opts
 }
 
 /// Opens the store `config` names; for the embedded store, with the data directory's
@@ -95,8 +113,11 @@ pub async fn open_store(config: &Config) -> anyhow::Result<(Arc<dyn Store>, Opti
 pub async fn open_bus(config: &Config) -> anyhow::Result<Arc<dyn Bus>> {
     match config.bus.as_str() {
         "local" => Ok(Arc::new(LocalBus::new())),
-        url if url.starts_with("nats://") => Ok(Arc::new(NatsBus::connect(url, &config.nats.prefix).await?)),
-        other => bail!("unknown bus {other:?}: use \"local\" or a nats:// URL"),
+        url if url.starts_with("nats://") || url.starts_with("tls://") => {
+            let ca = Some(config.nats.tls_ca_file.as_path()).filter(|p| !p.as_os_str().is_empty());
+            Ok(Arc::new(NatsBus::connect_with(url, &config.nats.prefix, ca).await?))
+        }
+        other => bail!("unknown bus {other:?}: use \"local\" or a nats:// (or tls://) URL"),
     }
 }
 
@@ -112,6 +133,12 @@ impl App {
         clock: Arc<dyn switchboard_service::clock::Clock>,
     ) -> anyhow::Result<Self> {
         config.validate()?;
+        // A certificate that does not load stops start-up before anything else is opened.
+        let tls = if config.tls.cert_file.as_os_str().is_empty() {
+            None
+        } else {
+            Some((crate::tls::Certificates::load(&config.tls)?, Duration::from_secs(config.tls.reload_secs)))
+        };
         let (store, data_dir) = open_store(config).await?;
         let bus = open_bus(config).await?;
         tracing::info!(store = store_kind(config), bus = bus_kind(config), "storage and bus ready");
@@ -129,7 +156,7 @@ impl App {
             metrics_token: Some(t.metrics_token.clone()).filter(|s| !s.is_empty()),
         };
         let api = Api::new(services.clone(), options).await;
-        Ok(Self { api, grace: Duration::from_secs(t.shutdown_grace_secs), services, _data_dir: data_dir })
+        Ok(Self { api, grace: Duration::from_secs(t.shutdown_grace_secs), services, _data_dir: data_dir, tls })
     }
 }
 
@@ -150,8 +177,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, "switchboard listening (gRPC, WebSocket and HTTP)");
-    let App { api, grace, _data_dir, .. } = app;
+    let App { api, grace, _data_dir, tls, .. } = app;
     let router = api.router.clone();
     let (drained_tx, drained_rx) = tokio::sync::oneshot::channel::<()>();
     let api = Arc::new(api);
@@ -162,16 +188,28 @@ pub async fn run(
         drain_api.drain();
         let _ = drained_tx.send(());
     };
-    // No Nagle: a gRPC reply is several small writes, and waiting for the peer's delayed
-    // ACK between them adds ~40 ms to every call.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-        }
-    });
     let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let server = axum::serve(listener, service).with_graceful_shutdown(signal);
-    let server = tokio::spawn(async move { server.await });
+    let (server, _watch) = match tls {
+        Some((certs, every)) => {
+            tracing::info!(%addr, "switchboard listening with TLS (gRPC, WebSocket and HTTPS)");
+            let watch = certs.watch(every);
+            let listener = crate::tls::TlsListener::new(listener, certs)?.tap_io(|_| {});
+            let server = axum::serve(listener, service).with_graceful_shutdown(signal);
+            (tokio::spawn(async move { server.await }), Some(AbortOnDrop(watch)))
+        }
+        None => {
+            tracing::info!(%addr, "switchboard listening (gRPC, WebSocket and HTTP)");
+            // No Nagle: a gRPC reply is several small writes, and waiting for the peer's
+            // delayed ACK between them adds ~40 ms to every call.
+            let listener = listener.tap_io(|tcp| {
+                if let Err(e) = tcp.set_nodelay(true) {
+                    tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+                }
+            });
+            let server = axum::serve(listener, service).with_graceful_shutdown(signal);
+            (tokio::spawn(async move { server.await }), None)
+        }
+    };
     tokio::pin!(server);
     tokio::select! {
         r = &mut server => return r.context("server task")?.context("serve"),
@@ -184,5 +222,14 @@ pub async fn run(
             server.abort();
             Ok(())
         }
+    }
+}
+
+/// Stops a background task when the server stops.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

@@ -86,7 +86,9 @@ async fn help_documents_every_subcommand() {
     let dir = tempfile::tempdir().unwrap();
     let (ok, out) = run(dir.path(), &["--help"], None).await;
     assert!(ok);
-    for word in ["serve", "migrate", "user", "config", "--config", "--data-dir", "SWITCHBOARD_"] {
+    for word in
+        ["serve", "migrate", "user", "config", "backup", "restore", "port", "--config", "--data-dir", "SWITCHBOARD_"]
+    {
         assert!(out.contains(word), "--help does not mention {word}:\n{out}");
     }
     // Every global option says its default and its variable.

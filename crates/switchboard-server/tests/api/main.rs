@@ -22,4 +22,5 @@ mod space_matrix;
 mod space_people;
 mod spaces;
 mod sync;
+mod tls;
 mod transports;

@@ -3,6 +3,7 @@
 //! lock that orders its sequence numbers, so any number of nodes can write at once.
 
 mod schema;
+mod tls;
 mod tx;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
@@ -11,6 +12,7 @@ use tokio_postgres::NoTls;
 use crate::{StoreError, StoreResult};
 
 pub use schema::SCHEMA_VERSION;
+pub use tls::PgTls;
 
 /// Options of the PostgreSQL backend.
 #[derive(Debug, Clone)]
@@ -21,12 +23,14 @@ pub struct PgOptions {
     pub schema: Option<String>,
     /// Pooled connections.
     pub pool_size: usize,
+    /// TLS to the server.
+    pub tls: PgTls,
 }
 
 impl PgOptions {
     /// Defaults for `url`.
     pub fn new(url: impl Into<String>) -> Self {
-        Self { url: url.into(), schema: None, pool_size: 16 }
+        Self { url: url.into(), schema: None, pool_size: 16, tls: PgTls::Disable }
     }
 }
 
@@ -54,19 +58,28 @@ impl PgStore {
     pub async fn connect(options: PgOptions) -> StoreResult<Self> {
         let mut config: tokio_postgres::Config =
             options.url.parse().map_err(|e: tokio_postgres::Error| StoreError::Backend(format!("bad url: {e}")))?;
-        if let Some(schema) = &options.schema {
-            if !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(StoreError::Backend(format!("bad schema name {schema:?}")));
-            }
-            let (client, conn) = config.connect(NoTls).await?;
-            let task = tokio::spawn(conn);
-            client.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}")).await?;
-            drop(client);
-            let _ = task.await;
-            config.options(format!("-c search_path={schema}"));
+        if let Some(schema) = &options.schema
+            && !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(StoreError::Backend(format!("bad schema name {schema:?}")));
+        }
+        let tls = tls::client_config(&options.tls)?.map(tokio_postgres_rustls::MakeRustlsConnect::new);
+        if tls.is_some() {
+            config.ssl_mode(tokio_postgres::config::SslMode::Require);
         }
         config.connect_timeout(std::time::Duration::from_secs(5));
-        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        if let Some(schema) = &options.schema {
+            match &tls {
+                Some(tls) => create_schema(&config, tls.clone(), schema).await?,
+                None => create_schema(&config, NoTls, schema).await?,
+            }
+            config.options(format!("-c search_path={schema}"));
+        }
+        let recycling = ManagerConfig { recycling_method: RecyclingMethod::Fast };
+        let manager = match tls {
+            Some(tls) => Manager::from_config(config, tls, recycling),
+            None => Manager::from_config(config, NoTls, recycling),
+        };
         let pool = Pool::builder(manager)
             .max_size(options.pool_size.max(1))
             .wait_timeout(Some(std::time::Duration::from_secs(5)))
@@ -80,10 +93,32 @@ impl PgStore {
         Ok(store)
     }
 
+    /// Whether the pooled connections are encrypted, as the server reports it.
+    pub async fn encrypted(&self) -> StoreResult<bool> {
+        let client = self.client().await?;
+        let row = client
+            .query_one("SELECT COALESCE((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false)", &[])
+            .await?;
+        Ok(row.get(0))
+    }
+
     /// A pooled connection.
     pub(crate) async fn client(&self) -> StoreResult<deadpool_postgres::Object> {
         Ok(self.pool.get().await?)
     }
+}
+
+async fn create_schema<T>(config: &tokio_postgres::Config, tls: T, schema: &str) -> StoreResult<()>
+where
+    T: tokio_postgres::tls::MakeTlsConnect<tokio_postgres::Socket>,
+    T::Stream: Send + 'static,
+{
+    let (client, conn) = config.connect(tls).await?;
+    let task = tokio::spawn(conn);
+    client.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}")).await?;
+    drop(client);
+    let _ = task.await;
+    Ok(())
 }
 
 /// Runs the body (an async block using `$tx: &Transaction`) in a transaction on a pooled
