@@ -189,7 +189,7 @@ pub(crate) async fn handle(state: ApiState, method: String, req: Request) -> Res
         }
     };
     let ctx = Ctx { services: state.services.clone(), caller: Caller::Token(token), peer, who: Default::default() };
-    let mut resp = match within(deadline, rpc::dispatch(ctx, &method, input)).await {
+    let mut resp = match within(deadline, rpc::dispatch(ctx, "connect", &method, input)).await {
         Ok(Output::Json(v)) if json => (StatusCode::OK, axum::Json(v)).into_response(),
         Ok(Output::Proto(b)) if !json => {
             ([(http::header::CONTENT_TYPE, HeaderValue::from_static("application/proto"))], b).into_response()

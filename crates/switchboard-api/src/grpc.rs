@@ -94,7 +94,7 @@ impl UnaryService<Bytes> for Unary {
         let method = std::mem::take(&mut self.method);
         Box::pin(async move {
             let ctx = ctx?;
-            match rpc::dispatch(ctx, &method, Input::Proto(req.into_inner())).await {
+            match rpc::dispatch(ctx, "grpc", &method, Input::Proto(req.into_inner())).await {
                 Ok(Output::Proto(bytes)) => Ok(tonic::Response::new(Bytes::from(bytes))),
                 Ok(Output::Json(_)) => Err(Status::internal("internal error")),
                 Err(e) => Err(e.grpc_status()),

@@ -74,7 +74,7 @@ async fn rpc_call(
         ));
         return error_response(&e);
     }
-    match rpc::dispatch(ctx, &method, Input::JsonBytes(bytes)).await {
+    match rpc::dispatch(ctx, "http", &method, Input::JsonBytes(bytes)).await {
         Ok(Output::Json(v)) => (StatusCode::OK, Json(v)).into_response(),
         Ok(Output::Proto(_)) => {
             error_response(&ApiError(switchboard_service::ServiceError::internal("format mismatch")))
@@ -118,7 +118,7 @@ pub(crate) async fn metrics(State(state): State<ApiState>, headers: HeaderMap) -
             return resp;
         }
     }
-    let mut resp = state.metrics.render().into_response();
+    let mut resp = crate::metrics::render(&state.metrics).into_response();
     resp.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
     resp
 }

@@ -117,6 +117,9 @@ pub struct ApiOptions {
     pub cors: Cors,
     /// When set, `/metrics` answers only requests with `Authorization: Bearer <token>`.
     pub metrics_token: Option<String>,
+    /// False to leave `/metrics` off the main router (it is then served from
+    /// [`Api::metrics_router`] on an address of its own).
+    pub metrics_on_main: bool,
 }
 
 impl Default for ApiOptions {
@@ -129,6 +132,7 @@ impl Default for ApiOptions {
             write_timeout: Duration::from_secs(10),
             client_address_header: None,
             cors: Cors::Off,
+            metrics_on_main: true,
             metrics_token: None,
         }
     }
@@ -146,6 +150,8 @@ pub(crate) struct ApiState {
 pub struct Api {
     /// The router to serve.
     pub router: Router,
+    /// `/metrics` alone, for a separate metrics address.
+    pub metrics_router: Router,
     draining: Arc<AtomicBool>,
     services: Services,
 }
@@ -155,18 +161,22 @@ impl Api {
     pub async fn new(services: Services, options: ApiOptions) -> Self {
         let draining = Arc::new(AtomicBool::new(false));
         let cors = options.cors.layer();
+        let metrics_on_main = options.metrics_on_main;
         let state = ApiState {
             services: services.clone(),
             options: Arc::new(options),
             metrics: metrics::prometheus(),
             draining: draining.clone(),
         };
+        let metrics_router = Router::new().route("/metrics", get(http::metrics)).with_state(state.clone());
         let mut router = Router::new()
             .route("/v1/ws", get(ws::upgrade))
             .route("/v1/rpc/{service}/{method}", post(http::rpc))
             .route("/healthz", get(http::healthz))
-            .route("/readyz", get(http::readyz))
-            .route("/metrics", get(http::metrics));
+            .route("/readyz", get(http::readyz));
+        if metrics_on_main {
+            router = router.route("/metrics", get(http::metrics));
+        }
         let mut services_seen = Vec::new();
         for m in rpc::METHODS.iter().chain([&rpc::SUBSCRIBE]) {
             let svc = m.split('/').next().unwrap_or_default();
@@ -184,7 +194,7 @@ impl Api {
             Some(layer) => router.layer(layer),
             None => router,
         };
-        Self { router, draining, services }
+        Self { router, metrics_router, draining, services }
     }
 
     /// Starts draining: readiness fails and every live connection is told to go away.

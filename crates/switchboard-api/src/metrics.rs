@@ -5,6 +5,9 @@ use std::sync::OnceLock;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+/// The process's own figures (CPU, memory, file descriptors, threads), read at each scrape
+/// under the standard `process_*` names.
+static PROCESS: OnceLock<metrics_process::Collector> = OnceLock::new();
 
 const LATENCY_BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
 /// Buckets of the histograms that count things (jobs per commit): every histogram is one,
@@ -25,10 +28,19 @@ pub fn prometheus() -> PrometheusHandle {
                 tracing::warn!("a metrics recorder was already installed; /metrics may be empty");
             }
             describe();
+            PROCESS.get_or_init(metrics_process::Collector::default).describe();
             metrics::gauge!("switchboard_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
             handle
         })
         .clone()
+}
+
+/// The exposition text: the process's figures are read first.
+pub fn render(handle: &PrometheusHandle) -> String {
+    if let Some(p) = PROCESS.get() {
+        p.collect();
+    }
+    handle.render()
 }
 
 fn describe() {
@@ -75,6 +87,14 @@ fn describe() {
         "switchboard_refresh_token_reuse_total",
         "Rotated refresh tokens presented again (their sessions were ended)."
     );
+    metrics::describe_gauge!("switchboard_bus_connected", "1 while the NATS connection is up, 0 while reconnecting.");
+    metrics::describe_counter!("switchboard_bus_disconnects_total", "Times the NATS connection was lost.");
+    metrics::describe_gauge!(
+        "switchboard_store_pool_connections",
+        "PostgreSQL pool connections by state (idle, in_use)."
+    );
+    metrics::describe_gauge!("switchboard_store_pool_max_connections", "Size limit of the PostgreSQL pool.");
+    metrics::describe_gauge!("switchboard_store_pool_waiting", "Requests waiting for a PostgreSQL connection.");
     metrics::describe_counter!("switchboard_tls_reloads_total", "TLS certificate reloads that succeeded.");
     metrics::describe_counter!(
         "switchboard_tls_reload_failures_total",

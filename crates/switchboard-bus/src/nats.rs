@@ -110,12 +110,17 @@ impl NatsBus {
                 async move {
                     match ev {
                         async_nats::Event::Connected => {
+                            metrics::gauge!("switchboard_bus_connected").set(1.0);
                             tracing::info!("NATS connected; resyncing live streams from the store");
                             if let Some(h) = handler(&events) {
                                 h.resync(None);
                             }
                         }
-                        async_nats::Event::Disconnected => tracing::warn!("NATS disconnected; reconnecting"),
+                        async_nats::Event::Disconnected => {
+                            metrics::gauge!("switchboard_bus_connected").set(0.0);
+                            metrics::counter!("switchboard_bus_disconnects_total").increment(1);
+                            tracing::warn!("NATS disconnected; reconnecting");
+                        }
                         other => tracing::debug!(event = %other, "NATS event"),
                     }
                 }
@@ -123,6 +128,8 @@ impl NatsBus {
             .connect(url)
             .await
             .map_err(|e| NatsBusError { url: url.to_owned(), reason: e.to_string() })?;
+        let up = client.connection_state() == async_nats::connection::State::Connected;
+        metrics::gauge!("switchboard_bus_connected").set(if up { 1.0 } else { 0.0 });
         let (out, rx) = mpsc::channel(65_536);
         tokio::spawn(publisher(client.clone(), prefix.to_owned(), rx));
         tokio::spawn(reports(client.clone(), format!("{prefix}.nodes"), slot.clone()));

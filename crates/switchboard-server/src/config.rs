@@ -149,6 +149,9 @@ pub struct TransportConfig {
     /// When set, `/metrics` needs `Authorization: Bearer <this>`; empty (the default) leaves
     /// it open (keep it off the public interface then).
     pub metrics_token: String,
+    /// When set (e.g. `127.0.0.1:9090`), `/metrics` is served on this address only, in
+    /// plain HTTP, and not on `listen`; empty (the default) serves it on `listen`.
+    pub metrics_listen: String,
 }
 
 impl Default for TransportConfig {
@@ -163,6 +166,7 @@ impl Default for TransportConfig {
             client_address_header: String::new(),
             cors_origins: Vec::new(),
             metrics_token: String::new(),
+            metrics_listen: String::new(),
         }
     }
 }
@@ -444,6 +448,13 @@ impl Config {
         );
         need(t.max_inflight_per_connection >= 1, "transport.max_inflight_per_connection", "must be at least 1");
         need(t.write_timeout_secs >= 1, "transport.write_timeout_secs", "must be at least 1");
+        let metrics_port =
+            t.metrics_listen.rsplit_once(':').filter(|(h, _)| !h.is_empty()).map(|(_, p)| p.parse::<u16>());
+        need(
+            t.metrics_listen.is_empty() || matches!(metrics_port, Some(Ok(_))),
+            "transport.metrics_listen",
+            "must be empty or a host and port such as 127.0.0.1:9090",
+        );
         let s = &self.service;
         need(s.max_message_chars >= 1, "service.max_message_chars", "must be at least 1");
         need(s.max_members >= 2, "service.max_members", "must be at least 2");

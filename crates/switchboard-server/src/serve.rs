@@ -29,6 +29,8 @@ pub struct App {
     _data_dir: Option<DataDirLock>,
     /// TLS on the listener, when configured, and how often to look for a new certificate.
     tls: Option<(Arc<crate::tls::Certificates>, Duration)>,
+    /// The separate metrics address, bound at start-up, when configured.
+    metrics: Option<TcpListener>,
 }
 
 pub(crate) fn is_postgres(url: &str) -> bool {
@@ -133,6 +135,8 @@ impl App {
         clock: Arc<dyn switchboard_service::clock::Clock>,
     ) -> anyhow::Result<Self> {
         config.validate()?;
+        // The recorder first, so that what the store and bus record while starting counts.
+        let _ = switchboard_api::metrics::prometheus();
         // A certificate that does not load stops start-up before anything else is opened.
         let tls = if config.tls.cert_file.as_os_str().is_empty() {
             None
@@ -154,9 +158,19 @@ impl App {
             client_address_header: Some(t.client_address_header.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()),
             cors: Cors::parse(&t.cors_origins).map_err(|e| anyhow::anyhow!("transport.cors_origins: {e}"))?,
             metrics_token: Some(t.metrics_token.clone()).filter(|s| !s.is_empty()),
+            metrics_on_main: t.metrics_listen.is_empty(),
+        };
+        let metrics = if t.metrics_listen.is_empty() {
+            None
+        } else {
+            Some(
+                TcpListener::bind(&t.metrics_listen)
+                    .await
+                    .with_context(|| format!("transport.metrics_listen: listen on {}", t.metrics_listen))?,
+            )
         };
         let api = Api::new(services.clone(), options).await;
-        Ok(Self { api, grace: Duration::from_secs(t.shutdown_grace_secs), services, _data_dir: data_dir, tls })
+        Ok(Self { api, grace: Duration::from_secs(t.shutdown_grace_secs), services, _data_dir: data_dir, tls, metrics })
     }
 }
 
@@ -177,8 +191,20 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
-    let App { api, grace, _data_dir, tls, .. } = app;
+    let App { api, grace, _data_dir, tls, metrics, .. } = app;
     let router = api.router.clone();
+    let _metrics = match metrics {
+        Some(listener) => {
+            tracing::info!(addr = %listener.local_addr()?, "metrics listening (HTTP, /metrics only)");
+            let server = axum::serve(listener, api.metrics_router.clone());
+            Some(AbortOnDrop(tokio::spawn(async move {
+                if let Err(e) = server.await {
+                    tracing::error!(error = %e, "metrics listener failed");
+                }
+            })))
+        }
+        None => None,
+    };
     let (drained_tx, drained_rx) = tokio::sync::oneshot::channel::<()>();
     let api = Arc::new(api);
     let drain_api = api.clone();

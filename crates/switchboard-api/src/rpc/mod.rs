@@ -141,9 +141,9 @@ macro_rules! service_traits {
 
 switchboard_proto::with_unary_methods!(service_traits);
 
-/// Runs one unary call: decode, call the service, encode; records metrics and logs
-/// server-side failures once.
-pub async fn dispatch(ctx: Ctx, method: &str, input: Input) -> Result<Output, ApiError> {
+/// Runs one unary call: decode, call the service, encode; records metrics (labelled with
+/// the `transport` it came by: grpc, connect, http or ws) and logs server-side failures once.
+pub async fn dispatch(ctx: Ctx, transport: &'static str, method: &str, input: Input) -> Result<Output, ApiError> {
     let started = Instant::now();
     let who = ctx.who.clone();
     let result = route(ctx, method, input).await;
@@ -153,8 +153,9 @@ pub async fn dispatch(ctx: Ctx, method: &str, input: Input) -> Result<Output, Ap
         Ok(_) => "ok",
         Err(e) => e.code().as_str(),
     };
-    metrics::counter!("switchboard_requests_total", "method" => label.clone(), "code" => code).increment(1);
-    metrics::histogram!("switchboard_request_duration_seconds", "method" => label)
+    metrics::counter!("switchboard_requests_total", "method" => label.clone(), "code" => code, "transport" => transport)
+        .increment(1);
+    metrics::histogram!("switchboard_request_duration_seconds", "method" => label, "transport" => transport)
         .record(started.elapsed().as_secs_f64());
     if let Err(e) = &result {
         e.log(method);
@@ -164,6 +165,7 @@ pub async fn dispatch(ctx: Ctx, method: &str, input: Input) -> Result<Output, Ap
     tracing::info!(
         target: "switchboard_access",
         method,
+        transport,
         code,
         duration_ms = started.elapsed().as_secs_f64() * 1000.0,
         user = who.get().map(|u| u.raw()),

@@ -303,7 +303,7 @@ async fn handle(
     let span = tracing::info_span!("ws_request", frame_id = %req.id, rpc = %req.method);
     tokio::spawn(
         async move {
-            let result = rpc::dispatch(ctx, &req.method, req.input).await;
+            let result = rpc::dispatch(ctx, "ws", &req.method, req.input).await;
             let _ = tx.send(frames::response(&req.id, result, req.json)).await;
             drop(permit);
         }

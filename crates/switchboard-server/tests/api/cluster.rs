@@ -93,14 +93,27 @@ impl Cluster {
 }
 
 pub async fn readyz(addr: &str) -> u16 {
+    get(addr, "/readyz").await.0
+}
+
+/// GET `path` on a node: status (0 when unreachable) and the whole response text.
+async fn get(addr: &str, path: &str) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let Ok(mut s) = tokio::net::TcpStream::connect(addr).await else { return 0 };
-    if s.write_all(b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.is_err() {
-        return 0;
+    let Ok(mut s) = tokio::net::TcpStream::connect(addr).await else { return (0, String::new()) };
+    let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    if s.write_all(req.as_bytes()).await.is_err() {
+        return (0, String::new());
     }
     let mut out = String::new();
     let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_string(&mut out)).await;
-    out.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0)
+    (out.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0), out)
+}
+
+/// The value of the unlabelled gauge `name` in a node's /metrics.
+async fn gauge(addr: &str, name: &str) -> Option<f64> {
+    let (_, body) = get(addr, "/metrics").await;
+    body.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(' ')).and_then(|v| v.trim().parse().ok()))
 }
 
 fn text_of(e: &pb::Event) -> Option<(u64, String)> {
@@ -305,9 +318,24 @@ async fn a_nats_restart_mid_traffic_loses_and_repeats_nothing_and_readiness_foll
         assert!(tokio::time::Instant::now() < deadline, "readyz stayed 200 without NATS");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The connection state is on /metrics, with the pool's (sampled every 2 s).
+    assert_eq!(gauge(&cluster.addr(1), "switchboard_bus_connected").await, Some(0.0));
     tokio::time::sleep(Duration::from_millis(300)).await;
     let _nats = start_nats();
     cluster.wait_ready(1).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while gauge(&cluster.addr(1), "switchboard_bus_connected").await != Some(1.0) {
+        assert!(tokio::time::Instant::now() < deadline, "switchboard_bus_connected stayed 0 after NATS came back");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    while gauge(&cluster.addr(1), "switchboard_store_pool_max_connections").await != Some(16.0) {
+        assert!(tokio::time::Instant::now() < deadline, "the pool's size limit is not on /metrics");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (_, body) = get(&cluster.addr(1), "/metrics").await;
+    let body = body.split_once("\r\n\r\n").map_or(body.as_str(), |(_, b)| b);
+    assert!(body.contains("switchboard_store_pool_connections{state=\"idle\"}"), "{body}");
+    crate::transports::check_metric_conventions(body);
     sender.await.unwrap();
     let want: BTreeSet<String> = (0..60).map(|i| format!("b{i}")).collect();
     let got = collect_texts(&mut bob_stream, &want, 60).await;

@@ -62,7 +62,10 @@ async fn health_readiness_and_metrics_endpoints_answer() {
     let (status, body) = http_get(&app.addr, "/metrics").await;
     assert_eq!(status, 200);
     for metric in [
-        "switchboard_requests_total{method=\"MessageService/SendMessage\",code=\"ok\"}",
+        "switchboard_requests_total{method=\"MessageService/SendMessage\",code=\"ok\",transport=\"http\"}",
+        "process_cpu_seconds_total",
+        "process_resident_memory_bytes",
+        "process_open_fds",
         "switchboard_messages_sent_total",
         "switchboard_request_duration_seconds_bucket",
         "switchboard_fanout_deliveries_total",
@@ -74,10 +77,27 @@ async fn health_readiness_and_metrics_endpoints_answer() {
     app.stop().await;
 }
 
-/// Prometheus conventions: every family has HELP and TYPE, names are `switchboard_` snake
-/// case, counters (and only counters) end in `_total`, durations are histograms in
+/// With `transport.metrics_listen`, `/metrics` moves to its own address (for an internal
+/// network) and leaves the public one.
+#[tokio::test]
+async fn metrics_can_be_served_on_an_address_of_their_own() {
+    let metrics_addr = format!("127.0.0.1:{}", crate::cli::free_port());
+    let m = metrics_addr.clone();
+    let app = TestApp::spawn_with(move |c| c.transport.metrics_listen = m).await;
+    app.register("ann").await;
+    assert_eq!(http_get(&app.addr, "/metrics").await.0, 404);
+    assert_eq!(http_get(&app.addr, "/readyz").await.0, 200);
+    let (status, body) = http_get(&metrics_addr, "/metrics").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("switchboard_requests_total{method=\"AuthService/Register\""), "{body}");
+    check_metric_conventions(&body);
+    app.stop().await;
+}
+
+/// Prometheus conventions: every family has HELP and TYPE, names are `switchboard_` (or
+/// the standard `process_`) snake case, counters (and only counters) end in `_total`, durations are histograms in
 /// `_seconds`, and nothing is a summary (summaries cannot be added up across nodes).
-fn check_metric_conventions(body: &str) {
+pub(crate) fn check_metric_conventions(body: &str) {
     let mut helped = std::collections::BTreeSet::new();
     let mut typed = Vec::new();
     for line in body.lines() {
@@ -93,7 +113,7 @@ fn check_metric_conventions(body: &str) {
     assert!(!typed.is_empty(), "no metric families in:\n{body}");
     for (name, kind) in &typed {
         assert!(helped.contains(name), "{name} has no HELP");
-        let snake = name.starts_with("switchboard_")
+        let snake = (name.starts_with("switchboard_") || name.starts_with("process_"))
             && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         assert!(snake, "{name} is not a switchboard_ snake-case name");
         assert_ne!(kind, "summary", "{name} is a summary; use a histogram");

@@ -38,6 +38,33 @@ impl PgOptions {
 #[derive(Clone)]
 pub struct PgStore {
     pool: Pool,
+    /// Samples the pool into gauges until the last clone is dropped.
+    _sampler: std::sync::Arc<Sampler>,
+}
+
+/// How often the pool's state is copied into the gauges.
+const POOL_SAMPLE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
+
+struct Sampler(tokio::task::JoinHandle<()>);
+
+impl Drop for Sampler {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Copies the pool's state into gauges every [`POOL_SAMPLE_INTERVAL`].
+async fn sample_pool(pool: Pool) {
+    let mut tick = tokio::time::interval(POOL_SAMPLE_INTERVAL);
+    loop {
+        tick.tick().await;
+        let s = pool.status();
+        metrics::gauge!("switchboard_store_pool_connections", "state" => "idle").set(s.available as f64);
+        metrics::gauge!("switchboard_store_pool_connections", "state" => "in_use")
+            .set(s.size.saturating_sub(s.available) as f64);
+        metrics::gauge!("switchboard_store_pool_max_connections").set(s.max_size as f64);
+        metrics::gauge!("switchboard_store_pool_waiting").set(s.waiting as f64);
+    }
 }
 
 impl From<tokio_postgres::Error> for StoreError {
@@ -87,7 +114,8 @@ impl PgStore {
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .build()
             .map_err(|e| StoreError::Backend(format!("pool: {e}")))?;
-        let store = Self { pool };
+        let sampler = Sampler(tokio::spawn(sample_pool(pool.clone())));
+        let store = Self { pool, _sampler: std::sync::Arc::new(sampler) };
         let mut client = store.pool.get().await?;
         schema::migrate(&mut client).await?;
         Ok(store)
