@@ -323,7 +323,7 @@ async fn migrate(config: &Config) -> anyhow::Result<()> {
     match config.store.as_str() {
         #[cfg(feature = "sqlite")]
         "sqlite" => {
-            std::fs::create_dir_all(&config.data_dir)?;
+            let _lock = crate::datadir::lock(&config.data_dir, crate::datadir::Access::Shared)?;
             let v = switchboard_store::sqlite::SqliteStore::migrate(&config.database_path())?;
             println!("database {} is at schema version {v}", config.database_path().display());
             Ok(())
