@@ -1,9 +1,11 @@
 //! The data directory's lock: servers and admin commands share it; `restore` and `port`,
 //! which must not run beside a server, take it alone.
 
-use std::fs::{File, TryLockError};
-use std::path::Path;
+use std::fs::File;
+#[cfg(feature = "sqlite")]
+use std::{fs::TryLockError, path::Path};
 
+#[cfg(feature = "sqlite")]
 use anyhow::{Context, bail};
 
 /// Held for as long as the data directory is in use; released on drop (or when the
@@ -14,6 +16,7 @@ pub struct DataDirLock {
 }
 
 /// Whether others may use the data directory at the same time.
+#[cfg(feature = "sqlite")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
     /// Servers and admin commands: any number at once.
@@ -22,10 +25,12 @@ pub enum Access {
     Exclusive,
 }
 
+#[cfg(feature = "sqlite")]
 const LOCK_FILE: &str = "switchboard.lock";
 
 /// Takes the lock of `dir` (created if missing), failing at once, with what to do, when
 /// someone holds it in a way that excludes `access`.
+#[cfg(feature = "sqlite")]
 pub fn lock(dir: &Path, access: Access) -> anyhow::Result<DataDirLock> {
     std::fs::create_dir_all(dir).with_context(|| format!("create data directory {}", dir.display()))?;
     let path = dir.join(LOCK_FILE);

@@ -17,7 +17,9 @@ use switchboard_store::sqlite::{SqliteOptions, SqliteStore, Synchronous};
 use tokio::net::TcpListener;
 
 use crate::config::Config;
-use crate::datadir::{Access, DataDirLock};
+#[cfg(feature = "sqlite")]
+use crate::datadir::Access;
+use crate::datadir::DataDirLock;
 
 /// A configured server: store, bus, services and routes, ready to serve.
 pub struct App {
