@@ -323,6 +323,15 @@ pub enum Event {
         /// The conversations the user is a member of (their followers hear of it).
         shared_with: Vec<ConversationId>,
     },
+    /// Ephemeral: a file's processing finished (its previews and media facts are there).
+    /// Told to the uploader's devices and to the followers of the conversations where a
+    /// message carries it.
+    FileReady {
+        /// The file now.
+        file: crate::model::FileRecord,
+        /// Conversations where a message carries it.
+        shared_with: Vec<ConversationId>,
+    },
     /// Control: catch-up done, live from here.
     CaughtUp {
         /// The user_seq reached.

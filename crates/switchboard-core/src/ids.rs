@@ -61,6 +61,10 @@ id_type!(
     /// A session (one login on one device).
     SessionId
 );
+id_type!(
+    /// A stored file (an upload that completed).
+    FileId
+);
 
 #[cfg(test)]
 mod tests {

@@ -12,4 +12,4 @@ pub mod space;
 pub mod values;
 
 pub use error::{ErrorCode, ValidationError};
-pub use ids::{ConversationId, MessageId, SessionId, UserId};
+pub use ids::{ConversationId, FileId, MessageId, SessionId, UserId};

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::ids::{ConversationId, MessageId, SessionId, UserId};
+use crate::ids::{ConversationId, FileId, MessageId, SessionId, UserId};
 
 /// A person or a bot.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -362,10 +362,12 @@ pub struct ServiceContent {
 pub enum Content {
     /// Text with entities.
     Text {
-        /// The text.
+        /// The text; with attachments, their caption (may then be empty).
         text: String,
         /// Its entities.
         entities: Vec<Entity>,
+        /// Files the message carries (an album when several), in order.
+        attachments: Vec<Attachment>,
     },
     /// A membership or settings change.
     Service(ServiceContent),
@@ -483,4 +485,108 @@ impl NewMessage {
             mentions_all: false,
         }
     }
+}
+
+/// A file a message carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// The file.
+    pub file_id: FileId,
+    /// Per-attachment text (alt text or a caption of one album item), at most 1024 characters.
+    pub alt: String,
+    /// Shown as a spoiler (blurred until tapped).
+    pub spoiler: bool,
+    /// The file as it is now; filled by the service when it returns the message, never
+    /// stored with it.
+    pub file: Option<Box<FileRecord>>,
+}
+
+impl Attachment {
+    /// An attachment of `file_id` with nothing else set.
+    pub fn of(file_id: FileId) -> Self {
+        Self { file_id, alt: String::new(), spoiler: false, file: None }
+    }
+}
+
+/// Where a file is in its processing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileState {
+    /// Stored; previews and media facts are being computed.
+    Processing,
+    /// Everything the server could compute is there.
+    Ready,
+}
+
+impl FileState {
+    /// The stored name.
+    pub fn name(self) -> &'static str {
+        match self {
+            FileState::Processing => "processing",
+            FileState::Ready => "ready",
+        }
+    }
+
+    /// From the stored name.
+    pub fn from_name(s: &str) -> Option<Self> {
+        match s {
+            "processing" => Some(FileState::Processing),
+            "ready" => Some(FileState::Ready),
+            _ => None,
+        }
+    }
+}
+
+/// A preview image of a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Thumbnail {
+    /// The size class: `small` (at most 320 px on the long side) or `large` (1280), or
+    /// `avatar` (a square crop).
+    pub size: String,
+    /// Pixels.
+    pub width: u32,
+    /// Pixels.
+    pub height: u32,
+    /// SHA-256 of its bytes (hex): its blob.
+    pub sha256: String,
+    /// Bytes.
+    pub bytes: u64,
+    /// Its type (`image/webp` or `image/jpeg`).
+    pub mime: String,
+}
+
+/// A stored file: what an upload produced, and what processing learned about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRecord {
+    /// Id.
+    pub id: FileId,
+    /// The uploader.
+    pub owner_id: UserId,
+    /// The name the uploader gave (sanitised), or `file`.
+    pub name: String,
+    /// The type sniffed from the bytes (never the client's claim), or
+    /// `application/octet-stream`.
+    pub mime: String,
+    /// Bytes served.
+    pub size: u64,
+    /// SHA-256 of the bytes served (hex); for images the server removed metadata from,
+    /// of the cleaned bytes.
+    pub sha256: String,
+    /// Pixels (images and video), after EXIF orientation.
+    pub width: Option<u32>,
+    /// Pixels.
+    pub height: Option<u32>,
+    /// Length of audio or video.
+    pub duration_ms: Option<u64>,
+    /// A blurred placeholder (blurhash) for images.
+    pub blurhash: Option<String>,
+    /// A voice note's waveform: up to 100 amplitudes 0-255.
+    pub waveform: Vec<u8>,
+    /// Previews, smallest first.
+    pub thumbnails: Vec<Thumbnail>,
+    /// Processing state.
+    pub state: FileState,
+    /// Readable by anyone signed in (avatars).
+    pub public: bool,
+    /// Upload completion time.
+    pub created_at_ms: i64,
 }

@@ -154,6 +154,15 @@ pub struct MessageText {
 }
 
 impl MessageText {
+    /// Parses the caption of a message with attachments: like [`MessageText::parse`], but
+    /// it may be empty (and then has no entities).
+    pub fn caption(text: &str, entities: Vec<Entity>, max_chars: usize) -> Result<Self, ValidationError> {
+        if text.trim().is_empty() && entities.is_empty() {
+            return Ok(Self { text: String::new(), entities });
+        }
+        Self::parse(text, entities, max_chars)
+    }
+
     /// Parses text of at most `max_chars` characters and its entities.
     pub fn parse(text: &str, entities: Vec<Entity>, max_chars: usize) -> Result<Self, ValidationError> {
         let n = char_len(text);

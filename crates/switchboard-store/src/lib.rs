@@ -6,7 +6,7 @@
 //! a conversation log, entries in users' logs) are written in the same transaction.
 //!
 //! Each aggregate is one module (`users`, `sessions`, `conversations`, `messages`,
-//! `records`, `events`): its input and output types, its trait declared by `store_trait!`
+//! `records`, `events`, `files`): its input and output types, its trait declared by `store_trait!`
 //! (each method bound to one operation), and the operations, written once as SQL over a
 //! small transaction interface (`sql`). The backends provide that interface, their engine
 //! (SQLite's writer thread and readers, PostgreSQL's pool) and their migrations
@@ -22,6 +22,7 @@ pub mod conformance;
 mod conversations;
 mod error;
 mod events;
+mod files;
 mod messages;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod migrations {
@@ -46,12 +47,19 @@ pub use conversations::{
 };
 pub use error::{StoreError, StoreResult};
 pub use events::EventStore;
+pub use files::{CreatedUpload, FileFacts, FileStore, NewFile, NewUpload, Upload};
 pub use messages::{Appended, HistoryDirection, MessageStore, ReceiptCounts, service_message, stored_message};
 pub use records::{Expect, Record, RecordStore};
 pub use sessions::{CreatedSession, NewSession, Rotation, SessionStore};
 pub use users::{NewUser, ProfilePatch, UserSetting, UserStore};
 
 /// Every store trait; what the service holds.
-pub trait Store: UserStore + SessionStore + ConversationStore + MessageStore + EventStore + RecordStore {}
+pub trait Store:
+    UserStore + SessionStore + ConversationStore + MessageStore + EventStore + RecordStore + FileStore
+{
+}
 
-impl<T: UserStore + SessionStore + ConversationStore + MessageStore + EventStore + RecordStore> Store for T {}
+impl<T: UserStore + SessionStore + ConversationStore + MessageStore + EventStore + RecordStore + FileStore> Store
+    for T
+{
+}

@@ -263,6 +263,12 @@ pub(crate) async fn insert_message(tx: &impl Tx, new: &NewMessage, now_ms: i64) 
         .map(MessageId::from_raw)
         .ok_or_else(|| corrupt("INSERT .. RETURNING gave no row"))?;
     insert_mentions(tx, id, seq, &new.mentions).await?;
+    if let Content::Text { attachments, .. } = &new.content
+        && !attachments.is_empty()
+    {
+        let files: Vec<_> = attachments.iter().map(|a| a.file_id).collect();
+        crate::files::carry(tx, id, seq, &files).await?;
+    }
     tx.exec(
         "INSERT INTO conv_events (conversation_id, seq, kind, message_id, actor_id, created_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -386,7 +392,7 @@ mod tests {
         let service =
             ServiceContent { action: ServiceAction::TitleChanged, user_ids: vec![], title: "g".into(), target_id: 0 };
         let mut hi = NewMessage::service(c, a, service);
-        hi.content = Content::Text { text: "hi".into(), entities: vec![] };
+        hi.content = Content::Text { text: "hi".into(), entities: vec![], attachments: vec![] };
         store.append_message(hi, 3).await.unwrap();
         store.put_record(c, "k", "x", "{}".into(), Expect::Any).await.unwrap();
         let read_all = || async {
