@@ -5,6 +5,7 @@ mod connect;
 pub mod convert;
 mod decode;
 pub mod error;
+mod files;
 mod grpc;
 mod gzip;
 pub mod http;
@@ -71,7 +72,9 @@ impl Cors {
     }
 
     fn layer(&self) -> Option<tower_http::cors::CorsLayer> {
-        use ::http::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+        use ::http::header::{
+            AUTHORIZATION, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LOCATION, RANGE, RETRY_AFTER,
+        };
         use tower_http::cors::{AllowOrigin, CorsLayer};
         let origin = match self {
             Self::Off => return None,
@@ -82,15 +85,42 @@ impl Cors {
         Some(
             CorsLayer::new()
                 .allow_origin(origin)
-                .allow_methods([::http::Method::GET, ::http::Method::POST])
+                .allow_methods([
+                    ::http::Method::GET,
+                    ::http::Method::HEAD,
+                    ::http::Method::POST,
+                    ::http::Method::PATCH,
+                    ::http::Method::DELETE,
+                ])
                 .allow_headers([
                     CONTENT_TYPE,
                     AUTHORIZATION,
+                    RANGE,
+                    IF_NONE_MATCH,
                     name("connect-protocol-version"),
                     name("connect-timeout-ms"),
                     name("x-request-id"),
+                    name("tus-resumable"),
+                    name("upload-length"),
+                    name("upload-offset"),
+                    name("upload-metadata"),
+                    name("upload-checksum"),
                 ])
-                .expose_headers([RETRY_AFTER, name("x-request-id")])
+                .expose_headers([
+                    RETRY_AFTER,
+                    LOCATION,
+                    ETAG,
+                    CONTENT_RANGE,
+                    name("x-request-id"),
+                    name("tus-resumable"),
+                    name("tus-version"),
+                    name("tus-extension"),
+                    name("tus-max-size"),
+                    name("upload-offset"),
+                    name("upload-length"),
+                    name("upload-expires"),
+                    name("switchboard-file-id"),
+                ])
                 .max_age(Duration::from_secs(3600)),
         )
     }
@@ -172,6 +202,18 @@ impl Api {
         let mut router = Router::new()
             .route("/v1/ws", get(ws::upgrade))
             .route("/v1/rpc/{service}/{method}", post(http::rpc))
+            .route("/v1/uploads", post(files::tus_create).options(files::tus_options))
+            .route("/v1/uploads/", post(files::tus_create).options(files::tus_options))
+            .route(
+                "/v1/uploads/{id}",
+                axum::routing::head(files::tus_head)
+                    .patch(files::tus_patch)
+                    .delete(files::tus_delete)
+                    .options(files::tus_options),
+            )
+            .route("/v1/files", post(files::upload_once))
+            .route("/v1/files/{id}", get(files::download))
+            .route("/v1/files/{id}/thumbnails/{size}", get(files::download_thumbnail))
             .route("/healthz", get(http::healthz))
             .route("/readyz", get(http::readyz));
         if metrics_on_main {

@@ -399,7 +399,7 @@ mod tests {
     fn a_nul_anywhere_is_refused_with_its_field() {
         let req = pb::SendMessageRequest {
             conversation_id: "1".into(),
-            text: Some(pb::TextContent { text: "a\0b".into(), entities: vec![] }),
+            text: Some(pb::TextContent { text: "a\0b".into(), entities: vec![], ..Default::default() }),
             ..Default::default()
         };
         let e = check_strings(&req).unwrap_err();
@@ -420,7 +420,7 @@ mod tests {
         let req = pb::SendMessageRequest {
             conversation_id: "1".into(),
             client_key: "k".into(),
-            text: Some(pb::TextContent { text: "tab\tand newline\n".into(), entities: vec![] }),
+            text: Some(pb::TextContent { text: "tab\tand newline\n".into(), entities: vec![], ..Default::default() }),
             ..Default::default()
         };
         check_strings(&req).unwrap();

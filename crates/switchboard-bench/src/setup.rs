@@ -103,7 +103,7 @@ pub async fn send(c: &Client, conv: &str, key: String, sent_at: u64) -> anyhow::
             &pb::SendMessageRequest {
                 conversation_id: conv.to_owned(),
                 client_key: key,
-                text: Some(pb::TextContent { text: stamped(sent_at), entities: vec![] }),
+                text: Some(pb::TextContent { text: stamped(sent_at), entities: vec![], ..Default::default() }),
                 ..Default::default()
             },
         )

@@ -8,7 +8,10 @@
 //!
 //! Layout inside the store (or the S3 key prefix): `blobs/ab/cd/<sha256 hex>` for stored
 //! blobs, `incoming/<random>` for bytes still arriving (renamed into place once their hash
-//! is known and checked; leftovers from a crash are removed by [`BlobStore::collect_incoming`]).
+//! is known and checked; leftovers from a crash are removed by [`BlobStore::collect_incoming`]),
+//! `uploads/<upload id>/<part id>` for the parts of a resumable upload (each request's
+//! bytes one part, under a random id so that concurrent writers never share one; joined
+//! into a blob when the upload completes).
 
 use std::ops::Range;
 use std::path::Path;
@@ -28,6 +31,15 @@ pub type ByteStream = BoxStream<'static, Result<Bytes, BlobError>>;
 const PART_BYTES: usize = 8 << 20;
 /// Parts in flight at once per upload: with [`PART_BYTES`], at most ~16 MiB buffered.
 const PARTS_IN_FLIGHT: usize = 2;
+
+/// An upload or part id as a key segment: 1-64 ASCII letters and digits (never a path).
+fn check_upload_id(id: &str) -> BlobResult<&str> {
+    if (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        Ok(id)
+    } else {
+        Err(BlobError::Backend(format!("invalid upload id {id:?}")))
+    }
+}
 
 /// A blob's address: the SHA-256 of its bytes.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -247,6 +259,107 @@ impl BlobStore {
             self.store.delete(&incoming).await?;
         }
         Ok(Stored { id, size, new })
+    }
+
+    /// Stores one part of a resumable upload: the bytes of `data` up to `limit` (more is
+    /// [`BlobError::TooLarge`], and nothing is kept). When the stream fails midway (the
+    /// client went away) the bytes that did arrive are kept: the result is then the count
+    /// kept and the stream's error. `each` sees every chunk stored, in order. Writing a part
+    /// again replaces it.
+    pub async fn put_part(
+        &self,
+        upload: &str,
+        part: &str,
+        mut data: ByteStream,
+        limit: u64,
+        mut each: impl FnMut(&Bytes) + Send,
+    ) -> BlobResult<(u64, Option<BlobError>)> {
+        let key = self.part_key(upload, part)?;
+        let upload = self.store.put_multipart(&key).await?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
+        let mut size = 0u64;
+        let mut broke = None;
+        loop {
+            let chunk = match data.next().await {
+                None => break,
+                Some(Ok(c)) => c,
+                Some(Err(e)) => {
+                    broke = Some(e);
+                    break;
+                }
+            };
+            if size + chunk.len() as u64 > limit {
+                let _ = writer.abort().await;
+                return Err(BlobError::TooLarge { limit });
+            }
+            if let Err(e) = writer.wait_for_capacity(PARTS_IN_FLIGHT).await {
+                let _ = writer.abort().await;
+                return Err(e.into());
+            }
+            size += chunk.len() as u64;
+            each(&chunk);
+            writer.put(chunk);
+        }
+        writer.finish().await?;
+        Ok((size, broke))
+    }
+
+    /// The bytes of an upload's `parts`, in order, streamed.
+    pub fn parts(&self, upload: &str, parts: &[String]) -> BlobResult<ByteStream> {
+        let keys = parts.iter().map(|p| self.part_key(upload, p)).collect::<BlobResult<Vec<_>>>()?;
+        let store = self.store.clone();
+        Ok(futures_util::stream::iter(keys)
+            .then(move |key| {
+                let store = store.clone();
+                async move { store.get(&key).await.map(|g| g.into_stream().map_err(BlobError::from)) }
+            })
+            .map_err(BlobError::from)
+            .try_flatten()
+            .boxed())
+    }
+
+    /// Joins an upload's `parts` into the blob `id` (a single part is moved into place;
+    /// several are copied through, checked against `id`) and removes every part.
+    pub async fn join_parts(&self, upload: &str, parts: &[String], id: BlobId, size: u64) -> BlobResult<Stored> {
+        let target = id.key(&self.root);
+        let exists = self.size(&id).await?.is_some();
+        let stored = if exists {
+            Stored { id, size, new: false }
+        } else if let [only] = parts {
+            self.store.rename(&self.part_key(upload, only)?, &target).await?;
+            Stored { id, size, new: true }
+        } else if parts.is_empty() {
+            self.put_bytes(Bytes::new()).await?
+        } else {
+            self.put(self.parts(upload, parts)?, Some(id), size).await?
+        };
+        self.delete_parts(upload).await?;
+        Ok(stored)
+    }
+
+    /// Removes every part of an upload.
+    pub async fn delete_parts(&self, upload: &str) -> BlobResult<()> {
+        let prefix = Key::from(format!("{}uploads/{}", self.root, check_upload_id(upload)?));
+        let keys: Vec<Key> = self.store.list(Some(&prefix)).map_ok(|m| m.location).try_collect().await?;
+        for key in &keys {
+            match self.store.delete(key).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes one part (a request whose bytes were refused).
+    pub async fn delete_part(&self, upload: &str, part: &str) -> BlobResult<()> {
+        match self.store.delete(&self.part_key(upload, part)?).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn part_key(&self, upload: &str, part: &str) -> BlobResult<Key> {
+        Ok(Key::from(format!("{}uploads/{}/{}", self.root, check_upload_id(upload)?, check_upload_id(part)?)))
     }
 
     /// Stores `bytes` (a convenience for small blobs).

@@ -153,3 +153,64 @@ async fn a_blob_of_many_parts_streams_through() {
         assert_eq!(store.get_bytes(&stored.id).await.unwrap().len(), 20 << 20);
     }
 }
+
+#[tokio::test]
+async fn upload_parts_keep_what_arrived_and_join_into_one_blob() {
+    for (store, _dir) in engines().await {
+        let data = pattern(300_000);
+        let mut seen = 0u64;
+        let (n, broke) = store
+            .put_part("up1", "a", chunked(data[..100_000].to_vec(), 7000), 1 << 20, |c| seen += c.len() as u64)
+            .await
+            .unwrap();
+        assert_eq!((n, broke, seen), (100_000, None, 100_000), "{store:?}");
+        // A stream that fails midway keeps the bytes that arrived.
+        let half: Vec<Result<Bytes, BlobError>> = vec![
+            Ok(Bytes::copy_from_slice(&data[100_000..150_000])),
+            Err(BlobError::Incoming("client went away".into())),
+        ];
+        let (n, broke) =
+            store.put_part("up1", "b", futures_util::stream::iter(half).boxed(), 1 << 20, |_| {}).await.unwrap();
+        assert_eq!(n, 50_000);
+        assert!(matches!(broke, Some(BlobError::Incoming(_))));
+        // Too much is refused and keeps nothing; the part is written again.
+        let err = store.put_part("up1", "c", chunked(data[150_000..].to_vec(), 4096), 1000, |_| {}).await.unwrap_err();
+        assert_eq!(err, BlobError::TooLarge { limit: 1000 });
+        store.put_part("up1", "c", chunked(data[150_000..].to_vec(), 4096), 1 << 20, |_| {}).await.unwrap();
+        assert_eq!(read(store.parts("up1", &names(&["a", "b", "c"])).unwrap()).await, data, "{store:?}");
+        let id = BlobId::of(&data);
+        let stored = store.join_parts("up1", &names(&["a", "b", "c"]), id, 300_000).await.unwrap();
+        assert_eq!((stored.id, stored.new), (id, true));
+        assert_eq!(store.get_bytes(&id).await.unwrap(), data);
+        assert!(store.get(&id, None).await.is_ok());
+        assert!(read(store.parts("up1", &[]).unwrap()).await.is_empty());
+        // One part is moved into place; joining bytes already stored keeps one copy.
+        store.put_part("up2", "x", chunked(data.clone(), 65_536), 1 << 20, |_| {}).await.unwrap();
+        assert!(!store.join_parts("up2", &names(&["x"]), id, 300_000).await.unwrap().new);
+        let single = pattern(5000);
+        store.put_part("up3", "y", chunked(single.clone(), 999), 1 << 20, |_| {}).await.unwrap();
+        let s = store.join_parts("up3", &names(&["y"]), BlobId::of(&single), 5000).await.unwrap();
+        assert!(s.new);
+        assert_eq!(store.get_bytes(&s.id).await.unwrap(), single);
+        // Ids that could be paths are refused.
+        assert!(store.put_part("../x", "a", chunked(vec![1], 1), 10, |_| {}).await.is_err());
+        store.delete_parts("up9").await.unwrap();
+        store.put_part("up4", "z", chunked(vec![1, 2, 3], 1), 10, |_| {}).await.unwrap();
+        store.delete_part("up4", "z").await.unwrap();
+        assert!(store.parts("up4", &names(&["z"])).is_ok());
+        assert!(read_result(store.parts("up4", &names(&["z"])).unwrap()).await.is_err(), "a deleted part is gone");
+    }
+}
+
+fn names(n: &[&str]) -> Vec<String> {
+    n.iter().map(|s| s.to_string()).collect()
+}
+
+async fn read_result(s: ByteStream) -> Result<Vec<u8>, BlobError> {
+    let mut out = Vec::new();
+    let parts: Vec<_> = s.collect().await;
+    for p in parts {
+        out.extend_from_slice(&p?);
+    }
+    Ok(out)
+}

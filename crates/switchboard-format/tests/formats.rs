@@ -16,9 +16,10 @@ use switchboard_core::event::{
     UserEvent, UserEventKind,
 };
 use switchboard_core::model::{
-    Content, Entity, EntityKind, ForwardInfo, MemberSettings, Message, ServiceAction, ServiceContent, ThreadSummary,
+    Attachment, Content, Entity, EntityKind, FileRecord, FileState, ForwardInfo, MemberSettings, Message,
+    ServiceAction, ServiceContent, ThreadSummary, Thumbnail,
 };
-use switchboard_core::{ConversationId, MessageId, SessionId, UserId};
+use switchboard_core::{ConversationId, FileId, MessageId, SessionId, UserId};
 use switchboard_format::{FormatError, Stored};
 
 fn c(n: i64) -> ConversationId {
@@ -61,6 +62,7 @@ fn text_message() -> Message {
                     role_id: None,
                 },
             ],
+            attachments: vec![],
         },
         reply_to: Some(m(40)),
         forward: Some(forward()),
@@ -245,6 +247,36 @@ fn bus_events() -> Vec<(String, Event)> {
             },
         ),
         ("resync".to_owned(), Event::ResyncRequired { conversation_id: Some(c(7)) }),
+        (
+            "file_ready".to_owned(),
+            Event::FileReady {
+                file: FileRecord {
+                    id: FileId::from_raw(9),
+                    owner_id: u(3),
+                    name: "view.jpg".into(),
+                    mime: "image/jpeg".into(),
+                    size: 120_000,
+                    sha256: "ab".repeat(32),
+                    width: Some(1600),
+                    height: Some(900),
+                    duration_ms: None,
+                    blurhash: Some("LEHV6nWB2yk8pyo0adR*.7kCMdnj".into()),
+                    waveform: vec![],
+                    thumbnails: vec![Thumbnail {
+                        size: "small".into(),
+                        width: 320,
+                        height: 180,
+                        sha256: "cd".repeat(32),
+                        bytes: 9000,
+                        mime: "image/jpeg".into(),
+                    }],
+                    state: FileState::Ready,
+                    public: false,
+                    created_at_ms: 1_764_600_010_000,
+                },
+                shared_with: vec![c(7)],
+            },
+        ),
     ];
     for (name, kind) in user_kinds() {
         out.push((
@@ -292,6 +324,18 @@ fn stored_message_parts_keep_their_format() {
                 url: None,
                 role_id: Some(3),
             }],
+            attachments: vec![],
+        },
+    );
+    check(
+        "content_attachments",
+        &Content::Text {
+            text: String::new(),
+            entities: vec![],
+            attachments: vec![
+                Attachment { file_id: FileId::from_raw(7), alt: "the view".into(), spoiler: false, file: None },
+                Attachment { file_id: FileId::from_raw(8), alt: String::new(), spoiler: true, file: None },
+            ],
         },
     );
     check(

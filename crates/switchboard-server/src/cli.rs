@@ -173,7 +173,8 @@ fn read_password(from_stdin: bool) -> anyhow::Result<String> {
 /// lock to hold while they are used.
 async fn offline_services(config: &Config) -> anyhow::Result<(Services, Option<crate::datadir::DataDirLock>)> {
     let (store, lock) = open_store(config).await?;
-    Ok((Services::new(store, Arc::new(LocalBus::new()), config.service.clone())?, lock))
+    let blobs = crate::serve::open_blobs(config)?;
+    Ok((Services::new(store, Arc::new(LocalBus::new()), blobs, config.service.clone())?, lock))
 }
 
 async fn shutdown_signal() {

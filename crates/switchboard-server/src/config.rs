@@ -124,6 +124,43 @@ pub struct TlsConfig {
     pub reload_secs: u64,
 }
 
+/// Where file bytes are kept. Limits on files (sizes, quotas, types) are under
+/// `service.files`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FilesStorageConfig {
+    /// `data-dir` (the `files` directory of the data directory; the embedded default) or
+    /// `s3` (any S3-compatible object store; needed by a cluster, whose nodes share it).
+    pub storage: String,
+    /// The S3-compatible store, for `storage = "s3"`.
+    pub s3: S3Config,
+}
+
+impl Default for FilesStorageConfig {
+    fn default() -> Self {
+        Self { storage: "data-dir".into(), s3: S3Config::default() }
+    }
+}
+
+/// An S3-compatible object store.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct S3Config {
+    /// Endpoint URL (`https://s3.eu-west-1.amazonaws.com`, `http://minio:9000`); plain
+    /// http is allowed for a store on the local network. Requests are path-style.
+    pub endpoint: String,
+    /// Bucket; it must exist.
+    pub bucket: String,
+    /// Region (any value for stores that ignore it; empty means us-east-1).
+    pub region: String,
+    /// Access key id.
+    pub access_key_id: String,
+    /// Secret access key (shown as *** by `config show`).
+    pub secret_access_key: String,
+    /// Key prefix inside the bucket, so that one bucket can serve several installations.
+    pub prefix: String,
+}
+
 /// Transport limits.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
@@ -201,6 +238,8 @@ pub struct Config {
     pub tls: TlsConfig,
     /// Transport limits.
     pub transport: TransportConfig,
+    /// Where file bytes are kept.
+    pub files: FilesStorageConfig,
     /// Use-case limits and policies.
     pub service: ServiceConfig,
 }
@@ -220,6 +259,7 @@ impl Default for Config {
             nats: NatsConfig::default(),
             tls: TlsConfig { reload_secs: 30, ..TlsConfig::default() },
             transport: TransportConfig::default(),
+            files: FilesStorageConfig::default(),
             service: ServiceConfig::default(),
         }
     }
@@ -455,7 +495,19 @@ impl Config {
             "transport.metrics_listen",
             "must be empty or a host and port such as 127.0.0.1:9090",
         );
+        let f = &self.files;
+        need(f.storage == "data-dir" || f.storage == "s3", "files.storage", "must be `data-dir` or `s3`");
+        if f.storage == "s3" {
+            need(
+                f.s3.endpoint.starts_with("http://") || f.s3.endpoint.starts_with("https://"),
+                "files.s3.endpoint",
+                "must be an http:// or https:// URL",
+            );
+            need(!f.s3.bucket.is_empty(), "files.s3.bucket", "must name a bucket");
+        }
         let s = &self.service;
+        need(s.files.processing_workers >= 1, "service.files.processing_workers", "must be at least 1");
+        need(s.files.download_url_ttl_secs >= 1, "service.files.download_url_ttl_secs", "must be at least 1");
         need(s.max_message_chars >= 1, "service.max_message_chars", "must be at least 1");
         need(s.max_members >= 2, "service.max_members", "must be at least 2");
         need(s.access_token_ttl_secs >= 60, "service.access_token_ttl_secs", "must be at least 60");
@@ -526,7 +578,11 @@ pub fn show(config: &Config, sources: &BTreeMap<String, Source>) -> anyhow::Resu
     for (key, value) in all {
         let source = sources.get(&key).copied().unwrap_or(Source::Default);
         let value = match value {
-            toml::Value::String(s) if key.ends_with("_token") && !s.is_empty() => toml::Value::String("***".into()),
+            toml::Value::String(s)
+                if (key.ends_with("_token") || key.ends_with("secret_access_key")) && !s.is_empty() =>
+            {
+                toml::Value::String("***".into())
+            }
             toml::Value::String(s) => toml::Value::String(redact(&s)),
             v => v,
         };

@@ -113,6 +113,23 @@ pub async fn open_store(config: &Config) -> anyhow::Result<(Arc<dyn Store>, Opti
     }
 }
 
+/// Opens the blob store `config` names: the data directory's `files` or an S3 bucket.
+pub fn open_blobs(config: &Config) -> anyhow::Result<switchboard_service::BlobStore> {
+    let f = &config.files;
+    let store = match f.storage.as_str() {
+        "s3" => switchboard_service::BlobStore::s3(&switchboard_service::S3Options {
+            endpoint: f.s3.endpoint.clone(),
+            bucket: f.s3.bucket.clone(),
+            region: f.s3.region.clone(),
+            access_key_id: f.s3.access_key_id.clone(),
+            secret_access_key: f.s3.secret_access_key.clone(),
+            prefix: f.s3.prefix.clone(),
+        }),
+        _ => switchboard_service::BlobStore::filesystem(&config.data_dir.join("files")),
+    };
+    store.map_err(|e| anyhow::anyhow!("files.storage: {e}"))
+}
+
 /// Connects the bus `config` names.
 pub async fn open_bus(config: &Config) -> anyhow::Result<Arc<dyn Bus>> {
     match config.bus.as_str() {
@@ -147,8 +164,15 @@ impl App {
         };
         let (store, data_dir) = open_store(config).await?;
         let bus = open_bus(config).await?;
-        tracing::info!(store = store_kind(config), bus = bus_kind(config), "storage and bus ready");
-        let services = Services::with_clock(store, bus, config.service.clone(), clock)?;
+        tracing::info!(store = store_kind(config), bus = bus_kind(config), files = %config.files.storage, "storage and bus ready");
+        let blobs = open_blobs(config)?;
+        if config.bus != "local" && config.files.storage != "s3" {
+            tracing::warn!(
+                "files.storage is the data directory while nodes share a bus: files uploaded to one node are \
+                 not readable on another unless the directory is shared; use files.storage = \"s3\""
+            );
+        }
+        let services = Services::with_clock(store, bus, blobs, config.service.clone(), clock)?;
         let t = &config.transport;
         let options = ApiOptions {
             max_frame_bytes: t.max_frame_bytes,

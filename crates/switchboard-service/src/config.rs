@@ -96,6 +96,72 @@ impl Default for AuthLimits {
     }
 }
 
+/// Files: sizes, quotas, types, processing and download links.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FilesConfig {
+    /// Largest file in bytes; a declared size above it is refused before any byte is sent.
+    pub max_file_bytes: u64,
+    /// Bytes one user's files and unfinished uploads may take; 0 = no quota.
+    pub quota_bytes: u64,
+    /// An unfinished upload is given up (and its bytes collected) this long after it started.
+    pub upload_expiry_secs: u64,
+    /// Types accepted (sniffed from the bytes; `image/*` matches a family); empty = all.
+    pub allowed_types: Vec<String>,
+    /// Types refused, checked after `allowed_types`.
+    pub denied_types: Vec<String>,
+    /// Most pixels (width × height) an image may have; more is refused when the upload
+    /// completes, from the header, before anything is decoded (decompression bombs).
+    pub max_image_pixels: u64,
+    /// Images up to this many bytes are processed (previews, metadata removal); larger
+    /// ones are stored and served as they are.
+    pub max_image_bytes: u64,
+    /// Files processed at once on this node.
+    pub processing_workers: usize,
+    /// Lifetime of a signed download URL, in seconds.
+    pub download_url_ttl_secs: u64,
+    /// Most attachments on one message.
+    pub max_attachments: usize,
+    /// How often expired uploads and unused blobs are collected, in seconds; 0 = never.
+    pub collect_interval_secs: u64,
+    /// An unused blob is collected only this long after its last use, in seconds.
+    pub blob_grace_secs: u64,
+}
+
+impl Default for FilesConfig {
+    fn default() -> Self {
+        Self {
+            max_file_bytes: 4 << 30,
+            quota_bytes: 10 << 30,
+            upload_expiry_secs: 24 * 3600,
+            allowed_types: Vec::new(),
+            denied_types: Vec::new(),
+            max_image_pixels: 100_000_000,
+            max_image_bytes: 64 << 20,
+            processing_workers: 2,
+            download_url_ttl_secs: 900,
+            max_attachments: 10,
+            collect_interval_secs: 300,
+            blob_grace_secs: 3600,
+        }
+    }
+}
+
+impl FilesConfig {
+    /// True when files of the (sniffed) type `mime` are accepted.
+    pub fn type_allowed(&self, mime: &str) -> bool {
+        let matches = |pattern: &String| {
+            let pattern = pattern.trim().to_ascii_lowercase();
+            match pattern.strip_suffix("/*") {
+                Some(family) => mime.split('/').next() == Some(family),
+                None => pattern == mime || pattern == "*",
+            }
+        };
+        (self.allowed_types.is_empty() || self.allowed_types.iter().any(matches))
+            && !self.denied_types.iter().any(matches)
+    }
+}
+
 /// Limits and policies of the use cases.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -153,6 +219,8 @@ pub struct ServiceConfig {
     pub minimum_client_versions: std::collections::BTreeMap<String, String>,
     /// Per client name, the version the server recommends; older ones are told to update.
     pub recommended_client_versions: std::collections::BTreeMap<String, String>,
+    /// Files and uploads.
+    pub files: FilesConfig,
 }
 
 impl Default for ServiceConfig {
@@ -182,6 +250,7 @@ impl Default for ServiceConfig {
             settings_reload_secs: 5,
             minimum_client_versions: Default::default(),
             recommended_client_versions: Default::default(),
+            files: FilesConfig::default(),
         }
     }
 }

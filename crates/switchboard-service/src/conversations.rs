@@ -109,7 +109,10 @@ impl Services {
         let (id, me) = (entry.conversation.id, entry.member.user_id);
         let (unread, mentions) =
             self.store().counters(id, me, entry.member.read_seq, self.config().counter_cap).await?;
-        let last_message = self.store().last_message(id, me).await?;
+        let last_message = match self.store().last_message(id, me).await? {
+            Some(m) => Some(self.with_files_one(m).await?),
+            None => None,
+        };
         Ok(ConversationView {
             rights: effective_rights(&entry.member),
             conversation: entry.conversation,

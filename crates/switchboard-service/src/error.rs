@@ -64,6 +64,12 @@ impl ServiceError {
         Self { retry_after_ms: Some(retry_after_ms), ..Self::new(ErrorCode::ResourceExhausted, message) }
     }
 
+    /// The same error naming the request field at fault.
+    pub fn field(mut self, field: &'static str) -> Self {
+        self.field = Some(field);
+        self
+    }
+
     /// The same error with a machine-readable reason.
     pub fn because(mut self, reason: &'static str) -> Self {
         self.reason = Some(reason);

@@ -11,6 +11,7 @@ pub mod clock;
 mod config;
 mod conversations;
 mod error;
+mod files;
 pub mod hub;
 mod invites;
 mod messages;
@@ -35,9 +36,10 @@ use switchboard_core::{ConversationId, SessionId, UserId};
 use switchboard_store::{Store, Written};
 
 pub use auth::{AuthOutcome, DeviceInfo, Tokens};
-pub use config::{Argon2Params, AuthLimits, PasswordHashing, RateLimit, RegistrationMode, ServiceConfig};
+pub use config::{Argon2Params, AuthLimits, FilesConfig, PasswordHashing, RateLimit, RegistrationMode, ServiceConfig};
 pub use conversations::{ConversationPatch, ConversationView, GroupSpec, MemberPage};
 pub use error::{ServiceError, ServiceResult};
+pub use files::{Download, UploadSpec, Variant};
 pub use hub::{CloseReason, Connection, EventStream, SharedEvent, StreamItem};
 pub use invites::{Invite, InvitePreview, InviteRecord, Joined, RequestRecord};
 pub use messages::{HistoryRequest, Receipts, SendRequest};
@@ -46,6 +48,8 @@ pub use spaces::{
     BanRecord, ChannelPatch, ChannelView, NewChannel, RolePatch, SpaceMemberView, SpacePatch, SpaceProfilePatch,
     SpaceView,
 };
+pub use switchboard_blob::{BlobError, BlobStore, ByteStream, S3Options};
+pub use switchboard_store::Upload;
 pub use switchboard_store::{HistoryDirection, SettingsPatch, UserSetting};
 pub use sync::{Difference, Positions};
 pub use threads::ThreadView;
@@ -99,22 +103,31 @@ struct Inner {
     settings_version: std::sync::atomic::AtomicU64,
     /// Conversation kinds never change: cached so that a send needs no extra read.
     kinds: std::sync::Mutex<std::collections::HashMap<ConversationId, ConversationKind>>,
+    /// Uploads, processing and the blob store.
+    files: files::Files,
 }
 
 /// Most cached conversation kinds before the cache starts over.
 const KIND_CACHE: usize = 100_000;
 
 impl Services {
-    /// Wires the use cases to a store and a bus; attaches this node's hub to the bus and
-    /// starts the password hashing threads.
-    pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>, config: ServiceConfig) -> ServiceResult<Self> {
-        Self::with_clock(store, bus, config, Arc::new(clock::SystemClock))
+    /// Wires the use cases to a store, a bus and a blob store; attaches this node's hub to
+    /// the bus, starts the password hashing threads, picks up files left processing and
+    /// starts collecting expired uploads and unused blobs.
+    pub fn new(
+        store: Arc<dyn Store>,
+        bus: Arc<dyn Bus>,
+        blobs: BlobStore,
+        config: ServiceConfig,
+    ) -> ServiceResult<Self> {
+        Self::with_clock(store, bus, blobs, config, Arc::new(clock::SystemClock))
     }
 
     /// As [`Services::new`], telling time by `clock` (tests move it forward).
     pub fn with_clock(
         store: Arc<dyn Store>,
         bus: Arc<dyn Bus>,
+        blobs: BlobStore,
         config: ServiceConfig,
         clock: Arc<dyn clock::Clock>,
     ) -> ServiceResult<Self> {
@@ -130,6 +143,7 @@ impl Services {
         let failed_logins = ratelimit::RateLimiter::new(config.auth_limits.failed_logins_per_account);
         let kinds = std::sync::Mutex::new(std::collections::HashMap::new());
         server::check_client_rules(&config)?;
+        let files = files::Files::new(blobs, config.files.processing_workers);
         let inner = Inner {
             store,
             bus,
@@ -142,10 +156,13 @@ impl Services {
             clock,
             settings_version: Default::default(),
             kinds,
+            files,
         };
         let inner = Arc::new(inner);
         Services::start_settings_reload(&inner);
-        Ok(Self { inner })
+        let services = Self { inner };
+        services.start_files();
+        Ok(services)
     }
 
     /// The configuration in force.
@@ -163,12 +180,16 @@ impl Services {
         &self.inner.hub
     }
 
-    /// Succeeds when the store answers and the bus is connected (readiness).
+    /// Succeeds when the store and the blob store answer and the bus is connected (readiness).
     pub async fn ready(&self) -> ServiceResult<()> {
         if !self.inner.bus.is_ready() {
             return Err(ServiceError::new(switchboard_core::ErrorCode::Unavailable, "the event bus is not connected"));
         }
         self.store().user(UserId::from_raw(1)).await?;
+        self.blobs()
+            .check()
+            .await
+            .map_err(|e| ServiceError::new(switchboard_core::ErrorCode::Unavailable, format!("the file store: {e}")))?;
         Ok(())
     }
 

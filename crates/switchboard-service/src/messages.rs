@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use switchboard_bus::Topic;
 use switchboard_core::event::{Event, Receipt, ThreadActivity, UserEvent, UserEventKind};
-use switchboard_core::model::{Content, ConversationKind, Entity, ForwardInfo, Message, NewMessage, ThreadSummary};
+use switchboard_core::model::{
+    Attachment, Content, ConversationKind, Entity, ForwardInfo, Message, NewMessage, ThreadSummary,
+};
 use switchboard_core::values::{ClientKey, MessageText, parse_metadata};
 use switchboard_core::{ConversationId, MessageId, UserId};
 use switchboard_store::HistoryDirection;
@@ -26,6 +28,8 @@ pub struct SendRequest {
     pub forward_from: Option<(ConversationId, MessageId)>,
     /// Client metadata.
     pub metadata: BTreeMap<String, String>,
+    /// Files to attach (each readable by the sender), in order.
+    pub attachments: Vec<Attachment>,
 }
 
 /// A history page request.
@@ -56,6 +60,8 @@ pub struct Receipts {
 
 /// Most ids per batch call.
 const MAX_BATCH: usize = 200;
+/// Longest alt text of an attachment, in characters.
+const MAX_ALT_CHARS: usize = 1024;
 
 impl Services {
     /// Checks the rules a plain membership does not carry before a post (the policy is
@@ -111,7 +117,14 @@ impl Services {
         let key = ClientKey::parse(&req.client_key)?.into_string();
         let metadata = parse_metadata(req.metadata)?;
         let max = self.config().max_message_chars;
-        let text = req.text.map(|(t, e)| MessageText::parse(&t, e, max)).transpose()?;
+        let attachments = self.check_attachments(p, req.attachments).await?;
+        let text = match (req.text, attachments.is_empty()) {
+            (text, true) => text.map(|(t, e)| MessageText::parse(&t, e, max)).transpose()?,
+            (text, false) => {
+                let (t, e) = text.unwrap_or_default();
+                Some(MessageText::caption(&t, e, max)?)
+            }
+        };
         let forward = match req.forward_from {
             None => None,
             Some((from_conv, from_msg)) => {
@@ -128,13 +141,13 @@ impl Services {
         };
         let (content, mentions, mentions_all) = match (&text, &forward) {
             (Some(t), _) => (
-                Content::Text { text: t.text().to_owned(), entities: t.entities().to_vec() },
+                Content::Text { text: t.text().to_owned(), entities: t.entities().to_vec(), attachments },
                 t.mentioned_users(),
                 t.mentions_all(),
             ),
             (None, Some(origin)) => (origin.content.clone(), Vec::new(), false),
             (None, None) => {
-                return Err(ServiceError::invalid("text", "a message needs text or a forward"));
+                return Err(ServiceError::invalid("text", "a message needs text, attachments or a forward"));
             }
         };
         let roles = text.as_ref().map(MessageText::mentioned_roles).unwrap_or_default();
@@ -174,6 +187,8 @@ impl Services {
                 "this client_key was already used for a message in another conversation",
             ));
         }
+        let mut appended = appended;
+        appended.event.message = self.with_files_one(appended.event.message).await?;
         let message = appended.event.message.clone();
         if !appended.duplicate {
             metrics::counter!("switchboard_messages_sent_total").increment(1);
@@ -191,6 +206,39 @@ impl Services {
         Ok((message, appended.duplicate))
     }
 
+    /// Checks attachments: at most the configured number, alt texts within bounds, each
+    /// file readable by the sender (theirs, or one they can see elsewhere).
+    async fn check_attachments(&self, p: &Principal, attachments: Vec<Attachment>) -> ServiceResult<Vec<Attachment>> {
+        let max = self.config().files.max_attachments;
+        if attachments.len() > max {
+            return Err(ServiceError::invalid("attachments", format!("at most {max} attachments per message")));
+        }
+        let mut ids: Vec<_> = attachments.iter().map(|a| a.file_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.len() != attachments.len() {
+            return Err(ServiceError::invalid("attachments", "a file is attached twice"));
+        }
+        let files = self.store().files(&ids).await?;
+        for a in &attachments {
+            if a.alt.chars().count() > MAX_ALT_CHARS {
+                return Err(ServiceError::invalid(
+                    "attachments",
+                    format!("alt texts are at most {MAX_ALT_CHARS} characters"),
+                ));
+            }
+            let file = files.iter().find(|f| f.id == a.file_id);
+            let readable = match file {
+                Some(f) => self.may_read(p, f).await?,
+                None => false,
+            };
+            if !readable {
+                return Err(ServiceError::not_found("file").field("attachments"));
+            }
+        }
+        Ok(attachments.into_iter().map(|a| Attachment { file: None, ..a }).collect())
+    }
+
     /// Edits one of the caller's text messages within the edit window.
     pub async fn edit_message(
         &self,
@@ -201,9 +249,18 @@ impl Services {
         entities: Vec<Entity>,
     ) -> ServiceResult<Message> {
         self.membership(p, id).await?;
-        let text = MessageText::parse(&text, entities, self.config().max_message_chars)?;
         let m =
             self.store().messages(id, &[message_id]).await?.pop().ok_or_else(|| ServiceError::not_found("message"))?;
+        let attachments = match &m.content {
+            Content::Text { attachments, .. } => attachments.clone(),
+            _ => Vec::new(),
+        };
+        let max = self.config().max_message_chars;
+        let text = if attachments.is_empty() {
+            MessageText::parse(&text, entities, max)?
+        } else {
+            MessageText::caption(&text, entities, max)?
+        };
         if m.sender_id != p.user_id {
             return Err(ServiceError::denied("you can only edit your own messages"));
         }
@@ -220,8 +277,10 @@ impl Services {
         let (t, e) = text.into_parts();
         let ev = self
             .store()
-            .edit_message(id, message_id, Content::Text { text: t, entities: e }, mentions, self.now_ms())
+            .edit_message(id, message_id, Content::Text { text: t, entities: e, attachments }, mentions, self.now_ms())
             .await?;
+        let mut ev = ev;
+        ev.message = self.with_files_one(ev.message).await?;
         let message = ev.message.clone();
         self.publish_conv(ev);
         Ok(message)
@@ -293,7 +352,9 @@ impl Services {
             None => req.anchor_seq,
         };
         let limit = if req.limit == 0 { 50 } else { req.limit.min(200) };
-        Ok(self.store().history(id, p.user_id, req.direction, anchor, limit).await?)
+        let (mut page, more) = self.store().history(id, p.user_id, req.direction, anchor, limit).await?;
+        self.with_files(&mut page).await?;
+        Ok((page, more))
     }
 
     /// Messages by id.
@@ -308,7 +369,9 @@ impl Services {
             return Err(ServiceError::invalid("message_ids", format!("at most {MAX_BATCH} ids")));
         }
         let messages = self.store().messages(id, ids).await?.into_iter().filter(|m| m.seq >= from).collect();
-        self.with_threads(id, messages).await
+        let mut messages = self.with_threads(id, messages).await?;
+        self.with_files(&mut messages).await?;
+        Ok(messages)
     }
 
     fn publish_receipt(&self, member_count: u32, receipt: Receipt) {

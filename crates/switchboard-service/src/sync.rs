@@ -115,6 +115,7 @@ impl Services {
             }
             diff.events.extend(events.into_iter().map(Event::Conversation));
         }
+        self.with_event_files(&mut diff.events).await?;
         Ok(diff)
     }
 

@@ -113,7 +113,8 @@ async fn out_of_order_live_events_go_out_in_order_waiting_for_late_ones_and_read
     });
     let config =
         ServiceConfig { argon2: Argon2Params { memory_kib: 64, iterations: 1, parallelism: 1 }, ..Default::default() };
-    let services = Services::new(Arc::new(store), bus.clone(), config).unwrap();
+    let blobs = switchboard_service::BlobStore::filesystem(&dir.path().join("files")).unwrap();
+    let services = Services::new(Arc::new(store), bus.clone(), blobs, config).unwrap();
     let ann = principal(&services, "ann").await;
     let bob = principal(&services, "bob").await;
     let group = services

@@ -55,8 +55,8 @@ pub struct Upload {
     pub length: u64,
     /// Bytes received and stored.
     pub offset: u64,
-    /// Parts the received bytes are stored in.
-    pub parts: u32,
+    /// The names of the parts the received bytes are stored in, in order.
+    pub parts: Vec<String>,
     /// Declared SHA-256 (hex).
     pub declared_sha256: Option<String>,
     /// Readable by anyone.
@@ -122,11 +122,11 @@ store_trait! {
         write fn create_upload(&self, new: NewUpload) -> CreatedUpload => create_upload(&new);
         /// Reads an upload.
         read fn upload(&self, id: &str) -> Option<Upload> [id = id.to_owned()] => upload(&id);
-        /// Records bytes received: moves the offset from `from` to `to` with `parts` parts
-        /// stored. `None` when the upload is gone, complete or not at `from` (a concurrent
-        /// writer moved it).
-        write fn advance_upload(&self, id: &str, from: u64, to: u64, parts: u32) -> Option<Upload>
-            [id = id.to_owned()] => advance(&id, from, to, parts);
+        /// Records bytes received: moves the offset from `from` to `to`, the bytes now being
+        /// in `parts`. `None` when the upload is gone, complete or not at `from` (a
+        /// concurrent writer moved it).
+        write fn advance_upload(&self, id: &str, from: u64, to: u64, parts: Vec<String>) -> Option<Upload>
+            [id = id.to_owned()] => advance(&id, from, to, &parts);
         /// Removes an upload (its file, if any, stays); true when it existed.
         write fn delete_upload(&self, id: &str) -> bool [id = id.to_owned()] => delete_upload(&id);
         /// Uploads whose expiry passed, oldest first.
@@ -176,7 +176,7 @@ fn upload_row(r: &dyn Row) -> StoreResult<Upload> {
         declared_mime: r.text("declared_mime")?,
         length: r.u64("length")?,
         offset: r.u64("upload_offset")?,
-        parts: r.u64("parts")? as u32,
+        parts: r.text("parts")?.split_whitespace().map(str::to_owned).collect(),
         declared_sha256: r.opt_text("declared_sha256")?,
         public: r.bool("public")?,
         file_id: r.opt_i64("file_id")?.map(FileId::from_raw),
@@ -258,7 +258,11 @@ async fn with_thumbnails(tx: &impl Tx, mut files: Vec<FileRecord>) -> StoreResul
 
 async fn usage(tx: &impl Tx, owner: UserId, now_ms: i64) -> StoreResult<u64> {
     let files = tx
-        .one("SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS n FROM files WHERE owner_id = ?1", args![owner.raw()], first_i64)
+        .one(
+            "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS n FROM files WHERE owner_id = ?1",
+            args![owner.raw()],
+            first_i64,
+        )
         .await?
         .unwrap_or(0);
     let pending = tx
@@ -308,12 +312,13 @@ async fn upload(tx: &impl Tx, id: &str) -> StoreResult<Option<Upload>> {
     tx.one(&format!("SELECT {UPLOAD_COLS} FROM uploads WHERE id = ?1"), args![id], upload_row).await
 }
 
-async fn advance(tx: &impl Tx, id: &str, from: u64, to: u64, parts: u32) -> StoreResult<Option<Upload>> {
+async fn advance(tx: &impl Tx, id: &str, from: u64, to: u64, parts: &[String]) -> StoreResult<Option<Upload>> {
+    let parts = parts.join(" ");
     let sql = format!(
         "UPDATE uploads SET upload_offset = ?3, parts = ?4 WHERE id = ?1 AND upload_offset = ?2 \
          AND file_id IS NULL AND ?3 <= length RETURNING {UPLOAD_COLS}"
     );
-    tx.one(&sql, args![id, from, to, parts], upload_row).await
+    tx.one(&sql, args![id, from, to, &parts], upload_row).await
 }
 
 async fn delete_upload(tx: &impl Tx, id: &str) -> StoreResult<bool> {
@@ -353,22 +358,10 @@ async fn complete(tx: &impl Tx, id: &str, new: &NewFile) -> StoreResult<FileReco
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING {}",
         FILE_COLS.replace("f.", "")
     );
-    let a = args![
-        up.owner_id.raw(),
-        &new.name,
-        &new.mime,
-        new.size,
-        &new.sha256,
-        new.state.name(),
-        up.public,
-        new.now_ms,
-    ];
+    let a =
+        args![up.owner_id.raw(), &new.name, &new.mime, new.size, &new.sha256, new.state.name(), up.public, new.now_ms,];
     let f = tx.one(&sql, a, file_row).await?.ok_or_else(|| corrupt("INSERT .. RETURNING gave no row"))?;
-    tx.exec(
-        "UPDATE uploads SET file_id = ?2, upload_offset = length WHERE id = ?1",
-        args![id, f.id.raw()],
-    )
-    .await?;
+    tx.exec("UPDATE uploads SET file_id = ?2, upload_offset = length WHERE id = ?1", args![id, f.id.raw()]).await?;
     Ok(f)
 }
 
@@ -440,7 +433,8 @@ async fn delete_file(tx: &impl Tx, id: FileId) -> StoreResult<bool> {
 
 async fn collectable(tx: &impl Tx, before_ms: i64, limit: u32) -> StoreResult<Vec<String>> {
     let text = |r: &dyn Row| r.text("sha256");
-    let mut out = tx.all("SELECT sha256 FROM blobs WHERE deleting ORDER BY sha256 LIMIT ?1", args![limit], text).await?;
+    let mut out =
+        tx.all("SELECT sha256 FROM blobs WHERE deleting ORDER BY sha256 LIMIT ?1", args![limit], text).await?;
     let room = limit.saturating_sub(out.len() as u32);
     if room > 0 {
         let marked = tx

@@ -150,6 +150,7 @@ pub fn event(e: &Event, viewer: Option<switchboard_core::UserId>) -> pb::Event {
         }),
         Event::Presence(p) => Kind::Presence(presence(p)),
         Event::UserUpdated { user, .. } => Kind::UserUpdated(pb::UserUpdated { user: Some(super::user(user)) }),
+        Event::FileReady { file, .. } => Kind::FileReady(pb::FileReady { file: Some(super::file(file)) }),
         Event::Receipt(r) => Kind::Receipt(pb::Receipt {
             conversation_id: r.conversation_id.to_string(),
             user_id: r.user_id.to_string(),

@@ -117,9 +117,10 @@ fn forward(f: &ForwardInfo) -> pb::ForwardInfo {
 /// events pass `None`.
 pub fn message(m: &Message, viewer: Option<UserId>) -> pb::Message {
     let content = match &m.content {
-        Content::Text { text, entities } => Some(pb::message::Content::Text(pb::TextContent {
+        Content::Text { text, entities, attachments } => Some(pb::message::Content::Text(pb::TextContent {
             text: text.clone(),
             entities: entities.iter().map(entity).collect(),
+            attachments: attachments.iter().map(super::attachment).collect(),
         })),
         Content::Service(s) => Some(pb::message::Content::Service(service(s))),
         Content::Deleted => None,

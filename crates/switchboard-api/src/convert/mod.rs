@@ -2,6 +2,7 @@
 
 mod conversations;
 mod events;
+mod files;
 mod messages;
 mod server;
 mod spaces;
@@ -9,6 +10,7 @@ mod users;
 
 pub use conversations::*;
 pub use events::*;
+pub use files::*;
 pub use messages::*;
 pub use server::*;
 pub use spaces::*;

@@ -25,9 +25,11 @@ impl super::MessageService for Handlers {
             )),
             None => None,
         };
+        let attachments = convert::attachments_from(r.text.as_ref().map_or(&[][..], |t| &t.attachments))?;
         let req = SendRequest {
             conversation_id: Some(conv_id(&r.conversation_id)?),
             client_key: r.client_key,
+            attachments,
             text: convert::text_from(r.text)?,
             reply_to: MessageId::parse_opt(&r.reply_to_message_id, "reply_to_message_id")?,
             forward_from,

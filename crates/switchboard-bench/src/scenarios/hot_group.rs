@@ -170,7 +170,7 @@ mod tests {
     fn the_stamp_is_found_in_an_encoded_event() {
         use prost::Message as _;
         use switchboard_client::proto as pb;
-        let text = pb::TextContent { text: crate::setup::stamped(1_234_567), entities: vec![] };
+        let text = pb::TextContent { text: crate::setup::stamped(1_234_567), entities: vec![], ..Default::default() };
         let m = pb::Message { content: Some(pb::message::Content::Text(text)), ..Default::default() };
         let frame = pb::ServerFrame {
             kind: Some(pb::server_frame::Kind::Event(pb::Event {

@@ -197,6 +197,7 @@ async fn over_long_text_unknown_ids_and_bad_values_get_invalid_argument_or_not_f
                         length: 5,
                         ..Default::default()
                     }],
+                    ..Default::default()
                 }),
                 ..Default::default()
             },

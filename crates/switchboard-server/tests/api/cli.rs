@@ -195,7 +195,8 @@ async fn a_mistyped_setting_stops_serve_and_config_check_names_it() {
     let (ok, out) = run(dir.path(), &["--config", config, "config", "check"], None).await;
     assert!(!ok && out.contains("service.registraton"), "{out}");
 
-    std::fs::write(&file, "[service]\nregistration = \"closed\"\n").unwrap();
+    std::fs::write(&file, "[service]\nregistration = \"closed\"\n[files.s3]\nsecret_access_key = \"hush-hush\"\n")
+        .unwrap();
     let (ok, out) = run(dir.path(), &["--config", config, "config", "check"], None).await;
     assert!(ok && out.contains("configuration OK"), "{out}");
     let (ok, out) =
@@ -205,7 +206,8 @@ async fn a_mistyped_setting_stops_serve_and_config_check_names_it() {
     assert!(out.contains("service.registration = \"closed\"  # file"), "{out}");
     assert!(out.contains("store = \"postgres://app:***@db/chat\"  # flag"), "{out}");
     assert!(out.contains("service.argon2.memory_kib = 64  # environment"), "{out}");
-    assert!(!out.contains("secret"), "{out}");
+    assert!(!out.contains("app:secret") && !out.contains("hush-hush"), "{out}");
+    assert!(out.contains("files.s3.secret_access_key = \"***\"  # file"), "{out}");
     // Out-of-range values are refused by name.
     std::fs::write(&file, "[service]\nconnection_queue = 2\n").unwrap();
     let (ok, out) = run(dir.path(), &["--config", config, "config", "check"], None).await;

@@ -131,6 +131,11 @@ impl TestApp {
     }
 
     /// Moves the server's clock `by` ahead (edit windows, expiries) instead of sleeping.
+    /// The server's use cases (for maintenance calls a test triggers itself).
+    pub fn services(&self) -> &switchboard_service::Services {
+        &self.services
+    }
+
     pub fn advance(&self, by: Duration) {
         self.clock.advance(by.as_millis() as i64);
     }
@@ -211,7 +216,7 @@ pub async fn register_at(addr: &str, transport: Transport, name: &str) -> TestUs
 }
 
 pub fn text(s: &str) -> Option<pb::TextContent> {
-    Some(pb::TextContent { text: s.into(), entities: vec![] })
+    Some(pb::TextContent { text: s.into(), entities: vec![], ..Default::default() })
 }
 
 pub async fn send(c: &Client, conv: &str, key: &str, body: &str) -> pb::Message {
@@ -374,4 +379,66 @@ pub async fn http_post(app: &TestApp, path: &str, body: &str, token: Option<&str
     let r = http_request(app, path, body, &headers).await;
     let retry = r.header("retry-after");
     (r.status, r.body, retry)
+}
+
+/// A raw HTTP/1.1 exchange with a binary body: status, lower-cased header lines, body.
+pub struct RawReply {
+    pub status: u16,
+    pub head: String,
+    pub body: Vec<u8>,
+}
+
+impl RawReply {
+    /// The value of header `name` (lower case), if present.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().find_map(|l| l.strip_prefix(&format!("{name}: ")).map(|v| v.trim().to_owned()))
+    }
+
+    /// The body as JSON (null when it is not).
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+/// Sends one request with `method` over a fresh connection and reads the whole reply
+/// (`Connection: close`; bodies here are never chunked on the way in).
+pub async fn http_raw(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> RawReply {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
+    let length = if body.is_empty() && matches!(method, "GET" | "HEAD" | "OPTIONS" | "DELETE") {
+        String::new()
+    } else {
+        format!("Content-Length: {}\r\n", body.len())
+    };
+    let req = format!("{method} {path} HTTP/1.1\r\nHost: x\r\n{extra}{length}Connection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    s.write_all(body).await.unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.unwrap();
+    let split = out.windows(4).position(|w| w == b"\r\n\r\n").expect("a reply head");
+    let head = String::from_utf8_lossy(&out[..split]).to_ascii_lowercase();
+    let mut body = out[split + 4..].to_vec();
+    if head.contains("transfer-encoding: chunked") {
+        body = unchunk(&body);
+    }
+    RawReply { status: head[9..12].parse().unwrap(), head, body }
+}
+
+fn unchunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(eol) = b.windows(2).position(|w| w == b"\r\n") else { return out };
+        let size = usize::from_str_radix(std::str::from_utf8(&b[..eol]).unwrap().trim(), 16).unwrap();
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&b[eol + 2..eol + 2 + size]);
+        b = &b[eol + 2 + size + 2..];
+    }
+}
+
+/// `Authorization: Bearer <token>`.
+pub fn bearer(user: &TestUser) -> String {
+    format!("Bearer {}", user.token)
 }

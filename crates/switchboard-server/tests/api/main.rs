@@ -9,6 +9,7 @@ mod cluster;
 mod connect;
 mod contract;
 mod durability;
+mod files;
 mod groups;
 mod helpers;
 mod maintenance;

@@ -100,7 +100,11 @@ async fn scenario(t: Transport) {
             &pb::SendMessageRequest {
                 conversation_id: gid.clone(),
                 client_key: "g-1".into(),
-                text: Some(pb::TextContent { text: "@cat look".into(), entities: vec![mention(&users[2], 0, 4)] }),
+                text: Some(pb::TextContent {
+                    text: "@cat look".into(),
+                    entities: vec![mention(&users[2], 0, 4)],
+                    ..Default::default()
+                }),
                 ..Default::default()
             },
         )
@@ -114,7 +118,7 @@ async fn scenario(t: Transport) {
             &pb::SendMessageRequest {
                 conversation_id: gid.clone(),
                 client_key: "g-2".into(),
-                text: Some(pb::TextContent { text: "@all meeting".into(), entities: vec![all] }),
+                text: Some(pb::TextContent { text: "@all meeting".into(), entities: vec![all], ..Default::default() }),
                 ..Default::default()
             },
         )

@@ -91,7 +91,7 @@ async fn run_op(
                 pb::SendMessageRequest {
                     conversation_id: channel,
                     client_key: format!("all-{n}"),
-                    text: Some(pb::TextContent { text: body.into(), entities }),
+                    text: Some(pb::TextContent { text: body.into(), entities, ..Default::default() }),
                     ..Default::default()
                 },
             )

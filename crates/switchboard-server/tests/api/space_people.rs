@@ -97,7 +97,11 @@ async fn send_mentioning(c: &Client, channel: &str, key: &str, role_id: &str) ->
     let req = pb::SendMessageRequest {
         conversation_id: channel.into(),
         client_key: key.into(),
-        text: Some(pb::TextContent { text: "@role look".into(), entities: vec![role_mention(role_id, 5)] }),
+        text: Some(pb::TextContent {
+            text: "@role look".into(),
+            entities: vec![role_mention(role_id, 5)],
+            ..Default::default()
+        }),
         ..Default::default()
     };
     c.call::<_, pb::SendMessageResponse>("MessageService/SendMessage", &req).await.map(|_| ())

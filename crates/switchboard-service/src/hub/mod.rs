@@ -181,6 +181,15 @@ impl BusHandler for Hub {
                     targets.dedup();
                     targets
                 }
+                Event::FileReady { file, shared_with } => {
+                    let mut targets = state.user_targets(file.owner_id);
+                    for c in shared_with {
+                        targets.extend(state.conversation_targets(*c, None));
+                    }
+                    targets.sort_unstable();
+                    targets.dedup();
+                    targets
+                }
                 _ => Vec::new(),
             },
         };

@@ -47,7 +47,7 @@ CREATE TABLE uploads (
     declared_mime TEXT NOT NULL,
     length BIGINT NOT NULL,
     upload_offset BIGINT NOT NULL DEFAULT 0,
-    parts BIGINT NOT NULL DEFAULT 0,
+    parts TEXT NOT NULL DEFAULT '',
     declared_sha256 TEXT,
     public BOOLEAN NOT NULL DEFAULT FALSE,
     file_id BIGINT REFERENCES files(id) ON DELETE SET NULL,

@@ -47,7 +47,7 @@ CREATE TABLE uploads (
     declared_mime TEXT NOT NULL,
     length INTEGER NOT NULL,
     upload_offset INTEGER NOT NULL DEFAULT 0,
-    parts INTEGER NOT NULL DEFAULT 0,
+    parts TEXT NOT NULL DEFAULT '',
     declared_sha256 TEXT,
     public BOOLEAN NOT NULL DEFAULT FALSE,
     file_id INTEGER REFERENCES files(id) ON DELETE SET NULL,

@@ -337,10 +337,10 @@ mod tests {
         let mut options = SqliteOptions::new(dir.path().join("db.sqlite"));
         options.checkpoint_interval = interval;
         let store = SqliteStore::open(options.clone()).expect("open");
-        store.write(|c| Ok(c.execute_batch("CREATE TABLE blobs (b BLOB NOT NULL)")?)).await.expect("create");
+        store.write(|c| Ok(c.execute_batch("CREATE TABLE filler (b BLOB NOT NULL)")?)).await.expect("create");
         for _ in 0..64 {
             store
-                .write(|c| Ok(c.execute("INSERT INTO blobs (b) VALUES (zeroblob(16384))", [])?))
+                .write(|c| Ok(c.execute("INSERT INTO filler (b) VALUES (zeroblob(16384))", [])?))
                 .await
                 .expect("insert");
         }
