@@ -131,6 +131,22 @@ fn request_checksum(headers: &HeaderMap) -> Result<Option<[u8; 32]>, ServiceErro
     bytes.try_into().map(Some).map_err(|_| ServiceError::invalid("upload_checksum", "a sha256 checksum has 32 bytes"))
 }
 
+/// Writes a request body into an upload in a task of its own: when the client goes away
+/// the server drops the request's future, but the bytes that did arrive must still be
+/// stored and the offset moved, so that the upload resumes from there.
+async fn write_detached(
+    state: &ApiState,
+    p: Principal,
+    id: String,
+    offset: u64,
+    body: Body,
+    checksum: Option<[u8; 32]>,
+) -> Result<(Upload, Option<switchboard_core::model::FileRecord>), ServiceError> {
+    let services = state.services.clone();
+    let task = tokio::spawn(async move { services.write_upload(&p, &id, offset, body_stream(body), checksum).await });
+    task.await.map_err(|e| ServiceError::internal(format!("upload task: {e}")))?
+}
+
 fn body_stream(body: Body) -> ByteStream {
     body.into_data_stream().map_err(|e| switchboard_service::BlobError::Incoming(e.to_string())).boxed()
 }
@@ -185,8 +201,7 @@ pub(crate) async fn tus_create(State(state): State<ApiState>, headers: HeaderMap
             return Ok((up, None));
         }
         let checksum = request_checksum(&headers)?;
-        let (up, file) = state.services.write_upload(&p, &up.id, 0, body_stream(body), checksum).await?;
-        Ok((up, file))
+        write_detached(&state, p, up.id, 0, body, checksum).await
     }
     .await;
     match result {
@@ -246,7 +261,7 @@ pub(crate) async fn tus_patch(
         let offset = number(&headers, "upload-offset")?
             .ok_or_else(|| ServiceError::invalid("upload_offset", "Upload-Offset is required"))?;
         let checksum = request_checksum(&headers)?;
-        state.services.write_upload(&p, &id, offset, body_stream(body), checksum).await
+        write_detached(&state, p, id, offset, body, checksum).await
     }
     .await;
     match result {
@@ -311,7 +326,7 @@ pub(crate) async fn upload_once(
             public: q.public,
         };
         let up = state.services.create_upload(&p, spec).await?;
-        let (up, file) = state.services.write_upload(&p, &up.id, 0, body_stream(body), None).await?;
+        let (up, file) = write_detached(&state, p, up.id.clone(), 0, body, None).await?;
         match file {
             Some(f) => Ok(f),
             None => {

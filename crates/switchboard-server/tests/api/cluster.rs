@@ -648,3 +648,79 @@ async fn a_profile_change_crosses_nodes() {
     let Some(pb::event::Kind::UserUpdated(u)) = e.kind else { unreachable!() };
     assert_eq!(u.user.unwrap().status_text, "on node 0");
 }
+
+#[tokio::test]
+async fn files_on_s3_are_uploaded_on_one_node_and_downloaded_and_announced_on_another() {
+    let Some((pg, nats)) = services() else { return };
+    let Ok(s3) = std::env::var("SWITCHBOARD_TEST_S3_URL") else {
+        eprintln!("skipped: SWITCHBOARD_TEST_S3_URL is not set");
+        return;
+    };
+    let (endpoint, bucket) = s3.trim_end_matches('/').rsplit_once('/').unwrap();
+    let mut cluster = Cluster::start(&pg, &nats, 0).await;
+    let prefix = format!("{}/", cluster.schema);
+    for (k, v) in [
+        ("SWITCHBOARD_FILES__STORAGE", "s3"),
+        ("SWITCHBOARD_FILES__S3__ENDPOINT", endpoint),
+        ("SWITCHBOARD_FILES__S3__BUCKET", bucket),
+        ("SWITCHBOARD_FILES__S3__ACCESS_KEY_ID", "test"),
+        ("SWITCHBOARD_FILES__S3__SECRET_ACCESS_KEY", "test"),
+        ("SWITCHBOARD_FILES__S3__PREFIX", &prefix),
+    ] {
+        cluster.env.push((k.to_owned(), v.to_owned()));
+    }
+    // Separate data directories, so that only the bucket is shared.
+    let mut dirs = Vec::new();
+    for _ in 0..2 {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let server = Server::start_with(dir.path(), port, &cluster.env).await;
+        cluster.nodes.push((port, Some(server)));
+        dirs.push(dir);
+    }
+    cluster.wait_ready(0).await;
+    cluster.wait_ready(1).await;
+    let ann = register_at(&cluster.addr(0), Transport::Http, "ann").await;
+    let bob = register_at(&cluster.addr(1), Transport::Http, "bob").await;
+    let a = Client::connect(&cluster.addr(0), Transport::Grpc, Some(&ann.token)).await.unwrap();
+    let conv = conv_id(&group(&a, pb::ConversationKind::Group, "Across", &[&bob]).await);
+    let mut bob_ws = Client::connect(&cluster.addr(1), Transport::WsJson, Some(&bob.token)).await.unwrap();
+    let mut events = bob_ws.subscribe(pb::SubscribeRequest { live_only: true, ..Default::default() }).await.unwrap();
+    wait_for(&mut events, 10, is_caught_up).await;
+
+    let photo = crate::files::photo_with_gps(800, 600);
+    let auth = format!("Bearer {}", ann.token);
+    let r = http_raw(&cluster.addr(0), "POST", "/v1/files?name=p.jpg", &[("Authorization", &auth)], &photo).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let file_id = r.json()["id"].as_str().unwrap().to_owned();
+    let _: pb::SendMessageResponse = a
+        .call(
+            "MessageService/SendMessage",
+            &pb::SendMessageRequest {
+                conversation_id: conv,
+                client_key: "p".into(),
+                text: Some(pb::TextContent {
+                    attachments: vec![pb::Attachment { file_id: file_id.clone(), ..Default::default() }],
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let e = wait_for(&mut events, 20, |e| matches!(e.kind, Some(pb::event::Kind::FileReady(_)))).await;
+    let Some(pb::event::Kind::FileReady(ready)) = e.kind else { unreachable!() };
+    let file = ready.file.unwrap();
+    let sizes: Vec<_> = file.thumbnails.iter().map(|t| (t.width, t.height)).collect();
+    assert_eq!(sizes, vec![(320, 240), (800, 600)], "the large preview is the photo itself, cleaned");
+    let bob_auth = format!("Bearer {}", bob.token);
+    let got = http_raw(&cluster.addr(1), "GET", &file.url, &[("Authorization", &bob_auth)], b"").await;
+    assert_eq!(got.status, 200);
+    assert!(!got.body.windows(11).any(|w| w == b"GPSLatitude"));
+    let thumb = http_raw(&cluster.addr(1), "GET", &file.thumbnails[0].url, &[("Authorization", &bob_auth)], b"").await;
+    assert_eq!(thumb.status, 200);
+    // Nothing landed in either data directory: the bytes are in the bucket.
+    for d in &dirs {
+        assert!(!d.path().join("files").exists(), "files stayed out of {}", d.path().display());
+    }
+}

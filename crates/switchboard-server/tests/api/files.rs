@@ -511,7 +511,7 @@ async fn active_content_is_served_as_an_opaque_attachment() {
 }
 
 /// A JPEG with an EXIF block carrying a GPS position (and the orientation tag).
-fn photo_with_gps(width: u32, height: u32) -> Vec<u8> {
+pub fn photo_with_gps(width: u32, height: u32) -> Vec<u8> {
     let img =
         image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x / 8 % 256) as u8, (y / 8 % 256) as u8, 128]));
     let mut jpeg = std::io::Cursor::new(Vec::new());
@@ -658,4 +658,153 @@ async fn uploads_and_files_over_rpc_and_quota_refusals() {
             .await;
         assert_eq!(code_of(err), pb::ErrorCode::ResourceExhausted);
     }
+}
+
+/// Forwards connections to `target`; a connection whose request is a PATCH is dropped
+/// after `cut_after` bytes from the client. Returns the proxy's address.
+async fn cutting_proxy(target: String, cut_after: usize) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move {
+        // Bounded: the test makes a handful of connections.
+        for _ in 0..32 {
+            let Ok((mut client, _)) = listener.accept().await else { return };
+            let target = target.clone();
+            tokio::spawn(async move {
+                let Ok(mut server) = tokio::net::TcpStream::connect(&target).await else { return };
+                let (mut cr, mut cw) = client.split();
+                let (mut sr, mut sw) = server.split();
+                let up = async {
+                    let mut buf = vec![0u8; 64 * 1024];
+                    let (mut seen, mut patch) = (0usize, None);
+                    loop {
+                        let n = match cr.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => n,
+                        };
+                        let is_patch = *patch.get_or_insert_with(|| buf[..n].starts_with(b"PATCH"));
+                        let n = if is_patch { n.min(cut_after.saturating_sub(seen)) } else { n };
+                        if sw.write_all(&buf[..n]).await.is_err() {
+                            return;
+                        }
+                        seen += n;
+                        if is_patch && seen >= cut_after {
+                            return; // drop both directions
+                        }
+                    }
+                };
+                let down = async {
+                    let _ = tokio::io::copy(&mut sr, &mut cw).await;
+                };
+                tokio::select! { _ = up => {}, _ = down => {} }
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn a_real_tus_client_resumes_an_interrupted_upload() {
+    let Ok(python) = std::env::var("SWITCHBOARD_TEST_PYTHON") else {
+        eprintln!("skipped: SWITCHBOARD_TEST_PYTHON (a Python with tuspy) is not set");
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let ann = app.register("ann").await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = noise(6 << 20);
+    let path = dir.path().join("video.bin");
+    std::fs::write(&path, &data).unwrap();
+    // Cut 3.5 MB into the PATCH (its head is a few hundred bytes).
+    let proxy = cutting_proxy(app.addr.clone(), 3_500_000).await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/api/tus_client.py");
+    let out = tokio::process::Command::new(python)
+        .arg(script)
+        .arg(format!("http://{proxy}/v1/uploads/"))
+        .arg(format!("http://{}/v1/uploads/", app.addr))
+        .arg(&ann.token)
+        .arg(&path)
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let resumed_at = lines[1]["resumed_at"].as_u64().unwrap();
+    assert!(resumed_at > 3_000_000 && resumed_at < 3_500_000, "the bytes before the cut were kept: {resumed_at}");
+    let url = lines[2]["done"].as_str().unwrap();
+    let upload_path = &url[url.find("/v1/").unwrap()..];
+    let h = head(&app, &ann, upload_path).await;
+    assert_eq!(h.header("upload-offset").as_deref(), Some("6291456"));
+    let file_id = h.header("switchboard-file-id").unwrap();
+    let c = app.http(&ann).await;
+    let files: pb::GetFilesResponse =
+        c.call("FileService/GetFiles", &pb::GetFilesRequest { file_ids: vec![file_id] }).await.unwrap();
+    assert_eq!(files.files[0].sha256, hex(&Sha256::digest(&data)), "the stored sha256 matches");
+    assert_eq!(get(&app, Some(&ann), &files.files[0].url, &[]).await.body, data);
+}
+
+#[tokio::test]
+async fn a_server_killed_mid_upload_resumes_it_from_the_stored_offset() {
+    use crate::cli::{Server, free_port};
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut server = Server::start(dir.path(), port).await;
+    let ann = register_at(&addr, Transport::Http, "ann").await;
+    let auth = bearer(&ann);
+    let data = noise(4_000_000);
+    let len = data.len().to_string();
+    let r =
+        http_raw(&addr, "POST", "/v1/uploads/", &[TUS, ("Authorization", &auth), ("Upload-Length", &len)], b"").await;
+    let up = r.header("location").unwrap();
+    let r = http_raw(&addr, "PATCH", &up, &[TUS, OCTETS, ("Authorization", &auth), ("Upload-Offset", "1000000")], b"")
+        .await;
+    assert_eq!(r.status, 409);
+    let r = http_raw(
+        &addr,
+        "PATCH",
+        &up,
+        &[TUS, OCTETS, ("Authorization", &auth), ("Upload-Offset", "0")],
+        &data[..1_000_000],
+    )
+    .await;
+    assert_eq!(r.header("upload-offset").as_deref(), Some("1000000"));
+
+    // The next PATCH is under way (1.5 of its 3 MB sent) when the server is killed.
+    let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "PATCH {up} HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\n\
+         Authorization: {auth}\r\nUpload-Offset: 1000000\r\nContent-Length: 3000000\r\n\r\n"
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    s.write_all(&data[1_000_000..2_500_000]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    server.kill().await;
+    drop(s);
+
+    let _server = Server::start(dir.path(), port).await;
+    let r = http_raw(&addr, "HEAD", &up, &[TUS, ("Authorization", &auth)], b"").await;
+    assert_eq!(r.status, 200);
+    let offset: usize = r.header("upload-offset").unwrap().parse().unwrap();
+    assert_eq!(offset, 1_000_000, "the stored offset survives; the request in flight does not");
+    let at = offset.to_string();
+    let r = http_raw(
+        &addr,
+        "PATCH",
+        &up,
+        &[TUS, OCTETS, ("Authorization", &auth), ("Upload-Offset", &at)],
+        &data[offset..],
+    )
+    .await;
+    assert_eq!((r.status, r.header("upload-offset").as_deref()), (204, Some("4000000")));
+    let file_id = r.header("switchboard-file-id").unwrap();
+    let c = switchboard_client::Client::connect(&addr, Transport::Http, Some(&ann.token)).await.unwrap();
+    let files: pb::GetFilesResponse =
+        c.call("FileService/GetFiles", &pb::GetFilesRequest { file_ids: vec![file_id] }).await.unwrap();
+    assert_eq!(files.files[0].sha256, hex(&Sha256::digest(&data)));
+    let r = http_raw(&addr, "GET", &files.files[0].url, &[("Authorization", &auth)], b"").await;
+    assert!(r.body == data);
 }
