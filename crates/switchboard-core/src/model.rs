@@ -29,6 +29,8 @@ pub struct User {
     pub deleted: bool,
     /// Registration time.
     pub created_at_ms: i64,
+    /// The avatar: a public image file.
+    pub avatar: Option<FileId>,
 }
 
 /// One login on one device.
@@ -214,6 +216,8 @@ pub struct Conversation {
     pub history_shared: bool,
     /// Groups: only the owner and admins post for now ("mute all").
     pub admins_only: bool,
+    /// The avatar: a public image file (groups, channels, spaces).
+    pub avatar: Option<FileId>,
 }
 
 impl Conversation {
@@ -342,6 +346,8 @@ pub enum ServiceAction {
     ConversationDeleted,
     /// Only admins post (`target_id` 1) or everyone again (0).
     PostingRestricted,
+    /// The avatar became file `target_id` (0: removed).
+    AvatarChanged,
 }
 
 /// A service message's content.

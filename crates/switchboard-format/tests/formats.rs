@@ -242,6 +242,7 @@ fn bus_events() -> Vec<(String, Event)> {
                     disabled: false,
                     deleted: false,
                     created_at_ms: 1_764_000_000_000,
+                    avatar: None,
                 },
                 shared_with: vec![c(7), c(20)],
             },

@@ -43,6 +43,8 @@ pub struct ConversationPatch {
     pub admins_only: Option<bool>,
     /// Whether later members see earlier history.
     pub history_shared: Option<bool>,
+    /// The avatar: one of the caller's public image files (`Some(None)` removes it).
+    pub avatar: Option<Option<switchboard_core::FileId>>,
 }
 
 /// A group or channel to create.
@@ -242,7 +244,7 @@ impl Services {
         id: ConversationId,
         patch: ConversationPatch,
     ) -> ServiceResult<ConversationView> {
-        let ConversationPatch { title, about, require_approval, admins_only, history_shared } = patch;
+        let ConversationPatch { title, about, require_approval, admins_only, history_shared, avatar } = patch;
         let (title, about) = (title.as_deref(), about.as_deref());
         let entry = self.membership(p, id).await?;
         permissions::can_edit_info(entry.conversation.kind, Some(&entry.member))?;
@@ -264,6 +266,13 @@ impl Services {
         }
         if let Some(on) = admins_only {
             let written = self.store().set_admins_only(id, p.user_id, on, self.now_ms()).await?;
+            self.publish_written(written);
+        }
+        if let Some(avatar) = avatar {
+            if let Some(file) = avatar {
+                self.check_avatar(p, file).await?;
+            }
+            let written = self.store().set_conversation_avatar(id, p.user_id, avatar, self.now_ms()).await?;
             self.publish_written(written);
         }
         if title.is_some() || about.is_some() || history_shared.is_some() {

@@ -19,6 +19,8 @@ pub struct ProfileUpdate {
     pub bio: Option<String>,
     /// New status text.
     pub status_text: Option<String>,
+    /// New avatar: one of the caller's public image files (`Some(None)` removes it).
+    pub avatar: Option<Option<switchboard_core::FileId>>,
 }
 
 /// Most ids in one GetUsers call.
@@ -32,6 +34,9 @@ impl Services {
 
     /// Changes the caller's profile.
     pub async fn update_profile(&self, p: &Principal, u: ProfileUpdate) -> ServiceResult<User> {
+        if let Some(Some(file)) = u.avatar {
+            self.check_avatar(p, file).await?;
+        }
         let patch = ProfilePatch {
             username: u
                 .username
@@ -42,6 +47,7 @@ impl Services {
             display_name: u.display_name.as_deref().map(DisplayName::parse).transpose()?.map(DisplayName::into_string),
             bio: u.bio.as_deref().map(Bio::parse).transpose()?.map(Bio::into_string),
             status_text: u.status_text.as_deref().map(StatusText::parse).transpose()?.map(StatusText::into_string),
+            avatar: u.avatar,
         };
         let user = self.store().update_profile(p.user_id, patch).await?;
         self.publish_profile(&user).await;

@@ -195,6 +195,14 @@ store_trait! {
             history_shared: Option<bool>,
             now_ms: i64,
         ) -> Written => update_info(id, actor, title.as_deref(), about.as_deref(), history_shared, now_ms);
+        /// Sets or removes the avatar, with a service message when it changes.
+        write fn set_conversation_avatar(
+            &self,
+            id: ConversationId,
+            actor: UserId,
+            avatar: Option<switchboard_core::FileId>,
+            now_ms: i64,
+        ) -> Written => set_avatar(id, actor, avatar, now_ms);
         /// Turns "only admins post" on or off, with a service message when it changes.
         write fn set_admins_only(&self, id: ConversationId, actor: UserId, on: bool, now_ms: i64) -> Written
             => set_admins_only(id, actor, on, now_ms);
@@ -618,6 +626,29 @@ async fn update_info(
             user_ids: vec![],
             title: String::new(),
             target_id: i64::from(shared),
+        };
+        service(tx, &mut w, id, actor, content, now_ms).await?;
+    }
+    Ok(w)
+}
+
+async fn set_avatar(
+    tx: &impl Tx,
+    id: ConversationId,
+    actor: UserId,
+    avatar: Option<switchboard_core::FileId>,
+    now_ms: i64,
+) -> StoreResult<Written> {
+    let conv = rows::require_conversation(tx, id).await?;
+    let mut w = Written::default();
+    if conv.avatar != avatar {
+        let raw = avatar.map(switchboard_core::FileId::raw);
+        tx.exec("UPDATE conversations SET avatar_file_id = ?2 WHERE id = ?1", args![id.raw(), raw]).await?;
+        let content = ServiceContent {
+            action: ServiceAction::AvatarChanged,
+            user_ids: vec![],
+            title: String::new(),
+            target_id: raw.unwrap_or(0),
         };
         service(tx, &mut w, id, actor, content, now_ms).await?;
     }

@@ -6,20 +6,20 @@ use switchboard_core::model::{
     AdminRights, Content, Conversation, ConversationKind, Member, MemberRole, MemberSettings, Message, NewMessage,
     Session, User,
 };
-use switchboard_core::{ConversationId, MessageId, SessionId, UserId};
+use switchboard_core::{ConversationId, FileId, MessageId, SessionId, UserId};
 
 use crate::sql::{Row, Tx, args, corrupt};
 use crate::{StoreError, StoreResult};
 
 /// Columns of a user row.
 pub(crate) const USER_COLS: &str =
-    "id, username, display_name, bio, status_text, bot, admin, disabled, deleted, created_at";
+    "id, username, display_name, bio, status_text, bot, admin, disabled, deleted, created_at, avatar_file_id";
 /// Columns of a session row.
 pub(crate) const SESSION_COLS: &str = "id, user_id, device_name, platform, created_at, last_seen_at, access_expires_at";
 /// Columns of a conversation row (alias `c`).
 pub(crate) const CONV_COLS: &str = "c.id, c.kind, c.title, c.about, c.owner_id, c.member_count, c.last_seq, \
      c.created_at, c.last_activity_at, c.direct_a, c.direct_b, c.space_id, c.parent_id, c.root_message_id, \
-     c.history_shared, c.admins_only";
+     c.history_shared, c.admins_only, c.avatar_file_id";
 /// Columns of a member row (alias `m`).
 pub(crate) const MEMBER_COLS: &str = "m.conversation_id, m.user_id, m.role, m.rights, m.joined_at, m.joined_seq, \
      m.read_seq, m.delivered_seq, m.visible_from_seq, m.muted_until, m.pinned, m.archived, m.draft, \
@@ -81,6 +81,7 @@ pub(crate) fn user(r: &dyn Row) -> StoreResult<User> {
         disabled: r.bool("disabled")?,
         deleted: r.bool("deleted")?,
         created_at_ms: r.i64("created_at")?,
+        avatar: r.opt_i64("avatar_file_id")?.map(FileId::from_raw),
     })
 }
 
@@ -115,6 +116,7 @@ pub(crate) fn conversation(r: &dyn Row) -> StoreResult<Conversation> {
         parent: parent.map(|(c, m)| (ConversationId::from_raw(c), MessageId::from_raw(m))),
         history_shared: r.bool("history_shared")?,
         admins_only: r.bool("admins_only")?,
+        avatar: r.opt_i64("avatar_file_id")?.map(FileId::from_raw),
     })
 }
 

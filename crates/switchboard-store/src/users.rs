@@ -41,6 +41,8 @@ pub struct ProfilePatch {
     pub bio: Option<String>,
     /// New status text.
     pub status_text: Option<String>,
+    /// New avatar (`Some(None)` removes it).
+    pub avatar: Option<Option<switchboard_core::FileId>>,
 }
 
 /// One of a user's synced settings.
@@ -217,6 +219,10 @@ async fn update_profile(tx: &impl Tx, id: UserId, patch: &ProfilePatch) -> Store
     }
     if let Some(v) = &patch.status_text {
         tx.exec("UPDATE users SET status_text = ?2 WHERE id = ?1", args![id.raw(), v]).await?;
+    }
+    if let Some(avatar) = patch.avatar {
+        let v = avatar.map(switchboard_core::FileId::raw);
+        tx.exec("UPDATE users SET avatar_file_id = ?2 WHERE id = ?1", args![id.raw(), v]).await?;
     }
     load(tx, id).await
 }

@@ -89,7 +89,10 @@ pub fn settings(s: &MemberSettings) -> pb::MemberSettings {
 
 /// A conversation on the wire, as `me` sees it.
 pub fn conversation(c: &Conversation, me: UserId) -> pb::Conversation {
+    let (avatar_file_id, avatar_url) = super::avatar(c.avatar);
     pb::Conversation {
+        avatar_file_id,
+        avatar_url,
         id: c.id.to_string(),
         kind: kind(c.kind) as i32,
         title: c.title.clone(),

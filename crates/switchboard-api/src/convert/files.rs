@@ -41,6 +41,19 @@ pub fn file(f: &FileRecord) -> pb::File {
     }
 }
 
+/// The wire fields of an avatar: its file id and the path of its square preview.
+pub fn avatar(file: Option<FileId>) -> (String, String) {
+    match file {
+        Some(f) => (f.to_string(), format!("/v1/files/{f}/thumbnails/avatar")),
+        None => (String::new(), String::new()),
+    }
+}
+
+/// An avatar from a request: `""` removes it.
+pub fn avatar_from(raw: Option<String>) -> Result<Option<Option<FileId>>, ValidationError> {
+    raw.map(|s| FileId::parse_opt(&s, "avatar_file_id")).transpose()
+}
+
 /// An upload on the wire.
 pub fn upload(u: &Upload, file_record: Option<&FileRecord>) -> pb::Upload {
     pb::Upload {

@@ -92,6 +92,7 @@ fn action(a: ServiceAction) -> pb::ServiceAction {
         ServiceAction::MemberProfileChanged => pb::ServiceAction::MemberProfileChanged,
         ServiceAction::ConversationDeleted => pb::ServiceAction::ConversationDeleted,
         ServiceAction::PostingRestricted => pb::ServiceAction::PostingRestricted,
+        ServiceAction::AvatarChanged => pb::ServiceAction::AvatarChanged,
     }
 }
 

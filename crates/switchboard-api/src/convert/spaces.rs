@@ -96,7 +96,10 @@ pub fn space_pb(v: &SpaceView, me: UserId) -> pb::Space {
     let mut roles: Vec<&Role> = v.layout.roles.iter().collect();
     roles.sort_by_key(|r| std::cmp::Reverse(r.position));
     let joined = v.me.is_some();
+    let (avatar_file_id, avatar_url) = super::avatar(v.space.avatar);
     pb::Space {
+        avatar_file_id,
+        avatar_url,
         id: v.space.id.to_string(),
         name: v.space.title.clone(),
         about: v.space.about.clone(),

@@ -7,7 +7,10 @@ use switchboard_service::Tokens;
 
 /// A user on the wire.
 pub fn user(u: &User) -> pb::User {
+    let (avatar_file_id, avatar_url) = super::avatar(u.avatar);
     pb::User {
+        avatar_file_id,
+        avatar_url,
         id: u.id.to_string(),
         username: u.username.clone(),
         display_name: u.display_name.clone(),

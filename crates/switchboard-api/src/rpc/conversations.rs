@@ -81,6 +81,7 @@ impl super::ConversationService for Handlers {
             require_approval: r.require_approval,
             admins_only: r.admins_only,
             history_shared,
+            avatar: convert::avatar_from(r.avatar_file_id)?,
         };
         let view = ctx.services.update_conversation(&p, conv_id(&r.conversation_id)?, patch).await?;
         Ok(pb::UpdateConversationResponse { conversation: Some(convert::view(&view)) })

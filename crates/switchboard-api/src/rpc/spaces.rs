@@ -44,6 +44,7 @@ impl super::SpaceService for Handlers {
             public: r.public,
             require_approval: r.require_approval,
             default_channel: r.default_channel_id.as_deref().map(|c| opt_conv(c, "default_channel_id")).transpose()?,
+            avatar: convert::avatar_from(r.avatar_file_id)?,
         };
         let v = ctx.services.update_space(&p, space(&r.space_id)?, patch).await?;
         Ok(pb::UpdateSpaceResponse { space: Some(convert::space_pb(&v, p.user_id)) })

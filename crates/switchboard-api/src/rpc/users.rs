@@ -20,6 +20,7 @@ impl super::UserService for Handlers {
             display_name: r.display_name,
             bio: r.bio,
             status_text: r.status_text,
+            avatar: convert::avatar_from(r.avatar_file_id)?,
         };
         Ok(pb::UpdateProfileResponse { user: Some(convert::user(&ctx.services.update_profile(&p, update).await?)) })
     }

@@ -103,7 +103,7 @@ unit_enum!(
         MemberUnbanned, MemberTimedOut, MemberRolesChanged, SpaceSettingsChanged,
         ChannelChanged, ChannelDeleted, FolderChanged, FolderDeleted, RoleChanged,
         RoleDeleted, ThreadStarted, HistoryVisibilityChanged, MemberProfileChanged,
-        ConversationDeleted, PostingRestricted,
+        ConversationDeleted, PostingRestricted, AvatarChanged,
     }
 );
 
@@ -760,6 +760,8 @@ pub struct User {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deleted: bool,
     pub created_at_ms: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<i64>,
 }
 
 impl From<&md::User> for User {
@@ -775,6 +777,7 @@ impl From<&md::User> for User {
             disabled: u.disabled,
             deleted: u.deleted,
             created_at_ms: u.created_at_ms,
+            avatar: u.avatar.map(FileId::raw),
         }
     }
 }
@@ -792,6 +795,7 @@ impl From<User> for md::User {
             disabled: u.disabled,
             deleted: u.deleted,
             created_at_ms: u.created_at_ms,
+            avatar: u.avatar.map(FileId::from_raw),
         }
     }
 }

@@ -808,3 +808,138 @@ async fn a_server_killed_mid_upload_resumes_it_from_the_stored_offset() {
     let r = http_raw(&addr, "GET", &files.files[0].url, &[("Authorization", &auth)], b"").await;
     assert!(r.body == data);
 }
+
+/// Uploads `bytes` as a public file in one request; returns its id.
+async fn upload_public(app: &TestApp, user: &TestUser, bytes: &[u8]) -> String {
+    let auth = bearer(user);
+    let r = http_raw(&app.addr, "POST", "/v1/files?name=me.jpg&public=true", &[("Authorization", &auth)], bytes).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    r.json()["id"].as_str().unwrap().to_owned()
+}
+
+/// Waits until a file's processing is done; returns its record.
+async fn ready(c: &switchboard_client::Client, id: &str) -> pb::File {
+    for _ in 0..200 {
+        let r: pb::GetFilesResponse =
+            c.call("FileService/GetFiles", &pb::GetFilesRequest { file_ids: vec![id.to_owned()] }).await.unwrap();
+        if r.files[0].state == pb::FileState::Ready as i32 {
+            return r.files[0].clone();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("file {id} never became ready");
+}
+
+#[tokio::test]
+async fn avatars_of_users_groups_and_spaces_are_square_public_previews_shown_everywhere() {
+    let app = TestApp::spawn().await;
+    let ann = app.register("ann").await;
+    let bob = app.register("bob").await;
+    let a = app.client(&ann, Transport::Grpc).await;
+    let b = app.client(&bob, Transport::WsJson).await;
+
+    // A private file, or someone else's, is no avatar.
+    let private = upload_once(&app, &ann, "p.jpg", &photo_with_gps(300, 200)).await;
+    let err = a
+        .call::<_, pb::UpdateProfileResponse>(
+            "UserService/UpdateProfile",
+            &pb::UpdateProfileRequest {
+                avatar_file_id: Some(private["id"].as_str().unwrap().into()),
+                ..Default::default()
+            },
+        )
+        .await;
+    assert_eq!(code_of(err), pb::ErrorCode::InvalidArgument);
+    let bobs = upload_public(&app, &bob, &photo_with_gps(300, 200)).await;
+    let err = a
+        .call::<_, pb::UpdateProfileResponse>(
+            "UserService/UpdateProfile",
+            &pb::UpdateProfileRequest { avatar_file_id: Some(bobs), ..Default::default() },
+        )
+        .await;
+    assert_eq!(code_of(err), pb::ErrorCode::NotFound);
+
+    // A public photo: its square preview is readable by anyone signed in.
+    let id = upload_public(&app, &ann, &photo_with_gps(640, 400)).await;
+    let f = ready(&a, &id).await;
+    let sq = f.thumbnails.iter().find(|t| t.size == "avatar").expect("an avatar preview");
+    assert_eq!((sq.width, sq.height), (256, 256));
+    let r: pb::UpdateProfileResponse = a
+        .call(
+            "UserService/UpdateProfile",
+            &pb::UpdateProfileRequest { avatar_file_id: Some(id.clone()), ..Default::default() },
+        )
+        .await
+        .unwrap();
+    let me = r.user.unwrap();
+    assert_eq!(
+        (me.avatar_file_id.as_str(), me.avatar_url.clone()),
+        (id.as_str(), format!("/v1/files/{id}/thumbnails/avatar"))
+    );
+    let seen: pb::GetUsersResponse =
+        b.call("UserService/GetUsers", &pb::GetUsersRequest { user_ids: vec![ann.id.clone()] }).await.unwrap();
+    assert_eq!(seen.users[0].avatar_url, me.avatar_url);
+    let img = get(&app, Some(&bob), &me.avatar_url, &[]).await;
+    assert_eq!(img.status, 200);
+    let decoded = image::load_from_memory(&img.body).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (256, 256));
+
+    // A group's avatar, with a service message; removed again with "".
+    let g = group(&a, pb::ConversationKind::Group, "team", &[&bob]).await;
+    let gid = conv_id(&g);
+    let r: pb::UpdateConversationResponse = a
+        .call(
+            "ConversationService/UpdateConversation",
+            &pb::UpdateConversationRequest {
+                conversation_id: gid.clone(),
+                avatar_file_id: Some(id.clone()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.conversation.unwrap().conversation.unwrap().avatar_file_id, id);
+    let v = view(&b, &gid).await;
+    assert_eq!(v.conversation.as_ref().unwrap().avatar_url, me.avatar_url);
+    let Some(pb::message::Content::Service(s)) = v.last_message.unwrap().content else { panic!("a service message") };
+    assert_eq!((s.action, s.target_id.as_str()), (pb::ServiceAction::AvatarChanged as i32, id.as_str()));
+    // bob is a plain member: no edit-info right.
+    let err = b
+        .call::<_, pb::UpdateConversationResponse>(
+            "ConversationService/UpdateConversation",
+            &pb::UpdateConversationRequest {
+                conversation_id: gid.clone(),
+                avatar_file_id: Some(String::new()),
+                ..Default::default()
+            },
+        )
+        .await;
+    assert_eq!(code_of(err), pb::ErrorCode::PermissionDenied);
+    let r: pb::UpdateConversationResponse = a
+        .call(
+            "ConversationService/UpdateConversation",
+            &pb::UpdateConversationRequest {
+                conversation_id: gid.clone(),
+                avatar_file_id: Some(String::new()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(r.conversation.unwrap().conversation.unwrap().avatar_file_id.is_empty());
+
+    // A space's avatar.
+    let s: pb::CreateSpaceResponse = a
+        .call("SpaceService/CreateSpace", &pb::CreateSpaceRequest { name: "Club".into(), ..Default::default() })
+        .await
+        .unwrap();
+    let sid = s.space.unwrap().id;
+    let r: pb::UpdateSpaceResponse = a
+        .call(
+            "SpaceService/UpdateSpace",
+            &pb::UpdateSpaceRequest { space_id: sid, avatar_file_id: Some(id.clone()), ..Default::default() },
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.space.unwrap().avatar_url, me.avatar_url);
+}

@@ -18,6 +18,7 @@ async fn profiles_change_and_users_are_found_by_prefix_and_id() {
         bio: Some("Writes tests".into()),
         status_text: Some("busy".into()),
         username: Some("Annie".into()),
+        avatar_file_id: None,
     };
     let r: pb::UpdateProfileResponse = c.call("UserService/UpdateProfile", &update).await.unwrap();
     let u = r.user.unwrap();

@@ -97,6 +97,21 @@ impl Services {
         Ok(false)
     }
 
+    /// Checks that a file may be an avatar: the caller's own, public, an image the server
+    /// makes previews of (its square `avatar` preview).
+    pub(crate) async fn check_avatar(&self, p: &Principal, id: FileId) -> ServiceResult<()> {
+        let file = self.store().file(id).await?.filter(|f| f.owner_id == p.user_id).ok_or_else(no_file)?;
+        if !file.public || !switchboard_media::is_processed_image(&file.mime) {
+            return Err(refused(
+                ErrorCode::InvalidArgument,
+                "avatar_not_public_image",
+                "an avatar is a JPEG, PNG, WebP or GIF image uploaded with public = true",
+            )
+            .field("avatar_file_id"));
+        }
+        Ok(())
+    }
+
     /// Removes one of the caller's files; its bytes go once nothing else uses them.
     /// Messages carrying it show it as missing.
     pub async fn delete_file(&self, p: &Principal, id: FileId) -> ServiceResult<()> {

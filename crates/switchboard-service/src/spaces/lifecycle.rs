@@ -94,6 +94,9 @@ impl Services {
         let name = patch.name.as_deref().map(Title::parse).transpose()?.map(Title::into_string);
         let about = patch.about.as_deref().map(About::parse).transpose()?.map(About::into_string);
         let settings = patch.public.is_some() || patch.require_approval.is_some() || patch.default_channel.is_some();
+        if let Some(Some(file)) = patch.avatar {
+            self.check_avatar(p, file).await?;
+        }
         let (was_public, loaded) = self
             .change_layout(p, id, |layout, actor, _| {
                 actor.require(Permissions::MANAGE_SPACE)?;
@@ -122,6 +125,10 @@ impl Services {
         }
         if settings {
             self.announce(id, p.user_id, svc(ServiceAction::SpaceSettingsChanged, vec![], String::new(), 0)).await?;
+        }
+        if let Some(avatar) = patch.avatar {
+            let w = self.store().set_conversation_avatar(id, p.user_id, avatar, self.now_ms()).await?;
+            self.publish_written(w);
         }
         let new_name = name.unwrap_or_else(|| old_name.clone());
         if was_public || loaded.layout.public {

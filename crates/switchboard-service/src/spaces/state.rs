@@ -80,6 +80,8 @@ pub struct SpacePatch {
     pub require_approval: Option<bool>,
     /// Default channel (`Some(None)` clears it).
     pub default_channel: Option<Option<ConversationId>>,
+    /// The avatar: one of the caller's public image files (`Some(None)` removes it).
+    pub avatar: Option<Option<switchboard_core::FileId>>,
 }
 
 /// Changes to a channel; `None` leaves a field alone.
