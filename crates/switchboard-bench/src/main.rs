@@ -59,6 +59,7 @@ enum Scenario {
     CatchUp,
     History,
     LoginFlood,
+    Files,
 }
 
 struct Spawned {
@@ -131,6 +132,7 @@ async fn main() -> anyhow::Result<()> {
         Scenario::CatchUp,
         Scenario::History,
         Scenario::LoginFlood,
+        Scenario::Files,
     ];
     let chosen: Vec<Scenario> = if args.scenarios.is_empty() { all.to_vec() } else { args.scenarios.clone() };
     let mut report = Report {
@@ -189,6 +191,10 @@ async fn main() -> anyhow::Result<()> {
                     scenarios::login_flood::Params::full()
                 };
                 scenarios::login_flood::run(&target, &p).await?
+            }
+            Scenario::Files => {
+                let p = if args.quick { scenarios::files::Params::quick() } else { scenarios::files::Params::full() };
+                scenarios::files::run(&target, &p).await?
             }
         };
         eprintln!("  {}", serde_json::to_string(&r.metrics)?);

@@ -57,6 +57,11 @@ async fn every_scenario_runs_at_its_quick_size() {
     assert_eq!((hashed + refused, metric(&flood, "other") as usize), (p.attempts, 0));
     assert!(refused > 0, "the per-account limit of failed logins refuses most of {}", p.attempts);
 
+    let p = scenarios::files::Params::quick();
+    let files = scenarios::files::run(&target, &p).await.unwrap();
+    assert!(metric(&files, "upload_mb_per_sec") > 0.0 && metric(&files, "download_mb_per_sec") > 0.0);
+    assert_eq!(files.metrics["photos_until_ready"]["count"].as_u64(), Some(p.photos as u64));
+
     let report = switchboard_bench::report::Report {
         started_at_unix: 0,
         commit: "test".into(),

@@ -2,6 +2,7 @@
 //! sizes) and returns a result; none keeps state between runs.
 
 pub mod catchup;
+pub mod files;
 pub mod history;
 pub mod hot_group;
 pub mod idle;
