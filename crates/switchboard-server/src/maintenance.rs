@@ -66,7 +66,50 @@ pub async fn backup(config: &Config, dest: &Path) -> anyhow::Result<()> {
         snapshot.messages,
         snapshot.bytes
     );
+    // File bytes after the database: blobs are stored before the records naming them and
+    // never change, so every blob the snapshot names is there to copy.
+    if config.files.storage == "data-dir" {
+        let (from, to) = (config.data_dir.join(BLOBS_DIR), dest.join(BLOBS_DIR));
+        let (n, bytes) = tokio::task::spawn_blocking(move || copy_tree(&from, &to)).await.context("copy task")??;
+        println!("{n} file blobs copied ({bytes} bytes)");
+    }
     Ok(())
+}
+
+/// Where the data directory keeps file bytes (the blob store's `blobs/` under `files/`).
+const BLOBS_DIR: &str = "files/blobs";
+
+/// Copies every file under `from` to the same place under `to` (hard links where the
+/// file system allows; files already there are kept). Returns files and bytes copied.
+fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<(u64, u64)> {
+    let (mut n, mut bytes) = (0, 0);
+    if !from.exists() {
+        return Ok((0, 0));
+    }
+    let mut dirs = vec![from.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).with_context(|| format!("read {}", dir.display()))? {
+            let entry = entry?;
+            let path = entry.path();
+            let target = to.join(path.strip_prefix(from).unwrap_or(&path));
+            if entry.file_type()?.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            if target.exists() {
+                continue;
+            }
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent).with_context(|| format!("create {}", parent.display()))?;
+            }
+            if std::fs::hard_link(&path, &target).is_err() {
+                std::fs::copy(&path, &target).with_context(|| format!("copy {}", path.display()))?;
+            }
+            n += 1;
+            bytes += entry.metadata()?.len();
+        }
+    }
+    Ok((n, bytes))
 }
 
 /// `switchboard restore SRC`: puts a backup in place of the data directory's database.
@@ -96,6 +139,12 @@ pub async fn restore(config: &Config, from: &Path, force: bool) -> anyhow::Resul
         snapshot.conversations,
         snapshot.messages
     );
+    let blobs = if from.is_dir() { from.join(BLOBS_DIR) } else { PathBuf::new() };
+    if config.files.storage == "data-dir" && blobs.exists() {
+        let to = config.data_dir.join(BLOBS_DIR);
+        let (n, bytes) = tokio::task::spawn_blocking(move || copy_tree(&blobs, &to)).await.context("copy task")??;
+        println!("{n} file blobs restored ({bytes} bytes)");
+    }
     Ok(())
 }
 

@@ -21,6 +21,12 @@ async fn a_backup_under_write_load_restores_every_message_acknowledged_before_it
     let ann = register_at(&addr, Transport::Http, "ann").await;
     let http = Client::connect(&addr, Transport::Http, Some(&ann.token)).await.unwrap();
     let gid = conv_id(&group(&http, pb::ConversationKind::Group, "Backed up", &[]).await);
+    // A file, whose bytes the backup carries too.
+    let auth = bearer(&ann);
+    let file_bytes: Vec<u8> = (0..200_000u32).map(|i| (i * 31 % 253) as u8).collect();
+    let r = http_raw(&addr, "POST", "/v1/files?name=kept.bin", &[("Authorization", &auth)], &file_bytes).await;
+    assert_eq!(r.status, 201);
+    let file_url = r.json()["url"].as_str().unwrap().to_owned();
 
     // Four senders keep writing for the whole backup.
     let acked: Arc<Mutex<Vec<String>>> = Arc::default();
@@ -60,6 +66,7 @@ async fn a_backup_under_write_load_restores_every_message_acknowledged_before_it
     let (ok, out) = run(dir.path(), &["backup", dest.to_str().unwrap()], None).await;
     assert!(ok, "{out}");
     assert!(out.contains("backup written to") && out.contains("messages"), "{out}");
+    assert!(out.contains("1 file blobs copied (200000 bytes)"), "{out}");
     let during = acked.lock().unwrap().len();
     assert!(during > before.len(), "nothing was written while the backup ran");
     // The server must be stopped to restore over its database.
@@ -98,6 +105,8 @@ async fn a_backup_under_write_load_restores_every_message_acknowledged_before_it
     for key in &before {
         assert!(keys.contains(key), "message {key}, acknowledged before the backup began, is not in it");
     }
+    let r = http_raw(&addr, "GET", &file_url, &[("Authorization", &auth)], b"").await;
+    assert!(r.status == 200 && r.body == file_bytes, "the restored file has its bytes");
 }
 
 /// Everything one user sees that a port must carry: positions, the conversation list,
