@@ -48,7 +48,7 @@ async fn any_client_learns_what_the_server_is_and_allows_without_signing_in() {
         let l = i.limits.unwrap();
         assert_eq!((l.max_message_chars, l.edit_window_secs), (1000, 600));
         assert_eq!(l.rate_limit, limit(0.0, 400.0), "the test configuration turns the user limit off");
-        for f in ["spaces", "threads", "connect", "websocket", "grpc"] {
+        for f in ["spaces", "threads", "files", "tus", "connect", "websocket", "grpc"] {
             assert!(i.features.iter().any(|x| x == f), "{f} missing from {:?}", i.features);
         }
         assert_eq!(i.client_support(), pb::ClientSupport::Unspecified, "no client named");
