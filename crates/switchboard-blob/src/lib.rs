@@ -171,8 +171,9 @@ pub struct Stored {
     pub new: bool,
 }
 
-/// Where an S3-compatible store is and how to sign for it.
-#[derive(Debug, Clone, Default)]
+/// Where an S3-compatible store is and how to sign for it (the `[files.s3]` settings).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct S3Options {
     /// Endpoint URL (`https://s3.eu-west-1.amazonaws.com`, `http://minio:9000`).
     pub endpoint: String,
@@ -182,7 +183,7 @@ pub struct S3Options {
     pub region: String,
     /// Access key id.
     pub access_key_id: String,
-    /// Secret access key.
+    /// Secret access key (`config show` prints ***).
     pub secret_access_key: String,
     /// Key prefix inside the bucket (`switchboard/`), so one bucket can serve several
     /// installations; empty for the bucket's root.

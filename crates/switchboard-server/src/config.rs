@@ -132,33 +132,16 @@ pub struct FilesStorageConfig {
     /// `data-dir` (the `files` directory of the data directory; the embedded default) or
     /// `s3` (any S3-compatible object store; needed by a cluster, whose nodes share it).
     pub storage: String,
-    /// The S3-compatible store, for `storage = "s3"`.
-    pub s3: S3Config,
+    /// The S3-compatible store, for `storage = "s3"`: endpoint URL (path-style requests,
+    /// plain http allowed on a local network), bucket (it must exist), region, access key
+    /// id, secret access key, key prefix.
+    pub s3: switchboard_service::S3Options,
 }
 
 impl Default for FilesStorageConfig {
     fn default() -> Self {
-        Self { storage: "data-dir".into(), s3: S3Config::default() }
+        Self { storage: "data-dir".into(), s3: switchboard_service::S3Options::default() }
     }
-}
-
-/// An S3-compatible object store.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct S3Config {
-    /// Endpoint URL (`https://s3.eu-west-1.amazonaws.com`, `http://minio:9000`); plain
-    /// http is allowed for a store on the local network. Requests are path-style.
-    pub endpoint: String,
-    /// Bucket; it must exist.
-    pub bucket: String,
-    /// Region (any value for stores that ignore it; empty means us-east-1).
-    pub region: String,
-    /// Access key id.
-    pub access_key_id: String,
-    /// Secret access key (shown as *** by `config show`).
-    pub secret_access_key: String,
-    /// Key prefix inside the bucket, so that one bucket can serve several installations.
-    pub prefix: String,
 }
 
 /// Transport limits.

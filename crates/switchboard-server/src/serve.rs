@@ -117,14 +117,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<(Arc<dyn Store>, Opti
 pub fn open_blobs(config: &Config) -> anyhow::Result<switchboard_service::BlobStore> {
     let f = &config.files;
     let store = match f.storage.as_str() {
-        "s3" => switchboard_service::BlobStore::s3(&switchboard_service::S3Options {
-            endpoint: f.s3.endpoint.clone(),
-            bucket: f.s3.bucket.clone(),
-            region: f.s3.region.clone(),
-            access_key_id: f.s3.access_key_id.clone(),
-            secret_access_key: f.s3.secret_access_key.clone(),
-            prefix: f.s3.prefix.clone(),
-        }),
+        "s3" => switchboard_service::BlobStore::s3(&f.s3),
         _ => switchboard_service::BlobStore::filesystem(&config.data_dir.join("files")),
     };
     store.map_err(|e| anyhow::anyhow!("files.storage: {e}"))
