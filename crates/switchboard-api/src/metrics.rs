@@ -49,6 +49,17 @@ fn describe() {
     metrics::describe_gauge!("switchboard_connections", "Live connections (WebSocket and gRPC streams).");
     metrics::describe_counter!("switchboard_ws_connections_total", "WebSocket connections accepted.");
     metrics::describe_counter!("switchboard_messages_sent_total", "Messages stored.");
+    metrics::describe_counter!(
+        "switchboard_uploads_started_total",
+        "Uploads created (tus, one-request, CreateUpload)."
+    );
+    metrics::describe_counter!("switchboard_files_stored_total", "Uploads completed into files.");
+    metrics::describe_counter!("switchboard_file_bytes_stored_total", "Bytes of the files stored.");
+    metrics::describe_counter!("switchboard_file_downloads_total", "File and preview downloads served.");
+    metrics::describe_histogram!(
+        "switchboard_file_processing_seconds",
+        "Time to make a file's previews and media facts, once a worker took it."
+    );
     metrics::describe_counter!("switchboard_conversation_events_total", "Conversation events published.");
     metrics::describe_counter!("switchboard_fanout_deliveries_total", "Events queued to connections.");
     metrics::describe_counter!("switchboard_queue_drops_total", "Connections closed because their queue was full.");

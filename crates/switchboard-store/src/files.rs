@@ -153,7 +153,8 @@ store_trait! {
         read fn file_carriers(&self, id: FileId, limit: u32) -> Vec<(ConversationId, u64)> => carriers(id, limit);
         /// Bytes a user's files and unfinished uploads take.
         read fn file_usage(&self, owner: UserId, now_ms: i64) -> u64 => usage(owner, now_ms);
-        /// Removes a file record (its blob is collected once nothing uses it).
+        /// Removes a file record and the avatars that use it (its blob is collected once
+        /// nothing uses it).
         write fn delete_file(&self, id: FileId) -> bool => delete_file(id);
         /// Blobs to collect: those marked deleting earlier (a collector stopped midway), then
         /// unused ones last used before `before_ms`, now marked deleting.
@@ -427,6 +428,8 @@ async fn carriers(tx: &impl Tx, id: FileId, limit: u32) -> StoreResult<Vec<(Conv
 }
 
 async fn delete_file(tx: &impl Tx, id: FileId) -> StoreResult<bool> {
+    tx.exec("UPDATE users SET avatar_file_id = NULL WHERE avatar_file_id = ?1", args![id.raw()]).await?;
+    tx.exec("UPDATE conversations SET avatar_file_id = NULL WHERE avatar_file_id = ?1", args![id.raw()]).await?;
     tx.exec("DELETE FROM thumbnails WHERE file_id = ?1", args![id.raw()]).await?;
     Ok(tx.exec("DELETE FROM files WHERE id = ?1", args![id.raw()]).await? > 0)
 }

@@ -942,4 +942,10 @@ async fn avatars_of_users_groups_and_spaces_are_square_public_previews_shown_eve
         .await
         .unwrap();
     assert_eq!(r.space.unwrap().avatar_url, me.avatar_url);
+
+    // Deleting the file takes the avatars with it.
+    let _: pb::DeleteFileResponse =
+        a.call("FileService/DeleteFile", &pb::DeleteFileRequest { file_id: id }).await.unwrap();
+    let me: pb::GetMeResponse = a.call("UserService/GetMe", &pb::GetMeRequest {}).await.unwrap();
+    assert!(me.user.unwrap().avatar_url.is_empty());
 }

@@ -179,6 +179,26 @@ async fn an_embedded_installation_ported_to_postgres_serves_the_same_history_and
     let a = Client::connect(&addr, Transport::Http, Some(&ann.token)).await.unwrap();
     let b = Client::connect(&addr, Transport::Http, Some(&bob.token)).await.unwrap();
     let gid = conv_id(&group(&a, pb::ConversationKind::Group, "Ported", &[&bob, &gone]).await);
+    // A file on a message: its record, blob use and carrier rows are ported too.
+    let auth = bearer(&ann);
+    let r = http_raw(&addr, "POST", "/v1/files?name=ported.bin", &[("Authorization", &auth)], &[7u8; 5000]).await;
+    assert_eq!(r.status, 201);
+    let file_id = r.json()["id"].as_str().unwrap().to_owned();
+    let _: pb::SendMessageResponse = a
+        .call(
+            "MessageService/SendMessage",
+            &pb::SendMessageRequest {
+                conversation_id: gid.clone(),
+                client_key: "file".into(),
+                text: Some(pb::TextContent {
+                    attachments: vec![pb::Attachment { file_id, ..Default::default() }],
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     let mut last = None;
     for i in 0..40 {
         last = Some(send(&a, &gid, &format!("g{i}"), &format!("group {i}")).await);
