@@ -102,6 +102,11 @@ fn metadata(headers: &HeaderMap) -> Result<UploadSpec, ServiceError> {
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(encoded.trim())
             .map_err(|_| ServiceError::invalid("upload_metadata", format!("the value of {key} is not base64")))?;
+        if key == "waveform" {
+            // The amplitudes themselves, one byte each.
+            spec.waveform = decoded;
+            continue;
+        }
         let text = String::from_utf8(decoded)
             .map_err(|_| ServiceError::invalid("upload_metadata", format!("the value of {key} is not UTF-8")))?;
         match key {
@@ -303,6 +308,9 @@ pub(crate) struct OneShot {
     sha256: String,
     #[serde(default)]
     public: bool,
+    /// Amplitudes 0-255, comma-separated.
+    #[serde(default)]
+    waveform: String,
 }
 
 /// `POST /v1/files?name=..`: a whole file in one request (`Content-Length` required); the
@@ -324,6 +332,13 @@ pub(crate) async fn upload_once(
             mime: header_str(&headers, "content-type").unwrap_or("").split(';').next().unwrap_or("").to_owned(),
             sha256: Some(q.sha256).filter(|s| !s.is_empty()),
             public: q.public,
+            waveform: q
+                .waveform
+                .split(',')
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| s.trim().parse::<u8>())
+                .collect::<Result<_, _>>()
+                .map_err(|_| ServiceError::invalid("waveform", "give amplitudes 0-255, separated by commas"))?,
         };
         let up = state.services.create_upload(&p, spec).await?;
         let (up, file) = write_detached(&state, p, up.id.clone(), 0, body, None).await?;

@@ -5,7 +5,9 @@
 //!
 //! Formats: JPEG, PNG, WebP and GIF (its first frame) are decoded by the `image` crate.
 //! Other types (HEIC among them, for which no pure-Rust decoder exists) are stored and
-//! served without previews.
+//! served without previews. Audio and video (MP3, Ogg, MP4/M4A, WebM/Matroska) get their
+//! duration from their container (`symphonia`'s demuxers, nothing is decoded) and MP4
+//! video its dimensions (`mp4`).
 
 use std::io::Cursor;
 
@@ -260,6 +262,76 @@ fn orientation_exif(o: Orientation) -> Vec<u8> {
     out
 }
 
+/// What an audio or video file's container says.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AvFacts {
+    /// Length of the longest track.
+    pub duration_ms: Option<u64>,
+    /// Pixels of the video track (MP4).
+    pub width: Option<u32>,
+    /// Pixels of the video track (MP4).
+    pub height: Option<u32>,
+}
+
+/// True for the audio and video types whose container is read here.
+pub fn is_probed_av(mime: &str) -> bool {
+    av_extension(mime).is_some()
+}
+
+fn av_extension(mime: &str) -> Option<&'static str> {
+    match mime {
+        "audio/mpeg" => Some("mp3"),
+        "audio/ogg" | "audio/opus" => Some("ogg"),
+        "video/mp4" | "audio/mp4" | "audio/m4a" | "video/quicktime" => Some("mp4"),
+        "video/webm" | "audio/webm" | "video/x-matroska" | "audio/x-matroska" => Some("mkv"),
+        _ => None,
+    }
+}
+
+/// Reads an audio or video file's duration (and an MP4's dimensions) from its container.
+/// What the container does not say stays `None`; unreadable bytes give all `None`.
+pub fn probe_av(bytes: &[u8], mime: &str) -> AvFacts {
+    let mut facts = AvFacts { duration_ms: container_duration(bytes, mime), ..AvFacts::default() };
+    if av_extension(mime) == Some("mp4")
+        && let Ok(reader) = mp4::Mp4Reader::read_header(Cursor::new(bytes), bytes.len() as u64)
+    {
+        if let Some(video) = reader.tracks().values().find(|t| matches!(t.track_type(), Ok(mp4::TrackType::Video))) {
+            facts.width = Some(u32::from(video.width()));
+            facts.height = Some(u32::from(video.height()));
+        }
+        if facts.duration_ms.is_none() {
+            facts.duration_ms = Some(reader.duration().as_millis() as u64).filter(|d| *d > 0);
+        }
+    }
+    facts
+}
+
+fn container_duration(bytes: &[u8], mime: &str) -> Option<u64> {
+    use symphonia::core::formats::FormatOptions;
+    use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
+    use symphonia::core::meta::MetadataOptions;
+    use symphonia::core::probe::Hint;
+    let mut hint = Hint::new();
+    hint.with_extension(av_extension(mime)?);
+    let source = MediaSourceStream::new(Box::new(Cursor::new(bytes.to_vec())), MediaSourceStreamOptions::default());
+    let probed = symphonia::default::get_probe()
+        .format(&hint, source, &FormatOptions::default(), &MetadataOptions::default())
+        .ok()?;
+    probed
+        .format
+        .tracks()
+        .iter()
+        .filter_map(|t| {
+            let p = &t.codec_params;
+            let frames = p.n_frames?;
+            let tb = p.time_base.or_else(|| p.sample_rate.map(|r| symphonia::core::units::TimeBase::new(1, r)))?;
+            let time = tb.calc_time(frames);
+            Some(time.seconds * 1000 + (time.frac * 1000.0) as u64)
+        })
+        .max()
+        .filter(|d| *d > 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,6 +341,30 @@ mod tests {
         let mut out = Cursor::new(Vec::new());
         DynamicImage::ImageRgb8(img).write_to(&mut out, ImageFormat::Jpeg).unwrap();
         out.into_inner()
+    }
+
+    fn fixture(name: &str) -> Vec<u8> {
+        std::fs::read(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    #[test]
+    fn audio_and_video_containers_give_their_duration_and_mp4_its_dimensions() {
+        // Made with ffmpeg: a 2.5 s Opus voice note, a 3 s MP3, 2 s of 160x90 video.
+        let cases = [
+            ("voice.ogg", "audio/opus", 2500, None),
+            ("tone.mp3", "audio/mpeg", 3000, None),
+            ("clip.mp4", "video/mp4", 2000, Some((160, 90))),
+            ("clip.webm", "video/webm", 2000, None),
+        ];
+        for (name, mime, ms, dims) in cases {
+            let bytes = fixture(name);
+            assert_eq!(sniff(&bytes), mime, "{name}");
+            let facts = probe_av(&bytes, mime);
+            let d = facts.duration_ms.unwrap_or_else(|| panic!("{name}: no duration"));
+            assert!(d.abs_diff(ms) <= 150, "{name}: {d} ms, expected about {ms}");
+            assert_eq!(facts.width.zip(facts.height), dims, "{name}");
+        }
+        assert_eq!(probe_av(b"not media at all", "audio/mpeg"), AvFacts::default());
     }
 
     #[test]

@@ -113,9 +113,9 @@ pub struct FilesConfig {
     /// Most pixels (width × height) an image may have; more is refused when the upload
     /// completes, from the header, before anything is decoded (decompression bombs).
     pub max_image_pixels: u64,
-    /// Images up to this many bytes are processed (previews, metadata removal); larger
-    /// ones are stored and served as they are.
-    pub max_image_bytes: u64,
+    /// Images, audio and video up to this many bytes are processed (previews, metadata
+    /// removal, durations); larger ones are stored and served as they are.
+    pub max_processed_bytes: u64,
     /// Files processed at once on this node.
     pub processing_workers: usize,
     /// Lifetime of a signed download URL, in seconds.
@@ -137,7 +137,7 @@ impl Default for FilesConfig {
             allowed_types: Vec::new(),
             denied_types: Vec::new(),
             max_image_pixels: 100_000_000,
-            max_image_bytes: 64 << 20,
+            max_processed_bytes: 64 << 20,
             processing_workers: 2,
             download_url_ttl_secs: 900,
             max_attachments: 10,

@@ -804,6 +804,7 @@ pub async fn uploads_become_files_once_within_quota_and_blobs_are_collected_safe
         length,
         declared_sha256: None,
         public: false,
+        waveform: vec![3, 200, 9],
         quota: Some(1_000),
         now_ms: 10_000,
         expires_at_ms: 20_000,
@@ -833,6 +834,7 @@ pub async fn uploads_become_files_once_within_quota_and_blobs_are_collected_safe
     let f = s.complete_upload("u1", new_file.clone()).await.unwrap();
     assert_eq!(s.complete_upload("u1", new_file).await.unwrap().id, f.id, "completing twice gives the same file");
     assert_eq!((f.owner_id, f.size, f.state, f.public), (ann, 600, FileState::Processing, false));
+    assert_eq!(f.waveform, vec![3, 200, 9], "the client's waveform goes with the file");
     assert_eq!(s.upload("u1").await.unwrap().unwrap().file_id, Some(f.id));
     assert_eq!(s.file_usage(ann, 12_000).await.unwrap(), 600);
     assert_eq!(s.processing_files(10).await.unwrap().iter().map(|f| f.id).collect::<Vec<_>>(), vec![f.id]);

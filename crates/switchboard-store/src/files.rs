@@ -32,6 +32,8 @@ pub struct NewUpload {
     pub declared_sha256: Option<String>,
     /// Readable by anyone signed in (an avatar).
     pub public: bool,
+    /// A voice note's waveform, as the client computed it (at most 100 amplitudes).
+    pub waveform: Vec<u8>,
     /// The owner's quota in bytes (stored files plus unfinished uploads); `None` for none.
     pub quota: Option<u64>,
     /// Now.
@@ -63,6 +65,8 @@ pub struct Upload {
     pub public: bool,
     /// The file it became, once complete.
     pub file_id: Option<FileId>,
+    /// The client's waveform for a voice note.
+    pub waveform: Vec<u8>,
     /// Start.
     pub created_at_ms: i64,
     /// Expiry.
@@ -165,7 +169,7 @@ store_trait! {
 }
 
 const UPLOAD_COLS: &str = "id, owner_id, name, declared_mime, length, upload_offset, parts, declared_sha256, public, \
-     file_id, created_at, expires_at";
+     file_id, created_at, expires_at, waveform";
 const FILE_COLS: &str = "f.id, f.owner_id, f.name, f.mime, f.size, f.sha256, f.width, f.height, f.duration_ms, \
      f.blurhash, f.waveform, f.state, f.public, f.created_at";
 
@@ -181,6 +185,7 @@ fn upload_row(r: &dyn Row) -> StoreResult<Upload> {
         declared_sha256: r.opt_text("declared_sha256")?,
         public: r.bool("public")?,
         file_id: r.opt_i64("file_id")?.map(FileId::from_raw),
+        waveform: unhex(&r.text("waveform")?).ok_or_else(|| corrupt("waveform"))?,
         created_at_ms: r.i64("created_at")?,
         expires_at_ms: r.i64("expires_at")?,
     })
@@ -287,9 +292,10 @@ async fn create_upload(tx: &impl Tx, new: &NewUpload) -> StoreResult<CreatedUplo
             return Ok(CreatedUpload::OverQuota { used });
         }
     }
+    let waveform = hex(&new.waveform);
     let sql = format!(
         "INSERT INTO uploads (id, owner_id, name, declared_mime, length, declared_sha256, public, created_at, \
-         expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING {UPLOAD_COLS}"
+         expires_at, waveform) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING {UPLOAD_COLS}"
     );
     let a = args![
         &new.id,
@@ -301,6 +307,7 @@ async fn create_upload(tx: &impl Tx, new: &NewUpload) -> StoreResult<CreatedUplo
         new.public,
         new.now_ms,
         new.expires_at_ms,
+        &waveform,
     ];
     let created = tx.one(&sql, a, upload_row).await.map_err(|e| match e {
         StoreError::NotFound(_) => StoreError::NotFound("user"),
@@ -355,12 +362,22 @@ async fn complete(tx: &impl Tx, id: &str, new: &NewFile) -> StoreResult<FileReco
         return Err(StoreError::Conflict("blob"));
     }
     let sql = format!(
-        "INSERT INTO files (owner_id, name, mime, size, sha256, state, public, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING {}",
+        "INSERT INTO files (owner_id, name, mime, size, sha256, state, public, created_at, waveform) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING {}",
         FILE_COLS.replace("f.", "")
     );
-    let a =
-        args![up.owner_id.raw(), &new.name, &new.mime, new.size, &new.sha256, new.state.name(), up.public, new.now_ms,];
+    let waveform = hex(&up.waveform);
+    let a = args![
+        up.owner_id.raw(),
+        &new.name,
+        &new.mime,
+        new.size,
+        &new.sha256,
+        new.state.name(),
+        up.public,
+        new.now_ms,
+        &waveform,
+    ];
     let f = tx.one(&sql, a, file_row).await?.ok_or_else(|| corrupt("INSERT .. RETURNING gave no row"))?;
     tx.exec("UPDATE uploads SET file_id = ?2, upload_offset = length WHERE id = ?1", args![id, f.id.raw()]).await?;
     Ok(f)

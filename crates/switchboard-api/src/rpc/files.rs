@@ -23,6 +23,7 @@ impl super::FileService for Handlers {
             mime: r.mime,
             sha256: Some(r.sha256).filter(|s| !s.is_empty()),
             public: r.public,
+            waveform: r.waveform,
         };
         let up = ctx.services.create_upload(&p, spec).await?;
         Ok(pb::CreateUploadResponse { upload: Some(convert::upload(&up, None)) })

@@ -949,3 +949,37 @@ async fn avatars_of_users_groups_and_spaces_are_square_public_previews_shown_eve
     let me: pb::GetMeResponse = a.call("UserService/GetMe", &pb::GetMeRequest {}).await.unwrap();
     assert!(me.user.unwrap().avatar_url.is_empty());
 }
+
+fn media_fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/../switchboard-media/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+#[tokio::test]
+async fn voice_notes_keep_their_waveform_and_audio_and_video_get_durations() {
+    let app = TestApp::spawn().await;
+    let ann = app.register("ann").await;
+    let c = app.http(&ann).await;
+    // A voice note over tus, with the waveform the recording client computed.
+    let voice = media_fixture("voice.ogg");
+    let wave: Vec<u8> = (0..50u8).map(|i| i * 5).collect();
+    let meta = format!("filename {},waveform {}", b64(b"note.ogg"), b64(&wave));
+    let up = create(&app, &ann, voice.len(), &meta).await;
+    let r = patch(&app, &ann, &up, 0, &voice, &[]).await;
+    let id = r.header("switchboard-file-id").unwrap();
+    let f = ready(&c, &id).await;
+    assert_eq!((f.mime.as_str(), f.waveform.clone()), ("audio/opus", wave));
+    assert!(f.duration_ms.abs_diff(2500) <= 150, "{}", f.duration_ms);
+    // A video in one request: duration and dimensions.
+    let clip = upload_once(&app, &ann, "clip.mp4", &media_fixture("clip.mp4")).await;
+    let f = ready(&c, clip["id"].as_str().unwrap()).await;
+    assert_eq!((f.width, f.height), (160, 90));
+    assert!(f.duration_ms.abs_diff(2000) <= 150, "{}", f.duration_ms);
+    // Too long a waveform is refused at creation.
+    let err = c
+        .call::<_, pb::CreateUploadResponse>(
+            "FileService/CreateUpload",
+            &pb::CreateUploadRequest { name: "n".into(), length: 10, waveform: vec![1; 101], ..Default::default() },
+        )
+        .await;
+    assert_eq!(code_of(err), pb::ErrorCode::InvalidArgument);
+}

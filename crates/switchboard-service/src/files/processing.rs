@@ -46,6 +46,19 @@ impl Services {
         };
         let public = file.public;
         let max_pixels = cfg.max_image_pixels;
+        if switchboard_media::is_probed_av(&mime) {
+            let av = tokio::task::spawn_blocking(move || switchboard_media::probe_av(&bytes, &mime))
+                .await
+                .map_err(|e| crate::ServiceError::internal(format!("probe task: {e}")))?;
+            let facts = FileFacts {
+                width: av.width,
+                height: av.height,
+                duration_ms: av.duration_ms,
+                waveform: file.waveform.clone(),
+                ..FileFacts::default()
+            };
+            return self.finish_processing(file, facts).await;
+        }
         let decoded = tokio::task::spawn_blocking(move || {
             let facts = switchboard_media::process_image(&bytes, &mime, &options)?;
             let avatar =
@@ -54,7 +67,7 @@ impl Services {
         })
         .await
         .map_err(|e| crate::ServiceError::internal(format!("processing task: {e}")))?;
-        let mut facts = FileFacts::default();
+        let mut facts = FileFacts { waveform: file.waveform.clone(), ..FileFacts::default() };
         match decoded {
             Ok((image, avatar)) => {
                 facts.width = Some(image.width);
@@ -67,6 +80,11 @@ impl Services {
             // Unreadable images stay files without previews.
             Err(e) => tracing::info!(file = %file.id, error = %e, "no previews for this file"),
         }
+        self.finish_processing(file, facts).await
+    }
+
+    /// Stores what processing learned, and tells the uploader and the carrying conversations.
+    async fn finish_processing(&self, file: &FileRecord, facts: FileFacts) -> ServiceResult<()> {
         let Some(ready) = self.store().set_file_facts(file.id, facts).await? else { return Ok(()) };
         let mut shared_with: Vec<_> =
             self.store().file_carriers(file.id, 100).await?.into_iter().map(|(c, _)| c).collect();

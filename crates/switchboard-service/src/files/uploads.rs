@@ -28,8 +28,12 @@ pub struct UploadSpec {
     pub sha256: Option<String>,
     /// An avatar: readable by anyone signed in.
     pub public: bool,
+    /// A voice note's waveform as the client computed it: at most 100 amplitudes 0-255.
+    pub waveform: Vec<u8>,
 }
 
+/// Most amplitudes in a waveform.
+const MAX_WAVEFORM: usize = 100;
 /// Longest file name kept, in characters.
 const MAX_NAME_CHARS: usize = 255;
 /// How long a completion waits for the collector to finish deleting the same bytes.
@@ -83,6 +87,9 @@ impl Services {
         if !mime.is_empty() && !cfg.type_allowed(&mime) {
             return Err(type_refused(&mime));
         }
+        if spec.waveform.len() > MAX_WAVEFORM {
+            return Err(ServiceError::invalid("waveform", format!("at most {MAX_WAVEFORM} amplitudes")));
+        }
         let sha256 = match spec.sha256.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => None,
             Some(s) => Some(
@@ -100,6 +107,7 @@ impl Services {
             length: spec.length,
             declared_sha256: sha256,
             public: spec.public,
+            waveform: spec.waveform,
             quota: Some(cfg.quota_bytes).filter(|q| *q > 0),
             now_ms: now,
             expires_at_ms: now + (cfg.upload_expiry_secs * 1000) as i64,
@@ -251,7 +259,7 @@ impl Services {
             self.drop_upload(&up.id).await?;
             return Err(type_refused(&mime));
         }
-        let image = switchboard_media::is_processed_image(&mime) && up.length <= cfg.max_image_bytes;
+        let image = switchboard_media::is_processed_image(&mime) && up.length <= cfg.max_processed_bytes;
         let (stored_sha, size) = if image {
             let bytes = self.read_parts(up).await?;
             if let Err(e) = switchboard_media::check_dimensions(&bytes, &mime, cfg.max_image_pixels) {
@@ -282,7 +290,8 @@ impl Services {
             blobs.join_parts(&up.id, &up.parts, sha, up.length).await.map_err(blob_error)?;
             (sha, up.length)
         };
-        let state = if image { FileState::Processing } else { FileState::Ready };
+        let av = switchboard_media::is_probed_av(&mime) && up.length <= cfg.max_processed_bytes;
+        let state = if image || av { FileState::Processing } else { FileState::Ready };
         let new = NewFile {
             name: up.name.clone(),
             mime: mime.clone(),
@@ -333,7 +342,7 @@ impl Services {
         Ok(head)
     }
 
-    /// All the bytes of an upload (images up to `max_image_bytes` only).
+    /// All the bytes of an upload (images up to `max_processed_bytes` only).
     async fn read_parts(&self, up: &Upload) -> ServiceResult<Vec<u8>> {
         let mut out = Vec::with_capacity(up.length as usize);
         let mut stream = self.files().blobs.parts(&up.id, &up.parts).map_err(blob_error)?;
