@@ -368,6 +368,27 @@ mod tests {
     }
 
     #[test]
+    fn an_animated_gif_gives_its_first_frame() {
+        use image::codecs::gif::GifEncoder;
+        use image::{Delay, Frame, RgbaImage};
+        let mut out = Vec::new();
+        {
+            let mut enc = GifEncoder::new(&mut out);
+            let red = RgbaImage::from_pixel(60, 40, image::Rgba([255, 0, 0, 255]));
+            let blue = RgbaImage::from_pixel(60, 40, image::Rgba([0, 0, 255, 255]));
+            for f in [red, blue] {
+                enc.encode_frame(Frame::from_parts(f, 0, 0, Delay::from_numer_denom_ms(100, 1))).unwrap();
+            }
+        }
+        assert_eq!(sniff(&out), "image/gif");
+        let facts = process_image(&out, "image/gif", &ImageOptions::default()).unwrap();
+        assert_eq!((facts.width, facts.height), (60, 40));
+        let preview = image::load_from_memory(&facts.previews[0].bytes).unwrap().to_rgb8();
+        let px = preview.get_pixel(30, 20);
+        assert!(px[0] > 200 && px[2] < 60, "the first (red) frame, got {px:?}");
+    }
+
+    #[test]
     fn types_are_sniffed_from_bytes() {
         assert_eq!(sniff(&jpeg(8, 8)), "image/jpeg");
         assert_eq!(sniff(b"hello\nworld"), "text/plain");

@@ -48,7 +48,7 @@ pub use spaces::{
     BanRecord, ChannelPatch, ChannelView, NewChannel, RolePatch, SpaceMemberView, SpacePatch, SpaceProfilePatch,
     SpaceView,
 };
-pub use switchboard_blob::{BlobError, BlobStore, ByteStream, S3Options};
+pub use switchboard_blob::{BlobError, BlobId, BlobStore, ByteStream, S3Options};
 pub use switchboard_store::Upload;
 pub use switchboard_store::{HistoryDirection, SettingsPatch, UserSetting};
 pub use sync::{Difference, Positions};

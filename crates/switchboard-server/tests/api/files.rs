@@ -983,3 +983,27 @@ async fn voice_notes_keep_their_waveform_and_audio_and_video_get_durations() {
         .await;
     assert_eq!(code_of(err), pb::ErrorCode::InvalidArgument);
 }
+
+#[tokio::test]
+async fn the_bytes_of_deleted_files_are_collected_after_the_grace_period() {
+    let app = TestApp::spawn_with(|c| c.service.files.blob_grace_secs = 60).await;
+    let ann = app.register("ann").await;
+    let c = app.http(&ann).await;
+    let f = upload_once(&app, &ann, "gone.bin", &noise(10_000)).await;
+    let kept = upload_once(&app, &ann, "kept.bin", &noise(20_000)).await;
+    let sha = f["sha256"].as_str().unwrap().to_owned();
+    let blobs = app.services().blobs().clone();
+    let id = switchboard_service::BlobId::parse(&sha).unwrap();
+    assert!(blobs.size(&id).await.unwrap().is_some());
+    let _: pb::DeleteFileResponse = c
+        .call("FileService/DeleteFile", &pb::DeleteFileRequest { file_id: f["id"].as_str().unwrap().into() })
+        .await
+        .unwrap();
+    // Within the grace period nothing goes.
+    assert_eq!(app.services().collect_files().await.unwrap().1, 0);
+    assert!(blobs.size(&id).await.unwrap().is_some());
+    app.advance(Duration::from_secs(61));
+    assert_eq!(app.services().collect_files().await.unwrap().1, 1);
+    assert!(blobs.size(&id).await.unwrap().is_none(), "the unused blob is gone");
+    assert_eq!(get(&app, Some(&ann), kept["url"].as_str().unwrap(), &[]).await.status, 200, "a used one stays");
+}
