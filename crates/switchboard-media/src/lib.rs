@@ -6,8 +6,8 @@
 //! Formats: JPEG, PNG, WebP and GIF (its first frame) are decoded by the `image` crate.
 //! Other types (HEIC among them, for which no pure-Rust decoder exists) are stored and
 //! served without previews. Audio and video (MP3, Ogg, MP4/M4A, WebM/Matroska) get their
-//! duration from their container (`symphonia`'s demuxers, nothing is decoded) and MP4
-//! video its dimensions (`mp4`).
+//! duration from their container (`symphonia`'s demuxers, nothing is decoded) and video
+//! its dimensions (`mp4` for MP4, `matroska` for WebM).
 
 use std::io::Cursor;
 
@@ -267,9 +267,9 @@ fn orientation_exif(o: Orientation) -> Vec<u8> {
 pub struct AvFacts {
     /// Length of the longest track.
     pub duration_ms: Option<u64>,
-    /// Pixels of the video track (MP4).
+    /// Pixels of the video track (MP4, WebM/Matroska).
     pub width: Option<u32>,
-    /// Pixels of the video track (MP4).
+    /// Pixels of the video track (MP4, WebM/Matroska).
     pub height: Option<u32>,
 }
 
@@ -288,7 +288,7 @@ fn av_extension(mime: &str) -> Option<&'static str> {
     }
 }
 
-/// Reads an audio or video file's duration (and an MP4's dimensions) from its container.
+/// Reads an audio or video file's duration (and a video's dimensions) from its container.
 /// What the container does not say stays `None`; unreadable bytes give all `None`.
 pub fn probe_av(bytes: &[u8], mime: &str) -> AvFacts {
     let mut facts = AvFacts { duration_ms: container_duration(bytes, mime), ..AvFacts::default() };
@@ -301,6 +301,20 @@ pub fn probe_av(bytes: &[u8], mime: &str) -> AvFacts {
         }
         if facts.duration_ms.is_none() {
             facts.duration_ms = Some(reader.duration().as_millis() as u64).filter(|d| *d > 0);
+        }
+    }
+    if av_extension(mime) == Some("mkv")
+        && let Ok(mkv) = matroska::Matroska::open(Cursor::new(bytes))
+    {
+        if let Some(v) = mkv.tracks.iter().find_map(|t| match &t.settings {
+            matroska::Settings::Video(v) => Some(v),
+            _ => None,
+        }) {
+            facts.width = u32::try_from(v.pixel_width).ok();
+            facts.height = u32::try_from(v.pixel_height).ok();
+        }
+        if facts.duration_ms.is_none() {
+            facts.duration_ms = mkv.info.duration.map(|d| d.as_millis() as u64).filter(|d| *d > 0);
         }
     }
     facts
@@ -348,13 +362,13 @@ mod tests {
     }
 
     #[test]
-    fn audio_and_video_containers_give_their_duration_and_mp4_its_dimensions() {
-        // Made with ffmpeg: a 2.5 s Opus voice note, a 3 s MP3, 2 s of 160x90 video.
+    fn audio_and_video_containers_give_their_duration_and_video_its_dimensions() {
+        // Made with ffmpeg: a 2.5 s Opus voice note, a 3 s MP3, 2 s of 160x90 video twice.
         let cases = [
             ("voice.ogg", "audio/opus", 2500, None),
             ("tone.mp3", "audio/mpeg", 3000, None),
             ("clip.mp4", "video/mp4", 2000, Some((160, 90))),
-            ("clip.webm", "video/webm", 2000, None),
+            ("clip.webm", "video/webm", 2000, Some((160, 90))),
         ];
         for (name, mime, ms, dims) in cases {
             let bytes = fixture(name);
