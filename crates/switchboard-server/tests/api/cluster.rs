@@ -688,7 +688,7 @@ async fn files_on_s3_are_uploaded_on_one_node_and_downloaded_and_announced_on_an
     let mut events = bob_ws.subscribe(pb::SubscribeRequest { live_only: true, ..Default::default() }).await.unwrap();
     wait_for(&mut events, 10, is_caught_up).await;
 
-    let photo = crate::files::photo_with_gps(800, 600);
+    let photo = crate::media::photo_with_gps(800, 600);
     let auth = format!("Bearer {}", ann.token);
     let r = http_raw(&cluster.addr(0), "POST", "/v1/files?name=p.jpg", &[("Authorization", &auth)], &photo).await;
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));

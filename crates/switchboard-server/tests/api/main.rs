@@ -13,6 +13,7 @@ mod files;
 mod groups;
 mod helpers;
 mod maintenance;
+mod media;
 mod odd_input;
 mod permissions;
 mod profiles;
