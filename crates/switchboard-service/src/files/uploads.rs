@@ -260,7 +260,8 @@ impl Services {
             return Err(type_refused(&mime));
         }
         let image = switchboard_media::is_processed_image(&mime) && up.length <= cfg.max_processed_bytes;
-        let (stored_sha, size) = if image {
+        // Images lose their metadata: the cleaned bytes are stored in place of the parts.
+        let cleaned = if image {
             let bytes = self.read_parts(up).await?;
             if let Err(e) = switchboard_media::check_dimensions(&bytes, &mime, cfg.max_image_pixels) {
                 self.drop_upload(&up.id).await?;
@@ -270,25 +271,23 @@ impl Services {
                 };
                 return Err(refused(ErrorCode::InvalidArgument, reason, e.to_string()));
             }
-            match switchboard_media::strip_metadata(&bytes, &mime) {
-                Ok(Some(clean)) => {
-                    let id = BlobId::of(&clean);
-                    let size = clean.len() as u64;
-                    self.claim(&id, size).await?;
-                    blobs.put_bytes(Bytes::from(clean)).await.map_err(blob_error)?;
-                    blobs.delete_parts(&up.id).await.map_err(blob_error)?;
-                    (id, size)
-                }
-                _ => {
-                    self.claim(&sha, up.length).await?;
-                    blobs.join_parts(&up.id, &up.parts, sha, up.length).await.map_err(blob_error)?;
-                    (sha, up.length)
-                }
-            }
+            switchboard_media::strip_metadata(&bytes, &mime).ok().flatten()
         } else {
-            self.claim(&sha, up.length).await?;
-            blobs.join_parts(&up.id, &up.parts, sha, up.length).await.map_err(blob_error)?;
-            (sha, up.length)
+            None
+        };
+        let (stored_sha, size) = match cleaned {
+            Some(clean) => {
+                let (id, size) = (BlobId::of(&clean), clean.len() as u64);
+                self.claim(&id, size).await?;
+                blobs.put_bytes(Bytes::from(clean)).await.map_err(blob_error)?;
+                blobs.delete_parts(&up.id).await.map_err(blob_error)?;
+                (id, size)
+            }
+            None => {
+                self.claim(&sha, up.length).await?;
+                blobs.join_parts(&up.id, &up.parts, sha, up.length).await.map_err(blob_error)?;
+                (sha, up.length)
+            }
         };
         let av = switchboard_media::is_probed_av(&mime) && up.length <= cfg.max_processed_bytes;
         let state = if image || av { FileState::Processing } else { FileState::Ready };
