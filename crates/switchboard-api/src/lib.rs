@@ -150,6 +150,9 @@ pub struct ApiOptions {
     /// False to leave `/metrics` off the main router (it is then served from
     /// [`Api::metrics_router`] on an address of its own).
     pub metrics_on_main: bool,
+    /// The web client: answers the GET and HEAD requests no route owns (Connect and gRPC
+    /// paths excepted). None answers them as unknown methods.
+    pub web: Option<Router>,
 }
 
 impl Default for ApiOptions {
@@ -164,6 +167,7 @@ impl Default for ApiOptions {
             cors: Cors::Off,
             metrics_on_main: true,
             metrics_token: None,
+            web: None,
         }
     }
 }
@@ -192,6 +196,7 @@ impl Api {
         let draining = Arc::new(AtomicBool::new(false));
         let cors = options.cors.layer();
         let metrics_on_main = options.metrics_on_main;
+        let web = options.web.clone();
         let state = ApiState {
             services: services.clone(),
             options: Arc::new(options),
@@ -230,7 +235,7 @@ impl Api {
         let router = router
             .with_state(state)
             .merge(grpc::standard_services(services.clone(), draining.clone()).await)
-            .fallback(grpc::fallback)
+            .fallback(move |req: Request| fallback(web.clone(), req))
             .layer(middleware::from_fn(request_id));
         let router = match cors {
             Some(layer) => router.layer(layer),
@@ -243,6 +248,22 @@ impl Api {
     pub fn drain(&self) {
         self.draining.store(true, Ordering::Relaxed);
         self.services.hub().close_all(switchboard_service::CloseReason::Shutdown);
+    }
+}
+
+/// A request no route owns: the web client's when it is a page or asset load, else an
+/// unknown Connect or gRPC method.
+async fn fallback(web: Option<Router>, req: Request) -> Response {
+    use tower::ServiceExt;
+    let page_load = matches!(*req.method(), ::http::Method::GET | ::http::Method::HEAD)
+        && !req.uri().path().starts_with("/switchboard.")
+        && !req.uri().path().starts_with("/grpc.");
+    match web {
+        Some(web) if page_load => match web.oneshot(req).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        },
+        _ => grpc::fallback(req).await,
     }
 }
 

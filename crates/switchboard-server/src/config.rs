@@ -144,6 +144,25 @@ impl Default for FilesStorageConfig {
     }
 }
 
+/// The web client served at `/`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WebConfig {
+    /// Serve the web client at `/` (and at every path the API does not own, so that deep
+    /// links such as `/c/42` open it). False leaves only the API on `listen`.
+    pub enabled: bool,
+    /// A directory whose files replace the built-in client (its `index.html` is the page;
+    /// `{{assets}}` in it becomes the hashed asset prefix). Empty: the client built into
+    /// the binary.
+    pub dir: PathBuf,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self { enabled: true, dir: PathBuf::new() }
+    }
+}
+
 /// Transport limits.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
@@ -223,6 +242,8 @@ pub struct Config {
     pub transport: TransportConfig,
     /// Where file bytes are kept.
     pub files: FilesStorageConfig,
+    /// The web client.
+    pub web: WebConfig,
     /// Use-case limits and policies.
     pub service: ServiceConfig,
 }
@@ -243,6 +264,7 @@ impl Default for Config {
             tls: TlsConfig { reload_secs: 30, ..TlsConfig::default() },
             transport: TransportConfig::default(),
             files: FilesStorageConfig::default(),
+            web: WebConfig::default(),
             service: ServiceConfig::default(),
         }
     }

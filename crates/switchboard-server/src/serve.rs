@@ -178,6 +178,7 @@ impl App {
             cors: Cors::parse(&t.cors_origins).map_err(|e| anyhow::anyhow!("transport.cors_origins: {e}"))?,
             metrics_token: Some(t.metrics_token.clone()).filter(|s| !s.is_empty()),
             metrics_on_main: t.metrics_listen.is_empty(),
+            web: web_client(&config.web)?,
         };
         let metrics = if t.metrics_listen.is_empty() {
             None
@@ -191,6 +192,20 @@ impl App {
         let api = Api::new(services.clone(), options).await;
         Ok(Self { api, grace: Duration::from_secs(t.shutdown_grace_secs), services, _data_dir: data_dir, tls, metrics })
     }
+}
+
+/// The web client's routes, or None when it is off.
+fn web_client(web: &crate::config::WebConfig) -> anyhow::Result<Option<axum::Router>> {
+    if !web.enabled {
+        return Ok(None);
+    }
+    let client = if web.dir.as_os_str().is_empty() {
+        switchboard_web::WebClient::embedded()?
+    } else {
+        switchboard_web::WebClient::from_dir(&web.dir)?
+    };
+    tracing::info!(assets = client.prefix(), from = %if web.dir.as_os_str().is_empty() { "built in".into() } else { web.dir.display().to_string() }, "web client at /");
+    Ok(Some(client.router()))
 }
 
 fn store_kind(config: &Config) -> &'static str {

@@ -51,6 +51,8 @@ pub fn server_info(info: &ServerInfo, config: &ServiceConfig) -> pb::GetServerIn
             typing_ttl_ms: config.typing_ttl_ms,
             max_connections_per_user: clamp(config.max_connections_per_user),
             max_presence_subscriptions: clamp(config.max_presence_subscriptions),
+            max_file_bytes: config.files.max_file_bytes,
+            max_attachments: clamp(config.files.max_attachments),
         }),
         features: info.features.iter().map(|f| (*f).to_owned()).collect(),
         client_support: client_support.into(),

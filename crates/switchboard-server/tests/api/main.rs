@@ -26,3 +26,4 @@ mod spaces;
 mod sync;
 mod tls;
 mod transports;
+mod web;

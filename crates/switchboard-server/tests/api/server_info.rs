@@ -35,6 +35,8 @@ async fn any_client_learns_what_the_server_is_and_allows_without_signing_in() {
         c.service.registration = switchboard_service::RegistrationMode::InviteCode;
         c.service.max_message_chars = 1000;
         c.service.edit_window_secs = 600;
+        c.service.files.max_file_bytes = 5 << 20;
+        c.service.files.max_attachments = 4;
         c.service.minimum_client_versions.insert("web".into(), "1.2.0".into());
         c.service.recommended_client_versions.insert("web".into(), "1.4.0".into());
     })
@@ -47,6 +49,11 @@ async fn any_client_learns_what_the_server_is_and_allows_without_signing_in() {
         assert_eq!(i.sign_in_methods, vec!["password".to_owned()]);
         let l = i.limits.unwrap();
         assert_eq!((l.max_message_chars, l.edit_window_secs), (1000, 600));
+        assert_eq!(
+            (l.max_file_bytes, l.max_attachments),
+            (5 << 20, 4),
+            "clients refuse oversize files before uploading"
+        );
         assert_eq!(l.rate_limit, limit(0.0, 400.0), "the test configuration turns the user limit off");
         for f in ["spaces", "threads", "files", "tus", "connect", "websocket", "grpc"] {
             assert!(i.features.iter().any(|x| x == f), "{f} missing from {:?}", i.features);

@@ -107,6 +107,20 @@ export declare type ServerLimits = Message<"switchboard.v1.ServerLimits"> & {
    * @generated from field: uint32 max_presence_subscriptions = 9;
    */
   maxPresenceSubscriptions: number;
+
+  /**
+   * Largest file one upload may declare, in bytes (service.files.max_file_bytes).
+   *
+   * @generated from field: uint64 max_file_bytes = 10;
+   */
+  maxFileBytes: bigint;
+
+  /**
+   * Most attachments one message may carry (service.files.max_attachments).
+   *
+   * @generated from field: uint32 max_attachments = 11;
+   */
+  maxAttachments: number;
 };
 
 /**

@@ -1,0 +1,604 @@
+// The client's state: a snapshot loaded at sign-in (GetState, ListConversations,
+// ListMySpaces), then kept current by the event stream. Views read it and re-render on
+// `changed`; nothing here touches the DOM except desktop notifications.
+import { EventClient, Positions, createSwitchboard } from "@switchboard/sdk";
+import { ConversationKind } from "@switchboard/sdk/gen/conversations_pb.js";
+import { EntityKind, HistoryDirection } from "@switchboard/sdk/gen/messages_pb.js";
+import { humanError } from "./errors.js";
+import { parseMarkup } from "./format.js";
+
+/**
+ * @typedef {import("@switchboard/sdk/gen/common_pb.js").User} User
+ * @typedef {import("@switchboard/sdk/gen/conversations_pb.js").ConversationView} ConversationView
+ * @typedef {import("@switchboard/sdk/gen/messages_pb.js").Message} Message
+ * @typedef {import("@switchboard/sdk/gen/spaces_pb.js").Space} Space
+ * @typedef {import("@switchboard/sdk/gen/signals_pb.js").Presence} Presence
+ * @typedef {import("@switchboard/sdk/gen/sync_pb.js").Event} Event
+ * @typedef {import("@switchboard/sdk/gen/files_pb.js").File} SbFile
+ * @typedef {{ items: Message[], hasMoreBefore: boolean, loading: boolean }} History
+ * @typedef {{ clientKey: string, text: string, replyTo: string, fileIds: string[], state: "sending" | "failed", error: string, createdAt: number }} Pending
+ * @typedef {import("@switchboard/sdk").Switchboard} Switchboard
+ */
+
+const TOKENS_KEY = "switchboard.tokens";
+const PAGE = 50;
+/** Messages kept per conversation in memory beyond what is on screen. */
+const KEEP = 2000;
+
+/** @param {bigint} a @param {bigint} b */
+const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+
+export class AppState {
+  /** @type {EventClient | null} */
+  events = null;
+  /** @type {User | null} */
+  me = null;
+  /** @type {import("@switchboard/sdk/gen/server_pb.js").GetServerInfoResponse | null} */
+  server = null;
+  /** @type {import("@switchboard/sdk").EventClient["status"] | "offline"} */
+  status = "connecting";
+  /** @type {Map<string, User>} */
+  users = new Map();
+  /** @type {Map<string, Presence>} */
+  presence = new Map();
+  /** @type {Map<string, ConversationView>} */
+  convs = new Map();
+  /** @type {Map<string, Space>} */
+  spaces = new Map();
+  /** @type {Map<string, History>} */
+  history = new Map();
+  /** @type {Map<string, Map<string, number>>} conversation -> user -> expires at (ms) */
+  typing = new Map();
+  /** @type {Map<string, Map<string, bigint>>} conversation -> member -> read watermark */
+  reads = new Map();
+  /** @type {Map<string, Pending[]>} */
+  pending = new Map();
+  /** @type {string} the conversation on screen */
+  openId = "";
+  loaded = false;
+
+  constructor() {
+    const saved = localStorage.getItem(TOKENS_KEY);
+    this.sb = createSwitchboard({
+      baseUrl: location.origin,
+      tokens: saved ? JSON.parse(saved) : null,
+      onTokens: (t) => {
+        if (t) localStorage.setItem(TOKENS_KEY, JSON.stringify(t));
+        else {
+          localStorage.removeItem(TOKENS_KEY);
+          if (this.me) this.reset();
+        }
+      },
+    });
+    /** @type {Set<() => void>} */
+    this.listeners = new Set();
+    this.reset();
+  }
+
+  reset() {
+    this.events?.stop();
+    this.events = null;
+    this.me = null;
+    this.server = null;
+    this.status = "connecting";
+    this.users = new Map();
+    this.presence = new Map();
+    this.convs = new Map();
+    this.spaces = new Map();
+    this.history = new Map();
+    this.typing = new Map();
+    this.reads = new Map();
+    this.pending = new Map();
+    this.openId = "";
+    this.loaded = false;
+    this.changed();
+  }
+
+  /** @param {() => void} fn */
+  subscribe(fn) {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  changed() {
+    this.version = (this.version ?? 0) + 1;
+    for (const fn of this.listeners) fn();
+  }
+
+  get signedIn() {
+    return this.sb.tokens !== null;
+  }
+
+  /** After Register or Login. @param {{ accessToken: string, refreshToken: string } | undefined} tokens */
+  async signedInWith(tokens) {
+    this.sb.signIn(tokens);
+    await this.load();
+  }
+
+  async signOut() {
+    await this.sb.signOut().catch(() => {});
+    this.reset();
+  }
+
+  /** Loads the snapshot and opens the event stream. */
+  async load() {
+    const [info, mine] = await Promise.all([
+      this.sb.server.getServerInfo({ client: "switchboard-web/0.1.0" }),
+      this.sb.users.getMe({}),
+    ]);
+    this.server = info;
+    const me = mine.user ?? null;
+    this.me = me;
+    if (me) this.users.set(me.id, me);
+    const positions = await this.snapshot();
+    this.loaded = true;
+    this.events = new EventClient({
+      switchboard: this.sb,
+      positions,
+      onEvent: (e) => this.apply(e),
+      onStatus: (s) => {
+        this.status = s;
+        if (s === "ended") void this.signOut();
+        if (s === "live") this.afterCatchUp();
+        this.changed();
+      },
+      onResync: () => this.snapshot(),
+    });
+    this.events.start();
+    this.changed();
+  }
+
+  /** The state as the server has it now; returns its positions. */
+  async snapshot() {
+    const state = await this.sb.sync.getState({});
+    /** @type {Map<string, ConversationView>} */
+    const convs = new Map();
+    let cursor = "";
+    do {
+      const page = await this.sb.conversations.listConversations({ cursor, limit: 200 });
+      for (const c of page.conversations) if (c.conversation) convs.set(c.conversation.id, c);
+      cursor = page.nextCursor;
+    } while (cursor);
+    this.convs = convs;
+    const spaces = await this.sb.spaces.listMySpaces({});
+    this.spaces = new Map(spaces.spaces.map((s) => [s.id, s]));
+    this.history = new Map();
+    await this.needUsers([...convs.values()].flatMap((c) => [c.conversation?.peerUserId ?? "", c.lastMessage?.senderId ?? ""]));
+    if (this.openId && convs.has(this.openId)) void this.loadLatest(this.openId);
+    this.changed();
+    return Positions.fromState(state);
+  }
+
+  afterCatchUp() {
+    if (this.openId) void this.markRead(this.openId);
+    const peers = [...this.convs.values()].map((c) => c.conversation?.peerUserId ?? "").filter(Boolean);
+    if (peers.length) {
+      this.sb.signals
+        .subscribePresence({ userIds: peers.slice(0, 500) })
+        .then((r) => {
+          for (const p of r.presences) this.presence.set(p.userId, p);
+          this.changed();
+        })
+        .catch(() => {});
+    }
+  }
+
+  /** Fetches the profiles not known yet. @param {string[]} ids */
+  async needUsers(ids) {
+    const missing = [...new Set(ids.filter((id) => id && !this.users.has(id)))];
+    for (let i = 0; i < missing.length; i += 100) {
+      const r = await this.sb.users.getUsers({ userIds: missing.slice(i, i + 100) });
+      for (const u of r.users) this.users.set(u.id, u);
+    }
+    if (missing.length) this.changed();
+  }
+
+  /** @param {string} id */
+  userName(id) {
+    const u = this.users.get(id);
+    if (!u) return "…";
+    return u.displayName || u.username;
+  }
+
+  /** A conversation's title as shown (a direct chat: the peer's name). @param {ConversationView | undefined} c */
+  title(c) {
+    const conv = c?.conversation;
+    if (!conv) return "";
+    if (conv.kind === ConversationKind.DIRECT) return this.userName(conv.peerUserId);
+    return conv.title || "Untitled";
+  }
+
+  /** Chats for the list: not space channels, threads or space logs; pinned first, then by activity. */
+  chatList() {
+    return [...this.convs.values()]
+      .filter((c) => {
+        const k = c.conversation?.kind;
+        return k === ConversationKind.DIRECT || k === ConversationKind.GROUP || k === ConversationKind.CHANNEL;
+      })
+      .sort((a, b) => {
+        const pa = a.settings?.pinned ? 1 : 0;
+        const pb = b.settings?.pinned ? 1 : 0;
+        if (pa !== pb) return pb - pa;
+        return Number((b.conversation?.lastActivityAtMs ?? 0n) - (a.conversation?.lastActivityAtMs ?? 0n));
+      });
+  }
+
+  /** The history of a conversation, loading its latest page the first time. @param {string} id */
+  historyOf(id) {
+    let h = this.history.get(id);
+    if (!h) {
+      h = { items: [], hasMoreBefore: true, loading: false };
+      this.history.set(id, h);
+      void this.loadLatest(id);
+    }
+    return h;
+  }
+
+  /** @param {string} id */
+  async loadLatest(id) {
+    const h = this.history.get(id) ?? { items: [], hasMoreBefore: true, loading: false };
+    this.history.set(id, h);
+    h.loading = true;
+    try {
+      const r = await this.sb.messages.getHistory({
+        conversationId: id,
+        direction: HistoryDirection.BEFORE,
+        anchorSeq: 0n,
+        limit: PAGE,
+      });
+      this.merge(id, r.messages);
+      h.hasMoreBefore = r.hasMore;
+      await this.needUsers(r.messages.map((m) => m.senderId));
+    } finally {
+      h.loading = false;
+      this.changed();
+    }
+  }
+
+  /** The page before the oldest message loaded. @param {string} id */
+  async loadOlder(id) {
+    const h = this.history.get(id);
+    if (!h || h.loading || !h.hasMoreBefore) return;
+    const first = h.items[0];
+    if (!first) return this.loadLatest(id);
+    h.loading = true;
+    this.changed();
+    try {
+      const r = await this.sb.messages.getHistory({
+        conversationId: id,
+        direction: HistoryDirection.BEFORE,
+        anchorSeq: first.seq,
+        limit: PAGE * 2,
+      });
+      this.merge(id, r.messages);
+      h.hasMoreBefore = r.hasMore;
+      await this.needUsers(r.messages.map((m) => m.senderId));
+    } finally {
+      h.loading = false;
+      this.changed();
+    }
+  }
+
+  /** Puts messages into a history by seq (idempotent). @param {string} id @param {Message[]} messages */
+  merge(id, messages) {
+    const h = this.history.get(id);
+    if (!h) return;
+    const bySeq = new Map(h.items.map((m) => [m.seq, m]));
+    for (const m of messages) bySeq.set(m.seq, m);
+    h.items = [...bySeq.values()].sort((a, b) => cmp(a.seq, b.seq));
+    if (h.items.length > KEEP && this.openId !== id) {
+      h.items = h.items.slice(-KEEP);
+      h.hasMoreBefore = true;
+    }
+  }
+
+  /** Opens a conversation (loads it when it is new to us). @param {string} id */
+  async open(id) {
+    this.openId = id;
+    if (id && !this.convs.has(id)) {
+      const r = await this.sb.conversations.getConversation({ conversationId: id }).catch(() => null);
+      if (r?.conversation?.conversation) this.convs.set(id, r.conversation);
+    }
+    if (id) {
+      this.historyOf(id);
+      void this.markRead(id);
+      void this.loadReads(id);
+    }
+    this.changed();
+  }
+
+  /** Members' watermarks, for "seen by". @param {string} id */
+  async loadReads(id) {
+    const r = await this.sb.conversations.listMembers({ conversationId: id, limit: 200 }).catch(() => null);
+    if (!r) return;
+    const m = new Map(r.members.map((x) => [x.userId, x.readSeq]));
+    this.reads.set(id, m);
+    await this.needUsers(r.members.map((x) => x.userId));
+    this.changed();
+  }
+
+  /** @param {string} id */
+  async markRead(id) {
+    const c = this.convs.get(id);
+    if (!c?.conversation || document.hidden) return;
+    const last = c.conversation.lastSeq;
+    if (last <= c.readSeq) return;
+    c.readSeq = last;
+    c.unreadCount = 0;
+    c.mentionCount = 0;
+    this.changed();
+    await this.sb.messages.markRead({ conversationId: id, seq: last }).catch(() => {});
+  }
+
+  /** Sends a message; it shows at once and stays (with a retry) if the send fails. @param {string} id @param {{ text: string, replyTo?: string, fileIds?: string[] }} draft */
+  send(id, draft) {
+    /** @type {Pending} */
+    const p = {
+      clientKey: crypto.randomUUID(),
+      text: draft.text,
+      replyTo: draft.replyTo ?? "",
+      fileIds: draft.fileIds ?? [],
+      state: "sending",
+      error: "",
+      createdAt: Date.now(),
+    };
+    const list = this.pending.get(id) ?? [];
+    list.push(p);
+    this.pending.set(id, list);
+    this.changed();
+    return this.deliver(id, p);
+  }
+
+  /** (Re)sends a pending message with its client key: a retry is never a duplicate. @param {string} id @param {Pending} p */
+  async deliver(id, p) {
+    p.state = "sending";
+    p.error = "";
+    this.changed();
+    const { text, entities } = parseMarkup(p.text);
+    try {
+      const r = await this.sb.messages.sendMessage({
+        conversationId: id,
+        clientKey: p.clientKey,
+        text: { text, entities: [...entities, ...this.mentionEntities(id, text)], attachments: p.fileIds.map((fileId) => ({ fileId })) },
+        replyToMessageId: p.replyTo,
+      });
+      if (r.message) this.received(r.message);
+    } catch (err) {
+      p.state = "failed";
+      p.error = humanError(err);
+      this.changed();
+    }
+  }
+
+  /** Mentions typed as @username (and @all) become entities. @param {string} id @param {string} text */
+  mentionEntities(id, text) {
+    /** @type {{ kind: EntityKind, offset: number, length: number, userId?: string }[]} */
+    const out = [];
+    const members = this.reads.get(id);
+    for (const m of text.matchAll(/@([\p{L}\p{N}_.-]+)/gu)) {
+      const name = m[1].toLowerCase();
+      const offset = utf16ToCodepoints(text, m.index ?? 0);
+      const length = [...m[0]].length;
+      if (name === "all" || name === "everyone") {
+        out.push({ kind: EntityKind.MENTION_ALL, offset, length });
+        continue;
+      }
+      for (const u of this.users.values()) {
+        if (u.username.toLowerCase() === name && (!members || members.has(u.id))) {
+          out.push({ kind: EntityKind.MENTION, offset, length, userId: u.id });
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  /** A message arrived (an event or our own send's answer). @param {Message} m */
+  received(m) {
+    const id = m.conversationId;
+    const list = this.pending.get(id);
+    if (list && m.clientKey) {
+      const rest = list.filter((p) => p.clientKey !== m.clientKey);
+      if (rest.length !== list.length) this.pending.set(id, rest);
+    }
+    const h = this.history.get(id);
+    if (h) this.merge(id, [m]);
+    const c = this.convs.get(id);
+    if (c?.conversation) {
+      if (m.seq > c.conversation.lastSeq) {
+        c.conversation.lastSeq = m.seq;
+        c.conversation.lastActivityAtMs = m.createdAtMs;
+        c.lastMessage = m;
+        const mine = m.senderId === this.me?.id;
+        if (mine) {
+          c.readSeq = m.seq;
+        } else if (m.content.case === "text") {
+          if (this.openId === id && !document.hidden) void this.markRead(id);
+          else {
+            c.unreadCount += 1;
+            if (this.mentionsMe(m)) c.mentionCount += 1;
+            this.notify(c, m);
+          }
+        }
+      } else if (c.lastMessage?.seq === m.seq) {
+        c.lastMessage = m;
+      }
+    }
+    void this.needUsers([m.senderId]);
+    this.changed();
+  }
+
+  /** @param {Message} m */
+  mentionsMe(m) {
+    if (m.content.case !== "text") return false;
+    return m.content.value.entities.some(
+      (e) => e.kind === EntityKind.MENTION_ALL || (e.kind === EntityKind.MENTION && e.userId === this.me?.id),
+    );
+  }
+
+  /** A desktop notification while the tab is hidden. @param {ConversationView} c @param {Message} m */
+  notify(c, m) {
+    if (!document.hidden || typeof Notification === "undefined" || Notification.permission !== "granted") return;
+    const muted = Number(c.settings?.mutedUntilMs ?? 0n) > Date.now();
+    if (muted) return;
+    const body = m.content.case === "text" ? m.content.value.text || "Attachment" : "";
+    const n = new Notification(this.title(c), { body: `${this.userName(m.senderId)}: ${body}`, tag: c.conversation?.id });
+    n.onclick = () => {
+      window.focus();
+      location.hash = "";
+      history.pushState(null, "", `/c/${c.conversation?.id}`);
+      dispatchEvent(new PopStateEvent("popstate"));
+    };
+  }
+
+  /** One event of the stream. @param {Event} e */
+  apply(e) {
+    const k = e.kind;
+    switch (k.case) {
+      case "messageCreated":
+        this.received(k.value);
+        if (k.value.content.case === "service") this.serviceMessage(k.value);
+        break;
+      case "messageEdited": {
+        const h = this.history.get(k.value.conversationId);
+        if (h) this.merge(k.value.conversationId, [k.value]);
+        const c = this.convs.get(k.value.conversationId);
+        if (c?.lastMessage?.id === k.value.id) c.lastMessage = k.value;
+        break;
+      }
+      case "messageDeleted": {
+        const h = this.history.get(e.conversationId);
+        const m = h?.items.find((x) => x.id === k.value.messageId);
+        if (m) {
+          m.deleted = true;
+          m.content = { case: undefined };
+        }
+        break;
+      }
+      case "conversationJoined":
+        void this.refreshConversation(k.value.conversationId);
+        break;
+      case "conversationLeft":
+        this.convs.delete(k.value.conversationId);
+        this.history.delete(k.value.conversationId);
+        if (this.spaces.has(k.value.conversationId)) this.spaces.delete(k.value.conversationId);
+        break;
+      case "readStateChanged": {
+        const c = this.convs.get(k.value.conversationId);
+        if (c) {
+          c.readSeq = k.value.readSeq;
+          if (k.value.unreadCount !== undefined) c.unreadCount = k.value.unreadCount;
+          if (k.value.mentionCount !== undefined) c.mentionCount = k.value.mentionCount;
+        }
+        break;
+      }
+      case "settingsChanged": {
+        const c = this.convs.get(k.value.conversationId);
+        if (c && k.value.settings) c.settings = k.value.settings;
+        break;
+      }
+      case "historyCleared": {
+        this.history.delete(k.value.conversationId);
+        if (this.openId === k.value.conversationId) this.historyOf(k.value.conversationId);
+        break;
+      }
+      case "typing": {
+        const t = this.typing.get(k.value.conversationId) ?? new Map();
+        if (k.value.typing) t.set(k.value.userId, Number(k.value.expiresAtMs) || Date.now() + 6000);
+        else t.delete(k.value.userId);
+        this.typing.set(k.value.conversationId, t);
+        void this.needUsers([k.value.userId]);
+        break;
+      }
+      case "presence":
+        this.presence.set(k.value.userId, k.value);
+        break;
+      case "receipt": {
+        const r = this.reads.get(k.value.conversationId) ?? new Map();
+        r.set(k.value.userId, k.value.readSeq);
+        this.reads.set(k.value.conversationId, r);
+        break;
+      }
+      case "threadActivity": {
+        const h = this.history.get(k.value.conversationId);
+        const m = h?.items.find((x) => x.id === k.value.rootMessageId);
+        if (m) m.thread = k.value.thread;
+        break;
+      }
+      case "userUpdated":
+        if (k.value.user) {
+          this.users.set(k.value.user.id, k.value.user);
+          if (k.value.user.id === this.me?.id) this.me = k.value.user;
+        }
+        break;
+      case "fileReady":
+        if (k.value.file) this.fileReady(k.value.file);
+        break;
+      case "joinRequested":
+      case "joinRequestResolved":
+      case "joinRequestDecided":
+        if (k.case === "joinRequestDecided" && k.value.accepted) void this.refreshConversation(k.value.conversationId);
+        break;
+      default:
+        break;
+    }
+    this.changed();
+  }
+
+  /** A space's log says its layout changed: read it again. @param {Message} m */
+  serviceMessage(m) {
+    const space = this.spaces.get(m.conversationId);
+    const c = this.convs.get(m.conversationId);
+    if (space || c?.conversation?.kind === ConversationKind.SPACE) void this.refreshSpace(m.conversationId);
+    else if (c) void this.refreshConversation(m.conversationId);
+  }
+
+  /** @param {string} id */
+  async refreshConversation(id) {
+    const r = await this.sb.conversations.getConversation({ conversationId: id }).catch(() => null);
+    const c = r?.conversation;
+    if (!c?.conversation) return;
+    this.convs.set(id, c);
+    if (c.conversation.kind === ConversationKind.SPACE) await this.refreshSpace(id);
+    if (c.conversation.kind === ConversationKind.SPACE_CHANNEL && c.conversation.spaceId) await this.refreshSpace(c.conversation.spaceId);
+    await this.needUsers([c.conversation.peerUserId]);
+    this.changed();
+  }
+
+  /** @param {string} id */
+  async refreshSpace(id) {
+    const r = await this.sb.spaces.getSpace({ spaceId: id }).catch(() => null);
+    if (r?.space) this.spaces.set(id, r.space);
+    this.changed();
+  }
+
+  /** @param {SbFile} file */
+  fileReady(file) {
+    for (const h of this.history.values()) {
+      for (const m of h.items) {
+        if (m.content.case !== "text") continue;
+        for (const a of m.content.value.attachments) if (a.fileId === file.id) a.file = file;
+      }
+    }
+  }
+
+  /** Users typing in a conversation now (not me). @param {string} id */
+  typingIn(id) {
+    const t = this.typing.get(id);
+    if (!t) return [];
+    const now = Date.now();
+    return [...t].filter(([u, exp]) => exp > now && u !== this.me?.id).map(([u]) => u);
+  }
+
+  /** Who has read a message of mine. @param {string} id @param {Message} m */
+  seenBy(id, m) {
+    const r = this.reads.get(id);
+    if (!r) return [];
+    return [...r].filter(([u, seq]) => u !== m.senderId && seq >= m.seq).map(([u]) => u);
+  }
+}
+
+/** The code-point offset of a UTF-16 index (entity offsets count code points). @param {string} s @param {number} i */
+export function utf16ToCodepoints(s, i) {
+  return [...s.slice(0, i)].length;
+}

@@ -1,0 +1,90 @@
+// Reconnect without loss or repeats: Bob has a direct chat open in Chromium; Alice (a Node
+// client on the SDK) sends 50 messages while the server process is killed and started
+// again. Alice retries each send with its client key until it is acknowledged; Bob's view
+// catches up and shows all 50 exactly once and in order, live and again after a reload
+// (the first page of history).
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { createSwitchboard } from "@switchboard/sdk";
+import { Server, launchBrowser, register, screenshot, skipReason } from "./harness.mjs";
+
+const reason = skipReason();
+if (reason) console.log(`# browser tests skipped: ${reason}`);
+
+/** Retries `f` until it succeeds (the server may be down), for at most 60 s. @template T @param {() => Promise<T>} f */
+async function untilDone(f) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      return await f();
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+describe("reconnecting", { skip: reason || false, timeout: 240_000 }, () => {
+  /** @type {Server} */
+  let server;
+  /** @type {import("playwright-core").Browser} */
+  let browser;
+  before(async () => {
+    server = await new Server().start();
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  test("a server restart while 50 messages are sent: each shown once, in order", async () => {
+    const alice = createSwitchboard({ baseUrl: server.url });
+    const reg = await alice.auth.register({ username: "alice", password: "correct horse battery staple", displayName: "Alice" });
+    alice.signIn(reg.tokens);
+
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(server.url);
+    await register(page, "bob", "Bob");
+    await page.getByRole("button", { name: "New", exact: true }).waitFor();
+
+    const bob = (await alice.users.searchUsers({ query: "bob", limit: 5 })).users.find((u) => u.username === "bob");
+    assert.ok(bob);
+    const dm = (await alice.conversations.createDirect({ userId: bob.id })).conversation?.conversation;
+    assert.ok(dm);
+    await alice.messages.sendMessage({ conversationId: dm.id, clientKey: crypto.randomUUID(), text: { text: "before" } });
+    await page.getByRole("link", { name: /^Alice/ }).click();
+    const bodies = page.locator(".chat-main .messages li.msg .body");
+    await bodies.filter({ hasText: "before" }).waitFor();
+    const banner = page.locator(".banner");
+    assert.equal(await banner.getAttribute("data-status"), "live");
+
+    const sends = (async () => {
+      for (let i = 1; i <= 50; i++) {
+        const clientKey = crypto.randomUUID();
+        await untilDone(() => alice.messages.sendMessage({ conversationId: dm.id, clientKey, text: { text: `message ${i}` } }));
+      }
+    })();
+    // Kill the server once some have gone out; the rest wait for it to come back.
+    await bodies.filter({ hasText: "message 10" }).waitFor({ timeout: 30_000 }).catch(() => {});
+    await server.restart({ kill: true });
+    await sends;
+
+    const expected = ["before", ...Array.from({ length: 50 }, (_, i) => `message ${i + 1}`)];
+    const shown = async () => (await bodies.allTextContents()).map((t) => t.trim());
+    await page.waitForFunction((n) => document.querySelectorAll(".chat-main .messages li.msg .body").length >= n, expected.length, { timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelector(".banner")?.getAttribute("data-status") === "live", null, { timeout: 60_000 });
+    // Let anything late (a duplicate would be) arrive before looking.
+    await page.waitForTimeout(500);
+    assert.deepEqual(await shown(), expected, "live: every message once, in order");
+    await screenshot(page, "10-after-restart");
+
+    await page.reload();
+    await bodies.filter({ hasText: "message 50" }).waitFor();
+    const firstPage = await shown();
+    assert.ok(firstPage.length >= 50, `the first page holds ${firstPage.length}`);
+    assert.deepEqual(firstPage, expected.slice(-firstPage.length), "after a reload: the first page of history, once each, in order");
+    await context.close();
+  });
+});
