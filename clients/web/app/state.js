@@ -55,6 +55,8 @@ export class AppState {
   pending = new Map();
   /** @type {string} the conversation on screen */
   openId = "";
+  /** @type {Set<string>} users whose presence this connection follows */
+  followed = new Set();
   loaded = false;
 
   constructor() {
@@ -171,16 +173,25 @@ export class AppState {
 
   afterCatchUp() {
     if (this.openId) void this.markRead(this.openId);
-    const peers = [...this.convs.values()].map((c) => c.conversation?.peerUserId ?? "").filter(Boolean);
-    if (peers.length) {
-      this.sb.signals
-        .subscribePresence({ userIds: peers.slice(0, 500) })
-        .then((r) => {
-          for (const p of r.presences) this.presence.set(p.userId, p);
-          this.changed();
-        })
-        .catch(() => {});
-    }
+    // Subscriptions belong to the connection: follow everyone again on each new one.
+    this.followed = new Set();
+    this.followPresence([...this.convs.values()].map((c) => c.conversation?.peerUserId ?? ""));
+  }
+
+  /** Follows the presence of the people not followed yet (direct chats' peers). @param {string[]} ids */
+  followPresence(ids) {
+    const fresh = [...new Set(ids)].filter((id) => id && id !== this.me?.id && !this.followed.has(id)).slice(0, 500);
+    if (!fresh.length || this.status !== "live") return;
+    for (const id of fresh) this.followed.add(id);
+    this.sb.signals
+      .subscribePresence({ userIds: fresh })
+      .then((r) => {
+        for (const p of r.presences) this.presence.set(p.userId, p);
+        this.changed();
+      })
+      .catch(() => {
+        for (const id of fresh) this.followed.delete(id);
+      });
   }
 
   /** Fetches the profiles not known yet. @param {string[]} ids */
@@ -303,6 +314,7 @@ export class AppState {
       this.historyOf(id);
       void this.markRead(id);
       void this.loadReads(id);
+      this.followPresence([this.convs.get(id)?.conversation?.peerUserId ?? ""]);
     }
     this.changed();
   }
@@ -562,6 +574,7 @@ export class AppState {
     if (c.conversation.kind === ConversationKind.SPACE) await this.refreshSpace(id);
     if (c.conversation.kind === ConversationKind.SPACE_CHANNEL && c.conversation.spaceId) await this.refreshSpace(c.conversation.spaceId);
     await this.needUsers([c.conversation.peerUserId]);
+    this.followPresence([c.conversation.peerUserId]);
     this.changed();
   }
 

@@ -75,6 +75,9 @@ describe("the web client", { skip: reason || false, timeout: 300_000 }, () => {
     await row.click();
     await messages(b.page).filter({ hasText: "Hello Bob" }).waitFor();
     await a.page.getByLabel("Seen by").filter({ hasText: "Bob" }).waitFor();
+    // Presence: Bob is online in Alice's header, with a green dot.
+    await a.page.locator(".chat-head .hint").filter({ hasText: "online" }).waitFor();
+    await a.page.locator(".chat-head .dot.online").waitFor();
 
     // Typing shows on the other side; the reply arrives live.
     await b.page.getByLabel("Message", { exact: true }).pressSequentially("On my", { delay: 30 });

@@ -1,0 +1,1 @@
+import{K as c,L as n,M as t,R as i}from"./chunk-C5DY4K7Q.js";function o(e,r,...s){if(s.length>0)throw new Error;return e.services[r]}export{n as enumDesc,i as fileDesc,c as messageDesc,o as serviceDesc,t as tsEnum};
