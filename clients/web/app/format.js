@@ -22,7 +22,7 @@ export function renderText(content, name, myId) {
   let at = 0;
   for (const e of entities) {
     if (e.offset < at || e.offset + e.length > chars.length) continue;
-    if (e.offset > at) out.push(chars.slice(at, e.offset).join(""));
+    if (e.offset > at) out.push(...autolink(chars.slice(at, e.offset).join("")));
     const s = chars.slice(e.offset, e.offset + e.length).join("");
     switch (e.kind) {
       case EntityKind.BOLD:

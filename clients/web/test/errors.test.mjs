@@ -1,0 +1,85 @@
+// Bad input and failures in the browser: a file over the server's limit is refused before
+// a byte is uploaded; a message sent while offline is kept with a Retry and goes out once;
+// a send whose answer is lost is not repeated (its client key matches the event).
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { createSwitchboard } from "@switchboard/sdk";
+import { Server, launchBrowser, register, skipReason } from "./harness.mjs";
+
+const reason = skipReason();
+if (reason) console.log(`# browser tests skipped: ${reason}`);
+
+describe("errors in the web client", { skip: reason || false, timeout: 180_000 }, () => {
+  /** @type {Server} */
+  let server;
+  /** @type {import("playwright-core").Browser} */
+  let browser;
+  before(async () => {
+    server = await new Server({ SWITCHBOARD_SERVICE__FILES__MAX_FILE_BYTES: "65536" }).start();
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  test("oversize files, offline sends and lost answers", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    /** @type {string[]} */
+    const uploads = [];
+    page.on("request", (r) => /\/v1\/(uploads|files)/.test(r.url()) && r.method() !== "GET" && uploads.push(r.url()));
+    await page.goto(server.url);
+    await register(page, "alice", "Alice");
+    await page.getByRole("button", { name: "New", exact: true }).waitFor();
+
+    const bob = createSwitchboard({ baseUrl: server.url });
+    const reg = await bob.auth.register({ username: "bob", password: "correct horse battery staple", displayName: "Bob" });
+    bob.signIn(reg.tokens);
+    const alice = (await bob.users.searchUsers({ query: "alice", limit: 5 })).users.find((u) => u.username === "alice");
+    assert.ok(alice);
+    const dm = (await bob.conversations.createDirect({ userId: alice.id })).conversation?.conversation;
+    assert.ok(dm);
+    await bob.messages.sendMessage({ conversationId: dm.id, clientKey: crypto.randomUUID(), text: { text: "hi" } });
+    await page.getByRole("link", { name: /^Bob/ }).click();
+    const bodies = page.locator(".chat-main .messages li.msg:not(.pending) .body");
+    await bodies.filter({ hasText: "hi" }).waitFor();
+
+    // A file over the limit: refused with the limit named, nothing uploaded.
+    await page.locator('.composer input[type="file"]').setInputFiles({ name: "big.bin", mimeType: "application/octet-stream", buffer: Buffer.alloc(100_000, 7) });
+    await page.locator(".composer .error").filter({ hasText: "the server accepts files up to 64 KB" }).waitFor();
+    assert.deepEqual(uploads, []);
+
+    // Offline: the message stays, marked, with a Retry; back online, it goes out once.
+    await context.setOffline(true);
+    await page.locator('.banner[data-status="offline"]').waitFor();
+    await page.getByLabel("Message", { exact: true }).fill("kept while offline");
+    await page.keyboard.press("Enter");
+    const failed = page.getByRole("article", { name: "Not sent" });
+    await failed.filter({ hasText: "kept while offline" }).waitFor();
+    await context.setOffline(false);
+    await failed.getByRole("button", { name: "Retry" }).click();
+    await bodies.filter({ hasText: "kept while offline" }).waitFor();
+    await failed.waitFor({ state: "detached" });
+
+    // The answer to a send is lost after the server stored it: the event with the same
+    // client key settles it, and nothing is sent twice.
+    let lost = 0;
+    await page.route("**/switchboard.v1.MessageService/SendMessage", async (route) => {
+      await route.fetch();
+      lost++;
+      await route.abort("connectionreset");
+    }, { times: 1 });
+    await page.getByLabel("Message", { exact: true }).fill("answer lost");
+    await page.keyboard.press("Enter");
+    await bodies.filter({ hasText: "answer lost" }).waitFor();
+    await page.getByRole("article", { name: "Not sent" }).waitFor({ state: "detached" });
+    assert.equal(lost, 1, "the answer was dropped");
+
+    const history = await bob.messages.getHistory({ conversationId: dm.id, limit: 50 });
+    const texts = history.messages.flatMap((m) => (m.content.case === "text" ? [m.content.value.text] : []));
+    assert.deepEqual(texts.filter((t) => t !== "hi" && !t.includes("created")).sort(), ["answer lost", "kept while offline"]);
+    assert.equal((await bodies.allTextContents()).filter((t) => t.includes("answer lost")).length, 1);
+    await context.close();
+  });
+});
