@@ -45,6 +45,7 @@ export function SpaceAdmin({ app, spaceId }) {
   if (!space) return html`<div class="empty-main"><p>This space is not one of yours.</p></div>`;
   const tabs = /** @type {[string, string, boolean][]} */ ([
     ["members", "Members", true],
+    ["settings", "Settings", can(space, Permission.MANAGE_SPACE)],
     ["roles", "Roles", can(space, Permission.MANAGE_ROLES)],
     ["channels", "Channel permissions", can(space, Permission.MANAGE_CHANNELS)],
     ["invites", "Invites", can(space, Permission.CREATE_INVITES)],
@@ -75,6 +76,7 @@ export function SpaceAdmin({ app, spaceId }) {
     ${error && html`<p class="error" role="alert">${error}</p>`}
     <div role="tabpanel" class="admin-body">
       ${tab === "members" && html`<${Members} ...${props} />`}
+      ${tab === "settings" && html`<${Settings} ...${props} />`}
       ${tab === "roles" && html`<${Roles} ...${props} />`}
       ${tab === "channels" && html`<${ChannelPermissions} ...${props} />`}
       ${tab === "invites" && html`<${Invites} ...${props} />`}
@@ -159,6 +161,34 @@ function Members({ app, space, act }) {
   </table>`;
 }
 
+/** Name, about, who may find and join. @param {TabProps} props */
+function Settings({ app, space, act }) {
+  const [saved, setSaved] = useState(false);
+  /** @param {SubmitEvent} e */
+  const save = (e) => {
+    e.preventDefault();
+    const f = new FormData(/** @type {HTMLFormElement} */ (e.target));
+    setSaved(false);
+    void act(async () => {
+      await app.sb.spaces.updateSpace({
+        spaceId: space.id,
+        name: String(f.get("name") ?? "").trim(),
+        about: String(f.get("about") ?? ""),
+        public: f.get("public") === "on",
+        requireApproval: f.get("approval") === "on",
+      });
+      setSaved(true);
+    });
+  };
+  return html`<form class="stack narrow" onSubmit=${save}>
+    <label>Name <input name="name" required maxlength="100" value=${space.name} /></label>
+    <label>About <textarea name="about" maxlength="1000" rows="3">${space.about}</textarea></label>
+    <label class="check"><input type="checkbox" name="public" checked=${space.public} /> Anyone can find and join it</label>
+    <label class="check"><input type="checkbox" name="approval" checked=${space.requireApproval} /> Joining needs approval</label>
+    <div class="row"><button type="submit" class="primary">Save</button>${saved && html`<span class="muted" role="status">Saved</span>`}</div>
+  </form>`;
+}
+
 /** @param {TabProps} props */
 function Roles({ app, space, act }) {
   const [name, setName] = useState("");
@@ -224,10 +254,10 @@ function ChannelPermissions({ app, space, act }) {
   if (!space.channels.length) return html`<p class="muted">No channels yet.</p>`;
   return html`<div>
     <div class="row">
-      <label>Channel <select value=${channelId} onChange=${(/** @type {any} */ e) => setChannelId(e.target.value)}>
+      <label>Channel <select aria-label="Channel" value=${channelId} onChange=${(/** @type {any} */ e) => setChannelId(e.target.value)}>
         ${space.channels.map((c) => html`<option value=${c.conversation?.id}>#${c.conversation?.title}</option>`)}
       </select></label>
-      <label>Role <select value=${roleId} onChange=${(/** @type {any} */ e) => setRoleId(e.target.value)}>
+      <label>Role <select aria-label="Role" value=${roleId} onChange=${(/** @type {any} */ e) => setRoleId(e.target.value)}>
         ${space.roles.map((r) => html`<option value=${r.id}>${r.id === "0" ? "Everyone" : r.name}</option>`)}
       </select></label>
     </div>

@@ -1,6 +1,6 @@
 // Dialogs: new chat (direct, group, broadcast channel), new space, new channel, invite link.
 import { html } from "htm/preact";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useRef, useState, useLayoutEffect } from "preact/hooks";
 import { ConversationKind } from "@switchboard/sdk/gen/conversations_pb.js";
 import { go } from "./main.js";
 import { humanError } from "./errors.js";
@@ -14,7 +14,7 @@ import { humanError } from "./errors.js";
 /** A modal dialog: Escape closes, focus starts inside. @param {{ title: string, onClose: () => void, children: Children }} props */
 export function Modal({ title, onClose, children }) {
   const ref = useRef(/** @type {HTMLDivElement | null} */ (null));
-  useEffect(() => {
+  useLayoutEffect(() => {
     const prev = document.activeElement;
     const first = ref.current?.querySelector("input, select, textarea, button:not(.close)");
     if (first instanceof HTMLElement) first.focus();

@@ -1,7 +1,7 @@
 // Attachments: blurhash placeholders, then thumbnails fetched with the session's token (as
 // blob: URLs, so no token ever sits in a URL), and a full-size viewer.
 import { html } from "htm/preact";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useRef, useState, useLayoutEffect } from "preact/hooks";
 import { decode } from "blurhash";
 import { FileState } from "@switchboard/sdk/gen/files_pb.js";
 import { bytes } from "./format.js";
@@ -99,7 +99,7 @@ export function Attachment({ sb, file, fileId, alt, onOpen }) {
 
 /** The full-size image over everything; Escape or a click closes it. @param {{ src: string, alt: string, onClose: () => void }} props */
 export function Viewer({ src, alt, onClose }) {
-  useEffect(() => {
+  useLayoutEffect(() => {
     const key = (/** @type {KeyboardEvent} */ e) => e.key === "Escape" && onClose();
     addEventListener("keydown", key);
     return () => removeEventListener("keydown", key);

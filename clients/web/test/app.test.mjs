@@ -4,6 +4,7 @@
 // context and joins. Screenshots of the main screens go to the output directory.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { createSwitchboard } from "@switchboard/sdk";
 import { Server, gradientPng, launchBrowser, output, register, screenshot, skipReason } from "./harness.mjs";
 
 const reason = skipReason();
@@ -36,7 +37,7 @@ describe("the web client", { skip: reason || false, timeout: 300_000 }, () => {
     const page = await context.newPage();
     page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
     page.on("console", (m) => m.type() === "error" && !m.text().startsWith("Failed to load resource") && problems.push(`console: ${m.text()}`));
-    page.on("response", (r) => r.status() >= 400 && problems.push(`${r.status()} from ${r.request().method()} ${new URL(r.url()).pathname}`));
+    page.on("response", (r) => r.status() >= 400 && problems.push(`${r.status()} from ${r.request().method()} ${new URL(r.url()).pathname} ${JSON.stringify(r.request().postDataBuffer()?.toString("latin1") ?? "")} on ${page.url()}`));
     return { context, page };
   }
 
@@ -44,6 +45,14 @@ describe("the web client", { skip: reason || false, timeout: 300_000 }, () => {
   const messages = (/** @type {import("playwright-core").Page} */ page) => page.locator(".chat-main .messages li.msg .body");
 
   let inviteLink = "";
+
+  /** Signs in through the sign-in screen. */
+  async function signIn(/** @type {import("playwright-core").Page} */ page, /** @type {string} */ username) {
+    await page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
+    await page.getByLabel("Username").fill(username);
+    await page.getByLabel("Password").fill("correct horse battery staple");
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  }
 
   test("two people chat in real time: direct chat, group, space, channel, thread, image", async () => {
     const a = await person();
@@ -173,9 +182,7 @@ describe("the web client", { skip: reason || false, timeout: 300_000 }, () => {
     const phone = await person({ width: 390, height: 800, dark: true });
     await phone.page.goto(server.url);
     await phone.page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
-    await phone.page.getByLabel("Username").fill("bob");
-    await phone.page.getByLabel("Password").fill("correct horse battery staple");
-    await phone.page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await signIn(phone.page, "bob");
     await phone.page.getByRole("link", { name: /^Alice/ }).click();
     await messages(phone.page).filter({ hasText: "On my way" }).waitFor();
     await phone.page.getByRole("button", { name: "Back to chats" }).waitFor();
@@ -202,5 +209,72 @@ describe("the web client", { skip: reason || false, timeout: 300_000 }, () => {
     await c.page.locator(".chat-head h1").filter({ hasText: "general" }).waitFor();
     assert.deepEqual(problems, []);
     await c.context.close();
+  });
+
+  test("space administration: settings, channel permissions, invites, join requests, bans", async () => {
+    const a = await person();
+    await a.page.goto(server.url);
+    await signIn(a.page, "alice");
+    await a.page.getByRole("tab", { name: "Acme" }).click();
+    await a.page.getByRole("button", { name: "Manage" }).click();
+    const admin = a.page.getByRole("region", { name: "Acme: administration" });
+
+    // Joining now needs approval.
+    await admin.getByRole("tab", { name: "Settings" }).click();
+    await admin.getByLabel("Joining needs approval").check();
+    await admin.getByRole("button", { name: "Save" }).click();
+    await admin.getByRole("status").filter({ hasText: "Saved" }).waitFor();
+
+    // Nobody but managers may post in #design: a deny overwrite for everyone, kept.
+    await admin.getByRole("tab", { name: "Channel permissions" }).click();
+    await admin.getByLabel("Channel", { exact: true }).selectOption({ label: "#design" });
+    await admin.getByLabel("Send messages: deny").check();
+    await a.page.waitForFunction(() => document.querySelector("[aria-label='Send messages: deny']") instanceof HTMLInputElement);
+    await a.page.reload();
+    await admin.getByRole("tab", { name: "Channel permissions" }).click();
+    await admin.getByLabel("Channel", { exact: true }).selectOption({ label: "#design" });
+    assert.equal(await admin.getByLabel("Send messages: deny").isChecked(), true, "the overwrite is the server's");
+    assert.equal(await admin.getByLabel("Send messages: inherit").isChecked(), false);
+    await screenshot(a.page, "11-channel-permissions");
+
+    // The first test's invite is listed; revoking it makes it unusable.
+    const code = inviteLink.split("/").pop() ?? "";
+    await admin.getByRole("tab", { name: "Invites" }).click();
+    const row = admin.getByRole("row").filter({ hasText: code });
+    await row.waitFor();
+    await row.getByRole("button", { name: "Revoke" }).click();
+    await row.waitFor({ state: "detached" });
+    const dave = createSwitchboard({ baseUrl: server.url });
+    dave.signIn((await dave.auth.register({ username: "dave", password: "correct horse battery staple", displayName: "Dave" })).tokens);
+    await assert.rejects(dave.invites.previewInvite({ code }), "a revoked invite no longer opens");
+
+    // A new link; Dave asks to join through it, Alice lets him in.
+    await admin.getByRole("button", { name: /New invite link/ }).click();
+    const fresh = admin.locator("code.invite-link").first();
+    await fresh.waitFor();
+    const newCode = ((await fresh.textContent()) ?? "").split("/").pop() ?? "";
+    const asked = await dave.invites.joinByInvite({ code: newCode, message: "I design things" });
+    assert.equal(asked.pending, true, "approval is needed now");
+    await admin.getByRole("tab", { name: "Join requests" }).click();
+    const request = admin.getByRole("listitem").filter({ hasText: "Dave" });
+    await request.filter({ hasText: "I design things" }).waitFor();
+    await request.getByRole("button", { name: "Accept" }).click();
+    await admin.getByText("No requests are waiting.").waitFor();
+    const daves = await dave.spaces.listMySpaces({});
+    assert.deepEqual(daves.spaces.map((x) => x.name), ["Acme"]);
+
+    // Ban Carol (with a reason), see her on the list, let her back.
+    await admin.getByRole("tab", { name: "Members" }).click();
+    a.page.once("dialog", (d) => d.accept("spam"));
+    await admin.getByRole("row").filter({ hasText: "Carol" }).getByRole("button", { name: "Ban" }).click();
+    await admin.getByRole("row").filter({ hasText: "Carol" }).waitFor({ state: "detached" });
+    await admin.getByRole("tab", { name: "Bans" }).click();
+    const ban = admin.getByRole("listitem").filter({ hasText: "Carol" });
+    await ban.filter({ hasText: "spam" }).waitFor();
+    await screenshot(a.page, "12-bans");
+    await ban.getByRole("button", { name: "Unban" }).click();
+    await admin.getByText("Nobody is banned.").waitFor();
+    assert.deepEqual(problems, []);
+    await a.context.close();
   });
 });
