@@ -89,6 +89,30 @@ function App() {
     return () => document.removeEventListener("visibilitychange", vis);
   }, []);
   useEffect(() => {
+    // Ctrl+K (or ⌘K) finds a chat; Alt+↑/↓ moves to the previous/next chat of the list.
+    const keys = (/** @type {KeyboardEvent} */ e) => {
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "k") {
+        const filter = document.querySelector('input[aria-label="Filter chats"]');
+        if (filter instanceof HTMLInputElement) {
+          e.preventDefault();
+          filter.focus();
+          filter.select();
+        }
+      } else if (e.altKey && (e.key === "ArrowUp" || e.key === "ArrowDown")) {
+        const rows = [...document.querySelectorAll(".panel .rows a.row")];
+        const at = rows.findIndex((r) => r.getAttribute("aria-current") === "page");
+        const next = rows[at + (e.key === "ArrowDown" ? 1 : -1)] ?? rows[e.key === "ArrowDown" ? 0 : rows.length - 1];
+        const href = next?.getAttribute("href");
+        if (href) {
+          e.preventDefault();
+          go(href);
+        }
+      }
+    };
+    addEventListener("keydown", keys);
+    return () => removeEventListener("keydown", keys);
+  }, []);
+  useEffect(() => {
     const theme = localStorage.getItem("switchboard.theme");
     if (theme) document.documentElement.dataset.theme = theme;
   }, []);

@@ -128,6 +128,16 @@ describe("the web client", { skip: reason || false, timeout: 300_000 }, () => {
     await b.page.getByRole("link", { name: /Weekend plans/ }).click();
     await messages(b.page).filter({ hasText: "Who brings the tent?" }).waitFor();
     await screenshot(b.page, "04-group");
+    // The keyboard: Ctrl+K finds a chat, Alt+↓ moves to the next one.
+    await b.page.keyboard.press("Control+k");
+    await b.page.keyboard.type("week");
+    const listed = b.page.getByRole("list", { name: "Chats" }).getByRole("link");
+    await b.page.waitForFunction(() => document.querySelectorAll('[aria-label="Chats"] a.row').length === 1);
+    assert.match((await listed.first().textContent()) ?? "", /Weekend plans/);
+    await b.page.getByLabel("Filter chats").fill("");
+    await b.page.getByLabel("Filter chats").blur();
+    await b.page.keyboard.press("Alt+ArrowDown");
+    await b.page.waitForURL((u) => u.pathname === dm);
 
     // A space: its general channel, a new channel and a thread in it.
     await a.page.getByRole("button", { name: "New space" }).click();

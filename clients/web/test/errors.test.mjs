@@ -1,6 +1,7 @@
 // Bad input and failures in the browser: a file over the server's limit is refused before
 // a byte is uploaded; a message sent while offline is kept with a Retry and goes out once;
-// a send whose answer is lost is not repeated (its client key matches the event).
+// a send whose answer is lost is not repeated (its client key matches the event). And a
+// desktop notification when a message arrives while the tab is hidden, none when muted.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { createSwitchboard } from "@switchboard/sdk";
@@ -9,7 +10,7 @@ import { Server, launchBrowser, register, skipReason } from "./harness.mjs";
 const reason = skipReason();
 if (reason) console.log(`# browser tests skipped: ${reason}`);
 
-describe("errors in the web client", { skip: reason || false, timeout: 180_000 }, () => {
+describe("failures and notifications in the web client", { skip: reason || false, timeout: 180_000 }, () => {
   /** @type {Server} */
   let server;
   /** @type {import("playwright-core").Browser} */
@@ -80,6 +81,61 @@ describe("errors in the web client", { skip: reason || false, timeout: 180_000 }
     const texts = history.messages.flatMap((m) => (m.content.case === "text" ? [m.content.value.text] : []));
     assert.deepEqual(texts.filter((t) => t !== "hi" && !t.includes("created")).sort(), ["answer lost", "kept while offline"]);
     assert.equal((await bodies.allTextContents()).filter((t) => t.includes("answer lost")).length, 1);
+    await context.close();
+  });
+
+  test("desktop notifications while the tab is hidden, not for a muted chat", async () => {
+    const context = await browser.newContext({ permissions: ["notifications"] });
+    // Hide the tab on demand, and record what is shown through the Notification API.
+    await context.addInitScript(() => {
+      const w = /** @type {any} */ (window);
+      w.__hidden = false;
+      w.__shown = [];
+      Object.defineProperty(document, "hidden", { get: () => w.__hidden });
+      const Real = window.Notification;
+      class Recorded extends Real {
+        /** @param {string} title @param {NotificationOptions} [options] */
+        constructor(title, options) {
+          super(title, options);
+          w.__shown.push({ title, body: options?.body ?? "" });
+        }
+      }
+      Object.defineProperty(Recorded, "permission", { get: () => Real.permission });
+      w.Notification = Recorded;
+    });
+    const page = await context.newPage();
+    await page.goto(server.url);
+    await register(page, "erin", "Erin");
+    await page.getByRole("button", { name: "New", exact: true }).waitFor();
+    const frank = createSwitchboard({ baseUrl: server.url });
+    const reg = await frank.auth.register({ username: "frank", password: "correct horse battery staple", displayName: "Frank" });
+    frank.signIn(reg.tokens);
+    const erin = (await frank.users.searchUsers({ query: "erin", limit: 5 })).users.find((u) => u.username === "erin");
+    assert.ok(erin);
+    const dm = (await frank.conversations.createDirect({ userId: erin.id })).conversation?.conversation;
+    assert.ok(dm);
+    await frank.messages.sendMessage({ conversationId: dm.id, clientKey: crypto.randomUUID(), text: { text: "seen in the tab" } });
+    await page.getByRole("link", { name: /^Frank/ }).waitFor();
+    await page.evaluate(() => {
+      /** @type {any} */ (window).__hidden = true;
+    });
+    await frank.messages.sendMessage({ conversationId: dm.id, clientKey: crypto.randomUUID(), text: { text: "ping" } });
+    await page.waitForFunction(() => /** @type {any} */ (window).__shown.length > 0);
+    assert.deepEqual(await page.evaluate(() => /** @type {any} */ (window).__shown), [{ title: "Frank", body: "Frank: ping" }]);
+
+    // Muted: nothing more is shown.
+    await page.evaluate(() => {
+      /** @type {any} */ (window).__hidden = false;
+    });
+    await page.getByRole("link", { name: /^Frank/ }).click();
+    await page.getByRole("button", { name: "Mute" }).click();
+    await page.getByRole("button", { name: "Unmute" }).waitFor();
+    await page.evaluate(() => {
+      /** @type {any} */ (window).__hidden = true;
+    });
+    await frank.messages.sendMessage({ conversationId: dm.id, clientKey: crypto.randomUUID(), text: { text: "quiet" } });
+    await page.locator(".chat-main .messages li.msg .body").filter({ hasText: "quiet" }).waitFor();
+    assert.equal(await page.evaluate(() => /** @type {any} */ (window).__shown.length), 1);
     await context.close();
   });
 });
