@@ -249,21 +249,7 @@ export class AppState {
   async loadLatest(id) {
     const h = this.history.get(id) ?? { items: [], hasMoreBefore: true, loading: false };
     this.history.set(id, h);
-    h.loading = true;
-    try {
-      const r = await this.sb.messages.getHistory({
-        conversationId: id,
-        direction: HistoryDirection.BEFORE,
-        anchorSeq: 0n,
-        limit: PAGE,
-      });
-      this.merge(id, r.messages);
-      h.hasMoreBefore = r.hasMore;
-      await this.needUsers(r.messages.map((m) => m.senderId));
-    } finally {
-      h.loading = false;
-      this.changed();
-    }
+    await this.pageBefore(id, h, 0n, PAGE);
   }
 
   /** The page before the oldest message loaded. @param {string} id */
@@ -272,15 +258,15 @@ export class AppState {
     if (!h || h.loading || !h.hasMoreBefore) return;
     const first = h.items[0];
     if (!first) return this.loadLatest(id);
+    await this.pageBefore(id, h, first.seq, PAGE * 2);
+  }
+
+  /** One page of history before `anchor` (0: the latest) into `h`. @param {string} id @param {History} h @param {bigint} anchor @param {number} limit */
+  async pageBefore(id, h, anchor, limit) {
     h.loading = true;
     this.changed();
     try {
-      const r = await this.sb.messages.getHistory({
-        conversationId: id,
-        direction: HistoryDirection.BEFORE,
-        anchorSeq: first.seq,
-        limit: PAGE * 2,
-      });
+      const r = await this.sb.messages.getHistory({ conversationId: id, direction: HistoryDirection.BEFORE, anchorSeq: anchor, limit });
       this.merge(id, r.messages);
       h.hasMoreBefore = r.hasMore;
       await this.needUsers(r.messages.map((m) => m.senderId));

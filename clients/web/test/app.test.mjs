@@ -3,34 +3,21 @@
 // thread, send an image and see its thumbnail; a third opens an invite link in a fresh
 // context and joins. Screenshots of the main screens go to the output directory.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import { createSwitchboard } from "@switchboard/sdk";
-import { Server, gradientPng, launchBrowser, output, register, screenshot, skipReason } from "./harness.mjs";
+import { after, describe, test } from "node:test";
+import { gradientPng, output, register, screenshot, sdkUser, serverAndBrowser, skipReason } from "./harness.mjs";
 
 const reason = skipReason();
 if (reason) console.log(`# browser tests skipped: ${reason}`);
 
 describe("the web client", { skip: reason || false, timeout: 300_000 }, () => {
-  /** @type {Server} */
-  let server;
-  /** @type {import("playwright-core").Browser} */
-  let browser;
+  const it = serverAndBrowser();
   /** Console errors and page errors per page (a CSP violation is one). @type {string[]} */
   const problems = [];
-
-  before(async () => {
-    server = await new Server().start();
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-    console.log(`# screenshots in ${output}`);
-  });
+  after(() => console.log(`# screenshots in ${output}`));
 
   /** A fresh context (its own storage) with one page on the app. */
   async function person(/** @type {{ width?: number, height?: number, dark?: boolean }} */ opts = {}) {
-    const context = await browser.newContext({
+    const context = await it.browser.newContext({
       viewport: { width: opts.width ?? 1280, height: opts.height ?? 800 },
       colorScheme: opts.dark ? "dark" : "light",
     });
@@ -57,11 +44,11 @@ describe("the web client", { skip: reason || false, timeout: 300_000 }, () => {
   test("two people chat in real time: direct chat, group, space, channel, thread, image", async () => {
     const a = await person();
     const b = await person();
-    await a.page.goto(server.url);
+    await a.page.goto(it.server.url);
     await a.page.getByRole("heading", { name: "Sign in to Switchboard" }).waitFor();
     await screenshot(a.page, "01-sign-in");
     await register(a.page, "alice", "Alice");
-    await b.page.goto(server.url);
+    await b.page.goto(it.server.url);
     await register(b.page, "bob", "Bob");
     await a.page.getByRole("button", { name: "New", exact: true }).waitFor();
     await b.page.getByRole("button", { name: "New", exact: true }).waitFor();
@@ -189,14 +176,22 @@ describe("the web client", { skip: reason || false, timeout: 300_000 }, () => {
     await a.page.getByRole("button", { name: "Settings" }).click();
     await a.page.locator(".sessions li").first().waitFor();
     await screenshot(a.page, "07-settings");
+    // Themes: the system's scheme by default, the user's choice when made.
+    const background = (/** @type {import("playwright-core").Page} */ p) => p.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    assert.equal(await background(a.page), "rgb(255, 255, 255)");
+    await a.page.getByLabel("Theme").selectOption("dark");
+    assert.equal(await background(a.page), "rgb(15, 17, 21)");
+    await a.page.getByLabel("Theme").selectOption("");
+    assert.equal(await background(a.page), "rgb(255, 255, 255)");
     const phone = await person({ width: 390, height: 800, dark: true });
-    await phone.page.goto(server.url);
+    await phone.page.goto(it.server.url);
     await phone.page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
     await signIn(phone.page, "bob");
     await phone.page.getByRole("link", { name: /^Alice/ }).click();
     await messages(phone.page).filter({ hasText: "On my way" }).waitFor();
     await phone.page.getByRole("button", { name: "Back to chats" }).waitFor();
     await screenshot(phone.page, "08-phone-dark");
+    assert.equal(await background(phone.page), "rgb(15, 17, 21)", "dark when the system is");
 
     assert.deepEqual(problems, [], "no page errors or console errors (a CSP violation is one)");
     await a.context.close();
@@ -223,7 +218,7 @@ describe("the web client", { skip: reason || false, timeout: 300_000 }, () => {
 
   test("space administration: settings, channel permissions, invites, join requests, bans", async () => {
     const a = await person();
-    await a.page.goto(server.url);
+    await a.page.goto(it.server.url);
     await signIn(a.page, "alice");
     await a.page.getByRole("tab", { name: "Acme" }).click();
     await a.page.getByRole("button", { name: "Manage" }).click();
@@ -254,8 +249,7 @@ describe("the web client", { skip: reason || false, timeout: 300_000 }, () => {
     await row.waitFor();
     await row.getByRole("button", { name: "Revoke" }).click();
     await row.waitFor({ state: "detached" });
-    const dave = createSwitchboard({ baseUrl: server.url });
-    dave.signIn((await dave.auth.register({ username: "dave", password: "correct horse battery staple", displayName: "Dave" })).tokens);
+    const { sb: dave } = await sdkUser(it.server, "dave", "Dave");
     await assert.rejects(dave.invites.previewInvite({ code }), "a revoked invite no longer opens");
 
     // A new link; Dave asks to join through it, Alice lets him in.

@@ -3,45 +3,28 @@
 // a send whose answer is lost is not repeated (its client key matches the event). And a
 // desktop notification when a message arrives while the tab is hidden, none when muted.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import { createSwitchboard } from "@switchboard/sdk";
-import { Server, launchBrowser, register, skipReason } from "./harness.mjs";
+import { describe, test } from "node:test";
+import { directWith, register, say, sdkUser, serverAndBrowser, skipReason } from "./harness.mjs";
 
 const reason = skipReason();
 if (reason) console.log(`# browser tests skipped: ${reason}`);
 
 describe("failures and notifications in the web client", { skip: reason || false, timeout: 180_000 }, () => {
-  /** @type {Server} */
-  let server;
-  /** @type {import("playwright-core").Browser} */
-  let browser;
-  before(async () => {
-    server = await new Server({ SWITCHBOARD_SERVICE__FILES__MAX_FILE_BYTES: "65536" }).start();
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const it = serverAndBrowser({ SWITCHBOARD_SERVICE__FILES__MAX_FILE_BYTES: "65536" });
 
   test("oversize files, offline sends and lost answers", async () => {
-    const context = await browser.newContext();
+    const context = await it.browser.newContext();
     const page = await context.newPage();
     /** @type {string[]} */
     const uploads = [];
     page.on("request", (r) => /\/v1\/(uploads|files)/.test(r.url()) && r.method() !== "GET" && uploads.push(r.url()));
-    await page.goto(server.url);
+    await page.goto(it.server.url);
     await register(page, "alice", "Alice");
     await page.getByRole("button", { name: "New", exact: true }).waitFor();
 
-    const bob = createSwitchboard({ baseUrl: server.url });
-    const reg = await bob.auth.register({ username: "bob", password: "correct horse battery staple", displayName: "Bob" });
-    bob.signIn(reg.tokens);
-    const alice = (await bob.users.searchUsers({ query: "alice", limit: 5 })).users.find((u) => u.username === "alice");
-    assert.ok(alice);
-    const dm = (await bob.conversations.createDirect({ userId: alice.id })).conversation?.conversation;
-    assert.ok(dm);
-    await bob.messages.sendMessage({ conversationId: dm.id, clientKey: crypto.randomUUID(), text: { text: "hi" } });
+    const { sb: bob } = await sdkUser(it.server, "bob", "Bob");
+    const dm = await directWith(bob, "alice");
+    await say(bob, dm.id, "hi");
     await page.getByRole("link", { name: /^Bob/ }).click();
     const bodies = page.locator(".chat-main .messages li.msg:not(.pending) .body");
     await bodies.filter({ hasText: "hi" }).waitFor();
@@ -85,7 +68,7 @@ describe("failures and notifications in the web client", { skip: reason || false
   });
 
   test("desktop notifications while the tab is hidden, not for a muted chat", async () => {
-    const context = await browser.newContext({ permissions: ["notifications"] });
+    const context = await it.browser.newContext({ permissions: ["notifications"] });
     // Hide the tab on demand, and record what is shown through the Notification API.
     await context.addInitScript(() => {
       const w = /** @type {any} */ (window);
@@ -104,22 +87,17 @@ describe("failures and notifications in the web client", { skip: reason || false
       w.Notification = Recorded;
     });
     const page = await context.newPage();
-    await page.goto(server.url);
+    await page.goto(it.server.url);
     await register(page, "erin", "Erin");
     await page.getByRole("button", { name: "New", exact: true }).waitFor();
-    const frank = createSwitchboard({ baseUrl: server.url });
-    const reg = await frank.auth.register({ username: "frank", password: "correct horse battery staple", displayName: "Frank" });
-    frank.signIn(reg.tokens);
-    const erin = (await frank.users.searchUsers({ query: "erin", limit: 5 })).users.find((u) => u.username === "erin");
-    assert.ok(erin);
-    const dm = (await frank.conversations.createDirect({ userId: erin.id })).conversation?.conversation;
-    assert.ok(dm);
-    await frank.messages.sendMessage({ conversationId: dm.id, clientKey: crypto.randomUUID(), text: { text: "seen in the tab" } });
+    const { sb: frank } = await sdkUser(it.server, "frank", "Frank");
+    const dm = await directWith(frank, "erin");
+    await say(frank, dm.id, "seen in the tab");
     await page.getByRole("link", { name: /^Frank/ }).waitFor();
     await page.evaluate(() => {
       /** @type {any} */ (window).__hidden = true;
     });
-    await frank.messages.sendMessage({ conversationId: dm.id, clientKey: crypto.randomUUID(), text: { text: "ping" } });
+    await say(frank, dm.id, "ping");
     await page.waitForFunction(() => /** @type {any} */ (window).__shown.length > 0);
     assert.deepEqual(await page.evaluate(() => /** @type {any} */ (window).__shown), [{ title: "Frank", body: "Frank: ping" }]);
 
@@ -133,7 +111,7 @@ describe("failures and notifications in the web client", { skip: reason || false
     await page.evaluate(() => {
       /** @type {any} */ (window).__hidden = true;
     });
-    await frank.messages.sendMessage({ conversationId: dm.id, clientKey: crypto.randomUUID(), text: { text: "quiet" } });
+    await say(frank, dm.id, "quiet");
     await page.locator(".chat-main .messages li.msg .body").filter({ hasText: "quiet" }).waitFor();
     assert.equal(await page.evaluate(() => /** @type {any} */ (window).__shown.length), 1);
     await context.close();

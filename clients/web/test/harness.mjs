@@ -5,7 +5,9 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import * as testApi from "node:test";
 import { fileURLToPath } from "node:url";
+import { createSwitchboard } from "@switchboard/sdk";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 
@@ -18,9 +20,9 @@ export function chromiumPath() {
   return candidates.find((p) => p && existsSync(p)) ?? null;
 }
 
-/** The server binary: SWITCHBOARD_BIN, else target/debug/switchboard. */
+/** The server binary: SWITCHBOARD_TEST_SERVER_BIN, else target/debug/switchboard. */
 export function serverBinary() {
-  return process.env.SWITCHBOARD_BIN ?? join(repo, "target/debug/switchboard");
+  return process.env.SWITCHBOARD_TEST_SERVER_BIN ?? join(repo, "target/debug/switchboard");
 }
 
 /** Why the browser tests cannot run here, or "" when they can. */
@@ -173,4 +175,46 @@ export async function gradientPng(width = 96, height = 64) {
     chunk("IDAT", deflateSync(Buffer.concat(rows))),
     chunk("IEND", Buffer.alloc(0)),
   ]);
+}
+
+/**
+ * A server (with `env` settings) and a browser for the tests of one `describe`, started
+ * before them and closed after. Read `.server` and `.browser` inside the tests.
+ * @param {Record<string, string>} [env]
+ */
+export function serverAndBrowser(env = {}) {
+  const { before, after } = /** @type {typeof import("node:test")} */ (testApi);
+  const it = /** @type {{ server: Server, browser: import("playwright-core").Browser }} */ ({});
+  before(async () => {
+    it.server = await new Server(env).start();
+    it.browser = await launchBrowser();
+  });
+  after(async () => {
+    await it.browser?.close();
+    await it.server?.close();
+  });
+  return it;
+}
+
+/** A user registered and signed in through the SDK, from Node. */
+export async function sdkUser(/** @type {Server} */ server, /** @type {string} */ username, /** @type {string} */ displayName) {
+  const sb = createSwitchboard({ baseUrl: server.url });
+  const reg = await sb.auth.register({ username, password: "correct horse battery staple", displayName });
+  sb.signIn(reg.tokens);
+  if (!reg.user) throw new Error("Register answered without the user");
+  return { sb, user: reg.user };
+}
+
+/** The direct chat of an SDK user with the user called `username`, made if need be. */
+export async function directWith(/** @type {import("@switchboard/sdk").Switchboard} */ sb, /** @type {string} */ username) {
+  const peer = (await sb.users.searchUsers({ query: username, limit: 5 })).users.find((u) => u.username === username);
+  if (!peer) throw new Error(`no user ${username}`);
+  const dm = (await sb.conversations.createDirect({ userId: peer.id })).conversation?.conversation;
+  if (!dm) throw new Error("CreateDirect answered without the conversation");
+  return dm;
+}
+
+/** Sends a text message from an SDK user. */
+export async function say(/** @type {import("@switchboard/sdk").Switchboard} */ sb, /** @type {string} */ conversationId, /** @type {string} */ text) {
+  return sb.messages.sendMessage({ conversationId, clientKey: crypto.randomUUID(), text: { text } });
 }

@@ -4,9 +4,8 @@
 // catches up and shows all 50 exactly once and in order, live and again after a reload
 // (the first page of history).
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import { createSwitchboard } from "@switchboard/sdk";
-import { Server, launchBrowser, register, screenshot, skipReason } from "./harness.mjs";
+import { describe, test } from "node:test";
+import { directWith, register, say, screenshot, sdkUser, serverAndBrowser, skipReason } from "./harness.mjs";
 
 const reason = skipReason();
 if (reason) console.log(`# browser tests skipped: ${reason}`);
@@ -25,35 +24,17 @@ async function untilDone(f) {
 }
 
 describe("reconnecting", { skip: reason || false, timeout: 240_000 }, () => {
-  /** @type {Server} */
-  let server;
-  /** @type {import("playwright-core").Browser} */
-  let browser;
-  before(async () => {
-    server = await new Server().start();
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const it = serverAndBrowser();
 
   test("a server restart while 50 messages are sent: each shown once, in order", async () => {
-    const alice = createSwitchboard({ baseUrl: server.url });
-    const reg = await alice.auth.register({ username: "alice", password: "correct horse battery staple", displayName: "Alice" });
-    alice.signIn(reg.tokens);
-
-    const context = await browser.newContext();
+    const { sb: alice } = await sdkUser(it.server, "alice", "Alice");
+    const context = await it.browser.newContext();
     const page = await context.newPage();
-    await page.goto(server.url);
+    await page.goto(it.server.url);
     await register(page, "bob", "Bob");
     await page.getByRole("button", { name: "New", exact: true }).waitFor();
-
-    const bob = (await alice.users.searchUsers({ query: "bob", limit: 5 })).users.find((u) => u.username === "bob");
-    assert.ok(bob);
-    const dm = (await alice.conversations.createDirect({ userId: bob.id })).conversation?.conversation;
-    assert.ok(dm);
-    await alice.messages.sendMessage({ conversationId: dm.id, clientKey: crypto.randomUUID(), text: { text: "before" } });
+    const dm = await directWith(alice, "bob");
+    await say(alice, dm.id, "before");
     await page.getByRole("link", { name: /^Alice/ }).click();
     const bodies = page.locator(".chat-main .messages li.msg .body");
     await bodies.filter({ hasText: "before" }).waitFor();
@@ -68,7 +49,7 @@ describe("reconnecting", { skip: reason || false, timeout: 240_000 }, () => {
     })();
     // Kill the server once some have gone out; the rest wait for it to come back.
     await bodies.filter({ hasText: "message 10" }).waitFor({ timeout: 30_000 }).catch(() => {});
-    await server.restart({ kill: true });
+    await it.server.restart({ kill: true });
     await sends;
 
     const expected = ["before", ...Array.from({ length: 50 }, (_, i) => `message ${i + 1}`)];

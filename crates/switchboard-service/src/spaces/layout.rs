@@ -120,8 +120,8 @@ impl Services {
         let (loaded, me) = self.as_member(p, id).await?;
         let actor = loaded.actor(Some(&me));
         actor.require(Permissions::MANAGE_CHANNELS)?;
-        let channel = self.new_channel_conversation(id, p.user_id, &name, &about).await?;
-        let (_, loaded) = self
+        let (channel, written) = self.new_channel_conversation(id, p.user_id, &name, &about).await?;
+        let placed = self
             .change_layout(p, id, |layout, actor, _| {
                 actor.require(Permissions::MANAGE_CHANNELS)?;
                 if layout.channels.len() >= MAX_CHANNELS {
@@ -156,7 +156,11 @@ impl Services {
                 }
                 Ok(())
             })
-            .await?;
+            .await;
+        // Members hear of the channel once it is in the layout (published either way, so
+        // that the live stream matches the logs).
+        self.publish_written(written);
+        let (_, loaded) = placed?;
         self.reconcile(&loaded, None).await?;
         self.announce(id, p.user_id, svc(ServiceAction::ChannelChanged, vec![], name, channel.raw())).await?;
         self.channel_view(p, id, channel).await

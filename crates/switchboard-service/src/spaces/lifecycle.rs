@@ -7,7 +7,7 @@ use switchboard_core::model::{ConversationKind, Member, Message, ServiceAction};
 use switchboard_core::space::{ChannelPlace, Permissions, SpaceLayout, SpaceMember};
 use switchboard_core::values::{About, ClientKey, Title};
 use switchboard_core::{ConversationId, UserId};
-use switchboard_store::{Expect, MembershipChange, NewConversation, StoreError};
+use switchboard_store::{Expect, MembershipChange, NewConversation, StoreError, Written};
 
 use crate::{Principal, ServiceError, ServiceResult, Services};
 
@@ -33,37 +33,62 @@ impl Services {
         new.client_key = key;
         let created = self.store().create_conversation(new).await?;
         let id = created.conversation.id;
-        self.publish_written(created.written);
-        if self.store().record(id, LAYOUT, "").await?.is_none() {
-            let mut layout = SpaceLayout::new(public);
-            let general = self.new_channel_conversation(id, p.user_id, "general", "").await?;
-            layout.channels.push(ChannelPlace {
-                id: general,
-                folder_id: 0,
-                position: 0,
-                announcement: false,
-                private: false,
-                overwrites: vec![],
-            });
-            layout.default_channel = Some(general);
-            match self.store().put_record(id, LAYOUT, "", json(&layout)?, Expect::Absent).await {
-                Ok(_) | Err(StoreError::Conflict(_)) => {}
-                Err(e) => return Err(e.into()),
-            }
-            if public {
-                self.set_directory(id, None, Some(&name)).await?;
-            }
+        // The owner's devices hear of the space (and its general channel) once its layout
+        // is stored: a client that reads the space on that event finds it. Whatever was
+        // written is published either way, so that the live stream matches the logs.
+        let mut written = vec![created.written];
+        let laid_out = self.lay_out_new_space(p, id, public, &name, &mut written).await;
+        for w in written {
+            self.publish_written(w);
         }
+        laid_out?;
         self.get_space(p, id).await
     }
 
+    /// A new space's layout with its general channel, unless a retry of the same creation
+    /// finds it already there.
+    async fn lay_out_new_space(
+        &self,
+        p: &Principal,
+        id: ConversationId,
+        public: bool,
+        name: &str,
+        written: &mut Vec<Written>,
+    ) -> ServiceResult<()> {
+        if self.store().record(id, LAYOUT, "").await?.is_some() {
+            return Ok(());
+        }
+        let mut layout = SpaceLayout::new(public);
+        let (general, w) = self.new_channel_conversation(id, p.user_id, "general", "").await?;
+        written.push(w);
+        layout.channels.push(ChannelPlace {
+            id: general,
+            folder_id: 0,
+            position: 0,
+            announcement: false,
+            private: false,
+            overwrites: vec![],
+        });
+        layout.default_channel = Some(general);
+        match self.store().put_record(id, LAYOUT, "", json(&layout)?, Expect::Absent).await {
+            Ok(_) | Err(StoreError::Conflict(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        if public {
+            self.set_directory(id, None, Some(name)).await?;
+        }
+        Ok(())
+    }
+
+    /// A channel's conversation; the caller publishes what it wrote once the channel is in
+    /// the space's layout.
     pub(super) async fn new_channel_conversation(
         &self,
         space: ConversationId,
         creator: UserId,
         name: &str,
         about: &str,
-    ) -> ServiceResult<ConversationId> {
+    ) -> ServiceResult<(ConversationId, Written)> {
         let mut new = NewConversation::new(
             ConversationKind::SpaceChannel,
             name.to_owned(),
@@ -74,8 +99,7 @@ impl Services {
         );
         new.space_id = Some(space);
         let created = self.store().create_conversation(new).await?;
-        self.publish_written(created.written);
-        Ok(created.conversation.id)
+        Ok((created.conversation.id, created.written))
     }
 
     /// A space as the caller sees it: members see everything they may view; others see a
