@@ -5,7 +5,7 @@ import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
 import { Permission } from "@switchboard/sdk/gen/spaces_pb.js";
 import { humanError } from "./errors.js";
-import { ago } from "./format.js";
+import { ago, count } from "./format.js";
 
 /**
  * @typedef {import("./state.js").AppState} AppState
@@ -64,7 +64,7 @@ export function SpaceAdmin({ app, spaceId }) {
   };
   const props = { app, space, act };
   return html`<section class="admin" aria-label=${`${space.name}: administration`}>
-    <header class="chat-head"><h1>${space.name}</h1><span class="muted">${space.memberCount} members</span></header>
+    <header class="chat-head"><h1>${space.name}</h1><span class="muted">${count(space.memberCount, "member")}</span></header>
     <div role="tablist" class="tabs">
       ${tabs
         .filter(([, , shown]) => shown)

@@ -6,7 +6,7 @@ import { ConversationKind, MemberRole } from "@switchboard/sdk/gen/conversations
 import { ServiceAction } from "@switchboard/sdk/gen/messages_pb.js";
 import { PresenceStatus } from "@switchboard/sdk/gen/signals_pb.js";
 import { go } from "./main.js";
-import { ago, renderText, time } from "./format.js";
+import { ago, renderText, time, count } from "./format.js";
 import { humanError } from "./errors.js";
 import { Attachment, Viewer } from "./media.js";
 import { Composer } from "./composer.js";
@@ -318,7 +318,7 @@ export function ChatView({ app, id, thread, onBack }) {
   if (conv.kind === ConversationKind.DIRECT) {
     const p = app.presence.get(conv.peerUserId);
     subtitle = p?.status === PresenceStatus.ONLINE ? "online" : p?.status === PresenceStatus.AWAY ? "away" : p?.lastSeenAtMs ? `last seen ${ago(p.lastSeenAtMs)}` : "";
-  } else subtitle = `${conv.memberCount} members`;
+  } else subtitle = count(conv.memberCount, "member");
   const canInvite = conv.kind === ConversationKind.GROUP || conv.kind === ConversationKind.CHANNEL;
   return html`<section class=${`chat ${thread ? "with-thread" : ""} ${panel ? "with-panel" : ""}`} aria-label=${app.title(c)}>
     <header class="chat-head">

@@ -123,3 +123,8 @@ export function bytes(n) {
   if (v < 1 << 30) return `${(v / (1 << 20)).toFixed(1)} MB`;
   return `${(v / (1 << 30)).toFixed(1)} GB`;
 }
+
+/** "1 member", "3 members". @param {number} n @param {string} one @param {string} [many] */
+export function count(n, one, many = `${one}s`) {
+  return `${n} ${n === 1 ? one : many}`;
+}

@@ -3,6 +3,7 @@ import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
 import { go } from "./main.js";
 import { humanError } from "./errors.js";
+import { count } from "./format.js";
 
 /** @param {{ app: import("./state.js").AppState, code: string }} props */
 export function InviteScreen({ app, code }) {
@@ -37,7 +38,7 @@ export function InviteScreen({ app, code }) {
     ${!preview && !error && html`<p>Looking at the invite…</p>`}
     ${conv && html`<h1>${conv.title || "A conversation"}</h1>
       <p>${conv.about}</p>
-      <p class="hint">${conv.memberCount} members</p>
+      <p class="hint">${count(conv.memberCount, "member")}</p>
       ${preview?.joined
         ? html`<button class="primary" onClick=${() => go(`/c/${preview?.invite?.channelId || conv.id}`)}>Open</button>`
         : pending

@@ -6,7 +6,7 @@ import { ConversationKind } from "@switchboard/sdk/gen/conversations_pb.js";
 import { Permission } from "@switchboard/sdk/gen/spaces_pb.js";
 import { PresenceStatus } from "@switchboard/sdk/gen/signals_pb.js";
 import { go } from "./main.js";
-import { time } from "./format.js";
+import { time, count } from "./format.js";
 import { NewChat, NewSpace, NewChannel, InviteDialog } from "./dialogs.js";
 
 /**
@@ -83,7 +83,7 @@ function SpaceTree({ app, spaceId, current }) {
   return html`<div class="space-tree">
     <header class="space-head">
       <h2>${space.name}</h2>
-      <span class="hint">${space.memberCount} members${unread ? ` · ${unread} unread` : ""}</span>
+      <span class="hint">${count(space.memberCount, "member")}${unread ? ` · ${unread} unread` : ""}</span>
       <div class="space-actions">
         ${can(Permission.CREATE_INVITES) && html`<button onClick=${() => setDialog("invite")}>Invite</button>`}
         ${can(Permission.MANAGE_CHANNELS) && html`<button onClick=${() => setDialog("channel")}>New channel</button>`}
@@ -121,7 +121,7 @@ export function Sidebar({ app, current }) {
           onClick=${() => { setSpace(s.id); const first = s.defaultChannelId || s.channels[0]?.conversation?.id; if (first) go(`/c/${first}`); }}>
           ${s.name.slice(0, 2)}${spaceUnread(s.id) > 0 && html`<span class="rail-dot" aria-label="unread"></span>`}</button>`,
       )}
-      <button class="rail-item add" title="New space" aria-label="New space" onClick=${() => setDialog("space")}>＋</button>
+      <button class="rail-item add" title="New space" aria-label="New space" onClick=${() => setDialog("space")}>+</button>
       <button class="rail-item" title="Settings" aria-label="Settings" onClick=${() => go("/settings")}>⚙</button>
     </div>
     <div class="panel">
