@@ -156,10 +156,14 @@ export function createSwitchboard(options) {
       if (!t) throw new Error("the answer carries no tokens");
       setTokens({ accessToken: t.accessToken, refreshToken: t.refreshToken });
     },
-    /** Ends the session on the server (best effort) and forgets the tokens. */
-    async signOut() {
+    /**
+     * Ends the session on the server (best effort) and forgets the tokens. With `{ local:
+     * true }` only forgets them: for a session the server already ended (close code 4001).
+     * @param {{ local?: boolean }} [opts]
+     */
+    async signOut(opts = {}) {
       try {
-        if (tokens) await api.auth.logout({});
+        if (tokens && !opts.local) await api.auth.logout({});
       } finally {
         setTokens(null);
       }

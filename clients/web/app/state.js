@@ -117,8 +117,9 @@ export class AppState {
     await this.load();
   }
 
-  async signOut() {
-    await this.sb.signOut().catch(() => {});
+  /** @param {{ local?: boolean }} [opts] local: the server already ended the session */
+  async signOut(opts = {}) {
+    await this.sb.signOut(opts).catch(() => {});
     this.reset();
   }
 
@@ -140,7 +141,7 @@ export class AppState {
       onEvent: (e) => this.apply(e),
       onStatus: (s) => {
         this.status = s;
-        if (s === "ended") void this.signOut();
+        if (s === "ended") void this.signOut({ local: true });
         if (s === "live") this.afterCatchUp();
         this.changed();
       },

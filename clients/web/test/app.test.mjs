@@ -193,6 +193,15 @@ describe("the web client", { skip: reason || false, timeout: 300_000 }, () => {
     await screenshot(phone.page, "08-phone-dark");
     assert.equal(await background(phone.page), "rgb(15, 17, 21)", "dark when the system is");
 
+    // Bob's desktop lists both sessions and ends the other one: the phone is signed out.
+    await b.page.getByRole("button", { name: "Settings" }).click();
+    const sessions = b.page.locator(".sessions li");
+    await b.page.waitForFunction(() => document.querySelectorAll(".sessions li").length === 2);
+    assert.equal(await sessions.filter({ hasText: "this device" }).count(), 1);
+    await b.page.getByRole("button", { name: "End all other sessions" }).click();
+    await b.page.waitForFunction(() => document.querySelectorAll(".sessions li").length === 1);
+    await phone.page.getByRole("heading", { name: "Sign in to Switchboard" }).waitFor({ timeout: 15_000 });
+
     assert.deepEqual(problems, [], "no page errors or console errors (a CSP violation is one)");
     await a.context.close();
     await b.context.close();
