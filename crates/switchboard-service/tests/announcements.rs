@@ -83,7 +83,7 @@ async fn spaces_and_channels_are_announced_once_their_layout_lists_them() {
     let device = DeviceInfo { name: "test".into(), platform: "test".into() };
     let alice = services.register("alice", "correct horse battery staple", "Alice", "", device, None).await.unwrap();
     let p = services.authenticate(&alice.tokens.access_token).await.unwrap();
-    assert!(bus.reader.set((services.clone(), p.clone())).is_ok());
+    assert!(bus.reader.set((services.clone(), p)).is_ok());
 
     let space = services.create_space(&p, "Acme", "", false, "").await.unwrap();
     let channel = NewChannel { name: "design".into(), ..Default::default() };
