@@ -17,6 +17,10 @@ pub enum ConvEventKind {
     MessageEdited,
     /// A message was deleted for everyone.
     MessageDeleted,
+    /// A member reacted to a message (the event's `reaction` says with what).
+    ReactionAdded,
+    /// A member took a reaction back (the event's `reaction` says which).
+    ReactionRemoved,
 }
 
 impl ConvEventKind {
@@ -26,6 +30,8 @@ impl ConvEventKind {
             Self::MessageCreated => 1,
             Self::MessageEdited => 2,
             Self::MessageDeleted => 3,
+            Self::ReactionAdded => 4,
+            Self::ReactionRemoved => 5,
         }
     }
 
@@ -35,6 +41,8 @@ impl ConvEventKind {
             1 => Some(Self::MessageCreated),
             2 => Some(Self::MessageEdited),
             3 => Some(Self::MessageDeleted),
+            4 => Some(Self::ReactionAdded),
+            5 => Some(Self::ReactionRemoved),
             _ => None,
         }
     }
@@ -54,6 +62,8 @@ pub struct ConvEvent {
     /// Who caused the event and when (for a delete: who deleted it); `None` for events
     /// stored before this was recorded.
     pub actor: Option<EventActor>,
+    /// For reaction events: the emoji added or removed (by the actor).
+    pub reaction: Option<String>,
 }
 
 /// Who caused a conversation event, and when.

@@ -218,6 +218,8 @@ pub struct Conversation {
     pub admins_only: bool,
     /// The avatar: a public image file (groups, channels, spaces).
     pub avatar: Option<FileId>,
+    /// The most recently pinned message still pinned, if any.
+    pub pinned_message: Option<MessageId>,
 }
 
 impl Conversation {
@@ -348,6 +350,10 @@ pub enum ServiceAction {
     PostingRestricted,
     /// The avatar became file `target_id` (0: removed).
     AvatarChanged,
+    /// Message `target_id` was pinned.
+    MessagePinned,
+    /// Message `target_id` was unpinned.
+    MessageUnpinned,
 }
 
 /// A service message's content.
@@ -422,6 +428,41 @@ pub struct Message {
     /// The thread started on this message; filled by the service when it reads history,
     /// never stored with the message.
     pub thread: Option<Box<ThreadSummary>>,
+    /// Reactions, one per emoji, in the order each emoji first appeared; filled when read.
+    pub reactions: Vec<Reaction>,
+}
+
+/// One emoji's reactions on a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reaction {
+    /// The emoji (a Unicode emoji sequence).
+    pub emoji: String,
+    /// How many members reacted with it.
+    pub count: u32,
+    /// Whether the reader is one of them (filled for a reader; false in events).
+    pub mine: bool,
+}
+
+/// Someone who reacted to a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reactor {
+    /// Who.
+    pub user_id: UserId,
+    /// With what.
+    pub emoji: String,
+    /// When, ms since the epoch.
+    pub at_ms: i64,
+}
+
+/// A pinned message of a conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pin {
+    /// The message.
+    pub message: Message,
+    /// Who pinned it.
+    pub pinned_by: UserId,
+    /// When, ms since the epoch.
+    pub pinned_at_ms: i64,
 }
 
 /// The thread on a message, as the message shows it.

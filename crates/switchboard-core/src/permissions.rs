@@ -121,6 +121,12 @@ pub struct Access {
     pub moderate: bool,
     /// Mentioning everyone.
     pub mention_all: bool,
+    /// Pinning and unpinning messages: either member of a direct conversation, the owner
+    /// and admins with the pin right in groups and channels (and their threads),
+    /// manage-messages in a space channel.
+    pub pin: bool,
+    /// Reacting: any member, except where posting needs a space permission they lack.
+    pub react: Result<(), Denied>,
 }
 
 /// Reading, posting and moderating in a conversation of `kind`: `Err` when they may not
@@ -130,19 +136,26 @@ pub fn access(kind: ConversationKind, standing: Standing<'_>) -> Result<Access, 
         if !perms.contains(Permissions::VIEW) {
             return Err(Denied("you cannot see this channel"));
         }
+        let post = if perms.contains(send) { Ok(()) } else { Err(Denied(refusal)) };
         Ok(Access {
-            post: if perms.contains(send) { Ok(()) } else { Err(Denied(refusal)) },
+            post,
             moderate: perms.contains(Permissions::MANAGE_MESSAGES),
             mention_all: perms.contains(Permissions::MENTION_EVERYONE),
+            pin: perms.contains(Permissions::MANAGE_MESSAGES),
+            react: post,
         })
     };
     match standing {
         Standing::Member(actor) => {
             let m = member(actor)?;
+            let react = if kind == ConversationKind::Space { can_post(kind, Some(m)) } else { Ok(()) };
             Ok(Access {
                 post: can_post(kind, Some(m)),
                 moderate: effective_rights(m).delete_messages,
                 mention_all: true,
+                pin: kind == ConversationKind::Direct
+                    || (matches!(kind, ConversationKind::Group | ConversationKind::Channel) && effective_rights(m).pin),
+                react,
             })
         }
         Standing::SpaceChannel(perms) => by_permissions(perms, Permissions::SEND, "you need the send permission here"),
@@ -151,7 +164,13 @@ pub fn access(kind: ConversationKind, standing: Standing<'_>) -> Result<Access, 
         }
         Standing::Thread(parent) => {
             let m = member(parent)?;
-            Ok(Access { post: Ok(()), moderate: effective_rights(m).delete_messages, mention_all: true })
+            Ok(Access {
+                post: Ok(()),
+                moderate: effective_rights(m).delete_messages,
+                mention_all: true,
+                pin: effective_rights(m).pin,
+                react: Ok(()),
+            })
         }
     }
 }

@@ -23,6 +23,41 @@ fn bounded(field: &'static str, s: &str, min: usize, max: usize) -> Result<Strin
     Ok(s.to_owned())
 }
 
+/// A reaction emoji: one Unicode emoji (a sequence from the Unicode emoji list, skin tones
+/// included), stored in its fully qualified form so that "❤" and "❤️" count as one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReactionEmoji(String);
+
+impl ReactionEmoji {
+    /// Longest accepted input, in bytes (the longest emoji sequences are about 35).
+    const MAX_BYTES: usize = 64;
+
+    /// Parses an emoji as sent.
+    pub fn parse(s: &str) -> Result<Self, ValidationError> {
+        let bad = || ValidationError::new("emoji", "must be one Unicode emoji");
+        if s.is_empty() || s.len() > Self::MAX_BYTES {
+            return Err(bad());
+        }
+        let found = emojis::get(s).or_else(|| {
+            let bare: String = s.chars().filter(|&c| c != '\u{fe0f}').collect();
+            emojis::get(&bare).or_else(|| emojis::get(&format!("{bare}\u{fe0f}")))
+        });
+        let e = found.ok_or_else(bad)?;
+        // A skin-tone variant is its own emoji; `get` finds it, and `as_str` gives its form.
+        Ok(Self(e.as_str().to_owned()))
+    }
+
+    /// The emoji.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The emoji, owned.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
 /// A username: 3-32 characters of `a-z`, `0-9`, `_` and `.`, starting with a letter.
 /// Unique case-insensitively; [`Username::canonical`] is the lowercase form used for lookups.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -340,5 +375,21 @@ mod tests {
         assert!(parse_metadata(map).is_err());
         let many: BTreeMap<_, _> = (0..17).map(|i| (i.to_string(), String::new())).collect();
         assert!(parse_metadata(many).is_err());
+    }
+}
+
+#[cfg(test)]
+mod reaction_tests {
+    use super::ReactionEmoji;
+
+    #[test]
+    fn reaction_emoji_are_emoji_in_one_form() {
+        for ok in ["👍", "🚀", "👍🏽", "👨‍👩‍👧", "🇫🇷", "1️⃣"] {
+            assert_eq!(ReactionEmoji::parse(ok).unwrap().as_str(), ok, "{ok}");
+        }
+        assert_eq!(ReactionEmoji::parse("❤").unwrap().as_str(), "❤️");
+        for bad in ["", "a", "👍👍", ":+1:", "👍 ", "\u{200d}", &"👍".repeat(20)] {
+            assert!(ReactionEmoji::parse(bad).is_err(), "{bad:?}");
+        }
     }
 }

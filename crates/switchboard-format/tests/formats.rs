@@ -69,6 +69,7 @@ fn text_message() -> Message {
         metadata: BTreeMap::from([("k".to_owned(), "v".to_owned())]),
         client_key: Some("opt-1".into()),
         thread: None,
+        reactions: vec![],
     }
 }
 
@@ -156,6 +157,7 @@ fn bus_events() -> Vec<(String, Event)> {
                 kind: ConvEventKind::MessageCreated,
                 message: text_message(),
                 actor: None,
+                reaction: None,
             }),
         ),
         (
@@ -174,6 +176,7 @@ fn bus_events() -> Vec<(String, Event)> {
                     ..text_message()
                 },
                 actor: None,
+                reaction: None,
             }),
         ),
         (
@@ -190,6 +193,7 @@ fn bus_events() -> Vec<(String, Event)> {
                     ..text_message()
                 },
                 actor: None,
+                reaction: None,
             }),
         ),
         (
@@ -225,6 +229,21 @@ fn bus_events() -> Vec<(String, Event)> {
                     ..text_message()
                 },
                 actor: Some(switchboard_core::event::EventActor { user_id: u(4), at_ms: 1_764_600_009_000 }),
+                reaction: None,
+            }),
+        ),
+        (
+            "reaction".to_owned(),
+            Event::Conversation(ConvEvent {
+                conversation_id: c(7),
+                seq: 16,
+                kind: ConvEventKind::ReactionAdded,
+                message: Message {
+                    reactions: vec![switchboard_core::model::Reaction { emoji: "👍".into(), count: 2, mine: false }],
+                    ..text_message()
+                },
+                actor: Some(switchboard_core::event::EventActor { user_id: u(4), at_ms: 1_764_600_010_000 }),
+                reaction: Some("👍".into()),
             }),
         ),
         ("caught_up".to_owned(), Event::CaughtUp { user_seq: 5 }),

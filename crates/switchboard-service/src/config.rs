@@ -221,6 +221,8 @@ pub struct ServiceConfig {
     pub recommended_client_versions: std::collections::BTreeMap<String, String>,
     /// Files and uploads.
     pub files: FilesConfig,
+    /// Most distinct emoji one message's reactions may use.
+    pub max_reactions_per_message: u32,
 }
 
 impl Default for ServiceConfig {
@@ -251,6 +253,7 @@ impl Default for ServiceConfig {
             minimum_client_versions: Default::default(),
             recommended_client_versions: Default::default(),
             files: FilesConfig::default(),
+            max_reactions_per_message: 20,
         }
     }
 }

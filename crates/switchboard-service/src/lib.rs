@@ -17,6 +17,7 @@ mod invites;
 mod messages;
 mod passwords;
 mod ratelimit;
+mod reactions;
 mod server;
 mod signals;
 mod spaces;

@@ -368,7 +368,8 @@ impl Services {
         if ids.len() > MAX_BATCH {
             return Err(ServiceError::invalid("message_ids", format!("at most {MAX_BATCH} ids")));
         }
-        let messages = self.store().messages(id, ids).await?.into_iter().filter(|m| m.seq >= from).collect();
+        let messages =
+            self.store().messages_seen_by(id, ids, p.user_id).await?.into_iter().filter(|m| m.seq >= from).collect();
         let mut messages = self.with_threads(id, messages).await?;
         self.with_files(&mut messages).await?;
         Ok(messages)

@@ -25,8 +25,21 @@ const CAS_ATTEMPTS: usize = 8;
 const MAX_RATE: f64 = 1_000_000.0;
 
 /// What this server offers, by name; docs/API.md lists them.
-pub const FEATURES: &[&str] =
-    &["spaces", "threads", "invites", "presence", "typing", "receipts", "files", "tus", "grpc", "connect", "websocket"];
+pub const FEATURES: &[&str] = &[
+    "spaces",
+    "threads",
+    "invites",
+    "presence",
+    "typing",
+    "receipts",
+    "files",
+    "tus",
+    "grpc",
+    "connect",
+    "websocket",
+    "reactions",
+    "pins",
+];
 
 /// The verdict on a client's version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -28,16 +28,28 @@ store_trait! {
 async fn conv_events(tx: &impl Tx, id: ConversationId, after: u64, limit: u32) -> StoreResult<Vec<ConvEvent>> {
     let sql = format!(
         "SELECT e.seq AS event_seq, e.kind AS event_kind, e.actor_id AS event_actor, e.created_at AS event_at, \
-         {MSG_COLS} FROM conv_events e \
+         e.reaction AS event_reaction, {MSG_COLS} FROM conv_events e \
          JOIN messages msg ON msg.id = e.message_id WHERE e.conversation_id = ?1 AND e.seq > ?2 ORDER BY e.seq LIMIT ?3"
     );
-    tx.all(&sql, args![id.raw(), after, limit], |r| {
-        let kind = r.i64("event_kind")?;
-        let kind = ConvEventKind::from_i64(kind).ok_or_else(|| corrupt(format!("unknown event kind {kind}")))?;
-        let (seq, actor) = (r.u64("event_seq")?, rows::event_actor(r)?);
-        Ok(ConvEvent { conversation_id: id, seq, kind, message: rows::message(r)?, actor })
-    })
-    .await
+    let mut events = tx
+        .all(&sql, args![id.raw(), after, limit], |r| {
+            let kind = r.i64("event_kind")?;
+            let kind = ConvEventKind::from_i64(kind).ok_or_else(|| corrupt(format!("unknown event kind {kind}")))?;
+            let (seq, actor, reaction) = (r.u64("event_seq")?, rows::event_actor(r)?, r.opt_text("event_reaction")?);
+            Ok(ConvEvent { conversation_id: id, seq, kind, message: rows::message(r)?, actor, reaction })
+        })
+        .await?;
+    // Each event carries its message as it is now, reactions included.
+    let mut messages: Vec<_> = events.iter().map(|e| e.message.clone()).collect();
+    messages.sort_by_key(|m| m.id);
+    messages.dedup_by_key(|m| m.id);
+    rows::attach_reactions(tx, &mut messages, None).await?;
+    for e in &mut events {
+        if let Some(m) = messages.iter().find(|m| m.id == e.message.id) {
+            e.message.reactions = m.reactions.clone();
+        }
+    }
+    Ok(events)
 }
 
 async fn user_events(tx: &impl Tx, user_id: UserId, after: u64, limit: u32) -> StoreResult<Vec<UserEvent>> {

@@ -6,7 +6,7 @@
 //! a conversation log, entries in users' logs) are written in the same transaction.
 //!
 //! Each aggregate is one module (`users`, `sessions`, `conversations`, `messages`,
-//! `records`, `events`, `files`): its input and output types, its trait declared by `store_trait!`
+//! `reactions`, `records`, `events`, `files`): its input and output types, its trait declared by `store_trait!`
 //! (each method bound to one operation), and the operations, written once as SQL over a
 //! small transaction interface (`sql`). The backends provide that interface, their engine
 //! (SQLite's writer thread and readers, PostgreSQL's pool) and their migrations
@@ -33,6 +33,7 @@ mod migrations {
 pub mod port;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+mod reactions;
 mod records;
 mod rows;
 mod sessions;
@@ -49,17 +50,19 @@ pub use error::{StoreError, StoreResult};
 pub use events::EventStore;
 pub use files::{CreatedUpload, FileFacts, FileStore, NewFile, NewUpload, Upload};
 pub use messages::{Appended, HistoryDirection, MessageStore, ReceiptCounts, service_message, stored_message};
+pub use reactions::{Reacted, ReactionStore};
 pub use records::{Expect, Record, RecordStore};
 pub use sessions::{CreatedSession, NewSession, Rotation, SessionStore};
 pub use users::{NewUser, ProfilePatch, UserSetting, UserStore};
 
 /// Every store trait; what the service holds.
 pub trait Store:
-    UserStore + SessionStore + ConversationStore + MessageStore + EventStore + RecordStore + FileStore
+    UserStore + SessionStore + ConversationStore + MessageStore + EventStore + RecordStore + FileStore + ReactionStore
 {
 }
 
-impl<T: UserStore + SessionStore + ConversationStore + MessageStore + EventStore + RecordStore + FileStore> Store
-    for T
+impl<
+    T: UserStore + SessionStore + ConversationStore + MessageStore + EventStore + RecordStore + FileStore + ReactionStore,
+> Store for T
 {
 }

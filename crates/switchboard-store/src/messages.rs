@@ -58,6 +58,7 @@ pub fn stored_message(new: &NewMessage, id: MessageId, seq: u64, now_ms: i64) ->
         metadata: new.metadata.clone(),
         client_key: new.client_key.clone(),
         thread: None,
+        reactions: Vec::new(),
     }
 }
 
@@ -75,6 +76,9 @@ store_trait! {
         /// Reads messages by id within a conversation, ascending by seq.
         read fn messages(&self, id: ConversationId, ids: &[MessageId]) -> Vec<Message>
             [ids = ids.to_vec()] => by_ids(id, &ids);
+        /// As `messages`, with the reactions of `viewer` marked as theirs.
+        read fn messages_seen_by(&self, id: ConversationId, ids: &[MessageId], viewer: UserId) -> Vec<Message>
+            [ids = ids.to_vec()] => seen_by(id, &ids, viewer);
         /// A page of history visible to `viewer`, ascending by seq, and whether more exist;
         /// messages with a thread carry its summary.
         read fn history(
@@ -186,6 +190,7 @@ async fn append(tx: &impl Tx, new: &NewMessage, now_ms: i64) -> StoreResult<Appe
             kind: ConvEventKind::MessageCreated,
             actor: Some(EventActor { user_id: m.sender_id, at_ms: m.created_at_ms }),
             message: m,
+            reaction: None,
         };
         return Ok(Appended { event, duplicate: true });
     }
@@ -215,7 +220,15 @@ async fn by_ids(tx: &impl Tx, id: ConversationId, ids: &[MessageId]) -> StoreRes
         "SELECT {MSG_COLS} FROM messages msg WHERE msg.conversation_id = ?1 AND msg.id {} ORDER BY msg.seq",
         tx.dialect().any("?2")
     );
-    tx.all(&sql, args![id.raw(), raw.as_slice()], rows::message).await
+    let mut out = tx.all(&sql, args![id.raw(), raw.as_slice()], rows::message).await?;
+    rows::attach_reactions(tx, &mut out, None).await?;
+    Ok(out)
+}
+
+async fn seen_by(tx: &impl Tx, id: ConversationId, ids: &[MessageId], viewer: UserId) -> StoreResult<Vec<Message>> {
+    let mut out = by_ids(tx, id, ids).await?;
+    rows::attach_reactions(tx, &mut out, Some(viewer)).await?;
+    Ok(out)
 }
 
 /// The largest seq bound a page can use.
@@ -248,6 +261,7 @@ async fn history(
         let threads = rows::threads_rooted_between(tx, id, lo.min(hi), lo.max(hi)).await?;
         rows::attach_threads(&mut messages, threads);
     }
+    rows::attach_reactions(tx, &mut messages, Some(viewer)).await?;
     Ok((messages, more))
 }
 
@@ -330,6 +344,7 @@ async fn delete(
         )
         .await?;
         tx.exec("DELETE FROM mentions WHERE conversation_id = ?1 AND seq = ?2", args![id.raw(), m.seq]).await?;
+        crate::reactions::forget(tx, id, *mid).await?;
         events.push(rows::append_conv_event(tx, id, ConvEventKind::MessageDeleted, *mid, actor, now_ms).await?);
     }
     Ok(events)

@@ -4,7 +4,7 @@
 use switchboard_core::event::{ConvEvent, ConvEventKind, EventActor, UserEvent, UserEventKind};
 use switchboard_core::model::{
     AdminRights, Content, Conversation, ConversationKind, Member, MemberRole, MemberSettings, Message, NewMessage,
-    Session, User,
+    Reaction, Session, User,
 };
 use switchboard_core::{ConversationId, FileId, MessageId, SessionId, UserId};
 
@@ -19,7 +19,7 @@ pub(crate) const SESSION_COLS: &str = "id, user_id, device_name, platform, creat
 /// Columns of a conversation row (alias `c`).
 pub(crate) const CONV_COLS: &str = "c.id, c.kind, c.title, c.about, c.owner_id, c.member_count, c.last_seq, \
      c.created_at, c.last_activity_at, c.direct_a, c.direct_b, c.space_id, c.parent_id, c.root_message_id, \
-     c.history_shared, c.admins_only, c.avatar_file_id";
+     c.history_shared, c.admins_only, c.avatar_file_id, c.pinned_message_id";
 /// Columns of a member row (alias `m`).
 pub(crate) const MEMBER_COLS: &str = "m.conversation_id, m.user_id, m.role, m.rights, m.joined_at, m.joined_seq, \
      m.read_seq, m.delivered_seq, m.visible_from_seq, m.muted_until, m.pinned, m.archived, m.draft, \
@@ -117,6 +117,7 @@ pub(crate) fn conversation(r: &dyn Row) -> StoreResult<Conversation> {
         history_shared: r.bool("history_shared")?,
         admins_only: r.bool("admins_only")?,
         avatar: r.opt_i64("avatar_file_id")?.map(FileId::from_raw),
+        pinned_message: r.opt_i64("pinned_message_id")?.map(MessageId::from_raw),
     })
 }
 
@@ -156,6 +157,7 @@ pub(crate) fn message(r: &dyn Row) -> StoreResult<Message> {
         metadata: opt_decoded(r, "metadata")?.unwrap_or_default(),
         client_key: r.opt_text("client_key")?,
         thread: None,
+        reactions: Vec::new(),
     })
 }
 
@@ -205,7 +207,8 @@ pub(crate) async fn next_seq(tx: &impl Tx, id: ConversationId, now_ms: i64) -> S
     Ok(seq.ok_or(StoreError::NotFound("conversation"))?.max(0) as u64)
 }
 
-/// Appends an event about `message_id` to the conversation log.
+/// Appends an event about `message_id` to the conversation log; the event carries the
+/// message as it is now, with its reactions.
 pub(crate) async fn append_conv_event(
     tx: &impl Tx,
     id: ConversationId,
@@ -214,15 +217,94 @@ pub(crate) async fn append_conv_event(
     actor: UserId,
     now_ms: i64,
 ) -> StoreResult<ConvEvent> {
-    let seq = next_seq(tx, id, now_ms).await?;
+    append_event(tx, id, kind, message_id, actor, None, now_ms).await
+}
+
+/// As [`append_conv_event`], for a reaction event naming its emoji. Reactions do not
+/// count as activity: they move the log on without moving the conversation up the list.
+pub(crate) async fn append_reaction_event(
+    tx: &impl Tx,
+    id: ConversationId,
+    added: bool,
+    message_id: MessageId,
+    actor: UserId,
+    emoji: &str,
+    now_ms: i64,
+) -> StoreResult<ConvEvent> {
+    let kind = if added { ConvEventKind::ReactionAdded } else { ConvEventKind::ReactionRemoved };
+    append_event(tx, id, kind, message_id, actor, Some(emoji), now_ms).await
+}
+
+async fn append_event(
+    tx: &impl Tx,
+    id: ConversationId,
+    kind: ConvEventKind,
+    message_id: MessageId,
+    actor: UserId,
+    reaction: Option<&str>,
+    now_ms: i64,
+) -> StoreResult<ConvEvent> {
+    let seq = match reaction {
+        None => next_seq(tx, id, now_ms).await?,
+        Some(_) => {
+            let sql = "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq";
+            let seq = tx.one(sql, args![id.raw()], first_i64).await?;
+            seq.ok_or(StoreError::NotFound("conversation"))?.max(0) as u64
+        }
+    };
     tx.exec(
-        "INSERT INTO conv_events (conversation_id, seq, kind, message_id, actor_id, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        args![id.raw(), seq, kind.as_i64(), message_id.raw(), actor.raw(), now_ms],
+        "INSERT INTO conv_events (conversation_id, seq, kind, message_id, actor_id, created_at, reaction) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        args![id.raw(), seq, kind.as_i64(), message_id.raw(), actor.raw(), now_ms, reaction],
     )
     .await?;
-    let message = load_message(tx, message_id).await?;
-    Ok(ConvEvent { conversation_id: id, seq, kind, message, actor: Some(EventActor { user_id: actor, at_ms: now_ms }) })
+    let mut message = vec![load_message(tx, message_id).await?];
+    attach_reactions(tx, &mut message, None).await?;
+    let message = message.pop().ok_or(StoreError::NotFound("message"))?;
+    let actor = Some(EventActor { user_id: actor, at_ms: now_ms });
+    Ok(ConvEvent { conversation_id: id, seq, kind, message, actor, reaction: reaction.map(str::to_owned) })
+}
+
+/// Fills the reactions of `messages` (one conversation's), with `mine` for `viewer`.
+pub(crate) async fn attach_reactions(
+    tx: &impl Tx,
+    messages: &mut [Message],
+    viewer: Option<UserId>,
+) -> StoreResult<()> {
+    let ids: Vec<i64> = messages.iter().filter(|m| !m.is_deleted()).map(|m| m.id.raw()).collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let any = tx.dialect().any("?1");
+    let sql = format!(
+        "SELECT message_id, emoji, count FROM reaction_counts WHERE message_id {any} ORDER BY message_id, first_at, emoji"
+    );
+    let counts = tx
+        .all(&sql, args![ids.as_slice()], |r| Ok((r.i64("message_id")?, r.text("emoji")?, r.u64("count")? as u32)))
+        .await?;
+    if counts.is_empty() {
+        return Ok(());
+    }
+    let mine = match viewer {
+        Some(v) => {
+            let sql = format!("SELECT message_id, emoji FROM reactions WHERE message_id {any} AND user_id = ?2");
+            tx.all(&sql, args![ids.as_slice(), v.raw()], |r| Ok((r.i64("message_id")?, r.text("emoji")?))).await?
+        }
+        None => Vec::new(),
+    };
+    for m in messages.iter_mut() {
+        let raw = m.id.raw();
+        m.reactions = counts
+            .iter()
+            .filter(|(id, _, _)| *id == raw)
+            .map(|(_, emoji, count)| Reaction {
+                mine: mine.iter().any(|(id, e)| *id == raw && e == emoji),
+                emoji: emoji.clone(),
+                count: *count,
+            })
+            .collect();
+    }
+    Ok(())
 }
 
 /// The actor of a conversation-event row (`event_actor`, `event_at` columns), if recorded.
@@ -280,7 +362,7 @@ pub(crate) async fn insert_message(tx: &impl Tx, new: &NewMessage, now_ms: i64) 
     // Built from what was written: no re-read on the writer's hot path.
     let message = crate::stored_message(new, message_id, seq, now_ms);
     let actor = Some(EventActor { user_id: new.sender_id, at_ms: now_ms });
-    Ok(ConvEvent { conversation_id: id, seq, kind: ConvEventKind::MessageCreated, message, actor })
+    Ok(ConvEvent { conversation_id: id, seq, kind: ConvEventKind::MessageCreated, message, actor, reaction: None })
 }
 
 pub(crate) async fn insert_mentions(tx: &impl Tx, id: ConversationId, seq: u64, users: &[UserId]) -> StoreResult<()> {

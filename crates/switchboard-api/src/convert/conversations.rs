@@ -93,6 +93,7 @@ pub fn conversation(c: &Conversation, me: UserId) -> pb::Conversation {
     pb::Conversation {
         avatar_file_id,
         avatar_url,
+        pinned_message_id: c.pinned_message.map(|m| m.to_string()).unwrap_or_default(),
         id: c.id.to_string(),
         kind: kind(c.kind) as i32,
         title: c.title.clone(),

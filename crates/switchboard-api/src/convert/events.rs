@@ -136,6 +136,15 @@ pub fn event(e: &Event, viewer: Option<switchboard_core::UserId>) -> pb::Event {
                     deleted_by: ev.actor.map(|a| a.user_id.to_string()).unwrap_or_default(),
                     deleted_at_ms: ev.actor.map_or(0, |a| a.at_ms),
                 }),
+                ConvEventKind::ReactionAdded | ConvEventKind::ReactionRemoved => {
+                    Kind::ReactionChanged(pb::ReactionChanged {
+                        message: Some(m),
+                        user_id: ev.actor.map(|a| a.user_id.to_string()).unwrap_or_default(),
+                        emoji: ev.reaction.clone().unwrap_or_default(),
+                        added: ev.kind == ConvEventKind::ReactionAdded,
+                        at_ms: ev.actor.map_or(0, |a| a.at_ms),
+                    })
+                }
             }
         }
         Event::User(ev) => {

@@ -93,6 +93,8 @@ fn action(a: ServiceAction) -> pb::ServiceAction {
         ServiceAction::ConversationDeleted => pb::ServiceAction::ConversationDeleted,
         ServiceAction::PostingRestricted => pb::ServiceAction::PostingRestricted,
         ServiceAction::AvatarChanged => pb::ServiceAction::AvatarChanged,
+        ServiceAction::MessagePinned => pb::ServiceAction::MessagePinned,
+        ServiceAction::MessageUnpinned => pb::ServiceAction::MessageUnpinned,
     }
 }
 
@@ -144,5 +146,10 @@ pub fn message(m: &Message, viewer: Option<UserId>) -> pb::Message {
             reply_count: t.reply_count,
             last_reply_at_ms: t.last_reply_at_ms,
         }),
+        reactions: m
+            .reactions
+            .iter()
+            .map(|r| pb::Reaction { emoji: r.emoji.clone(), count: r.count, mine: r.mine })
+            .collect(),
     }
 }

@@ -53,6 +53,7 @@ pub fn server_info(info: &ServerInfo, config: &ServiceConfig) -> pb::GetServerIn
             max_presence_subscriptions: clamp(config.max_presence_subscriptions),
             max_file_bytes: config.files.max_file_bytes,
             max_attachments: clamp(config.files.max_attachments),
+            max_reactions_per_message: config.max_reactions_per_message,
         }),
         features: info.features.iter().map(|f| (*f).to_owned()).collect(),
         client_support: client_support.into(),

@@ -114,4 +114,60 @@ impl super::MessageService for Handlers {
             reader_ids: rc.readers.iter().map(ToString::to_string).collect(),
         })
     }
+
+    async fn add_reaction(ctx: Ctx, r: pb::AddReactionRequest) -> ServiceResult<pb::AddReactionResponse> {
+        let p = ctx.principal().await?;
+        let m = ctx.services.react(&p, conv_id(&r.conversation_id)?, msg_id(&r.message_id)?, &r.emoji, true).await?;
+        Ok(pb::AddReactionResponse { message: Some(convert::message(&m, Some(p.user_id))) })
+    }
+
+    async fn remove_reaction(ctx: Ctx, r: pb::RemoveReactionRequest) -> ServiceResult<pb::RemoveReactionResponse> {
+        let p = ctx.principal().await?;
+        let m = ctx.services.react(&p, conv_id(&r.conversation_id)?, msg_id(&r.message_id)?, &r.emoji, false).await?;
+        Ok(pb::RemoveReactionResponse { message: Some(convert::message(&m, Some(p.user_id))) })
+    }
+
+    async fn list_reactions(ctx: Ctx, r: pb::ListReactionsRequest) -> ServiceResult<pb::ListReactionsResponse> {
+        let p = ctx.principal().await?;
+        let (id, mid) = (conv_id(&r.conversation_id)?, msg_id(&r.message_id)?);
+        let (reactors, next) = ctx.services.reactors(&p, id, mid, &r.emoji, &r.cursor, r.limit).await?;
+        Ok(pb::ListReactionsResponse {
+            reactors: reactors
+                .iter()
+                .map(|x| pb::Reactor { user_id: x.user_id.to_string(), emoji: x.emoji.clone(), reacted_at_ms: x.at_ms })
+                .collect(),
+            next_cursor: next.unwrap_or_default(),
+        })
+    }
+
+    async fn pin_message(ctx: Ctx, r: pb::PinMessageRequest) -> ServiceResult<pb::PinMessageResponse> {
+        let p = ctx.principal().await?;
+        let m = ctx.services.set_pin(&p, conv_id(&r.conversation_id)?, msg_id(&r.message_id)?, true).await?;
+        Ok(pb::PinMessageResponse { service_message: m.map(|m| convert::message(&m, Some(p.user_id))) })
+    }
+
+    async fn unpin_message(ctx: Ctx, r: pb::UnpinMessageRequest) -> ServiceResult<pb::UnpinMessageResponse> {
+        let p = ctx.principal().await?;
+        let m = ctx.services.set_pin(&p, conv_id(&r.conversation_id)?, msg_id(&r.message_id)?, false).await?;
+        Ok(pb::UnpinMessageResponse { service_message: m.map(|m| convert::message(&m, Some(p.user_id))) })
+    }
+
+    async fn list_pinned_messages(
+        ctx: Ctx,
+        r: pb::ListPinnedMessagesRequest,
+    ) -> ServiceResult<pb::ListPinnedMessagesResponse> {
+        let p = ctx.principal().await?;
+        let (pins, next) = ctx.services.pins(&p, conv_id(&r.conversation_id)?, &r.cursor, r.limit).await?;
+        Ok(pb::ListPinnedMessagesResponse {
+            pins: pins
+                .iter()
+                .map(|x| pb::PinnedMessage {
+                    message: Some(convert::message(&x.message, Some(p.user_id))),
+                    pinned_by: x.pinned_by.to_string(),
+                    pinned_at_ms: x.pinned_at_ms,
+                })
+                .collect(),
+            next_cursor: next.unwrap_or_default(),
+        })
+    }
 }

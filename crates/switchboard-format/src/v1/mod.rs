@@ -103,7 +103,7 @@ unit_enum!(
         MemberUnbanned, MemberTimedOut, MemberRolesChanged, SpaceSettingsChanged,
         ChannelChanged, ChannelDeleted, FolderChanged, FolderDeleted, RoleChanged,
         RoleDeleted, ThreadStarted, HistoryVisibilityChanged, MemberProfileChanged,
-        ConversationDeleted, PostingRestricted, AvatarChanged,
+        ConversationDeleted, PostingRestricted, AvatarChanged, MessagePinned, MessageUnpinned,
     }
 );
 
@@ -268,6 +268,8 @@ pub struct Message {
     pub client_key: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thread: Option<ThreadSummary>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reactions: Vec<Reaction>,
 }
 
 impl From<&md::Message> for Message {
@@ -285,6 +287,11 @@ impl From<&md::Message> for Message {
             metadata: m.metadata.clone(),
             client_key: m.client_key.clone(),
             thread: m.thread.as_deref().map(Into::into),
+            reactions: m
+                .reactions
+                .iter()
+                .map(|r| Reaction { emoji: r.emoji.clone(), count: r.count, mine: r.mine })
+                .collect(),
         }
     }
 }
@@ -304,6 +311,11 @@ impl From<Message> for md::Message {
             metadata: m.metadata,
             client_key: m.client_key,
             thread: m.thread.map(|t| Box::new(t.into())),
+            reactions: m
+                .reactions
+                .into_iter()
+                .map(|r| md::Reaction { emoji: r.emoji, count: r.count, mine: r.mine })
+                .collect(),
         }
     }
 }
@@ -516,10 +528,56 @@ impl Stored for ev::UserEventKind {
 
 // ---- bus events ------------------------------------------------------------------------
 
-unit_enum!(
-    /// What a conversation event did to its message.
-    ConvEventKind = ev::ConvEventKind { MessageCreated, MessageEdited, MessageDeleted }
-);
+/// What a conversation event did to its message. A reaction event travels as
+/// `MessageEdited` with its `reaction` set: a node that predates reactions reads it as the
+/// message as it is now, which it is.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ConvEventKind {
+    MessageCreated,
+    MessageEdited,
+    MessageDeleted,
+}
+
+/// The reaction a reaction event added or removed.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReactionChange {
+    pub emoji: String,
+    pub added: bool,
+}
+
+fn conv_kind_to_v1(kind: ev::ConvEventKind, emoji: Option<&String>) -> (ConvEventKind, Option<ReactionChange>) {
+    use ev::ConvEventKind as D;
+    let change = |added| Some(ReactionChange { emoji: emoji.cloned().unwrap_or_default(), added });
+    match kind {
+        D::MessageCreated => (ConvEventKind::MessageCreated, None),
+        D::MessageEdited => (ConvEventKind::MessageEdited, None),
+        D::MessageDeleted => (ConvEventKind::MessageDeleted, None),
+        D::ReactionAdded => (ConvEventKind::MessageEdited, change(true)),
+        D::ReactionRemoved => (ConvEventKind::MessageEdited, change(false)),
+    }
+}
+
+fn conv_kind_from_v1(kind: ConvEventKind, reaction: Option<ReactionChange>) -> (ev::ConvEventKind, Option<String>) {
+    use ev::ConvEventKind as D;
+    match (kind, reaction) {
+        (_, Some(r)) => (if r.added { D::ReactionAdded } else { D::ReactionRemoved }, Some(r.emoji)),
+        (ConvEventKind::MessageCreated, None) => (D::MessageCreated, None),
+        (ConvEventKind::MessageEdited, None) => (D::MessageEdited, None),
+        (ConvEventKind::MessageDeleted, None) => (D::MessageDeleted, None),
+    }
+}
+
+/// One emoji's reactions on a message.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reaction {
+    pub emoji: String,
+    pub count: u32,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mine: bool,
+}
 
 unit_enum!(
     /// A user's availability.
@@ -536,6 +594,8 @@ pub struct ConvEvent {
     pub message: Message,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<EventActor>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reaction: Option<ReactionChange>,
 }
 
 /// Who caused a conversation event, and when.
@@ -672,13 +732,17 @@ impl Stored for ev::Event {
     fn to_v1(&self) -> Event {
         use ev::Event as D;
         match self {
-            D::Conversation(e) => Event::Conversation(Box::new(ConvEvent {
-                conversation_id: e.conversation_id.raw(),
-                seq: e.seq,
-                kind: e.kind.into(),
-                message: (&e.message).into(),
-                actor: e.actor.map(|a| EventActor { user_id: a.user_id.raw(), at_ms: a.at_ms }),
-            })),
+            D::Conversation(e) => {
+                let (kind, reaction) = conv_kind_to_v1(e.kind, e.reaction.as_ref());
+                Event::Conversation(Box::new(ConvEvent {
+                    conversation_id: e.conversation_id.raw(),
+                    seq: e.seq,
+                    kind,
+                    message: (&e.message).into(),
+                    actor: e.actor.map(|a| EventActor { user_id: a.user_id.raw(), at_ms: a.at_ms }),
+                    reaction,
+                }))
+            }
             D::User(e) => Event::User(UserEvent {
                 user_id: e.user_id.raw(),
                 user_seq: e.user_seq,
@@ -726,12 +790,14 @@ impl Stored for ev::Event {
         match v {
             Event::Conversation(e) => {
                 let e = *e;
+                let (kind, reaction) = conv_kind_from_v1(e.kind, e.reaction);
                 D::Conversation(ev::ConvEvent {
                     conversation_id: cid(e.conversation_id),
                     seq: e.seq,
-                    kind: e.kind.into(),
+                    kind,
                     message: e.message.into(),
                     actor: e.actor.map(|a| ev::EventActor { user_id: uid(a.user_id), at_ms: a.at_ms }),
+                    reaction,
                 })
             }
             Event::User(e) => D::User(ev::UserEvent {

@@ -17,6 +17,7 @@ mod media;
 mod odd_input;
 mod permissions;
 mod profiles;
+mod reactions;
 mod scenario;
 mod server_info;
 mod signals;

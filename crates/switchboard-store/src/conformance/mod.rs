@@ -42,7 +42,9 @@ macro_rules! store_conformance {
             without_shared_history_newcomers_see_from_their_join,
             sign_ins_replace_and_announce_and_deleting_an_account_erases_it,
             a_dismissed_group_loses_every_member_and_takes_nobody_again,
-            uploads_become_files_once_within_quota_and_blobs_are_collected_safely
+            uploads_become_files_once_within_quota_and_blobs_are_collected_safely,
+            reactions_count_once_per_member_and_are_logged,
+            pins_are_listed_latest_first_and_follow_deletes
         );
     };
     (@tests $factory:expr; $($name:ident),* ) => {
@@ -57,7 +59,9 @@ macro_rules! store_conformance {
 }
 
 mod files;
+mod reactions;
 pub use files::*;
+pub use reactions::*;
 
 fn new_user(name: &str) -> NewUser {
     NewUser {

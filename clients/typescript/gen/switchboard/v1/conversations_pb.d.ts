@@ -197,6 +197,14 @@ export declare type Conversation = Message<"switchboard.v1.Conversation"> & {
    * @generated from field: string avatar_url = 17;
    */
   avatarUrl: string;
+
+  /**
+   * The most recently pinned message still pinned; empty when none. It changes with the
+   * MESSAGE_PINNED and MESSAGE_UNPINNED service messages.
+   *
+   * @generated from field: string pinned_message_id = 18;
+   */
+  pinnedMessageId: string;
 };
 
 /**

@@ -332,6 +332,14 @@ export declare type Message = Message$1<"switchboard.v1.Message"> & {
    * @generated from field: switchboard.v1.ThreadSummary thread = 14;
    */
   thread?: ThreadSummary | undefined;
+
+  /**
+   * Reactions, one entry per emoji, in the order each emoji first appeared; empty when
+   * none (and for deleted messages).
+   *
+   * @generated from field: repeated switchboard.v1.Reaction reactions = 15;
+   */
+  reactions: Reaction[];
 };
 
 /**
@@ -339,6 +347,42 @@ export declare type Message = Message$1<"switchboard.v1.Message"> & {
  * Use `create(MessageSchema)` to create a new message.
  */
 export declare const MessageSchema: GenMessage<Message>;
+
+/**
+ * One emoji's reactions on a message.
+ *
+ * @generated from message switchboard.v1.Reaction
+ */
+export declare type Reaction = Message$1<"switchboard.v1.Reaction"> & {
+  /**
+   * The emoji: one Unicode emoji, in its fully qualified form.
+   *
+   * @generated from field: string emoji = 1;
+   */
+  emoji: string;
+
+  /**
+   * How many members reacted with it.
+   *
+   * @generated from field: uint32 count = 2;
+   */
+  count: number;
+
+  /**
+   * Whether the caller is one of them. Filled in history, GetMessages, the reaction calls
+   * and ListPinnedMessages; always false in events, where ReactionChanged says who changed
+   * what.
+   *
+   * @generated from field: bool mine = 3;
+   */
+  mine: boolean;
+};
+
+/**
+ * Describes the message switchboard.v1.Reaction.
+ * Use `create(ReactionSchema)` to create a new message.
+ */
+export declare const ReactionSchema: GenMessage<Reaction>;
 
 /**
  * SendMessage request.
@@ -884,6 +928,414 @@ export declare type GetReceiptsResponse = Message$1<"switchboard.v1.GetReceiptsR
 export declare const GetReceiptsResponseSchema: GenMessage<GetReceiptsResponse>;
 
 /**
+ * AddReaction request.
+ *
+ * @generated from message switchboard.v1.AddReactionRequest
+ */
+export declare type AddReactionRequest = Message$1<"switchboard.v1.AddReactionRequest"> & {
+  /**
+   * The conversation.
+   *
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+
+  /**
+   * The message (not a service message, not deleted).
+   *
+   * @generated from field: string message_id = 2;
+   */
+  messageId: string;
+
+  /**
+   * One Unicode emoji; "❤" and "❤️" are the same reaction. A message takes at most the
+   * server's number of distinct emoji (ServerLimits.max_reactions_per_message); a new one
+   * beyond it fails with failed_precondition, reason `reaction_limit`.
+   *
+   * @generated from field: string emoji = 3;
+   */
+  emoji: string;
+};
+
+/**
+ * Describes the message switchboard.v1.AddReactionRequest.
+ * Use `create(AddReactionRequestSchema)` to create a new message.
+ */
+export declare const AddReactionRequestSchema: GenMessage<AddReactionRequest>;
+
+/**
+ * AddReaction response.
+ *
+ * @generated from message switchboard.v1.AddReactionResponse
+ */
+export declare type AddReactionResponse = Message$1<"switchboard.v1.AddReactionResponse"> & {
+  /**
+   * The message with its reactions now, `mine` filled.
+   *
+   * @generated from field: switchboard.v1.Message message = 1;
+   */
+  message?: Message | undefined;
+};
+
+/**
+ * Describes the message switchboard.v1.AddReactionResponse.
+ * Use `create(AddReactionResponseSchema)` to create a new message.
+ */
+export declare const AddReactionResponseSchema: GenMessage<AddReactionResponse>;
+
+/**
+ * RemoveReaction request.
+ *
+ * @generated from message switchboard.v1.RemoveReactionRequest
+ */
+export declare type RemoveReactionRequest = Message$1<"switchboard.v1.RemoveReactionRequest"> & {
+  /**
+   * The conversation.
+   *
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+
+  /**
+   * The message.
+   *
+   * @generated from field: string message_id = 2;
+   */
+  messageId: string;
+
+  /**
+   * The emoji to take back.
+   *
+   * @generated from field: string emoji = 3;
+   */
+  emoji: string;
+};
+
+/**
+ * Describes the message switchboard.v1.RemoveReactionRequest.
+ * Use `create(RemoveReactionRequestSchema)` to create a new message.
+ */
+export declare const RemoveReactionRequestSchema: GenMessage<RemoveReactionRequest>;
+
+/**
+ * RemoveReaction response.
+ *
+ * @generated from message switchboard.v1.RemoveReactionResponse
+ */
+export declare type RemoveReactionResponse = Message$1<"switchboard.v1.RemoveReactionResponse"> & {
+  /**
+   * The message with its reactions now, `mine` filled.
+   *
+   * @generated from field: switchboard.v1.Message message = 1;
+   */
+  message?: Message | undefined;
+};
+
+/**
+ * Describes the message switchboard.v1.RemoveReactionResponse.
+ * Use `create(RemoveReactionResponseSchema)` to create a new message.
+ */
+export declare const RemoveReactionResponseSchema: GenMessage<RemoveReactionResponse>;
+
+/**
+ * ListReactions request.
+ *
+ * @generated from message switchboard.v1.ListReactionsRequest
+ */
+export declare type ListReactionsRequest = Message$1<"switchboard.v1.ListReactionsRequest"> & {
+  /**
+   * The conversation.
+   *
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+
+  /**
+   * The message.
+   *
+   * @generated from field: string message_id = 2;
+   */
+  messageId: string;
+
+  /**
+   * Only this emoji; empty for all.
+   *
+   * @generated from field: string emoji = 3;
+   */
+  emoji: string;
+
+  /**
+   * Page size, 1-100 (0 means 50).
+   *
+   * @generated from field: uint32 limit = 4;
+   */
+  limit: number;
+
+  /**
+   * Opaque cursor from the previous page; empty for the first.
+   *
+   * @generated from field: string cursor = 5;
+   */
+  cursor: string;
+};
+
+/**
+ * Describes the message switchboard.v1.ListReactionsRequest.
+ * Use `create(ListReactionsRequestSchema)` to create a new message.
+ */
+export declare const ListReactionsRequestSchema: GenMessage<ListReactionsRequest>;
+
+/**
+ * Someone who reacted.
+ *
+ * @generated from message switchboard.v1.Reactor
+ */
+export declare type Reactor = Message$1<"switchboard.v1.Reactor"> & {
+  /**
+   * Who.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * With what.
+   *
+   * @generated from field: string emoji = 2;
+   */
+  emoji: string;
+
+  /**
+   * When, ms since the epoch.
+   *
+   * @generated from field: int64 reacted_at_ms = 3;
+   */
+  reactedAtMs: bigint;
+};
+
+/**
+ * Describes the message switchboard.v1.Reactor.
+ * Use `create(ReactorSchema)` to create a new message.
+ */
+export declare const ReactorSchema: GenMessage<Reactor>;
+
+/**
+ * ListReactions response.
+ *
+ * @generated from message switchboard.v1.ListReactionsResponse
+ */
+export declare type ListReactionsResponse = Message$1<"switchboard.v1.ListReactionsResponse"> & {
+  /**
+   * Oldest first.
+   *
+   * @generated from field: repeated switchboard.v1.Reactor reactors = 1;
+   */
+  reactors: Reactor[];
+
+  /**
+   * Cursor of the next page; empty on the last page.
+   *
+   * @generated from field: string next_cursor = 2;
+   */
+  nextCursor: string;
+};
+
+/**
+ * Describes the message switchboard.v1.ListReactionsResponse.
+ * Use `create(ListReactionsResponseSchema)` to create a new message.
+ */
+export declare const ListReactionsResponseSchema: GenMessage<ListReactionsResponse>;
+
+/**
+ * PinMessage request.
+ *
+ * @generated from message switchboard.v1.PinMessageRequest
+ */
+export declare type PinMessageRequest = Message$1<"switchboard.v1.PinMessageRequest"> & {
+  /**
+   * The conversation.
+   *
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+
+  /**
+   * The message (not a service message, not deleted).
+   *
+   * @generated from field: string message_id = 2;
+   */
+  messageId: string;
+};
+
+/**
+ * Describes the message switchboard.v1.PinMessageRequest.
+ * Use `create(PinMessageRequestSchema)` to create a new message.
+ */
+export declare const PinMessageRequestSchema: GenMessage<PinMessageRequest>;
+
+/**
+ * PinMessage response.
+ *
+ * @generated from message switchboard.v1.PinMessageResponse
+ */
+export declare type PinMessageResponse = Message$1<"switchboard.v1.PinMessageResponse"> & {
+  /**
+   * The service message that records the pin; unset when the message was pinned already.
+   *
+   * @generated from field: switchboard.v1.Message service_message = 1;
+   */
+  serviceMessage?: Message | undefined;
+};
+
+/**
+ * Describes the message switchboard.v1.PinMessageResponse.
+ * Use `create(PinMessageResponseSchema)` to create a new message.
+ */
+export declare const PinMessageResponseSchema: GenMessage<PinMessageResponse>;
+
+/**
+ * UnpinMessage request.
+ *
+ * @generated from message switchboard.v1.UnpinMessageRequest
+ */
+export declare type UnpinMessageRequest = Message$1<"switchboard.v1.UnpinMessageRequest"> & {
+  /**
+   * The conversation.
+   *
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+
+  /**
+   * The message.
+   *
+   * @generated from field: string message_id = 2;
+   */
+  messageId: string;
+};
+
+/**
+ * Describes the message switchboard.v1.UnpinMessageRequest.
+ * Use `create(UnpinMessageRequestSchema)` to create a new message.
+ */
+export declare const UnpinMessageRequestSchema: GenMessage<UnpinMessageRequest>;
+
+/**
+ * UnpinMessage response.
+ *
+ * @generated from message switchboard.v1.UnpinMessageResponse
+ */
+export declare type UnpinMessageResponse = Message$1<"switchboard.v1.UnpinMessageResponse"> & {
+  /**
+   * The service message that records the unpin; unset when the message was not pinned.
+   *
+   * @generated from field: switchboard.v1.Message service_message = 1;
+   */
+  serviceMessage?: Message | undefined;
+};
+
+/**
+ * Describes the message switchboard.v1.UnpinMessageResponse.
+ * Use `create(UnpinMessageResponseSchema)` to create a new message.
+ */
+export declare const UnpinMessageResponseSchema: GenMessage<UnpinMessageResponse>;
+
+/**
+ * ListPinnedMessages request.
+ *
+ * @generated from message switchboard.v1.ListPinnedMessagesRequest
+ */
+export declare type ListPinnedMessagesRequest = Message$1<"switchboard.v1.ListPinnedMessagesRequest"> & {
+  /**
+   * The conversation.
+   *
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+
+  /**
+   * Page size, 1-100 (0 means 50).
+   *
+   * @generated from field: uint32 limit = 2;
+   */
+  limit: number;
+
+  /**
+   * Opaque cursor from the previous page; empty for the first.
+   *
+   * @generated from field: string cursor = 3;
+   */
+  cursor: string;
+};
+
+/**
+ * Describes the message switchboard.v1.ListPinnedMessagesRequest.
+ * Use `create(ListPinnedMessagesRequestSchema)` to create a new message.
+ */
+export declare const ListPinnedMessagesRequestSchema: GenMessage<ListPinnedMessagesRequest>;
+
+/**
+ * A pinned message.
+ *
+ * @generated from message switchboard.v1.PinnedMessage
+ */
+export declare type PinnedMessage = Message$1<"switchboard.v1.PinnedMessage"> & {
+  /**
+   * The message.
+   *
+   * @generated from field: switchboard.v1.Message message = 1;
+   */
+  message?: Message | undefined;
+
+  /**
+   * Who pinned it.
+   *
+   * @generated from field: string pinned_by = 2;
+   */
+  pinnedBy: string;
+
+  /**
+   * When, ms since the epoch.
+   *
+   * @generated from field: int64 pinned_at_ms = 3;
+   */
+  pinnedAtMs: bigint;
+};
+
+/**
+ * Describes the message switchboard.v1.PinnedMessage.
+ * Use `create(PinnedMessageSchema)` to create a new message.
+ */
+export declare const PinnedMessageSchema: GenMessage<PinnedMessage>;
+
+/**
+ * ListPinnedMessages response.
+ *
+ * @generated from message switchboard.v1.ListPinnedMessagesResponse
+ */
+export declare type ListPinnedMessagesResponse = Message$1<"switchboard.v1.ListPinnedMessagesResponse"> & {
+  /**
+   * Latest pin first.
+   *
+   * @generated from field: repeated switchboard.v1.PinnedMessage pins = 1;
+   */
+  pins: PinnedMessage[];
+
+  /**
+   * Cursor of the next page; empty on the last page.
+   *
+   * @generated from field: string next_cursor = 2;
+   */
+  nextCursor: string;
+};
+
+/**
+ * Describes the message switchboard.v1.ListPinnedMessagesResponse.
+ * Use `create(ListPinnedMessagesResponseSchema)` to create a new message.
+ */
+export declare const ListPinnedMessagesResponseSchema: GenMessage<ListPinnedMessagesResponse>;
+
+/**
  * Kinds of text entities.
  *
  * @generated from enum switchboard.v1.EntityKind
@@ -1155,6 +1607,20 @@ export enum ServiceAction {
    * @generated from enum value: SERVICE_ACTION_AVATAR_CHANGED = 27;
    */
   AVATAR_CHANGED = 27,
+
+  /**
+   * Message `target_id` was pinned by the sender of this service message.
+   *
+   * @generated from enum value: SERVICE_ACTION_MESSAGE_PINNED = 28;
+   */
+  MESSAGE_PINNED = 28,
+
+  /**
+   * Message `target_id` was unpinned by the sender of this service message.
+   *
+   * @generated from enum value: SERVICE_ACTION_MESSAGE_UNPINNED = 29;
+   */
+  MESSAGE_UNPINNED = 29,
 }
 
 /**
@@ -1298,6 +1764,70 @@ export declare const MessageService: GenService<{
     methodKind: "unary";
     input: typeof GetReceiptsRequestSchema;
     output: typeof GetReceiptsResponseSchema;
+  },
+  /**
+   * Adds the caller's reaction to a message; a reaction the caller already has changes
+   * nothing. Any member may react (in a space channel or thread: who may post there).
+   *
+   * @generated from rpc switchboard.v1.MessageService.AddReaction
+   */
+  addReaction: {
+    methodKind: "unary";
+    input: typeof AddReactionRequestSchema;
+    output: typeof AddReactionResponseSchema;
+  },
+  /**
+   * Takes the caller's reaction back; one the caller does not have changes nothing.
+   *
+   * @generated from rpc switchboard.v1.MessageService.RemoveReaction
+   */
+  removeReaction: {
+    methodKind: "unary";
+    input: typeof RemoveReactionRequestSchema;
+    output: typeof RemoveReactionResponseSchema;
+  },
+  /**
+   * Who reacted to a message, oldest first, a page at a time.
+   *
+   * @generated from rpc switchboard.v1.MessageService.ListReactions
+   */
+  listReactions: {
+    methodKind: "unary";
+    input: typeof ListReactionsRequestSchema;
+    output: typeof ListReactionsResponseSchema;
+  },
+  /**
+   * Pins a message: either member of a direct conversation, the owner and admins with the
+   * pin right in groups and channels, members with manage-messages in a space channel. A
+   * service message (SERVICE_ACTION_MESSAGE_PINNED) records it; pinning a pinned message
+   * changes nothing.
+   *
+   * @generated from rpc switchboard.v1.MessageService.PinMessage
+   */
+  pinMessage: {
+    methodKind: "unary";
+    input: typeof PinMessageRequestSchema;
+    output: typeof PinMessageResponseSchema;
+  },
+  /**
+   * Unpins a message (who may pin may unpin); a service message records it.
+   *
+   * @generated from rpc switchboard.v1.MessageService.UnpinMessage
+   */
+  unpinMessage: {
+    methodKind: "unary";
+    input: typeof UnpinMessageRequestSchema;
+    output: typeof UnpinMessageResponseSchema;
+  },
+  /**
+   * The pinned messages the caller can see, latest pin first.
+   *
+   * @generated from rpc switchboard.v1.MessageService.ListPinnedMessages
+   */
+  listPinnedMessages: {
+    methodKind: "unary";
+    input: typeof ListPinnedMessagesRequestSchema;
+    output: typeof ListPinnedMessagesResponseSchema;
   },
 }>;
 

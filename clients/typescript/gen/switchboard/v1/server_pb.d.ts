@@ -121,6 +121,13 @@ export declare type ServerLimits = Message<"switchboard.v1.ServerLimits"> & {
    * @generated from field: uint32 max_attachments = 11;
    */
   maxAttachments: number;
+
+  /**
+   * Most distinct emoji one message's reactions may use (service.max_reactions_per_message).
+   *
+   * @generated from field: uint32 max_reactions_per_message = 12;
+   */
+  maxReactionsPerMessage: number;
 };
 
 /**

@@ -1,7 +1,7 @@
 // Sync: positions, catch-up and the live event stream.
 //
 // Every event a user must see lives in one of two logs. Conversation events (messages
-// created, edited, deleted; service messages) are numbered by the conversation's `seq`.
+// created, edited, deleted; service messages; reactions) are numbered by the conversation's `seq`.
 // Events that concern only the user (joined or left a conversation, read-by-me, own
 // settings, synced user settings, session ended) are numbered by the user's `user_seq`. A client remembers the
 // highest `user_seq` and, per conversation, the highest `seq` it has applied; with those
@@ -13,11 +13,11 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
+import type { Message as Message$1, ThreadSummary } from "./messages_pb.js";
 import type { MemberSettings } from "./conversations_pb.js";
 import type { User } from "./common_pb.js";
 import type { UserSetting } from "./users_pb.js";
 import type { DeviceInfo } from "./auth_pb.js";
-import type { Message as Message$1, ThreadSummary } from "./messages_pb.js";
 import type { Presence } from "./signals_pb.js";
 import type { FileReady } from "./files_pb.js";
 
@@ -254,6 +254,54 @@ export declare type MessageDeleted = Message<"switchboard.v1.MessageDeleted"> & 
  * Use `create(MessageDeletedSchema)` to create a new message.
  */
 export declare const MessageDeletedSchema: GenMessage<MessageDeleted>;
+
+/**
+ * A reaction was added or taken back.
+ *
+ * @generated from message switchboard.v1.ReactionChanged
+ */
+export declare type ReactionChanged = Message<"switchboard.v1.ReactionChanged"> & {
+  /**
+   * The message as it is now, with its reaction counts (`mine` is not filled here).
+   *
+   * @generated from field: switchboard.v1.Message message = 1;
+   */
+  message?: Message$1 | undefined;
+
+  /**
+   * Who reacted or took the reaction back.
+   *
+   * @generated from field: string user_id = 2;
+   */
+  userId: string;
+
+  /**
+   * The emoji.
+   *
+   * @generated from field: string emoji = 3;
+   */
+  emoji: string;
+
+  /**
+   * True when added, false when taken back.
+   *
+   * @generated from field: bool added = 4;
+   */
+  added: boolean;
+
+  /**
+   * When, ms since the epoch.
+   *
+   * @generated from field: int64 at_ms = 5;
+   */
+  atMs: bigint;
+};
+
+/**
+ * Describes the message switchboard.v1.ReactionChanged.
+ * Use `create(ReactionChangedSchema)` to create a new message.
+ */
+export declare const ReactionChangedSchema: GenMessage<ReactionChanged>;
 
 /**
  * The user became a member of a conversation.
@@ -858,6 +906,15 @@ export declare type Event = Message<"switchboard.v1.Event"> & {
      */
     value: MessageDeleted;
     case: "messageDeleted";
+  } | {
+    /**
+     * A member added or took back a reaction. Conversation log; it does not count as
+     * unread and does not move the conversation's activity time.
+     *
+     * @generated from field: switchboard.v1.ReactionChanged reaction_changed = 13;
+     */
+    value: ReactionChanged;
+    case: "reactionChanged";
   } | {
     /**
      * User log.

@@ -1,0 +1,159 @@
+//! Reactions and pins.
+
+use switchboard_core::model::{ConversationKind, Message, Pin, Reactor};
+use switchboard_core::permissions::Access;
+use switchboard_core::values::ReactionEmoji;
+use switchboard_core::{ConversationId, MessageId, UserId};
+use switchboard_store::Reacted;
+
+use crate::conversations::parse_cursor;
+use crate::{Principal, ServiceError, ServiceResult, Services};
+
+/// Most entries of one page of reactors or pins.
+const MAX_PAGE: u32 = 100;
+
+fn page_size(limit: u32) -> u32 {
+    if limit == 0 { 50 } else { limit.min(MAX_PAGE) }
+}
+
+impl Services {
+    /// What the caller may do in a conversation they can read, and the seq their view
+    /// starts at; `not_found` when they cannot read it.
+    async fn standing(&self, p: &Principal, id: ConversationId) -> ServiceResult<(Access, u64)> {
+        let from = self.readable(p, id).await?;
+        let conv = self.store().conversation(id).await?.ok_or_else(|| ServiceError::not_found("conversation"))?;
+        let access = match conv.kind {
+            ConversationKind::SpaceChannel | ConversationKind::Thread => self.access(p, &conv).await?,
+            _ => {
+                let member = self.store().member(id, p.user_id).await?;
+                switchboard_core::permissions::access(
+                    conv.kind,
+                    switchboard_core::permissions::Standing::Member(member.as_ref()),
+                )
+                .map_err(|_| ServiceError::not_found("conversation"))?
+            }
+        };
+        Ok((access, from))
+    }
+
+    /// A message of the conversation the caller can see.
+    async fn visible_message(
+        &self,
+        p: &Principal,
+        id: ConversationId,
+        from: u64,
+        message_id: MessageId,
+    ) -> ServiceResult<Message> {
+        let m = self.store().messages_seen_by(id, &[message_id], p.user_id).await?.pop();
+        m.filter(|m| m.seq >= from && !m.is_deleted()).ok_or_else(|| ServiceError::not_found("message"))
+    }
+
+    /// Adds (`add`) or takes back the caller's reaction; returns the message as the caller
+    /// sees it now.
+    pub async fn react(
+        &self,
+        p: &Principal,
+        id: ConversationId,
+        message_id: MessageId,
+        emoji: &str,
+        add: bool,
+    ) -> ServiceResult<Message> {
+        let emoji = ReactionEmoji::parse(emoji)?;
+        let (access, from) = self.standing(p, id).await?;
+        access.react?;
+        self.visible_message(p, id, from, message_id).await?;
+        let max = self.config().max_reactions_per_message;
+        match self.store().react(id, message_id, p.user_id, emoji.as_str(), add, max, self.now_ms()).await {
+            Ok(Reacted::Changed(ev)) => {
+                metrics::counter!("switchboard_reactions_total").increment(1);
+                self.publish_conv(ev);
+            }
+            Ok(Reacted::Unchanged) => {}
+            Ok(Reacted::LimitReached) => {
+                return Err(ServiceError::precondition(format!(
+                    "a message takes at most {max} different reactions; use one already there"
+                ))
+                .because("reaction_limit"));
+            }
+            Err(switchboard_store::StoreError::FailedPrecondition(m)) => {
+                return Err(ServiceError::precondition(m).because("service_message"));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let mut m = self.visible_message(p, id, from, message_id).await?;
+        self.with_files(std::slice::from_mut(&mut m)).await?;
+        Ok(m)
+    }
+
+    /// Who reacted to a message, oldest first, after the cursor.
+    pub async fn reactors(
+        &self,
+        p: &Principal,
+        id: ConversationId,
+        message_id: MessageId,
+        emoji: &str,
+        cursor: &str,
+        limit: u32,
+    ) -> ServiceResult<(Vec<Reactor>, Option<String>)> {
+        let after = parse_cursor(cursor)?.map(|(at, u)| (at, UserId::from_raw(u)));
+        let emoji = if emoji.is_empty() { None } else { Some(ReactionEmoji::parse(emoji)?.into_string()) };
+        let (_, from) = self.standing(p, id).await?;
+        self.visible_message(p, id, from, message_id).await?;
+        let limit = page_size(limit);
+        let mut out = self.store().reactors(message_id, emoji, after, limit + 1).await?;
+        let more = out.len() > limit as usize;
+        out.truncate(limit as usize);
+        let next = more.then(|| out.last().map(|r| format!("{}.{}", r.at_ms, r.user_id))).flatten();
+        Ok((out, next))
+    }
+
+    /// Pins or unpins a message; the service message that records it, if anything changed.
+    pub async fn set_pin(
+        &self,
+        p: &Principal,
+        id: ConversationId,
+        message_id: MessageId,
+        pin: bool,
+    ) -> ServiceResult<Option<Message>> {
+        let (access, from) = self.standing(p, id).await?;
+        if !access.pin {
+            return Err(ServiceError::denied(
+                "you need the pin right (groups and channels) or manage-messages (spaces) to pin",
+            ));
+        }
+        self.visible_message(p, id, from, message_id).await?;
+        match self.store().set_pin(id, message_id, p.user_id, pin, self.now_ms()).await {
+            Ok(Some(ev)) => {
+                let m = ev.message.clone();
+                self.publish_conv(ev);
+                Ok(Some(m))
+            }
+            Ok(None) => Ok(None),
+            Err(switchboard_store::StoreError::FailedPrecondition(m)) => {
+                Err(ServiceError::precondition(m).because("service_message"))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The pinned messages the caller can see, latest pin first, before the cursor.
+    pub async fn pins(
+        &self,
+        p: &Principal,
+        id: ConversationId,
+        cursor: &str,
+        limit: u32,
+    ) -> ServiceResult<(Vec<Pin>, Option<String>)> {
+        let before = parse_cursor(cursor)?.map(|(at, m)| (at, MessageId::from_raw(m)));
+        let (_, from) = self.standing(p, id).await?;
+        let (mut pins, more) = self.store().pins(id, p.user_id, before, page_size(limit)).await?;
+        pins.retain(|pin| pin.message.seq >= from);
+        let mut messages: Vec<Message> = pins.iter().map(|pin| pin.message.clone()).collect();
+        self.with_files(&mut messages).await?;
+        for (pin, m) in pins.iter_mut().zip(messages) {
+            pin.message = m;
+        }
+        let next = more.then(|| pins.last().map(|p| format!("{}.{}", p.pinned_at_ms, p.message.id))).flatten();
+        Ok((pins, next))
+    }
+}
