@@ -3,7 +3,6 @@
 import { html } from "htm/preact";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { ConversationKind, MemberRole } from "@switchboard/sdk/gen/conversations_pb.js";
-import { ServiceAction } from "@switchboard/sdk/gen/messages_pb.js";
 import { PresenceStatus } from "@switchboard/sdk/gen/signals_pb.js";
 import { go } from "./main.js";
 import { ago, renderText, time, count } from "./format.js";
@@ -12,6 +11,8 @@ import { Attachment, Viewer } from "./media.js";
 import { Composer } from "./composer.js";
 import { InviteDialog, Modal } from "./dialogs.js";
 import { Dot } from "./sidebar.js";
+import { PinnedBar, ReactionPicker, Reactions, canPin } from "./reactions.js";
+import { serviceText } from "./service.js";
 
 /**
  * @typedef {import("./state.js").AppState} AppState
@@ -24,40 +25,13 @@ const WINDOW = 120;
 /** How far the window moves when the reader nears one of its ends. */
 const STEP = 40;
 
-/** A service message as a sentence. @param {AppState} app @param {Message} m */
-function serviceText(app, m) {
-  if (m.content.case !== "service") return "";
-  const s = m.content.value;
-  const who = app.userName(m.senderId);
-  const them = s.userIds.map((u) => app.userName(u)).join(", ");
-  switch (s.action) {
-    case ServiceAction.CREATED: return `${who} created ${s.title || "the conversation"}`;
-    case ServiceAction.MEMBERS_ADDED: return `${who} added ${them}`;
-    case ServiceAction.MEMBER_REMOVED: return `${who} removed ${them}`;
-    case ServiceAction.MEMBER_LEFT: return `${them || who} left`;
-    case ServiceAction.MEMBER_JOINED: return `${them || who} joined`;
-    case ServiceAction.TITLE_CHANGED: return `${who} renamed this to “${s.title}”`;
-    case ServiceAction.ABOUT_CHANGED: return `${who} changed the description`;
-    case ServiceAction.OWNERSHIP_TRANSFERRED: return `${who} handed ownership to ${them}`;
-    case ServiceAction.ADMIN_PROMOTED: return `${who} made ${them} an admin`;
-    case ServiceAction.ADMIN_DEMOTED: return `${who} removed ${them} as admin`;
-    case ServiceAction.MEMBER_BANNED: return `${who} banned ${them}`;
-    case ServiceAction.MEMBER_UNBANNED: return `${who} unbanned ${them}`;
-    case ServiceAction.MEMBER_TIMED_OUT: return `${who} timed out ${them}`;
-    case ServiceAction.THREAD_STARTED: return `${who} started a thread`;
-    case ServiceAction.AVATAR_CHANGED: return `${who} changed the picture`;
-    case ServiceAction.HISTORY_VISIBILITY_CHANGED: return `${who} changed who sees the history`;
-    case ServiceAction.POSTING_RESTRICTED: return `${who} changed who may post`;
-    default: return `${who} changed the settings`;
-  }
-}
-
 /**
  * One message.
  * @param {{ app: AppState, m: Message, convId: string, first: boolean, seen: string[], quoted: Message | undefined,
- *   onAction: (action: string, m: Message) => void, onImage: (src: string, alt: string) => void }} props
+ *   onAction: (action: string, m: Message, err?: unknown) => void, onImage: (src: string, alt: string) => void }} props
  */
 function MessageItem({ app, m, convId, first, seen, quoted, onAction, onImage }) {
+  const [picking, setPicking] = useState(false);
   if (m.content.case === "service") {
     return html`<li class="service" data-seq=${String(m.seq)} role="article">${serviceText(app, m)}</li>`;
   }
@@ -82,13 +56,19 @@ function MessageItem({ app, m, convId, first, seen, quoted, onAction, onImage })
     ${text && text.attachments.length > 0 && !m.deleted && html`<div class="attachments">${text.attachments.map(
       (a) => html`<${Attachment} key=${a.fileId} sb=${app.sb} file=${a.file} fileId=${a.fileId} alt=${a.alt} onOpen=${onImage} />`,
     )}</div>`}
+    <${Reactions} app=${app} m=${m} onError=${(/** @type {unknown} */ e) => onAction("error", m, e)} />
+    ${picking && html`<${ReactionPicker} app=${app} m=${m} onClose=${() => setPicking(false)} onError=${(/** @type {unknown} */ e) => onAction("error", m, e)} />`}
     ${m.thread && m.thread.replyCount > 0 && html`<button class="thread-link" onClick=${() => onAction("thread", m)}>
       ${m.thread.replyCount} ${m.thread.replyCount === 1 ? "reply" : "replies"}</button>`}
     ${seen.length > 0 && html`<div class="seen" aria-label="Seen by">Seen by ${seen.map((u) => app.userName(u)).join(", ")}</div>`}
     ${!m.deleted && html`<div class="actions" role="toolbar" aria-label="Message actions">
+      <button onClick=${() => setPicking(!picking)} title="React" aria-label="React" aria-expanded=${picking}>☺</button>
       <button onClick=${() => onAction("reply", m)} title="Reply" aria-label="Reply">↩</button>
       ${convKind(app, convId) !== ConversationKind.THREAD && html`<button onClick=${() => onAction("thread", m)} title="Reply in thread" aria-label="Reply in thread">🧵</button>`}
       <button onClick=${() => onAction("forward", m)} title="Forward" aria-label="Forward">↪</button>
+      ${canPin(app, convId) && (app.convs.get(convId)?.conversation?.pinnedMessageId === m.id
+        ? html`<button onClick=${() => onAction("unpin", m)} title="Unpin" aria-label="Unpin">📍</button>`
+        : html`<button onClick=${() => onAction("pin", m)} title="Pin" aria-label="Pin">📌</button>`)}
       ${mine && html`<button onClick=${() => onAction("edit", m)} title="Edit" aria-label="Edit">✎</button>`}
       ${mine && html`<button onClick=${() => onAction("delete", m)} title="Delete" aria-label="Delete">🗑</button>`}
     </div>`}
@@ -118,7 +98,7 @@ function PendingItem({ app, id, p }) {
  * The history, windowed: at most WINDOW messages are in the DOM; scrolling near an end
  * moves the window (and loads older pages from the server), keeping what is on screen
  * where it was.
- * @param {{ app: AppState, id: string, onAction: (action: string, m: Message) => void, onImage: (src: string, alt: string) => void }} props
+ * @param {{ app: AppState, id: string, onAction: (action: string, m: Message, err?: unknown) => void, onImage: (src: string, alt: string) => void }} props
  */
 function MessageList({ app, id, onAction, onImage }) {
   const h = app.historyOf(id);
@@ -284,10 +264,12 @@ export function ChatView({ app, id, thread, onBack }) {
   }, [id]);
   if (!c?.conversation) return html`<div class="empty-main"><p>Loading…</p></div>`;
   const conv = c.conversation;
-  const onAction = async (/** @type {string} */ a, /** @type {Message} */ m) => {
+  const onAction = async (/** @type {string} */ a, /** @type {Message} */ m, /** @type {unknown} */ err) => {
     setError("");
     try {
-      if (a === "reply") setReply(m);
+      if (a === "error") throw err;
+      if (a === "pin" || a === "unpin") await app.setPin(m, a === "pin");
+      else if (a === "reply") setReply(m);
       else if (a === "edit") setEdit(m);
       else if (a === "forward") setForward(m);
       else if (a === "delete") {
@@ -328,7 +310,7 @@ export function ChatView({ app, id, thread, onBack }) {
         <span class="hint">${subtitle}</span>
       </div>
       <div class="chat-actions">
-        <button onClick=${() => setting({ pinned: !c.settings?.pinned })} aria-pressed=${!!c.settings?.pinned}>${c.settings?.pinned ? "Unpin" : "Pin"}</button>
+        <button onClick=${() => setting({ pinned: !c.settings?.pinned })} aria-pressed=${!!c.settings?.pinned}>${c.settings?.pinned ? "Unpin chat" : "Pin chat"}</button>
         <button onClick=${() => setting({ mutedUntilMs: muted ? 0n : BigInt(Date.now() + 8 * 3600_000) })} aria-pressed=${muted}>${muted ? "Unmute" : "Mute"}</button>
         <button onClick=${() => setting({ archived: !c.settings?.archived })} aria-pressed=${!!c.settings?.archived}>${c.settings?.archived ? "Unarchive" : "Archive"}</button>
         ${conv.kind !== ConversationKind.DIRECT && html`<button onClick=${() => setPanel(panel === "members" ? "" : "members")}>Members</button>`}
@@ -336,6 +318,7 @@ export function ChatView({ app, id, thread, onBack }) {
       </div>
     </header>
     ${error && html`<p class="error banner-error" role="alert">${error}</p>`}
+    <${PinnedBar} app=${app} id=${id} onError=${(/** @type {unknown} */ e) => setError(humanError(e))} />
     <div class="chat-body">
       <div class="chat-main">
         <${MessageList} app=${app} id=${id} onAction=${onAction} onImage=${(/** @type {string} */ src, /** @type {string} */ alt) => setImage({ src, alt })} />

@@ -7,6 +7,7 @@ import { Permission } from "@switchboard/sdk/gen/spaces_pb.js";
 import { PresenceStatus } from "@switchboard/sdk/gen/signals_pb.js";
 import { go } from "./main.js";
 import { time, count } from "./format.js";
+import { serviceText } from "./service.js";
 import { NewChat, NewSpace, NewChannel, InviteDialog } from "./dialogs.js";
 
 /**
@@ -39,8 +40,8 @@ function ChatRow({ app, c, current }) {
   let preview = "";
   if (last?.deleted) preview = "Message deleted";
   else if (last?.content.case === "text") preview = last.content.value.text || (last.content.value.attachments.length ? "📎 Attachment" : "");
-  else if (last?.content.case === "service") preview = "—";
-  const who = last && last.senderId !== app.me?.id && conv.kind !== ConversationKind.DIRECT ? `${app.userName(last.senderId)}: ` : "";
+  else if (last?.content.case === "service") preview = serviceText(app, last);
+  const who = last && last.content.case !== "service" && last.senderId !== app.me?.id && conv.kind !== ConversationKind.DIRECT ? `${app.userName(last.senderId)}: ` : "";
   const icon = conv.kind === ConversationKind.DIRECT ? html`<${Dot} app=${app} userId=${conv.peerUserId} />` : conv.kind === ConversationKind.CHANNEL ? "📢" : "#";
   return html`<li>
     <a href=${`/c/${conv.id}`} class=${`row ${current ? "current" : ""} ${c.unreadCount ? "unread" : ""}`} aria-current=${current ? "page" : undefined}

@@ -427,6 +427,39 @@ export class AppState {
     this.changed();
   }
 
+  /**
+   * A message changed (an edit or a reaction, from an event). Events carry the counts but
+   * not which reactions are mine: those stay as they were, except the one `own` changed.
+   * @param {Message} m @param {{ emoji: string, added: boolean }} [own]
+   */
+  updated(m, own) {
+    const id = m.conversationId;
+    const before = this.history.get(id)?.items.find((x) => x.id === m.id);
+    const mine = new Set((before?.reactions ?? []).filter((r) => r.mine).map((r) => r.emoji));
+    if (own) own.added ? mine.add(own.emoji) : mine.delete(own.emoji);
+    for (const r of m.reactions) r.mine = mine.has(r.emoji);
+    if (this.history.get(id)) this.merge(id, [m]);
+    const c = this.convs.get(id);
+    if (c?.lastMessage?.id === m.id) c.lastMessage = m;
+    this.changed();
+  }
+
+  /** Adds my reaction, or takes it back when I have it. @param {Message} m @param {string} emoji */
+  async toggleReaction(m, emoji) {
+    const had = m.reactions.some((r) => r.mine && r.emoji === emoji);
+    const req = { conversationId: m.conversationId, messageId: m.id, emoji };
+    const r = had ? await this.sb.messages.removeReaction(req) : await this.sb.messages.addReaction(req);
+    if (r.message && this.history.get(m.conversationId)) this.merge(m.conversationId, [r.message]);
+    this.changed();
+  }
+
+  /** Pins or unpins a message. @param {Message} m @param {boolean} pin */
+  async setPin(m, pin) {
+    const req = { conversationId: m.conversationId, messageId: m.id };
+    if (pin) await this.sb.messages.pinMessage(req);
+    else await this.sb.messages.unpinMessage(req);
+  }
+
   /** @param {Message} m */
   mentionsMe(m) {
     if (m.content.case !== "text") return false;
@@ -458,11 +491,12 @@ export class AppState {
         this.received(k.value);
         if (k.value.content.case === "service") this.serviceMessage(k.value);
         break;
-      case "messageEdited": {
-        const h = this.history.get(k.value.conversationId);
-        if (h) this.merge(k.value.conversationId, [k.value]);
-        const c = this.convs.get(k.value.conversationId);
-        if (c?.lastMessage?.id === k.value.id) c.lastMessage = k.value;
+      case "messageEdited":
+        this.updated(k.value);
+        break;
+      case "reactionChanged": {
+        const r = k.value;
+        if (r.message) this.updated(r.message, r.userId === this.me?.id ? { emoji: r.emoji, added: r.added } : undefined);
         break;
       }
       case "messageDeleted": {

@@ -1,0 +1,95 @@
+// Reactions and pins in the browser: a reaction from the page reaches the other member (an
+// SDK user) and theirs shows up live on the page; counts and "mine" survive a reload; the
+// pinned bar appears for a pin made elsewhere, lists every pin, and unpins.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { directWith, register, say, screenshot, sdkUser, serverAndBrowser, skipReason } from "./harness.mjs";
+
+const reason = skipReason();
+if (reason) console.log(`# browser tests skipped: ${reason}`);
+
+describe("reactions and pins in the web client", { skip: reason || false, timeout: 180_000 }, () => {
+  const it = serverAndBrowser();
+
+  test("react, see others' reactions live, pin and unpin", async () => {
+    /** @type {string[]} */
+    const problems = [];
+    const context = await it.browser.newContext();
+    const page = await context.newPage();
+    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    page.on("console", (m) => m.type() === "error" && !m.text().startsWith("Failed to load resource") && problems.push(`console: ${m.text()}`));
+    page.on("response", (r) => r.status() >= 400 && problems.push(`${r.status()} from ${new URL(r.url()).pathname}`));
+    await page.goto(it.server.url);
+    await register(page, "alice", "Alice");
+    await page.getByRole("button", { name: "New", exact: true }).waitFor();
+
+    const { sb: bob, user: bobUser } = await sdkUser(it.server, "bob", "Bob");
+    const dm = await directWith(bob, "alice");
+    const hello = (await say(bob, dm.id, "lunch at noon?")).message;
+    const second = (await say(bob, dm.id, "the usual place")).message;
+    assert.ok(hello && second);
+    await page.getByRole("link", { name: /^Bob/ }).click();
+    const item = page.getByRole("article").filter({ hasText: "lunch at noon?" });
+    await item.waitFor();
+
+    // Alice reacts from the picker; Bob's SDK sees her reaction.
+    await item.hover();
+    await item.getByRole("button", { name: "React", exact: true }).click();
+    await item.getByRole("menuitem", { name: "React with 👍" }).click();
+    const thumbs = item.getByRole("button", { name: "👍 1" });
+    await thumbs.waitFor();
+    assert.equal(await thumbs.getAttribute("aria-pressed"), "true");
+    const seen = (await bob.messages.getMessages({ conversationId: dm.id, messageIds: [hello.id] })).messages[0];
+    assert.deepEqual(seen.reactions.map((r) => [r.emoji, r.count, r.mine]), [["👍", 1, false]]);
+
+    // Bob reacts with the same emoji and another: live on Alice's page, hers still marked.
+    await bob.messages.addReaction({ conversationId: dm.id, messageId: hello.id, emoji: "👍" });
+    await bob.messages.addReaction({ conversationId: dm.id, messageId: hello.id, emoji: "🎉" });
+    const two = item.getByRole("button", { name: "👍 2" });
+    await two.waitFor();
+    assert.equal(await two.getAttribute("aria-pressed"), "true");
+    const party = item.getByRole("button", { name: "🎉 1" });
+    await party.waitFor();
+    assert.equal(await party.getAttribute("aria-pressed"), "false");
+
+    // Clicking a chip of Bob's adds Alice; clicking hers takes it back.
+    await party.click();
+    await item.getByRole("button", { name: "🎉 2" }).waitFor();
+    await item.getByRole("button", { name: "👍 2" }).click();
+    await item.getByRole("button", { name: "👍 1" }).waitFor();
+    assert.equal(await item.getByRole("button", { name: "👍 1" }).getAttribute("aria-pressed"), "false");
+
+    // A reload shows the same counts, with Alice's own marked.
+    await page.reload();
+    await item.waitFor();
+    assert.equal(await item.getByRole("button", { name: "🎉 2" }).getAttribute("aria-pressed"), "true");
+    assert.equal(await item.getByRole("button", { name: "👍 1" }).getAttribute("aria-pressed"), "false");
+
+    // Bob pins a message: the service line and the pinned bar appear on Alice's page.
+    await bob.messages.pinMessage({ conversationId: dm.id, messageId: hello.id });
+    await page.locator(".service", { hasText: "Bob pinned a message" }).waitFor();
+    const bar = page.getByRole("button", { name: "Pinned messages" });
+    await bar.filter({ hasText: "lunch at noon?" }).waitFor();
+
+    // Alice pins the second one from the message's actions: the bar follows the latest.
+    const other = page.getByRole("article").filter({ hasText: "the usual place" });
+    await other.hover();
+    await other.getByRole("button", { name: "Pin", exact: true }).click();
+    await bar.filter({ hasText: "the usual place" }).waitFor();
+    const pins = (await bob.messages.listPinnedMessages({ conversationId: dm.id })).pins;
+    assert.deepEqual(pins.map((p) => p.message?.id), [second.id, hello.id]);
+    await screenshot(page, "reactions-and-pins");
+
+    // The list shows both; unpinning the latest brings the earlier one back to the bar.
+    await bar.click();
+    const list = page.getByRole("list", { name: "All pinned messages" });
+    await list.getByRole("listitem").nth(1).waitFor();
+    await list.getByRole("listitem").filter({ hasText: "the usual place" }).getByRole("button", { name: "Unpin" }).click();
+    await bar.filter({ hasText: "lunch at noon?" }).waitFor();
+    const left = (await bob.messages.listPinnedMessages({ conversationId: dm.id })).pins;
+    assert.deepEqual(left.map((p) => [p.message?.id, p.pinnedBy]), [[hello.id, bobUser.id]]);
+
+    assert.deepEqual(problems, [], "no page errors, console errors or failed requests");
+    await context.close();
+  });
+});
