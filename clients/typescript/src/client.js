@@ -9,6 +9,7 @@ import { ConversationService } from "../gen/switchboard/v1/conversations_pb.js";
 import { FileService } from "../gen/switchboard/v1/files_pb.js";
 import { InviteService } from "../gen/switchboard/v1/invites_pb.js";
 import { MessageService } from "../gen/switchboard/v1/messages_pb.js";
+import { SearchService } from "../gen/switchboard/v1/search_pb.js";
 import { ServerService } from "../gen/switchboard/v1/server_pb.js";
 import { SignalService } from "../gen/switchboard/v1/signals_pb.js";
 import { SpaceService } from "../gen/switchboard/v1/spaces_pb.js";
@@ -106,6 +107,7 @@ export function createSwitchboard(options) {
     users: createClient(UserService, transport),
     conversations: createClient(ConversationService, transport),
     messages: createClient(MessageService, transport),
+    search: createClient(SearchService, transport),
     signals: createClient(SignalService, transport),
     spaces: createClient(SpaceService, transport),
     invites: createClient(InviteService, transport),

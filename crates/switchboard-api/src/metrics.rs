@@ -49,6 +49,11 @@ fn describe() {
     metrics::describe_gauge!("switchboard_connections", "Live connections (WebSocket and gRPC streams).");
     metrics::describe_counter!("switchboard_ws_connections_total", "WebSocket connections accepted.");
     metrics::describe_counter!("switchboard_messages_sent_total", "Messages stored.");
+    metrics::describe_counter!("switchboard_reactions_total", "Reactions added or taken back.");
+    metrics::describe_histogram!(
+        "switchboard_search_duration_seconds",
+        "Time of the store's part of a message search."
+    );
     metrics::describe_counter!(
         "switchboard_uploads_started_total",
         "Uploads created (tus, one-request, CreateUpload)."

@@ -8,6 +8,7 @@ pub mod event;
 pub mod ids;
 pub mod model;
 pub mod permissions;
+pub mod search;
 pub mod space;
 pub mod values;
 

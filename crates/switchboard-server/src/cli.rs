@@ -58,6 +58,9 @@ pub enum Command {
     /// Checks or shows the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Shows or rebuilds the message search index (works while the server runs).
+    #[command(subcommand)]
+    Search(SearchCommand),
     /// Copies the embedded database, consistently, while the server keeps running: the
     /// copy holds everything committed before the backup began.
     Backup {
@@ -87,6 +90,17 @@ pub enum Command {
         #[arg(long)]
         schema: Option<String>,
     },
+}
+
+/// `search` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SearchCommand {
+    /// Prints how far the index is: indexed up to which message, and the backlog.
+    Status,
+    /// Empties the index and indexes every message again, with a progress bar; searches
+    /// find only what is indexed so far until it ends. Run it after changing how text is
+    /// split into words, or if the index is damaged.
+    Rebuild,
 }
 
 /// `config` subcommands.
@@ -257,6 +271,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate => migrate(&config).await,
         Command::User(cmd) => user(cmd, &config).await,
+        Command::Search(cmd) => crate::maintenance::search(cmd, &config).await,
         Command::Config(_) => Ok(()),
         #[cfg(feature = "sqlite")]
         Command::Backup { dest } => crate::maintenance::backup(&config, &dest).await,

@@ -18,6 +18,7 @@ mod messages;
 mod passwords;
 mod ratelimit;
 mod reactions;
+mod search;
 mod server;
 mod signals;
 mod spaces;
@@ -44,6 +45,7 @@ pub use files::{Download, UploadSpec, Variant};
 pub use hub::{CloseReason, Connection, EventStream, SharedEvent, StreamItem};
 pub use invites::{Invite, InvitePreview, InviteRecord, Joined, RequestRecord};
 pub use messages::{HistoryRequest, Receipts, SendRequest};
+pub use search::{SearchHit, SearchRequest};
 pub use server::{ClientSupport, FEATURES, RuntimePatch, RuntimeSettings, ServerInfo};
 pub use spaces::{
     BanRecord, ChannelPatch, ChannelView, NewChannel, RolePatch, SpaceMemberView, SpacePatch, SpaceProfilePatch,
@@ -163,6 +165,7 @@ impl Services {
         Services::start_settings_reload(&inner);
         let services = Self { inner };
         services.start_files();
+        services.start_search_backfill();
         Ok(services)
     }
 

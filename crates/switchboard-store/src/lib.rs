@@ -6,7 +6,7 @@
 //! a conversation log, entries in users' logs) are written in the same transaction.
 //!
 //! Each aggregate is one module (`users`, `sessions`, `conversations`, `messages`,
-//! `reactions`, `records`, `events`, `files`): its input and output types, its trait declared by `store_trait!`
+//! `reactions`, `search`, `records`, `events`, `files`): its input and output types, its trait declared by `store_trait!`
 //! (each method bound to one operation), and the operations, written once as SQL over a
 //! small transaction interface (`sql`). The backends provide that interface, their engine
 //! (SQLite's writer thread and readers, PostgreSQL's pool) and their migrations
@@ -36,6 +36,7 @@ pub mod postgres;
 mod reactions;
 mod records;
 mod rows;
+mod search;
 mod sessions;
 mod sql;
 #[cfg(feature = "sqlite")]
@@ -52,17 +53,34 @@ pub use files::{CreatedUpload, FileFacts, FileStore, NewFile, NewUpload, Upload}
 pub use messages::{Appended, HistoryDirection, MessageStore, ReceiptCounts, service_message, stored_message};
 pub use reactions::{Reacted, ReactionStore};
 pub use records::{Expect, Record, RecordStore};
+pub use search::{SearchIndexStatus, SearchQuery, SearchStore};
 pub use sessions::{CreatedSession, NewSession, Rotation, SessionStore};
 pub use users::{NewUser, ProfilePatch, UserSetting, UserStore};
 
 /// Every store trait; what the service holds.
 pub trait Store:
-    UserStore + SessionStore + ConversationStore + MessageStore + EventStore + RecordStore + FileStore + ReactionStore
+    UserStore
+    + SessionStore
+    + ConversationStore
+    + MessageStore
+    + EventStore
+    + RecordStore
+    + FileStore
+    + ReactionStore
+    + SearchStore
 {
 }
 
 impl<
-    T: UserStore + SessionStore + ConversationStore + MessageStore + EventStore + RecordStore + FileStore + ReactionStore,
+    T: UserStore
+        + SessionStore
+        + ConversationStore
+        + MessageStore
+        + EventStore
+        + RecordStore
+        + FileStore
+        + ReactionStore
+        + SearchStore,
 > Store for T
 {
 }

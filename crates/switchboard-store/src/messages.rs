@@ -317,6 +317,7 @@ async fn edit(
     .await?;
     tx.exec("DELETE FROM mentions WHERE conversation_id = ?1 AND seq = ?2", args![id.raw(), m.seq]).await?;
     rows::insert_mentions(tx, id, m.seq, &mentions.0).await?;
+    crate::search::index(tx, message_id, content).await?;
     rows::append_conv_event(tx, id, ConvEventKind::MessageEdited, message_id, m.sender_id, now_ms).await
 }
 
@@ -345,6 +346,7 @@ async fn delete(
         .await?;
         tx.exec("DELETE FROM mentions WHERE conversation_id = ?1 AND seq = ?2", args![id.raw(), m.seq]).await?;
         crate::reactions::forget(tx, id, *mid).await?;
+        crate::search::unindex(tx, *mid).await?;
         events.push(rows::append_conv_event(tx, id, ConvEventKind::MessageDeleted, *mid, actor, now_ms).await?);
     }
     Ok(events)

@@ -3,6 +3,9 @@
 //! and the head of every conversation's and user's log) before it commits. A failure
 //! anywhere leaves the target as empty as it was.
 //!
+//! The search index is not copied: each engine has its own (FTS5, tsvector), so the target
+//! starts without one and the server builds it in the background (see `search`).
+//!
 //! The copy is by column name, driven by the two schemas rather than a list kept here, so
 //! a table or column added by a migration is carried without touching this file: a table
 //! or column of the source that the target lacks stops the port before anything is written.
@@ -238,7 +241,8 @@ fn source_tables(conn: &Connection) -> StoreResult<Vec<SourceTable>> {
     let names: Vec<String> = conn
         .prepare(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-             AND name <> 'schema_migrations' ORDER BY name",
+             AND name <> 'schema_migrations' AND name NOT LIKE 'message\\_search%' ESCAPE '\\' \
+             AND name <> 'search_index' ORDER BY name",
         )?
         .query_map([], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
@@ -302,7 +306,7 @@ async fn target_columns(tx: &deadpool_postgres::Transaction<'_>) -> StoreResult<
              FROM information_schema.columns c JOIN information_schema.tables t \
                ON t.table_schema = c.table_schema AND t.table_name = c.table_name \
              WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' \
-               AND c.table_name <> 'schema_migrations'",
+               AND c.table_name <> 'schema_migrations' AND c.table_name NOT IN ('message_search', 'search_index')",
             &[],
         )
         .await?;

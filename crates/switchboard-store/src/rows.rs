@@ -347,6 +347,7 @@ pub(crate) async fn insert_message(tx: &impl Tx, new: &NewMessage, now_ms: i64) 
         .map(MessageId::from_raw)
         .ok_or_else(|| corrupt("INSERT .. RETURNING gave no row"))?;
     insert_mentions(tx, id, seq, &new.mentions).await?;
+    crate::search::index(tx, message_id, &new.content).await?;
     if let Content::Text { attachments, .. } = &new.content
         && !attachments.is_empty()
     {

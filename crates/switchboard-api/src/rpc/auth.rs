@@ -118,4 +118,17 @@ impl super::AdminService for Handlers {
         let effective = ctx.services.update_runtime_settings(&p, patch).await?;
         Ok(pb::UpdateRuntimeSettingsResponse { effective: Some(convert::runtime_settings(&effective)) })
     }
+
+    async fn get_search_index_status(
+        ctx: Ctx,
+        _: pb::GetSearchIndexStatusRequest,
+    ) -> ServiceResult<pb::GetSearchIndexStatusResponse> {
+        let p = ctx.principal().await?;
+        let s = ctx.services.search_index_status(&p).await?;
+        Ok(pb::GetSearchIndexStatusResponse {
+            indexed_upto_message_id: s.indexed_upto.to_string(),
+            backlog: s.backlog,
+            newest_message_id: s.newest.to_string(),
+        })
+    }
 }

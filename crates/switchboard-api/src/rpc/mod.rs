@@ -8,6 +8,7 @@ mod conversations;
 mod files;
 mod invites;
 mod messages;
+mod search;
 mod server;
 mod signals;
 mod spaces;

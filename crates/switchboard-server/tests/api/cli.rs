@@ -86,9 +86,19 @@ async fn help_documents_every_subcommand() {
     let dir = tempfile::tempdir().unwrap();
     let (ok, out) = run(dir.path(), &["--help"], None).await;
     assert!(ok);
-    for word in
-        ["serve", "migrate", "user", "config", "backup", "restore", "port", "--config", "--data-dir", "SWITCHBOARD_"]
-    {
+    for word in [
+        "serve",
+        "migrate",
+        "user",
+        "config",
+        "search",
+        "backup",
+        "restore",
+        "port",
+        "--config",
+        "--data-dir",
+        "SWITCHBOARD_",
+    ] {
         assert!(out.contains(word), "--help does not mention {word}:\n{out}");
     }
     // Every global option says its default and its variable.
@@ -151,6 +161,34 @@ async fn accounts_are_managed_from_the_command_line() {
         .await
         .unwrap();
     assert!(login.user.unwrap().admin);
+}
+
+/// `search status` and `search rebuild` beside a running server: the rebuild empties the
+/// index and indexes every message again, after which the server finds them all.
+#[tokio::test]
+async fn the_search_index_is_rebuilt_from_the_command_line_while_the_server_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let _server = Server::start(dir.path(), port).await;
+    let addr = format!("127.0.0.1:{port}");
+    let ann = register_at(&addr, Transport::Http, "ann").await;
+    let c = Client::connect(&addr, Transport::Http, Some(&ann.token)).await.unwrap();
+    let g = group(&c, pb::ConversationKind::Group, "notes", &[]).await;
+    for i in 0..30 {
+        send(&c, &conv_id(&g), &format!("k{i}"), &format!("rebuild note number{i}")).await;
+    }
+    let (ok, out) = run(dir.path(), &["search", "status"], None).await;
+    assert!(ok && out.contains("backlog 0"), "{out}");
+    let (ok, out) = run(dir.path(), &["search", "rebuild"], None).await;
+    assert!(ok && out.contains("rebuilt the search index: 30 messages") && out.contains("backlog 0"), "{out}");
+    let hits: pb::SearchMessagesResponse = c
+        .call(
+            "SearchService/SearchMessages",
+            &pb::SearchMessagesRequest { query: "rebuild".into(), limit: 50, ..Default::default() },
+        )
+        .await
+        .unwrap();
+    assert_eq!(hits.hits.len(), 30);
 }
 
 #[tokio::test]

@@ -19,6 +19,7 @@ mod permissions;
 mod profiles;
 mod reactions;
 mod scenario;
+mod search;
 mod server_info;
 mod signals;
 mod space_matrix;

@@ -256,6 +256,23 @@ async fn an_embedded_installation_ported_to_postgres_serves_the_same_history_and
     // The logs and the ids go on from where they were.
     let next = send(&a, &gid, "after", "after the port").await;
     assert_eq!(next.seq, last.seq + 1);
+    // The search index is not copied (each engine has its own); the node builds it from
+    // what was ported, in the background, beside what is written now.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let r: pb::SearchMessagesResponse = b
+            .call(
+                "SearchService/SearchMessages",
+                &pb::SearchMessagesRequest { query: "ann".into(), ..Default::default() },
+            )
+            .await
+            .unwrap();
+        if r.hits.len() == 1 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the ported messages were never indexed");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let carl = register_at(&addr, Transport::Http, "carl").await;
     let max_before = [&ann.id, &bob.id, &gone.id].iter().map(|id| id.parse::<u64>().unwrap()).max().unwrap();
     assert!(carl.id.parse::<u64>().unwrap() > max_before, "user id {} was handed out again", carl.id);

@@ -44,7 +44,9 @@ macro_rules! store_conformance {
             a_dismissed_group_loses_every_member_and_takes_nobody_again,
             uploads_become_files_once_within_quota_and_blobs_are_collected_safely,
             reactions_count_once_per_member_and_are_logged,
-            pins_are_listed_latest_first_and_follow_deletes
+            pins_are_listed_latest_first_and_follow_deletes,
+            search_finds_words_in_the_windows_given,
+            the_search_index_is_rebuilt_in_steps
         );
     };
     (@tests $factory:expr; $($name:ident),* ) => {
@@ -60,8 +62,10 @@ macro_rules! store_conformance {
 
 mod files;
 mod reactions;
+mod search;
 pub use files::*;
 pub use reactions::*;
+pub use search::*;
 
 fn new_user(name: &str) -> NewUser {
     NewUser {

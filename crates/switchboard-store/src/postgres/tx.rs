@@ -53,7 +53,11 @@ impl From<tokio_postgres::Error> for DbError {
         match e.code() {
             Some(c) if *c == SqlState::UNIQUE_VIOLATION => DbError::Unique,
             Some(c) if *c == SqlState::FOREIGN_KEY_VIOLATION => DbError::ForeignKey,
-            Some(_) => DbError::Other(e.to_string()),
+            // The server's own message ("db error" alone says nothing in a log).
+            Some(c) => DbError::Other(match e.as_db_error() {
+                Some(db) => format!("{} ({}): {}", db.severity(), c.code(), db.message()),
+                None => e.to_string(),
+            }),
             // No SQLSTATE: the connection broke, or a value did not convert (a bug, not an
             // outage; reported as one would hide it).
             None if is_outage(&e) => {

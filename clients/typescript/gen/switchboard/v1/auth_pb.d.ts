@@ -15,6 +15,56 @@ import type { User } from "./common_pb.js";
 export declare const file_switchboard_v1_auth: GenFile;
 
 /**
+ * GetSearchIndexStatus request.
+ *
+ * @generated from message switchboard.v1.GetSearchIndexStatusRequest
+ */
+export declare type GetSearchIndexStatusRequest = Message<"switchboard.v1.GetSearchIndexStatusRequest"> & {
+};
+
+/**
+ * Describes the message switchboard.v1.GetSearchIndexStatusRequest.
+ * Use `create(GetSearchIndexStatusRequestSchema)` to create a new message.
+ */
+export declare const GetSearchIndexStatusRequestSchema: GenMessage<GetSearchIndexStatusRequest>;
+
+/**
+ * GetSearchIndexStatus response.
+ *
+ * @generated from message switchboard.v1.GetSearchIndexStatusResponse
+ */
+export declare type GetSearchIndexStatusResponse = Message<"switchboard.v1.GetSearchIndexStatusResponse"> & {
+  /**
+   * Every text message with an id up to this one is indexed (the newest message's id once
+   * the backlog is empty).
+   *
+   * @generated from field: string indexed_upto_message_id = 1;
+   */
+  indexedUptoMessageId: string;
+
+  /**
+   * Text messages written before the index that wait to be indexed; searches do not find
+   * them yet.
+   *
+   * @generated from field: uint64 backlog = 2;
+   */
+  backlog: bigint;
+
+  /**
+   * The newest message's id.
+   *
+   * @generated from field: string newest_message_id = 3;
+   */
+  newestMessageId: string;
+};
+
+/**
+ * Describes the message switchboard.v1.GetSearchIndexStatusResponse.
+ * Use `create(GetSearchIndexStatusResponseSchema)` to create a new message.
+ */
+export declare const GetSearchIndexStatusResponseSchema: GenMessage<GetSearchIndexStatusResponse>;
+
+/**
  * The settings an administrator may change while the server runs.
  *
  * @generated from message switchboard.v1.RuntimeSettings
@@ -966,6 +1016,18 @@ export declare const AdminService: GenService<{
     methodKind: "unary";
     input: typeof UpdateRuntimeSettingsRequestSchema;
     output: typeof UpdateRuntimeSettingsResponseSchema;
+  },
+  /**
+   * How far the message search index is: messages are indexed as they are written;
+   * those from before the index (an upgrade, a port, `switchboard search rebuild`) are
+   * indexed in the background and counted in `backlog` until then.
+   *
+   * @generated from rpc switchboard.v1.AdminService.GetSearchIndexStatus
+   */
+  getSearchIndexStatus: {
+    methodKind: "unary";
+    input: typeof GetSearchIndexStatusRequestSchema;
+    output: typeof GetSearchIndexStatusResponseSchema;
   },
 }>;
 

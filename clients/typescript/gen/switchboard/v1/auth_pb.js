@@ -12,231 +12,245 @@ import { file_switchboard_v1_server } from "./server_pb.js";
  * Describes the file switchboard/v1/auth.proto.
  */
 export const file_switchboard_v1_auth = /*@__PURE__*/
-  fileDesc("Chlzd2l0Y2hib2FyZC92MS9hdXRoLnByb3RvEg5zd2l0Y2hib2FyZC52MSKzAQoPUnVudGltZVNldHRpbmdzEi0KCnJhdGVfbGltaXQYASABKAsyGS5zd2l0Y2hib2FyZC52MS5SYXRlTGltaXQSMwoQYXV0aF9wZXJfYWRkcmVzcxgCIAEoCzIZLnN3aXRjaGJvYXJkLnYxLlJhdGVMaW1pdBI8ChlmYWlsZWRfbG9naW5zX3Blcl9hY2NvdW50GAMgASgLMhkuc3dpdGNoYm9hcmQudjEuUmF0ZUxpbWl0IhsKGUdldFJ1bnRpbWVTZXR0aW5nc1JlcXVlc3QihQEKGkdldFJ1bnRpbWVTZXR0aW5nc1Jlc3BvbnNlEjIKCWVmZmVjdGl2ZRgBIAEoCzIfLnN3aXRjaGJvYXJkLnYxLlJ1bnRpbWVTZXR0aW5ncxIzCgpjb25maWd1cmVkGAIgASgLMh8uc3dpdGNoYm9hcmQudjEuUnVudGltZVNldHRpbmdzIs8BChxVcGRhdGVSdW50aW1lU2V0dGluZ3NSZXF1ZXN0Ei0KCnJhdGVfbGltaXQYASABKAsyGS5zd2l0Y2hib2FyZC52MS5SYXRlTGltaXQSMwoQYXV0aF9wZXJfYWRkcmVzcxgCIAEoCzIZLnN3aXRjaGJvYXJkLnYxLlJhdGVMaW1pdBI8ChlmYWlsZWRfbG9naW5zX3Blcl9hY2NvdW50GAMgASgLMhkuc3dpdGNoYm9hcmQudjEuUmF0ZUxpbWl0Eg0KBXJlc2V0GAQgASgIIlMKHVVwZGF0ZVJ1bnRpbWVTZXR0aW5nc1Jlc3BvbnNlEjIKCWVmZmVjdGl2ZRgBIAEoCzIfLnN3aXRjaGJvYXJkLnYxLlJ1bnRpbWVTZXR0aW5ncyIsCgpEZXZpY2VJbmZvEgwKBG5hbWUYASABKAkSEAoIcGxhdGZvcm0YAiABKAkiZwoGVG9rZW5zEhQKDGFjY2Vzc190b2tlbhgBIAEoCRIcChRhY2Nlc3NfZXhwaXJlc19hdF9tcxgCIAEoAxIVCg1yZWZyZXNoX3Rva2VuGAMgASgJEhIKCnNlc3Npb25faWQYBCABKAkiggEKB1Nlc3Npb24SCgoCaWQYASABKAkSKgoGZGV2aWNlGAIgASgLMhouc3dpdGNoYm9hcmQudjEuRGV2aWNlSW5mbxIVCg1jcmVhdGVkX2F0X21zGAMgASgDEhcKD2xhc3Rfc2Vlbl9hdF9tcxgEIAEoAxIPCgdjdXJyZW50GAUgASgIIowBCg9SZWdpc3RlclJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJEhMKC2ludml0ZV9jb2RlGAQgASgJEioKBmRldmljZRgFIAEoCzIaLnN3aXRjaGJvYXJkLnYxLkRldmljZUluZm8iXgoQUmVnaXN0ZXJSZXNwb25zZRIiCgR1c2VyGAEgASgLMhQuc3dpdGNoYm9hcmQudjEuVXNlchImCgZ0b2tlbnMYAiABKAsyFi5zd2l0Y2hib2FyZC52MS5Ub2tlbnMiXgoMTG9naW5SZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJEioKBmRldmljZRgDIAEoCzIaLnN3aXRjaGJvYXJkLnYxLkRldmljZUluZm8iWwoNTG9naW5SZXNwb25zZRIiCgR1c2VyGAEgASgLMhQuc3dpdGNoYm9hcmQudjEuVXNlchImCgZ0b2tlbnMYAiABKAsyFi5zd2l0Y2hib2FyZC52MS5Ub2tlbnMiJwoOUmVmcmVzaFJlcXVlc3QSFQoNcmVmcmVzaF90b2tlbhgBIAEoCSI5Cg9SZWZyZXNoUmVzcG9uc2USJgoGdG9rZW5zGAEgASgLMhYuc3dpdGNoYm9hcmQudjEuVG9rZW5zIg8KDUxvZ291dFJlcXVlc3QiEAoOTG9nb3V0UmVzcG9uc2UiQwoVQ2hhbmdlUGFzc3dvcmRSZXF1ZXN0EhQKDG9sZF9wYXNzd29yZBgBIAEoCRIUCgxuZXdfcGFzc3dvcmQYAiABKAkiGAoWQ2hhbmdlUGFzc3dvcmRSZXNwb25zZSIoChREZWxldGVBY2NvdW50UmVxdWVzdBIQCghwYXNzd29yZBgBIAEoCSIXChVEZWxldGVBY2NvdW50UmVzcG9uc2UiFQoTTGlzdFNlc3Npb25zUmVxdWVzdCJBChRMaXN0U2Vzc2lvbnNSZXNwb25zZRIpCghzZXNzaW9ucxgBIAMoCzIXLnN3aXRjaGJvYXJkLnYxLlNlc3Npb24iJwoRRW5kU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSIUChJFbmRTZXNzaW9uUmVzcG9uc2UiGQoXRW5kT3RoZXJTZXNzaW9uc1JlcXVlc3QiKQoYRW5kT3RoZXJTZXNzaW9uc1Jlc3BvbnNlEg0KBWVuZGVkGAEgASgNIk4KH0NyZWF0ZVJlZ2lzdHJhdGlvbkludml0ZVJlcXVlc3QSEAoIbWF4X3VzZXMYASABKA0SGQoRdmFsaWRfZm9yX3NlY29uZHMYAiABKAQiRwogQ3JlYXRlUmVnaXN0cmF0aW9uSW52aXRlUmVzcG9uc2USDAoEY29kZRgBIAEoCRIVCg1leHBpcmVzX2F0X21zGAIgASgDIjoKEENyZWF0ZUJvdFJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJIkYKEUNyZWF0ZUJvdFJlc3BvbnNlEiIKBHVzZXIYASABKAsyFC5zd2l0Y2hib2FyZC52MS5Vc2VyEg0KBXRva2VuGAIgASgJIjsKFlNldFVzZXJEaXNhYmxlZFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIQCghkaXNhYmxlZBgCIAEoCCIZChdTZXRVc2VyRGlzYWJsZWRSZXNwb25zZTL2AwoLQXV0aFNlcnZpY2USTQoIUmVnaXN0ZXISHy5zd2l0Y2hib2FyZC52MS5SZWdpc3RlclJlcXVlc3QaIC5zd2l0Y2hib2FyZC52MS5SZWdpc3RlclJlc3BvbnNlEkQKBUxvZ2luEhwuc3dpdGNoYm9hcmQudjEuTG9naW5SZXF1ZXN0Gh0uc3dpdGNoYm9hcmQudjEuTG9naW5SZXNwb25zZRJKCgdSZWZyZXNoEh4uc3dpdGNoYm9hcmQudjEuUmVmcmVzaFJlcXVlc3QaHy5zd2l0Y2hib2FyZC52MS5SZWZyZXNoUmVzcG9uc2USRwoGTG9nb3V0Eh0uc3dpdGNoYm9hcmQudjEuTG9nb3V0UmVxdWVzdBoeLnN3aXRjaGJvYXJkLnYxLkxvZ291dFJlc3BvbnNlEl8KDkNoYW5nZVBhc3N3b3JkEiUuc3dpdGNoYm9hcmQudjEuQ2hhbmdlUGFzc3dvcmRSZXF1ZXN0GiYuc3dpdGNoYm9hcmQudjEuQ2hhbmdlUGFzc3dvcmRSZXNwb25zZRJcCg1EZWxldGVBY2NvdW50EiQuc3dpdGNoYm9hcmQudjEuRGVsZXRlQWNjb3VudFJlcXVlc3QaJS5zd2l0Y2hib2FyZC52MS5EZWxldGVBY2NvdW50UmVzcG9uc2UyrAIKDlNlc3Npb25TZXJ2aWNlEl4KDExpc3RTZXNzaW9ucxIjLnN3aXRjaGJvYXJkLnYxLkxpc3RTZXNzaW9uc1JlcXVlc3QaJC5zd2l0Y2hib2FyZC52MS5MaXN0U2Vzc2lvbnNSZXNwb25zZSIDkAIBElMKCkVuZFNlc3Npb24SIS5zd2l0Y2hib2FyZC52MS5FbmRTZXNzaW9uUmVxdWVzdBoiLnN3aXRjaGJvYXJkLnYxLkVuZFNlc3Npb25SZXNwb25zZRJlChBFbmRPdGhlclNlc3Npb25zEicuc3dpdGNoYm9hcmQudjEuRW5kT3RoZXJTZXNzaW9uc1JlcXVlc3QaKC5zd2l0Y2hib2FyZC52MS5FbmRPdGhlclNlc3Npb25zUmVzcG9uc2UyqwQKDEFkbWluU2VydmljZRJ9ChhDcmVhdGVSZWdpc3RyYXRpb25JbnZpdGUSLy5zd2l0Y2hib2FyZC52MS5DcmVhdGVSZWdpc3RyYXRpb25JbnZpdGVSZXF1ZXN0GjAuc3dpdGNoYm9hcmQudjEuQ3JlYXRlUmVnaXN0cmF0aW9uSW52aXRlUmVzcG9uc2USUAoJQ3JlYXRlQm90EiAuc3dpdGNoYm9hcmQudjEuQ3JlYXRlQm90UmVxdWVzdBohLnN3aXRjaGJvYXJkLnYxLkNyZWF0ZUJvdFJlc3BvbnNlEmIKD1NldFVzZXJEaXNhYmxlZBImLnN3aXRjaGJvYXJkLnYxLlNldFVzZXJEaXNhYmxlZFJlcXVlc3QaJy5zd2l0Y2hib2FyZC52MS5TZXRVc2VyRGlzYWJsZWRSZXNwb25zZRJwChJHZXRSdW50aW1lU2V0dGluZ3MSKS5zd2l0Y2hib2FyZC52MS5HZXRSdW50aW1lU2V0dGluZ3NSZXF1ZXN0Giouc3dpdGNoYm9hcmQudjEuR2V0UnVudGltZVNldHRpbmdzUmVzcG9uc2UiA5ACARJ0ChVVcGRhdGVSdW50aW1lU2V0dGluZ3MSLC5zd2l0Y2hib2FyZC52MS5VcGRhdGVSdW50aW1lU2V0dGluZ3NSZXF1ZXN0Gi0uc3dpdGNoYm9hcmQudjEuVXBkYXRlUnVudGltZVNldHRpbmdzUmVzcG9uc2ViBnByb3RvMw", [file_switchboard_v1_common, file_switchboard_v1_server]);
+  fileDesc("Chlzd2l0Y2hib2FyZC92MS9hdXRoLnByb3RvEg5zd2l0Y2hib2FyZC52MSIdChtHZXRTZWFyY2hJbmRleFN0YXR1c1JlcXVlc3QiawocR2V0U2VhcmNoSW5kZXhTdGF0dXNSZXNwb25zZRIfChdpbmRleGVkX3VwdG9fbWVzc2FnZV9pZBgBIAEoCRIPCgdiYWNrbG9nGAIgASgEEhkKEW5ld2VzdF9tZXNzYWdlX2lkGAMgASgJIrMBCg9SdW50aW1lU2V0dGluZ3MSLQoKcmF0ZV9saW1pdBgBIAEoCzIZLnN3aXRjaGJvYXJkLnYxLlJhdGVMaW1pdBIzChBhdXRoX3Blcl9hZGRyZXNzGAIgASgLMhkuc3dpdGNoYm9hcmQudjEuUmF0ZUxpbWl0EjwKGWZhaWxlZF9sb2dpbnNfcGVyX2FjY291bnQYAyABKAsyGS5zd2l0Y2hib2FyZC52MS5SYXRlTGltaXQiGwoZR2V0UnVudGltZVNldHRpbmdzUmVxdWVzdCKFAQoaR2V0UnVudGltZVNldHRpbmdzUmVzcG9uc2USMgoJZWZmZWN0aXZlGAEgASgLMh8uc3dpdGNoYm9hcmQudjEuUnVudGltZVNldHRpbmdzEjMKCmNvbmZpZ3VyZWQYAiABKAsyHy5zd2l0Y2hib2FyZC52MS5SdW50aW1lU2V0dGluZ3MizwEKHFVwZGF0ZVJ1bnRpbWVTZXR0aW5nc1JlcXVlc3QSLQoKcmF0ZV9saW1pdBgBIAEoCzIZLnN3aXRjaGJvYXJkLnYxLlJhdGVMaW1pdBIzChBhdXRoX3Blcl9hZGRyZXNzGAIgASgLMhkuc3dpdGNoYm9hcmQudjEuUmF0ZUxpbWl0EjwKGWZhaWxlZF9sb2dpbnNfcGVyX2FjY291bnQYAyABKAsyGS5zd2l0Y2hib2FyZC52MS5SYXRlTGltaXQSDQoFcmVzZXQYBCABKAgiUwodVXBkYXRlUnVudGltZVNldHRpbmdzUmVzcG9uc2USMgoJZWZmZWN0aXZlGAEgASgLMh8uc3dpdGNoYm9hcmQudjEuUnVudGltZVNldHRpbmdzIiwKCkRldmljZUluZm8SDAoEbmFtZRgBIAEoCRIQCghwbGF0Zm9ybRgCIAEoCSJnCgZUb2tlbnMSFAoMYWNjZXNzX3Rva2VuGAEgASgJEhwKFGFjY2Vzc19leHBpcmVzX2F0X21zGAIgASgDEhUKDXJlZnJlc2hfdG9rZW4YAyABKAkSEgoKc2Vzc2lvbl9pZBgEIAEoCSKCAQoHU2Vzc2lvbhIKCgJpZBgBIAEoCRIqCgZkZXZpY2UYAiABKAsyGi5zd2l0Y2hib2FyZC52MS5EZXZpY2VJbmZvEhUKDWNyZWF0ZWRfYXRfbXMYAyABKAMSFwoPbGFzdF9zZWVuX2F0X21zGAQgASgDEg8KB2N1cnJlbnQYBSABKAgijAEKD1JlZ2lzdGVyUmVxdWVzdBIQCgh1c2VybmFtZRgBIAEoCRIQCghwYXNzd29yZBgCIAEoCRIUCgxkaXNwbGF5X25hbWUYAyABKAkSEwoLaW52aXRlX2NvZGUYBCABKAkSKgoGZGV2aWNlGAUgASgLMhouc3dpdGNoYm9hcmQudjEuRGV2aWNlSW5mbyJeChBSZWdpc3RlclJlc3BvbnNlEiIKBHVzZXIYASABKAsyFC5zd2l0Y2hib2FyZC52MS5Vc2VyEiYKBnRva2VucxgCIAEoCzIWLnN3aXRjaGJvYXJkLnYxLlRva2VucyJeCgxMb2dpblJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSKgoGZGV2aWNlGAMgASgLMhouc3dpdGNoYm9hcmQudjEuRGV2aWNlSW5mbyJbCg1Mb2dpblJlc3BvbnNlEiIKBHVzZXIYASABKAsyFC5zd2l0Y2hib2FyZC52MS5Vc2VyEiYKBnRva2VucxgCIAEoCzIWLnN3aXRjaGJvYXJkLnYxLlRva2VucyInCg5SZWZyZXNoUmVxdWVzdBIVCg1yZWZyZXNoX3Rva2VuGAEgASgJIjkKD1JlZnJlc2hSZXNwb25zZRImCgZ0b2tlbnMYASABKAsyFi5zd2l0Y2hib2FyZC52MS5Ub2tlbnMiDwoNTG9nb3V0UmVxdWVzdCIQCg5Mb2dvdXRSZXNwb25zZSJDChVDaGFuZ2VQYXNzd29yZFJlcXVlc3QSFAoMb2xkX3Bhc3N3b3JkGAEgASgJEhQKDG5ld19wYXNzd29yZBgCIAEoCSIYChZDaGFuZ2VQYXNzd29yZFJlc3BvbnNlIigKFERlbGV0ZUFjY291bnRSZXF1ZXN0EhAKCHBhc3N3b3JkGAEgASgJIhcKFURlbGV0ZUFjY291bnRSZXNwb25zZSIVChNMaXN0U2Vzc2lvbnNSZXF1ZXN0IkEKFExpc3RTZXNzaW9uc1Jlc3BvbnNlEikKCHNlc3Npb25zGAEgAygLMhcuc3dpdGNoYm9hcmQudjEuU2Vzc2lvbiInChFFbmRTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJIhQKEkVuZFNlc3Npb25SZXNwb25zZSIZChdFbmRPdGhlclNlc3Npb25zUmVxdWVzdCIpChhFbmRPdGhlclNlc3Npb25zUmVzcG9uc2USDQoFZW5kZWQYASABKA0iTgofQ3JlYXRlUmVnaXN0cmF0aW9uSW52aXRlUmVxdWVzdBIQCghtYXhfdXNlcxgBIAEoDRIZChF2YWxpZF9mb3Jfc2Vjb25kcxgCIAEoBCJHCiBDcmVhdGVSZWdpc3RyYXRpb25JbnZpdGVSZXNwb25zZRIMCgRjb2RlGAEgASgJEhUKDWV4cGlyZXNfYXRfbXMYAiABKAMiOgoQQ3JlYXRlQm90UmVxdWVzdBIQCgh1c2VybmFtZRgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkiRgoRQ3JlYXRlQm90UmVzcG9uc2USIgoEdXNlchgBIAEoCzIULnN3aXRjaGJvYXJkLnYxLlVzZXISDQoFdG9rZW4YAiABKAkiOwoWU2V0VXNlckRpc2FibGVkUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhAKCGRpc2FibGVkGAIgASgIIhkKF1NldFVzZXJEaXNhYmxlZFJlc3BvbnNlMvYDCgtBdXRoU2VydmljZRJNCghSZWdpc3RlchIfLnN3aXRjaGJvYXJkLnYxLlJlZ2lzdGVyUmVxdWVzdBogLnN3aXRjaGJvYXJkLnYxLlJlZ2lzdGVyUmVzcG9uc2USRAoFTG9naW4SHC5zd2l0Y2hib2FyZC52MS5Mb2dpblJlcXVlc3QaHS5zd2l0Y2hib2FyZC52MS5Mb2dpblJlc3BvbnNlEkoKB1JlZnJlc2gSHi5zd2l0Y2hib2FyZC52MS5SZWZyZXNoUmVxdWVzdBofLnN3aXRjaGJvYXJkLnYxLlJlZnJlc2hSZXNwb25zZRJHCgZMb2dvdXQSHS5zd2l0Y2hib2FyZC52MS5Mb2dvdXRSZXF1ZXN0Gh4uc3dpdGNoYm9hcmQudjEuTG9nb3V0UmVzcG9uc2USXwoOQ2hhbmdlUGFzc3dvcmQSJS5zd2l0Y2hib2FyZC52MS5DaGFuZ2VQYXNzd29yZFJlcXVlc3QaJi5zd2l0Y2hib2FyZC52MS5DaGFuZ2VQYXNzd29yZFJlc3BvbnNlElwKDURlbGV0ZUFjY291bnQSJC5zd2l0Y2hib2FyZC52MS5EZWxldGVBY2NvdW50UmVxdWVzdBolLnN3aXRjaGJvYXJkLnYxLkRlbGV0ZUFjY291bnRSZXNwb25zZTKsAgoOU2Vzc2lvblNlcnZpY2USXgoMTGlzdFNlc3Npb25zEiMuc3dpdGNoYm9hcmQudjEuTGlzdFNlc3Npb25zUmVxdWVzdBokLnN3aXRjaGJvYXJkLnYxLkxpc3RTZXNzaW9uc1Jlc3BvbnNlIgOQAgESUwoKRW5kU2Vzc2lvbhIhLnN3aXRjaGJvYXJkLnYxLkVuZFNlc3Npb25SZXF1ZXN0GiIuc3dpdGNoYm9hcmQudjEuRW5kU2Vzc2lvblJlc3BvbnNlEmUKEEVuZE90aGVyU2Vzc2lvbnMSJy5zd2l0Y2hib2FyZC52MS5FbmRPdGhlclNlc3Npb25zUmVxdWVzdBooLnN3aXRjaGJvYXJkLnYxLkVuZE90aGVyU2Vzc2lvbnNSZXNwb25zZTKjBQoMQWRtaW5TZXJ2aWNlEn0KGENyZWF0ZVJlZ2lzdHJhdGlvbkludml0ZRIvLnN3aXRjaGJvYXJkLnYxLkNyZWF0ZVJlZ2lzdHJhdGlvbkludml0ZVJlcXVlc3QaMC5zd2l0Y2hib2FyZC52MS5DcmVhdGVSZWdpc3RyYXRpb25JbnZpdGVSZXNwb25zZRJQCglDcmVhdGVCb3QSIC5zd2l0Y2hib2FyZC52MS5DcmVhdGVCb3RSZXF1ZXN0GiEuc3dpdGNoYm9hcmQudjEuQ3JlYXRlQm90UmVzcG9uc2USYgoPU2V0VXNlckRpc2FibGVkEiYuc3dpdGNoYm9hcmQudjEuU2V0VXNlckRpc2FibGVkUmVxdWVzdBonLnN3aXRjaGJvYXJkLnYxLlNldFVzZXJEaXNhYmxlZFJlc3BvbnNlEnAKEkdldFJ1bnRpbWVTZXR0aW5ncxIpLnN3aXRjaGJvYXJkLnYxLkdldFJ1bnRpbWVTZXR0aW5nc1JlcXVlc3QaKi5zd2l0Y2hib2FyZC52MS5HZXRSdW50aW1lU2V0dGluZ3NSZXNwb25zZSIDkAIBEnQKFVVwZGF0ZVJ1bnRpbWVTZXR0aW5ncxIsLnN3aXRjaGJvYXJkLnYxLlVwZGF0ZVJ1bnRpbWVTZXR0aW5nc1JlcXVlc3QaLS5zd2l0Y2hib2FyZC52MS5VcGRhdGVSdW50aW1lU2V0dGluZ3NSZXNwb25zZRJ2ChRHZXRTZWFyY2hJbmRleFN0YXR1cxIrLnN3aXRjaGJvYXJkLnYxLkdldFNlYXJjaEluZGV4U3RhdHVzUmVxdWVzdBosLnN3aXRjaGJvYXJkLnYxLkdldFNlYXJjaEluZGV4U3RhdHVzUmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_switchboard_v1_common, file_switchboard_v1_server]);
+
+/**
+ * Describes the message switchboard.v1.GetSearchIndexStatusRequest.
+ * Use `create(GetSearchIndexStatusRequestSchema)` to create a new message.
+ */
+export const GetSearchIndexStatusRequestSchema = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_auth, 0);
+
+/**
+ * Describes the message switchboard.v1.GetSearchIndexStatusResponse.
+ * Use `create(GetSearchIndexStatusResponseSchema)` to create a new message.
+ */
+export const GetSearchIndexStatusResponseSchema = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_auth, 1);
 
 /**
  * Describes the message switchboard.v1.RuntimeSettings.
  * Use `create(RuntimeSettingsSchema)` to create a new message.
  */
 export const RuntimeSettingsSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_auth, 0);
+  messageDesc(file_switchboard_v1_auth, 2);
 
 /**
  * Describes the message switchboard.v1.GetRuntimeSettingsRequest.
  * Use `create(GetRuntimeSettingsRequestSchema)` to create a new message.
  */
 export const GetRuntimeSettingsRequestSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_auth, 1);
+  messageDesc(file_switchboard_v1_auth, 3);
 
 /**
  * Describes the message switchboard.v1.GetRuntimeSettingsResponse.
  * Use `create(GetRuntimeSettingsResponseSchema)` to create a new message.
  */
 export const GetRuntimeSettingsResponseSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_auth, 2);
+  messageDesc(file_switchboard_v1_auth, 4);
 
 /**
  * Describes the message switchboard.v1.UpdateRuntimeSettingsRequest.
  * Use `create(UpdateRuntimeSettingsRequestSchema)` to create a new message.
  */
 export const UpdateRuntimeSettingsRequestSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_auth, 3);
+  messageDesc(file_switchboard_v1_auth, 5);
 
 /**
  * Describes the message switchboard.v1.UpdateRuntimeSettingsResponse.
  * Use `create(UpdateRuntimeSettingsResponseSchema)` to create a new message.
  */
 export const UpdateRuntimeSettingsResponseSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_auth, 4);
+  messageDesc(file_switchboard_v1_auth, 6);
 
 /**
  * Describes the message switchboard.v1.DeviceInfo.
  * Use `create(DeviceInfoSchema)` to create a new message.
  */
 export const DeviceInfoSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_auth, 5);
+  messageDesc(file_switchboard_v1_auth, 7);
 
 /**
  * Describes the message switchboard.v1.Tokens.
  * Use `create(TokensSchema)` to create a new message.
  */
 export const TokensSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_auth, 6);
+  messageDesc(file_switchboard_v1_auth, 8);
 
 /**
  * Describes the message switchboard.v1.Session.
  * Use `create(SessionSchema)` to create a new message.
  */
 export const SessionSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_auth, 7);
+  messageDesc(file_switchboard_v1_auth, 9);
 
 /**
  * Describes the message switchboard.v1.RegisterRequest.
  * Use `create(RegisterRequestSchema)` to create a new message.
  */
 export const RegisterRequestSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_auth, 8);
+  messageDesc(file_switchboard_v1_auth, 10);
 
 /**
  * Describes the message switchboard.v1.RegisterResponse.
  * Use `create(RegisterResponseSchema)` to create a new message.
  */
 export const RegisterResponseSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_auth, 9);
+  messageDesc(file_switchboard_v1_auth, 11);
 
 /**
  * Describes the message switchboard.v1.LoginRequest.
  * Use `create(LoginRequestSchema)` to create a new message.
  */
 export const LoginRequestSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_auth, 10);
+  messageDesc(file_switchboard_v1_auth, 12);
 
 /**
  * Describes the message switchboard.v1.LoginResponse.
  * Use `create(LoginResponseSchema)` to create a new message.
  */
 export const LoginResponseSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_auth, 11);
+  messageDesc(file_switchboard_v1_auth, 13);
 
 /**
  * Describes the message switchboard.v1.RefreshRequest.
  * Use `create(RefreshRequestSchema)` to create a new message.
  */
 export const RefreshRequestSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_auth, 12);
+  messageDesc(file_switchboard_v1_auth, 14);
 
 /**
  * Describes the message switchboard.v1.RefreshResponse.
  * Use `create(RefreshResponseSchema)` to create a new message.
  */
 export const RefreshResponseSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_auth, 13);
+  messageDesc(file_switchboard_v1_auth, 15);
 
 /**
  * Describes the message switchboard.v1.LogoutRequest.
  * Use `create(LogoutRequestSchema)` to create a new message.
  */
 export const LogoutRequestSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_auth, 14);
+  messageDesc(file_switchboard_v1_auth, 16);
 
 /**
  * Describes the message switchboard.v1.LogoutResponse.
  * Use `create(LogoutResponseSchema)` to create a new message.
  */
 export const LogoutResponseSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_auth, 15);
+  messageDesc(file_switchboard_v1_auth, 17);
 
 /**
  * Describes the message switchboard.v1.ChangePasswordRequest.
  * Use `create(ChangePasswordRequestSchema)` to create a new message.
  */
 export const ChangePasswordRequestSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_auth, 16);
+  messageDesc(file_switchboard_v1_auth, 18);
 
 /**
  * Describes the message switchboard.v1.ChangePasswordResponse.
  * Use `create(ChangePasswordResponseSchema)` to create a new message.
  */
 export const ChangePasswordResponseSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_auth, 17);
+  messageDesc(file_switchboard_v1_auth, 19);
 
 /**
  * Describes the message switchboard.v1.DeleteAccountRequest.
  * Use `create(DeleteAccountRequestSchema)` to create a new message.
  */
 export const DeleteAccountRequestSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_auth, 18);
+  messageDesc(file_switchboard_v1_auth, 20);
 
 /**
  * Describes the message switchboard.v1.DeleteAccountResponse.
  * Use `create(DeleteAccountResponseSchema)` to create a new message.
  */
 export const DeleteAccountResponseSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_auth, 19);
+  messageDesc(file_switchboard_v1_auth, 21);
 
 /**
  * Describes the message switchboard.v1.ListSessionsRequest.
  * Use `create(ListSessionsRequestSchema)` to create a new message.
  */
 export const ListSessionsRequestSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_auth, 20);
+  messageDesc(file_switchboard_v1_auth, 22);
 
 /**
  * Describes the message switchboard.v1.ListSessionsResponse.
  * Use `create(ListSessionsResponseSchema)` to create a new message.
  */
 export const ListSessionsResponseSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_auth, 21);
+  messageDesc(file_switchboard_v1_auth, 23);
 
 /**
  * Describes the message switchboard.v1.EndSessionRequest.
  * Use `create(EndSessionRequestSchema)` to create a new message.
  */
 export const EndSessionRequestSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_auth, 22);
+  messageDesc(file_switchboard_v1_auth, 24);
 
 /**
  * Describes the message switchboard.v1.EndSessionResponse.
  * Use `create(EndSessionResponseSchema)` to create a new message.
  */
 export const EndSessionResponseSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_auth, 23);
+  messageDesc(file_switchboard_v1_auth, 25);
 
 /**
  * Describes the message switchboard.v1.EndOtherSessionsRequest.
  * Use `create(EndOtherSessionsRequestSchema)` to create a new message.
  */
 export const EndOtherSessionsRequestSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_auth, 24);
+  messageDesc(file_switchboard_v1_auth, 26);
 
 /**
  * Describes the message switchboard.v1.EndOtherSessionsResponse.
  * Use `create(EndOtherSessionsResponseSchema)` to create a new message.
  */
 export const EndOtherSessionsResponseSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_auth, 25);
+  messageDesc(file_switchboard_v1_auth, 27);
 
 /**
  * Describes the message switchboard.v1.CreateRegistrationInviteRequest.
  * Use `create(CreateRegistrationInviteRequestSchema)` to create a new message.
  */
 export const CreateRegistrationInviteRequestSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_auth, 26);
+  messageDesc(file_switchboard_v1_auth, 28);
 
 /**
  * Describes the message switchboard.v1.CreateRegistrationInviteResponse.
  * Use `create(CreateRegistrationInviteResponseSchema)` to create a new message.
  */
 export const CreateRegistrationInviteResponseSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_auth, 27);
+  messageDesc(file_switchboard_v1_auth, 29);
 
 /**
  * Describes the message switchboard.v1.CreateBotRequest.
  * Use `create(CreateBotRequestSchema)` to create a new message.
  */
 export const CreateBotRequestSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_auth, 28);
+  messageDesc(file_switchboard_v1_auth, 30);
 
 /**
  * Describes the message switchboard.v1.CreateBotResponse.
  * Use `create(CreateBotResponseSchema)` to create a new message.
  */
 export const CreateBotResponseSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_auth, 29);
+  messageDesc(file_switchboard_v1_auth, 31);
 
 /**
  * Describes the message switchboard.v1.SetUserDisabledRequest.
  * Use `create(SetUserDisabledRequestSchema)` to create a new message.
  */
 export const SetUserDisabledRequestSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_auth, 30);
+  messageDesc(file_switchboard_v1_auth, 32);
 
 /**
  * Describes the message switchboard.v1.SetUserDisabledResponse.
  * Use `create(SetUserDisabledResponseSchema)` to create a new message.
  */
 export const SetUserDisabledResponseSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_auth, 31);
+  messageDesc(file_switchboard_v1_auth, 33);
 
 /**
  * Registration, login and token refresh. Register, Login and Refresh need no token.
