@@ -13,6 +13,7 @@ import { InviteDialog, Modal } from "./dialogs.js";
 import { Dot } from "./sidebar.js";
 import { PinnedBar, ReactionPicker, Reactions, canPin } from "./reactions.js";
 import { serviceText } from "./service.js";
+import { SearchDialog } from "./search.js";
 
 /**
  * @typedef {import("./state.js").AppState} AppState
@@ -315,6 +316,7 @@ export function ChatView({ app, id, thread, onBack }) {
         <button onClick=${() => setting({ archived: !c.settings?.archived })} aria-pressed=${!!c.settings?.archived}>${c.settings?.archived ? "Unarchive" : "Archive"}</button>
         ${conv.kind !== ConversationKind.DIRECT && html`<button onClick=${() => setPanel(panel === "members" ? "" : "members")}>Members</button>`}
         ${canInvite && html`<button onClick=${() => setPanel("invite")}>Invite</button>`}
+        <button onClick=${() => setPanel("search")} title="Search in this chat">Search</button>
       </div>
     </header>
     ${error && html`<p class="error banner-error" role="alert">${error}</p>`}
@@ -329,6 +331,7 @@ export function ChatView({ app, id, thread, onBack }) {
       ${panel === "members" && html`<${MembersPanel} app=${app} id=${id} onClose=${() => setPanel("")} />`}
     </div>
     ${panel === "invite" && html`<${InviteDialog} app=${app} conversationId=${id} onClose=${() => setPanel("")} />`}
+    ${panel === "search" && html`<${SearchDialog} app=${app} inConversation=${id} onClose=${() => setPanel("")} />`}
     ${forward && html`<${ForwardDialog} app=${app} from=${forward} onClose=${() => setForward(null)} />`}
     ${image && html`<${Viewer} src=${image.src} alt=${image.alt} onClose=${() => setImage(null)} />`}
   </section>`;

@@ -9,6 +9,7 @@ import { go } from "./main.js";
 import { time, count } from "./format.js";
 import { serviceText } from "./service.js";
 import { NewChat, NewSpace, NewChannel, InviteDialog } from "./dialogs.js";
+import { SearchDialog } from "./search.js";
 
 /**
  * @typedef {import("./state.js").AppState} AppState
@@ -131,6 +132,7 @@ export function Sidebar({ app, current }) {
         : html`<div class="chats">
             <header class="chats-head">
               <input type="search" placeholder="Filter chats" aria-label="Filter chats" value=${filter} onInput=${(/** @type {any} */ e) => setFilter(e.target.value)} />
+              <button title="Search messages" aria-label="Search messages" onClick=${() => setDialog("search")}>🔍</button>
               <button class="primary" onClick=${() => setDialog("chat")}>New</button>
             </header>
             <ul class="rows" aria-label="Chats">${chats.map((c) => html`<${ChatRow} key=${c.conversation?.id} app=${app} c=${c} current=${current === c.conversation?.id} />`)}</ul>
@@ -138,6 +140,7 @@ export function Sidebar({ app, current }) {
           </div>`}
     </div>
     ${dialog === "chat" && html`<${NewChat} app=${app} onClose=${() => setDialog("")} />`}
+    ${dialog === "search" && html`<${SearchDialog} app=${app} onClose=${() => setDialog("")} />`}
     ${dialog === "space" && html`<${NewSpace} app=${app} onClose=${(/** @type {string} */ id) => { setDialog(""); if (id) setSpace(id); }} />`}
   </nav>`;
 }

@@ -92,4 +92,52 @@ describe("reactions and pins in the web client", { skip: reason || false, timeou
     assert.deepEqual(problems, [], "no page errors, console errors or failed requests");
     await context.close();
   });
+
+  test("search finds what I can see, with the words marked, and opens the chat", async () => {
+    /** @type {string[]} */
+    const problems = [];
+    const context = await it.browser.newContext();
+    const page = await context.newPage();
+    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    page.on("console", (m) => m.type() === "error" && !m.text().startsWith("Failed to load resource") && problems.push(`console: ${m.text()}`));
+    page.on("response", (r) => r.status() >= 400 && problems.push(`${r.status()} from ${new URL(r.url()).pathname}`));
+    await page.goto(it.server.url);
+    await register(page, "dora", "Dora");
+    await page.getByRole("button", { name: "New", exact: true }).waitFor();
+
+    const { sb: emil } = await sdkUser(it.server, "emil", "Emil");
+    const { sb: finn } = await sdkUser(it.server, "finn", "Finn");
+    const dm = await directWith(emil, "dora");
+    await say(emil, dm.id, "Réunion at the café on Friday");
+    await say(emil, dm.id, "unrelated chatter");
+    const other = await directWith(emil, "finn");
+    await say(finn, other.id, "a reunion Dora must not see");
+    await page.getByRole("link", { name: /^Emil/ }).waitFor();
+
+    // Everywhere: accents and case do not matter; only what Dora can see is found.
+    await page.getByRole("button", { name: "Search messages" }).click();
+    const dialog = page.getByRole("dialog", { name: "Search messages" });
+    await dialog.getByLabel("Search messages").fill("REUNION");
+    const results = dialog.getByRole("list", { name: "Results" });
+    await results.getByRole("listitem").first().waitFor();
+    assert.equal(await results.getByRole("listitem").count(), 1);
+    assert.equal(await results.locator("mark").first().textContent(), "Réunion");
+    await screenshot(page, "search");
+    await results.getByRole("button").first().click();
+    await dialog.waitFor({ state: "detached" });
+    await page.getByRole("article").filter({ hasText: "Réunion at the café" }).waitFor();
+    assert.match(page.url(), new RegExp(`/c/${dm.id}$`));
+
+    // In this chat, by prefix; nothing for a word that is not there.
+    await page.getByRole("button", { name: "Search", exact: true }).click();
+    const here = page.getByRole("dialog", { name: "Search messages" });
+    await here.getByLabel("Search messages").fill("caf");
+    await here.getByRole("list", { name: "Results" }).locator("mark", { hasText: "café" }).waitFor();
+    await here.getByLabel("Search messages").fill("zebra");
+    await here.getByText("Nothing found.").waitFor();
+    await page.keyboard.press("Escape");
+
+    assert.deepEqual(problems, [], "no page errors, console errors or failed requests");
+    await context.close();
+  });
 });
