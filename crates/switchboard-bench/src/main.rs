@@ -60,6 +60,8 @@ enum Scenario {
     History,
     LoginFlood,
     Files,
+    Search,
+    Reactions,
 }
 
 struct Spawned {
@@ -133,6 +135,8 @@ async fn main() -> anyhow::Result<()> {
         Scenario::History,
         Scenario::LoginFlood,
         Scenario::Files,
+        Scenario::Search,
+        Scenario::Reactions,
     ];
     let chosen: Vec<Scenario> = if args.scenarios.is_empty() { all.to_vec() } else { args.scenarios.clone() };
     let mut report = Report {
@@ -195,6 +199,18 @@ async fn main() -> anyhow::Result<()> {
             Scenario::Files => {
                 let p = if args.quick { scenarios::files::Params::quick() } else { scenarios::files::Params::full() };
                 scenarios::files::run(&target, &p).await?
+            }
+            Scenario::Search => {
+                let p = if args.quick { scenarios::search::Params::quick() } else { scenarios::search::Params::full() };
+                scenarios::search::run(&target, &p).await?
+            }
+            Scenario::Reactions => {
+                let p = if args.quick {
+                    scenarios::reactions::Params::quick()
+                } else {
+                    scenarios::reactions::Params::full()
+                };
+                scenarios::reactions::run(&target, &p).await?
             }
         };
         eprintln!("  {}", serde_json::to_string(&r.metrics)?);

@@ -62,6 +62,15 @@ async fn every_scenario_runs_at_its_quick_size() {
     assert!(metric(&files, "upload_mb_per_sec") > 0.0 && metric(&files, "download_mb_per_sec") > 0.0);
     assert_eq!(files.metrics["photos_until_ready"]["count"].as_u64(), Some(p.photos as u64));
 
+    let p = scenarios::search::Params::quick();
+    let search = scenarios::search::run(&target, &p).await.unwrap();
+    assert_eq!(search.metrics["one_word"]["count"].as_u64(), Some(p.queries as u64));
+    assert!(metric(&search, "mean_hits_one_word") > 0.0, "middling words are found: {}", search.metrics);
+
+    let p = scenarios::reactions::Params::quick();
+    let reactions = scenarios::reactions::run(&target, &p).await.unwrap();
+    assert_eq!(metric(&reactions, "deliveries"), metric(&reactions, "expected_deliveries"), "{}", reactions.metrics);
+
     let report = switchboard_bench::report::Report {
         started_at_unix: 0,
         commit: "test".into(),

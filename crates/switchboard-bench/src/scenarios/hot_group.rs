@@ -30,7 +30,7 @@ type Socket = WebSocketStream<TcpStream>;
 
 /// Connects `token`'s user over WebSocket and subscribes to live events (binary frames);
 /// returns once the subscription is live.
-async fn light_subscriber(server: SocketAddr, token: &str) -> anyhow::Result<Socket> {
+pub(crate) async fn light_subscriber(server: SocketAddr, token: &str) -> anyhow::Result<Socket> {
     let stream = TcpStream::connect(server).await?;
     stream.set_nodelay(true)?;
     let url = format!("ws://{server}/v1/ws?access_token={token}");

@@ -7,6 +7,8 @@ pub mod history;
 pub mod hot_group;
 pub mod idle;
 pub mod login_flood;
+pub mod reactions;
+pub mod search;
 pub mod throughput;
 
 use std::time::Instant;
