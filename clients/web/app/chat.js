@@ -49,6 +49,7 @@ function MessageItem({ app, m, convId, first, seen, quoted, onAction, onImage })
       if (e.key === "ArrowDown") /** @type {HTMLElement | null} */ (li.nextElementSibling)?.focus();
     }}>
     ${first && html`<div class="msg-head"><span class="sender">${app.userName(m.senderId)}</span><time>${time(m.createdAtMs)}</time></div>`}
+    ${(m.important || m.silent) && html`<div class="flags">${m.important && html`<span class="flag important">❗ Important</span>`}${m.silent && html`<span class="flag" title="Sent silently">🔕</span>`}</div>`}
     ${m.forward && html`<div class="forwarded">Forwarded from ${app.userName(m.forward.senderId)}</div>`}
     ${quoted && html`<blockquote class="quote"><strong>${app.userName(quoted.senderId)}</strong> ${quoted.content.case === "text" ? quoted.content.value.text.slice(0, 120) : ""}</blockquote>`}
     ${m.deleted
@@ -174,6 +175,11 @@ function MessageList({ app, id, onAction, onImage }) {
       return html`<${MessageItem} key=${String(m.seq)} app=${app} m=${m} convId=${id} first=${first} seen=${seen}
         quoted=${m.replyToMessageId ? byId.get(m.replyToMessageId) : undefined} onAction=${onAction} onImage=${onImage} />`;
     })}
+    ${end === null && (app.online.get(id) ?? []).map((m) => html`<li class=${`msg online ${m.senderId === mine ? "mine" : ""}`} role="article"
+      aria-label=${`${app.userName(m.senderId)}, online only`} key=${`online-${m.clientKey}-${m.createdAtMs}`}>
+      <div class="msg-head"><span class="sender">${app.userName(m.senderId)}</span><span class="flag">online only, not kept</span></div>
+      <div class="body">${m.content.case === "text" ? renderText(m.content.value, (u) => app.userName(u), mine) : ""}</div>
+    </li>`)}
     ${end === null && pending.map((p) => html`<${PendingItem} key=${p.clientKey} app=${app} id=${id} p=${p} />`)}
   </ol>`;
 }

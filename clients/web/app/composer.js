@@ -21,6 +21,8 @@ export function Composer({ app, id, reply, edit, onDone }) {
   const [uploads, setUploads] = useState(/** @type {Upload[]} */ ([]));
   const [error, setError] = useState("");
   const [suggest, setSuggest] = useState(/** @type {{ start: number, query: string, pick: number } | null} */ (null));
+  const [flags, setFlags] = useState({ important: false, silent: false, onlineOnly: false });
+  const [flagMenu, setFlagMenu] = useState(false);
   const input = useRef(/** @type {HTMLTextAreaElement | null} */ (null));
   const files = useRef(/** @type {HTMLInputElement | null} */ (null));
   const typedAt = useRef(0);
@@ -107,7 +109,9 @@ export function Composer({ app, id, reply, edit, onDone }) {
     keep("");
     stopTyping();
     onDone();
-    void app.send(id, { text: body, replyTo: reply?.id ?? "" });
+    setFlags({ important: false, silent: false, onlineOnly: false });
+    setFlagMenu(false);
+    void app.send(id, { text: body, replyTo: flags.onlineOnly ? "" : reply?.id ?? "", ...flags });
   };
 
   const attach = async (/** @type {FileList | null} */ list) => {
@@ -146,7 +150,7 @@ export function Composer({ app, id, reply, edit, onDone }) {
       keep("");
       onDone();
       setUploads([]);
-      await app.send(id, { text: caption, replyTo: reply?.id ?? "", fileIds: ids });
+      await app.send(id, { text: caption, replyTo: reply?.id ?? "", fileIds: ids, important: flags.important, silent: flags.silent });
     } catch (e) {
       setUploads([]);
       setError(humanError(e));
@@ -191,7 +195,14 @@ export function Composer({ app, id, reply, edit, onDone }) {
       (o, i) => html`<li role="option" aria-selected=${i === suggest.pick % options.length}><button type="button" onMouseDown=${(/** @type {Event} */ e) => { e.preventDefault(); complete(o.insert); }}>${o.label}</button></li>`,
     )}</ul>`}
     <div class="composer-row">
-      <button type="button" class="attach" aria-label="Attach files" onClick=${() => files.current?.click()}>📎</button>
+      <button type="button" class="attach" aria-label="Attach files" disabled=${flags.onlineOnly} onClick=${() => files.current?.click()}>📎</button>
+      <button type="button" class=${`flags-toggle ${flags.important || flags.silent || flags.onlineOnly ? "on" : ""}`} aria-label="Send options"
+        aria-expanded=${flagMenu} onClick=${() => setFlagMenu(!flagMenu)}>⚑</button>
+      ${flagMenu && html`<div class="flag-menu" role="group" aria-label="Send options">
+        <label><input type="checkbox" checked=${flags.important} onChange=${() => setFlags({ ...flags, important: !flags.important })} /> Important</label>
+        <label><input type="checkbox" checked=${flags.silent} onChange=${() => setFlags({ ...flags, silent: !flags.silent })} /> Silent (no notification)</label>
+        <label><input type="checkbox" checked=${flags.onlineOnly} onChange=${() => setFlags({ ...flags, onlineOnly: !flags.onlineOnly })} /> Only to who is online now (not kept)</label>
+      </div>`}
       <input type="file" multiple hidden ref=${files} onChange=${(/** @type {any} */ e) => { void attach(e.target.files); e.target.value = ""; }} />
       <textarea ref=${input} rows="1" placeholder="Write a message" aria-label="Message" value=${text} onInput=${onInput} onKeyDown=${onKeyDown} onBlur=${stopTyping}></textarea>
       <button type="submit" class="primary send" aria-label="Send">Send</button>

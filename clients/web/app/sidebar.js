@@ -21,6 +21,7 @@ function Badges({ c }) {
   if (!c) return null;
   const muted = Number(c.settings?.mutedUntilMs ?? 0n) > Date.now();
   return html`<span class="badges">
+    ${c.importantCount > 0 && html`<span class="badge important" aria-label=${`${c.importantCount} important`}>❗${c.importantCount}</span>`}
     ${c.mentionCount > 0 && html`<span class="badge mention" aria-label=${`${c.mentionCount} mentions`}>@${c.mentionCount}</span>`}
     ${c.unreadCount > 0 && html`<span class=${`badge ${muted ? "muted" : ""}`} aria-label=${`${c.unreadCount} unread`}>${c.unreadCount}</span>`}
   </span>`;

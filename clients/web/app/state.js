@@ -16,7 +16,8 @@ import { parseMarkup } from "./format.js";
  * @typedef {import("@switchboard/sdk/gen/sync_pb.js").Event} Event
  * @typedef {import("@switchboard/sdk/gen/files_pb.js").File} SbFile
  * @typedef {{ items: Message[], hasMoreBefore: boolean, loading: boolean }} History
- * @typedef {{ clientKey: string, text: string, replyTo: string, fileIds: string[], state: "sending" | "failed", error: string, createdAt: number }} Pending
+ * @typedef {{ clientKey: string, text: string, replyTo: string, fileIds: string[], state: "sending" | "failed", error: string, createdAt: number,
+ *   important: boolean, silent: boolean, onlineOnly: boolean }} Pending
  * @typedef {import("@switchboard/sdk").Switchboard} Switchboard
  */
 
@@ -53,6 +54,8 @@ export class AppState {
   reads = new Map();
   /** @type {Map<string, Pending[]>} */
   pending = new Map();
+  /** @type {Map<string, Message[]>} online-only messages seen while the page is open */
+  online = new Map();
   /** @type {string} the conversation on screen */
   openId = "";
   /** @type {Set<string>} users whose presence this connection follows */
@@ -91,6 +94,7 @@ export class AppState {
     this.typing = new Map();
     this.reads = new Map();
     this.pending = new Map();
+    this.online = new Map();
     this.openId = "";
     this.loaded = false;
     this.changed();
@@ -324,12 +328,13 @@ export class AppState {
     if (last <= c.readSeq) return;
     c.readSeq = last;
     c.unreadCount = 0;
+    c.importantCount = 0;
     c.mentionCount = 0;
     this.changed();
     await this.sb.messages.markRead({ conversationId: id, seq: last }).catch(() => {});
   }
 
-  /** Sends a message; it shows at once and stays (with a retry) if the send fails. @param {string} id @param {{ text: string, replyTo?: string, fileIds?: string[] }} draft */
+  /** Sends a message; it shows at once and stays (with a retry) if the send fails. @param {string} id @param {{ text: string, replyTo?: string, fileIds?: string[], important?: boolean, silent?: boolean, onlineOnly?: boolean }} draft */
   send(id, draft) {
     /** @type {Pending} */
     const p = {
@@ -337,6 +342,9 @@ export class AppState {
       text: draft.text,
       replyTo: draft.replyTo ?? "",
       fileIds: draft.fileIds ?? [],
+      important: !!draft.important,
+      silent: !!draft.silent,
+      onlineOnly: !!draft.onlineOnly,
       state: "sending",
       error: "",
       createdAt: Date.now(),
@@ -360,8 +368,12 @@ export class AppState {
         clientKey: p.clientKey,
         text: { text, entities: [...entities, ...this.mentionEntities(id, text)], attachments: p.fileIds.map((fileId) => ({ fileId })) },
         replyToMessageId: p.replyTo,
+        important: p.important,
+        silent: p.silent,
+        onlineOnly: p.onlineOnly,
       });
-      if (r.message) this.received(r.message);
+      if (r.message && p.onlineOnly) this.onlineMessage(r.message);
+      else if (r.message) this.received(r.message);
     } catch (err) {
       p.state = "failed";
       p.error = humanError(err);
@@ -415,6 +427,7 @@ export class AppState {
           if (this.openId === id && !document.hidden) void this.markRead(id);
           else {
             c.unreadCount += 1;
+            if (m.important) c.importantCount += 1;
             if (this.mentionsMe(m)) c.mentionCount += 1;
             this.notify(c, m);
           }
@@ -460,6 +473,22 @@ export class AppState {
     else await this.sb.messages.unpinMessage(req);
   }
 
+  /**
+   * An online-only message: shown while the page is open, never kept. Mine settle my
+   * pending copy by client key (my other devices receive the same event).
+   * @param {Message} m
+   */
+  onlineMessage(m) {
+    const id = m.conversationId;
+    const list = this.pending.get(id);
+    if (list && m.clientKey) this.pending.set(id, list.filter((p) => p.clientKey !== m.clientKey));
+    const live = this.online.get(id) ?? [];
+    if (!m.clientKey || !live.some((x) => x.clientKey === m.clientKey)) live.push(m);
+    this.online.set(id, live.slice(-50));
+    void this.needUsers([m.senderId]);
+    this.changed();
+  }
+
   /** @param {Message} m */
   mentionsMe(m) {
     if (m.content.case !== "text") return false;
@@ -472,7 +501,7 @@ export class AppState {
   notify(c, m) {
     if (!document.hidden || typeof Notification === "undefined" || Notification.permission !== "granted") return;
     const muted = Number(c.settings?.mutedUntilMs ?? 0n) > Date.now();
-    if (muted) return;
+    if (muted || m.silent) return;
     const body = m.content.case === "text" ? m.content.value.text || "Attachment" : "";
     const n = new Notification(this.title(c), { body: `${this.userName(m.senderId)}: ${body}`, tag: c.conversation?.id });
     n.onclick = () => {
@@ -493,6 +522,9 @@ export class AppState {
         break;
       case "messageEdited":
         this.updated(k.value);
+        break;
+      case "onlineMessage":
+        this.onlineMessage(k.value);
         break;
       case "reactionChanged": {
         const r = k.value;
@@ -522,6 +554,7 @@ export class AppState {
           c.readSeq = k.value.readSeq;
           if (k.value.unreadCount !== undefined) c.unreadCount = k.value.unreadCount;
           if (k.value.mentionCount !== undefined) c.mentionCount = k.value.mentionCount;
+          if (c.unreadCount === 0) c.importantCount = 0;
         }
         break;
       }

@@ -140,4 +140,53 @@ describe("reactions and pins in the web client", { skip: reason || false, timeou
     assert.deepEqual(problems, [], "no page errors, console errors or failed requests");
     await context.close();
   });
+
+  test("important, silent and online-only messages", async () => {
+    /** @type {string[]} */
+    const problems = [];
+    const context = await it.browser.newContext();
+    const page = await context.newPage();
+    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    page.on("console", (m) => m.type() === "error" && !m.text().startsWith("Failed to load resource") && problems.push(`console: ${m.text()}`));
+    page.on("response", (r) => r.status() >= 400 && problems.push(`${r.status()} from ${new URL(r.url()).pathname}`));
+    await page.goto(it.server.url);
+    await register(page, "hana", "Hana");
+    await page.getByRole("button", { name: "New", exact: true }).waitFor();
+    const { sb: ivan } = await sdkUser(it.server, "ivan", "Ivan");
+    const dm = await directWith(ivan, "hana");
+    const send = (/** @type {string} */ text, /** @type {Record<string, boolean>} */ flags) =>
+      ivan.messages.sendMessage({ conversationId: dm.id, clientKey: crypto.randomUUID(), text: { text }, ...flags });
+    await send("the deploy is at five", { important: true });
+    await send("no rush on this one", { silent: true });
+
+    // Counted on the chat list before it is opened; marked in the chat.
+    const row = page.getByRole("link", { name: /^Ivan/ });
+    await row.locator(`[aria-label="1 important"]`).waitFor();
+    await row.click();
+    await page.getByRole("article").filter({ hasText: "the deploy is at five" }).getByText("❗ Important").waitFor();
+    await page.getByRole("article").filter({ hasText: "no rush on this one" }).getByTitle("Sent silently").waitFor();
+    await row.locator(`[aria-label="1 important"]`).waitFor({ state: "detached" });
+
+    // An online-only message from Ivan shows while the page is open, and not after a reload.
+    await send("quick, are you here?", { onlineOnly: true });
+    const live = page.getByRole("article", { name: "Ivan, online only" });
+    await live.filter({ hasText: "quick, are you here?" }).waitFor();
+    await page.reload();
+    await page.getByRole("article").filter({ hasText: "the deploy is at five" }).waitFor();
+    assert.equal(await page.getByRole("article", { name: "Ivan, online only" }).count(), 0);
+
+    // Hana marks hers important from the send options; Ivan's history says so.
+    await page.getByRole("button", { name: "Send options" }).click();
+    await page.getByLabel("Important").check();
+    await page.getByLabel("Message", { exact: true }).fill("noted, I will be there");
+    await page.keyboard.press("Enter");
+    await page.getByRole("article").filter({ hasText: "noted, I will be there" }).getByText("❗ Important").waitFor();
+    const h = await ivan.messages.getHistory({ conversationId: dm.id, limit: 10 });
+    const mine = h.messages.find((m) => m.content.case === "text" && m.content.value.text === "noted, I will be there");
+    assert.equal(mine?.important, true);
+    await screenshot(page, "flags");
+
+    assert.deepEqual(problems, [], "no page errors, console errors or failed requests");
+    await context.close();
+  });
 });

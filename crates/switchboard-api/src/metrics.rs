@@ -50,6 +50,7 @@ fn describe() {
     metrics::describe_counter!("switchboard_ws_connections_total", "WebSocket connections accepted.");
     metrics::describe_counter!("switchboard_messages_sent_total", "Messages stored.");
     metrics::describe_counter!("switchboard_reactions_total", "Reactions added or taken back.");
+    metrics::describe_counter!("switchboard_online_messages_total", "Online-only messages published (never stored).");
     metrics::describe_histogram!(
         "switchboard_search_duration_seconds",
         "Time of the store's part of a message search."

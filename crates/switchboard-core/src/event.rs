@@ -325,6 +325,9 @@ pub enum Event {
     Receipt(Receipt),
     /// Ephemeral: a thread on a message of the conversation got a reply.
     ThreadActivity(ThreadActivity),
+    /// Ephemeral: an online-only message (never stored: no id, no seq), for the members
+    /// connected now.
+    OnlineMessage(Message),
     /// Ephemeral: a user's profile changed. Told to the user's devices, to the followers
     /// of `shared_with` and to the user's presence watchers.
     UserUpdated {

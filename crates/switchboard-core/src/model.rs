@@ -430,6 +430,10 @@ pub struct Message {
     pub thread: Option<Box<ThreadSummary>>,
     /// Reactions, one per emoji, in the order each emoji first appeared; filled when read.
     pub reactions: Vec<Reaction>,
+    /// Marked important by its sender.
+    pub important: bool,
+    /// Sent silently: it notifies nobody.
+    pub silent: bool,
 }
 
 /// One emoji's reactions on a message.
@@ -515,6 +519,10 @@ pub struct NewMessage {
     pub mentions: Vec<UserId>,
     /// True when it mentions everyone.
     pub mentions_all: bool,
+    /// Marked important.
+    pub important: bool,
+    /// Notifies nobody.
+    pub silent: bool,
 }
 
 impl NewMessage {
@@ -530,6 +538,8 @@ impl NewMessage {
             client_key: None,
             mentions: Vec::new(),
             mentions_all: false,
+            important: false,
+            silent: false,
         }
     }
 }

@@ -70,6 +70,8 @@ fn text_message() -> Message {
         client_key: Some("opt-1".into()),
         thread: None,
         reactions: vec![],
+        important: false,
+        silent: false,
     }
 }
 
@@ -244,6 +246,20 @@ fn bus_events() -> Vec<(String, Event)> {
                 },
                 actor: Some(switchboard_core::event::EventActor { user_id: u(4), at_ms: 1_764_600_010_000 }),
                 reaction: Some("👍".into()),
+            }),
+        ),
+        (
+            "online_message".to_owned(),
+            Event::OnlineMessage(Message {
+                id: m(0),
+                seq: 0,
+                important: true,
+                silent: true,
+                forward: None,
+                reply_to: None,
+                edited_at_ms: None,
+                metadata: BTreeMap::new(),
+                ..text_message()
             }),
         ),
         ("caught_up".to_owned(), Event::CaughtUp { user_seq: 5 }),

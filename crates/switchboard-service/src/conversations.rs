@@ -23,6 +23,8 @@ pub struct ConversationView {
     pub unread: u32,
     /// Unread mentions.
     pub mentions: u32,
+    /// Unread messages marked important.
+    pub important: u32,
     /// Latest visible message.
     pub last_message: Option<Message>,
 }
@@ -111,6 +113,11 @@ impl Services {
         let (id, me) = (entry.conversation.id, entry.member.user_id);
         let (unread, mentions) =
             self.store().counters(id, me, entry.member.read_seq, self.config().counter_cap).await?;
+        let important = if unread == 0 {
+            0
+        } else {
+            self.store().important_unread(id, me, entry.member.read_seq, self.config().counter_cap).await?
+        };
         let last_message = match self.store().last_message(id, me).await? {
             Some(m) => Some(self.with_files_one(m).await?),
             None => None,
@@ -121,6 +128,7 @@ impl Services {
             member: entry.member,
             unread,
             mentions,
+            important,
             last_message,
         })
     }

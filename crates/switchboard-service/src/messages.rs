@@ -30,6 +30,12 @@ pub struct SendRequest {
     pub metadata: BTreeMap<String, String>,
     /// Files to attach (each readable by the sender), in order.
     pub attachments: Vec<Attachment>,
+    /// Marked important.
+    pub important: bool,
+    /// Notifies nobody.
+    pub silent: bool,
+    /// Delivered live to the members connected now, never stored.
+    pub online_only: bool,
 }
 
 /// A history page request.
@@ -172,8 +178,13 @@ impl Services {
             client_key: Some(key),
             mentions,
             mentions_all,
+            important: req.important,
+            silent: req.silent,
         };
         let thread_of = self.gate_post(p, id, new.mentions_all).await?;
+        if req.online_only {
+            return self.send_online_only(p, new).await.map(|m| (m, false));
+        }
         let appended = match self.store().append_message(new, self.now_ms()).await {
             // A non-member must not learn the conversation exists.
             Err(switchboard_store::StoreError::Denied(_)) if self.store().member(id, p.user_id).await?.is_none() => {
@@ -204,6 +215,28 @@ impl Services {
             self.publish_conv(appended.event);
         }
         Ok((message, appended.duplicate))
+    }
+
+    /// An online-only message: checked like any post, then published to the members
+    /// connected now; no id, no seq, nothing stored or counted.
+    async fn send_online_only(&self, p: &Principal, new: NewMessage) -> ServiceResult<Message> {
+        let Content::Text { attachments, .. } = &new.content else {
+            return Err(ServiceError::invalid("text", "online-only messages carry text"));
+        };
+        if !attachments.is_empty() || new.forward.is_some() || new.reply_to.is_some() {
+            return Err(ServiceError::invalid(
+                "online_only",
+                "online-only messages carry text only (no attachments, forward or reply)",
+            ));
+        }
+        let entry = self.membership(p, new.conversation_id).await?;
+        switchboard_core::permissions::can_post(entry.conversation.kind, Some(&entry.member))?;
+        switchboard_core::permissions::may_post_now(&entry.conversation, &entry.member, self.now_ms())?;
+        let mut m = switchboard_store::stored_message(&new, MessageId::from_raw(0), 0, self.now_ms());
+        m.client_key = new.client_key;
+        metrics::counter!("switchboard_online_messages_total").increment(1);
+        self.publish(Topic::Conversation(new.conversation_id), Event::OnlineMessage(m.clone()));
+        Ok(m)
     }
 
     /// Checks attachments: at most the configured number, alt texts within bounds, each

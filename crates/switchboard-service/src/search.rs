@@ -38,6 +38,8 @@ pub struct SearchRequest {
     pub with_attachments: bool,
     /// Only messages mentioning the caller.
     pub mentions_me: bool,
+    /// Only messages marked important.
+    pub important_only: bool,
     /// Newest first instead of best match first.
     pub newest_first: bool,
     /// Page size.
@@ -127,6 +129,7 @@ impl Services {
             until_ms: req.until_ms,
             with_attachments: req.with_attachments,
             mentioning_viewer: req.mentions_me,
+            important_only: req.important_only,
             newest_first: req.newest_first,
             offset,
             limit: limit.min(MAX_DEPTH - offset),

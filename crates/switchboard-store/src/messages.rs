@@ -59,6 +59,8 @@ pub fn stored_message(new: &NewMessage, id: MessageId, seq: u64, now_ms: i64) ->
         client_key: new.client_key.clone(),
         thread: None,
         reactions: Vec::new(),
+        important: new.important,
+        silent: new.silent,
     }
 }
 
@@ -95,6 +97,9 @@ store_trait! {
         /// Unread and mention counts after `read_seq` for `viewer`, each capped at `cap`.
         read fn counters(&self, id: ConversationId, viewer: UserId, read_seq: u64, cap: u32) -> (u32, u32)
             => counters(id, viewer, read_seq, cap);
+        /// Unread messages marked important after `read_seq` for `viewer`, capped at `cap`.
+        read fn important_unread(&self, id: ConversationId, viewer: UserId, read_seq: u64, cap: u32) -> u32
+            => important_unread(id, viewer, read_seq, cap);
         /// Replaces a text message's content and stamps `edited_at`.
         write fn edit_message(
             &self,
@@ -292,6 +297,22 @@ async fn counters(
     let unread = tx.one(&unread, a, rows::first_i64).await?.unwrap_or(0);
     let mentions = tx.one(&mentions, a, rows::first_i64).await?.unwrap_or(0);
     Ok((unread as u32, mentions as u32))
+}
+
+async fn important_unread(
+    tx: &impl Tx,
+    id: ConversationId,
+    viewer: UserId,
+    read_seq: u64,
+    cap: u32,
+) -> StoreResult<u32> {
+    let from = view(tx, id, viewer).await?.from.max(read_seq + 1);
+    let sql = format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM messages msg WHERE {VISIBLE} AND msg.kind = {KIND_TEXT} \
+         AND msg.sender_id <> ?2 AND msg.important LIMIT ?4) t"
+    );
+    let n = tx.one(&sql, args![id.raw(), viewer.raw(), from, cap], rows::first_i64).await?.unwrap_or(0);
+    Ok(n.max(0) as u32)
 }
 
 async fn edit(

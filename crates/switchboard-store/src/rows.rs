@@ -26,7 +26,8 @@ pub(crate) const MEMBER_COLS: &str = "m.conversation_id, m.user_id, m.role, m.ri
      m.post_muted_until";
 /// Columns of a message row (alias `msg`).
 pub(crate) const MSG_COLS: &str = "msg.id, msg.conversation_id, msg.seq, msg.sender_id, msg.created_at, \
-     msg.edited_at, msg.content, msg.reply_to, msg.forward, msg.metadata, msg.client_key, msg.format";
+     msg.edited_at, msg.content, msg.reply_to, msg.forward, msg.metadata, msg.client_key, msg.format, \
+     msg.important, msg.silent";
 
 /// The format this build writes into the encoded columns of messages (content, forward,
 /// metadata), user events (body) and records (body); see `switchboard_format`. Each row
@@ -158,6 +159,8 @@ pub(crate) fn message(r: &dyn Row) -> StoreResult<Message> {
         client_key: r.opt_text("client_key")?,
         thread: None,
         reactions: Vec::new(),
+        important: r.bool("important")?,
+        silent: r.bool("silent")?,
     })
 }
 
@@ -325,8 +328,8 @@ pub(crate) async fn insert_message(tx: &impl Tx, new: &NewMessage, now_ms: i64) 
     let message_id = tx
         .one(
             "INSERT INTO messages (conversation_id, seq, sender_id, created_at, kind, content, reply_to, forward, \
-             metadata, client_key, mentions_all, format) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) \
-             RETURNING id",
+             metadata, client_key, mentions_all, format, important, silent) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING id",
             args![
                 id.raw(),
                 seq,
@@ -340,6 +343,8 @@ pub(crate) async fn insert_message(tx: &impl Tx, new: &NewMessage, now_ms: i64) 
                 new.client_key.as_ref(),
                 new.mentions_all,
                 STORED_FORMAT,
+                new.important,
+                new.silent,
             ],
             first_i64,
         )

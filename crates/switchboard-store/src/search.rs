@@ -33,6 +33,8 @@ pub struct SearchQuery {
     pub with_attachments: bool,
     /// Only messages that mention the viewer (by name or @all).
     pub mentioning_viewer: bool,
+    /// Only messages marked important.
+    pub important_only: bool,
     /// Newest first instead of best match first.
     pub newest_first: bool,
     /// Matches to skip (paging).
@@ -147,6 +149,9 @@ async fn search(tx: &impl Tx, q: &SearchQuery) -> StoreResult<(Vec<Message>, boo
         cond.push_str(
             " AND EXISTS (SELECT 1 FROM message_files f WHERE f.conversation_id = msg.conversation_id AND f.seq = msg.seq)",
         );
+    }
+    if q.important_only {
+        cond.push_str(" AND msg.important");
     }
     if q.mentioning_viewer {
         cond.push_str(

@@ -137,6 +137,7 @@ pub fn view(v: &ConversationView) -> pb::ConversationView {
         delivered_seq: v.member.delivered_seq,
         unread_count: v.unread,
         mention_count: v.mentions,
+        important_count: v.important,
         settings: Some(settings(&v.member.settings)),
         last_message: v.last_message.as_ref().map(|m| message(m, Some(me))),
         visible_from_seq: v.member.visible_from_seq,

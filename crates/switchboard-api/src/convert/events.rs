@@ -175,6 +175,10 @@ pub fn event(e: &Event, viewer: Option<switchboard_core::UserId>) -> pb::Event {
                 last_reply_at_ms: t.thread.last_reply_at_ms,
             }),
         }),
+        Event::OnlineMessage(m) => {
+            out.conversation_id = m.conversation_id.to_string();
+            Kind::OnlineMessage(message(m, viewer))
+        }
         Event::CaughtUp { user_seq } => Kind::CaughtUp(pb::CaughtUp { user_seq: *user_seq }),
         Event::ResyncRequired { conversation_id } => Kind::ResyncRequired(pb::ResyncRequired {
             conversation_id: conversation_id.map(|c| c.to_string()).unwrap_or_default(),

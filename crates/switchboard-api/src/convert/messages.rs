@@ -129,7 +129,8 @@ pub fn message(m: &Message, viewer: Option<UserId>) -> pb::Message {
         Content::Deleted => None,
     };
     pb::Message {
-        id: m.id.to_string(),
+        // Online-only messages are never stored and have no id.
+        id: if m.id.raw() == 0 { String::new() } else { m.id.to_string() },
         conversation_id: m.conversation_id.to_string(),
         seq: m.seq,
         sender_id: m.sender_id.to_string(),
@@ -151,5 +152,7 @@ pub fn message(m: &Message, viewer: Option<UserId>) -> pb::Message {
             .iter()
             .map(|r| pb::Reaction { emoji: r.emoji.clone(), count: r.count, mine: r.mine })
             .collect(),
+        important: m.important,
+        silent: m.silent,
     }
 }

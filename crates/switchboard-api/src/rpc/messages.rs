@@ -34,6 +34,9 @@ impl super::MessageService for Handlers {
             reply_to: MessageId::parse_opt(&r.reply_to_message_id, "reply_to_message_id")?,
             forward_from,
             metadata: r.metadata,
+            important: r.important,
+            silent: r.silent,
+            online_only: r.online_only,
         };
         let (m, duplicate) = ctx.services.send_message(&p, req).await?;
         Ok(pb::SendMessageResponse { message: Some(convert::message(&m, Some(p.user_id))), duplicate })

@@ -41,6 +41,7 @@ impl super::SearchService for Handlers {
             until_ms: bound(r.until_ms, "until_ms")?,
             with_attachments: r.has_attachments,
             mentions_me: r.mentions_me,
+            important_only: r.important_only,
             newest_first: order == pb::SearchOrder::Newest,
             limit: r.limit,
             cursor: r.cursor,

@@ -270,6 +270,10 @@ pub struct Message {
     pub thread: Option<ThreadSummary>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reactions: Vec<Reaction>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub important: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub silent: bool,
 }
 
 impl From<&md::Message> for Message {
@@ -292,6 +296,8 @@ impl From<&md::Message> for Message {
                 .iter()
                 .map(|r| Reaction { emoji: r.emoji.clone(), count: r.count, mine: r.mine })
                 .collect(),
+            important: m.important,
+            silent: m.silent,
         }
     }
 }
@@ -316,6 +322,8 @@ impl From<Message> for md::Message {
                 .into_iter()
                 .map(|r| md::Reaction { emoji: r.emoji, count: r.count, mine: r.mine })
                 .collect(),
+            important: m.important,
+            silent: m.silent,
         }
     }
 }
@@ -668,6 +676,7 @@ pub enum Event {
     ResyncRequired { conversation_id: Option<i64> },
     UserUpdated { user: User, shared_with: Vec<i64> },
     FileReady { file: Box<File>, shared_with: Vec<i64> },
+    OnlineMessage(Box<Message>),
 }
 
 /// A user's profile.
@@ -771,6 +780,7 @@ impl Stored for ev::Event {
                 root_message_id: t.root_message_id.raw(),
                 thread: (&t.thread).into(),
             }),
+            D::OnlineMessage(m) => Event::OnlineMessage(Box::new(m.into())),
             D::CaughtUp { user_seq } => Event::CaughtUp { user_seq: *user_seq },
             D::ResyncRequired { conversation_id } => {
                 Event::ResyncRequired { conversation_id: conversation_id.map(ConversationId::raw) }
@@ -828,6 +838,7 @@ impl Stored for ev::Event {
                 root_message_id: mid(t.root_message_id),
                 thread: t.thread.into(),
             }),
+            Event::OnlineMessage(m) => D::OnlineMessage((*m).into()),
             Event::CaughtUp { user_seq } => D::CaughtUp { user_seq },
             Event::ResyncRequired { conversation_id } => {
                 D::ResyncRequired { conversation_id: conversation_id.map(cid) }

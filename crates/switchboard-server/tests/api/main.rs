@@ -10,6 +10,7 @@ mod connect;
 mod contract;
 mod durability;
 mod files;
+mod flags;
 mod groups;
 mod helpers;
 mod maintenance;

@@ -58,6 +58,7 @@ impl SharedEvent {
     pub fn personal_for(&self, viewer: switchboard_core::UserId) -> bool {
         match self.event.as_ref() {
             Event::Conversation(ev) => ev.message.sender_id == viewer && ev.message.client_key.is_some(),
+            Event::OnlineMessage(m) => m.sender_id == viewer && m.client_key.is_some(),
             _ => false,
         }
     }

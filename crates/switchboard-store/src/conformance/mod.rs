@@ -99,6 +99,8 @@ fn text(conv: ConversationId, sender: UserId, body: &str, key: Option<&str>) -> 
         client_key: key.map(str::to_owned),
         mentions: vec![],
         mentions_all: false,
+        important: false,
+        silent: false,
     }
 }
 

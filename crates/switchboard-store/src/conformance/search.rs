@@ -17,6 +17,7 @@ fn query(words: &str, windows: &[(ConversationId, u64)], viewer: UserId) -> Sear
         until_ms: None,
         with_attachments: false,
         mentioning_viewer: false,
+        important_only: false,
         newest_first: false,
         offset: 0,
         limit: 20,
@@ -96,6 +97,19 @@ pub async fn search_finds_words_in_the_windows_given<S: Store>(s: &S) {
     let mut mine = query("lunch", &all, me);
     mine.mentioning_viewer = true;
     assert_eq!(bodies(&s.search(&mine).await.unwrap().0), ["ping about lunch"]);
+
+    // Important messages only; they are counted among the unread too.
+    let mut flagged = text(a, other, "lunch is important", None);
+    flagged.important = true;
+    let flagged = s.append_message(flagged, 900).await.unwrap().event.message;
+    assert!(flagged.important && !flagged.silent);
+    let mut only = query("lunch", &all, me);
+    only.important_only = true;
+    assert_eq!(bodies(&s.search(&only).await.unwrap().0), ["lunch is important"]);
+    assert_eq!(s.important_unread(a, me, 0, 100).await.unwrap(), 1);
+    assert_eq!(s.important_unread(a, me, flagged.seq, 100).await.unwrap(), 0, "read");
+    assert_eq!(s.important_unread(a, other, 0, 100).await.unwrap(), 0, "one's own are not unread");
+    assert!(s.messages(a, &[flagged.id]).await.unwrap()[0].important, "stored");
 }
 
 /// Messages written before the index (an upgrade, a rebuild) are indexed in steps, and the

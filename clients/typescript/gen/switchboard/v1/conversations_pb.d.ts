@@ -329,6 +329,14 @@ export declare type ConversationView = Message<"switchboard.v1.ConversationView"
    * @generated from field: uint64 visible_from_seq = 10;
    */
   visibleFromSeq: bigint;
+
+  /**
+   * Unread messages from others marked important (capped like `unread_count`). Not
+   * carried by readStateChanged; it is 0 whenever `unread_count` is.
+   *
+   * @generated from field: uint32 important_count = 11;
+   */
+  importantCount: number;
 };
 
 /**

@@ -340,6 +340,21 @@ export declare type Message = Message$1<"switchboard.v1.Message"> & {
    * @generated from field: repeated switchboard.v1.Reaction reactions = 15;
    */
   reactions: Reaction[];
+
+  /**
+   * Marked important by the sender: clients show it; ConversationView.important_count
+   * counts the unread ones; search can look for these only.
+   *
+   * @generated from field: bool important = 16;
+   */
+  important: boolean;
+
+  /**
+   * Sent silently: clients do not notify anyone of it (it still counts as unread).
+   *
+   * @generated from field: bool silent = 17;
+   */
+  silent: boolean;
 };
 
 /**
@@ -431,6 +446,30 @@ export declare type SendMessageRequest = Message$1<"switchboard.v1.SendMessageRe
    * @generated from field: map<string, string> metadata = 6;
    */
   metadata: { [key: string]: string };
+
+  /**
+   * Marks the message important (Message.important).
+   *
+   * @generated from field: bool important = 7;
+   */
+  important: boolean;
+
+  /**
+   * Notifies nobody (Message.silent).
+   *
+   * @generated from field: bool silent = 8;
+   */
+  silent: boolean;
+
+  /**
+   * Delivers the message live to the members connected now (an `onlineMessage` event on
+   * their streams, the sender's other devices included) and nothing else: it is never
+   * stored, has no id and no seq, is not in history, catch-up, counters or search. Text
+   * only: attachments, a forward or a reply are invalid_argument. Checked like any post.
+   *
+   * @generated from field: bool online_only = 9;
+   */
+  onlineOnly: boolean;
 };
 
 /**

@@ -102,6 +102,13 @@ export declare type SearchMessagesRequest = Message<"switchboard.v1.SearchMessag
    * @generated from field: string cursor = 11;
    */
   cursor: string;
+
+  /**
+   * Only messages marked important.
+   *
+   * @generated from field: bool important_only = 12;
+   */
+  importantOnly: boolean;
 };
 
 /**

@@ -1046,6 +1046,16 @@ export declare type Event = Message<"switchboard.v1.Event"> & {
     case: "threadActivity";
   } | {
     /**
+     * Ephemeral: an online-only message (SendMessageRequest.online_only), to the members
+     * connected when it was sent; no id, no seq, never replayed. Carries
+     * `conversation_id`.
+     *
+     * @generated from field: switchboard.v1.Message online_message = 38;
+     */
+    value: Message$1;
+    case: "onlineMessage";
+  } | {
+    /**
      * Ephemeral: a profile changed. Sent to the user's own devices, to everyone who shares
      * a conversation with them and to their presence subscribers.
      *
