@@ -68,6 +68,8 @@ function MessageItem({ app, m, convId, first, seen, quoted, onAction, onImage })
       <button onClick=${() => onAction("reply", m)} title="Reply" aria-label="Reply">↩</button>
       ${convKind(app, convId) !== ConversationKind.THREAD && html`<button onClick=${() => onAction("thread", m)} title="Reply in thread" aria-label="Reply in thread">🧵</button>`}
       <button onClick=${() => onAction("forward", m)} title="Forward" aria-label="Forward">↪</button>
+      <button onClick=${() => onAction("save", m)} title=${app.saved.has(m.id) ? "Remove from saved" : "Save"}
+        aria-label=${app.saved.has(m.id) ? "Remove from saved" : "Save"} aria-pressed=${app.saved.has(m.id)}>🔖</button>
       ${canPin(app, convId) && (app.convs.get(convId)?.conversation?.pinnedMessageId === m.id
         ? html`<button onClick=${() => onAction("unpin", m)} title="Unpin" aria-label="Unpin">📍</button>`
         : html`<button onClick=${() => onAction("pin", m)} title="Pin" aria-label="Pin">📌</button>`)}
@@ -276,6 +278,7 @@ export function ChatView({ app, id, thread, onBack }) {
     try {
       if (a === "error") throw err;
       if (a === "pin" || a === "unpin") await app.setPin(m, a === "pin");
+      else if (a === "save") await app.toggleSaved(m);
       else if (a === "reply") setReply(m);
       else if (a === "edit") setEdit(m);
       else if (a === "forward") setForward(m);

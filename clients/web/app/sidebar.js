@@ -10,6 +10,7 @@ import { time, count } from "./format.js";
 import { serviceText } from "./service.js";
 import { NewChat, NewSpace, NewChannel, InviteDialog } from "./dialogs.js";
 import { SearchDialog } from "./search.js";
+import { SavedDialog } from "./saved.js";
 
 /**
  * @typedef {import("./state.js").AppState} AppState
@@ -138,10 +139,13 @@ export function Sidebar({ app, current }) {
             </header>
             <ul class="rows" aria-label="Chats">${chats.map((c) => html`<${ChatRow} key=${c.conversation?.id} app=${app} c=${c} current=${current === c.conversation?.id} />`)}</ul>
             <button class="link" onClick=${() => setArchived(!archived)}>${archived ? "← Back to chats" : "Archived chats"}</button>
+            <button class="link" onClick=${() => setDialog("saved")}>Saved messages</button>
+            <button class="link" onClick=${() => app.notesToSelf().then((id) => id && go(`/c/${id}`))}>Notes to self</button>
           </div>`}
     </div>
     ${dialog === "chat" && html`<${NewChat} app=${app} onClose=${() => setDialog("")} />`}
     ${dialog === "search" && html`<${SearchDialog} app=${app} onClose=${() => setDialog("")} />`}
+    ${dialog === "saved" && html`<${SavedDialog} app=${app} onClose=${() => setDialog("")} />`}
     ${dialog === "space" && html`<${NewSpace} app=${app} onClose=${(/** @type {string} */ id) => { setDialog(""); if (id) setSpace(id); }} />`}
   </nav>`;
 }

@@ -56,6 +56,8 @@ export class AppState {
   pending = new Map();
   /** @type {Map<string, Message[]>} online-only messages seen while the page is open */
   online = new Map();
+  /** @type {Set<string>} ids of my saved messages (the latest 200; the list pages the rest) */
+  saved = new Set();
   /** @type {string} the conversation on screen */
   openId = "";
   /** @type {Set<string>} users whose presence this connection follows */
@@ -170,6 +172,8 @@ export class AppState {
     const spaces = await this.sb.spaces.listMySpaces({});
     this.spaces = new Map(spaces.spaces.map((s) => [s.id, s]));
     this.history = new Map();
+    const saved = await this.sb.messages.listSavedMessages({ limit: 100 }).catch(() => null);
+    this.saved = new Set((saved?.saved ?? []).map((s) => s.message?.id ?? ""));
     await this.needUsers([...convs.values()].flatMap((c) => [c.conversation?.peerUserId ?? "", c.lastMessage?.senderId ?? ""]));
     if (this.openId && convs.has(this.openId)) void this.loadLatest(this.openId);
     this.changed();
@@ -220,7 +224,9 @@ export class AppState {
   title(c) {
     const conv = c?.conversation;
     if (!conv) return "";
-    if (conv.kind === ConversationKind.DIRECT) return this.userName(conv.peerUserId);
+    if (conv.kind === ConversationKind.DIRECT) {
+      return conv.peerUserId === this.me?.id ? "Notes to self" : this.userName(conv.peerUserId);
+    }
     return conv.title || "Untitled";
   }
 
@@ -466,6 +472,28 @@ export class AppState {
     this.changed();
   }
 
+  /** Saves a message, or takes it off my saved messages. @param {Message} m */
+  async toggleSaved(m) {
+    const req = { conversationId: m.conversationId, messageId: m.id };
+    if (this.saved.has(m.id)) {
+      await this.sb.messages.unsaveMessage(req);
+      this.saved.delete(m.id);
+    } else {
+      await this.sb.messages.saveMessage(req);
+      this.saved.add(m.id);
+    }
+    this.changed();
+  }
+
+  /** Opens my notes-to-self conversation (made on first use). */
+  async notesToSelf() {
+    const r = await this.sb.conversations.createDirect({ userId: this.me?.id ?? "" });
+    const c = r.conversation;
+    if (c?.conversation) this.convs.set(c.conversation.id, c);
+    this.changed();
+    return c?.conversation?.id ?? "";
+  }
+
   /** Pins or unpins a message. @param {Message} m @param {boolean} pin */
   async setPin(m, pin) {
     const req = { conversationId: m.conversationId, messageId: m.id };
@@ -522,6 +550,10 @@ export class AppState {
         break;
       case "messageEdited":
         this.updated(k.value);
+        break;
+      case "messageSaved":
+        if (k.value.saved) this.saved.add(k.value.messageId);
+        else this.saved.delete(k.value.messageId);
         break;
       case "onlineMessage":
         this.onlineMessage(k.value);

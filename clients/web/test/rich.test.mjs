@@ -3,6 +3,7 @@
 // pinned bar appears for a pin made elsewhere, lists every pin, and unpins.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { createSwitchboard } from "@switchboard/sdk";
 import { directWith, register, say, screenshot, sdkUser, serverAndBrowser, skipReason } from "./harness.mjs";
 
 const reason = skipReason();
@@ -185,6 +186,54 @@ describe("reactions and pins in the web client", { skip: reason || false, timeou
     const mine = h.messages.find((m) => m.content.case === "text" && m.content.value.text === "noted, I will be there");
     assert.equal(mine?.important, true);
     await screenshot(page, "flags");
+
+    assert.deepEqual(problems, [], "no page errors, console errors or failed requests");
+    await context.close();
+  });
+
+  test("saved messages and notes to self", async () => {
+    /** @type {string[]} */
+    const problems = [];
+    const context = await it.browser.newContext();
+    const page = await context.newPage();
+    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    page.on("console", (m) => m.type() === "error" && !m.text().startsWith("Failed to load resource") && problems.push(`console: ${m.text()}`));
+    page.on("response", (r) => r.status() >= 400 && problems.push(`${r.status()} from ${new URL(r.url()).pathname}`));
+    await page.goto(it.server.url);
+    await register(page, "jana", "Jana");
+    await page.getByRole("button", { name: "New", exact: true }).waitFor();
+    const { sb: karl } = await sdkUser(it.server, "karl", "Karl");
+    const dm = await directWith(karl, "jana");
+    await say(karl, dm.id, "the door code is 4711");
+    await page.getByRole("link", { name: /^Karl/ }).click();
+    const item = page.getByRole("article").filter({ hasText: "the door code is 4711" });
+    await item.hover();
+    await item.getByRole("button", { name: "Save", exact: true }).click();
+    await item.getByRole("button", { name: "Remove from saved" }).waitFor();
+
+    // Jana's other device (the SDK, signed in as her) has it.
+    const phone = createSwitchboard({ baseUrl: it.server.url });
+    const login = await phone.auth.login({ username: "jana", password: "correct horse battery staple" });
+    phone.signIn(login.tokens);
+    const list = await phone.messages.listSavedMessages({});
+    assert.deepEqual(list.saved.map((s) => s.message?.content.case === "text" && s.message.content.value.text), ["the door code is 4711"]);
+
+    // The list in the app; taking it off from there.
+    await page.getByRole("button", { name: "Saved messages" }).click();
+    const dialog = page.getByRole("dialog", { name: "Saved messages" });
+    await dialog.getByText("the door code is 4711").waitFor();
+    await dialog.getByRole("button", { name: "Remove from saved" }).click();
+    await dialog.getByText("Nothing saved yet.").waitFor();
+    await page.keyboard.press("Escape");
+    assert.equal((await phone.messages.listSavedMessages({})).saved.length, 0);
+
+    // Notes to self: a chat with oneself.
+    await page.getByRole("button", { name: "Notes to self" }).click();
+    await page.getByRole("heading", { name: "Notes to self" }).waitFor();
+    await page.getByLabel("Message", { exact: true }).fill("buy milk");
+    await page.keyboard.press("Enter");
+    await page.getByRole("article").filter({ hasText: "buy milk" }).waitFor();
+    await page.getByRole("link", { name: /^Notes to self/ }).waitFor();
 
     assert.deepEqual(problems, [], "no page errors, console errors or failed requests");
     await context.close();

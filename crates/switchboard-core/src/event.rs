@@ -191,6 +191,15 @@ pub enum UserEventKind {
         /// Each key and its new value; `None` = removed.
         changes: Vec<(String, Option<String>)>,
     },
+    /// The user saved a message to their saved messages, or took it off.
+    MessageSaved {
+        /// Its conversation.
+        conversation_id: ConversationId,
+        /// The message.
+        message_id: MessageId,
+        /// Saved (true) or taken off (false).
+        saved: bool,
+    },
 }
 
 impl UserEventKind {
@@ -208,6 +217,7 @@ impl UserEventKind {
             | Self::JoinRequestDecided { .. }
             | Self::UserSettingsChanged { .. }
             | Self::SessionStarted { .. }
+            | Self::MessageSaved { .. }
             | Self::JoinRequestResolved { .. } => None,
         }
     }

@@ -458,6 +458,15 @@ pub struct Reactor {
     pub at_ms: i64,
 }
 
+/// A message in someone's saved messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedMessage {
+    /// The message, as it is now.
+    pub message: Message,
+    /// When it was saved, ms since the epoch.
+    pub saved_at_ms: i64,
+}
+
 /// A pinned message of a conversation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pin {

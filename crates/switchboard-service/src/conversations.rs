@@ -138,11 +138,9 @@ impl Services {
         self.view(entry).await
     }
 
-    /// The direct conversation with `peer`, created on first use.
+    /// The direct conversation with `peer`, created on first use; with oneself, the
+    /// notes-to-self conversation (its only member).
     pub async fn create_direct(&self, p: &Principal, peer: UserId) -> ServiceResult<(ConversationView, bool)> {
-        if peer == p.user_id {
-            return Err(ServiceError::invalid("user_id", "a direct conversation needs another user"));
-        }
         let created = self
             .store()
             .create_conversation(NewConversation {

@@ -1,6 +1,6 @@
-//! Reactions and pins.
+//! Reactions, pins and saved messages.
 
-use switchboard_core::model::{ConversationKind, Message, Pin, Reactor};
+use switchboard_core::model::{ConversationKind, Message, Pin, Reactor, SavedMessage};
 use switchboard_core::permissions::Access;
 use switchboard_core::values::ReactionEmoji;
 use switchboard_core::{ConversationId, MessageId, UserId};
@@ -155,5 +155,53 @@ impl Services {
         }
         let next = more.then(|| pins.last().map(|p| format!("{}.{}", p.pinned_at_ms, p.message.id))).flatten();
         Ok((pins, next))
+    }
+
+    /// Saves a message the caller can see to their saved messages (`saved`), or takes it
+    /// off; their devices hear of it through their log.
+    pub async fn set_saved(
+        &self,
+        p: &Principal,
+        id: ConversationId,
+        message_id: MessageId,
+        saved: bool,
+    ) -> ServiceResult<()> {
+        if saved {
+            let (_, from) = self.standing(p, id).await?;
+            self.visible_message(p, id, from, message_id).await?;
+        }
+        if let Some(ev) = self.store().set_saved(p.user_id, id, message_id, saved, self.now_ms()).await? {
+            self.publish_user(ev);
+        }
+        Ok(())
+    }
+
+    /// The caller's saved messages, latest saved first, before the cursor; those in space
+    /// channels they may no longer view are left out.
+    pub async fn saved_messages(
+        &self,
+        p: &Principal,
+        cursor: &str,
+        limit: u32,
+    ) -> ServiceResult<(Vec<SavedMessage>, Option<String>)> {
+        let before = parse_cursor(cursor)?.map(|(at, m)| (at, MessageId::from_raw(m)));
+        let (page, more) = self.store().saved_messages(p.user_id, before, page_size(limit)).await?;
+        let next = more.then(|| page.last().map(|s| format!("{}.{}", s.saved_at_ms, s.message.id))).flatten();
+        let mut out = Vec::with_capacity(page.len());
+        for s in page {
+            let kind = self.kind_of(s.message.conversation_id).await?;
+            if matches!(kind, ConversationKind::SpaceChannel | ConversationKind::Thread)
+                && self.readable(p, s.message.conversation_id).await.is_err()
+            {
+                continue;
+            }
+            out.push(s);
+        }
+        let mut messages: Vec<Message> = out.iter().map(|s| s.message.clone()).collect();
+        self.with_files(&mut messages).await?;
+        for (s, m) in out.iter_mut().zip(messages) {
+            s.message = m;
+        }
+        Ok((out, next))
     }
 }

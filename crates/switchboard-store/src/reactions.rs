@@ -1,9 +1,10 @@
-//! Reactions and pins: what members add to messages that are already there. Each change
-//! is a conversation event (a reaction event, or a pin's service message), written in the
-//! same transaction.
+//! Reactions, pins and saved messages: what members add to messages that are already
+//! there. A reaction or pin is a conversation event (a reaction event, or a pin's service
+//! message); saving is an event of the saver's own log; each written in the same
+//! transaction.
 
-use switchboard_core::event::ConvEvent;
-use switchboard_core::model::{Content, Message, Pin, Reactor, ServiceAction, ServiceContent};
+use switchboard_core::event::{ConvEvent, UserEvent, UserEventKind};
+use switchboard_core::model::{Content, Message, Pin, Reactor, SavedMessage, ServiceAction, ServiceContent};
 use switchboard_core::{ConversationId, MessageId, UserId};
 
 use crate::backends::store_trait;
@@ -59,6 +60,15 @@ store_trait! {
             before: Option<(i64, MessageId)>,
             limit: u32,
         ) -> (Vec<Pin>, bool) => pins(id, viewer, before, limit);
+        /// Saves (`saved`) a message of conversation `id` to `user`'s saved messages, or
+        /// takes it off; the user-log event, or `None` when it already was so.
+        write fn set_saved(&self, user: UserId, id: ConversationId, message_id: MessageId, saved: bool, now_ms: i64)
+            -> Option<UserEvent> => set_saved(user, id, message_id, saved, now_ms);
+        /// `user`'s saved messages still in conversations they are a member of (each from
+        /// where their view starts), latest saved first, before the cursor (time, message);
+        /// at most `limit`, and whether more exist.
+        read fn saved_messages(&self, user: UserId, before: Option<(i64, MessageId)>, limit: u32)
+            -> (Vec<SavedMessage>, bool) => saved_messages(user, before, limit);
     }
 }
 
@@ -235,5 +245,59 @@ async fn pins(
     for (p, m) in out.iter_mut().zip(messages) {
         p.message = m;
     }
+    Ok((out, more))
+}
+
+async fn set_saved(
+    tx: &impl Tx,
+    user: UserId,
+    id: ConversationId,
+    message_id: MessageId,
+    saved: bool,
+    now_ms: i64,
+) -> StoreResult<Option<UserEvent>> {
+    let changed = if saved {
+        let m = rows::load_message(tx, message_id).await?;
+        if m.conversation_id != id {
+            return Err(StoreError::NotFound("message"));
+        }
+        tx.exec(
+            "INSERT INTO saved_messages (user_id, message_id, conversation_id, saved_at) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT DO NOTHING",
+            args![user.raw(), message_id.raw(), id.raw(), now_ms],
+        )
+        .await?
+    } else {
+        let sql = "DELETE FROM saved_messages WHERE user_id = ?1 AND message_id = ?2";
+        tx.exec(sql, args![user.raw(), message_id.raw()]).await?
+    };
+    if changed == 0 {
+        return Ok(None);
+    }
+    let kind = UserEventKind::MessageSaved { conversation_id: id, message_id, saved };
+    Ok(Some(rows::append_user_event(tx, user, kind, now_ms).await?))
+}
+
+async fn saved_messages(
+    tx: &impl Tx,
+    user: UserId,
+    before: Option<(i64, MessageId)>,
+    limit: u32,
+) -> StoreResult<(Vec<SavedMessage>, bool)> {
+    let (at, mid) = before.map_or((i64::MAX, i64::MAX), |(at, m)| (at, m.raw()));
+    let sql = format!(
+        "SELECT s.saved_at, {MSG_COLS} FROM saved_messages s JOIN messages msg ON msg.id = s.message_id \
+         JOIN members m ON m.conversation_id = s.conversation_id AND m.user_id = s.user_id \
+         WHERE s.user_id = ?1 AND msg.seq >= m.visible_from_seq \
+         AND (s.saved_at < ?2 OR (s.saved_at = ?2 AND s.message_id < ?3)) \
+         ORDER BY s.saved_at DESC, s.message_id DESC LIMIT ?4"
+    );
+    let mut out = tx
+        .all(&sql, args![user.raw(), at, mid, u64::from(limit) + 1], |r| {
+            Ok(SavedMessage { saved_at_ms: r.i64("saved_at")?, message: rows::message(r)? })
+        })
+        .await?;
+    let more = out.len() > limit as usize;
+    out.truncate(limit as usize);
     Ok((out, more))
 }

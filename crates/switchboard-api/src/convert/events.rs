@@ -96,6 +96,12 @@ fn user_kind(k: &UserEventKind, at_ms: i64) -> Kind {
                 decided_by: decided_by.to_string(),
             })
         }
+        UserEventKind::MessageSaved { conversation_id, message_id, saved } => Kind::MessageSaved(pb::MessageSaved {
+            conversation_id: conversation_id.to_string(),
+            message_id: message_id.to_string(),
+            saved: *saved,
+            at_ms,
+        }),
         UserEventKind::SessionStarted { session_id, device_name, platform } => {
             Kind::SessionStarted(pb::SessionStarted {
                 session_id: session_id.to_string(),

@@ -173,4 +173,34 @@ impl super::MessageService for Handlers {
             next_cursor: next.unwrap_or_default(),
         })
     }
+
+    async fn save_message(ctx: Ctx, r: pb::SaveMessageRequest) -> ServiceResult<pb::SaveMessageResponse> {
+        let p = ctx.principal().await?;
+        ctx.services.set_saved(&p, conv_id(&r.conversation_id)?, msg_id(&r.message_id)?, true).await?;
+        Ok(pb::SaveMessageResponse {})
+    }
+
+    async fn unsave_message(ctx: Ctx, r: pb::UnsaveMessageRequest) -> ServiceResult<pb::UnsaveMessageResponse> {
+        let p = ctx.principal().await?;
+        ctx.services.set_saved(&p, conv_id(&r.conversation_id)?, msg_id(&r.message_id)?, false).await?;
+        Ok(pb::UnsaveMessageResponse {})
+    }
+
+    async fn list_saved_messages(
+        ctx: Ctx,
+        r: pb::ListSavedMessagesRequest,
+    ) -> ServiceResult<pb::ListSavedMessagesResponse> {
+        let p = ctx.principal().await?;
+        let (saved, next) = ctx.services.saved_messages(&p, &r.cursor, r.limit).await?;
+        Ok(pb::ListSavedMessagesResponse {
+            saved: saved
+                .iter()
+                .map(|s| pb::SavedMessage {
+                    message: Some(convert::message(&s.message, Some(p.user_id))),
+                    saved_at_ms: s.saved_at_ms,
+                })
+                .collect(),
+            next_cursor: next.unwrap_or_default(),
+        })
+    }
 }

@@ -419,6 +419,11 @@ pub enum UserEventKind {
         device_name: String,
         platform: String,
     },
+    MessageSaved {
+        conversation_id: i64,
+        message_id: i64,
+        saved: bool,
+    },
     JoinRequestResolved {
         conversation_id: i64,
         user_id: i64,
@@ -477,6 +482,11 @@ impl Stored for ev::UserEventKind {
                     decided_by: decided_by.raw(),
                 }
             }
+            D::MessageSaved { conversation_id, message_id, saved } => UserEventKind::MessageSaved {
+                conversation_id: conversation_id.raw(),
+                message_id: message_id.raw(),
+                saved: *saved,
+            },
             D::SessionStarted { session_id, device_name, platform } => UserEventKind::SessionStarted {
                 session_id: session_id.raw(),
                 device_name: device_name.clone(),
@@ -529,6 +539,9 @@ impl Stored for ev::UserEventKind {
             }
             UserEventKind::SessionStarted { session_id, device_name, platform } => {
                 D::SessionStarted { session_id: SessionId::from_raw(session_id), device_name, platform }
+            }
+            UserEventKind::MessageSaved { conversation_id, message_id, saved } => {
+                D::MessageSaved { conversation_id: cid(conversation_id), message_id: mid(message_id), saved }
             }
         }
     }

@@ -19,6 +19,7 @@ mod odd_input;
 mod permissions;
 mod profiles;
 mod reactions;
+mod saved;
 mod scenario;
 mod search;
 mod server_info;

@@ -45,6 +45,7 @@ macro_rules! store_conformance {
             uploads_become_files_once_within_quota_and_blobs_are_collected_safely,
             reactions_count_once_per_member_and_are_logged,
             pins_are_listed_latest_first_and_follow_deletes,
+            saved_messages_are_private_logged_and_listed,
             search_finds_words_in_the_windows_given,
             the_search_index_is_rebuilt_in_steps
         );

@@ -5,7 +5,7 @@ use switchboard_core::model::{Content, ConversationKind, Reaction, ServiceAction
 use switchboard_core::{MessageId, UserId};
 
 use super::{group, text, users};
-use crate::{HistoryDirection, Reacted, Store, StoreError};
+use crate::{HistoryDirection, MembershipChange, Reacted, Store, StoreError};
 
 fn counts(rs: &[Reaction]) -> Vec<(&str, u32, bool)> {
     rs.iter().map(|r| (r.emoji.as_str(), r.count, r.mine)).collect()
@@ -111,4 +111,37 @@ pub async fn pins_are_listed_latest_first_and_follow_deletes<S: Store>(s: &S) {
     assert!(s.pins(c, ids[1], None, 10).await.unwrap().0.is_empty(), "hidden for the reader");
     assert_eq!(s.pins(c, ids[0], None, 10).await.unwrap().0.len(), 1);
     assert!(matches!(s.set_pin(c, ms[2].id, ids[0], true, 42).await, Err(StoreError::NotFound(_))));
+}
+
+/// Saved messages: once per message, logged to the saver's own log, listed latest first
+/// with paging, only while the saver is still a member.
+pub async fn saved_messages_are_private_logged_and_listed<S: Store>(s: &S) {
+    let ids = users(s, &["sv1", "sv2"]).await;
+    let c = group(s, ConversationKind::Group, ids[0], &ids[1..]).await;
+    let a = s.append_message(text(c, ids[0], "keep me", None), 10).await.unwrap().event.message;
+    let b = s.append_message(text(c, ids[0], "and me", None), 11).await.unwrap().event.message;
+    let before = s.user_seq(ids[1]).await.unwrap();
+    let ev = s.set_saved(ids[1], c, a.id, true, 20).await.unwrap().expect("saved");
+    assert_eq!(ev.user_seq, before + 1);
+    assert!(matches!(ev.kind, switchboard_core::event::UserEventKind::MessageSaved { saved: true, .. }));
+    assert!(s.set_saved(ids[1], c, a.id, true, 21).await.unwrap().is_none(), "saving twice");
+    s.set_saved(ids[1], c, b.id, true, 22).await.unwrap().unwrap();
+    let (list, more) = s.saved_messages(ids[1], None, 10).await.unwrap();
+    assert_eq!(
+        (list.iter().map(|x| (x.message.id, x.saved_at_ms)).collect::<Vec<_>>(), more),
+        (vec![(b.id, 22), (a.id, 20)], false)
+    );
+    let (page, more) = s.saved_messages(ids[1], None, 1).await.unwrap();
+    assert_eq!((page.len(), more), (1, true));
+    let (rest, _) = s.saved_messages(ids[1], Some((22, b.id)), 1).await.unwrap();
+    assert_eq!(rest[0].message.id, a.id);
+    assert!(s.saved_messages(ids[0], None, 10).await.unwrap().0.is_empty(), "private to the saver");
+    s.set_saved(ids[1], c, b.id, false, 23).await.unwrap().expect("taken off");
+    assert!(s.set_saved(ids[1], c, b.id, false, 24).await.unwrap().is_none());
+    assert!(matches!(
+        s.set_saved(ids[1], c, MessageId::from_raw(999_999), true, 25).await,
+        Err(StoreError::NotFound(_))
+    ));
+    s.change_membership(c, ids[1], MembershipChange::Leave, 30).await.unwrap();
+    assert!(s.saved_messages(ids[1], None, 10).await.unwrap().0.is_empty(), "gone with the membership");
 }

@@ -414,7 +414,8 @@ export declare const MemberSchema: GenMessage<Member>;
  */
 export declare type CreateDirectRequest = Message<"switchboard.v1.CreateDirectRequest"> & {
   /**
-   * The other user.
+   * The other user; the caller's own id opens their notes-to-self conversation (a direct
+   * conversation with one member, where `peer_user_id` is the caller).
    *
    * @generated from field: string user_id = 1;
    */

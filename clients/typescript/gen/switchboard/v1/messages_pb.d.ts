@@ -1375,6 +1375,169 @@ export declare type ListPinnedMessagesResponse = Message$1<"switchboard.v1.ListP
 export declare const ListPinnedMessagesResponseSchema: GenMessage<ListPinnedMessagesResponse>;
 
 /**
+ * SaveMessage request.
+ *
+ * @generated from message switchboard.v1.SaveMessageRequest
+ */
+export declare type SaveMessageRequest = Message$1<"switchboard.v1.SaveMessageRequest"> & {
+  /**
+   * The conversation.
+   *
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+
+  /**
+   * The message.
+   *
+   * @generated from field: string message_id = 2;
+   */
+  messageId: string;
+};
+
+/**
+ * Describes the message switchboard.v1.SaveMessageRequest.
+ * Use `create(SaveMessageRequestSchema)` to create a new message.
+ */
+export declare const SaveMessageRequestSchema: GenMessage<SaveMessageRequest>;
+
+/**
+ * SaveMessage response.
+ *
+ * @generated from message switchboard.v1.SaveMessageResponse
+ */
+export declare type SaveMessageResponse = Message$1<"switchboard.v1.SaveMessageResponse"> & {
+};
+
+/**
+ * Describes the message switchboard.v1.SaveMessageResponse.
+ * Use `create(SaveMessageResponseSchema)` to create a new message.
+ */
+export declare const SaveMessageResponseSchema: GenMessage<SaveMessageResponse>;
+
+/**
+ * UnsaveMessage request.
+ *
+ * @generated from message switchboard.v1.UnsaveMessageRequest
+ */
+export declare type UnsaveMessageRequest = Message$1<"switchboard.v1.UnsaveMessageRequest"> & {
+  /**
+   * The conversation.
+   *
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+
+  /**
+   * The message.
+   *
+   * @generated from field: string message_id = 2;
+   */
+  messageId: string;
+};
+
+/**
+ * Describes the message switchboard.v1.UnsaveMessageRequest.
+ * Use `create(UnsaveMessageRequestSchema)` to create a new message.
+ */
+export declare const UnsaveMessageRequestSchema: GenMessage<UnsaveMessageRequest>;
+
+/**
+ * UnsaveMessage response.
+ *
+ * @generated from message switchboard.v1.UnsaveMessageResponse
+ */
+export declare type UnsaveMessageResponse = Message$1<"switchboard.v1.UnsaveMessageResponse"> & {
+};
+
+/**
+ * Describes the message switchboard.v1.UnsaveMessageResponse.
+ * Use `create(UnsaveMessageResponseSchema)` to create a new message.
+ */
+export declare const UnsaveMessageResponseSchema: GenMessage<UnsaveMessageResponse>;
+
+/**
+ * ListSavedMessages request.
+ *
+ * @generated from message switchboard.v1.ListSavedMessagesRequest
+ */
+export declare type ListSavedMessagesRequest = Message$1<"switchboard.v1.ListSavedMessagesRequest"> & {
+  /**
+   * Page size, 1-100 (0 means 50).
+   *
+   * @generated from field: uint32 limit = 1;
+   */
+  limit: number;
+
+  /**
+   * Opaque cursor from the previous page; empty for the first.
+   *
+   * @generated from field: string cursor = 2;
+   */
+  cursor: string;
+};
+
+/**
+ * Describes the message switchboard.v1.ListSavedMessagesRequest.
+ * Use `create(ListSavedMessagesRequestSchema)` to create a new message.
+ */
+export declare const ListSavedMessagesRequestSchema: GenMessage<ListSavedMessagesRequest>;
+
+/**
+ * A saved message.
+ *
+ * @generated from message switchboard.v1.SavedMessage
+ */
+export declare type SavedMessage = Message$1<"switchboard.v1.SavedMessage"> & {
+  /**
+   * The message as it is now.
+   *
+   * @generated from field: switchboard.v1.Message message = 1;
+   */
+  message?: Message | undefined;
+
+  /**
+   * When it was saved, ms since the epoch.
+   *
+   * @generated from field: int64 saved_at_ms = 2;
+   */
+  savedAtMs: bigint;
+};
+
+/**
+ * Describes the message switchboard.v1.SavedMessage.
+ * Use `create(SavedMessageSchema)` to create a new message.
+ */
+export declare const SavedMessageSchema: GenMessage<SavedMessage>;
+
+/**
+ * ListSavedMessages response.
+ *
+ * @generated from message switchboard.v1.ListSavedMessagesResponse
+ */
+export declare type ListSavedMessagesResponse = Message$1<"switchboard.v1.ListSavedMessagesResponse"> & {
+  /**
+   * Latest saved first.
+   *
+   * @generated from field: repeated switchboard.v1.SavedMessage saved = 1;
+   */
+  saved: SavedMessage[];
+
+  /**
+   * Cursor of the next page; empty on the last page.
+   *
+   * @generated from field: string next_cursor = 2;
+   */
+  nextCursor: string;
+};
+
+/**
+ * Describes the message switchboard.v1.ListSavedMessagesResponse.
+ * Use `create(ListSavedMessagesResponseSchema)` to create a new message.
+ */
+export declare const ListSavedMessagesResponseSchema: GenMessage<ListSavedMessagesResponse>;
+
+/**
  * Kinds of text entities.
  *
  * @generated from enum switchboard.v1.EntityKind
@@ -1867,6 +2030,38 @@ export declare const MessageService: GenService<{
     methodKind: "unary";
     input: typeof ListPinnedMessagesRequestSchema;
     output: typeof ListPinnedMessagesResponseSchema;
+  },
+  /**
+   * Saves a message the caller can see to their private saved messages; saving a saved
+   * one changes nothing. Their devices get `messageSaved` (user log).
+   *
+   * @generated from rpc switchboard.v1.MessageService.SaveMessage
+   */
+  saveMessage: {
+    methodKind: "unary";
+    input: typeof SaveMessageRequestSchema;
+    output: typeof SaveMessageResponseSchema;
+  },
+  /**
+   * Takes a message off the caller's saved messages; one not there changes nothing.
+   *
+   * @generated from rpc switchboard.v1.MessageService.UnsaveMessage
+   */
+  unsaveMessage: {
+    methodKind: "unary";
+    input: typeof UnsaveMessageRequestSchema;
+    output: typeof UnsaveMessageResponseSchema;
+  },
+  /**
+   * The caller's saved messages, latest saved first: those in conversations they are
+   * still a member of and can see (a message deleted since shows as deleted).
+   *
+   * @generated from rpc switchboard.v1.MessageService.ListSavedMessages
+   */
+  listSavedMessages: {
+    methodKind: "unary";
+    input: typeof ListSavedMessagesRequestSchema;
+    output: typeof ListSavedMessagesResponseSchema;
   },
 }>;
 

@@ -256,6 +256,47 @@ export declare type MessageDeleted = Message<"switchboard.v1.MessageDeleted"> & 
 export declare const MessageDeletedSchema: GenMessage<MessageDeleted>;
 
 /**
+ * A message was saved to (or taken off) the user's saved messages.
+ *
+ * @generated from message switchboard.v1.MessageSaved
+ */
+export declare type MessageSaved = Message<"switchboard.v1.MessageSaved"> & {
+  /**
+   * Its conversation.
+   *
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+
+  /**
+   * The message.
+   *
+   * @generated from field: string message_id = 2;
+   */
+  messageId: string;
+
+  /**
+   * True when saved, false when taken off.
+   *
+   * @generated from field: bool saved = 3;
+   */
+  saved: boolean;
+
+  /**
+   * When, ms since the epoch.
+   *
+   * @generated from field: int64 at_ms = 4;
+   */
+  atMs: bigint;
+};
+
+/**
+ * Describes the message switchboard.v1.MessageSaved.
+ * Use `create(MessageSavedSchema)` to create a new message.
+ */
+export declare const MessageSavedSchema: GenMessage<MessageSaved>;
+
+/**
  * A reaction was added or taken back.
  *
  * @generated from message switchboard.v1.ReactionChanged
@@ -1012,6 +1053,14 @@ export declare type Event = Message<"switchboard.v1.Event"> & {
      */
     value: JoinRequestResolved;
     case: "joinRequestResolved";
+  } | {
+    /**
+     * The user saved a message or took it off their saved messages. User log.
+     *
+     * @generated from field: switchboard.v1.MessageSaved message_saved = 39;
+     */
+    value: MessageSaved;
+    case: "messageSaved";
   } | {
     /**
      * Ephemeral.
