@@ -188,7 +188,10 @@ fn read_password(from_stdin: bool) -> anyhow::Result<String> {
 async fn offline_services(config: &Config) -> anyhow::Result<(Services, Option<crate::datadir::DataDirLock>)> {
     let (store, lock) = open_store(config).await?;
     let blobs = crate::serve::open_blobs(config)?;
-    Ok((Services::new(store, Arc::new(LocalBus::new()), blobs, config.service.clone())?, lock))
+    // A command's process delivers no scheduled messages: it has no bus to announce them on.
+    let mut service = config.service.clone();
+    service.scheduled_poll_ms = 0;
+    Ok((Services::new(store, Arc::new(LocalBus::new()), blobs, service)?, lock))
 }
 
 async fn shutdown_signal() {

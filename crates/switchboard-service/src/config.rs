@@ -223,6 +223,11 @@ pub struct ServiceConfig {
     pub files: FilesConfig,
     /// Most distinct emoji one message's reactions may use.
     pub max_reactions_per_message: u32,
+    /// Most scheduled messages one user keeps waiting.
+    pub max_scheduled_per_user: u32,
+    /// How often each node looks for scheduled messages that are due, in milliseconds; 0:
+    /// this node delivers none (another node must).
+    pub scheduled_poll_ms: u64,
 }
 
 impl Default for ServiceConfig {
@@ -254,6 +259,8 @@ impl Default for ServiceConfig {
             recommended_client_versions: Default::default(),
             files: FilesConfig::default(),
             max_reactions_per_message: 20,
+            max_scheduled_per_user: 100,
+            scheduled_poll_ms: 1_000,
         }
     }
 }

@@ -18,6 +18,7 @@ mod messages;
 mod passwords;
 mod ratelimit;
 mod reactions;
+mod scheduled;
 mod search;
 mod server;
 mod signals;
@@ -45,6 +46,7 @@ pub use files::{Download, UploadSpec, Variant};
 pub use hub::{CloseReason, Connection, EventStream, SharedEvent, StreamItem};
 pub use invites::{Invite, InvitePreview, InviteRecord, Joined, RequestRecord};
 pub use messages::{HistoryRequest, Receipts, SendRequest};
+pub use scheduled::ScheduleRequest;
 pub use search::{SearchHit, SearchRequest};
 pub use server::{ClientSupport, FEATURES, RuntimePatch, RuntimeSettings, ServerInfo};
 pub use spaces::{
@@ -52,6 +54,7 @@ pub use spaces::{
     SpaceView,
 };
 pub use switchboard_blob::{BlobError, BlobId, BlobStore, ByteStream, S3Options};
+pub use switchboard_store::Scheduled;
 pub use switchboard_store::Upload;
 pub use switchboard_store::{HistoryDirection, SettingsPatch, UserSetting};
 pub use sync::{Difference, Positions};
@@ -166,6 +169,7 @@ impl Services {
         let services = Self { inner };
         services.start_files();
         services.start_search_backfill();
+        services.start_scheduler();
         Ok(services)
     }
 

@@ -119,6 +119,29 @@ impl Services {
 
     /// Sends a message; a retry with the same key returns the original (`true` = retry).
     pub async fn send_message(&self, p: &Principal, req: SendRequest) -> ServiceResult<(Message, bool)> {
+        let online_only = req.online_only;
+        let (new, thread_of) = self.prepare_send(p, req).await?;
+        if online_only {
+            return self.send_online_only(p, new).await.map(|m| (m, false));
+        }
+        let id = new.conversation_id;
+        let appended = match self.store().append_message(new, self.now_ms()).await {
+            // A non-member must not learn the conversation exists.
+            Err(switchboard_store::StoreError::Denied(_)) if self.store().member(id, p.user_id).await?.is_none() => {
+                return Err(ServiceError::not_found("conversation"));
+            }
+            other => other?,
+        };
+        self.finish_send(id, appended, thread_of).await
+    }
+
+    /// Validates a send and checks the rules outside the store's transaction; the message
+    /// to append, and a thread's parent and root.
+    pub(crate) async fn prepare_send(
+        &self,
+        p: &Principal,
+        req: SendRequest,
+    ) -> ServiceResult<(NewMessage, Option<(ConversationId, MessageId)>)> {
         let id = req.conversation_id.ok_or_else(|| ServiceError::invalid("conversation_id", "required"))?;
         let key = ClientKey::parse(&req.client_key)?.into_string();
         let metadata = parse_metadata(req.metadata)?;
@@ -182,16 +205,16 @@ impl Services {
             silent: req.silent,
         };
         let thread_of = self.gate_post(p, id, new.mentions_all).await?;
-        if req.online_only {
-            return self.send_online_only(p, new).await.map(|m| (m, false));
-        }
-        let appended = match self.store().append_message(new, self.now_ms()).await {
-            // A non-member must not learn the conversation exists.
-            Err(switchboard_store::StoreError::Denied(_)) if self.store().member(id, p.user_id).await?.is_none() => {
-                return Err(ServiceError::not_found("conversation"));
-            }
-            other => other?,
-        };
+        Ok((new, thread_of))
+    }
+
+    /// After an append: the answer, and the events for a new message.
+    pub(crate) async fn finish_send(
+        &self,
+        id: ConversationId,
+        appended: switchboard_store::Appended,
+        thread_of: Option<(ConversationId, MessageId)>,
+    ) -> ServiceResult<(Message, bool)> {
         if appended.event.conversation_id != id {
             return Err(ServiceError::new(
                 switchboard_core::ErrorCode::AlreadyExists,

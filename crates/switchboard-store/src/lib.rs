@@ -6,7 +6,7 @@
 //! a conversation log, entries in users' logs) are written in the same transaction.
 //!
 //! Each aggregate is one module (`users`, `sessions`, `conversations`, `messages`,
-//! `reactions`, `search`, `records`, `events`, `files`): its input and output types, its trait declared by `store_trait!`
+//! `reactions`, `search`, `scheduled`, `records`, `events`, `files`): its input and output types, its trait declared by `store_trait!`
 //! (each method bound to one operation), and the operations, written once as SQL over a
 //! small transaction interface (`sql`). The backends provide that interface, their engine
 //! (SQLite's writer thread and readers, PostgreSQL's pool) and their migrations
@@ -36,6 +36,7 @@ pub mod postgres;
 mod reactions;
 mod records;
 mod rows;
+mod scheduled;
 mod search;
 mod sessions;
 mod sql;
@@ -53,6 +54,7 @@ pub use files::{CreatedUpload, FileFacts, FileStore, NewFile, NewUpload, Upload}
 pub use messages::{Appended, HistoryDirection, MessageStore, ReceiptCounts, service_message, stored_message};
 pub use reactions::{Reacted, ReactionStore};
 pub use records::{Expect, Record, RecordStore};
+pub use scheduled::{Scheduled, ScheduledPatch, ScheduledStore};
 pub use search::{SearchIndexStatus, SearchQuery, SearchStore};
 pub use sessions::{CreatedSession, NewSession, Rotation, SessionStore};
 pub use users::{NewUser, ProfilePatch, UserSetting, UserStore};
@@ -68,6 +70,7 @@ pub trait Store:
     + FileStore
     + ReactionStore
     + SearchStore
+    + ScheduledStore
 {
 }
 
@@ -80,7 +83,8 @@ impl<
         + RecordStore
         + FileStore
         + ReactionStore
-        + SearchStore,
+        + SearchStore
+        + ScheduledStore,
 > Store for T
 {
 }

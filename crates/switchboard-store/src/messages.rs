@@ -185,7 +185,7 @@ async fn by_key(tx: &impl Tx, sender: UserId, key: &str) -> StoreResult<Option<M
 /// a known client key returns the original. Everything is checked before the first change
 /// (the SQLite writer runs it without a savepoint). Two sends racing with one client key on
 /// PostgreSQL: the loser fails with `AlreadyExists` and, retried, finds the winner.
-async fn append(tx: &impl Tx, new: &NewMessage, now_ms: i64) -> StoreResult<Appended> {
+pub(crate) async fn append(tx: &impl Tx, new: &NewMessage, now_ms: i64) -> StoreResult<Appended> {
     if let Some(key) = &new.client_key
         && let Some(m) = by_key(tx, new.sender_id, key).await?
     {

@@ -156,3 +156,28 @@ pub fn message(m: &Message, viewer: Option<UserId>) -> pb::Message {
         silent: m.silent,
     }
 }
+
+/// A scheduled message on the wire (its sender's view).
+pub fn scheduled(s: &switchboard_service::Scheduled) -> pb::ScheduledMessage {
+    let text = match &s.content {
+        Content::Text { text, entities, .. } => Some(pb::TextContent {
+            text: text.clone(),
+            entities: entities.iter().map(entity).collect(),
+            attachments: vec![],
+        }),
+        _ => None,
+    };
+    pb::ScheduledMessage {
+        id: s.id.to_string(),
+        conversation_id: s.conversation_id.to_string(),
+        send_at_ms: s.send_at_ms,
+        text,
+        reply_to_message_id: s.reply_to.map(|r| r.to_string()).unwrap_or_default(),
+        metadata: s.metadata.clone(),
+        important: s.important,
+        silent: s.silent,
+        client_key: s.client_key.clone(),
+        created_at_ms: s.created_at_ms,
+        failed_reason: s.failed.clone().unwrap_or_default(),
+    }
+}

@@ -2,7 +2,9 @@
 
 use switchboard_core::{ConversationId, MessageId};
 use switchboard_proto::v1 as pb;
-use switchboard_service::{HistoryDirection, HistoryRequest, SendRequest, ServiceError, ServiceResult};
+use switchboard_service::{
+    HistoryDirection, HistoryRequest, ScheduleRequest, SendRequest, ServiceError, ServiceResult,
+};
 
 use super::{Ctx, Handlers};
 use crate::convert;
@@ -203,4 +205,68 @@ impl super::MessageService for Handlers {
             next_cursor: next.unwrap_or_default(),
         })
     }
+
+    async fn schedule_message(ctx: Ctx, r: pb::ScheduleMessageRequest) -> ServiceResult<pb::ScheduleMessageResponse> {
+        let p = ctx.principal().await?;
+        if r.text.as_ref().is_some_and(|t| !t.attachments.is_empty()) {
+            return Err(ServiceError::invalid("text.attachments", "scheduled messages carry text only"));
+        }
+        let req = ScheduleRequest {
+            conversation_id: Some(conv_id(&r.conversation_id)?),
+            client_key: r.client_key,
+            text: convert::text_from(r.text)?,
+            reply_to: MessageId::parse_opt(&r.reply_to_message_id, "reply_to_message_id")?,
+            metadata: r.metadata,
+            important: r.important,
+            silent: r.silent,
+            send_at_ms: r.send_at_ms,
+        };
+        let s = ctx.services.schedule_message(&p, req).await?;
+        Ok(pb::ScheduleMessageResponse { scheduled: Some(convert::scheduled(&s)) })
+    }
+
+    async fn list_scheduled_messages(
+        ctx: Ctx,
+        r: pb::ListScheduledMessagesRequest,
+    ) -> ServiceResult<pb::ListScheduledMessagesResponse> {
+        let p = ctx.principal().await?;
+        let conv = ConversationId::parse_opt(&r.conversation_id, "conversation_id")?;
+        let list = ctx.services.scheduled_messages(&p, conv).await?;
+        Ok(pb::ListScheduledMessagesResponse { scheduled: list.iter().map(convert::scheduled).collect() })
+    }
+
+    async fn update_scheduled_message(
+        ctx: Ctx,
+        r: pb::UpdateScheduledMessageRequest,
+    ) -> ServiceResult<pb::UpdateScheduledMessageResponse> {
+        let p = ctx.principal().await?;
+        if r.text.as_ref().is_some_and(|t| !t.attachments.is_empty()) {
+            return Err(ServiceError::invalid("text.attachments", "scheduled messages carry text only"));
+        }
+        let at = (r.send_at_ms != 0).then_some(r.send_at_ms);
+        let s = ctx.services.update_scheduled(&p, scheduled_id(&r.id)?, convert::text_from(r.text)?, at).await?;
+        Ok(pb::UpdateScheduledMessageResponse { scheduled: Some(convert::scheduled(&s)) })
+    }
+
+    async fn cancel_scheduled_message(
+        ctx: Ctx,
+        r: pb::CancelScheduledMessageRequest,
+    ) -> ServiceResult<pb::CancelScheduledMessageResponse> {
+        let p = ctx.principal().await?;
+        ctx.services.cancel_scheduled(&p, scheduled_id(&r.id)?).await?;
+        Ok(pb::CancelScheduledMessageResponse {})
+    }
+
+    async fn send_scheduled_message_now(
+        ctx: Ctx,
+        r: pb::SendScheduledMessageNowRequest,
+    ) -> ServiceResult<pb::SendScheduledMessageNowResponse> {
+        let p = ctx.principal().await?;
+        let m = ctx.services.send_scheduled_now(&p, scheduled_id(&r.id)?).await?;
+        Ok(pb::SendScheduledMessageNowResponse { message: Some(convert::message(&m, Some(p.user_id))) })
+    }
+}
+
+fn scheduled_id(s: &str) -> ServiceResult<i64> {
+    s.parse::<i64>().ok().filter(|v| *v > 0).ok_or_else(|| ServiceError::invalid("id", "not a scheduled message id"))
 }

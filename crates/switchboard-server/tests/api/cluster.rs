@@ -724,3 +724,67 @@ async fn files_on_s3_are_uploaded_on_one_node_and_downloaded_and_announced_on_an
         assert!(!d.path().join("files").exists(), "files stayed out of {}", d.path().display());
     }
 }
+
+/// Two nodes look for due scheduled messages at once: each message goes out exactly once.
+#[tokio::test]
+async fn two_nodes_never_both_send_a_scheduled_message() {
+    let Some((pg, nats)) = services() else { return };
+    let mut cluster = Cluster::start(&pg, &nats, 0).await;
+    cluster.env.push(("SWITCHBOARD_SERVICE__SCHEDULED_POLL_MS".to_owned(), "50".to_owned()));
+    for _ in 0..2 {
+        let port = free_port();
+        let server = Server::start_with(cluster.dir.path(), port, &cluster.env).await;
+        cluster.nodes.push((port, Some(server)));
+    }
+    for i in 0..2 {
+        cluster.wait_ready(i).await;
+    }
+    let ann = register_at(&cluster.addr(0), Transport::Http, "ann").await;
+    let a = Client::connect(&cluster.addr(1), Transport::Http, Some(&ann.token)).await.unwrap();
+    let g = group(&a, pb::ConversationKind::Group, "timed", &[]).await;
+    let id = conv_id(&g);
+    let at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64 + 1_500;
+    const N: usize = 60;
+    for i in 0..N {
+        let _: pb::ScheduleMessageResponse = a
+            .call(
+                "MessageService/ScheduleMessage",
+                &pb::ScheduleMessageRequest {
+                    conversation_id: id.clone(),
+                    client_key: format!("t{i}"),
+                    text: text(&format!("timed {i}")),
+                    send_at_ms: at,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let texts = loop {
+        let h: pb::GetHistoryResponse = a
+            .call(
+                "MessageService/GetHistory",
+                &pb::GetHistoryRequest { conversation_id: id.clone(), limit: 200, ..Default::default() },
+            )
+            .await
+            .unwrap();
+        let texts: Vec<String> = h
+            .messages
+            .iter()
+            .filter_map(|m| match &m.content {
+                Some(pb::message::Content::Text(t)) => Some(t.text.clone()),
+                _ => None,
+            })
+            .collect();
+        if texts.len() >= N {
+            break texts;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "only {} of {N} went out", texts.len());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    // Both nodes kept looking meanwhile; nothing went out twice.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let unique: BTreeSet<&String> = texts.iter().collect();
+    assert_eq!((texts.len(), unique.len()), (N, N));
+}

@@ -21,6 +21,7 @@ mod profiles;
 mod reactions;
 mod saved;
 mod scenario;
+mod scheduled;
 mod search;
 mod server_info;
 mod signals;

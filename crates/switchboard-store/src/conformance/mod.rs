@@ -46,6 +46,7 @@ macro_rules! store_conformance {
             reactions_count_once_per_member_and_are_logged,
             pins_are_listed_latest_first_and_follow_deletes,
             saved_messages_are_private_logged_and_listed,
+            scheduled_messages_are_delivered_once,
             search_finds_words_in_the_windows_given,
             the_search_index_is_rebuilt_in_steps
         );
@@ -63,9 +64,11 @@ macro_rules! store_conformance {
 
 mod files;
 mod reactions;
+mod scheduled;
 mod search;
 pub use files::*;
 pub use reactions::*;
+pub use scheduled::*;
 pub use search::*;
 
 fn new_user(name: &str) -> NewUser {

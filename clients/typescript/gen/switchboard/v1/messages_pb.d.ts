@@ -1538,6 +1538,355 @@ export declare type ListSavedMessagesResponse = Message$1<"switchboard.v1.ListSa
 export declare const ListSavedMessagesResponseSchema: GenMessage<ListSavedMessagesResponse>;
 
 /**
+ * A message waiting for its time; only its sender sees it.
+ *
+ * @generated from message switchboard.v1.ScheduledMessage
+ */
+export declare type ScheduledMessage = Message$1<"switchboard.v1.ScheduledMessage"> & {
+  /**
+   * Its id.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * The conversation.
+   *
+   * @generated from field: string conversation_id = 2;
+   */
+  conversationId: string;
+
+  /**
+   * When it goes out, ms since the epoch.
+   *
+   * @generated from field: int64 send_at_ms = 3;
+   */
+  sendAtMs: bigint;
+
+  /**
+   * Its text and entities (no attachments).
+   *
+   * @generated from field: switchboard.v1.TextContent text = 4;
+   */
+  text?: TextContent | undefined;
+
+  /**
+   * The message it will reply to, if any.
+   *
+   * @generated from field: string reply_to_message_id = 5;
+   */
+  replyToMessageId: string;
+
+  /**
+   * Client metadata.
+   *
+   * @generated from field: map<string, string> metadata = 6;
+   */
+  metadata: { [key: string]: string };
+
+  /**
+   * Marked important.
+   *
+   * @generated from field: bool important = 7;
+   */
+  important: boolean;
+
+  /**
+   * Notifies nobody.
+   *
+   * @generated from field: bool silent = 8;
+   */
+  silent: boolean;
+
+  /**
+   * The client key; the delivered message carries it.
+   *
+   * @generated from field: string client_key = 9;
+   */
+  clientKey: string;
+
+  /**
+   * When it was scheduled, ms since the epoch.
+   *
+   * @generated from field: int64 created_at_ms = 10;
+   */
+  createdAtMs: bigint;
+
+  /**
+   * Why its delivery was refused (the sender may no longer post there, the replied-to
+   * message is gone); empty while it waits. A failed message waits for an edit, a new time
+   * or a cancel.
+   *
+   * @generated from field: string failed_reason = 11;
+   */
+  failedReason: string;
+};
+
+/**
+ * Describes the message switchboard.v1.ScheduledMessage.
+ * Use `create(ScheduledMessageSchema)` to create a new message.
+ */
+export declare const ScheduledMessageSchema: GenMessage<ScheduledMessage>;
+
+/**
+ * ScheduleMessage request.
+ *
+ * @generated from message switchboard.v1.ScheduleMessageRequest
+ */
+export declare type ScheduleMessageRequest = Message$1<"switchboard.v1.ScheduleMessageRequest"> & {
+  /**
+   * The conversation.
+   *
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+
+  /**
+   * Idempotency key, 1-64 characters, unique per sender.
+   *
+   * @generated from field: string client_key = 2;
+   */
+  clientKey: string;
+
+  /**
+   * The text and entities (attachments are not kept for later).
+   *
+   * @generated from field: switchboard.v1.TextContent text = 3;
+   */
+  text?: TextContent | undefined;
+
+  /**
+   * Optional message (in the same conversation) this replies to.
+   *
+   * @generated from field: string reply_to_message_id = 4;
+   */
+  replyToMessageId: string;
+
+  /**
+   * Client metadata.
+   *
+   * @generated from field: map<string, string> metadata = 5;
+   */
+  metadata: { [key: string]: string };
+
+  /**
+   * Marks it important.
+   *
+   * @generated from field: bool important = 6;
+   */
+  important: boolean;
+
+  /**
+   * Notifies nobody.
+   *
+   * @generated from field: bool silent = 7;
+   */
+  silent: boolean;
+
+  /**
+   * When to send it, ms since the epoch.
+   *
+   * @generated from field: int64 send_at_ms = 8;
+   */
+  sendAtMs: bigint;
+};
+
+/**
+ * Describes the message switchboard.v1.ScheduleMessageRequest.
+ * Use `create(ScheduleMessageRequestSchema)` to create a new message.
+ */
+export declare const ScheduleMessageRequestSchema: GenMessage<ScheduleMessageRequest>;
+
+/**
+ * ScheduleMessage response.
+ *
+ * @generated from message switchboard.v1.ScheduleMessageResponse
+ */
+export declare type ScheduleMessageResponse = Message$1<"switchboard.v1.ScheduleMessageResponse"> & {
+  /**
+   * The scheduled message.
+   *
+   * @generated from field: switchboard.v1.ScheduledMessage scheduled = 1;
+   */
+  scheduled?: ScheduledMessage | undefined;
+};
+
+/**
+ * Describes the message switchboard.v1.ScheduleMessageResponse.
+ * Use `create(ScheduleMessageResponseSchema)` to create a new message.
+ */
+export declare const ScheduleMessageResponseSchema: GenMessage<ScheduleMessageResponse>;
+
+/**
+ * ListScheduledMessages request.
+ *
+ * @generated from message switchboard.v1.ListScheduledMessagesRequest
+ */
+export declare type ListScheduledMessagesRequest = Message$1<"switchboard.v1.ListScheduledMessagesRequest"> & {
+  /**
+   * Only this conversation; empty for all.
+   *
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+};
+
+/**
+ * Describes the message switchboard.v1.ListScheduledMessagesRequest.
+ * Use `create(ListScheduledMessagesRequestSchema)` to create a new message.
+ */
+export declare const ListScheduledMessagesRequestSchema: GenMessage<ListScheduledMessagesRequest>;
+
+/**
+ * ListScheduledMessages response.
+ *
+ * @generated from message switchboard.v1.ListScheduledMessagesResponse
+ */
+export declare type ListScheduledMessagesResponse = Message$1<"switchboard.v1.ListScheduledMessagesResponse"> & {
+  /**
+   * Soonest first.
+   *
+   * @generated from field: repeated switchboard.v1.ScheduledMessage scheduled = 1;
+   */
+  scheduled: ScheduledMessage[];
+};
+
+/**
+ * Describes the message switchboard.v1.ListScheduledMessagesResponse.
+ * Use `create(ListScheduledMessagesResponseSchema)` to create a new message.
+ */
+export declare const ListScheduledMessagesResponseSchema: GenMessage<ListScheduledMessagesResponse>;
+
+/**
+ * UpdateScheduledMessage request.
+ *
+ * @generated from message switchboard.v1.UpdateScheduledMessageRequest
+ */
+export declare type UpdateScheduledMessageRequest = Message$1<"switchboard.v1.UpdateScheduledMessageRequest"> & {
+  /**
+   * The scheduled message.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * The new text; unset keeps it.
+   *
+   * @generated from field: switchboard.v1.TextContent text = 2;
+   */
+  text?: TextContent | undefined;
+
+  /**
+   * The new time (in the future); 0 keeps it.
+   *
+   * @generated from field: int64 send_at_ms = 3;
+   */
+  sendAtMs: bigint;
+};
+
+/**
+ * Describes the message switchboard.v1.UpdateScheduledMessageRequest.
+ * Use `create(UpdateScheduledMessageRequestSchema)` to create a new message.
+ */
+export declare const UpdateScheduledMessageRequestSchema: GenMessage<UpdateScheduledMessageRequest>;
+
+/**
+ * UpdateScheduledMessage response.
+ *
+ * @generated from message switchboard.v1.UpdateScheduledMessageResponse
+ */
+export declare type UpdateScheduledMessageResponse = Message$1<"switchboard.v1.UpdateScheduledMessageResponse"> & {
+  /**
+   * The scheduled message now.
+   *
+   * @generated from field: switchboard.v1.ScheduledMessage scheduled = 1;
+   */
+  scheduled?: ScheduledMessage | undefined;
+};
+
+/**
+ * Describes the message switchboard.v1.UpdateScheduledMessageResponse.
+ * Use `create(UpdateScheduledMessageResponseSchema)` to create a new message.
+ */
+export declare const UpdateScheduledMessageResponseSchema: GenMessage<UpdateScheduledMessageResponse>;
+
+/**
+ * CancelScheduledMessage request.
+ *
+ * @generated from message switchboard.v1.CancelScheduledMessageRequest
+ */
+export declare type CancelScheduledMessageRequest = Message$1<"switchboard.v1.CancelScheduledMessageRequest"> & {
+  /**
+   * The scheduled message.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message switchboard.v1.CancelScheduledMessageRequest.
+ * Use `create(CancelScheduledMessageRequestSchema)` to create a new message.
+ */
+export declare const CancelScheduledMessageRequestSchema: GenMessage<CancelScheduledMessageRequest>;
+
+/**
+ * CancelScheduledMessage response.
+ *
+ * @generated from message switchboard.v1.CancelScheduledMessageResponse
+ */
+export declare type CancelScheduledMessageResponse = Message$1<"switchboard.v1.CancelScheduledMessageResponse"> & {
+};
+
+/**
+ * Describes the message switchboard.v1.CancelScheduledMessageResponse.
+ * Use `create(CancelScheduledMessageResponseSchema)` to create a new message.
+ */
+export declare const CancelScheduledMessageResponseSchema: GenMessage<CancelScheduledMessageResponse>;
+
+/**
+ * SendScheduledMessageNow request.
+ *
+ * @generated from message switchboard.v1.SendScheduledMessageNowRequest
+ */
+export declare type SendScheduledMessageNowRequest = Message$1<"switchboard.v1.SendScheduledMessageNowRequest"> & {
+  /**
+   * The scheduled message.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message switchboard.v1.SendScheduledMessageNowRequest.
+ * Use `create(SendScheduledMessageNowRequestSchema)` to create a new message.
+ */
+export declare const SendScheduledMessageNowRequestSchema: GenMessage<SendScheduledMessageNowRequest>;
+
+/**
+ * SendScheduledMessageNow response.
+ *
+ * @generated from message switchboard.v1.SendScheduledMessageNowResponse
+ */
+export declare type SendScheduledMessageNowResponse = Message$1<"switchboard.v1.SendScheduledMessageNowResponse"> & {
+  /**
+   * The message as sent.
+   *
+   * @generated from field: switchboard.v1.Message message = 1;
+   */
+  message?: Message | undefined;
+};
+
+/**
+ * Describes the message switchboard.v1.SendScheduledMessageNowResponse.
+ * Use `create(SendScheduledMessageNowResponseSchema)` to create a new message.
+ */
+export declare const SendScheduledMessageNowResponseSchema: GenMessage<SendScheduledMessageNowResponse>;
+
+/**
  * Kinds of text entities.
  *
  * @generated from enum switchboard.v1.EntityKind
@@ -2062,6 +2411,61 @@ export declare const MessageService: GenService<{
     methodKind: "unary";
     input: typeof ListSavedMessagesRequestSchema;
     output: typeof ListSavedMessagesResponseSchema;
+  },
+  /**
+   * Keeps a text message to send at `send_at_ms` (in the future, at most 366 days ahead);
+   * a retry with the same client key returns the original. It goes out exactly once, at its
+   * time or on start-up when the server was down then, as an ordinary message (seq,
+   * receipts, counters) carrying the client key, after the checks of a send at that time.
+   * Who may post now may schedule; a user keeps at most the server's number waiting
+   * (failed_precondition, reason `limit_reached`).
+   *
+   * @generated from rpc switchboard.v1.MessageService.ScheduleMessage
+   */
+  scheduleMessage: {
+    methodKind: "unary";
+    input: typeof ScheduleMessageRequestSchema;
+    output: typeof ScheduleMessageResponseSchema;
+  },
+  /**
+   * The caller's scheduled messages (in one conversation when given), soonest first.
+   *
+   * @generated from rpc switchboard.v1.MessageService.ListScheduledMessages
+   */
+  listScheduledMessages: {
+    methodKind: "unary";
+    input: typeof ListScheduledMessagesRequestSchema;
+    output: typeof ListScheduledMessagesResponseSchema;
+  },
+  /**
+   * Edits a scheduled message's text, or reschedules it, or both; clears a failure.
+   *
+   * @generated from rpc switchboard.v1.MessageService.UpdateScheduledMessage
+   */
+  updateScheduledMessage: {
+    methodKind: "unary";
+    input: typeof UpdateScheduledMessageRequestSchema;
+    output: typeof UpdateScheduledMessageResponseSchema;
+  },
+  /**
+   * Drops a scheduled message.
+   *
+   * @generated from rpc switchboard.v1.MessageService.CancelScheduledMessage
+   */
+  cancelScheduledMessage: {
+    methodKind: "unary";
+    input: typeof CancelScheduledMessageRequestSchema;
+    output: typeof CancelScheduledMessageResponseSchema;
+  },
+  /**
+   * Sends a scheduled message now (with the checks of a send) and returns the message.
+   *
+   * @generated from rpc switchboard.v1.MessageService.SendScheduledMessageNow
+   */
+  sendScheduledMessageNow: {
+    methodKind: "unary";
+    input: typeof SendScheduledMessageNowRequestSchema;
+    output: typeof SendScheduledMessageNowResponseSchema;
   },
 }>;
 
