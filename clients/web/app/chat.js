@@ -14,6 +14,7 @@ import { Dot } from "./sidebar.js";
 import { PinnedBar, ReactionPicker, Reactions, canPin } from "./reactions.js";
 import { serviceText } from "./service.js";
 import { SearchDialog } from "./search.js";
+import { ScheduledBar } from "./scheduled.js";
 
 /**
  * @typedef {import("./state.js").AppState} AppState
@@ -330,6 +331,7 @@ export function ChatView({ app, id, thread, onBack }) {
     </header>
     ${error && html`<p class="error banner-error" role="alert">${error}</p>`}
     <${PinnedBar} app=${app} id=${id} onError=${(/** @type {unknown} */ e) => setError(humanError(e))} />
+    <${ScheduledBar} app=${app} id=${id} />
     <div class="chat-body">
       <div class="chat-main">
         <${MessageList} app=${app} id=${id} onAction=${onAction} onImage=${(/** @type {string} */ src, /** @type {string} */ alt) => setImage({ src, alt })} />

@@ -5,6 +5,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { uploadFile } from "@switchboard/sdk";
 import { humanError } from "./errors.js";
 import { bytes, parseMarkup } from "./format.js";
+import { localInput, tomorrowMorning } from "./scheduled.js";
 
 /**
  * @typedef {import("./state.js").AppState} AppState
@@ -23,6 +24,7 @@ export function Composer({ app, id, reply, edit, onDone }) {
   const [suggest, setSuggest] = useState(/** @type {{ start: number, query: string, pick: number } | null} */ (null));
   const [flags, setFlags] = useState({ important: false, silent: false, onlineOnly: false });
   const [flagMenu, setFlagMenu] = useState(false);
+  const [later, setLater] = useState("");
   const input = useRef(/** @type {HTMLTextAreaElement | null} */ (null));
   const files = useRef(/** @type {HTMLInputElement | null} */ (null));
   const typedAt = useRef(0);
@@ -111,6 +113,12 @@ export function Composer({ app, id, reply, edit, onDone }) {
     onDone();
     setFlags({ important: false, silent: false, onlineOnly: false });
     setFlagMenu(false);
+    if (later) {
+      const at = new Date(later).getTime();
+      setLater("");
+      app.schedule(id, body, at).catch((e) => setError(humanError(e)));
+      return;
+    }
     void app.send(id, { text: body, replyTo: flags.onlineOnly ? "" : reply?.id ?? "", ...flags });
   };
 
@@ -202,6 +210,9 @@ export function Composer({ app, id, reply, edit, onDone }) {
         <label><input type="checkbox" checked=${flags.important} onChange=${() => setFlags({ ...flags, important: !flags.important })} /> Important</label>
         <label><input type="checkbox" checked=${flags.silent} onChange=${() => setFlags({ ...flags, silent: !flags.silent })} /> Silent (no notification)</label>
         <label><input type="checkbox" checked=${flags.onlineOnly} onChange=${() => setFlags({ ...flags, onlineOnly: !flags.onlineOnly })} /> Only to who is online now (not kept)</label>
+        <label>Send later <input type="datetime-local" aria-label="Send at" value=${later} min=${localInput(Date.now())}
+          onInput=${(/** @type {any} */ e) => setLater(e.target.value)} /></label>
+        ${!later && html`<button type="button" class="small" onClick=${() => setLater(localInput(tomorrowMorning()))}>Tomorrow 9:00</button>`}
       </div>`}
       <input type="file" multiple hidden ref=${files} onChange=${(/** @type {any} */ e) => { void attach(e.target.files); e.target.value = ""; }} />
       <textarea ref=${input} rows="1" placeholder="Write a message" aria-label="Message" value=${text} onInput=${onInput} onKeyDown=${onKeyDown} onBlur=${stopTyping}></textarea>

@@ -58,6 +58,8 @@ export class AppState {
   online = new Map();
   /** @type {Set<string>} ids of my saved messages (the latest 200; the list pages the rest) */
   saved = new Set();
+  /** @type {Map<string, import("@switchboard/sdk/gen/messages_pb.js").ScheduledMessage[]>} my scheduled messages per chat */
+  scheduled = new Map();
   /** @type {string} the conversation on screen */
   openId = "";
   /** @type {Set<string>} users whose presence this connection follows */
@@ -420,6 +422,10 @@ export class AppState {
     }
     const h = this.history.get(id);
     if (h) this.merge(id, [m]);
+    const waiting = this.scheduled.get(id);
+    if (waiting && m.clientKey && waiting.some((s) => s.clientKey === m.clientKey)) {
+      this.scheduled.set(id, waiting.filter((s) => s.clientKey !== m.clientKey));
+    }
     const c = this.convs.get(id);
     if (c?.conversation) {
       if (m.seq > c.conversation.lastSeq) {
@@ -483,6 +489,30 @@ export class AppState {
       this.saved.add(m.id);
     }
     this.changed();
+  }
+
+  /** My scheduled messages in a chat, soonest first. @param {string} id */
+  scheduledIn(id) {
+    return this.scheduled.get(id) ?? [];
+  }
+
+  /** @param {string} id */
+  async loadScheduled(id) {
+    const r = await this.sb.messages.listScheduledMessages({ conversationId: id }).catch(() => null);
+    if (r) this.scheduled.set(id, r.scheduled);
+    this.changed();
+  }
+
+  /** Keeps a message to send at `at` (ms). @param {string} id @param {string} body @param {number} at */
+  async schedule(id, body, at) {
+    const { text, entities } = parseMarkup(body);
+    await this.sb.messages.scheduleMessage({
+      conversationId: id,
+      clientKey: crypto.randomUUID(),
+      text: { text, entities: [...entities, ...this.mentionEntities(id, text)] },
+      sendAtMs: BigInt(at),
+    });
+    await this.loadScheduled(id);
   }
 
   /** Opens my notes-to-self conversation (made on first use). */

@@ -238,4 +238,42 @@ describe("reactions and pins in the web client", { skip: reason || false, timeou
     assert.deepEqual(problems, [], "no page errors, console errors or failed requests");
     await context.close();
   });
+
+  test("a message scheduled for tomorrow, then sent now", async () => {
+    /** @type {string[]} */
+    const problems = [];
+    const context = await it.browser.newContext();
+    const page = await context.newPage();
+    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    page.on("console", (m) => m.type() === "error" && !m.text().startsWith("Failed to load resource") && problems.push(`console: ${m.text()}`));
+    page.on("response", (r) => r.status() >= 400 && problems.push(`${r.status()} from ${new URL(r.url()).pathname}`));
+    await page.goto(it.server.url);
+    await register(page, "lena", "Lena");
+    await page.getByRole("button", { name: "New", exact: true }).waitFor();
+    const { sb: max } = await sdkUser(it.server, "maxi", "Maxi");
+    const dm = await directWith(max, "lena");
+    await say(max, dm.id, "ping me tomorrow");
+    await page.getByRole("link", { name: /^Maxi/ }).click();
+    await page.getByRole("article").filter({ hasText: "ping me tomorrow" }).waitFor();
+
+    await page.getByRole("button", { name: "Send options" }).click();
+    await page.getByRole("button", { name: "Tomorrow 9:00" }).click();
+    await page.getByLabel("Message", { exact: true }).fill("good morning!");
+    await page.keyboard.press("Enter");
+    const bar = page.getByRole("button", { name: "🕓 1 scheduled" });
+    await bar.waitFor();
+    assert.equal(await page.getByRole("article").filter({ hasText: "good morning!" }).count(), 0, "not sent yet");
+    const waiting = (await max.messages.getHistory({ conversationId: dm.id })).messages;
+    assert.ok(!waiting.some((m) => m.content.case === "text" && m.content.value.text === "good morning!"));
+
+    await bar.click();
+    await page.getByRole("list", { name: "Scheduled messages" }).getByRole("button", { name: "Send now" }).click();
+    await page.getByRole("article").filter({ hasText: "good morning!" }).waitFor();
+    await bar.waitFor({ state: "detached" });
+    const sent = (await max.messages.getHistory({ conversationId: dm.id })).messages;
+    assert.equal(sent.filter((m) => m.content.case === "text" && m.content.value.text === "good morning!").length, 1);
+
+    assert.deepEqual(problems, [], "no page errors, console errors or failed requests");
+    await context.close();
+  });
 });
