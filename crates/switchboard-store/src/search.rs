@@ -160,9 +160,14 @@ async fn search(tx: &impl Tx, q: &SearchQuery) -> StoreResult<(Vec<Message>, boo
         );
     }
     let order = if q.newest_first { format!("{id} DESC") } else { format!("{rank}, {id} DESC") };
+    // The matches are ranked on their id and score alone; only the page's messages are
+    // read whole (sorting every match with its content costs as much as the rest).
     let sql = format!(
-        "SELECT {MSG_COLS} FROM {from} JOIN {windows} ON w.c = msg.conversation_id AND msg.seq >= w.f \
-         WHERE {cond} ORDER BY {order} LIMIT ?8 OFFSET ?9"
+        "SELECT {MSG_COLS} FROM (SELECT {id} AS hit_id, {rank} AS hit_rank FROM {from} \
+         JOIN {windows} ON w.c = msg.conversation_id AND msg.seq >= w.f \
+         WHERE {cond} ORDER BY {order} LIMIT ?8 OFFSET ?9) hits JOIN messages msg ON msg.id = hits.hit_id \
+         ORDER BY {outer}",
+        outer = if q.newest_first { "msg.id DESC" } else { "hits.hit_rank, msg.id DESC" },
     );
     let text = match_text(d, &q.query);
     let convs: Vec<i64> = q.windows.iter().map(|(c, _)| c.raw()).collect();
