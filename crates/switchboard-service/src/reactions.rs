@@ -4,7 +4,7 @@ use switchboard_core::model::{ConversationKind, Message, Pin, Reactor, SavedMess
 use switchboard_core::permissions::Access;
 use switchboard_core::values::ReactionEmoji;
 use switchboard_core::{ConversationId, MessageId, UserId};
-use switchboard_store::Reacted;
+use switchboard_store::{Reacted, ReactionChange};
 
 use crate::conversations::parse_cursor;
 use crate::{Principal, ServiceError, ServiceResult, Services};
@@ -63,10 +63,11 @@ impl Services {
         access.react?;
         self.visible_message(p, id, from, message_id).await?;
         let max = self.config().max_reactions_per_message;
-        match self.store().react(id, message_id, p.user_id, emoji.as_str(), add, max, self.now_ms()).await {
+        let change = ReactionChange { user: p.user_id, emoji: emoji.into_string(), add };
+        match self.store().react(id, message_id, change, max, self.now_ms()).await {
             Ok(Reacted::Changed(ev)) => {
                 metrics::counter!("switchboard_reactions_total").increment(1);
-                self.publish_conv(ev);
+                self.publish_conv(*ev);
             }
             Ok(Reacted::Unchanged) => {}
             Ok(Reacted::LimitReached) => {

@@ -52,7 +52,7 @@ pub use error::{StoreError, StoreResult};
 pub use events::EventStore;
 pub use files::{CreatedUpload, FileFacts, FileStore, NewFile, NewUpload, Upload};
 pub use messages::{Appended, HistoryDirection, MessageStore, ReceiptCounts, service_message, stored_message};
-pub use reactions::{Reacted, ReactionStore};
+pub use reactions::{Reacted, ReactionChange, ReactionStore};
 pub use records::{Expect, Record, RecordStore};
 pub use scheduled::{Scheduled, ScheduledPatch, ScheduledStore};
 pub use search::{SearchIndexStatus, SearchQuery, SearchStore};

@@ -16,11 +16,22 @@ use crate::{StoreError, StoreResult};
 #[derive(Debug, Clone)]
 pub enum Reacted {
     /// Stored; the event carries the message with its reactions now.
-    Changed(ConvEvent),
+    Changed(Box<ConvEvent>),
     /// Already so (added twice, or removed when absent): nothing was written.
     Unchanged,
     /// The message already has the most distinct emoji allowed.
     LimitReached,
+}
+
+/// A member's reaction to add or take back.
+#[derive(Debug, Clone)]
+pub struct ReactionChange {
+    /// Who.
+    pub user: UserId,
+    /// The emoji.
+    pub emoji: String,
+    /// Added (true) or taken back.
+    pub add: bool,
 }
 
 store_trait! {
@@ -32,12 +43,10 @@ store_trait! {
             &self,
             id: ConversationId,
             message_id: MessageId,
-            user: UserId,
-            emoji: &str,
-            add: bool,
+            change: ReactionChange,
             max_distinct: u32,
             now_ms: i64,
-        ) -> Reacted [emoji = emoji.to_owned()] => react(id, message_id, user, &emoji, add, max_distinct, now_ms);
+        ) -> Reacted => react(id, message_id, change.user, &change.emoji, change.add, max_distinct, now_ms);
         /// Who reacted to a message (with `emoji` only, when given), oldest first, after
         /// the cursor (time, user); at most `limit`.
         read fn reactors(
@@ -132,7 +141,7 @@ async fn react(
         tx.exec("DELETE FROM reaction_counts WHERE message_id = ?1 AND emoji = ?2 AND count <= 0", &key[..2]).await?;
     }
     let ev = rows::append_reaction_event(tx, id, add, message_id, user, emoji, now_ms).await?;
-    Ok(Reacted::Changed(ev))
+    Ok(Reacted::Changed(Box::new(ev)))
 }
 
 async fn reactors(

@@ -352,7 +352,7 @@ async fn pin_rights_in_direct_chats_and_spaces() {
     let r = b.call::<_, pb::PinMessageResponse>("MessageService/PinMessage", &pin_req(&general, &post.id)).await;
     assert_eq!(code_of(r), pb::ErrorCode::PermissionDenied, "no manage-messages");
     let _: pb::PinMessageResponse = call(&a, "MessageService/PinMessage", pin_req(&general, &post.id)).await;
-    let service = history(&a, &general).await.into_iter().rev().find(|x| pinned_action_of(x)).unwrap();
+    let service = history(&a, &general).await.into_iter().rev().find(pinned_action_of).unwrap();
     let r = a.call::<_, pb::PinMessageResponse>("MessageService/PinMessage", &pin_req(&general, &service.id)).await;
     assert_eq!(refusal(r), (pb::ErrorCode::FailedPrecondition, "service_message".into()));
 }

@@ -5,7 +5,7 @@ use switchboard_core::model::{Content, ConversationKind, Reaction, ServiceAction
 use switchboard_core::{MessageId, UserId};
 
 use super::{group, text, users};
-use crate::{HistoryDirection, MembershipChange, Reacted, Store, StoreError};
+use crate::{HistoryDirection, MembershipChange, Reacted, ReactionChange, Store, StoreError};
 
 fn counts(rs: &[Reaction]) -> Vec<(&str, u32, bool)> {
     rs.iter().map(|r| (r.emoji.as_str(), r.count, r.mine)).collect()
@@ -18,7 +18,10 @@ pub async fn reactions_count_once_per_member_and_are_logged<S: Store>(s: &S) {
     let ids = users(s, &["r1", "r2", "r3"]).await;
     let c = group(s, ConversationKind::Group, ids[0], &ids[1..]).await;
     let m = s.append_message(text(c, ids[0], "react to me", None), 10).await.unwrap().event.message;
-    let react = |u: UserId, e: &'static str, add: bool, at: i64| s.react(c, m.id, u, e, add, 2, at);
+    let react = |u: UserId, e: &'static str, add: bool, at: i64| {
+        s.react(c, m.id, ReactionChange { user: u, emoji: e.into(), add }, 2, at)
+    };
+    let thumbs_up = |u: UserId| ReactionChange { user: u, emoji: "👍".into(), add: true };
 
     let Reacted::Changed(ev) = react(ids[1], "👍", true, 20).await.unwrap() else { panic!("first add changes") };
     assert_eq!((ev.kind, ev.reaction.as_deref(), ev.seq), (ConvEventKind::ReactionAdded, Some("👍"), 3));
@@ -66,12 +69,12 @@ pub async fn reactions_count_once_per_member_and_are_logged<S: Store>(s: &S) {
     assert!(s.reactors(m.id, None, None, 10).await.unwrap().is_empty());
     assert!(matches!(react(ids[1], "👍", true, 41).await, Err(StoreError::NotFound(_))), "deleted: gone");
     assert!(matches!(
-        s.react(c, MessageId::from_raw(999_999), ids[1], "👍", true, 2, 42).await,
+        s.react(c, MessageId::from_raw(999_999), thumbs_up(ids[1]), 2, 42).await,
         Err(StoreError::NotFound(_))
     ));
     let first = s.history(c, ids[0], HistoryDirection::After, 0, 1).await.unwrap().0;
     assert!(
-        matches!(s.react(c, first[0].id, ids[1], "👍", true, 2, 43).await, Err(StoreError::FailedPrecondition(_))),
+        matches!(s.react(c, first[0].id, thumbs_up(ids[1]), 2, 43).await, Err(StoreError::FailedPrecondition(_))),
         "service messages take none"
     );
 }
