@@ -274,7 +274,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate => migrate(&config).await,
         Command::User(cmd) => user(cmd, &config).await,
-        Command::Search(cmd) => crate::maintenance::search(cmd, &config).await,
+        Command::Search(cmd) => crate::search_index::run(cmd, &config).await,
         Command::Config(_) => Ok(()),
         #[cfg(feature = "sqlite")]
         Command::Backup { dest } => crate::maintenance::backup(&config, &dest).await,

@@ -7,6 +7,8 @@ mod datadir;
 mod logging;
 #[cfg(feature = "sqlite")]
 mod maintenance;
+mod progress;
+mod search_index;
 mod serve;
 mod tls;
 

@@ -1,26 +1,15 @@
-//! `backup`, `restore` and `port`: the operator's commands that copy a whole installation;
-//! and `search`, which shows or rebuilds the message search index.
+//! `backup`, `restore` and `port`: the operator's commands that copy a whole installation.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::Config;
 use crate::datadir::{self, Access};
+use crate::progress::bar;
 
 /// The database file's name inside a backup directory (as inside a data directory).
 const DATABASE_FILE: &str = "switchboard.db";
-
-fn bar(len: u64, unit: &str) -> ProgressBar {
-    // Drawn on standard error when it is a terminal, hidden otherwise.
-    let bar = ProgressBar::new(len);
-    let template = format!("{{msg:>16}} [{{bar:40}}] {{pos}}/{{len}} {unit} ({{eta}} left)");
-    if let Ok(style) = ProgressStyle::with_template(&template) {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar
-}
 
 fn embedded_only(config: &Config, what: &str) -> anyhow::Result<()> {
     if config.store != "sqlite" {
@@ -188,36 +177,5 @@ pub async fn port(config: &Config, from: &Path, to: &str, schema: Option<&str>) 
         report.user_heads
     );
     println!("now start the server with --store {}", crate::config::redact(to));
-    Ok(())
-}
-
-/// Messages indexed per transaction by `search rebuild`.
-const REBUILD_STEP: u32 = 2_000;
-
-/// `switchboard search status|rebuild`.
-pub async fn search(cmd: crate::cli::SearchCommand, config: &Config) -> anyhow::Result<()> {
-    let (store, _lock) = crate::serve::open_store(config).await?;
-    let print = |s: &switchboard_store::SearchIndexStatus| {
-        println!(
-            "search index: indexed up to message {}, backlog {} (newest message {})",
-            s.indexed_upto, s.backlog, s.newest
-        );
-    };
-    match cmd {
-        crate::cli::SearchCommand::Status => print(&store.search_status().await?),
-        crate::cli::SearchCommand::Rebuild => {
-            let first = store.reset_search_index().await?;
-            let bar = bar(first.backlog, "messages");
-            bar.set_message("indexing");
-            let mut last = first;
-            while last.backlog > 0 {
-                last = store.index_step(REBUILD_STEP).await?;
-                bar.set_position(first.backlog.saturating_sub(last.backlog));
-            }
-            bar.finish_and_clear();
-            println!("rebuilt the search index: {} messages", first.backlog);
-            print(&last);
-        }
-    }
     Ok(())
 }
