@@ -56,6 +56,8 @@ export class AppState {
   pending = new Map();
   /** @type {Map<string, Message[]>} online-only messages seen while the page is open */
   online = new Map();
+  /** @type {Map<string, number>} conversation -> the latest of its reads in flight */
+  refreshing = new Map();
   /** @type {Set<string>} ids of my saved messages (the latest 200; the list pages the rest) */
   saved = new Set();
   /** @type {Map<string, import("@switchboard/sdk/gen/messages_pb.js").ScheduledMessage[]>} my scheduled messages per chat */
@@ -427,6 +429,8 @@ export class AppState {
       this.scheduled.set(id, waiting.filter((s) => s.clientKey !== m.clientKey));
     }
     const c = this.convs.get(id);
+    // A conversation still being read (just joined): read it again, with this message.
+    if (!c && this.refreshing.has(id)) void this.refreshConversation(id);
     if (c?.conversation) {
       if (m.seq > c.conversation.lastSeq) {
         c.conversation.lastSeq = m.seq;
@@ -683,7 +687,11 @@ export class AppState {
 
   /** @param {string} id */
   async refreshConversation(id) {
+    // Only the latest read counts: an earlier one may have left before a message arrived.
+    const turn = (this.refreshing.get(id) ?? 0) + 1;
+    this.refreshing.set(id, turn);
     const r = await this.sb.conversations.getConversation({ conversationId: id }).catch(() => null);
+    if (this.refreshing.get(id) !== turn) return;
     const c = r?.conversation;
     if (!c?.conversation) return;
     this.convs.set(id, c);

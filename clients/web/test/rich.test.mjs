@@ -1,6 +1,6 @@
-// Reactions and pins in the browser: a reaction from the page reaches the other member (an
-// SDK user) and theirs shows up live on the page; counts and "mine" survive a reload; the
-// pinned bar appears for a pin made elsewhere, lists every pin, and unpins.
+// Rich messaging in the browser, each part against an SDK user: reactions both ways (live,
+// and "mine" after a reload); the pinned bar and list; search with marked words; important,
+// silent and online-only messages; saved messages and notes to self; a scheduled message.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { createSwitchboard } from "@switchboard/sdk";
@@ -9,18 +9,28 @@ import { directWith, register, say, screenshot, sdkUser, serverAndBrowser, skipR
 const reason = skipReason();
 if (reason) console.log(`# browser tests skipped: ${reason}`);
 
-describe("reactions and pins in the web client", { skip: reason || false, timeout: 180_000 }, () => {
+/**
+ * A fresh context with one page on the app, and what went wrong on it: page errors,
+ * console errors and answers of 400 or more.
+ * @param {import("playwright-core").Browser} browser @param {string} url
+ */
+async function watched(browser, url) {
+  /** @type {string[]} */
+  const problems = [];
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("console", (m) => m.type() === "error" && !m.text().startsWith("Failed to load resource") && problems.push(`console: ${m.text()}`));
+  page.on("response", (r) => r.status() >= 400 && problems.push(`${r.status()} from ${new URL(r.url()).pathname}`));
+  await page.goto(url);
+  return { context, page, problems };
+}
+
+describe("rich messaging in the web client", { skip: reason || false, timeout: 240_000 }, () => {
   const it = serverAndBrowser();
 
   test("react, see others' reactions live, pin and unpin", async () => {
-    /** @type {string[]} */
-    const problems = [];
-    const context = await it.browser.newContext();
-    const page = await context.newPage();
-    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-    page.on("console", (m) => m.type() === "error" && !m.text().startsWith("Failed to load resource") && problems.push(`console: ${m.text()}`));
-    page.on("response", (r) => r.status() >= 400 && problems.push(`${r.status()} from ${new URL(r.url()).pathname}`));
-    await page.goto(it.server.url);
+    const { context, page, problems } = await watched(it.browser, it.server.url);
     await register(page, "alice", "Alice");
     await page.getByRole("button", { name: "New", exact: true }).waitFor();
 
@@ -95,14 +105,7 @@ describe("reactions and pins in the web client", { skip: reason || false, timeou
   });
 
   test("search finds what I can see, with the words marked, and opens the chat", async () => {
-    /** @type {string[]} */
-    const problems = [];
-    const context = await it.browser.newContext();
-    const page = await context.newPage();
-    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-    page.on("console", (m) => m.type() === "error" && !m.text().startsWith("Failed to load resource") && problems.push(`console: ${m.text()}`));
-    page.on("response", (r) => r.status() >= 400 && problems.push(`${r.status()} from ${new URL(r.url()).pathname}`));
-    await page.goto(it.server.url);
+    const { context, page, problems } = await watched(it.browser, it.server.url);
     await register(page, "dora", "Dora");
     await page.getByRole("button", { name: "New", exact: true }).waitFor();
 
@@ -143,14 +146,7 @@ describe("reactions and pins in the web client", { skip: reason || false, timeou
   });
 
   test("important, silent and online-only messages", async () => {
-    /** @type {string[]} */
-    const problems = [];
-    const context = await it.browser.newContext();
-    const page = await context.newPage();
-    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-    page.on("console", (m) => m.type() === "error" && !m.text().startsWith("Failed to load resource") && problems.push(`console: ${m.text()}`));
-    page.on("response", (r) => r.status() >= 400 && problems.push(`${r.status()} from ${new URL(r.url()).pathname}`));
-    await page.goto(it.server.url);
+    const { context, page, problems } = await watched(it.browser, it.server.url);
     await register(page, "hana", "Hana");
     await page.getByRole("button", { name: "New", exact: true }).waitFor();
     const { sb: ivan } = await sdkUser(it.server, "ivan", "Ivan");
@@ -192,14 +188,7 @@ describe("reactions and pins in the web client", { skip: reason || false, timeou
   });
 
   test("saved messages and notes to self", async () => {
-    /** @type {string[]} */
-    const problems = [];
-    const context = await it.browser.newContext();
-    const page = await context.newPage();
-    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-    page.on("console", (m) => m.type() === "error" && !m.text().startsWith("Failed to load resource") && problems.push(`console: ${m.text()}`));
-    page.on("response", (r) => r.status() >= 400 && problems.push(`${r.status()} from ${new URL(r.url()).pathname}`));
-    await page.goto(it.server.url);
+    const { context, page, problems } = await watched(it.browser, it.server.url);
     await register(page, "jana", "Jana");
     await page.getByRole("button", { name: "New", exact: true }).waitFor();
     const { sb: karl } = await sdkUser(it.server, "karl", "Karl");
@@ -240,14 +229,7 @@ describe("reactions and pins in the web client", { skip: reason || false, timeou
   });
 
   test("a message scheduled for tomorrow, then sent now", async () => {
-    /** @type {string[]} */
-    const problems = [];
-    const context = await it.browser.newContext();
-    const page = await context.newPage();
-    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-    page.on("console", (m) => m.type() === "error" && !m.text().startsWith("Failed to load resource") && problems.push(`console: ${m.text()}`));
-    page.on("response", (r) => r.status() >= 400 && problems.push(`${r.status()} from ${new URL(r.url()).pathname}`));
-    await page.goto(it.server.url);
+    const { context, page, problems } = await watched(it.browser, it.server.url);
     await register(page, "lena", "Lena");
     await page.getByRole("button", { name: "New", exact: true }).waitFor();
     const { sb: max } = await sdkUser(it.server, "maxi", "Maxi");
