@@ -37,7 +37,7 @@ mod reactions;
 mod records;
 mod rows;
 mod scheduled;
-mod search;
+pub mod search;
 mod sessions;
 mod sql;
 #[cfg(feature = "sqlite")]

@@ -56,6 +56,9 @@ pub struct SearchIndexStatus {
     pub newest: i64,
 }
 
+/// How many of the newest matches a best-match search ranks.
+pub const RANKED: u32 = 2_000;
+
 store_trait! {
     /// Full-text search.
     pub trait SearchStore {
@@ -130,7 +133,8 @@ async fn search(tx: &impl Tx, q: &SearchQuery) -> StoreResult<(Vec<Message>, boo
         Dialect::Postgres => (
             "message_search s JOIN messages msg ON msg.id = s.message_id",
             "s.tsv @@ to_tsquery('simple', ?1)",
-            "-ts_rank(s.tsv, to_tsquery('simple', ?1))",
+            // Normalised by the message's length (1 + log), as bm25 is.
+            "-ts_rank(s.tsv, to_tsquery('simple', ?1), 1)",
             "msg.id",
         ),
     };
@@ -159,6 +163,7 @@ async fn search(tx: &impl Tx, q: &SearchQuery) -> StoreResult<(Vec<Message>, boo
              AND x.conversation_id = msg.conversation_id AND x.seq = msg.seq))",
         );
     }
+    cond.push_str(&format!(" AND {id} >= ?10"));
     let order = if q.newest_first { format!("{id} DESC") } else { format!("{rank}, {id} DESC") };
     // The matches are ranked on their id and score alone; only the page's messages are
     // read whole (sorting every match with its content costs as much as the rest).
@@ -172,16 +177,43 @@ async fn search(tx: &impl Tx, q: &SearchQuery) -> StoreResult<(Vec<Message>, boo
     let text = match_text(d, &q.query);
     let convs: Vec<i64> = q.windows.iter().map(|(c, _)| c.raw()).collect();
     let froms: Vec<i64> = q.windows.iter().map(|(_, f)| i64::try_from(*f).unwrap_or(i64::MAX)).collect();
+    let (sender, since, until) =
+        (q.sender.map_or(0, UserId::raw), q.since_ms.unwrap_or(i64::MIN), q.until_ms.unwrap_or(i64::MAX));
+    // Best match first scores only the newest RANKED matches: the engine scores every
+    // match it ranks, and a common word is in thousands of messages. The newest matches
+    // are found on the index's id order, which costs next to nothing.
+    let cutoff = if q.newest_first {
+        i64::MIN
+    } else {
+        let sql = format!(
+            "SELECT {id} AS hit_id FROM {from} JOIN {windows} ON w.c = msg.conversation_id AND msg.seq >= w.f \
+             WHERE {cond} ORDER BY {id} DESC LIMIT ?8 OFFSET ?9"
+        );
+        let a = args![
+            &text,
+            convs.as_slice(),
+            froms.as_slice(),
+            sender,
+            since,
+            until,
+            q.viewer.raw(),
+            1u64,
+            u64::from(RANKED - 1),
+            i64::MIN,
+        ];
+        tx.one(&sql, a, |r| r.i64("hit_id")).await?.unwrap_or(i64::MIN)
+    };
     let a = args![
         &text,
         convs.as_slice(),
         froms.as_slice(),
-        q.sender.map_or(0, UserId::raw),
-        q.since_ms.unwrap_or(i64::MIN),
-        q.until_ms.unwrap_or(i64::MAX),
+        sender,
+        since,
+        until,
         q.viewer.raw(),
         u64::from(q.limit) + 1,
         q.offset,
+        cutoff,
     ];
     let mut out = tx.all(&sql, a, rows::message).await?;
     let more = out.len() > q.limit as usize;

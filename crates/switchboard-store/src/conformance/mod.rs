@@ -48,7 +48,8 @@ macro_rules! store_conformance {
             saved_messages_are_private_logged_and_listed,
             scheduled_messages_are_delivered_once,
             search_finds_words_in_the_windows_given,
-            the_search_index_is_rebuilt_in_steps
+            the_search_index_is_rebuilt_in_steps,
+            best_match_ranks_the_newest_matches
         );
     };
     (@tests $factory:expr; $($name:ident),* ) => {

@@ -136,3 +136,23 @@ pub async fn the_search_index_is_rebuilt_in_steps<S: Store>(s: &S) {
     assert_eq!(s.index_step(3).await.unwrap().backlog, 0, "a step with nothing to do");
     assert_eq!(s.search_status().await.unwrap().backlog, 0);
 }
+
+/// Best match first ranks the newest `RANKED` matches: a short message (the best match)
+/// among them comes first; one older than all of them is not ranked.
+pub async fn best_match_ranks_the_newest_matches<S: Store>(s: &S) {
+    let ids = users(s, &["rk1"]).await;
+    let c = group(s, ConversationKind::Group, ids[0], &[]).await;
+    let oldest = s.append_message(text(c, ids[0], "needle", None), 1).await.unwrap().event.message;
+    for i in 0..crate::search::RANKED {
+        let body =
+            if i == 100 { "needle".to_owned() } else { format!("needle in a long haystack of straw number {i}") };
+        s.append_message(text(c, ids[0], &body, None), 2 + i64::from(i)).await.unwrap();
+    }
+    let (hits, more) = s.search(&query("needle", &[(c, 0)], ids[0])).await.unwrap();
+    assert!(more);
+    assert_eq!(bodies(&hits[..1]), ["needle"], "the short one ranks first");
+    assert_ne!(hits[0].id, oldest.id, "the best match among the newest");
+    let mut newest = query("needle", &[(c, 0)], ids[0]);
+    newest.newest_first = true;
+    assert_eq!(s.search(&newest).await.unwrap().0[0].seq, u64::from(crate::search::RANKED) + 2);
+}

@@ -212,14 +212,15 @@ export declare const SearchMessagesResponseSchema: GenMessage<SearchMessagesResp
  */
 export enum SearchOrder {
   /**
-   * Best match first.
+   * As SEARCH_ORDER_RELEVANCE.
    *
    * @generated from enum value: SEARCH_ORDER_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,
 
   /**
-   * Best match first (more of the words, rarer words, shorter messages).
+   * Best match first (more of the words, rarer words, shorter messages), among the newest
+   * 2,000 matches.
    *
    * @generated from enum value: SEARCH_ORDER_RELEVANCE = 1;
    */
