@@ -57,7 +57,7 @@ pub struct SearchIndexStatus {
 }
 
 /// How many of the newest matches a best-match search ranks.
-pub const RANKED: u32 = 2_000;
+pub const RANKED: u32 = 1_000;
 
 store_trait! {
     /// Full-text search.

@@ -220,7 +220,7 @@ export enum SearchOrder {
 
   /**
    * Best match first (more of the words, rarer words, shorter messages), among the newest
-   * 2,000 matches.
+   * 1,000 matches (as deep as pages reach).
    *
    * @generated from enum value: SEARCH_ORDER_RELEVANCE = 1;
    */
