@@ -268,7 +268,7 @@ async fn append_event(
     Ok(ConvEvent { conversation_id: id, seq, kind, message, actor, reaction: reaction.map(str::to_owned) })
 }
 
-/// Fills the reactions of `messages` (one conversation's), with `mine` for `viewer`.
+/// Fills the reactions of `messages`, with `mine` for `viewer`.
 pub(crate) async fn attach_reactions(
     tx: &impl Tx,
     messages: &mut [Message],

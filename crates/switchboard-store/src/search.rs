@@ -12,7 +12,7 @@ use switchboard_core::{ConversationId, MessageId, UserId};
 use crate::StoreResult;
 use crate::backends::store_trait;
 use crate::rows::{self, KIND_TEXT, MSG_COLS, first_i64};
-use crate::sql::{Dialect, Tx, args};
+use crate::sql::{Dialect, Tx, Value, args};
 
 /// What to search, over which part of which conversations.
 #[derive(Debug, Clone)]
@@ -179,6 +179,21 @@ async fn search(tx: &impl Tx, q: &SearchQuery) -> StoreResult<(Vec<Message>, boo
     let froms: Vec<i64> = q.windows.iter().map(|(_, f)| i64::try_from(*f).unwrap_or(i64::MAX)).collect();
     let (sender, since, until) =
         (q.sender.map_or(0, UserId::raw), q.since_ms.unwrap_or(i64::MIN), q.until_ms.unwrap_or(i64::MAX));
+    // ?1-?7 are the query and its filters, ?8-?10 the page and the cutoff.
+    let bind = |limit: u64, offset: u64, cutoff: i64| -> [Value<'_>; 10] {
+        [
+            Value::from(&text),
+            Value::from(convs.as_slice()),
+            Value::from(froms.as_slice()),
+            Value::from(sender),
+            Value::from(since),
+            Value::from(until),
+            Value::from(q.viewer.raw()),
+            Value::from(limit),
+            Value::from(offset),
+            Value::from(cutoff),
+        ]
+    };
     // Best match first scores only the newest RANKED matches: the engine scores every
     // match it ranks, and a common word is in thousands of messages. The newest matches
     // are found on the index's id order, which costs next to nothing.
@@ -189,47 +204,14 @@ async fn search(tx: &impl Tx, q: &SearchQuery) -> StoreResult<(Vec<Message>, boo
             "SELECT {id} AS hit_id FROM {from} JOIN {windows} ON w.c = msg.conversation_id AND msg.seq >= w.f \
              WHERE {cond} ORDER BY {id} DESC LIMIT ?8 OFFSET ?9"
         );
-        let a = args![
-            &text,
-            convs.as_slice(),
-            froms.as_slice(),
-            sender,
-            since,
-            until,
-            q.viewer.raw(),
-            1u64,
-            u64::from(RANKED - 1),
-            i64::MIN,
-        ];
-        tx.one(&sql, a, |r| r.i64("hit_id")).await?.unwrap_or(i64::MIN)
+        let a = bind(1, u64::from(RANKED - 1), i64::MIN);
+        tx.one(&sql, &a, |r| r.i64("hit_id")).await?.unwrap_or(i64::MIN)
     };
-    let a = args![
-        &text,
-        convs.as_slice(),
-        froms.as_slice(),
-        sender,
-        since,
-        until,
-        q.viewer.raw(),
-        u64::from(q.limit) + 1,
-        q.offset,
-        cutoff,
-    ];
-    let mut out = tx.all(&sql, a, rows::message).await?;
+    let a = bind(u64::from(q.limit) + 1, u64::from(q.offset), cutoff);
+    let mut out = tx.all(&sql, &a, rows::message).await?;
     let more = out.len() > q.limit as usize;
     out.truncate(q.limit as usize);
-    for window in q.windows.iter().map(|w| w.0) {
-        let mut mine: Vec<Message> = out.iter().filter(|m| m.conversation_id == window).cloned().collect();
-        if mine.is_empty() {
-            continue;
-        }
-        rows::attach_reactions(tx, &mut mine, Some(q.viewer)).await?;
-        for m in mine {
-            if let Some(slot) = out.iter_mut().find(|x| x.id == m.id) {
-                *slot = m;
-            }
-        }
-    }
+    rows::attach_reactions(tx, &mut out, Some(q.viewer)).await?;
     Ok((out, more))
 }
 
