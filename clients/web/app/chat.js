@@ -15,6 +15,7 @@ import { PinnedBar, ReactionPicker, Reactions, canPin } from "./reactions.js";
 import { serviceText } from "./service.js";
 import { SearchDialog } from "./search.js";
 import { ScheduledBar } from "./scheduled.js";
+import { LinkPreviews } from "./previews.js";
 
 /**
  * @typedef {import("./state.js").AppState} AppState
@@ -59,6 +60,7 @@ function MessageItem({ app, m, convId, first, seen, quoted, onAction, onImage })
     ${text && text.attachments.length > 0 && !m.deleted && html`<div class="attachments">${text.attachments.map(
       (a) => html`<${Attachment} key=${a.fileId} sb=${app.sb} file=${a.file} fileId=${a.fileId} alt=${a.alt} onOpen=${onImage} />`,
     )}</div>`}
+    <${LinkPreviews} sb=${app.sb} m=${m} />
     <${Reactions} app=${app} m=${m} onError=${(/** @type {unknown} */ e) => onAction("error", m, e)} />
     ${picking && html`<${ReactionPicker} app=${app} m=${m} onClose=${() => setPicking(false)} onError=${(/** @type {unknown} */ e) => onAction("error", m, e)} />`}
     ${m.thread && m.thread.replyCount > 0 && html`<button class="thread-link" onClick=${() => onAction("thread", m)}>

@@ -22,7 +22,7 @@ export function Composer({ app, id, reply, edit, onDone }) {
   const [uploads, setUploads] = useState(/** @type {Upload[]} */ ([]));
   const [error, setError] = useState("");
   const [suggest, setSuggest] = useState(/** @type {{ start: number, query: string, pick: number } | null} */ (null));
-  const [flags, setFlags] = useState({ important: false, silent: false, onlineOnly: false });
+  const [flags, setFlags] = useState({ important: false, silent: false, onlineOnly: false, noLinkPreview: false });
   const [flagMenu, setFlagMenu] = useState(false);
   const [later, setLater] = useState("");
   const input = useRef(/** @type {HTMLTextAreaElement | null} */ (null));
@@ -111,7 +111,7 @@ export function Composer({ app, id, reply, edit, onDone }) {
     keep("");
     stopTyping();
     onDone();
-    setFlags({ important: false, silent: false, onlineOnly: false });
+    setFlags({ important: false, silent: false, onlineOnly: false, noLinkPreview: false });
     setFlagMenu(false);
     if (later) {
       const at = new Date(later).getTime();
@@ -158,7 +158,7 @@ export function Composer({ app, id, reply, edit, onDone }) {
       keep("");
       onDone();
       setUploads([]);
-      await app.send(id, { text: caption, replyTo: reply?.id ?? "", fileIds: ids, important: flags.important, silent: flags.silent });
+      await app.send(id, { text: caption, replyTo: reply?.id ?? "", fileIds: ids, important: flags.important, silent: flags.silent, noLinkPreview: flags.noLinkPreview });
     } catch (e) {
       setUploads([]);
       setError(humanError(e));
@@ -204,11 +204,12 @@ export function Composer({ app, id, reply, edit, onDone }) {
     )}</ul>`}
     <div class="composer-row">
       <button type="button" class="attach" aria-label="Attach files" disabled=${flags.onlineOnly} onClick=${() => files.current?.click()}>📎</button>
-      <button type="button" class=${`flags-toggle ${flags.important || flags.silent || flags.onlineOnly ? "on" : ""}`} aria-label="Send options"
+      <button type="button" class=${`flags-toggle ${flags.important || flags.silent || flags.onlineOnly || flags.noLinkPreview ? "on" : ""}`} aria-label="Send options"
         aria-expanded=${flagMenu} onClick=${() => setFlagMenu(!flagMenu)}>⚑</button>
       ${flagMenu && html`<div class="flag-menu" role="group" aria-label="Send options">
         <label><input type="checkbox" checked=${flags.important} onChange=${() => setFlags({ ...flags, important: !flags.important })} /> Important</label>
         <label><input type="checkbox" checked=${flags.silent} onChange=${() => setFlags({ ...flags, silent: !flags.silent })} /> Silent (no notification)</label>
+        <label><input type="checkbox" checked=${flags.noLinkPreview} onChange=${() => setFlags({ ...flags, noLinkPreview: !flags.noLinkPreview })} /> No link preview</label>
         <label><input type="checkbox" checked=${flags.onlineOnly} onChange=${() => setFlags({ ...flags, onlineOnly: !flags.onlineOnly })} /> Only to who is online now (not kept)</label>
         <label>Send later <input type="datetime-local" aria-label="Send at" value=${later} min=${localInput(Date.now())}
           onInput=${(/** @type {any} */ e) => setLater(e.target.value)} /></label>

@@ -17,7 +17,7 @@ import { parseMarkup } from "./format.js";
  * @typedef {import("@switchboard/sdk/gen/files_pb.js").File} SbFile
  * @typedef {{ items: Message[], hasMoreBefore: boolean, loading: boolean }} History
  * @typedef {{ clientKey: string, text: string, replyTo: string, fileIds: string[], state: "sending" | "failed", error: string, createdAt: number,
- *   important: boolean, silent: boolean, onlineOnly: boolean }} Pending
+ *   important: boolean, silent: boolean, onlineOnly: boolean, noLinkPreview: boolean }} Pending
  * @typedef {import("@switchboard/sdk").Switchboard} Switchboard
  */
 
@@ -344,7 +344,7 @@ export class AppState {
     await this.sb.messages.markRead({ conversationId: id, seq: last }).catch(() => {});
   }
 
-  /** Sends a message; it shows at once and stays (with a retry) if the send fails. @param {string} id @param {{ text: string, replyTo?: string, fileIds?: string[], important?: boolean, silent?: boolean, onlineOnly?: boolean }} draft */
+  /** Sends a message; it shows at once and stays (with a retry) if the send fails. @param {string} id @param {{ text: string, replyTo?: string, fileIds?: string[], important?: boolean, silent?: boolean, onlineOnly?: boolean, noLinkPreview?: boolean }} draft */
   send(id, draft) {
     /** @type {Pending} */
     const p = {
@@ -353,6 +353,7 @@ export class AppState {
       replyTo: draft.replyTo ?? "",
       fileIds: draft.fileIds ?? [],
       important: !!draft.important,
+      noLinkPreview: !!draft.noLinkPreview,
       silent: !!draft.silent,
       onlineOnly: !!draft.onlineOnly,
       state: "sending",
@@ -381,6 +382,7 @@ export class AppState {
         important: p.important,
         silent: p.silent,
         onlineOnly: p.onlineOnly,
+        noLinkPreview: p.noLinkPreview,
       });
       if (r.message && p.onlineOnly) this.onlineMessage(r.message);
       else if (r.message) this.received(r.message);
@@ -583,6 +585,7 @@ export class AppState {
         if (k.value.content.case === "service") this.serviceMessage(k.value);
         break;
       case "messageEdited":
+      case "messagePreviewed":
         this.updated(k.value);
         break;
       case "messageSaved":

@@ -21,6 +21,8 @@ pub enum ConvEventKind {
     ReactionAdded,
     /// A member took a reaction back (the event's `reaction` says which).
     ReactionRemoved,
+    /// The server added link previews to a message (the event's message carries them).
+    PreviewAdded,
 }
 
 impl ConvEventKind {
@@ -32,6 +34,7 @@ impl ConvEventKind {
             Self::MessageDeleted => 3,
             Self::ReactionAdded => 4,
             Self::ReactionRemoved => 5,
+            Self::PreviewAdded => 6,
         }
     }
 
@@ -43,6 +46,7 @@ impl ConvEventKind {
             3 => Some(Self::MessageDeleted),
             4 => Some(Self::ReactionAdded),
             5 => Some(Self::ReactionRemoved),
+            6 => Some(Self::PreviewAdded),
             _ => None,
         }
     }

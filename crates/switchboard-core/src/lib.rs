@@ -6,6 +6,7 @@
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod links;
 pub mod model;
 pub mod permissions;
 pub mod search;

@@ -434,6 +434,26 @@ pub struct Message {
     pub important: bool,
     /// Sent silently: it notifies nobody.
     pub silent: bool,
+    /// Preview cards of the first links of its text, added by the server after it was
+    /// sent (empty until then, when the sender opted out, or when no link had one).
+    pub link_previews: Vec<LinkPreview>,
+    /// The sender opted out of link previews for it.
+    pub no_link_preview: bool,
+}
+
+/// A preview card of a link in a message: the page's OpenGraph or Twitter-card facts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkPreview {
+    /// The link as it appears in the message.
+    pub url: String,
+    /// The site's name.
+    pub site_name: String,
+    /// The page's title.
+    pub title: String,
+    /// The page's description.
+    pub description: String,
+    /// The page's image, re-hosted as a file of this server.
+    pub image: Option<Attachment>,
 }
 
 /// One emoji's reactions on a message.
@@ -532,6 +552,8 @@ pub struct NewMessage {
     pub important: bool,
     /// Notifies nobody.
     pub silent: bool,
+    /// The sender opted out of link previews for this message.
+    pub no_link_preview: bool,
 }
 
 impl NewMessage {
@@ -549,6 +571,7 @@ impl NewMessage {
             mentions_all: false,
             important: false,
             silent: false,
+            no_link_preview: false,
         }
     }
 }

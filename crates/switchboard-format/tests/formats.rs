@@ -72,7 +72,19 @@ fn text_message() -> Message {
         reactions: vec![],
         important: false,
         silent: false,
+        link_previews: vec![],
+        no_link_preview: false,
     }
+}
+
+fn link_previews() -> Vec<switchboard_core::model::LinkPreview> {
+    vec![switchboard_core::model::LinkPreview {
+        url: "https://example.com".into(),
+        site_name: "Example".into(),
+        title: "Example Domain".into(),
+        description: "For use in examples".into(),
+        image: Some(Attachment { file_id: FileId::from_raw(9), alt: String::new(), spoiler: false, file: None }),
+    }]
 }
 
 fn forward() -> ForwardInfo {
@@ -249,6 +261,28 @@ fn bus_events() -> Vec<(String, Event)> {
             }),
         ),
         (
+            "previewed".to_owned(),
+            Event::Conversation(ConvEvent {
+                conversation_id: c(7),
+                seq: 17,
+                kind: ConvEventKind::PreviewAdded,
+                message: Message { link_previews: link_previews(), ..text_message() },
+                actor: Some(switchboard_core::event::EventActor { user_id: u(3), at_ms: 1_764_600_011_000 }),
+                reaction: None,
+            }),
+        ),
+        (
+            "opted_out".to_owned(),
+            Event::Conversation(ConvEvent {
+                conversation_id: c(7),
+                seq: 18,
+                kind: ConvEventKind::MessageCreated,
+                message: Message { no_link_preview: true, ..text_message() },
+                actor: None,
+                reaction: None,
+            }),
+        ),
+        (
             "online_message".to_owned(),
             Event::OnlineMessage(Message {
                 id: m(0),
@@ -385,6 +419,7 @@ fn stored_message_parts_keep_their_format() {
     );
     check("forward", &forward());
     check("metadata", &text_message().metadata);
+    check("link_previews", &link_previews());
 }
 
 #[test]

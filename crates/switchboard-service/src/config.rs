@@ -162,6 +162,59 @@ impl FilesConfig {
     }
 }
 
+/// Link previews: what is fetched, how much, how fast, and where it may go.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LinkPreviewsConfig {
+    /// Fetch previews at all.
+    pub enabled: bool,
+    /// Links of one message previewed (its first ones).
+    pub max_per_message: usize,
+    /// A whole fetch (page or image, every redirect) ends within this, in milliseconds.
+    pub timeout_ms: u64,
+    /// Bytes of a page read for its facts.
+    pub max_page_bytes: usize,
+    /// Largest image re-hosted; a larger one leaves the preview without an image.
+    pub max_image_bytes: usize,
+    /// Redirects followed.
+    pub max_redirects: u32,
+    /// Fetches at once on this node.
+    pub workers: usize,
+    /// Messages waiting for their previews on this node; beyond it a message gets none.
+    pub queue: usize,
+    /// How long a fetched preview (or a site's failure) is reused, in seconds.
+    pub cache_ttl_secs: u64,
+    /// Previews cached per site (host); the oldest make room.
+    pub cache_per_domain: usize,
+    /// Sites cached at once.
+    pub cache_domains: usize,
+    /// Hosts fetched from whatever address they have (`host` or `host:port`); everything
+    /// else must be at a public address. Empty by default: nothing private is reachable.
+    pub allow_hosts: Vec<String>,
+    /// The User-Agent the fetches send.
+    pub user_agent: String,
+}
+
+impl Default for LinkPreviewsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            max_per_message: 3,
+            timeout_ms: 5_000,
+            max_page_bytes: 512 << 10,
+            max_image_bytes: 5 << 20,
+            max_redirects: 3,
+            workers: 4,
+            queue: 1_000,
+            cache_ttl_secs: 3_600,
+            cache_per_domain: 100,
+            cache_domains: 1_000,
+            allow_hosts: Vec::new(),
+            user_agent: "Switchboard-LinkPreview/1.0".into(),
+        }
+    }
+}
+
 /// Limits and policies of the use cases.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -228,6 +281,8 @@ pub struct ServiceConfig {
     /// How often each node looks for scheduled messages that are due, in milliseconds; 0:
     /// this node delivers none (another node must).
     pub scheduled_poll_ms: u64,
+    /// Link previews.
+    pub link_previews: LinkPreviewsConfig,
 }
 
 impl Default for ServiceConfig {
@@ -261,6 +316,7 @@ impl Default for ServiceConfig {
             max_reactions_per_message: 20,
             max_scheduled_per_user: 100,
             scheduled_poll_ms: 1_000,
+            link_previews: LinkPreviewsConfig::default(),
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod hub;
 mod invites;
 mod messages;
 mod passwords;
+mod previews;
 mod ratelimit;
 mod reactions;
 mod scheduled;
@@ -39,7 +40,10 @@ use switchboard_core::{ConversationId, SessionId, UserId};
 use switchboard_store::{Store, Written};
 
 pub use auth::{AuthOutcome, DeviceInfo, Tokens};
-pub use config::{Argon2Params, AuthLimits, FilesConfig, PasswordHashing, RateLimit, RegistrationMode, ServiceConfig};
+pub use config::{
+    Argon2Params, AuthLimits, FilesConfig, LinkPreviewsConfig, PasswordHashing, RateLimit, RegistrationMode,
+    ServiceConfig,
+};
 pub use conversations::{ConversationPatch, ConversationView, GroupSpec, MemberPage};
 pub use error::{ServiceError, ServiceResult};
 pub use files::{Download, UploadSpec, Variant};
@@ -111,6 +115,8 @@ struct Inner {
     kinds: std::sync::Mutex<std::collections::HashMap<ConversationId, ConversationKind>>,
     /// Uploads, processing and the blob store.
     files: files::Files,
+    /// Link previews (`None` when they are off).
+    previews: Option<previews::Previews>,
 }
 
 /// Most cached conversation kinds before the cache starts over.
@@ -150,6 +156,13 @@ impl Services {
         let kinds = std::sync::Mutex::new(std::collections::HashMap::new());
         server::check_client_rules(&config)?;
         let files = files::Files::new(blobs, config.files.processing_workers);
+        let (previews, preview_queue) = match config.link_previews.enabled {
+            true => {
+                let (p, rx) = previews::Previews::new(&config.link_previews);
+                (Some(p), Some(rx))
+            }
+            false => (None, None),
+        };
         let inner = Inner {
             store,
             bus,
@@ -163,9 +176,13 @@ impl Services {
             settings_version: Default::default(),
             kinds,
             files,
+            previews,
         };
         let inner = Arc::new(inner);
         Services::start_settings_reload(&inner);
+        if let Some(rx) = preview_queue {
+            Services::start_previews(&inner, rx);
+        }
         let services = Self { inner };
         services.start_files();
         services.start_search_backfill();

@@ -36,6 +36,8 @@ pub struct SendRequest {
     pub silent: bool,
     /// Delivered live to the members connected now, never stored.
     pub online_only: bool,
+    /// No link previews for this message.
+    pub no_link_preview: bool,
 }
 
 /// A history page request.
@@ -132,7 +134,7 @@ impl Services {
             }
             other => other?,
         };
-        self.finish_send(id, appended, thread_of).await
+        self.finish_send(p, id, appended, thread_of).await
     }
 
     /// Validates a send and checks the rules outside the store's transaction; the message
@@ -203,6 +205,7 @@ impl Services {
             mentions_all,
             important: req.important,
             silent: req.silent,
+            no_link_preview: req.no_link_preview,
         };
         let thread_of = self.gate_post(p, id, new.mentions_all).await?;
         Ok((new, thread_of))
@@ -211,6 +214,7 @@ impl Services {
     /// After an append: the answer, and the events for a new message.
     pub(crate) async fn finish_send(
         &self,
+        p: &Principal,
         id: ConversationId,
         appended: switchboard_store::Appended,
         thread_of: Option<(ConversationId, MessageId)>,
@@ -236,6 +240,7 @@ impl Services {
                 self.publish(Topic::Conversation(parent), Event::ThreadActivity(activity));
             }
             self.publish_conv(appended.event);
+            self.queue_previews(p, &message);
         }
         Ok((message, appended.duplicate))
     }
@@ -339,6 +344,7 @@ impl Services {
         ev.message = self.with_files_one(ev.message).await?;
         let message = ev.message.clone();
         self.publish_conv(ev);
+        self.queue_previews(p, &message);
         Ok(message)
     }
 

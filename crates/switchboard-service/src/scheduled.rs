@@ -37,6 +37,8 @@ pub struct ScheduleRequest {
     pub important: bool,
     /// Notifies nobody.
     pub silent: bool,
+    /// No link previews when it goes out.
+    pub no_link_preview: bool,
     /// When to send, ms since the epoch.
     pub send_at_ms: i64,
 }
@@ -82,6 +84,7 @@ impl Services {
             metadata,
             important: req.important,
             silent: req.silent,
+            no_link_preview: req.no_link_preview,
             client_key,
             created_at_ms: self.now_ms(),
             failed: None,
@@ -156,11 +159,12 @@ impl Services {
             metadata: s.metadata.clone(),
             important: s.important,
             silent: s.silent,
+            no_link_preview: s.no_link_preview,
             ..Default::default()
         };
         let (new, thread_of) = self.prepare_send(p, req).await?;
         match self.store().deliver_scheduled(s.id, new, self.now_ms()).await? {
-            Some(appended) => Ok(Some(self.finish_send(s.conversation_id, appended, thread_of).await?.0)),
+            Some(appended) => Ok(Some(self.finish_send(p, s.conversation_id, appended, thread_of).await?.0)),
             None => Ok(None),
         }
     }

@@ -61,6 +61,8 @@ pub fn stored_message(new: &NewMessage, id: MessageId, seq: u64, now_ms: i64) ->
         reactions: Vec::new(),
         important: new.important,
         silent: new.silent,
+        link_previews: Vec::new(),
+        no_link_preview: new.no_link_preview,
     }
 }
 
@@ -332,7 +334,8 @@ async fn edit(
     }
     let body = switchboard_format::encode(content);
     tx.exec(
-        "UPDATE messages SET content = ?2, edited_at = ?3, mentions_all = ?4, format = ?5 WHERE id = ?1",
+        "UPDATE messages SET content = ?2, edited_at = ?3, mentions_all = ?4, format = ?5, link_previews = NULL \
+         WHERE id = ?1",
         args![message_id.raw(), &body, now_ms, mentions.1, rows::STORED_FORMAT],
     )
     .await?;
@@ -361,7 +364,7 @@ async fn delete(
         }
         tx.exec(
             "UPDATE messages SET kind = ?2, content = ?3, forward = NULL, metadata = NULL, mentions_all = FALSE, \
-             format = ?4 WHERE id = ?1",
+             format = ?4, link_previews = NULL WHERE id = ?1",
             args![mid.raw(), rows::content_kind(&Content::Deleted), &tombstone, rows::STORED_FORMAT],
         )
         .await?;

@@ -1,10 +1,13 @@
-//! Reactions, pins and saved messages: what members add to messages that are already
-//! there. A reaction or pin is a conversation event (a reaction event, or a pin's service
-//! message); saving is an event of the saver's own log; each written in the same
-//! transaction.
+//! Reactions, pins, saved messages and link previews: what members (or the server) add to
+//! messages that are already there. A reaction, pin or preview is a conversation event (a
+//! reaction event, a pin's service message, a preview event); saving is an event of the
+//! saver's own log; each written in the same transaction.
 
+use switchboard_core::event::ConvEventKind;
 use switchboard_core::event::{ConvEvent, UserEvent, UserEventKind};
-use switchboard_core::model::{Content, Message, Pin, Reactor, SavedMessage, ServiceAction, ServiceContent};
+use switchboard_core::model::{
+    Content, LinkPreview, Message, Pin, Reactor, SavedMessage, ServiceAction, ServiceContent,
+};
 use switchboard_core::{ConversationId, MessageId, UserId};
 
 use crate::backends::store_trait;
@@ -78,6 +81,17 @@ store_trait! {
         /// at most `limit`, and whether more exist.
         read fn saved_messages(&self, user: UserId, before: Option<(i64, MessageId)>, limit: u32)
             -> (Vec<SavedMessage>, bool) => saved_messages(user, before, limit);
+        /// Sets the link previews of a message of conversation `id` that was last edited at
+        /// `edited_at_ms` (its text is what they were made from); the preview event, or
+        /// `None` when the message was edited or deleted since.
+        write fn set_link_previews(
+            &self,
+            id: ConversationId,
+            message_id: MessageId,
+            edited_at_ms: Option<i64>,
+            previews: Vec<LinkPreview>,
+            now_ms: i64,
+        ) -> Option<ConvEvent> => set_link_previews(id, message_id, edited_at_ms, &previews, now_ms);
     }
 }
 
@@ -309,4 +323,27 @@ async fn saved_messages(
     let more = out.len() > limit as usize;
     out.truncate(limit as usize);
     Ok((out, more))
+}
+
+async fn set_link_previews(
+    tx: &impl Tx,
+    id: ConversationId,
+    message_id: MessageId,
+    edited_at_ms: Option<i64>,
+    previews: &[LinkPreview],
+    now_ms: i64,
+) -> StoreResult<Option<ConvEvent>> {
+    let encoded = switchboard_format::encode(&previews.to_vec());
+    tx.lock_row("messages", message_id.raw()).await?;
+    let m = rows::load_message(tx, message_id).await?;
+    if m.conversation_id != id || m.is_deleted() || m.edited_at_ms != edited_at_ms {
+        return Ok(None);
+    }
+    // A row a newer build wrote is in a format this one does not write: left alone.
+    let sql = "UPDATE messages SET link_previews = ?2 WHERE id = ?1 AND format = ?3";
+    if tx.exec(sql, args![message_id.raw(), &encoded, rows::STORED_FORMAT]).await? == 0 {
+        return Ok(None);
+    }
+    let ev = rows::append_conv_event(tx, id, ConvEventKind::PreviewAdded, message_id, m.sender_id, now_ms).await?;
+    Ok(Some(ev))
 }

@@ -27,7 +27,7 @@ pub(crate) const MEMBER_COLS: &str = "m.conversation_id, m.user_id, m.role, m.ri
 /// Columns of a message row (alias `msg`).
 pub(crate) const MSG_COLS: &str = "msg.id, msg.conversation_id, msg.seq, msg.sender_id, msg.created_at, \
      msg.edited_at, msg.content, msg.reply_to, msg.forward, msg.metadata, msg.client_key, msg.format, \
-     msg.important, msg.silent";
+     msg.important, msg.silent, msg.link_previews, msg.no_link_preview";
 
 /// The format this build writes into the encoded columns of messages (content, forward,
 /// metadata), user events (body) and records (body); see `switchboard_format`. Each row
@@ -161,6 +161,8 @@ pub(crate) fn message(r: &dyn Row) -> StoreResult<Message> {
         reactions: Vec::new(),
         important: r.bool("important")?,
         silent: r.bool("silent")?,
+        link_previews: opt_decoded(r, "link_previews")?.unwrap_or_default(),
+        no_link_preview: r.bool("no_link_preview")?,
     })
 }
 
@@ -223,8 +225,9 @@ pub(crate) async fn append_conv_event(
     append_event(tx, id, kind, message_id, actor, None, now_ms).await
 }
 
-/// As [`append_conv_event`], for a reaction event naming its emoji. Reactions do not
-/// count as activity: they move the log on without moving the conversation up the list.
+/// As [`append_conv_event`], for a reaction event naming its emoji. Reactions (like link
+/// previews) do not count as activity: they move the log on without moving the
+/// conversation up the list.
 pub(crate) async fn append_reaction_event(
     tx: &impl Tx,
     id: ConversationId,
@@ -247,9 +250,10 @@ async fn append_event(
     reaction: Option<&str>,
     now_ms: i64,
 ) -> StoreResult<ConvEvent> {
-    let seq = match reaction {
-        None => next_seq(tx, id, now_ms).await?,
-        Some(_) => {
+    let activity = reaction.is_none() && kind != ConvEventKind::PreviewAdded;
+    let seq = match activity {
+        true => next_seq(tx, id, now_ms).await?,
+        false => {
             let sql = "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq";
             let seq = tx.one(sql, args![id.raw()], first_i64).await?;
             seq.ok_or(StoreError::NotFound("conversation"))?.max(0) as u64
@@ -328,8 +332,8 @@ pub(crate) async fn insert_message(tx: &impl Tx, new: &NewMessage, now_ms: i64) 
     let message_id = tx
         .one(
             "INSERT INTO messages (conversation_id, seq, sender_id, created_at, kind, content, reply_to, forward, \
-             metadata, client_key, mentions_all, format, important, silent) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING id",
+             metadata, client_key, mentions_all, format, important, silent, no_link_preview) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) RETURNING id",
             args![
                 id.raw(),
                 seq,
@@ -345,6 +349,7 @@ pub(crate) async fn insert_message(tx: &impl Tx, new: &NewMessage, now_ms: i64) 
                 STORED_FORMAT,
                 new.important,
                 new.silent,
+                new.no_link_preview,
             ],
             first_i64,
         )

@@ -35,6 +35,8 @@ pub struct Scheduled {
     pub important: bool,
     /// Notifies nobody.
     pub silent: bool,
+    /// The sender opted out of link previews.
+    pub no_link_preview: bool,
     /// The sender's key; the delivered message carries it.
     pub client_key: String,
     /// When it was scheduled.
@@ -53,7 +55,7 @@ pub struct ScheduledPatch {
 }
 
 const COLS: &str = "id, sender_id, conversation_id, send_at, content, reply_to, metadata, important, silent, \
-                    client_key, created_at, failed, format";
+                    no_link_preview, client_key, created_at, failed, format";
 
 fn scheduled(r: &dyn Row) -> StoreResult<Scheduled> {
     Ok(Scheduled {
@@ -66,6 +68,7 @@ fn scheduled(r: &dyn Row) -> StoreResult<Scheduled> {
         metadata: opt_decoded(r, "metadata")?.unwrap_or_default(),
         important: r.bool("important")?,
         silent: r.bool("silent")?,
+        no_link_preview: r.bool("no_link_preview")?,
         client_key: r.text("client_key")?,
         created_at_ms: r.i64("created_at")?,
         failed: r.opt_text("failed")?,
@@ -118,8 +121,8 @@ async fn schedule(tx: &impl Tx, s: &Scheduled, max: u32) -> StoreResult<Schedule
     let id = tx
         .one(
             "INSERT INTO scheduled_messages (sender_id, conversation_id, send_at, content, reply_to, metadata, \
-             important, silent, client_key, created_at, format) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
-             RETURNING id",
+             important, silent, client_key, created_at, format, no_link_preview) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id",
             args![
                 s.sender_id.raw(),
                 s.conversation_id.raw(),
@@ -132,6 +135,7 @@ async fn schedule(tx: &impl Tx, s: &Scheduled, max: u32) -> StoreResult<Schedule
                 &s.client_key,
                 s.created_at_ms,
                 STORED_FORMAT,
+                s.no_link_preview,
             ],
             first_i64,
         )

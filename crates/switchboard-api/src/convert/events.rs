@@ -136,6 +136,7 @@ pub fn event(e: &Event, viewer: Option<switchboard_core::UserId>) -> pb::Event {
             match ev.kind {
                 ConvEventKind::MessageCreated => Kind::MessageCreated(m),
                 ConvEventKind::MessageEdited => Kind::MessageEdited(m),
+                ConvEventKind::PreviewAdded => Kind::MessagePreviewed(m),
                 ConvEventKind::MessageDeleted => Kind::MessageDeleted(pb::MessageDeleted {
                     message_id: ev.message.id.to_string(),
                     message_seq: ev.message.seq,

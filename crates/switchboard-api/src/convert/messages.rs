@@ -154,6 +154,18 @@ pub fn message(m: &Message, viewer: Option<UserId>) -> pb::Message {
             .collect(),
         important: m.important,
         silent: m.silent,
+        link_previews: m
+            .link_previews
+            .iter()
+            .map(|p| pb::LinkPreview {
+                url: p.url.clone(),
+                site_name: p.site_name.clone(),
+                title: p.title.clone(),
+                description: p.description.clone(),
+                image: p.image.as_ref().map(super::attachment),
+            })
+            .collect(),
+        no_link_preview: m.no_link_preview,
     }
 }
 
@@ -179,5 +191,6 @@ pub fn scheduled(s: &switchboard_service::Scheduled) -> pb::ScheduledMessage {
         client_key: s.client_key.clone(),
         created_at_ms: s.created_at_ms,
         failed_reason: s.failed.clone().unwrap_or_default(),
+        no_link_preview: s.no_link_preview,
     }
 }

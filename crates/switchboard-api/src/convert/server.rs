@@ -54,6 +54,10 @@ pub fn server_info(info: &ServerInfo, config: &ServiceConfig) -> pb::GetServerIn
             max_file_bytes: config.files.max_file_bytes,
             max_attachments: clamp(config.files.max_attachments),
             max_reactions_per_message: config.max_reactions_per_message,
+            max_link_previews_per_message: match config.link_previews.enabled {
+                true => config.link_previews.max_per_message as u32,
+                false => 0,
+            },
         }),
         features: info.features.iter().map(|f| (*f).to_owned()).collect(),
         client_support: client_support.into(),

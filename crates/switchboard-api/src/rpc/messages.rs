@@ -39,6 +39,7 @@ impl super::MessageService for Handlers {
             important: r.important,
             silent: r.silent,
             online_only: r.online_only,
+            no_link_preview: r.no_link_preview,
         };
         let (m, duplicate) = ctx.services.send_message(&p, req).await?;
         Ok(pb::SendMessageResponse { message: Some(convert::message(&m, Some(p.user_id))), duplicate })
@@ -219,6 +220,7 @@ impl super::MessageService for Handlers {
             metadata: r.metadata,
             important: r.important,
             silent: r.silent,
+            no_link_preview: r.no_link_preview,
             send_at_ms: r.send_at_ms,
         };
         let s = ctx.services.schedule_message(&p, req).await?;

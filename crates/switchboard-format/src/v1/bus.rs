@@ -10,8 +10,9 @@ use super::{File, Message, ThreadSummary, UserEventKind, cid, mid, uid};
 use crate::Stored;
 
 /// What a conversation event did to its message. A reaction event travels as
-/// `MessageEdited` with its `reaction` set: a node that predates reactions reads it as the
-/// message as it is now, which it is.
+/// `MessageEdited` with its `reaction` set, a link-preview event as `MessageEdited` with
+/// `previewed` set: a node that predates them reads either as the message as it is now,
+/// which it is.
 #[allow(missing_docs)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ConvEventKind {
@@ -28,22 +29,28 @@ pub struct ReactionChange {
     pub added: bool,
 }
 
-fn conv_kind_to_v1(kind: ev::ConvEventKind, emoji: Option<&String>) -> (ConvEventKind, Option<ReactionChange>) {
+fn conv_kind_to_v1(kind: ev::ConvEventKind, emoji: Option<&String>) -> (ConvEventKind, Option<ReactionChange>, bool) {
     use ev::ConvEventKind as D;
     let change = |added| Some(ReactionChange { emoji: emoji.cloned().unwrap_or_default(), added });
     match kind {
-        D::MessageCreated => (ConvEventKind::MessageCreated, None),
-        D::MessageEdited => (ConvEventKind::MessageEdited, None),
-        D::MessageDeleted => (ConvEventKind::MessageDeleted, None),
-        D::ReactionAdded => (ConvEventKind::MessageEdited, change(true)),
-        D::ReactionRemoved => (ConvEventKind::MessageEdited, change(false)),
+        D::MessageCreated => (ConvEventKind::MessageCreated, None, false),
+        D::MessageEdited => (ConvEventKind::MessageEdited, None, false),
+        D::MessageDeleted => (ConvEventKind::MessageDeleted, None, false),
+        D::ReactionAdded => (ConvEventKind::MessageEdited, change(true), false),
+        D::ReactionRemoved => (ConvEventKind::MessageEdited, change(false), false),
+        D::PreviewAdded => (ConvEventKind::MessageEdited, None, true),
     }
 }
 
-fn conv_kind_from_v1(kind: ConvEventKind, reaction: Option<ReactionChange>) -> (ev::ConvEventKind, Option<String>) {
+fn conv_kind_from_v1(
+    kind: ConvEventKind,
+    reaction: Option<ReactionChange>,
+    previewed: bool,
+) -> (ev::ConvEventKind, Option<String>) {
     use ev::ConvEventKind as D;
     match (kind, reaction) {
         (_, Some(r)) => (if r.added { D::ReactionAdded } else { D::ReactionRemoved }, Some(r.emoji)),
+        (_, None) if previewed => (D::PreviewAdded, None),
         (ConvEventKind::MessageCreated, None) => (D::MessageCreated, None),
         (ConvEventKind::MessageEdited, None) => (D::MessageEdited, None),
         (ConvEventKind::MessageDeleted, None) => (D::MessageDeleted, None),
@@ -77,6 +84,8 @@ pub struct ConvEvent {
     pub actor: Option<EventActor>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reaction: Option<ReactionChange>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub previewed: bool,
 }
 
 /// Who caused a conversation event, and when.
@@ -215,7 +224,7 @@ impl Stored for ev::Event {
         use ev::Event as D;
         match self {
             D::Conversation(e) => {
-                let (kind, reaction) = conv_kind_to_v1(e.kind, e.reaction.as_ref());
+                let (kind, reaction, previewed) = conv_kind_to_v1(e.kind, e.reaction.as_ref());
                 Event::Conversation(Box::new(ConvEvent {
                     conversation_id: e.conversation_id.raw(),
                     seq: e.seq,
@@ -223,6 +232,7 @@ impl Stored for ev::Event {
                     message: (&e.message).into(),
                     actor: e.actor.map(|a| EventActor { user_id: a.user_id.raw(), at_ms: a.at_ms }),
                     reaction,
+                    previewed,
                 }))
             }
             D::User(e) => Event::User(UserEvent {
@@ -273,7 +283,7 @@ impl Stored for ev::Event {
         match v {
             Event::Conversation(e) => {
                 let e = *e;
-                let (kind, reaction) = conv_kind_from_v1(e.kind, e.reaction);
+                let (kind, reaction) = conv_kind_from_v1(e.kind, e.reaction, e.previewed);
                 D::Conversation(ev::ConvEvent {
                     conversation_id: cid(e.conversation_id),
                     seq: e.seq,

@@ -274,6 +274,68 @@ pub struct Message {
     pub important: bool,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub silent: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub link_previews: Vec<LinkPreview>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_link_preview: bool,
+}
+
+/// A link's preview card; the image as an attachment (its file only on the bus).
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkPreview {
+    pub url: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub site_name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub title: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<Attachment>,
+}
+
+impl From<&md::LinkPreview> for LinkPreview {
+    fn from(p: &md::LinkPreview) -> Self {
+        Self {
+            url: p.url.clone(),
+            site_name: p.site_name.clone(),
+            title: p.title.clone(),
+            description: p.description.clone(),
+            image: p.image.as_ref().map(Attachment::from),
+        }
+    }
+}
+
+impl From<LinkPreview> for md::LinkPreview {
+    fn from(p: LinkPreview) -> Self {
+        Self {
+            url: p.url,
+            site_name: p.site_name,
+            title: p.title,
+            description: p.description,
+            image: p.image.map(Into::into),
+        }
+    }
+}
+
+/// A message's link previews as stored (a JSON array; images without their files).
+impl Stored for Vec<md::LinkPreview> {
+    const WHAT: &'static str = "link previews";
+    type V1 = Vec<LinkPreview>;
+
+    fn to_v1(&self) -> Self::V1 {
+        self.iter()
+            .map(|p| LinkPreview {
+                image: p.image.as_ref().map(|a| Attachment { file: None, ..Attachment::from(a) }),
+                ..LinkPreview::from(p)
+            })
+            .collect()
+    }
+
+    fn from_v1(v: Self::V1) -> Self {
+        v.into_iter().map(Into::into).collect()
+    }
 }
 
 impl From<&md::Message> for Message {
@@ -298,6 +360,8 @@ impl From<&md::Message> for Message {
                 .collect(),
             important: m.important,
             silent: m.silent,
+            link_previews: m.link_previews.iter().map(LinkPreview::from).collect(),
+            no_link_preview: m.no_link_preview,
         }
     }
 }
@@ -324,6 +388,8 @@ impl From<Message> for md::Message {
                 .collect(),
             important: m.important,
             silent: m.silent,
+            link_previews: m.link_previews.into_iter().map(Into::into).collect(),
+            no_link_preview: m.no_link_preview,
         }
     }
 }

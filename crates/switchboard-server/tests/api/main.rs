@@ -17,6 +17,7 @@ mod maintenance;
 mod media;
 mod odd_input;
 mod permissions;
+mod previews;
 mod profiles;
 mod reactions;
 mod saved;

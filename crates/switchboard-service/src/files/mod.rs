@@ -64,7 +64,7 @@ impl Services {
 
     /// Fills in the file records of the attachments of `messages` (as the files are now).
     pub(crate) async fn with_files(&self, messages: &mut [Message]) -> ServiceResult<()> {
-        let mut ids: Vec<FileId> = messages.iter().flat_map(attachments).map(|a| a.file_id).collect();
+        let mut ids: Vec<FileId> = messages.iter().flat_map(|m| carried(m).map(|a| a.file_id)).collect();
         if ids.is_empty() {
             return Ok(());
         }
@@ -72,11 +72,11 @@ impl Services {
         ids.dedup();
         let files = self.store().files(&ids).await?;
         for m in messages.iter_mut() {
+            let fill = |a: &mut Attachment| a.file = files.iter().find(|f| f.id == a.file_id).cloned().map(Box::new);
             if let Content::Text { attachments, .. } = &mut m.content {
-                for a in attachments {
-                    a.file = files.iter().find(|f| f.id == a.file_id).cloned().map(Box::new);
-                }
+                attachments.iter_mut().for_each(fill);
             }
+            m.link_previews.iter_mut().filter_map(|p| p.image.as_mut()).for_each(fill);
         }
         Ok(())
     }
@@ -87,7 +87,7 @@ impl Services {
         let mut messages: Vec<Message> = events
             .iter()
             .filter_map(|e| match e {
-                Event::Conversation(c) if !attachments(&c.message).is_empty() => Some(c.message.clone()),
+                Event::Conversation(c) if carried(&c.message).next().is_some() => Some(c.message.clone()),
                 _ => None,
             })
             .collect();
@@ -98,7 +98,7 @@ impl Services {
         let mut filled = messages.into_iter();
         for e in events.iter_mut() {
             if let Event::Conversation(c) = e
-                && !attachments(&c.message).is_empty()
+                && carried(&c.message).next().is_some()
                 && let Some(m) = filled.next()
             {
                 c.message = m;
@@ -114,11 +114,13 @@ impl Services {
     }
 }
 
-fn attachments(m: &Message) -> &[Attachment] {
-    match &m.content {
+/// The files a message carries: its attachments and its link previews' images.
+fn carried(m: &Message) -> impl Iterator<Item = &Attachment> {
+    let attachments: &[Attachment] = match &m.content {
         Content::Text { attachments, .. } => attachments,
         _ => &[],
-    }
+    };
+    attachments.iter().chain(m.link_previews.iter().filter_map(|p| p.image.as_ref()))
 }
 
 /// The file a refusal names when the caller may not see it: not found, never "denied".

@@ -47,7 +47,8 @@ macro_rules! store_conformance {
             scheduled_messages_are_delivered_once,
             search_finds_words_in_the_windows_given,
             the_search_index_is_rebuilt_in_steps,
-            best_match_ranks_the_newest_matches
+            best_match_ranks_the_newest_matches,
+            link_previews_follow_the_text_they_were_made_from
         );
     };
     (@tests $factory:expr; $($name:ident),* ) => {
@@ -106,6 +107,7 @@ fn text(conv: ConversationId, sender: UserId, body: &str, key: Option<&str>) -> 
         mentions_all: false,
         important: false,
         silent: false,
+        no_link_preview: false,
     }
 }
 

@@ -148,3 +148,44 @@ pub async fn saved_messages_are_private_logged_and_listed<S: Store>(s: &S) {
     s.change_membership(c, ids[1], MembershipChange::Leave, 30).await.unwrap();
     assert!(s.saved_messages(ids[1], None, 10).await.unwrap().0.is_empty(), "gone with the membership");
 }
+
+/// Link previews are set on the message as its text was (not after an edit or delete),
+/// logged as an event that does not move the conversation up the list, read back with
+/// the message, dropped by an edit and a delete, and the sender's opt-out is kept.
+pub async fn link_previews_follow_the_text_they_were_made_from<S: Store>(s: &S) {
+    use switchboard_core::model::{Attachment, LinkPreview};
+    let ids = users(s, &["lp1", "lp2"]).await;
+    let c = group(s, ConversationKind::Group, ids[0], &ids[1..]).await;
+    let mut new = text(c, ids[0], "see https://a.example/", None);
+    new.no_link_preview = true;
+    let quiet = s.append_message(new, 5).await.unwrap().event.message;
+    assert!(quiet.no_link_preview && quiet.link_previews.is_empty());
+    let m = s.append_message(text(c, ids[0], "see https://a.example/", None), 10).await.unwrap().event.message;
+    assert!(!m.no_link_preview);
+    let card = LinkPreview {
+        url: "https://a.example/".into(),
+        site_name: "A".into(),
+        title: "A page".into(),
+        description: "About A".into(),
+        image: Some(Attachment::of(switchboard_core::FileId::from_raw(77))),
+    };
+    let ev = s.set_link_previews(c, m.id, None, vec![card.clone()], 20).await.unwrap().expect("set");
+    assert_eq!((ev.kind, ev.seq), (ConvEventKind::PreviewAdded, m.seq + 1));
+    assert_eq!(ev.message.link_previews, vec![card.clone()]);
+    let conv = s.conversation(c).await.unwrap().unwrap();
+    assert!(conv.last_activity_at_ms < 20, "a preview does not move the conversation up the list");
+    let (page, _) = s.history(c, ids[1], HistoryDirection::Before, 0, 10).await.unwrap();
+    assert_eq!(page.iter().find(|x| x.id == m.id).unwrap().link_previews, vec![card.clone()]);
+    let log = s.conv_events(c, m.seq, 10).await.unwrap();
+    assert_eq!(log.iter().map(|e| e.kind).collect::<Vec<_>>(), vec![ConvEventKind::PreviewAdded]);
+
+    let body = Content::Text { text: "now https://b.example/".into(), entities: vec![], attachments: vec![] };
+    let edited = s.edit_message(c, m.id, body, (vec![], false), 30).await.unwrap().message;
+    assert!(edited.link_previews.is_empty(), "an edit drops the previews of the old text");
+    assert!(s.set_link_previews(c, m.id, None, vec![card.clone()], 31).await.unwrap().is_none(), "stale");
+    let ev = s.set_link_previews(c, m.id, Some(30), vec![card.clone()], 32).await.unwrap().expect("fresh");
+    assert_eq!(ev.message.link_previews.len(), 1);
+    s.delete_messages(c, &[m.id], ids[0], 40).await.unwrap();
+    assert!(s.messages(c, &[m.id]).await.unwrap()[0].link_previews.is_empty(), "a delete drops them");
+    assert!(s.set_link_previews(c, m.id, Some(30), vec![card], 41).await.unwrap().is_none(), "deleted");
+}

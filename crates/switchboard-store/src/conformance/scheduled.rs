@@ -22,6 +22,7 @@ pub async fn scheduled_messages_are_delivered_once<S: Store>(s: &S) {
         metadata: Default::default(),
         important: true,
         silent: false,
+        no_link_preview: true,
         client_key: key.into(),
         created_at_ms: 1,
         failed: None,
@@ -35,6 +36,7 @@ pub async fn scheduled_messages_are_delivered_once<S: Store>(s: &S) {
     assert_eq!(mine, ["soon", "later", "third"], "soonest first");
     assert!(s.scheduled_of(ids[1], None).await.unwrap().is_empty(), "private to the sender");
     assert!(s.scheduled(ids[1], soon.id).await.unwrap().is_none());
+    assert!(later.no_link_preview, "the opt-out is kept");
 
     let moved = s
         .update_scheduled(ids[0], later.id, ScheduledPatch { content: Some(body("edited")), send_at_ms: Some(150) })

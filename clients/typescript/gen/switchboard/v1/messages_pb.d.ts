@@ -355,6 +355,23 @@ export declare type Message = Message$1<"switchboard.v1.Message"> & {
    * @generated from field: bool silent = 17;
    */
   silent: boolean;
+
+  /**
+   * Preview cards of the first links of its text (at most
+   * ServerLimits.max_link_previews_per_message), added by the server shortly after the
+   * message was stored (a `messagePreviewed` event) and dropped by an edit, which gets
+   * its own. Empty until then, when the sender opted out, or when no link had one.
+   *
+   * @generated from field: repeated switchboard.v1.LinkPreview link_previews = 18;
+   */
+  linkPreviews: LinkPreview[];
+
+  /**
+   * The sender opted out of link previews (SendMessageRequest.no_link_preview).
+   *
+   * @generated from field: bool no_link_preview = 19;
+   */
+  noLinkPreview: boolean;
 };
 
 /**
@@ -362,6 +379,56 @@ export declare type Message = Message$1<"switchboard.v1.Message"> & {
  * Use `create(MessageSchema)` to create a new message.
  */
 export declare const MessageSchema: GenMessage<Message>;
+
+/**
+ * A link's preview card: what the page says of itself in its OpenGraph or Twitter-card
+ * tags (or its title and description). The server fetched it, never the client.
+ *
+ * @generated from message switchboard.v1.LinkPreview
+ */
+export declare type LinkPreview = Message$1<"switchboard.v1.LinkPreview"> & {
+  /**
+   * The link as it appears in the message.
+   *
+   * @generated from field: string url = 1;
+   */
+  url: string;
+
+  /**
+   * The site's name (og:site_name), or its host.
+   *
+   * @generated from field: string site_name = 2;
+   */
+  siteName: string;
+
+  /**
+   * The page's title, at most 256 characters.
+   *
+   * @generated from field: string title = 3;
+   */
+  title: string;
+
+  /**
+   * The page's description, at most 1024 characters.
+   *
+   * @generated from field: string description = 4;
+   */
+  description: string;
+
+  /**
+   * The page's image, re-hosted as a public file of this server (a JPEG, PNG, WebP or GIF
+   * with previews like any image); unset when the page has none or it could not be had.
+   *
+   * @generated from field: switchboard.v1.Attachment image = 5;
+   */
+  image?: Attachment | undefined;
+};
+
+/**
+ * Describes the message switchboard.v1.LinkPreview.
+ * Use `create(LinkPreviewSchema)` to create a new message.
+ */
+export declare const LinkPreviewSchema: GenMessage<LinkPreview>;
 
 /**
  * One emoji's reactions on a message.
@@ -470,6 +537,13 @@ export declare type SendMessageRequest = Message$1<"switchboard.v1.SendMessageRe
    * @generated from field: bool online_only = 9;
    */
   onlineOnly: boolean;
+
+  /**
+   * No link previews for this message (nor for its edits).
+   *
+   * @generated from field: bool no_link_preview = 10;
+   */
+  noLinkPreview: boolean;
 };
 
 /**
@@ -1621,6 +1695,13 @@ export declare type ScheduledMessage = Message$1<"switchboard.v1.ScheduledMessag
    * @generated from field: string failed_reason = 11;
    */
   failedReason: string;
+
+  /**
+   * No link previews when it goes out.
+   *
+   * @generated from field: bool no_link_preview = 12;
+   */
+  noLinkPreview: boolean;
 };
 
 /**
@@ -1690,6 +1771,13 @@ export declare type ScheduleMessageRequest = Message$1<"switchboard.v1.ScheduleM
    * @generated from field: int64 send_at_ms = 8;
    */
   sendAtMs: bigint;
+
+  /**
+   * No link previews when it goes out.
+   *
+   * @generated from field: bool no_link_preview = 9;
+   */
+  noLinkPreview: boolean;
 };
 
 /**

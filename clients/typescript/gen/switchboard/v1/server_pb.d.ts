@@ -128,6 +128,14 @@ export declare type ServerLimits = Message<"switchboard.v1.ServerLimits"> & {
    * @generated from field: uint32 max_reactions_per_message = 12;
    */
   maxReactionsPerMessage: number;
+
+  /**
+   * Links of one message that get preview cards (service.link_previews.max_per_message);
+   * 0 when the server makes no link previews.
+   *
+   * @generated from field: uint32 max_link_previews_per_message = 13;
+   */
+  maxLinkPreviewsPerMessage: number;
 };
 
 /**

@@ -958,6 +958,16 @@ export declare type Event = Message<"switchboard.v1.Event"> & {
     case: "reactionChanged";
   } | {
     /**
+     * The server added link previews to a message; carries the message as it is now
+     * (Message.link_previews filled). Conversation log; it does not count as unread and
+     * does not move the conversation's activity time.
+     *
+     * @generated from field: switchboard.v1.Message message_previewed = 14;
+     */
+    value: Message$1;
+    case: "messagePreviewed";
+  } | {
+    /**
      * User log.
      *
      * @generated from field: switchboard.v1.ConversationJoined conversation_joined = 20;
