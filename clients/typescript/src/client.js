@@ -6,6 +6,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { AdminService, AuthService, SessionService } from "../gen/switchboard/v1/auth_pb.js";
 import { ErrorSchema } from "../gen/switchboard/v1/common_pb.js";
 import { ConversationService } from "../gen/switchboard/v1/conversations_pb.js";
+import { ExpressionService } from "../gen/switchboard/v1/expressions_pb.js";
 import { FileService } from "../gen/switchboard/v1/files_pb.js";
 import { InviteService } from "../gen/switchboard/v1/invites_pb.js";
 import { MessageService } from "../gen/switchboard/v1/messages_pb.js";
@@ -108,6 +109,7 @@ export function createSwitchboard(options) {
     conversations: createClient(ConversationService, transport),
     messages: createClient(MessageService, transport),
     search: createClient(SearchService, transport),
+    expressions: createClient(ExpressionService, transport),
     signals: createClient(SignalService, transport),
     spaces: createClient(SpaceService, transport),
     invites: createClient(InviteService, transport),

@@ -16,6 +16,7 @@ import { serviceText } from "./service.js";
 import { SearchDialog } from "./search.js";
 import { ScheduledBar } from "./scheduled.js";
 import { LinkPreviews } from "./previews.js";
+import { CustomEmoji, StickerView } from "./expressions.js";
 
 /**
  * @typedef {import("./state.js").AppState} AppState
@@ -40,13 +41,15 @@ function MessageItem({ app, m, convId, first, seen, quoted, onAction, onImage })
   }
   const mine = m.senderId === app.me?.id;
   const text = m.content.case === "text" ? m.content.value : null;
+  const sticker = m.content.case === "sticker" ? m.content.value : null;
+  const emoji = (/** @type {string} */ id, /** @type {string} */ s) => html`<${CustomEmoji} app=${app} convId=${m.conversationId} id=${id} text=${s} />`;
   return html`<li class=${`msg ${mine ? "mine" : ""} ${first ? "first" : ""}`} data-seq=${String(m.seq)} tabindex="0" role="article"
     aria-label=${`${app.userName(m.senderId)} at ${time(m.createdAtMs)}`}
     onKeyDown=${(/** @type {KeyboardEvent} */ e) => {
       const li = /** @type {HTMLElement} */ (e.currentTarget);
       if (e.target !== li) return;
       if (e.key === "r") onAction("reply", m);
-      if (e.key === "e" && mine) onAction("edit", m);
+      if (e.key === "e" && mine && text) onAction("edit", m);
       if (e.key === "ArrowUp") /** @type {HTMLElement | null} */ (li.previousElementSibling)?.focus();
       if (e.key === "ArrowDown") /** @type {HTMLElement | null} */ (li.nextElementSibling)?.focus();
     }}>
@@ -56,7 +59,8 @@ function MessageItem({ app, m, convId, first, seen, quoted, onAction, onImage })
     ${quoted && html`<blockquote class="quote"><strong>${app.userName(quoted.senderId)}</strong> ${quoted.content.case === "text" ? quoted.content.value.text.slice(0, 120) : ""}</blockquote>`}
     ${m.deleted
       ? html`<div class="body deleted">Message deleted</div>`
-      : text && html`<div class="body">${renderText(text, (u) => app.userName(u), app.me?.id ?? "")}${m.editedAtMs ? html` <span class="edited">(edited)</span>` : ""}</div>`}
+      : sticker ? html`<div class="body sticker-body"><${StickerView} app=${app} s=${sticker} /></div>`
+      : text && html`<div class="body">${renderText(text, (u) => app.userName(u), app.me?.id ?? "", emoji)}${m.editedAtMs ? html` <span class="edited">(edited)</span>` : ""}</div>`}
     ${text && text.attachments.length > 0 && !m.deleted && html`<div class="attachments">${text.attachments.map(
       (a) => html`<${Attachment} key=${a.fileId} sb=${app.sb} file=${a.file} fileId=${a.fileId} alt=${a.alt} onOpen=${onImage} />`,
     )}</div>`}
@@ -76,7 +80,7 @@ function MessageItem({ app, m, convId, first, seen, quoted, onAction, onImage })
       ${canPin(app, convId) && (app.convs.get(convId)?.conversation?.pinnedMessageId === m.id
         ? html`<button onClick=${() => onAction("unpin", m)} title="Unpin" aria-label="Unpin">📍</button>`
         : html`<button onClick=${() => onAction("pin", m)} title="Pin" aria-label="Pin">📌</button>`)}
-      ${mine && html`<button onClick=${() => onAction("edit", m)} title="Edit" aria-label="Edit">✎</button>`}
+      ${mine && text && html`<button onClick=${() => onAction("edit", m)} title="Edit" aria-label="Edit">✎</button>`}
       ${mine && html`<button onClick=${() => onAction("delete", m)} title="Delete" aria-label="Delete">🗑</button>`}
     </div>`}
   </li>`;

@@ -6,6 +6,7 @@ import { uploadFile } from "@switchboard/sdk";
 import { humanError } from "./errors.js";
 import { bytes, parseMarkup } from "./format.js";
 import { localInput, tomorrowMorning } from "./scheduled.js";
+import { StickerPicker } from "./expressions.js";
 
 /**
  * @typedef {import("./state.js").AppState} AppState
@@ -24,6 +25,7 @@ export function Composer({ app, id, reply, edit, onDone }) {
   const [suggest, setSuggest] = useState(/** @type {{ start: number, query: string, pick: number } | null} */ (null));
   const [flags, setFlags] = useState({ important: false, silent: false, onlineOnly: false, noLinkPreview: false });
   const [flagMenu, setFlagMenu] = useState(false);
+  const [stickers, setStickers] = useState(false);
   const [later, setLater] = useState("");
   const input = useRef(/** @type {HTMLTextAreaElement | null} */ (null));
   const files = useRef(/** @type {HTMLInputElement | null} */ (null));
@@ -100,7 +102,8 @@ export function Composer({ app, id, reply, edit, onDone }) {
     if (edit) {
       try {
         const { text: t, entities } = parseMarkup(body);
-        await app.sb.messages.editMessage({ conversationId: id, messageId: edit.id, text: { text: t, entities } });
+        const all = [...entities, ...app.emojiEntities(id, t)];
+        await app.sb.messages.editMessage({ conversationId: id, messageId: edit.id, text: { text: t, entities: all } });
         keep("");
         onDone();
       } catch (e) {
@@ -204,6 +207,9 @@ export function Composer({ app, id, reply, edit, onDone }) {
     )}</ul>`}
     <div class="composer-row">
       <button type="button" class="attach" aria-label="Attach files" disabled=${flags.onlineOnly} onClick=${() => files.current?.click()}>📎</button>
+      <button type="button" class="stickers-toggle" aria-label="Stickers" aria-expanded=${stickers} disabled=${!!edit}
+        onClick=${() => setStickers(!stickers)}>😺</button>
+      ${stickers && html`<${StickerPicker} app=${app} id=${id} onClose=${() => setStickers(false)} />`}
       <button type="button" class=${`flags-toggle ${flags.important || flags.silent || flags.onlineOnly || flags.noLinkPreview ? "on" : ""}`} aria-label="Send options"
         aria-expanded=${flagMenu} onClick=${() => setFlagMenu(!flagMenu)}>⚑</button>
       ${flagMenu && html`<div class="flag-menu" role="group" aria-label="Send options">

@@ -35,6 +35,14 @@ const REASONS = {
   avatar_not_public_image: "An avatar must be an image.",
   range_not_satisfiable: "That part of the file does not exist.",
   link_invalid: "This link has expired.",
+  sticker_elsewhere: "This space's stickers can only be sent in the space.",
+  sticker_not_editable: "A sticker cannot be edited.",
+  sticker_not_public_image: "A sticker must be an image.",
+  sticker_limit: "This pack is full.",
+  sticker_pack_limit: "There are as many sticker packs as allowed.",
+  custom_emoji_elsewhere: "That custom emoji belongs to another space.",
+  emoji_not_public_image: "A custom emoji must be an image.",
+  custom_emoji_limit: "This space has as many custom emoji as allowed.",
 };
 
 /** @type {Record<number, string>} */

@@ -1,4 +1,4 @@
-// Message text with its entities (bold, italic, code, links, mentions), times and sizes.
+// Message text with its entities (bold, italic, code, links, mentions, custom emoji), times and sizes.
 import { html } from "htm/preact";
 import { EntityKind } from "@switchboard/sdk/gen/messages_pb.js";
 
@@ -12,9 +12,10 @@ import { EntityKind } from "@switchboard/sdk/gen/messages_pb.js";
  * @param {TextContent} content
  * @param {(userId: string) => string} name
  * @param {string} myId
+ * @param {(customEmojiId: string, text: string) => Child} [emoji] shows a custom emoji (else its :name:)
  * @returns {Child[]}
  */
-export function renderText(content, name, myId) {
+export function renderText(content, name, myId, emoji) {
   const chars = [...content.text];
   const entities = [...content.entities].sort((a, b) => a.offset - b.offset);
   /** @type {Child[]} */
@@ -43,6 +44,9 @@ export function renderText(content, name, myId) {
       case EntityKind.MENTION_ALL:
       case EntityKind.MENTION_ROLE:
         out.push(html`<span class="mention me">${s}</span>`);
+        break;
+      case EntityKind.CUSTOM_EMOJI:
+        out.push(emoji ? emoji(e.customEmojiId, s) : s);
         break;
       default:
         out.push(s);

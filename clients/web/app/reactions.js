@@ -3,6 +3,8 @@ import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
 import { ConversationKind } from "@switchboard/sdk/gen/conversations_pb.js";
 import { humanError } from "./errors.js";
+import { CustomEmoji, CustomEmojiRow } from "./expressions.js";
+import { reactionKey } from "./state.js";
 
 /**
  * @typedef {import("./state.js").AppState} AppState
@@ -14,8 +16,9 @@ import { humanError } from "./errors.js";
 export const QUICK = ["👍", "❤️", "😂", "🎉", "😮", "😢", "🔥", "🙏"];
 
 /** Who reacted with one emoji, for the chip's tooltip (first page only). */
-async function whoReacted(/** @type {AppState} */ app, /** @type {Message} */ m, /** @type {string} */ emoji) {
-  const r = await app.sb.messages.listReactions({ conversationId: m.conversationId, messageId: m.id, emoji, limit: 20 });
+async function whoReacted(/** @type {AppState} */ app, /** @type {Message} */ m, /** @type {{ emoji: string, customEmojiId: string }} */ r0) {
+  const req = { conversationId: m.conversationId, messageId: m.id, emoji: r0.emoji, customEmojiId: r0.customEmojiId, limit: 20 };
+  const r = await app.sb.messages.listReactions(req);
   return r.reactors.map((x) => app.userName(x.userId)).join(", ");
 }
 
@@ -23,15 +26,22 @@ async function whoReacted(/** @type {AppState} */ app, /** @type {Message} */ m,
 export function Reactions({ app, m, onError }) {
   const [names, setNames] = useState(/** @type {Record<string, string>} */ ({}));
   if (m.deleted || m.reactions.length === 0) return null;
-  const hover = (/** @type {string} */ emoji) => {
-    if (names[emoji] !== undefined) return;
-    whoReacted(app, m, emoji).then((n) => setNames((x) => ({ ...x, [emoji]: n }))).catch(() => {});
+  const hover = (/** @type {{ emoji: string, customEmojiId: string }} */ r) => {
+    const key = reactionKey(r);
+    if (names[key] !== undefined) return;
+    whoReacted(app, m, r).then((n) => setNames((x) => ({ ...x, [key]: n }))).catch(() => {});
+  };
+  const label = (/** @type {{ emoji: string, customEmojiId: string }} */ r) => {
+    if (r.emoji) return r.emoji;
+    const e = app.emojiOf(app.spaceOf(m.conversationId)).find((x) => x.id === r.customEmojiId);
+    return e ? `:${e.name}:` : "a removed emoji";
   };
   return html`<div class="reactions" role="group" aria-label="Reactions">${m.reactions.map(
     (r) => html`<button class=${`reaction ${r.mine ? "mine" : ""}`} aria-pressed=${r.mine}
-      title=${names[r.emoji] ?? ""} aria-label=${`${r.emoji} ${r.count}`}
-      onMouseEnter=${() => hover(r.emoji)} onFocus=${() => hover(r.emoji)}
-      onClick=${() => app.toggleReaction(m, r.emoji).catch(onError)}>${r.emoji} <span class="n">${r.count}</span></button>`,
+      title=${names[reactionKey(r)] ?? ""} aria-label=${`${label(r)} ${r.count}`}
+      onMouseEnter=${() => hover(r)} onFocus=${() => hover(r)}
+      onClick=${() => app.toggleReaction(m, r.emoji, r.customEmojiId).catch(onError)}>${r.emoji
+        || html`<${CustomEmoji} app=${app} convId=${m.conversationId} id=${r.customEmojiId} />`} <span class="n">${r.count}</span></button>`,
   )}</div>`;
 }
 
@@ -47,7 +57,10 @@ export function ReactionPicker({ app, m, onClose, onError }) {
       onClose();
       app.toggleReaction(m, e).catch(onError);
     }}>${e}</button>`,
-  )}</div>`;
+  )}<${CustomEmojiRow} app=${app} convId=${m.conversationId} onPick=${(/** @type {string} */ id) => {
+    onClose();
+    app.toggleReaction(m, "", id).catch(onError);
+  }} /></div>`;
 }
 
 /** Whether the caller may pin here (the server decides for space channels). @param {AppState} app @param {string} id */
@@ -62,6 +75,7 @@ export function canPin(app, id) {
 /** A message's text for one line. @param {Message | undefined} m */
 function line(m) {
   if (!m || m.deleted) return "";
+  if (m.content.case === "sticker") return `${m.content.value.emoji} Sticker`;
   if (m.content.case !== "text") return "";
   const t = m.content.value;
   return t.text || (t.attachments.length ? "📎 Attachment" : "");

@@ -46,6 +46,7 @@ export function SavedDialog({ app, onClose }) {
   const body = (/** @type {SavedMessage} */ s) => {
     const m = s.message;
     if (!m || m.deleted) return "Message deleted";
+    if (m.content.case === "sticker") return `${m.content.value.emoji} Sticker`;
     return m.content.case === "text" ? m.content.value.text || "📎 Attachment" : "";
   };
   return html`<${Modal} title="Saved messages" onClose=${onClose}>

@@ -42,6 +42,7 @@ function ChatRow({ app, c, current }) {
   const last = c.lastMessage;
   let preview = "";
   if (last?.deleted) preview = "Message deleted";
+  else if (last?.content.case === "sticker") preview = `${last.content.value.emoji} Sticker`;
   else if (last?.content.case === "text") preview = last.content.value.text || (last.content.value.attachments.length ? "📎 Attachment" : "");
   else if (last?.content.case === "service") preview = serviceText(app, last);
   const who = last && last.content.case !== "service" && last.senderId !== app.me?.id && conv.kind !== ConversationKind.DIRECT ? `${app.userName(last.senderId)}: ` : "";

@@ -62,6 +62,8 @@ export class AppState {
   saved = new Set();
   /** @type {Map<string, import("@switchboard/sdk/gen/messages_pb.js").ScheduledMessage[]>} my scheduled messages per chat */
   scheduled = new Map();
+  /** @type {Map<string, import("@switchboard/sdk/gen/expressions_pb.js").CustomEmoji[]>} space -> its custom emoji */
+  emoji = new Map();
   /** @type {string} the conversation on screen */
   openId = "";
   /** @type {Set<string>} users whose presence this connection follows */
@@ -377,7 +379,11 @@ export class AppState {
       const r = await this.sb.messages.sendMessage({
         conversationId: id,
         clientKey: p.clientKey,
-        text: { text, entities: [...entities, ...this.mentionEntities(id, text)], attachments: p.fileIds.map((fileId) => ({ fileId })) },
+        text: {
+          text,
+          entities: [...entities, ...this.mentionEntities(id, text), ...this.emojiEntities(id, text)],
+          attachments: p.fileIds.map((fileId) => ({ fileId })),
+        },
         replyToMessageId: p.replyTo,
         important: p.important,
         silent: p.silent,
@@ -416,6 +422,55 @@ export class AppState {
     return out;
   }
 
+  /** The space a conversation belongs to ("" outside spaces). @param {string} id */
+  spaceOf(id) {
+    return this.convs.get(id)?.conversation?.spaceId ?? "";
+  }
+
+  /** A space's custom emoji: known ones now, loaded once in the background. @param {string} spaceId */
+  emojiOf(spaceId) {
+    if (!spaceId) return [];
+    const known = this.emoji.get(spaceId);
+    if (known) return known;
+    this.emoji.set(spaceId, []);
+    this.sb.expressions.listCustomEmoji({ spaceId })
+      .then((r) => {
+        this.emoji.set(spaceId, r.emoji);
+        this.changed();
+      })
+      .catch(() => this.emoji.delete(spaceId));
+    return [];
+  }
+
+  /** The custom emoji of the conversation's space typed as :name: become entities. @param {string} id @param {string} text */
+  emojiEntities(id, text) {
+    const list = this.emojiOf(this.spaceOf(id));
+    /** @type {{ kind: EntityKind, offset: number, length: number, customEmojiId: string }[]} */
+    const out = [];
+    if (list.length === 0) return out;
+    for (const m of text.matchAll(/:([a-z0-9_]{2,32}):/g)) {
+      const e = list.find((x) => x.name === m[1]);
+      if (e) out.push({ kind: EntityKind.CUSTOM_EMOJI, offset: utf16ToCodepoints(text, m.index ?? 0), length: m[0].length, customEmojiId: e.id });
+    }
+    return out;
+  }
+
+  /** The sticker packs usable in a conversation: the server's, then its space's. @param {string} id */
+  async stickerPacks(id) {
+    const space = this.spaceOf(id);
+    const [server, own] = await Promise.all([
+      this.sb.expressions.listStickerPacks({}),
+      space ? this.sb.expressions.listStickerPacks({ spaceId: space }) : Promise.resolve({ packs: [] }),
+    ]);
+    return [...server.packs, ...own.packs];
+  }
+
+  /** Sends a sticker. @param {string} id @param {string} packId @param {string} stickerId */
+  async sendSticker(id, packId, stickerId) {
+    const r = await this.sb.messages.sendMessage({ conversationId: id, clientKey: crypto.randomUUID(), stickerPackId: packId, stickerId });
+    if (r.message) this.received(r.message);
+  }
+
   /** A message arrived (an event or our own send's answer). @param {Message} m */
   received(m) {
     const id = m.conversationId;
@@ -441,7 +496,7 @@ export class AppState {
         const mine = m.senderId === this.me?.id;
         if (mine) {
           c.readSeq = m.seq;
-        } else if (m.content.case === "text") {
+        } else if (m.content.case === "text" || m.content.case === "sticker") {
           if (this.openId === id && !document.hidden) void this.markRead(id);
           else {
             c.unreadCount += 1;
@@ -461,24 +516,29 @@ export class AppState {
   /**
    * A message changed (an edit or a reaction, from an event). Events carry the counts but
    * not which reactions are mine: those stay as they were, except the one `own` changed.
-   * @param {Message} m @param {{ emoji: string, added: boolean }} [own]
+   * @param {Message} m @param {{ emoji: string, customEmojiId: string, added: boolean }} [own]
    */
   updated(m, own) {
     const id = m.conversationId;
     const before = this.history.get(id)?.items.find((x) => x.id === m.id);
-    const mine = new Set((before?.reactions ?? []).filter((r) => r.mine).map((r) => r.emoji));
-    if (own) own.added ? mine.add(own.emoji) : mine.delete(own.emoji);
-    for (const r of m.reactions) r.mine = mine.has(r.emoji);
+    const mine = new Set((before?.reactions ?? []).filter((r) => r.mine).map(reactionKey));
+    if (own) own.added ? mine.add(reactionKey(own)) : mine.delete(reactionKey(own));
+    for (const r of m.reactions) r.mine = mine.has(reactionKey(r));
     if (this.history.get(id)) this.merge(id, [m]);
     const c = this.convs.get(id);
     if (c?.lastMessage?.id === m.id) c.lastMessage = m;
     this.changed();
   }
 
-  /** Adds my reaction, or takes it back when I have it. @param {Message} m @param {string} emoji */
-  async toggleReaction(m, emoji) {
-    const had = m.reactions.some((r) => r.mine && r.emoji === emoji);
-    const req = { conversationId: m.conversationId, messageId: m.id, emoji };
+  /**
+   * Adds my reaction, or takes it back when I have it: a Unicode emoji, or (with `emoji`
+   * empty) a custom emoji of the space.
+   * @param {Message} m @param {string} emoji @param {string} [customEmojiId]
+   */
+  async toggleReaction(m, emoji, customEmojiId = "") {
+    const key = reactionKey({ emoji, customEmojiId });
+    const had = m.reactions.some((r) => r.mine && reactionKey(r) === key);
+    const req = { conversationId: m.conversationId, messageId: m.id, emoji, customEmojiId };
     const r = had ? await this.sb.messages.removeReaction(req) : await this.sb.messages.addReaction(req);
     if (r.message && this.history.get(m.conversationId)) this.merge(m.conversationId, [r.message]);
     this.changed();
@@ -566,7 +626,8 @@ export class AppState {
     if (!document.hidden || typeof Notification === "undefined" || Notification.permission !== "granted") return;
     const muted = Number(c.settings?.mutedUntilMs ?? 0n) > Date.now();
     if (muted || m.silent) return;
-    const body = m.content.case === "text" ? m.content.value.text || "Attachment" : "";
+    const body = m.content.case === "text" ? m.content.value.text || "Attachment"
+      : m.content.case === "sticker" ? `${m.content.value.emoji} Sticker` : "";
     const n = new Notification(this.title(c), { body: `${this.userName(m.senderId)}: ${body}`, tag: c.conversation?.id });
     n.onclick = () => {
       window.focus();
@@ -597,7 +658,7 @@ export class AppState {
         break;
       case "reactionChanged": {
         const r = k.value;
-        if (r.message) this.updated(r.message, r.userId === this.me?.id ? { emoji: r.emoji, added: r.added } : undefined);
+        if (r.message) this.updated(r.message, r.userId === this.me?.id ? { emoji: r.emoji, customEmojiId: r.customEmojiId, added: r.added } : undefined);
         break;
       }
       case "messageDeleted": {
@@ -736,6 +797,11 @@ export class AppState {
     if (!r) return [];
     return [...r].filter(([u, seq]) => u !== m.senderId && seq >= m.seq).map(([u]) => u);
   }
+}
+
+/** What tells one reaction from another: its emoji, or its custom emoji. @param {{ emoji: string, customEmojiId: string }} r */
+export function reactionKey(r) {
+  return r.emoji || `custom:${r.customEmojiId}`;
 }
 
 /** The code-point offset of a UTF-16 index (entity offsets count code points). @param {string} s @param {number} i */

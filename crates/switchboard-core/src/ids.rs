@@ -65,6 +65,18 @@ id_type!(
     /// A stored file (an upload that completed).
     FileId
 );
+id_type!(
+    /// A sticker pack (server-wide or of a space).
+    StickerPackId
+);
+id_type!(
+    /// A sticker within a pack.
+    StickerId
+);
+id_type!(
+    /// A custom emoji of a space.
+    CustomEmojiId
+);
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod event;
+pub mod expressions;
 pub mod ids;
 pub mod links;
 pub mod model;
@@ -14,4 +15,4 @@ pub mod space;
 pub mod values;
 
 pub use error::{ErrorCode, ValidationError};
-pub use ids::{ConversationId, FileId, MessageId, SessionId, UserId};
+pub use ids::{ConversationId, CustomEmojiId, FileId, MessageId, SessionId, StickerId, StickerPackId, UserId};

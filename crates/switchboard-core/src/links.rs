@@ -35,7 +35,15 @@ mod tests {
     use super::*;
 
     fn link(url: &str) -> Entity {
-        Entity { kind: EntityKind::Link, offset: 0, length: 1, user_id: None, url: Some(url.into()), role_id: None }
+        Entity {
+            kind: EntityKind::Link,
+            offset: 0,
+            length: 1,
+            user_id: None,
+            url: Some(url.into()),
+            role_id: None,
+            custom_emoji_id: None,
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::ids::{ConversationId, FileId, MessageId, SessionId, UserId};
+use crate::ids::{ConversationId, CustomEmojiId, FileId, MessageId, SessionId, StickerId, StickerPackId, UserId};
 
 /// A person or a bot.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -273,6 +273,9 @@ pub enum EntityKind {
     Code,
     /// Mentions the holders of a space role (`role_id`).
     MentionRole,
+    /// A custom emoji of the space (`custom_emoji_id`); the text it covers (its
+    /// `:name:`) is what clients without the image show.
+    CustomEmoji,
 }
 
 /// A span of text with a meaning; offsets count characters.
@@ -290,6 +293,8 @@ pub struct Entity {
     pub url: Option<String>,
     /// Mentioned role (space channels).
     pub role_id: Option<i64>,
+    /// The custom emoji shown.
+    pub custom_emoji_id: Option<CustomEmojiId>,
 }
 
 /// What a service message records.
@@ -383,8 +388,24 @@ pub enum Content {
     },
     /// A membership or settings change.
     Service(ServiceContent),
+    /// A sticker from a pack.
+    Sticker(Sticker),
     /// Deleted for everyone: nothing is kept.
     Deleted,
+}
+
+/// A sticker as sent: which one it was and its image, kept with the message so that it
+/// still shows after the pack changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sticker {
+    /// The pack it came from.
+    pub pack_id: StickerPackId,
+    /// The sticker.
+    pub sticker_id: StickerId,
+    /// The emoji it stands for (shown where images are not, and in notifications).
+    pub emoji: String,
+    /// Its image (a public file).
+    pub image: Attachment,
 }
 
 /// Where a forwarded message came from.

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::error::ValidationError;
-use crate::ids::UserId;
+use crate::ids::{CustomEmojiId, UserId};
 use crate::model::{Entity, EntityKind};
 
 fn char_len(s: &str) -> usize {
@@ -24,11 +24,35 @@ fn bounded(field: &'static str, s: &str, min: usize, max: usize) -> Result<Strin
 }
 
 /// A reaction emoji: one Unicode emoji (a sequence from the Unicode emoji list, skin tones
-/// included), stored in its fully qualified form so that "❤" and "❤️" count as one.
+/// included), stored in its fully qualified form so that "❤" and "❤️" count as one; or a
+/// custom emoji of a space, stored as `custom:<id>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReactionEmoji(String);
 
+/// How a custom emoji's reaction key starts.
+const CUSTOM_PREFIX: &str = "custom:";
+
 impl ReactionEmoji {
+    /// A custom emoji's reaction.
+    pub fn custom(id: CustomEmojiId) -> Self {
+        Self(format!("{CUSTOM_PREFIX}{id}"))
+    }
+
+    /// Exactly one of a Unicode emoji (`emoji`) or a custom emoji (`custom`).
+    pub fn either(emoji: &str, custom: Option<CustomEmojiId>) -> Result<Self, ValidationError> {
+        match (emoji.is_empty(), custom) {
+            (false, None) => Self::parse(emoji),
+            (true, Some(id)) => Ok(Self::custom(id)),
+            (true, None) => Err(ValidationError::new("emoji", "an emoji or a custom_emoji_id is required")),
+            (false, Some(_)) => Err(ValidationError::new("emoji", "give an emoji or a custom_emoji_id, not both")),
+        }
+    }
+
+    /// The custom emoji this reaction is, if it is one.
+    pub fn custom_id(&self) -> Option<CustomEmojiId> {
+        split_reaction(&self.0).1
+    }
+
     /// Longest accepted input, in bytes (the longest emoji sequences are about 35).
     const MAX_BYTES: usize = 64;
 
@@ -55,6 +79,15 @@ impl ReactionEmoji {
     /// The emoji, owned.
     pub fn into_string(self) -> String {
         self.0
+    }
+}
+
+/// A stored reaction key as the API shows it: the Unicode emoji (empty for a custom one)
+/// and the custom emoji.
+pub fn split_reaction(key: &str) -> (&str, Option<CustomEmojiId>) {
+    match key.strip_prefix(CUSTOM_PREFIX).and_then(|id| id.parse::<i64>().ok()) {
+        Some(id) => ("", Some(CustomEmojiId::from_raw(id))),
+        None => (key, None),
     }
 }
 
@@ -222,6 +255,9 @@ impl MessageText {
                 EntityKind::MentionRole if e.role_id.is_none() => {
                     return Err(ValidationError::new("entities", "a role mention needs a role_id"));
                 }
+                EntityKind::CustomEmoji if e.custom_emoji_id.is_none() => {
+                    return Err(ValidationError::new("entities", "a custom emoji needs a custom_emoji_id"));
+                }
                 EntityKind::Link => {
                     let url = e.url.as_deref().unwrap_or("");
                     let ok = ["http://", "https://", "mailto:"].iter().any(|p| url.starts_with(p));
@@ -243,6 +279,14 @@ impl MessageText {
     /// The entities.
     pub fn entities(&self) -> &[Entity] {
         &self.entities
+    }
+
+    /// Custom emoji shown, without duplicates.
+    pub fn custom_emoji(&self) -> Vec<CustomEmojiId> {
+        let mut ids: Vec<CustomEmojiId> = self.entities.iter().filter_map(|e| e.custom_emoji_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
     }
 
     /// Users mentioned by name, without duplicates.
@@ -305,7 +349,7 @@ mod tests {
     use super::*;
 
     fn entity(kind: EntityKind, offset: u32, length: u32) -> Entity {
-        Entity { kind, offset, length, user_id: None, url: None, role_id: None }
+        Entity { kind, offset, length, user_id: None, url: None, role_id: None, custom_emoji_id: None }
     }
 
     #[test]
@@ -380,7 +424,8 @@ mod tests {
 
 #[cfg(test)]
 mod reaction_tests {
-    use super::ReactionEmoji;
+    use super::{ReactionEmoji, split_reaction};
+    use crate::ids::CustomEmojiId;
 
     #[test]
     fn reaction_emoji_are_emoji_in_one_form() {
@@ -391,5 +436,13 @@ mod reaction_tests {
         for bad in ["", "a", "👍👍", ":+1:", "👍 ", "\u{200d}", &"👍".repeat(20)] {
             assert!(ReactionEmoji::parse(bad).is_err(), "{bad:?}");
         }
+        // "custom:…" typed as an emoji is no emoji; only `either` with an id makes one.
+        assert!(ReactionEmoji::parse("custom:7").is_err());
+        let custom = ReactionEmoji::either("", Some(CustomEmojiId::from_raw(7))).unwrap();
+        assert_eq!(custom.custom_id(), Some(CustomEmojiId::from_raw(7)));
+        assert_eq!(split_reaction(custom.as_str()), ("", Some(CustomEmojiId::from_raw(7))));
+        assert_eq!(split_reaction("👍"), ("👍", None));
+        assert!(ReactionEmoji::either("👍", Some(CustomEmojiId::from_raw(7))).is_err());
+        assert!(ReactionEmoji::either("", None).is_err());
     }
 }

@@ -52,6 +52,7 @@ fn text_message() -> Message {
                     user_id: Some(u(4)),
                     url: None,
                     role_id: None,
+                    custom_emoji_id: None,
                 },
                 Entity {
                     kind: EntityKind::Link,
@@ -60,6 +61,7 @@ fn text_message() -> Message {
                     user_id: None,
                     url: Some("https://example.com".into()),
                     role_id: None,
+                    custom_emoji_id: None,
                 },
             ],
             attachments: vec![],
@@ -393,9 +395,35 @@ fn stored_message_parts_keep_their_format() {
                 user_id: None,
                 url: None,
                 role_id: Some(3),
+                custom_emoji_id: None,
             }],
             attachments: vec![],
         },
+    );
+    check(
+        "content_custom_emoji",
+        &Content::Text {
+            text: "nice :parrot:".into(),
+            entities: vec![Entity {
+                kind: EntityKind::CustomEmoji,
+                offset: 5,
+                length: 8,
+                user_id: None,
+                url: None,
+                role_id: None,
+                custom_emoji_id: Some(switchboard_core::CustomEmojiId::from_raw(41)),
+            }],
+            attachments: vec![],
+        },
+    );
+    check(
+        "content_sticker",
+        &Content::Sticker(switchboard_core::model::Sticker {
+            pack_id: switchboard_core::StickerPackId::from_raw(5),
+            sticker_id: switchboard_core::StickerId::from_raw(6),
+            emoji: "😺".into(),
+            image: Attachment::of(FileId::from_raw(7)),
+        }),
     );
     check(
         "content_attachments",
@@ -473,6 +501,40 @@ fn layout() -> switchboard_core::space::SpaceLayout {
         }],
         next_id: 5,
     }
+}
+
+#[test]
+fn sticker_packs_and_custom_emoji_keep_their_format() {
+    use switchboard_core::expressions::{CustomEmoji, EmojiSet, PackSticker, StickerPack};
+    check(
+        "sticker_pack",
+        &StickerPack {
+            id: switchboard_core::StickerPackId::from_raw(5),
+            space_id: Some(c(8)),
+            name: "Cats".into(),
+            stickers: vec![PackSticker {
+                id: switchboard_core::StickerId::from_raw(6),
+                emoji: "😺".into(),
+                image: Attachment::of(FileId::from_raw(7)),
+            }],
+            created_by: u(3),
+            created_at_ms: 1_764_700_000_000,
+            version: 0,
+        },
+    );
+    check(
+        "emoji_set",
+        &EmojiSet {
+            emoji: vec![CustomEmoji {
+                id: switchboard_core::CustomEmojiId::from_raw(41),
+                space_id: c(8),
+                name: "parrot".into(),
+                image: Attachment::of(FileId::from_raw(9)),
+                created_by: u(3),
+                created_at_ms: 1_764_700_000_000,
+            }],
+        },
+    );
 }
 
 #[test]

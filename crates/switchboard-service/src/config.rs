@@ -215,6 +215,24 @@ impl Default for LinkPreviewsConfig {
     }
 }
 
+/// Sticker packs and custom emoji.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ExpressionsConfig {
+    /// Sticker packs the server has (server-wide), and each space has.
+    pub max_sticker_packs: u32,
+    /// Stickers of one pack.
+    pub max_stickers_per_pack: usize,
+    /// Custom emoji of one space.
+    pub max_custom_emoji_per_space: usize,
+}
+
+impl Default for ExpressionsConfig {
+    fn default() -> Self {
+        Self { max_sticker_packs: 50, max_stickers_per_pack: 120, max_custom_emoji_per_space: 200 }
+    }
+}
+
 /// Limits and policies of the use cases.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -283,6 +301,8 @@ pub struct ServiceConfig {
     pub scheduled_poll_ms: u64,
     /// Link previews.
     pub link_previews: LinkPreviewsConfig,
+    /// Sticker packs and custom emoji.
+    pub expressions: ExpressionsConfig,
 }
 
 impl Default for ServiceConfig {
@@ -317,6 +337,7 @@ impl Default for ServiceConfig {
             max_scheduled_per_user: 100,
             scheduled_poll_ms: 1_000,
             link_previews: LinkPreviewsConfig::default(),
+            expressions: ExpressionsConfig::default(),
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod clock;
 mod config;
 mod conversations;
 mod error;
+mod expressions;
 mod files;
 pub mod hub;
 mod invites;
@@ -41,8 +42,8 @@ use switchboard_store::{Store, Written};
 
 pub use auth::{AuthOutcome, DeviceInfo, Tokens};
 pub use config::{
-    Argon2Params, AuthLimits, FilesConfig, LinkPreviewsConfig, PasswordHashing, RateLimit, RegistrationMode,
-    ServiceConfig,
+    Argon2Params, AuthLimits, ExpressionsConfig, FilesConfig, LinkPreviewsConfig, PasswordHashing, RateLimit,
+    RegistrationMode, ServiceConfig,
 };
 pub use conversations::{ConversationPatch, ConversationView, GroupSpec, MemberPage};
 pub use error::{ServiceError, ServiceResult};

@@ -8,7 +8,7 @@ use switchboard_core::model::{
     Attachment, Content, ConversationKind, Entity, ForwardInfo, Message, NewMessage, ThreadSummary,
 };
 use switchboard_core::values::{ClientKey, MessageText, parse_metadata};
-use switchboard_core::{ConversationId, MessageId, UserId};
+use switchboard_core::{ConversationId, MessageId, StickerId, StickerPackId, UserId};
 use switchboard_store::HistoryDirection;
 
 use crate::{Principal, ServiceError, ServiceResult, Services};
@@ -38,6 +38,8 @@ pub struct SendRequest {
     pub online_only: bool,
     /// No link previews for this message.
     pub no_link_preview: bool,
+    /// A sticker to send (alone: no text, attachments or forward).
+    pub sticker: Option<(StickerPackId, StickerId)>,
 }
 
 /// A history page request.
@@ -165,20 +167,34 @@ impl Services {
                     .messages(from_conv, &[from_msg])
                     .await?
                     .pop()
-                    .filter(|m| matches!(m.content, Content::Text { .. }))
+                    .filter(|m| matches!(m.content, Content::Text { .. } | Content::Sticker(_)))
                     .ok_or_else(|| ServiceError::not_found("forwarded message"))?;
                 Some(origin)
             }
         };
-        let (content, mentions, mentions_all) = match (&text, &forward) {
-            (Some(t), _) => (
+        if let Some(t) = &text {
+            self.check_custom_emoji(id, &t.custom_emoji(), "entities").await?;
+        }
+        let sticker = match req.sticker {
+            None => None,
+            Some(_) if text.is_some() || forward.is_some() => {
+                return Err(ServiceError::invalid(
+                    "sticker_id",
+                    "a sticker is sent alone (no text, attachments or forward)",
+                ));
+            }
+            Some((pack, sticker)) => Some(self.sticker_for(p, id, pack, sticker).await?),
+        };
+        let (content, mentions, mentions_all) = match (sticker, &text, &forward) {
+            (Some(s), _, _) => (Content::Sticker(s), Vec::new(), false),
+            (None, Some(t), _) => (
                 Content::Text { text: t.text().to_owned(), entities: t.entities().to_vec(), attachments },
                 t.mentioned_users(),
                 t.mentions_all(),
             ),
-            (None, Some(origin)) => (origin.content.clone(), Vec::new(), false),
-            (None, None) => {
-                return Err(ServiceError::invalid("text", "a message needs text, attachments or a forward"));
+            (None, None, Some(origin)) => (origin.content.clone(), Vec::new(), false),
+            (None, None, None) => {
+                return Err(ServiceError::invalid("text", "a message needs text, attachments, a sticker or a forward"));
             }
         };
         let roles = text.as_ref().map(MessageText::mentioned_roles).unwrap_or_default();
@@ -314,6 +330,10 @@ impl Services {
             self.store().messages(id, &[message_id]).await?.pop().ok_or_else(|| ServiceError::not_found("message"))?;
         let attachments = match &m.content {
             Content::Text { attachments, .. } => attachments.clone(),
+            Content::Sticker(_) => {
+                return Err(ServiceError::precondition("a sticker cannot be edited; delete it and send another")
+                    .because("sticker_not_editable"));
+            }
             _ => Vec::new(),
         };
         let max = self.config().max_message_chars;
@@ -322,6 +342,7 @@ impl Services {
         } else {
             MessageText::caption(&text, entities, max)?
         };
+        self.check_custom_emoji(id, &text.custom_emoji(), "entities").await?;
         if m.sender_id != p.user_id {
             return Err(ServiceError::denied("you can only edit your own messages"));
         }

@@ -3,7 +3,7 @@
 use switchboard_core::model::{ConversationKind, Message, Pin, Reactor, SavedMessage};
 use switchboard_core::permissions::Access;
 use switchboard_core::values::ReactionEmoji;
-use switchboard_core::{ConversationId, MessageId, UserId};
+use switchboard_core::{ConversationId, CustomEmojiId, MessageId, UserId};
 use switchboard_store::{Reacted, ReactionChange};
 
 use crate::conversations::parse_cursor;
@@ -56,12 +56,17 @@ impl Services {
         id: ConversationId,
         message_id: MessageId,
         emoji: &str,
+        custom: Option<CustomEmojiId>,
         add: bool,
     ) -> ServiceResult<Message> {
-        let emoji = ReactionEmoji::parse(emoji)?;
+        let emoji = ReactionEmoji::either(emoji, custom)?;
         let (access, from) = self.standing(p, id).await?;
         access.react?;
         self.visible_message(p, id, from, message_id).await?;
+        // Taking back a reaction with an emoji since removed from the space still works.
+        if add && let Some(custom) = emoji.custom_id() {
+            self.check_custom_emoji(id, &[custom], "custom_emoji_id").await?;
+        }
         let max = self.config().max_reactions_per_message;
         let change = ReactionChange { user: p.user_id, emoji: emoji.into_string(), add };
         match self.store().react(id, message_id, change, max, self.now_ms()).await {
@@ -86,18 +91,23 @@ impl Services {
         Ok(m)
     }
 
-    /// Who reacted to a message, oldest first, after the cursor.
+    /// Who reacted to a message (with one emoji or custom emoji, or any), oldest first,
+    /// after the cursor.
     pub async fn reactors(
         &self,
         p: &Principal,
         id: ConversationId,
         message_id: MessageId,
-        emoji: &str,
+        (emoji, custom): (&str, Option<CustomEmojiId>),
         cursor: &str,
         limit: u32,
     ) -> ServiceResult<(Vec<Reactor>, Option<String>)> {
         let after = parse_cursor(cursor)?.map(|(at, u)| (at, UserId::from_raw(u)));
-        let emoji = if emoji.is_empty() { None } else { Some(ReactionEmoji::parse(emoji)?.into_string()) };
+        let emoji = if emoji.is_empty() && custom.is_none() {
+            None
+        } else {
+            Some(ReactionEmoji::either(emoji, custom)?.into_string())
+        };
         let (_, from) = self.standing(p, id).await?;
         self.visible_message(p, id, from, message_id).await?;
         let limit = page_size(limit);

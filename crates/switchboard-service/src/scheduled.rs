@@ -73,6 +73,7 @@ impl Services {
         ) {
             self.access(p, &entry.conversation).await?.post?;
         }
+        self.check_custom_emoji(id, &text.custom_emoji(), "entities").await?;
         let (t, e) = text.into_parts();
         let s = Scheduled {
             id: 0,

@@ -39,6 +39,12 @@ pub const FEATURES: &[&str] = &[
     "websocket",
     "reactions",
     "pins",
+    "search",
+    "scheduled_messages",
+    "saved_messages",
+    "link_previews",
+    "stickers",
+    "custom_emoji",
 ];
 
 /// The verdict on a client's version.

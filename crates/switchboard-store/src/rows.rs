@@ -64,7 +64,8 @@ pub(crate) const KIND_TEXT: i64 = 1;
 /// The stored kind of a content.
 pub(crate) fn content_kind(content: &Content) -> i64 {
     match content {
-        Content::Text { .. } => KIND_TEXT,
+        // A sticker is a message like any text: counted, searched by nothing.
+        Content::Text { .. } | Content::Sticker(_) => KIND_TEXT,
         Content::Service(_) => 2,
         Content::Deleted => 3,
     }

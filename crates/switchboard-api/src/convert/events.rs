@@ -144,10 +144,12 @@ pub fn event(e: &Event, viewer: Option<switchboard_core::UserId>) -> pb::Event {
                     deleted_at_ms: ev.actor.map_or(0, |a| a.at_ms),
                 }),
                 ConvEventKind::ReactionAdded | ConvEventKind::ReactionRemoved => {
+                    let (emoji, custom_emoji_id) = super::reaction_key(ev.reaction.as_deref().unwrap_or_default());
                     Kind::ReactionChanged(pb::ReactionChanged {
                         message: Some(m),
                         user_id: ev.actor.map(|a| a.user_id.to_string()).unwrap_or_default(),
-                        emoji: ev.reaction.clone().unwrap_or_default(),
+                        emoji,
+                        custom_emoji_id,
                         added: ev.kind == ConvEventKind::ReactionAdded,
                         at_ms: ev.actor.map_or(0, |a| a.at_ms),
                     })

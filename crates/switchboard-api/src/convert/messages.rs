@@ -1,7 +1,8 @@
 //! Messages and entities on the wire.
 
 use switchboard_core::model::{Content, Entity, EntityKind, ForwardInfo, Message, ServiceAction, ServiceContent};
-use switchboard_core::{UserId, ValidationError};
+use switchboard_core::values::split_reaction;
+use switchboard_core::{CustomEmojiId, UserId, ValidationError};
 use switchboard_proto::v1 as pb;
 
 fn entity_kind(k: EntityKind) -> pb::EntityKind {
@@ -13,6 +14,7 @@ fn entity_kind(k: EntityKind) -> pb::EntityKind {
         EntityKind::Italic => pb::EntityKind::Italic,
         EntityKind::Code => pb::EntityKind::Code,
         EntityKind::MentionRole => pb::EntityKind::MentionRole,
+        EntityKind::CustomEmoji => pb::EntityKind::CustomEmoji,
     }
 }
 
@@ -26,6 +28,7 @@ pub fn entity_from(e: &pb::Entity) -> Result<Entity, ValidationError> {
         Ok(pb::EntityKind::Italic) => EntityKind::Italic,
         Ok(pb::EntityKind::Code) => EntityKind::Code,
         Ok(pb::EntityKind::MentionRole) => EntityKind::MentionRole,
+        Ok(pb::EntityKind::CustomEmoji) => EntityKind::CustomEmoji,
         _ => return Err(ValidationError::new("entities", "unknown entity kind")),
     };
     Ok(Entity {
@@ -43,7 +46,15 @@ pub fn entity_from(e: &pb::Entity) -> Result<Entity, ValidationError> {
                 })?,
             )
         },
+        custom_emoji_id: CustomEmojiId::parse_opt(&e.custom_emoji_id, "entities.custom_emoji_id")?,
     })
+}
+
+/// A stored reaction key as the wire shows it: the Unicode emoji, and the custom emoji's id
+/// (each empty when the other is given).
+pub fn reaction_key(key: &str) -> (String, String) {
+    let (emoji, custom) = split_reaction(key);
+    (emoji.to_owned(), custom.map(|c| c.to_string()).unwrap_or_default())
 }
 
 /// Text content from the wire.
@@ -61,6 +72,7 @@ fn entity(e: &Entity) -> pb::Entity {
         user_id: e.user_id.map(|u| u.to_string()).unwrap_or_default(),
         url: e.url.clone().unwrap_or_default(),
         role_id: e.role_id.map(|r| r.to_string()).unwrap_or_default(),
+        custom_emoji_id: e.custom_emoji_id.map(|r| r.to_string()).unwrap_or_default(),
     }
 }
 
@@ -126,6 +138,13 @@ pub fn message(m: &Message, viewer: Option<UserId>) -> pb::Message {
             attachments: attachments.iter().map(super::attachment).collect(),
         })),
         Content::Service(s) => Some(pb::message::Content::Service(service(s))),
+        Content::Sticker(s) => Some(pb::message::Content::Sticker(pb::StickerContent {
+            pack_id: s.pack_id.to_string(),
+            sticker_id: s.sticker_id.to_string(),
+            emoji: s.emoji.clone(),
+            file_id: s.image.file_id.to_string(),
+            file: s.image.file.as_deref().map(super::file),
+        })),
         Content::Deleted => None,
     };
     pb::Message {
@@ -150,7 +169,10 @@ pub fn message(m: &Message, viewer: Option<UserId>) -> pb::Message {
         reactions: m
             .reactions
             .iter()
-            .map(|r| pb::Reaction { emoji: r.emoji.clone(), count: r.count, mine: r.mine })
+            .map(|r| {
+                let (emoji, custom) = reaction_key(&r.emoji);
+                pb::Reaction { emoji, count: r.count, mine: r.mine, custom_emoji_id: custom }
+            })
             .collect(),
         important: m.important,
         silent: m.silent,

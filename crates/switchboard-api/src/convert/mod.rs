@@ -2,6 +2,7 @@
 
 mod conversations;
 mod events;
+mod expressions;
 mod files;
 mod messages;
 mod server;
@@ -10,6 +11,7 @@ mod users;
 
 pub use conversations::*;
 pub use events::*;
+pub use expressions::*;
 pub use files::*;
 pub use messages::*;
 pub use server::*;

@@ -1,6 +1,6 @@
 //! MessageService handlers.
 
-use switchboard_core::{ConversationId, MessageId};
+use switchboard_core::{ConversationId, CustomEmojiId, MessageId, StickerId, StickerPackId};
 use switchboard_proto::v1 as pb;
 use switchboard_service::{
     HistoryDirection, HistoryRequest, ScheduleRequest, SendRequest, ServiceError, ServiceResult,
@@ -15,6 +15,17 @@ fn conv_id(s: &str) -> ServiceResult<ConversationId> {
 
 fn msg_id(s: &str) -> ServiceResult<MessageId> {
     Ok(MessageId::parse(s, "message_id")?)
+}
+
+/// The sticker of a send request: both ids or neither.
+fn sticker_from(pack: &str, sticker: &str) -> ServiceResult<Option<(StickerPackId, StickerId)>> {
+    match (pack.is_empty(), sticker.is_empty()) {
+        (true, true) => Ok(None),
+        (false, false) => {
+            Ok(Some((StickerPackId::parse(pack, "sticker_pack_id")?, StickerId::parse(sticker, "sticker_id")?)))
+        }
+        _ => Err(ServiceError::invalid("sticker_id", "give both sticker_pack_id and sticker_id")),
+    }
 }
 
 impl super::MessageService for Handlers {
@@ -40,6 +51,7 @@ impl super::MessageService for Handlers {
             silent: r.silent,
             online_only: r.online_only,
             no_link_preview: r.no_link_preview,
+            sticker: sticker_from(&r.sticker_pack_id, &r.sticker_id)?,
         };
         let (m, duplicate) = ctx.services.send_message(&p, req).await?;
         Ok(pb::SendMessageResponse { message: Some(convert::message(&m, Some(p.user_id))), duplicate })
@@ -123,24 +135,32 @@ impl super::MessageService for Handlers {
 
     async fn add_reaction(ctx: Ctx, r: pb::AddReactionRequest) -> ServiceResult<pb::AddReactionResponse> {
         let p = ctx.principal().await?;
-        let m = ctx.services.react(&p, conv_id(&r.conversation_id)?, msg_id(&r.message_id)?, &r.emoji, true).await?;
+        let custom = CustomEmojiId::parse_opt(&r.custom_emoji_id, "custom_emoji_id")?;
+        let (id, mid) = (conv_id(&r.conversation_id)?, msg_id(&r.message_id)?);
+        let m = ctx.services.react(&p, id, mid, &r.emoji, custom, true).await?;
         Ok(pb::AddReactionResponse { message: Some(convert::message(&m, Some(p.user_id))) })
     }
 
     async fn remove_reaction(ctx: Ctx, r: pb::RemoveReactionRequest) -> ServiceResult<pb::RemoveReactionResponse> {
         let p = ctx.principal().await?;
-        let m = ctx.services.react(&p, conv_id(&r.conversation_id)?, msg_id(&r.message_id)?, &r.emoji, false).await?;
+        let custom = CustomEmojiId::parse_opt(&r.custom_emoji_id, "custom_emoji_id")?;
+        let (id, mid) = (conv_id(&r.conversation_id)?, msg_id(&r.message_id)?);
+        let m = ctx.services.react(&p, id, mid, &r.emoji, custom, false).await?;
         Ok(pb::RemoveReactionResponse { message: Some(convert::message(&m, Some(p.user_id))) })
     }
 
     async fn list_reactions(ctx: Ctx, r: pb::ListReactionsRequest) -> ServiceResult<pb::ListReactionsResponse> {
         let p = ctx.principal().await?;
         let (id, mid) = (conv_id(&r.conversation_id)?, msg_id(&r.message_id)?);
-        let (reactors, next) = ctx.services.reactors(&p, id, mid, &r.emoji, &r.cursor, r.limit).await?;
+        let custom = CustomEmojiId::parse_opt(&r.custom_emoji_id, "custom_emoji_id")?;
+        let (reactors, next) = ctx.services.reactors(&p, id, mid, (&r.emoji, custom), &r.cursor, r.limit).await?;
         Ok(pb::ListReactionsResponse {
             reactors: reactors
                 .iter()
-                .map(|x| pb::Reactor { user_id: x.user_id.to_string(), emoji: x.emoji.clone(), reacted_at_ms: x.at_ms })
+                .map(|x| {
+                    let (emoji, custom_emoji_id) = convert::reaction_key(&x.emoji);
+                    pb::Reactor { user_id: x.user_id.to_string(), emoji, reacted_at_ms: x.at_ms, custom_emoji_id }
+                })
                 .collect(),
             next_cursor: next.unwrap_or_default(),
         })

@@ -5,6 +5,7 @@
 
 mod auth;
 mod conversations;
+mod expressions;
 mod files;
 mod invites;
 mod messages;

@@ -117,14 +117,24 @@ pub async fn run(target: &Target, p: &Params) -> anyhow::Result<ScenarioResult> 
                         let _: pb::AddReactionResponse = c
                             .call(
                                 "MessageService/AddReaction",
-                                &pb::AddReactionRequest { conversation_id: req.0, message_id: req.1, emoji: req.2 },
+                                &pb::AddReactionRequest {
+                                    conversation_id: req.0,
+                                    message_id: req.1,
+                                    emoji: req.2,
+                                    ..Default::default()
+                                },
                             )
                             .await?;
                     } else {
                         let _: pb::RemoveReactionResponse = c
                             .call(
                                 "MessageService/RemoveReaction",
-                                &pb::RemoveReactionRequest { conversation_id: req.0, message_id: req.1, emoji: req.2 },
+                                &pb::RemoveReactionRequest {
+                                    conversation_id: req.0,
+                                    message_id: req.1,
+                                    emoji: req.2,
+                                    ..Default::default()
+                                },
                             )
                             .await?;
                     }

@@ -44,13 +44,15 @@ permissions! {
     MANAGE_WEBHOOKS = 11, "manage_webhooks";
     /// Every permission in every channel; overwrites do not apply.
     ADMINISTRATOR = 12, "administrator";
+    /// Add and remove the space's custom emoji and sticker packs.
+    MANAGE_EXPRESSIONS = 13, "manage_expressions";
 }
 
 impl Permissions {
     /// No permission.
     pub const NONE: Permissions = Permissions(0);
     /// Every permission.
-    pub const ALL: Permissions = Permissions((1 << 13) - 1);
+    pub const ALL: Permissions = Permissions((1 << 14) - 1);
     /// What the everyone role of a new space grants.
     pub const DEFAULT_EVERYONE: Permissions =
         Permissions(Self::VIEW.0 | Self::SEND.0 | Self::SEND_IN_THREADS.0 | Self::CREATE_INVITES.0);
@@ -126,6 +128,7 @@ fn missing_message(name: &str) -> &'static str {
         "ban" => "you need the ban permission",
         "create_invites" => "you need the create-invites permission",
         "manage_webhooks" => "you need the manage-webhooks permission",
+        "manage_expressions" => "you need the manage-expressions permission",
         _ => "you need the administrator permission",
     }
 }
@@ -144,7 +147,7 @@ mod tests {
         assert_eq!(all, Permissions::ALL);
         assert_eq!(Permissions::from_name("nope"), None);
         assert_eq!(Permissions::from_bits(u64::MAX), Permissions::ALL);
-        for bits in 0..(1u64 << 13) {
+        for bits in 0..(1u64 << 14) {
             let p = Permissions::from_bits(bits);
             let back = p.names().iter().fold(Permissions::NONE, |a, n| a.union(Permissions::from_name(n).unwrap()));
             assert_eq!(back, p);

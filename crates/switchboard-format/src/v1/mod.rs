@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use switchboard_core::event as ev;
 use switchboard_core::model as md;
-use switchboard_core::{ConversationId, MessageId, SessionId, UserId};
+use switchboard_core::{ConversationId, CustomEmojiId, MessageId, SessionId, UserId};
 
 use crate::Stored;
 
@@ -51,7 +51,7 @@ fn mid(v: i64) -> MessageId {
 
 unit_enum!(
     /// A text entity's kind.
-    EntityKind = md::EntityKind { Mention, MentionAll, Link, Bold, Italic, Code, MentionRole }
+    EntityKind = md::EntityKind { Mention, MentionAll, Link, Bold, Italic, Code, MentionRole, CustomEmoji }
 );
 
 /// A span of text with a meaning.
@@ -67,6 +67,8 @@ pub struct Entity {
     pub url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_emoji_id: Option<i64>,
 }
 
 impl From<&md::Entity> for Entity {
@@ -78,6 +80,7 @@ impl From<&md::Entity> for Entity {
             user_id: e.user_id.map(UserId::raw),
             url: e.url.clone(),
             role_id: e.role_id,
+            custom_emoji_id: e.custom_emoji_id.map(CustomEmojiId::raw),
         }
     }
 }
@@ -91,6 +94,7 @@ impl From<Entity> for md::Entity {
             user_id: e.user_id.map(uid),
             url: e.url,
             role_id: e.role_id,
+            custom_emoji_id: e.custom_emoji_id.map(CustomEmojiId::from_raw),
         }
     }
 }
@@ -152,6 +156,7 @@ pub enum Content {
     },
     Service(ServiceContent),
     Deleted,
+    Sticker(Sticker),
 }
 
 impl Stored for md::Content {
@@ -166,6 +171,7 @@ impl Stored for md::Content {
                 attachments: attachments.iter().map(Attachment::from).collect(),
             },
             md::Content::Service(s) => Content::Service(s.into()),
+            md::Content::Sticker(s) => Content::Sticker(s.into()),
             md::Content::Deleted => Content::Deleted,
         }
     }
@@ -178,6 +184,7 @@ impl Stored for md::Content {
                 attachments: attachments.into_iter().map(Into::into).collect(),
             },
             Content::Service(s) => md::Content::Service(s.into()),
+            Content::Sticker(s) => md::Content::Sticker(s.into()),
             Content::Deleted => md::Content::Deleted,
         }
     }
@@ -614,8 +621,10 @@ impl Stored for ev::UserEventKind {
 }
 
 mod bus;
+mod expressions;
 mod files;
 mod records;
 pub use bus::*;
+pub use expressions::*;
 pub use files::*;
 pub use records::*;

@@ -191,6 +191,7 @@ async fn deletes_name_the_deleter_and_read_events_carry_the_counters_left() {
                 user_id: bob.id.clone(),
                 url: String::new(),
                 role_id: String::new(),
+                ..Default::default()
             }],
             ..Default::default()
         }),

@@ -9,6 +9,7 @@ mod cluster;
 mod connect;
 mod contract;
 mod durability;
+mod expressions;
 mod files;
 mod flags;
 mod groups;

@@ -12,7 +12,12 @@ const ADD: &str = "MessageService/AddReaction";
 const REMOVE: &str = "MessageService/RemoveReaction";
 
 fn reaction(conv: &str, msg: &str, emoji: &str) -> pb::AddReactionRequest {
-    pb::AddReactionRequest { conversation_id: conv.into(), message_id: msg.into(), emoji: emoji.into() }
+    pb::AddReactionRequest {
+        conversation_id: conv.into(),
+        message_id: msg.into(),
+        emoji: emoji.into(),
+        ..Default::default()
+    }
 }
 
 async fn react(c: &Client, conv: &str, msg: &str, emoji: &str) -> pb::Message {
@@ -21,7 +26,12 @@ async fn react(c: &Client, conv: &str, msg: &str, emoji: &str) -> pb::Message {
 }
 
 async fn unreact(c: &Client, conv: &str, msg: &str, emoji: &str) -> pb::Message {
-    let req = pb::RemoveReactionRequest { conversation_id: conv.into(), message_id: msg.into(), emoji: emoji.into() };
+    let req = pb::RemoveReactionRequest {
+        conversation_id: conv.into(),
+        message_id: msg.into(),
+        emoji: emoji.into(),
+        ..Default::default()
+    };
     let r: pb::RemoveReactionResponse = call(c, REMOVE, req).await;
     r.message.unwrap()
 }
@@ -116,6 +126,7 @@ async fn reactions_reach_the_other_member_live_and_through_catch_up() {
         emoji: emoji.into(),
         limit: 2,
         cursor,
+        ..Default::default()
     };
     let p1: pb::ListReactionsResponse = call(&b, "MessageService/ListReactions", list(String::new(), "")).await;
     let who: Vec<_> = p1.reactors.iter().map(|r| (r.user_id.clone(), r.emoji.clone())).collect();

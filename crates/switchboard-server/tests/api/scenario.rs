@@ -14,6 +14,7 @@ fn mention(user: &TestUser, offset: u32, length: u32) -> pb::Entity {
         user_id: user.id.clone(),
         url: String::new(),
         role_id: String::new(),
+        ..Default::default()
     }
 }
 

@@ -90,6 +90,7 @@ fn role_mention(role_id: &str, text_len: u32) -> pb::Entity {
         user_id: String::new(),
         url: String::new(),
         role_id: role_id.into(),
+        ..Default::default()
     }
 }
 

@@ -156,7 +156,7 @@ async fn a_space_from_creation_to_deletion() {
     assert_eq!(space.channels.len(), 1, "a general channel");
     let general = space.default_channel_id.clone();
     assert_eq!(space.channels[0].conversation.as_ref().unwrap().id, general);
-    assert_eq!(space.my_permissions.len(), 13, "the owner has everything");
+    assert_eq!(space.my_permissions.len(), 14, "the owner has everything");
 
     // Discovery and joining a public space; the new member lands in general, live.
     let mut bob_ws = app.client(&bob, Transport::WsJson).await;

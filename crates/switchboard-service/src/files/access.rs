@@ -100,14 +100,23 @@ impl Services {
     /// Checks that a file may be an avatar: the caller's own, public, an image the server
     /// makes previews of (its square `avatar` preview).
     pub(crate) async fn check_avatar(&self, p: &Principal, id: FileId) -> ServiceResult<()> {
+        self.check_public_image(p, id, "avatar_file_id", "avatar_not_public_image", "an avatar").await
+    }
+
+    /// Checks that a file is the caller's own public image (an avatar, a sticker, a custom
+    /// emoji); refuses with `reason`, naming `field` and saying what `what` must be.
+    pub(crate) async fn check_public_image(
+        &self,
+        p: &Principal,
+        id: FileId,
+        field: &'static str,
+        reason: &'static str,
+        what: &str,
+    ) -> ServiceResult<()> {
         let file = self.store().file(id).await?.filter(|f| f.owner_id == p.user_id).ok_or_else(no_file)?;
         if !file.public || !switchboard_media::is_processed_image(&file.mime) {
-            return Err(refused(
-                ErrorCode::InvalidArgument,
-                "avatar_not_public_image",
-                "an avatar is a JPEG, PNG, WebP or GIF image uploaded with public = true",
-            )
-            .field("avatar_file_id"));
+            let message = format!("{what} is a JPEG, PNG, WebP or GIF image uploaded with public = true");
+            return Err(refused(ErrorCode::InvalidArgument, reason, &message).field(field));
         }
         Ok(())
     }

@@ -64,19 +64,29 @@ impl Services {
 
     /// Fills in the file records of the attachments of `messages` (as the files are now).
     pub(crate) async fn with_files(&self, messages: &mut [Message]) -> ServiceResult<()> {
-        let mut ids: Vec<FileId> = messages.iter().flat_map(|m| carried(m).map(|a| a.file_id)).collect();
+        let mut images = Vec::new();
+        for m in messages.iter_mut() {
+            match &mut m.content {
+                Content::Text { attachments, .. } => images.extend(attachments.iter_mut()),
+                Content::Sticker(s) => images.push(&mut s.image),
+                _ => {}
+            }
+            images.extend(m.link_previews.iter_mut().filter_map(|p| p.image.as_mut()));
+        }
+        self.fill_files(images).await
+    }
+
+    /// Fills in the file records of attachments that name only their file, in one read.
+    pub(crate) async fn fill_files(&self, mut attachments: Vec<&mut Attachment>) -> ServiceResult<()> {
+        let mut ids: Vec<FileId> = attachments.iter().map(|a| a.file_id).collect();
         if ids.is_empty() {
             return Ok(());
         }
         ids.sort_unstable();
         ids.dedup();
         let files = self.store().files(&ids).await?;
-        for m in messages.iter_mut() {
-            let fill = |a: &mut Attachment| a.file = files.iter().find(|f| f.id == a.file_id).cloned().map(Box::new);
-            if let Content::Text { attachments, .. } = &mut m.content {
-                attachments.iter_mut().for_each(fill);
-            }
-            m.link_previews.iter_mut().filter_map(|p| p.image.as_mut()).for_each(fill);
+        for a in attachments.iter_mut() {
+            a.file = files.iter().find(|f| f.id == a.file_id).cloned().map(Box::new);
         }
         Ok(())
     }
@@ -114,10 +124,12 @@ impl Services {
     }
 }
 
-/// The files a message carries: its attachments and its link previews' images.
+/// The files a message carries: its attachments (or its sticker) and its link previews'
+/// images.
 fn carried(m: &Message) -> impl Iterator<Item = &Attachment> {
     let attachments: &[Attachment] = match &m.content {
         Content::Text { attachments, .. } => attachments,
+        Content::Sticker(s) => std::slice::from_ref(&s.image),
         _ => &[],
     };
     attachments.iter().chain(m.link_previews.iter().filter_map(|p| p.image.as_ref()))

@@ -224,7 +224,7 @@ impl Services {
     }
 
     /// The space and the caller's standing; non-members get not_found.
-    pub(super) async fn as_member(&self, p: &Principal, id: ConversationId) -> ServiceResult<(Loaded, SpaceMember)> {
+    pub(crate) async fn as_member(&self, p: &Principal, id: ConversationId) -> ServiceResult<(Loaded, SpaceMember)> {
         let loaded = self.load_space(id).await?;
         let me = self.space_member(id, p.user_id).await?.ok_or_else(space_not_found)?;
         Ok((loaded, me))

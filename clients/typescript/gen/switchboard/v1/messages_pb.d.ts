@@ -6,7 +6,7 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { Message as Message$1 } from "@bufbuild/protobuf";
-import type { Attachment } from "./files_pb.js";
+import type { Attachment, File } from "./files_pb.js";
 
 /**
  * Describes the file switchboard/v1/messages.proto.
@@ -60,6 +60,13 @@ export declare type Entity = Message$1<"switchboard.v1.Entity"> & {
    * @generated from field: string role_id = 6;
    */
   roleId: string;
+
+  /**
+   * For custom emoji: the emoji.
+   *
+   * @generated from field: string custom_emoji_id = 7;
+   */
+  customEmojiId: string;
 };
 
 /**
@@ -67,6 +74,56 @@ export declare type Entity = Message$1<"switchboard.v1.Entity"> & {
  * Use `create(EntitySchema)` to create a new message.
  */
 export declare const EntitySchema: GenMessage<Entity>;
+
+/**
+ * A sticker as a message carries it: the image stays with the message when the sticker
+ * or its pack is removed later.
+ *
+ * @generated from message switchboard.v1.StickerContent
+ */
+export declare type StickerContent = Message$1<"switchboard.v1.StickerContent"> & {
+  /**
+   * The pack it came from (GetStickerPack; may be gone).
+   *
+   * @generated from field: string pack_id = 1;
+   */
+  packId: string;
+
+  /**
+   * The sticker.
+   *
+   * @generated from field: string sticker_id = 2;
+   */
+  stickerId: string;
+
+  /**
+   * The Unicode emoji it stands for: what clients show in place of the image (in a
+   * conversation list, a notification).
+   *
+   * @generated from field: string emoji = 3;
+   */
+  emoji: string;
+
+  /**
+   * Its image (a public file).
+   *
+   * @generated from field: string file_id = 4;
+   */
+  fileId: string;
+
+  /**
+   * The image as it is now (absent when deleted).
+   *
+   * @generated from field: switchboard.v1.File file = 5;
+   */
+  file?: File | undefined;
+};
+
+/**
+ * Describes the message switchboard.v1.StickerContent.
+ * Use `create(StickerContentSchema)` to create a new message.
+ */
+export declare const StickerContentSchema: GenMessage<StickerContent>;
 
 /**
  * Text content.
@@ -296,6 +353,14 @@ export declare type Message = Message$1<"switchboard.v1.Message"> & {
      */
     value: ServiceContent;
     case: "service";
+  } | {
+    /**
+     * A sticker (SendMessageRequest.sticker_id).
+     *
+     * @generated from field: switchboard.v1.StickerContent sticker = 20;
+     */
+    value: StickerContent;
+    case: "sticker";
   } | { case: undefined; value?: undefined };
 
   /**
@@ -437,7 +502,7 @@ export declare const LinkPreviewSchema: GenMessage<LinkPreview>;
  */
 export declare type Reaction = Message$1<"switchboard.v1.Reaction"> & {
   /**
-   * The emoji: one Unicode emoji, in its fully qualified form.
+   * The emoji: one Unicode emoji, in its fully qualified form; empty for a custom emoji.
    *
    * @generated from field: string emoji = 1;
    */
@@ -458,6 +523,14 @@ export declare type Reaction = Message$1<"switchboard.v1.Reaction"> & {
    * @generated from field: bool mine = 3;
    */
   mine: boolean;
+
+  /**
+   * A custom emoji of the conversation's space (ListCustomEmoji), when `emoji` is empty.
+   * It may since have been removed from the space: clients then show a placeholder.
+   *
+   * @generated from field: string custom_emoji_id = 4;
+   */
+  customEmojiId: string;
 };
 
 /**
@@ -544,6 +617,24 @@ export declare type SendMessageRequest = Message$1<"switchboard.v1.SendMessageRe
    * @generated from field: bool no_link_preview = 10;
    */
   noLinkPreview: boolean;
+
+  /**
+   * Sends a sticker (with `sticker_id`): no text, attachments or forward with it
+   * (invalid_argument). A server-wide pack's stickers go anywhere; a space's only into
+   * its channels and threads (elsewhere invalid_argument, reason `sticker_elsewhere`);
+   * an unknown pack or sticker is not_found. A sticker message cannot be edited
+   * (failed_precondition, reason `sticker_not_editable`).
+   *
+   * @generated from field: string sticker_pack_id = 11;
+   */
+  stickerPackId: string;
+
+  /**
+   * The sticker of `sticker_pack_id`.
+   *
+   * @generated from field: string sticker_id = 12;
+   */
+  stickerId: string;
 };
 
 /**
@@ -628,7 +719,8 @@ export declare type EditMessageRequest = Message$1<"switchboard.v1.EditMessageRe
 
   /**
    * The new text; attachments stay as they are (only `text` and `entities` are read).
-   * The caption of a message with attachments may become empty.
+   * The caption of a message with attachments may become empty. A sticker cannot be
+   * edited (failed_precondition, reason `sticker_not_editable`).
    *
    * @generated from field: switchboard.v1.TextContent text = 3;
    */
@@ -1063,11 +1155,20 @@ export declare type AddReactionRequest = Message$1<"switchboard.v1.AddReactionRe
   /**
    * One Unicode emoji; "❤" and "❤️" are the same reaction. A message takes at most the
    * server's number of distinct emoji (ServerLimits.max_reactions_per_message); a new one
-   * beyond it fails with failed_precondition, reason `reaction_limit`.
+   * beyond it fails with failed_precondition, reason `reaction_limit`. Empty with
+   * `custom_emoji_id`; both or neither is invalid_argument.
    *
    * @generated from field: string emoji = 3;
    */
   emoji: string;
+
+  /**
+   * A custom emoji of the conversation's space instead (space channels and threads only;
+   * elsewhere, or another space's, invalid_argument, reason `custom_emoji_elsewhere`).
+   *
+   * @generated from field: string custom_emoji_id = 4;
+   */
+  customEmojiId: string;
 };
 
 /**
@@ -1117,11 +1218,18 @@ export declare type RemoveReactionRequest = Message$1<"switchboard.v1.RemoveReac
   messageId: string;
 
   /**
-   * The emoji to take back.
+   * The emoji to take back (or `custom_emoji_id`, also one since removed).
    *
    * @generated from field: string emoji = 3;
    */
   emoji: string;
+
+  /**
+   * The custom emoji to take back.
+   *
+   * @generated from field: string custom_emoji_id = 4;
+   */
+  customEmojiId: string;
 };
 
 /**
@@ -1171,7 +1279,7 @@ export declare type ListReactionsRequest = Message$1<"switchboard.v1.ListReactio
   messageId: string;
 
   /**
-   * Only this emoji; empty for all.
+   * Only this emoji; empty (and no `custom_emoji_id`) for all.
    *
    * @generated from field: string emoji = 3;
    */
@@ -1190,6 +1298,13 @@ export declare type ListReactionsRequest = Message$1<"switchboard.v1.ListReactio
    * @generated from field: string cursor = 5;
    */
   cursor: string;
+
+  /**
+   * Only this custom emoji.
+   *
+   * @generated from field: string custom_emoji_id = 6;
+   */
+  customEmojiId: string;
 };
 
 /**
@@ -1212,7 +1327,7 @@ export declare type Reactor = Message$1<"switchboard.v1.Reactor"> & {
   userId: string;
 
   /**
-   * With what.
+   * With what (empty for a custom emoji).
    *
    * @generated from field: string emoji = 2;
    */
@@ -1224,6 +1339,13 @@ export declare type Reactor = Message$1<"switchboard.v1.Reactor"> & {
    * @generated from field: int64 reacted_at_ms = 3;
    */
   reactedAtMs: bigint;
+
+  /**
+   * With which custom emoji, when `emoji` is empty.
+   *
+   * @generated from field: string custom_emoji_id = 4;
+   */
+  customEmojiId: string;
 };
 
 /**
@@ -2036,6 +2158,16 @@ export enum EntityKind {
    * @generated from enum value: ENTITY_KIND_MENTION_ROLE = 7;
    */
   MENTION_ROLE = 7,
+
+  /**
+   * Shows the custom emoji in `custom_emoji_id` (one of the conversation's space,
+   * ListCustomEmoji) over the span, which holds its `:name:` for clients without the
+   * image. An emoji of another space, or outside a space, is invalid_argument, reason
+   * `custom_emoji_elsewhere`. Text whose emoji was removed later shows the span's text.
+   *
+   * @generated from enum value: ENTITY_KIND_CUSTOM_EMOJI = 8;
+   */
+  CUSTOM_EMOJI = 8,
 }
 
 /**

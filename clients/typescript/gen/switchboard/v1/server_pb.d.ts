@@ -136,6 +136,27 @@ export declare type ServerLimits = Message<"switchboard.v1.ServerLimits"> & {
    * @generated from field: uint32 max_link_previews_per_message = 13;
    */
   maxLinkPreviewsPerMessage: number;
+
+  /**
+   * Sticker packs the server has, and each space has (service.expressions.max_sticker_packs).
+   *
+   * @generated from field: uint32 max_sticker_packs = 14;
+   */
+  maxStickerPacks: number;
+
+  /**
+   * Stickers of one pack (service.expressions.max_stickers_per_pack).
+   *
+   * @generated from field: uint32 max_stickers_per_pack = 15;
+   */
+  maxStickersPerPack: number;
+
+  /**
+   * Custom emoji of one space (service.expressions.max_custom_emoji_per_space).
+   *
+   * @generated from field: uint32 max_custom_emoji_per_space = 16;
+   */
+  maxCustomEmojiPerSpace: number;
 };
 
 /**

@@ -2397,6 +2397,13 @@ export enum Permission {
    * @generated from enum value: PERMISSION_ADMINISTRATOR = 13;
    */
   ADMINISTRATOR = 13,
+
+  /**
+   * Add and remove the space's custom emoji and sticker packs.
+   *
+   * @generated from enum value: PERMISSION_MANAGE_EXPRESSIONS = 14;
+   */
+  MANAGE_EXPRESSIONS = 14,
 }
 
 /**

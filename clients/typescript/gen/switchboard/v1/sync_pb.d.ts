@@ -317,7 +317,7 @@ export declare type ReactionChanged = Message<"switchboard.v1.ReactionChanged"> 
   userId: string;
 
   /**
-   * The emoji.
+   * The emoji (empty for a custom emoji).
    *
    * @generated from field: string emoji = 3;
    */
@@ -336,6 +336,13 @@ export declare type ReactionChanged = Message<"switchboard.v1.ReactionChanged"> 
    * @generated from field: int64 at_ms = 5;
    */
   atMs: bigint;
+
+  /**
+   * The custom emoji, when `emoji` is empty.
+   *
+   * @generated from field: string custom_emoji_id = 6;
+   */
+  customEmojiId: string;
 };
 
 /**
