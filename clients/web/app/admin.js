@@ -1,11 +1,12 @@
 // A space's administration: members and their roles, roles and their permissions, channel
-// permission overwrites, invites, bans and join requests. Each tab shows only what the
+// permission overwrites, invites, bans, join requests, custom emoji and stickers. Each tab shows only what the
 // caller's permissions allow; the server checks again.
 import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
 import { Permission } from "@switchboard/sdk/gen/spaces_pb.js";
 import { humanError } from "./errors.js";
 import { ago, count } from "./format.js";
+import { ExpressionsAdmin } from "./expressions.js";
 
 /**
  * @typedef {import("./state.js").AppState} AppState
@@ -31,6 +32,7 @@ const PERMISSIONS = /** @type {[Permission, string][]} */ ([
   [Permission.BAN, "Ban members"],
   [Permission.CREATE_INVITES, "Create invites"],
   [Permission.MANAGE_WEBHOOKS, "Manage webhooks"],
+  [Permission.MANAGE_EXPRESSIONS, "Manage emoji and stickers"],
   [Permission.ADMINISTRATOR, "Administrator"],
 ]);
 
@@ -51,6 +53,7 @@ export function SpaceAdmin({ app, spaceId }) {
     ["invites", "Invites", can(space, Permission.CREATE_INVITES)],
     ["bans", "Bans", can(space, Permission.BAN)],
     ["requests", "Join requests", can(space, Permission.KICK)],
+    ["expressions", "Emoji and stickers", can(space, Permission.MANAGE_EXPRESSIONS)],
   ]);
   /** Runs an action, showing its error. @param {() => Promise<unknown>} f */
   const act = async (f) => {
@@ -82,6 +85,7 @@ export function SpaceAdmin({ app, spaceId }) {
       ${tab === "invites" && html`<${Invites} ...${props} />`}
       ${tab === "bans" && html`<${Bans} ...${props} />`}
       ${tab === "requests" && html`<${JoinRequests} ...${props} />`}
+      ${tab === "expressions" && html`<${ExpressionsAdmin} ...${props} />`}
     </div>
   </section>`;
 }

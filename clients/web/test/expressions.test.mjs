@@ -1,7 +1,8 @@
 // Stickers and custom emoji in the browser: a space's manager (through the SDK) adds a
 // custom emoji and a sticker pack; in the web client the emoji shows as its image in a
 // message, a member reacts with it from the picker and sends a sticker from the
-// composer's sticker panel, and the manager's SDK sees both.
+// composer's sticker panel, and the manager's SDK sees both. And a manager adds and
+// removes emoji and stickers on the space's administration screen.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { uploadFile } from "@switchboard/sdk";
@@ -99,6 +100,58 @@ describe("stickers and custom emoji in the web client", { skip: reason || false,
     const typed = (await mia.messages.getHistory({ conversationId: general, limit: 5 })).messages.find((m) => m.content.case === "text" && m.content.value.text === "me too :yarn:");
     const entity = typed?.content.case === "text" ? typed.content.value.entities[0] : undefined;
     assert.equal(entity?.customEmojiId, emoji.id);
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  test("a manager adds and removes emoji and stickers on the space's administration screen", async () => {
+    const { sb: ida } = await sdkUser(it.server, "ida", "Ida");
+    const space = (await ida.spaces.createSpace({ name: "Weavers" })).space;
+    assert.ok(space);
+    const context = await it.browser.newContext();
+    const page = await context.newPage();
+    /** @type {string[]} */
+    const problems = [];
+    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    await page.goto(it.server.url);
+    await page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
+    await page.getByLabel("Username").fill("ida");
+    await page.getByLabel("Password").fill("correct horse battery staple");
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.getByRole("tab", { name: "Weavers" }).click();
+    await page.getByRole("button", { name: "Manage" }).click();
+    const admin = page.getByRole("region", { name: "Weavers: administration" });
+    await admin.getByRole("tab", { name: "Emoji and stickers" }).click();
+    const png = { name: "loom.png", mimeType: "image/png", buffer: await gradientPng(48, 48) };
+
+    const emojiSection = admin.getByRole("region", { name: "Custom emoji" });
+    await emojiSection.getByLabel("Emoji name").fill("loom");
+    await emojiSection.getByLabel("Emoji image").setInputFiles(png);
+    await emojiSection.getByRole("button", { name: "Add emoji" }).click();
+    await emojiSection.getByRole("button", { name: "Remove :loom:" }).waitFor();
+    assert.deepEqual((await ida.expressions.listCustomEmoji({ spaceId: space.id })).emoji.map((e) => e.name), ["loom"]);
+    // A taken name is refused with the server's word for it.
+    await emojiSection.getByLabel("Emoji name").fill("loom");
+    await emojiSection.getByLabel("Emoji image").setInputFiles(png);
+    await emojiSection.getByRole("button", { name: "Add emoji" }).click();
+    await admin.getByRole("alert").waitFor();
+
+    const packs = admin.getByRole("region", { name: "Sticker packs" });
+    await packs.getByLabel("Pack name").fill("Threads");
+    await packs.getByRole("button", { name: "Create pack" }).click();
+    const pack = packs.getByRole("group", { name: "Pack Threads" });
+    await pack.getByLabel("Sticker emoji").fill("🧵");
+    await pack.getByLabel("Sticker image").setInputFiles({ ...png, name: "thread.png", buffer: await gradientPng(96, 96) });
+    await pack.getByRole("button", { name: "Add sticker" }).click();
+    await pack.getByRole("button", { name: "Remove sticker 🧵" }).waitFor();
+    await screenshot(page, "expressions-admin");
+    const made = (await ida.expressions.listStickerPacks({ spaceId: space.id })).packs;
+    assert.deepEqual(made.map((p) => [p.name, p.stickers.map((x) => x.emoji)]), [["Threads", ["🧵"]]]);
+    await pack.getByRole("button", { name: "Remove sticker 🧵" }).click();
+    await pack.getByText("0 stickers").waitFor();
+    await emojiSection.getByRole("button", { name: "Remove :loom:" }).click();
+    await emojiSection.getByText("No custom emoji yet.").waitFor();
+    assert.equal((await ida.expressions.listCustomEmoji({ spaceId: space.id })).emoji.length, 0);
     assert.deepEqual(problems, []);
     await context.close();
   });
