@@ -51,6 +51,10 @@ fn describe() {
     metrics::describe_counter!("switchboard_messages_sent_total", "Messages stored.");
     metrics::describe_counter!("switchboard_reactions_total", "Reactions added or taken back.");
     metrics::describe_counter!("switchboard_online_messages_total", "Online-only messages published (never stored).");
+    metrics::describe_counter!(
+        "switchboard_link_previews_total",
+        "Link preview fetches by outcome: fetched, cached, queue_full, or why one failed (refused, invalid, unreachable, status, not_html, redirects, too_large, timeout)."
+    );
     metrics::describe_histogram!(
         "switchboard_search_duration_seconds",
         "Time of the store's part of a message search."
