@@ -5,6 +5,7 @@ import { createConnectTransport } from "@connectrpc/connect-web";
 import { fromBinary } from "@bufbuild/protobuf";
 import { AdminService, AuthService, SessionService } from "../gen/switchboard/v1/auth_pb.js";
 import { ErrorSchema } from "../gen/switchboard/v1/common_pb.js";
+import { ContactService } from "../gen/switchboard/v1/contacts_pb.js";
 import { ConversationService } from "../gen/switchboard/v1/conversations_pb.js";
 import { ExpressionService } from "../gen/switchboard/v1/expressions_pb.js";
 import { FileService } from "../gen/switchboard/v1/files_pb.js";
@@ -106,6 +107,7 @@ export function createSwitchboard(options) {
     admin: createClient(AdminService, transport),
     server: createClient(ServerService, transport),
     users: createClient(UserService, transport),
+    contacts: createClient(ContactService, transport),
     conversations: createClient(ConversationService, transport),
     messages: createClient(MessageService, transport),
     search: createClient(SearchService, transport),

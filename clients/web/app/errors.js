@@ -43,6 +43,7 @@ const REASONS = {
   custom_emoji_elsewhere: "That custom emoji belongs to another space.",
   emoji_not_public_image: "A custom emoji must be an image.",
   custom_emoji_limit: "This space has as many custom emoji as allowed.",
+  contact_limit: "You have as many contacts as the server allows.",
 };
 
 /** @type {Record<number, string>} */

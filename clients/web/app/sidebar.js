@@ -11,6 +11,7 @@ import { serviceText } from "./service.js";
 import { NewChat, NewSpace, NewChannel, InviteDialog } from "./dialogs.js";
 import { SearchDialog } from "./search.js";
 import { SavedDialog } from "./saved.js";
+import { ContactsDialog } from "./contacts.js";
 
 /**
  * @typedef {import("./state.js").AppState} AppState
@@ -140,6 +141,7 @@ export function Sidebar({ app, current }) {
             </header>
             <ul class="rows" aria-label="Chats">${chats.map((c) => html`<${ChatRow} key=${c.conversation?.id} app=${app} c=${c} current=${current === c.conversation?.id} />`)}</ul>
             <button class="link" onClick=${() => setArchived(!archived)}>${archived ? "← Back to chats" : "Archived chats"}</button>
+            <button class="link" onClick=${() => setDialog("contacts")}>Contacts</button>
             <button class="link" onClick=${() => setDialog("saved")}>Saved messages</button>
             <button class="link" onClick=${() => app.notesToSelf().then((id) => id && go(`/c/${id}`))}>Notes to self</button>
           </div>`}
@@ -147,6 +149,7 @@ export function Sidebar({ app, current }) {
     ${dialog === "chat" && html`<${NewChat} app=${app} onClose=${() => setDialog("")} />`}
     ${dialog === "search" && html`<${SearchDialog} app=${app} onClose=${() => setDialog("")} />`}
     ${dialog === "saved" && html`<${SavedDialog} app=${app} onClose=${() => setDialog("")} />`}
+    ${dialog === "contacts" && html`<${ContactsDialog} app=${app} onClose=${() => setDialog("")} />`}
     ${dialog === "space" && html`<${NewSpace} app=${app} onClose=${(/** @type {string} */ id) => { setDialog(""); if (id) setSpace(id); }} />`}
   </nav>`;
 }

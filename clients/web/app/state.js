@@ -62,6 +62,8 @@ export class AppState {
   saved = new Set();
   /** @type {Map<string, import("@switchboard/sdk/gen/messages_pb.js").ScheduledMessage[]>} my scheduled messages per chat */
   scheduled = new Map();
+  /** @type {Map<string, import("@switchboard/sdk/gen/contacts_pb.js").Contact>} my contacts by user id */
+  contacts = new Map();
   /** @type {Map<string, import("@switchboard/sdk/gen/expressions_pb.js").CustomEmoji[]>} space -> its custom emoji */
   emoji = new Map();
   /** @type {string} the conversation on screen */
@@ -180,6 +182,7 @@ export class AppState {
     this.history = new Map();
     const saved = await this.sb.messages.listSavedMessages({ limit: 100 }).catch(() => null);
     this.saved = new Set((saved?.saved ?? []).map((s) => s.message?.id ?? ""));
+    await this.loadContacts();
     await this.needUsers([...convs.values()].flatMap((c) => [c.conversation?.peerUserId ?? "", c.lastMessage?.senderId ?? ""]));
     if (this.openId && convs.has(this.openId)) void this.loadLatest(this.openId);
     this.changed();
@@ -219,11 +222,49 @@ export class AppState {
     if (missing.length) this.changed();
   }
 
-  /** @param {string} id */
+  /** A person's name as I see it: my remark for them, else their display name. @param {string} id */
   userName(id) {
+    const remark = this.contacts.get(id)?.remark;
+    if (remark) return remark;
     const u = this.users.get(id);
     if (!u) return "…";
     return u.displayName || u.username;
+  }
+
+  /** My contacts, every page, with their accounts. */
+  async loadContacts() {
+    const contacts = new Map();
+    let cursor = "";
+    do {
+      const page = await this.sb.contacts.listContacts({ cursor, limit: 500 });
+      for (const c of page.contacts) contacts.set(c.userId, c);
+      for (const u of page.users) this.users.set(u.id, u);
+      cursor = page.nextCursor;
+    } while (cursor);
+    this.contacts = contacts;
+  }
+
+  /** Adds someone to my contacts, or changes my remark and notes. @param {string} userId @param {string} remark @param {string} notes */
+  async putContact(userId, remark, notes) {
+    const r = await this.sb.contacts.addContact({ userId, remark, notes });
+    if (r.contact) this.contacts.set(userId, r.contact);
+    this.changed();
+  }
+
+  /** Takes someone off my contacts. @param {string} userId */
+  async removeContact(userId) {
+    await this.sb.contacts.removeContact({ userId });
+    this.contacts.delete(userId);
+    this.changed();
+  }
+
+  /** Opens (making it if need be) my direct chat with someone; its id. @param {string} userId */
+  async directWith(userId) {
+    const r = await this.sb.conversations.createDirect({ userId });
+    const c = r.conversation;
+    if (c?.conversation) this.convs.set(c.conversation.id, c);
+    this.changed();
+    return c?.conversation?.id ?? "";
   }
 
   /** A conversation's title as shown (a direct chat: the peer's name). @param {ConversationView | undefined} c */
@@ -648,6 +689,11 @@ export class AppState {
       case "messageEdited":
       case "messagePreviewed":
         this.updated(k.value);
+        break;
+      case "contactChanged":
+        if (k.value.contact) this.contacts.set(k.value.userId, k.value.contact);
+        else this.contacts.delete(k.value.userId);
+        void this.needUsers([k.value.userId]);
         break;
       case "messageSaved":
         if (k.value.saved) this.saved.add(k.value.messageId);

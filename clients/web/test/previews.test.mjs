@@ -37,7 +37,12 @@ async function site() {
 }
 
 describe("link previews in the web client", { skip: reason || false, timeout: 120_000 }, () => {
-  const it = serverAndBrowser({ SWITCHBOARD_SERVICE__LINK_PREVIEWS__ALLOW_HOSTS: '["127.0.0.1"]' });
+  // A debug build on a busy two-core machine can take seconds per fetch: a long deadline,
+  // so that a slow first fetch is not remembered as a failing site.
+  const it = serverAndBrowser({
+    SWITCHBOARD_SERVICE__LINK_PREVIEWS__ALLOW_HOSTS: '["127.0.0.1"]',
+    SWITCHBOARD_SERVICE__LINK_PREVIEWS__TIMEOUT_MS: "25000",
+  });
 
   test("a link shows its card on both sides, and can be sent without one", async (t) => {
     const web = await site();
@@ -60,7 +65,7 @@ describe("link previews in the web client", { skip: reason || false, timeout: 12
     await page.getByRole("link", { name: /^Hal/ }).click();
     const item = page.getByRole("article").filter({ hasText: "have you seen" });
     const card = item.getByRole("link", { name: "Link preview: Tall ship arrives" });
-    await card.waitFor();
+    await card.waitFor({ timeout: 60_000 });
     assert.match((await card.textContent()) ?? "", /Harbour Times.*Tall ship arrives.*Crowds gather at the quay\./s);
     assert.equal(await card.getAttribute("href"), web.url("/story"));
     assert.equal(await card.getAttribute("rel"), "noopener noreferrer nofollow");

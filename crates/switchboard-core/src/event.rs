@@ -204,6 +204,14 @@ pub enum UserEventKind {
         /// Saved (true) or taken off (false).
         saved: bool,
     },
+    /// An entry of the user's contacts changed: added, edited, taken off (`None`), or its
+    /// mutual flag turned because the other person added or removed the user.
+    ContactChanged {
+        /// The contact.
+        user_id: UserId,
+        /// The entry as it is now.
+        contact: Option<crate::model::Contact>,
+    },
 }
 
 impl UserEventKind {
@@ -222,6 +230,7 @@ impl UserEventKind {
             | Self::UserSettingsChanged { .. }
             | Self::SessionStarted { .. }
             | Self::MessageSaved { .. }
+            | Self::ContactChanged { .. }
             | Self::JoinRequestResolved { .. } => None,
         }
     }

@@ -499,6 +499,21 @@ pub struct Reactor {
     pub at_ms: i64,
 }
 
+/// Someone in a user's contacts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    /// Who.
+    pub user_id: UserId,
+    /// The owner's own name for them (empty: their display name), at most 64 characters.
+    pub remark: String,
+    /// The owner's notes about them, at most 1024 characters.
+    pub notes: String,
+    /// They have the owner in their contacts too.
+    pub mutual: bool,
+    /// When the owner added them.
+    pub added_at_ms: i64,
+}
+
 /// A message in someone's saved messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SavedMessage {

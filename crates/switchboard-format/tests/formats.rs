@@ -151,6 +151,20 @@ fn user_kinds() -> Vec<(&'static str, UserEventKind)> {
             },
         ),
         (
+            "contact_added",
+            UserEventKind::ContactChanged {
+                user_id: u(6),
+                contact: Some(switchboard_core::model::Contact {
+                    user_id: u(6),
+                    remark: "Mum".into(),
+                    notes: "call on Sundays".into(),
+                    mutual: true,
+                    added_at_ms: 1_764_600_000_000,
+                }),
+            },
+        ),
+        ("contact_removed", UserEventKind::ContactChanged { user_id: u(6), contact: None }),
+        (
             "session_ended_replaced",
             UserEventKind::SessionEnded { session_id: SessionId::from_raw(8), reason: SessionEndReason::Replaced },
         ),

@@ -303,6 +303,8 @@ pub struct ServiceConfig {
     pub link_previews: LinkPreviewsConfig,
     /// Sticker packs and custom emoji.
     pub expressions: ExpressionsConfig,
+    /// Most contacts one user keeps.
+    pub max_contacts: u32,
 }
 
 impl Default for ServiceConfig {
@@ -338,6 +340,7 @@ impl Default for ServiceConfig {
             scheduled_poll_ms: 1_000,
             link_previews: LinkPreviewsConfig::default(),
             expressions: ExpressionsConfig::default(),
+            max_contacts: 5_000,
         }
     }
 }

@@ -9,6 +9,7 @@
 mod auth;
 pub mod clock;
 mod config;
+mod contacts;
 mod conversations;
 mod error;
 mod expressions;

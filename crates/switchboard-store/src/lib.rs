@@ -19,6 +19,7 @@
 
 mod backends;
 pub mod conformance;
+mod contacts;
 mod conversations;
 mod error;
 mod events;
@@ -44,6 +45,7 @@ mod sql;
 pub mod sqlite;
 mod users;
 
+pub use contacts::ContactStore;
 pub use conversations::{
     ConversationEntry, ConversationStore, CreatedConversation, MembershipChange, NewConversation, SettingsPatch,
     Written, creator_role, like_prefix,
@@ -71,6 +73,7 @@ pub trait Store:
     + ReactionStore
     + SearchStore
     + ScheduledStore
+    + ContactStore
 {
 }
 
@@ -84,7 +87,8 @@ impl<
         + FileStore
         + ReactionStore
         + SearchStore
-        + ScheduledStore,
+        + ScheduledStore
+        + ContactStore,
 > Store for T
 {
 }

@@ -69,6 +69,9 @@ store_trait! {
         read fn user(&self, id: UserId) -> Option<User> => get(id);
         /// Reads accounts by id, in the given order, skipping unknown ids.
         read fn users(&self, ids: &[UserId]) -> Vec<User> [ids = ids.to_vec()] => many(&ids);
+        /// Reads the accounts of these lowercase usernames, skipping unknown ones.
+        read fn users_by_username(&self, canonical: &[String]) -> Vec<User> [names = canonical.to_vec()]
+            => by_names(&names);
         /// Reads an account and its password hash by lowercase username.
         read fn user_with_password(&self, username_canonical: &str) -> Option<(User, Option<String>)>
             [name = username_canonical.to_owned()] => with_password(&name);
@@ -177,6 +180,14 @@ async fn many(tx: &impl Tx, ids: &[UserId]) -> StoreResult<Vec<User>> {
     let sql = format!("SELECT {USER_COLS} FROM users WHERE id {}", tx.dialect().any("?1"));
     let found = tx.all(&sql, args![raw.as_slice()], rows::user).await?;
     Ok(ids.iter().filter_map(|id| found.iter().find(|u| u.id == *id).cloned()).collect())
+}
+
+async fn by_names(tx: &impl Tx, names: &[String]) -> StoreResult<Vec<User>> {
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!("SELECT {USER_COLS} FROM users WHERE username_canon {} ORDER BY id", tx.dialect().any("?1"));
+    tx.all(&sql, args![names], rows::user).await
 }
 
 async fn with_password(tx: &impl Tx, username_canonical: &str) -> StoreResult<Option<(User, Option<String>)>> {

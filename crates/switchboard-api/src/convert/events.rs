@@ -96,6 +96,11 @@ fn user_kind(k: &UserEventKind, at_ms: i64) -> Kind {
                 decided_by: decided_by.to_string(),
             })
         }
+        UserEventKind::ContactChanged { user_id, contact } => Kind::ContactChanged(pb::ContactChanged {
+            user_id: user_id.to_string(),
+            contact: contact.as_ref().map(super::contact),
+            removed: contact.is_none(),
+        }),
         UserEventKind::MessageSaved { conversation_id, message_id, saved } => Kind::MessageSaved(pb::MessageSaved {
             conversation_id: conversation_id.to_string(),
             message_id: message_id.to_string(),

@@ -3,6 +3,17 @@
 use switchboard_core::SessionId;
 use switchboard_core::model::{Session, User};
 use switchboard_proto::v1 as pb;
+
+/// A contact on the wire.
+pub fn contact(c: &switchboard_core::model::Contact) -> pb::Contact {
+    pb::Contact {
+        user_id: c.user_id.to_string(),
+        remark: c.remark.clone(),
+        notes: c.notes.clone(),
+        mutual: c.mutual,
+        added_at_ms: c.added_at_ms,
+    }
+}
 use switchboard_service::Tokens;
 
 /// A user on the wire.

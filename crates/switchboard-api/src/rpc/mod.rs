@@ -4,6 +4,7 @@
 //! and only convert wire types and call the service.
 
 mod auth;
+mod contacts;
 mod conversations;
 mod expressions;
 mod files;

@@ -503,6 +503,23 @@ pub enum UserEventKind {
         accepted: bool,
         decided_by: i64,
     },
+    ContactChanged {
+        user_id: i64,
+        contact: Option<Contact>,
+    },
+}
+
+/// A contact as a user-log entry carries it.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub remark: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub notes: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mutual: bool,
+    pub added_at_ms: i64,
 }
 
 impl Stored for ev::UserEventKind {
@@ -560,6 +577,15 @@ impl Stored for ev::UserEventKind {
                 message_id: message_id.raw(),
                 saved: *saved,
             },
+            D::ContactChanged { user_id, contact } => UserEventKind::ContactChanged {
+                user_id: user_id.raw(),
+                contact: contact.as_ref().map(|c| Contact {
+                    remark: c.remark.clone(),
+                    notes: c.notes.clone(),
+                    mutual: c.mutual,
+                    added_at_ms: c.added_at_ms,
+                }),
+            },
             D::SessionStarted { session_id, device_name, platform } => UserEventKind::SessionStarted {
                 session_id: session_id.raw(),
                 device_name: device_name.clone(),
@@ -616,6 +642,16 @@ impl Stored for ev::UserEventKind {
             UserEventKind::MessageSaved { conversation_id, message_id, saved } => {
                 D::MessageSaved { conversation_id: cid(conversation_id), message_id: mid(message_id), saved }
             }
+            UserEventKind::ContactChanged { user_id, contact } => D::ContactChanged {
+                user_id: uid(user_id),
+                contact: contact.map(|c| md::Contact {
+                    user_id: uid(user_id),
+                    remark: c.remark,
+                    notes: c.notes,
+                    mutual: c.mutual,
+                    added_at_ms: c.added_at_ms,
+                }),
+            },
         }
     }
 }

@@ -7,6 +7,7 @@ mod bad_input;
 mod cli;
 mod cluster;
 mod connect;
+mod contacts;
 mod contract;
 mod durability;
 mod expressions;

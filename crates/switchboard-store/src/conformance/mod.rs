@@ -48,7 +48,8 @@ macro_rules! store_conformance {
             search_finds_words_in_the_windows_given,
             the_search_index_is_rebuilt_in_steps,
             best_match_ranks_the_newest_matches,
-            link_previews_follow_the_text_they_were_made_from
+            link_previews_follow_the_text_they_were_made_from,
+            contacts_are_logged_to_both_sides_when_mutual
         );
     };
     (@tests $factory:expr; $($name:ident),* ) => {
@@ -62,11 +63,13 @@ macro_rules! store_conformance {
     };
 }
 
+mod contacts;
 mod files;
 mod reactions;
 mod scheduled;
 mod search;
 mod threads;
+pub use contacts::*;
 pub use files::*;
 pub use reactions::*;
 pub use scheduled::*;

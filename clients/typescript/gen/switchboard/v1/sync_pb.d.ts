@@ -13,6 +13,7 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
+import type { Contact } from "./contacts_pb.js";
 import type { Message as Message$1, ThreadSummary } from "./messages_pb.js";
 import type { MemberSettings } from "./conversations_pb.js";
 import type { User } from "./common_pb.js";
@@ -257,7 +258,41 @@ export declare const MessageDeletedSchema: GenMessage<MessageDeleted>;
 
 /**
  * A message was saved to (or taken off) the user's saved messages.
+ * An entry of the user's contacts changed: added, edited, taken off, or its mutual flag
+ * turned because the other person added or removed the user.
  *
+ * @generated from message switchboard.v1.ContactChanged
+ */
+export declare type ContactChanged = Message<"switchboard.v1.ContactChanged"> & {
+  /**
+   * The contact.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * The entry as it is now; absent when taken off.
+   *
+   * @generated from field: switchboard.v1.Contact contact = 2;
+   */
+  contact?: Contact | undefined;
+
+  /**
+   * Taken off the contacts.
+   *
+   * @generated from field: bool removed = 3;
+   */
+  removed: boolean;
+};
+
+/**
+ * Describes the message switchboard.v1.ContactChanged.
+ * Use `create(ContactChangedSchema)` to create a new message.
+ */
+export declare const ContactChangedSchema: GenMessage<ContactChanged>;
+
+/**
  * @generated from message switchboard.v1.MessageSaved
  */
 export declare type MessageSaved = Message<"switchboard.v1.MessageSaved"> & {
@@ -1078,6 +1113,14 @@ export declare type Event = Message<"switchboard.v1.Event"> & {
      */
     value: MessageSaved;
     case: "messageSaved";
+  } | {
+    /**
+     * An entry of the user's contacts changed (ContactService). User log.
+     *
+     * @generated from field: switchboard.v1.ContactChanged contact_changed = 42;
+     */
+    value: ContactChanged;
+    case: "contactChanged";
   } | {
     /**
      * Ephemeral.

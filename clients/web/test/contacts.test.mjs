@@ -1,0 +1,75 @@
+// Contacts in the browser: add someone by username, give them my own name (shown in the
+// chat list and the chat), see the mutual mark appear live when they add me back, open a
+// direct chat from the list, and remove them; my other device sees the same list.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { createSwitchboard } from "@switchboard/sdk";
+import { register, screenshot, sdkUser, serverAndBrowser, skipReason } from "./harness.mjs";
+
+const reason = skipReason();
+if (reason) console.log(`# browser tests skipped: ${reason}`);
+
+describe("contacts in the web client", { skip: reason || false, timeout: 120_000 }, () => {
+  const it = serverAndBrowser();
+
+  test("add, rename, mutual live, message and remove a contact", async () => {
+    const { sb: yan, user: yanUser } = await sdkUser(it.server, "yan", "Yan");
+    const context = await it.browser.newContext();
+    const page = await context.newPage();
+    /** @type {string[]} */
+    const problems = [];
+    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    await page.goto(it.server.url);
+    await register(page, "zoe", "Zoe");
+    await page.getByRole("button", { name: "New", exact: true }).waitFor();
+
+    await page.getByRole("button", { name: "Contacts", exact: true }).click();
+    const dialog = page.getByRole("dialog", { name: "Contacts" });
+    await dialog.getByText("No contacts yet.").waitFor();
+    await dialog.getByLabel("Username to add").fill("nobody_here");
+    await dialog.getByRole("button", { name: "Add contact" }).click();
+    await dialog.getByRole("alert").filter({ hasText: "Nobody is called nobody_here." }).waitFor();
+    await dialog.getByLabel("Username to add").fill("yan");
+    await dialog.getByRole("button", { name: "Add contact" }).click();
+    const row = dialog.getByRole("listitem", { name: "Yan" });
+    await row.waitFor();
+    assert.equal(await row.getByText("mutual").count(), 0);
+
+    // My own name for him.
+    await row.getByRole("button", { name: "Edit" }).click();
+    const form = dialog.getByRole("listitem", { name: "Edit Yan" });
+    await form.getByLabel("Name for them").fill("Yannick");
+    await form.getByLabel("Notes").fill("plays the cello");
+    await form.getByRole("button", { name: "Save" }).click();
+    const renamed = dialog.getByRole("listitem", { name: "Yannick" });
+    await renamed.getByText("plays the cello").waitFor();
+
+    // Yan adds Zoe back: the mutual mark arrives live.
+    const zoeId = (await yan.users.searchUsers({ query: "zoe", limit: 5 })).users.find((u) => u.username === "zoe")?.id ?? "";
+    await yan.contacts.addContact({ userId: zoeId });
+    await renamed.getByText("mutual").waitFor();
+    await screenshot(page, "contacts");
+
+    // Zoe's other device has the same list.
+    const laptop = createSwitchboard({ baseUrl: it.server.url });
+    const login = await laptop.auth.login({ username: "zoe", password: "correct horse battery staple" });
+    if (login.tokens) laptop.signIn(login.tokens);
+    const mine = await laptop.contacts.listContacts({});
+    assert.deepEqual(mine.contacts.map((c) => [c.userId, c.remark, c.notes, c.mutual]), [[yanUser.id, "Yannick", "plays the cello", true]]);
+
+    // A direct chat from the list, titled with my name for him.
+    await renamed.getByRole("button", { name: "Message" }).click();
+    await page.locator(".chat-head h1").filter({ hasText: "Yannick" }).waitFor();
+    await page.getByRole("link", { name: /^Yannick/ }).waitFor();
+
+    // Removing him: gone from the list, and from the other device's.
+    await page.getByRole("button", { name: "Contacts", exact: true }).click();
+    await dialog.getByRole("listitem", { name: "Yannick" }).getByRole("button", { name: "Remove" }).click();
+    await dialog.getByText("No contacts yet.").waitFor();
+    assert.equal((await laptop.contacts.listContacts({})).contacts.length, 0);
+    const his = await yan.contacts.listContacts({});
+    assert.equal(his.contacts[0]?.mutual, false, "no longer mutual on his side");
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+});

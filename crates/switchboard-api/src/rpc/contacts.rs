@@ -1,0 +1,48 @@
+//! ContactService handlers.
+
+use switchboard_core::UserId;
+use switchboard_proto::v1 as pb;
+use switchboard_service::ServiceResult;
+
+use super::{Ctx, Handlers};
+use crate::convert;
+
+fn user_id(s: &str) -> ServiceResult<UserId> {
+    Ok(UserId::parse(s, "user_id")?)
+}
+
+impl super::ContactService for Handlers {
+    async fn add_contact(ctx: Ctx, r: pb::AddContactRequest) -> ServiceResult<pb::AddContactResponse> {
+        let p = ctx.principal().await?;
+        let c = ctx.services.put_contact(&p, user_id(&r.user_id)?, &r.remark, &r.notes).await?;
+        Ok(pb::AddContactResponse { contact: Some(convert::contact(&c)) })
+    }
+
+    async fn remove_contact(ctx: Ctx, r: pb::RemoveContactRequest) -> ServiceResult<pb::RemoveContactResponse> {
+        let p = ctx.principal().await?;
+        let removed = ctx.services.remove_contact(&p, user_id(&r.user_id)?).await?;
+        Ok(pb::RemoveContactResponse { removed })
+    }
+
+    async fn list_contacts(ctx: Ctx, r: pb::ListContactsRequest) -> ServiceResult<pb::ListContactsResponse> {
+        let p = ctx.principal().await?;
+        let after = UserId::parse_opt(&r.cursor, "cursor")?;
+        let (contacts, next) = ctx.services.contacts(&p, after, r.limit).await?;
+        let ids: Vec<UserId> = contacts.iter().map(|c| c.user_id).collect();
+        let users = ctx.services.get_users(&p, &ids).await?;
+        Ok(pb::ListContactsResponse {
+            contacts: contacts.iter().map(convert::contact).collect(),
+            users: users.iter().map(convert::user).collect(),
+            next_cursor: next.map(|u| u.to_string()).unwrap_or_default(),
+        })
+    }
+
+    async fn import_contacts(ctx: Ctx, r: pb::ImportContactsRequest) -> ServiceResult<pb::ImportContactsResponse> {
+        let p = ctx.principal().await?;
+        let found = ctx.services.import_contacts(&p, &r.usernames, &r.emails, &r.phones).await?;
+        Ok(pb::ImportContactsResponse {
+            contacts: found.iter().map(|(_, c)| convert::contact(c)).collect(),
+            users: found.iter().map(|(u, _)| convert::user(u)).collect(),
+        })
+    }
+}

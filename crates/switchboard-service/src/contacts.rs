@@ -1,0 +1,134 @@
+//! Contacts: a user's people, with their own names for them and notes, synced to their
+//! devices through their log; importing them by username.
+
+use switchboard_core::model::{Contact, User};
+use switchboard_core::values::Username;
+use switchboard_core::{ErrorCode, UserId};
+
+use crate::{Principal, ServiceError, ServiceResult, Services};
+
+/// Longest remark, in characters.
+const MAX_REMARK: usize = 64;
+/// Longest notes, in characters.
+const MAX_NOTES: usize = 1024;
+/// Most identifiers one import names.
+pub const MAX_IMPORT: usize = 1000;
+/// Most contacts on one page.
+const MAX_PAGE: u32 = 500;
+
+fn text(field: &'static str, s: &str, max: usize) -> ServiceResult<String> {
+    let t = s.trim();
+    let n = t.chars().count();
+    if n > max {
+        return Err(ServiceError::invalid(field, format!("must be at most {max} characters, got {n}")));
+    }
+    if t.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(ServiceError::invalid(field, "must not contain control characters"));
+    }
+    Ok(t.to_owned())
+}
+
+impl Services {
+    /// Adds someone to the caller's contacts, or changes the remark and notes of one
+    /// already there. Returns the entry.
+    pub async fn put_contact(&self, p: &Principal, user: UserId, remark: &str, notes: &str) -> ServiceResult<Contact> {
+        let remark = text("remark", remark, MAX_REMARK)?;
+        let notes = text("notes", notes, MAX_NOTES)?;
+        if user == p.user_id {
+            return Err(ServiceError::invalid("user_id", "you cannot add yourself to your contacts"));
+        }
+        let max = self.config().max_contacts;
+        let events = match self.store().put_contact(p.user_id, user, remark, notes, max, self.now_ms()).await {
+            Err(switchboard_store::StoreError::FailedPrecondition(m)) => {
+                return Err(ServiceError::precondition(m).because("contact_limit"));
+            }
+            other => other?,
+        };
+        for ev in events {
+            self.publish_user(ev);
+        }
+        self.contact(p, user).await?.ok_or_else(|| ServiceError::not_found("contact"))
+    }
+
+    /// Takes someone off the caller's contacts; true when they were there.
+    pub async fn remove_contact(&self, p: &Principal, user: UserId) -> ServiceResult<bool> {
+        let events = self.store().remove_contact(p.user_id, user, self.now_ms()).await?;
+        let removed = !events.is_empty();
+        for ev in events {
+            self.publish_user(ev);
+        }
+        Ok(removed)
+    }
+
+    /// The caller's entry for one user.
+    pub async fn contact(&self, p: &Principal, user: UserId) -> ServiceResult<Option<Contact>> {
+        Ok(self.store().contacts_among(p.user_id, &[user]).await?.pop())
+    }
+
+    /// The caller's contacts by user id after the cursor (a user id), with the next cursor.
+    pub async fn contacts(
+        &self,
+        p: &Principal,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> ServiceResult<(Vec<Contact>, Option<UserId>)> {
+        let limit = if limit == 0 { 100 } else { limit.min(MAX_PAGE) };
+        let mut page = self.store().contacts(p.user_id, after, limit + 1).await?;
+        let more = page.len() > limit as usize;
+        page.truncate(limit as usize);
+        Ok((page.clone(), more.then(|| page.last().map(|c| c.user_id)).flatten()))
+    }
+
+    /// Adds the accounts of these usernames to the caller's contacts (those already there
+    /// keep their remark); returns the accounts found, with their entries. E-mail addresses
+    /// and phone numbers are refused: accounts have no verified ones in this version.
+    pub async fn import_contacts(
+        &self,
+        p: &Principal,
+        usernames: &[String],
+        emails: &[String],
+        phones: &[String],
+    ) -> ServiceResult<Vec<(User, Contact)>> {
+        if !emails.is_empty() || !phones.is_empty() {
+            return Err(ServiceError::new(
+                ErrorCode::Unimplemented,
+                "accounts have no verified e-mail addresses or phone numbers in this version; import by username",
+            ));
+        }
+        if usernames.len() > MAX_IMPORT {
+            return Err(ServiceError::invalid("usernames", format!("at most {MAX_IMPORT} per import")));
+        }
+        // Names that are no valid username cannot be anyone's: skipped, like unknown ones.
+        let mut names: Vec<String> = usernames
+            .iter()
+            .filter_map(|n| Username::parse(n.trim().trim_start_matches('@')).ok())
+            .map(|u| u.canonical())
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        let found: Vec<User> = self
+            .store()
+            .users_by_username(&names)
+            .await?
+            .into_iter()
+            .filter(|u| !u.deleted && u.id != p.user_id)
+            .collect();
+        let ids: Vec<UserId> = found.iter().map(|u| u.id).collect();
+        let known = self.store().contacts_among(p.user_id, &ids).await?;
+        let max = self.config().max_contacts;
+        for u in found.iter().filter(|u| !known.iter().any(|c| c.user_id == u.id)) {
+            match self.store().put_contact(p.user_id, u.id, String::new(), String::new(), max, self.now_ms()).await {
+                Ok(events) => events.into_iter().for_each(|ev| self.publish_user(ev)),
+                Err(switchboard_store::StoreError::FailedPrecondition(m)) => {
+                    return Err(ServiceError::precondition(m).because("contact_limit"));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let entries = self.store().contacts_among(p.user_id, &ids).await?;
+        Ok(found
+            .into_iter()
+            .filter_map(|u| entries.iter().find(|c| c.user_id == u.id).cloned().map(|c| (u, c)))
+            .collect())
+    }
+}

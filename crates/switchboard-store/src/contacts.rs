@@ -1,0 +1,136 @@
+//! Contacts: each user's list of people with their own name for them and notes, mutual
+//! when both have the other. Every change is an entry of the owner's log, and of the other
+//! person's when their contact's mutual flag turns.
+
+use switchboard_core::UserId;
+use switchboard_core::event::{UserEvent, UserEventKind};
+use switchboard_core::model::Contact;
+
+use crate::backends::store_trait;
+use crate::rows::{self, first_i64};
+use crate::sql::{Row, Tx, args};
+use crate::{StoreError, StoreResult};
+
+store_trait! {
+    /// Contacts.
+    pub trait ContactStore {
+        /// Adds `contact` to `owner`'s contacts or replaces its remark and notes; `NotFound`
+        /// for an unknown or deleted account, `FailedPrecondition` beyond `max` contacts.
+        /// The owner's `ContactChanged`, and the other's when they have the owner (their
+        /// entry turns mutual); none when nothing changed.
+        write fn put_contact(
+            &self,
+            owner: UserId,
+            contact: UserId,
+            remark: String,
+            notes: String,
+            max: u32,
+            now_ms: i64,
+        ) -> Vec<UserEvent> => put(owner, contact, &remark, &notes, max, now_ms);
+        /// Takes `contact` off `owner`'s contacts, with the same events; none when it was
+        /// not there.
+        write fn remove_contact(&self, owner: UserId, contact: UserId, now_ms: i64) -> Vec<UserEvent>
+            => remove(owner, contact, now_ms);
+        /// `owner`'s contacts by user id, after `after`.
+        read fn contacts(&self, owner: UserId, after: Option<UserId>, limit: u32) -> Vec<Contact>
+            => list(owner, after, limit);
+        /// `owner`'s entries for these users (those they have), by user id.
+        read fn contacts_among(&self, owner: UserId, ids: &[UserId]) -> Vec<Contact> [ids = ids.to_vec()]
+            => among(owner, &ids);
+    }
+}
+
+const COLS: &str = "c.contact_id, c.remark, c.notes, c.added_at, \
+    EXISTS (SELECT 1 FROM contacts r WHERE r.owner_id = c.contact_id AND r.contact_id = c.owner_id) AS mutual";
+
+fn contact(r: &dyn Row) -> StoreResult<Contact> {
+    Ok(Contact {
+        user_id: UserId::from_raw(r.i64("contact_id")?),
+        remark: r.text("remark")?,
+        notes: r.text("notes")?,
+        added_at_ms: r.i64("added_at")?,
+        mutual: r.bool("mutual")?,
+    })
+}
+
+async fn one(tx: &impl Tx, owner: UserId, id: UserId) -> StoreResult<Option<Contact>> {
+    let sql = format!("SELECT {COLS} FROM contacts c WHERE c.owner_id = ?1 AND c.contact_id = ?2");
+    tx.one(&sql, args![owner.raw(), id.raw()], contact).await
+}
+
+/// The event of `owner`'s entry for `id` as it is now (none: removed).
+async fn changed(tx: &impl Tx, owner: UserId, id: UserId, now_ms: i64) -> StoreResult<UserEvent> {
+    let now = one(tx, owner, id).await?;
+    let kind = UserEventKind::ContactChanged { user_id: id, contact: now };
+    rows::append_user_event(tx, owner, kind, now_ms).await
+}
+
+async fn put(
+    tx: &impl Tx,
+    owner: UserId,
+    id: UserId,
+    remark: &str,
+    notes: &str,
+    max: u32,
+    now_ms: i64,
+) -> StoreResult<Vec<UserEvent>> {
+    let live = tx.one("SELECT deleted FROM users WHERE id = ?1", args![id.raw()], |r| r.bool("deleted")).await?;
+    if live != Some(false) {
+        return Err(StoreError::NotFound("user"));
+    }
+    let before = one(tx, owner, id).await?;
+    if before.as_ref().is_some_and(|c| c.remark == remark && c.notes == notes) {
+        return Ok(Vec::new());
+    }
+    tx.exec(
+        "INSERT INTO contacts (owner_id, contact_id, remark, notes, added_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+         ON CONFLICT (owner_id, contact_id) DO UPDATE SET remark = excluded.remark, notes = excluded.notes",
+        args![owner.raw(), id.raw(), remark, notes, now_ms],
+    )
+    .await?;
+    if before.is_none() {
+        let held = tx
+            .one("SELECT COUNT(*) FROM contacts WHERE owner_id = ?1", args![owner.raw()], first_i64)
+            .await?
+            .unwrap_or(0);
+        if held > i64::from(max) {
+            return Err(StoreError::FailedPrecondition(format!("at most {max} contacts")));
+        }
+    }
+    let mut events = vec![changed(tx, owner, id, now_ms).await?];
+    let mutual = matches!(&events[0].kind, UserEventKind::ContactChanged { contact: Some(c), .. } if c.mutual);
+    if before.is_none() && mutual {
+        events.push(changed(tx, id, owner, now_ms).await?);
+    }
+    Ok(events)
+}
+
+async fn remove(tx: &impl Tx, owner: UserId, id: UserId, now_ms: i64) -> StoreResult<Vec<UserEvent>> {
+    let before = one(tx, owner, id).await?;
+    let Some(before) = before else { return Ok(Vec::new()) };
+    tx.exec("DELETE FROM contacts WHERE owner_id = ?1 AND contact_id = ?2", args![owner.raw(), id.raw()]).await?;
+    let mut events = vec![changed(tx, owner, id, now_ms).await?];
+    if before.mutual {
+        events.push(changed(tx, id, owner, now_ms).await?);
+    }
+    Ok(events)
+}
+
+async fn list(tx: &impl Tx, owner: UserId, after: Option<UserId>, limit: u32) -> StoreResult<Vec<Contact>> {
+    let sql = format!(
+        "SELECT {COLS} FROM contacts c WHERE c.owner_id = ?1 AND c.contact_id > ?2 ORDER BY c.contact_id LIMIT ?3"
+    );
+    tx.all(&sql, args![owner.raw(), after.map_or(0, UserId::raw), limit], contact).await
+}
+
+async fn among(tx: &impl Tx, owner: UserId, ids: &[UserId]) -> StoreResult<Vec<Contact>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let raw: Vec<i64> = ids.iter().map(|i| i.raw()).collect();
+    let sql = format!(
+        "SELECT {COLS} FROM contacts c WHERE c.owner_id = ?1 AND c.contact_id {} ORDER BY c.contact_id",
+        tx.dialect().any("?2")
+    );
+    tx.all(&sql, args![owner.raw(), raw.as_slice()], contact).await
+}
