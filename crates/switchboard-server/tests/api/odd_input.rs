@@ -202,7 +202,9 @@ async fn every_field_of_every_request_survives_odd_values(app: &TestApp) {
             .unwrap_or_else(|_| panic!("{method} {path}: no answer within 10 s"));
             let (status, e, _) = reply;
             let shown: String = text.chars().take(120).collect();
-            assert!(status < 500, "{method} {path} = {shown}: {status} {e}");
+            // A documented part this version does not build answers `unimplemented` (501).
+            let unbuilt = status == 501 && e["code"] == "ERROR_CODE_UNIMPLEMENTED";
+            assert!(status < 500 || unbuilt, "{method} {path} = {shown}: {status} {e}");
             if nul {
                 assert_eq!(
                     (status, e["code"].as_str()),
