@@ -1,5 +1,6 @@
-// My contacts: add by username, my own name for each person and notes, mutual marks,
-// a direct chat in one click, remove. Changes from my other devices arrive as events.
+// My contacts: add by username or ask to be friends, my own name for each person and
+// notes, mutual marks, a direct chat in one click, remove; friend requests to answer or
+// take back. Changes from my other devices and the other people arrive as events.
 import { html } from "htm/preact";
 import { useState } from "preact/hooks";
 import { go } from "./main.js";
@@ -77,14 +78,49 @@ export function ContactsDialog({ app, onClose }) {
       onError(err);
     }
   };
+  const ask = async () => {
+    setError("");
+    try {
+      const wanted = name.trim().replace(/^@/, "").toLowerCase();
+      const found = (await app.sb.users.searchUsers({ query: wanted, limit: 10 })).users.find((u) => u.username.toLowerCase() === wanted);
+      if (!found) return setError(`Nobody is called ${name.trim()}.`);
+      const r = await app.sb.contacts.sendFriendRequest({ userId: found.id });
+      app.users.set(found.id, found);
+      setName("");
+      await app.loadFriendRequests();
+      if (r.accepted) await app.loadContacts();
+      app.changed();
+    } catch (err) {
+      onError(err);
+    }
+  };
+  const answer = (/** @type {string} */ userId, /** @type {boolean} */ accept) =>
+    app.sb.contacts.answerFriendRequest({ userId, accept }).then(() => app.loadFriendRequests()).catch(onError);
+  const cancel = (/** @type {string} */ userId) =>
+    app.sb.contacts.cancelFriendRequest({ userId }).then(() => app.loadFriendRequests()).catch(onError);
+  const { incoming, outgoing } = app.friendRequests;
   const list = [...app.contacts.values()].sort((a, b) => app.userName(a.userId).localeCompare(app.userName(b.userId)));
   return html`<${Modal} title="Contacts" onClose=${onClose}>
     <form class="row" onSubmit=${add}>
       <input aria-label="Username to add" placeholder="username" value=${name} required
         onInput=${(/** @type {any} */ e) => setName(e.target.value)} />
       <button type="submit">Add contact</button>
+      <button type="button" onClick=${ask} disabled=${!name.trim()}>Ask to be friends</button>
     </form>
     ${error && html`<p class="error" role="alert">${error}</p>`}
+    ${incoming.length > 0 && html`<section aria-label="Friend requests"><h3>Friend requests</h3><ul class="contacts">${incoming.map(
+      (r) => html`<li key=${r.fromUserId} class="contact row" aria-label=${`Request from ${app.userName(r.fromUserId)}`}>
+        <div class="contact-who"><strong>${app.userName(r.fromUserId)}</strong>${r.message && html`<div class="muted contact-notes">${r.message}</div>`}</div>
+        <button class="small primary" onClick=${() => answer(r.fromUserId, true)}>Accept</button>
+        <button class="small" onClick=${() => answer(r.fromUserId, false)}>Decline</button>
+      </li>`,
+    )}</ul></section>`}
+    ${outgoing.length > 0 && html`<section aria-label="Requests sent"><h3>Waiting for an answer</h3><ul class="contacts">${outgoing.map(
+      (r) => html`<li key=${r.toUserId} class="contact row" aria-label=${`Request to ${app.userName(r.toUserId)}`}>
+        <div class="contact-who"><strong>${app.userName(r.toUserId)}</strong></div>
+        <button class="small" onClick=${() => cancel(r.toUserId)}>Take back</button>
+      </li>`,
+    )}</ul></section>`}
     ${list.length === 0 && html`<p class="hint">No contacts yet. Add someone by their username.</p>`}
     ${list.length > 0 && html`<ul class="contacts" aria-label="Your contacts">${list.map(
       (c) => html`<${ContactRow} key=${c.userId} app=${app} c=${c} onError=${onError} onClose=${onClose} />`,

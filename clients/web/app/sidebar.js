@@ -141,7 +141,8 @@ export function Sidebar({ app, current }) {
             </header>
             <ul class="rows" aria-label="Chats">${chats.map((c) => html`<${ChatRow} key=${c.conversation?.id} app=${app} c=${c} current=${current === c.conversation?.id} />`)}</ul>
             <button class="link" onClick=${() => setArchived(!archived)}>${archived ? "← Back to chats" : "Archived chats"}</button>
-            <button class="link" onClick=${() => setDialog("contacts")}>Contacts</button>
+            <button class="link" onClick=${() => setDialog("contacts")}>Contacts${app.friendRequests.incoming.length > 0
+              ? html` <span class="badge" aria-label=${`${app.friendRequests.incoming.length} friend requests`}>${app.friendRequests.incoming.length}</span>` : ""}</button>
             <button class="link" onClick=${() => setDialog("saved")}>Saved messages</button>
             <button class="link" onClick=${() => app.notesToSelf().then((id) => id && go(`/c/${id}`))}>Notes to self</button>
           </div>`}

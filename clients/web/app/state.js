@@ -64,6 +64,8 @@ export class AppState {
   scheduled = new Map();
   /** @type {Map<string, import("@switchboard/sdk/gen/contacts_pb.js").Contact>} my contacts by user id */
   contacts = new Map();
+  /** @type {{ incoming: import("@switchboard/sdk/gen/contacts_pb.js").FriendRequest[], outgoing: import("@switchboard/sdk/gen/contacts_pb.js").FriendRequest[] }} waiting friend requests */
+  friendRequests = { incoming: [], outgoing: [] };
   /** @type {Map<string, import("@switchboard/sdk/gen/expressions_pb.js").CustomEmoji[]>} space -> its custom emoji */
   emoji = new Map();
   /** @type {string} the conversation on screen */
@@ -242,6 +244,18 @@ export class AppState {
       cursor = page.nextCursor;
     } while (cursor);
     this.contacts = contacts;
+    await this.loadFriendRequests();
+  }
+
+  /** The friend requests waiting, both ways, with the accounts. */
+  async loadFriendRequests() {
+    const [incoming, outgoing] = await Promise.all([
+      this.sb.contacts.listFriendRequests({ incoming: true }),
+      this.sb.contacts.listFriendRequests({ incoming: false }),
+    ]);
+    for (const u of [...incoming.users, ...outgoing.users]) this.users.set(u.id, u);
+    this.friendRequests = { incoming: incoming.requests, outgoing: outgoing.requests };
+    this.changed();
   }
 
   /** Adds someone to my contacts, or changes my remark and notes. @param {string} userId @param {string} remark @param {string} notes */
@@ -689,6 +703,9 @@ export class AppState {
       case "messageEdited":
       case "messagePreviewed":
         this.updated(k.value);
+        break;
+      case "friendRequestChanged":
+        void this.loadFriendRequests();
         break;
       case "contactChanged":
         if (k.value.contact) this.contacts.set(k.value.userId, k.value.contact);

@@ -1,6 +1,7 @@
 // Contacts in the browser: add someone by username, give them my own name (shown in the
 // chat list and the chat), see the mutual mark appear live when they add me back, open a
-// direct chat from the list, and remove them; my other device sees the same list.
+// direct chat from the list, and remove them; my other device sees the same list. Friend
+// requests arrive live, are accepted or sent, and a declined one goes away.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { createSwitchboard } from "@switchboard/sdk";
@@ -69,6 +70,44 @@ describe("contacts in the web client", { skip: reason || false, timeout: 120_000
     assert.equal((await laptop.contacts.listContacts({})).contacts.length, 0);
     const his = await yan.contacts.listContacts({});
     assert.equal(his.contacts[0]?.mutual, false, "no longer mutual on his side");
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  test("friend requests arrive live, are accepted, sent and declined", async () => {
+    const { sb: wes } = await sdkUser(it.server, "wes", "Wes");
+    const { sb: vic } = await sdkUser(it.server, "vic", "Vic");
+    const context = await it.browser.newContext();
+    const page = await context.newPage();
+    /** @type {string[]} */
+    const problems = [];
+    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    await page.goto(it.server.url);
+    await register(page, "xena", "Xena");
+    await page.getByRole("button", { name: "New", exact: true }).waitFor();
+    const xenaId = (await wes.users.searchUsers({ query: "xena", limit: 5 })).users.find((u) => u.username === "xena")?.id ?? "";
+
+    // Wes asks: the count shows on the Contacts link at once.
+    await wes.contacts.sendFriendRequest({ userId: xenaId, message: "from the climbing gym" });
+    await page.getByRole("button", { name: /^Contacts 1 friend requests/ }).click();
+    const dialog = page.getByRole("dialog", { name: "Contacts" });
+    const request = dialog.getByRole("listitem", { name: "Request from Wes" });
+    await request.getByText("from the climbing gym").waitFor();
+    await screenshot(page, "friend-request");
+    await request.getByRole("button", { name: "Accept" }).click();
+    await dialog.getByRole("listitem", { name: "Wes" }).getByText("mutual").waitFor();
+    assert.equal((await wes.contacts.listContacts({})).contacts[0]?.mutual, true, "both are contacts");
+
+    // Xena asks Vic; Vic declines: the waiting request goes away on its own.
+    await dialog.getByLabel("Username to add").fill("vic");
+    await dialog.getByRole("button", { name: "Ask to be friends" }).click();
+    const waiting = dialog.getByRole("listitem", { name: "Request to Vic" });
+    await waiting.waitFor();
+    const asked = await vic.contacts.listFriendRequests({ incoming: true });
+    assert.equal(asked.requests[0]?.fromUserId, xenaId);
+    await vic.contacts.answerFriendRequest({ userId: xenaId, accept: false });
+    await waiting.waitFor({ state: "detached" });
+    assert.equal(await dialog.getByRole("listitem", { name: "Vic" }).count(), 0, "declined: no contact");
     assert.deepEqual(problems, []);
     await context.close();
   });

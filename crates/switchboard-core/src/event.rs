@@ -212,6 +212,14 @@ pub enum UserEventKind {
         /// The entry as it is now.
         contact: Option<crate::model::Contact>,
     },
+    /// A friend request from or to the user was sent, cancelled, accepted or declined
+    /// (in both people's logs).
+    FriendRequestChanged {
+        /// The request.
+        request: crate::model::FriendRequest,
+        /// What happened to it.
+        state: crate::model::FriendRequestState,
+    },
 }
 
 impl UserEventKind {
@@ -231,6 +239,7 @@ impl UserEventKind {
             | Self::SessionStarted { .. }
             | Self::MessageSaved { .. }
             | Self::ContactChanged { .. }
+            | Self::FriendRequestChanged { .. }
             | Self::JoinRequestResolved { .. } => None,
         }
     }

@@ -514,6 +514,32 @@ pub struct Contact {
     pub added_at_ms: i64,
 }
 
+/// A friend request waiting for its answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FriendRequest {
+    /// Who asks.
+    pub from: UserId,
+    /// Whom.
+    pub to: UserId,
+    /// Their message, at most 256 characters.
+    pub message: String,
+    /// When it was sent.
+    pub created_at_ms: i64,
+}
+
+/// What happened to a friend request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FriendRequestState {
+    /// Sent, waiting.
+    Sent,
+    /// Taken back by the sender.
+    Cancelled,
+    /// Accepted: both are each other's contacts.
+    Accepted,
+    /// Declined.
+    Rejected,
+}
+
 /// A message in someone's saved messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SavedMessage {

@@ -165,6 +165,18 @@ fn user_kinds() -> Vec<(&'static str, UserEventKind)> {
         ),
         ("contact_removed", UserEventKind::ContactChanged { user_id: u(6), contact: None }),
         (
+            "friend_request_sent",
+            UserEventKind::FriendRequestChanged {
+                request: switchboard_core::model::FriendRequest {
+                    from: u(3),
+                    to: u(6),
+                    message: "we met at the fair".into(),
+                    created_at_ms: 1_764_600_000_000,
+                },
+                state: switchboard_core::model::FriendRequestState::Sent,
+            },
+        ),
+        (
             "session_ended_replaced",
             UserEventKind::SessionEnded { session_id: SessionId::from_raw(8), reason: SessionEndReason::Replaced },
         ),

@@ -305,6 +305,11 @@ pub struct ServiceConfig {
     pub expressions: ExpressionsConfig,
     /// Most contacts one user keeps.
     pub max_contacts: u32,
+    /// Most friend requests of one user waiting for an answer at once.
+    pub max_pending_friend_requests: u32,
+    /// A direct chat with someone needs them to be a mutual contact first (a friend
+    /// request accepted); notes to self excepted.
+    pub direct_chats_need_friendship: bool,
 }
 
 impl Default for ServiceConfig {
@@ -341,6 +346,8 @@ impl Default for ServiceConfig {
             link_previews: LinkPreviewsConfig::default(),
             expressions: ExpressionsConfig::default(),
             max_contacts: 5_000,
+            max_pending_friend_requests: 100,
+            direct_chats_need_friendship: false,
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Contacts: a user's people, with their own names for them and notes, synced to their
 //! devices through their log; importing them by username.
 
-use switchboard_core::model::{Contact, User};
+use switchboard_core::event::{UserEvent, UserEventKind};
+use switchboard_core::model::{Contact, FriendRequest, FriendRequestState, User};
 use switchboard_core::values::Username;
 use switchboard_core::{ErrorCode, UserId};
 
@@ -28,7 +29,82 @@ fn text(field: &'static str, s: &str, max: usize) -> ServiceResult<String> {
     Ok(t.to_owned())
 }
 
+/// Longest friend request message, in characters.
+const MAX_REQUEST_MESSAGE: usize = 256;
+
+fn accepted(events: &[UserEvent]) -> bool {
+    events
+        .iter()
+        .any(|e| matches!(e.kind, UserEventKind::FriendRequestChanged { state: FriendRequestState::Accepted, .. }))
+}
+
+fn limit_reached(e: switchboard_store::StoreError, reason: &'static str) -> ServiceError {
+    match e {
+        switchboard_store::StoreError::FailedPrecondition(m) => ServiceError::precondition(m).because(reason),
+        e => e.into(),
+    }
+}
+
 impl Services {
+    /// Asks someone to be friends; returns true when that made them friends at once (they
+    /// had asked the caller already).
+    pub async fn send_friend_request(&self, p: &Principal, to: UserId, message: &str) -> ServiceResult<bool> {
+        let message = text("message", message, MAX_REQUEST_MESSAGE)?;
+        if to == p.user_id {
+            return Err(ServiceError::invalid("user_id", "you cannot ask yourself"));
+        }
+        if self.contact(p, to).await?.is_some_and(|c| c.mutual) {
+            return Err(ServiceError::precondition("you are already each other's contacts").because("already_friends"));
+        }
+        let (pending, contacts) = (self.config().max_pending_friend_requests, self.config().max_contacts);
+        let events = self
+            .store()
+            .send_friend_request(p.user_id, to, message, pending, contacts, self.now_ms())
+            .await
+            .map_err(|e| limit_reached(e, "friend_request_limit"))?;
+        let made = accepted(&events);
+        events.into_iter().for_each(|ev| self.publish_user(ev));
+        Ok(made)
+    }
+
+    /// Takes back a friend request the caller sent; true when there was one.
+    pub async fn cancel_friend_request(&self, p: &Principal, to: UserId) -> ServiceResult<bool> {
+        let events = self.store().cancel_friend_request(p.user_id, to, self.now_ms()).await?;
+        let had = !events.is_empty();
+        events.into_iter().for_each(|ev| self.publish_user(ev));
+        Ok(had)
+    }
+
+    /// Accepts or declines the friend request `from` sent the caller.
+    pub async fn answer_friend_request(&self, p: &Principal, from: UserId, accept: bool) -> ServiceResult<()> {
+        let max = self.config().max_contacts;
+        let events = match self.store().answer_friend_request(p.user_id, from, accept, max, self.now_ms()).await {
+            Err(switchboard_store::StoreError::NotFound(_)) => return Err(ServiceError::not_found("friend request")),
+            other => other.map_err(|e| limit_reached(e, "contact_limit"))?,
+        };
+        events.into_iter().for_each(|ev| self.publish_user(ev));
+        Ok(())
+    }
+
+    /// The friend requests waiting for the caller's answer (`incoming`) or sent by them,
+    /// newest first (the latest 500).
+    pub async fn friend_requests(&self, p: &Principal, incoming: bool) -> ServiceResult<Vec<FriendRequest>> {
+        Ok(self.store().friend_requests(p.user_id, incoming, 500).await?)
+    }
+
+    /// Refuses a new direct chat with someone who is not a mutual contact, when the
+    /// server wants friendship first.
+    pub(crate) async fn check_friendship(&self, p: &Principal, peer: UserId) -> ServiceResult<()> {
+        if !self.config().direct_chats_need_friendship || peer == p.user_id {
+            return Ok(());
+        }
+        if self.contact(p, peer).await?.is_some_and(|c| c.mutual) {
+            return Ok(());
+        }
+        Err(ServiceError::precondition("on this server a direct chat needs a friend request accepted first")
+            .because("friendship_required"))
+    }
+
     /// Adds someone to the caller's contacts, or changes the remark and notes of one
     /// already there. Returns the entry.
     pub async fn put_contact(&self, p: &Principal, user: UserId, remark: &str, notes: &str) -> ServiceResult<Contact> {

@@ -141,6 +141,7 @@ impl Services {
     /// The direct conversation with `peer`, created on first use; with oneself, the
     /// notes-to-self conversation (its only member).
     pub async fn create_direct(&self, p: &Principal, peer: UserId) -> ServiceResult<(ConversationView, bool)> {
+        self.check_friendship(p, peer).await?;
         let created = self
             .store()
             .create_conversation(NewConversation {

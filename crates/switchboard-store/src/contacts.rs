@@ -4,7 +4,7 @@
 
 use switchboard_core::UserId;
 use switchboard_core::event::{UserEvent, UserEventKind};
-use switchboard_core::model::Contact;
+use switchboard_core::model::{Contact, FriendRequest, FriendRequestState};
 
 use crate::backends::store_trait;
 use crate::rows::{self, first_i64};
@@ -34,6 +34,39 @@ store_trait! {
         /// `owner`'s contacts by user id, after `after`.
         read fn contacts(&self, owner: UserId, after: Option<UserId>, limit: u32) -> Vec<Contact>
             => list(owner, after, limit);
+        /// Sends a friend request (at most `max_pending` of the sender's wait at once):
+        /// `Sent` in both logs; when `to` had asked `from` already, that request is
+        /// accepted instead (both become each other's contacts, within `max_contacts`);
+        /// none when the same request waits already. `NotFound` for an unknown or deleted
+        /// account, `FailedPrecondition` when they are each other's contacts already or
+        /// beyond a limit.
+        write fn send_friend_request(
+            &self,
+            from: UserId,
+            to: UserId,
+            message: String,
+            max_pending: u32,
+            max_contacts: u32,
+            now_ms: i64,
+        ) -> Vec<UserEvent> => send_request(from, to, &message, (max_pending, max_contacts), now_ms);
+        /// Takes back a request `from` sent `to`: `Cancelled` in both logs; none when there
+        /// is none.
+        write fn cancel_friend_request(&self, from: UserId, to: UserId, now_ms: i64) -> Vec<UserEvent>
+            => cancel_request(from, to, now_ms);
+        /// `to` answers the request `from` sent: accepted (both become each other's
+        /// contacts) or declined, in both logs; `NotFound` when there is none.
+        write fn answer_friend_request(
+            &self,
+            to: UserId,
+            from: UserId,
+            accept: bool,
+            max_contacts: u32,
+            now_ms: i64,
+        ) -> Vec<UserEvent> => answer_request(to, from, accept, max_contacts, now_ms);
+        /// The requests waiting for `user`'s answer (`incoming`) or sent by them, newest
+        /// first.
+        read fn friend_requests(&self, user: UserId, incoming: bool, limit: u32) -> Vec<FriendRequest>
+            => requests(user, incoming, limit);
         /// `owner`'s entries for these users (those they have), by user id.
         read fn contacts_among(&self, owner: UserId, ids: &[UserId]) -> Vec<Contact> [ids = ids.to_vec()]
             => among(owner, &ids);
@@ -133,4 +166,123 @@ async fn among(tx: &impl Tx, owner: UserId, ids: &[UserId]) -> StoreResult<Vec<C
         tx.dialect().any("?2")
     );
     tx.all(&sql, args![owner.raw(), raw.as_slice()], contact).await
+}
+
+// ---- friend requests -------------------------------------------------------------------
+
+const REQ_COLS: &str = "from_id, to_id, message, created_at";
+
+fn request(r: &dyn Row) -> StoreResult<FriendRequest> {
+    Ok(FriendRequest {
+        from: UserId::from_raw(r.i64("from_id")?),
+        to: UserId::from_raw(r.i64("to_id")?),
+        message: r.text("message")?,
+        created_at_ms: r.i64("created_at")?,
+    })
+}
+
+async fn pending(tx: &impl Tx, from: UserId, to: UserId) -> StoreResult<Option<FriendRequest>> {
+    let sql = format!("SELECT {REQ_COLS} FROM friend_requests WHERE from_id = ?1 AND to_id = ?2");
+    tx.one(&sql, args![from.raw(), to.raw()], request).await
+}
+
+/// The same entry in both people's logs.
+async fn tell_both(
+    tx: &impl Tx,
+    request: &FriendRequest,
+    state: FriendRequestState,
+    now_ms: i64,
+) -> StoreResult<Vec<UserEvent>> {
+    let mut out = Vec::with_capacity(2);
+    for user in [request.from, request.to] {
+        let kind = UserEventKind::FriendRequestChanged { request: request.clone(), state };
+        out.push(rows::append_user_event(tx, user, kind, now_ms).await?);
+    }
+    Ok(out)
+}
+
+/// `owner` gets `id` as a contact unless they have them already (remark and notes kept).
+async fn ensure(tx: &impl Tx, owner: UserId, id: UserId, max: u32, now_ms: i64) -> StoreResult<Vec<UserEvent>> {
+    if one(tx, owner, id).await?.is_some() {
+        return Ok(Vec::new());
+    }
+    put(tx, owner, id, "", "", max, now_ms).await
+}
+
+/// Both become each other's contacts (the request's log entries first).
+async fn befriend(tx: &impl Tx, r: &FriendRequest, max: u32, now_ms: i64) -> StoreResult<Vec<UserEvent>> {
+    let mut events = tell_both(tx, r, FriendRequestState::Accepted, now_ms).await?;
+    events.extend(ensure(tx, r.from, r.to, max, now_ms).await?);
+    events.extend(ensure(tx, r.to, r.from, max, now_ms).await?);
+    Ok(events)
+}
+
+async fn send_request(
+    tx: &impl Tx,
+    from: UserId,
+    to: UserId,
+    message: &str,
+    limits: (u32, u32),
+    now_ms: i64,
+) -> StoreResult<Vec<UserEvent>> {
+    let (max_pending, max_contacts) = limits;
+    let live = tx.one("SELECT deleted FROM users WHERE id = ?1", args![to.raw()], |r| r.bool("deleted")).await?;
+    if live != Some(false) {
+        return Err(StoreError::NotFound("user"));
+    }
+    let theirs = one(tx, to, from).await?;
+    if theirs.is_some() && one(tx, from, to).await?.is_some() {
+        return Err(StoreError::FailedPrecondition("you are already each other's contacts".into()));
+    }
+    // They asked first: this answers their request.
+    if let Some(r) = pending(tx, to, from).await? {
+        tx.exec("DELETE FROM friend_requests WHERE from_id = ?1 AND to_id = ?2", args![to.raw(), from.raw()]).await?;
+        return befriend(tx, &r, max_contacts, now_ms).await;
+    }
+    if pending(tx, from, to).await?.is_some() {
+        return Ok(Vec::new());
+    }
+    let waiting = tx
+        .one("SELECT COUNT(*) FROM friend_requests WHERE from_id = ?1", args![from.raw()], first_i64)
+        .await?
+        .unwrap_or(0);
+    if waiting >= i64::from(max_pending) {
+        return Err(StoreError::FailedPrecondition(format!("at most {max_pending} friend requests waiting")));
+    }
+    let r = FriendRequest { from, to, message: message.to_owned(), created_at_ms: now_ms };
+    tx.exec(
+        "INSERT INTO friend_requests (from_id, to_id, message, created_at) VALUES (?1, ?2, ?3, ?4)",
+        args![from.raw(), to.raw(), message, now_ms],
+    )
+    .await?;
+    tell_both(tx, &r, FriendRequestState::Sent, now_ms).await
+}
+
+async fn cancel_request(tx: &impl Tx, from: UserId, to: UserId, now_ms: i64) -> StoreResult<Vec<UserEvent>> {
+    let Some(r) = pending(tx, from, to).await? else { return Ok(Vec::new()) };
+    tx.exec("DELETE FROM friend_requests WHERE from_id = ?1 AND to_id = ?2", args![from.raw(), to.raw()]).await?;
+    tell_both(tx, &r, FriendRequestState::Cancelled, now_ms).await
+}
+
+async fn answer_request(
+    tx: &impl Tx,
+    to: UserId,
+    from: UserId,
+    accept: bool,
+    max_contacts: u32,
+    now_ms: i64,
+) -> StoreResult<Vec<UserEvent>> {
+    let r = pending(tx, from, to).await?.ok_or(StoreError::NotFound("friend request"))?;
+    tx.exec("DELETE FROM friend_requests WHERE from_id = ?1 AND to_id = ?2", args![from.raw(), to.raw()]).await?;
+    if accept {
+        befriend(tx, &r, max_contacts, now_ms).await
+    } else {
+        tell_both(tx, &r, FriendRequestState::Rejected, now_ms).await
+    }
+}
+
+async fn requests(tx: &impl Tx, user: UserId, incoming: bool, limit: u32) -> StoreResult<Vec<FriendRequest>> {
+    let col = if incoming { "to_id" } else { "from_id" };
+    let sql = format!("SELECT {REQ_COLS} FROM friend_requests WHERE {col} = ?1 ORDER BY created_at DESC LIMIT ?2");
+    tx.all(&sql, args![user.raw(), limit], request).await
 }

@@ -96,6 +96,12 @@ fn user_kind(k: &UserEventKind, at_ms: i64) -> Kind {
                 decided_by: decided_by.to_string(),
             })
         }
+        UserEventKind::FriendRequestChanged { request, state } => {
+            Kind::FriendRequestChanged(pb::FriendRequestChanged {
+                request: Some(super::friend_request(request)),
+                state: super::friend_request_state(*state).into(),
+            })
+        }
         UserEventKind::ContactChanged { user_id, contact } => Kind::ContactChanged(pb::ContactChanged {
             user_id: user_id.to_string(),
             contact: contact.as_ref().map(super::contact),

@@ -4,6 +4,27 @@ use switchboard_core::SessionId;
 use switchboard_core::model::{Session, User};
 use switchboard_proto::v1 as pb;
 
+/// A friend request on the wire.
+pub fn friend_request(r: &switchboard_core::model::FriendRequest) -> pb::FriendRequest {
+    pb::FriendRequest {
+        from_user_id: r.from.to_string(),
+        to_user_id: r.to.to_string(),
+        message: r.message.clone(),
+        created_at_ms: r.created_at_ms,
+    }
+}
+
+/// A friend request's state on the wire.
+pub fn friend_request_state(s: switchboard_core::model::FriendRequestState) -> pb::FriendRequestState {
+    use switchboard_core::model::FriendRequestState as S;
+    match s {
+        S::Sent => pb::FriendRequestState::Sent,
+        S::Cancelled => pb::FriendRequestState::Cancelled,
+        S::Accepted => pb::FriendRequestState::Accepted,
+        S::Rejected => pb::FriendRequestState::Rejected,
+    }
+}
+
 /// A contact on the wire.
 pub fn contact(c: &switchboard_core::model::Contact) -> pb::Contact {
     pb::Contact {

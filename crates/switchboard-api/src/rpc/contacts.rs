@@ -37,6 +37,47 @@ impl super::ContactService for Handlers {
         })
     }
 
+    async fn send_friend_request(
+        ctx: Ctx,
+        r: pb::SendFriendRequestRequest,
+    ) -> ServiceResult<pb::SendFriendRequestResponse> {
+        let p = ctx.principal().await?;
+        let accepted = ctx.services.send_friend_request(&p, user_id(&r.user_id)?, &r.message).await?;
+        Ok(pb::SendFriendRequestResponse { accepted })
+    }
+
+    async fn cancel_friend_request(
+        ctx: Ctx,
+        r: pb::CancelFriendRequestRequest,
+    ) -> ServiceResult<pb::CancelFriendRequestResponse> {
+        let p = ctx.principal().await?;
+        let cancelled = ctx.services.cancel_friend_request(&p, user_id(&r.user_id)?).await?;
+        Ok(pb::CancelFriendRequestResponse { cancelled })
+    }
+
+    async fn answer_friend_request(
+        ctx: Ctx,
+        r: pb::AnswerFriendRequestRequest,
+    ) -> ServiceResult<pb::AnswerFriendRequestResponse> {
+        let p = ctx.principal().await?;
+        ctx.services.answer_friend_request(&p, user_id(&r.user_id)?, r.accept).await?;
+        Ok(pb::AnswerFriendRequestResponse {})
+    }
+
+    async fn list_friend_requests(
+        ctx: Ctx,
+        r: pb::ListFriendRequestsRequest,
+    ) -> ServiceResult<pb::ListFriendRequestsResponse> {
+        let p = ctx.principal().await?;
+        let requests = ctx.services.friend_requests(&p, r.incoming).await?;
+        let others: Vec<UserId> = requests.iter().map(|x| if r.incoming { x.from } else { x.to }).collect();
+        let users = ctx.services.get_users(&p, &others).await?;
+        Ok(pb::ListFriendRequestsResponse {
+            requests: requests.iter().map(convert::friend_request).collect(),
+            users: users.iter().map(convert::user).collect(),
+        })
+    }
+
     async fn import_contacts(ctx: Ctx, r: pb::ImportContactsRequest) -> ServiceResult<pb::ImportContactsResponse> {
         let p = ctx.principal().await?;
         let found = ctx.services.import_contacts(&p, &r.usernames, &r.emails, &r.phones).await?;

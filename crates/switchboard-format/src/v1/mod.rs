@@ -507,6 +507,26 @@ pub enum UserEventKind {
         user_id: i64,
         contact: Option<Contact>,
     },
+    FriendRequestChanged {
+        request: FriendRequest,
+        state: FriendRequestState,
+    },
+}
+
+unit_enum!(
+    /// What happened to a friend request.
+    FriendRequestState = md::FriendRequestState { Sent, Cancelled, Accepted, Rejected }
+);
+
+/// A friend request as a user-log entry carries it.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FriendRequest {
+    pub from: i64,
+    pub to: i64,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    pub created_at_ms: i64,
 }
 
 /// A contact as a user-log entry carries it.
@@ -577,6 +597,15 @@ impl Stored for ev::UserEventKind {
                 message_id: message_id.raw(),
                 saved: *saved,
             },
+            D::FriendRequestChanged { request, state } => UserEventKind::FriendRequestChanged {
+                request: FriendRequest {
+                    from: request.from.raw(),
+                    to: request.to.raw(),
+                    message: request.message.clone(),
+                    created_at_ms: request.created_at_ms,
+                },
+                state: (*state).into(),
+            },
             D::ContactChanged { user_id, contact } => UserEventKind::ContactChanged {
                 user_id: user_id.raw(),
                 contact: contact.as_ref().map(|c| Contact {
@@ -642,6 +671,15 @@ impl Stored for ev::UserEventKind {
             UserEventKind::MessageSaved { conversation_id, message_id, saved } => {
                 D::MessageSaved { conversation_id: cid(conversation_id), message_id: mid(message_id), saved }
             }
+            UserEventKind::FriendRequestChanged { request, state } => D::FriendRequestChanged {
+                request: md::FriendRequest {
+                    from: uid(request.from),
+                    to: uid(request.to),
+                    message: request.message,
+                    created_at_ms: request.created_at_ms,
+                },
+                state: state.into(),
+            },
             UserEventKind::ContactChanged { user_id, contact } => D::ContactChanged {
                 user_id: uid(user_id),
                 contact: contact.map(|c| md::Contact {

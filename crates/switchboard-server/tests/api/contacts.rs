@@ -159,3 +159,119 @@ async fn contacts_are_imported_by_username_and_refusals_say_why() {
     );
     app.stop().await;
 }
+
+fn request_event(e: &pb::Event) -> Option<(String, String, pb::FriendRequestState)> {
+    match e.kind.as_ref()? {
+        pb::event::Kind::FriendRequestChanged(c) => {
+            let r = c.request.as_ref()?;
+            Some((r.from_user_id.clone(), r.to_user_id.clone(), c.state()))
+        }
+        _ => None,
+    }
+}
+
+async fn ask(c: &Client, user: &str, message: &str) -> Result<pb::SendFriendRequestResponse, ClientError> {
+    let req = pb::SendFriendRequestRequest { user_id: user.into(), message: message.into() };
+    c.call("ContactService/SendFriendRequest", &req).await
+}
+
+async fn answer(c: &Client, user: &str, accept: bool) -> Result<pb::AnswerFriendRequestResponse, ClientError> {
+    c.call("ContactService/AnswerFriendRequest", &pb::AnswerFriendRequestRequest { user_id: user.into(), accept }).await
+}
+
+async fn requests(c: &Client, incoming: bool) -> pb::ListFriendRequestsResponse {
+    call(c, "ContactService/ListFriendRequests", pb::ListFriendRequestsRequest { incoming }).await
+}
+
+#[tokio::test]
+async fn friend_requests_reach_both_sides_and_can_gate_direct_chats() {
+    use pb::FriendRequestState as S;
+    let app = TestApp::spawn_with(|c| c.service.direct_chats_need_friendship = true).await;
+    let (ann, bob, cat) = (app.register("ann").await, app.register("bob").await, app.register("cat").await);
+    let (a, b, c) = (app.http(&ann).await, app.http(&bob).await, app.http(&cat).await);
+    let bob_from = user_seq(&b).await;
+
+    // The server wants friendship before a direct chat.
+    let direct = pb::CreateDirectRequest { user_id: bob.id.clone() };
+    assert_eq!(
+        refusal(a.call::<_, pb::CreateDirectResponse>("ConversationService/CreateDirect", &direct).await),
+        (E::FailedPrecondition, "friendship_required".into())
+    );
+    let notes = pb::CreateDirectRequest { user_id: ann.id.clone() };
+    let _: pb::CreateDirectResponse = call(&a, "ConversationService/CreateDirect", notes).await;
+
+    let mut ann_ws = app.client(&ann, Transport::WsJson).await;
+    let mut ann_events =
+        ann_ws.subscribe(pb::SubscribeRequest { live_only: true, ..Default::default() }).await.unwrap();
+    wait_for(&mut ann_events, 5, is_caught_up).await;
+    let mut bob_ws = app.client(&bob, Transport::WsJson).await;
+    let mut bob_events =
+        bob_ws.subscribe(pb::SubscribeRequest { live_only: true, ..Default::default() }).await.unwrap();
+    wait_for(&mut bob_events, 5, is_caught_up).await;
+
+    let sent = ask(&a, &bob.id, " we met at the choir ").await.unwrap();
+    assert!(!sent.accepted);
+    let e = wait_for(&mut bob_events, 5, |e| request_event(e).is_some()).await;
+    assert_eq!(request_event(&e), Some((ann.id.clone(), bob.id.clone(), S::Sent)));
+    wait_for(&mut ann_events, 5, |e| request_event(e).is_some()).await;
+    let waiting = requests(&b, true).await;
+    assert_eq!(waiting.requests.iter().map(|r| r.message.as_str()).collect::<Vec<_>>(), vec!["we met at the choir"]);
+    assert_eq!(waiting.users[0].username, "ann");
+    assert_eq!(requests(&a, false).await.requests.len(), 1);
+    assert!(!ask(&a, &bob.id, "again?").await.unwrap().accepted, "the same request twice changes nothing");
+
+    // Bob accepts: both logs, both contacts (mutual), and the direct chat may start.
+    answer(&b, &ann.id, true).await.unwrap();
+    let e = wait_for(&mut ann_events, 5, |e| request_event(e).is_some_and(|x| x.2 == S::Accepted)).await;
+    assert_eq!(request_event(&e).unwrap().0, ann.id);
+    wait_for(&mut ann_events, 5, |e| contact_event(e).is_some_and(|c| c.contact.as_ref().is_some_and(|x| x.mutual)))
+        .await;
+    assert!(list(&a, "", 10).await.contacts[0].mutual);
+    let _: pb::CreateDirectResponse = call(&a, "ConversationService/CreateDirect", direct).await;
+    assert!(requests(&b, true).await.requests.is_empty());
+    assert_eq!(refusal(ask(&a, &bob.id, "").await), (E::FailedPrecondition, "already_friends".into()));
+    assert_eq!(refusal(answer(&b, &ann.id, true).await).0, E::NotFound, "answered already");
+
+    // Catch-up replays Bob's side once, in order.
+    let diff: pb::GetDifferenceResponse =
+        call(&b, "SyncService/GetDifference", pb::GetDifferenceRequest { user_seq: bob_from, ..Default::default() })
+            .await;
+    let states: Vec<_> = diff.events.iter().filter_map(request_event).map(|x| x.2).collect();
+    assert_eq!(states, vec![S::Sent, S::Accepted]);
+
+    // Crossing requests: Cat asks Bob, Bob asks Cat: that accepts Cat's.
+    ask(&c, &bob.id, "").await.unwrap();
+    assert!(ask(&b, &cat.id, "").await.unwrap().accepted);
+    assert!(list(&c, "", 10).await.contacts[0].mutual);
+
+    // Declining and cancelling; refusals.
+    let dan = app.register("dan").await;
+    let d = app.http(&dan).await;
+    ask(&d, &ann.id, "").await.unwrap();
+    answer(&a, &dan.id, false).await.unwrap();
+    let e = wait_for(&mut ann_events, 5, |e| request_event(e).is_some_and(|x| x.2 == S::Rejected)).await;
+    assert_eq!(request_event(&e).unwrap().0, dan.id);
+    assert!(list(&d, "", 10).await.contacts.is_empty());
+    ask(&d, &ann.id, "please?").await.unwrap();
+    let r: pb::CancelFriendRequestResponse =
+        call(&d, "ContactService/CancelFriendRequest", pb::CancelFriendRequestRequest { user_id: ann.id.clone() })
+            .await;
+    assert!(r.cancelled);
+    wait_for(&mut ann_events, 5, |e| request_event(e).is_some_and(|x| x.2 == S::Cancelled)).await;
+    assert!(requests(&a, true).await.requests.is_empty());
+    assert_eq!(refusal(ask(&d, &dan.id, "").await).0, E::InvalidArgument, "oneself");
+    assert_eq!(refusal(ask(&d, "99999", "").await).0, E::NotFound);
+    assert_eq!(refusal(ask(&d, &ann.id, &"m".repeat(257)).await).0, E::InvalidArgument);
+    assert_eq!(refusal(answer(&a, &dan.id, true).await).0, E::NotFound);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn friend_requests_waiting_are_limited() {
+    let app = TestApp::spawn_with(|c| c.service.max_pending_friend_requests = 1).await;
+    let (ann, bob, cat) = (app.register("ann").await, app.register("bob").await, app.register("cat").await);
+    let a = app.http(&ann).await;
+    ask(&a, &bob.id, "").await.unwrap();
+    assert_eq!(refusal(ask(&a, &cat.id, "").await), (E::FailedPrecondition, "friend_request_limit".into()));
+    app.stop().await;
+}

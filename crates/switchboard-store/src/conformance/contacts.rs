@@ -3,6 +3,7 @@
 
 use switchboard_core::UserId;
 use switchboard_core::event::{UserEvent, UserEventKind};
+use switchboard_core::model::FriendRequestState;
 
 use super::users;
 use crate::{Store, StoreError};
@@ -61,4 +62,68 @@ pub async fn contacts_are_logged_to_both_sides_when_mutual<S: Store>(s: &S) {
     assert_eq!(got, vec![(a, (b, None)), (b, (a, Some((String::new(), false))))]);
     assert!(s.remove_contact(a, b, 12).await.unwrap().is_empty(), "not there");
     assert!(!s.contacts(b, None, 10).await.unwrap()[0].mutual);
+}
+
+fn request_state(ev: &UserEvent) -> Option<(UserId, UserId, FriendRequestState)> {
+    match &ev.kind {
+        UserEventKind::FriendRequestChanged { request, state } => Some((request.from, request.to, *state)),
+        _ => None,
+    }
+}
+
+/// Friend requests: sent and answered in both logs; accepting makes both contacts;
+/// asking someone who asked first accepts theirs; limits and refusals.
+pub async fn friend_requests_reach_both_and_make_contacts<S: Store>(s: &S) {
+    let ids = users(s, &["fr1", "fr2", "fr3"]).await;
+    let (a, b, c) = (ids[0], ids[1], ids[2]);
+    let evs = s.send_friend_request(a, b, "hi, it's Ann".into(), 5, 10, 5).await.unwrap();
+    let got: Vec<_> = evs.iter().map(|e| (e.user_id, request_state(e))).collect();
+    assert_eq!(got, vec![(a, Some((a, b, FriendRequestState::Sent))), (b, Some((a, b, FriendRequestState::Sent)))]);
+    assert!(s.send_friend_request(a, b, "again".into(), 5, 10, 6).await.unwrap().is_empty(), "already waiting");
+    let incoming = s.friend_requests(b, true, 10).await.unwrap();
+    assert_eq!((incoming.len(), incoming[0].message.as_str()), (1, "hi, it's Ann"));
+    assert_eq!(s.friend_requests(a, false, 10).await.unwrap().len(), 1);
+    assert!(s.friend_requests(a, true, 10).await.unwrap().is_empty());
+
+    // Accepting: both logs, then both become contacts (mutual).
+    let evs = s.answer_friend_request(b, a, true, 10, 7).await.unwrap();
+    let states: Vec<_> = evs.iter().filter_map(request_state).collect();
+    assert_eq!(states, vec![(a, b, FriendRequestState::Accepted); 2]);
+    assert!(s.contacts(a, None, 10).await.unwrap()[0].mutual);
+    assert!(s.contacts(b, None, 10).await.unwrap()[0].mutual);
+    assert!(s.friend_requests(b, true, 10).await.unwrap().is_empty());
+    assert!(matches!(s.answer_friend_request(b, a, true, 10, 8).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(
+        s.send_friend_request(a, b, String::new(), 5, 10, 8).await,
+        Err(StoreError::FailedPrecondition(_))
+    ));
+
+    // Crossing requests: c asks a, then a asks c: that accepts c's.
+    s.send_friend_request(c, a, String::new(), 5, 10, 9).await.unwrap();
+    let evs = s.send_friend_request(a, c, String::new(), 5, 10, 10).await.unwrap();
+    assert!(evs.iter().filter_map(request_state).all(|x| x == (c, a, FriendRequestState::Accepted)));
+    assert_eq!(s.contacts(c, None, 10).await.unwrap().len(), 1);
+
+    // Declining and cancelling.
+    let d = users(s, &["fr4"]).await[0];
+    s.send_friend_request(d, a, String::new(), 5, 10, 11).await.unwrap();
+    let evs = s.answer_friend_request(a, d, false, 10, 12).await.unwrap();
+    assert_eq!(evs.iter().filter_map(request_state).collect::<Vec<_>>(), vec![(d, a, FriendRequestState::Rejected); 2]);
+    assert!(s.contacts(d, None, 10).await.unwrap().is_empty());
+    s.send_friend_request(d, b, String::new(), 5, 10, 13).await.unwrap();
+    let evs = s.cancel_friend_request(d, b, 14).await.unwrap();
+    assert_eq!(
+        evs.iter().filter_map(request_state).collect::<Vec<_>>(),
+        vec![(d, b, FriendRequestState::Cancelled); 2]
+    );
+    assert!(s.cancel_friend_request(d, b, 15).await.unwrap().is_empty());
+    s.send_friend_request(d, b, String::new(), 1, 10, 16).await.unwrap();
+    assert!(matches!(
+        s.send_friend_request(d, c, String::new(), 1, 10, 17).await,
+        Err(StoreError::FailedPrecondition(_))
+    ));
+    assert!(matches!(
+        s.send_friend_request(d, UserId::from_raw(999_999), String::new(), 5, 10, 18).await,
+        Err(StoreError::NotFound(_))
+    ));
 }

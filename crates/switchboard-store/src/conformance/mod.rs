@@ -49,7 +49,8 @@ macro_rules! store_conformance {
             the_search_index_is_rebuilt_in_steps,
             best_match_ranks_the_newest_matches,
             link_previews_follow_the_text_they_were_made_from,
-            contacts_are_logged_to_both_sides_when_mutual
+            contacts_are_logged_to_both_sides_when_mutual,
+            friend_requests_reach_both_and_make_contacts
         );
     };
     (@tests $factory:expr; $($name:ident),* ) => {

@@ -4,7 +4,7 @@
 // @generated from file switchboard/v1/contacts.proto (package switchboard.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
 import type { User } from "./common_pb.js";
 
@@ -12,6 +12,222 @@ import type { User } from "./common_pb.js";
  * Describes the file switchboard/v1/contacts.proto.
  */
 export declare const file_switchboard_v1_contacts: GenFile;
+
+/**
+ * A friend request.
+ *
+ * @generated from message switchboard.v1.FriendRequest
+ */
+export declare type FriendRequest = Message<"switchboard.v1.FriendRequest"> & {
+  /**
+   * Who asks.
+   *
+   * @generated from field: string from_user_id = 1;
+   */
+  fromUserId: string;
+
+  /**
+   * Whom.
+   *
+   * @generated from field: string to_user_id = 2;
+   */
+  toUserId: string;
+
+  /**
+   * Their message.
+   *
+   * @generated from field: string message = 3;
+   */
+  message: string;
+
+  /**
+   * When it was sent, ms since the epoch.
+   *
+   * @generated from field: int64 created_at_ms = 4;
+   */
+  createdAtMs: bigint;
+};
+
+/**
+ * Describes the message switchboard.v1.FriendRequest.
+ * Use `create(FriendRequestSchema)` to create a new message.
+ */
+export declare const FriendRequestSchema: GenMessage<FriendRequest>;
+
+/**
+ * SendFriendRequest request.
+ *
+ * @generated from message switchboard.v1.SendFriendRequestRequest
+ */
+export declare type SendFriendRequestRequest = Message<"switchboard.v1.SendFriendRequestRequest"> & {
+  /**
+   * Whom to ask.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * A message, at most 256 characters (trimmed).
+   *
+   * @generated from field: string message = 2;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message switchboard.v1.SendFriendRequestRequest.
+ * Use `create(SendFriendRequestRequestSchema)` to create a new message.
+ */
+export declare const SendFriendRequestRequestSchema: GenMessage<SendFriendRequestRequest>;
+
+/**
+ * SendFriendRequest response.
+ *
+ * @generated from message switchboard.v1.SendFriendRequestResponse
+ */
+export declare type SendFriendRequestResponse = Message<"switchboard.v1.SendFriendRequestResponse"> & {
+  /**
+   * True when this accepted their waiting request: both are contacts now.
+   *
+   * @generated from field: bool accepted = 1;
+   */
+  accepted: boolean;
+};
+
+/**
+ * Describes the message switchboard.v1.SendFriendRequestResponse.
+ * Use `create(SendFriendRequestResponseSchema)` to create a new message.
+ */
+export declare const SendFriendRequestResponseSchema: GenMessage<SendFriendRequestResponse>;
+
+/**
+ * CancelFriendRequest request.
+ *
+ * @generated from message switchboard.v1.CancelFriendRequestRequest
+ */
+export declare type CancelFriendRequestRequest = Message<"switchboard.v1.CancelFriendRequestRequest"> & {
+  /**
+   * Whom the caller had asked.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+};
+
+/**
+ * Describes the message switchboard.v1.CancelFriendRequestRequest.
+ * Use `create(CancelFriendRequestRequestSchema)` to create a new message.
+ */
+export declare const CancelFriendRequestRequestSchema: GenMessage<CancelFriendRequestRequest>;
+
+/**
+ * CancelFriendRequest response.
+ *
+ * @generated from message switchboard.v1.CancelFriendRequestResponse
+ */
+export declare type CancelFriendRequestResponse = Message<"switchboard.v1.CancelFriendRequestResponse"> & {
+  /**
+   * Whether a request was waiting.
+   *
+   * @generated from field: bool cancelled = 1;
+   */
+  cancelled: boolean;
+};
+
+/**
+ * Describes the message switchboard.v1.CancelFriendRequestResponse.
+ * Use `create(CancelFriendRequestResponseSchema)` to create a new message.
+ */
+export declare const CancelFriendRequestResponseSchema: GenMessage<CancelFriendRequestResponse>;
+
+/**
+ * AnswerFriendRequest request.
+ *
+ * @generated from message switchboard.v1.AnswerFriendRequestRequest
+ */
+export declare type AnswerFriendRequestRequest = Message<"switchboard.v1.AnswerFriendRequestRequest"> & {
+  /**
+   * Who asked.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * Accept (true) or decline.
+   *
+   * @generated from field: bool accept = 2;
+   */
+  accept: boolean;
+};
+
+/**
+ * Describes the message switchboard.v1.AnswerFriendRequestRequest.
+ * Use `create(AnswerFriendRequestRequestSchema)` to create a new message.
+ */
+export declare const AnswerFriendRequestRequestSchema: GenMessage<AnswerFriendRequestRequest>;
+
+/**
+ * AnswerFriendRequest response.
+ *
+ * @generated from message switchboard.v1.AnswerFriendRequestResponse
+ */
+export declare type AnswerFriendRequestResponse = Message<"switchboard.v1.AnswerFriendRequestResponse"> & {
+};
+
+/**
+ * Describes the message switchboard.v1.AnswerFriendRequestResponse.
+ * Use `create(AnswerFriendRequestResponseSchema)` to create a new message.
+ */
+export declare const AnswerFriendRequestResponseSchema: GenMessage<AnswerFriendRequestResponse>;
+
+/**
+ * ListFriendRequests request.
+ *
+ * @generated from message switchboard.v1.ListFriendRequestsRequest
+ */
+export declare type ListFriendRequestsRequest = Message<"switchboard.v1.ListFriendRequestsRequest"> & {
+  /**
+   * Those waiting for the caller's answer; false: those the caller sent.
+   *
+   * @generated from field: bool incoming = 1;
+   */
+  incoming: boolean;
+};
+
+/**
+ * Describes the message switchboard.v1.ListFriendRequestsRequest.
+ * Use `create(ListFriendRequestsRequestSchema)` to create a new message.
+ */
+export declare const ListFriendRequestsRequestSchema: GenMessage<ListFriendRequestsRequest>;
+
+/**
+ * ListFriendRequests response.
+ *
+ * @generated from message switchboard.v1.ListFriendRequestsResponse
+ */
+export declare type ListFriendRequestsResponse = Message<"switchboard.v1.ListFriendRequestsResponse"> & {
+  /**
+   * Newest first.
+   *
+   * @generated from field: repeated switchboard.v1.FriendRequest requests = 1;
+   */
+  requests: FriendRequest[];
+
+  /**
+   * The other people's accounts.
+   *
+   * @generated from field: repeated switchboard.v1.User users = 2;
+   */
+  users: User[];
+};
+
+/**
+ * Describes the message switchboard.v1.ListFriendRequestsResponse.
+ * Use `create(ListFriendRequestsResponseSchema)` to create a new message.
+ */
+export declare const ListFriendRequestsResponseSchema: GenMessage<ListFriendRequestsResponse>;
 
 /**
  * One of the caller's contacts.
@@ -279,6 +495,53 @@ export declare type ImportContactsResponse = Message<"switchboard.v1.ImportConta
 export declare const ImportContactsResponseSchema: GenMessage<ImportContactsResponse>;
 
 /**
+ * What happened to a friend request.
+ *
+ * @generated from enum switchboard.v1.FriendRequestState
+ */
+export enum FriendRequestState {
+  /**
+   * Never sent.
+   *
+   * @generated from enum value: FRIEND_REQUEST_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Sent, waiting for the answer.
+   *
+   * @generated from enum value: FRIEND_REQUEST_STATE_SENT = 1;
+   */
+  SENT = 1,
+
+  /**
+   * Taken back by the sender.
+   *
+   * @generated from enum value: FRIEND_REQUEST_STATE_CANCELLED = 2;
+   */
+  CANCELLED = 2,
+
+  /**
+   * Accepted: both are each other's contacts now.
+   *
+   * @generated from enum value: FRIEND_REQUEST_STATE_ACCEPTED = 3;
+   */
+  ACCEPTED = 3,
+
+  /**
+   * Declined.
+   *
+   * @generated from enum value: FRIEND_REQUEST_STATE_REJECTED = 4;
+   */
+  REJECTED = 4,
+}
+
+/**
+ * Describes the enum switchboard.v1.FriendRequestState.
+ */
+export declare const FriendRequestStateSchema: GenEnum<FriendRequestState>;
+
+/**
  * The caller's contacts. Every change is a `contactChanged` entry of the caller's user
  * log (so every device follows it, live and through catch-up), and of the other
  * person's when their entry for the caller turns mutual or stops being so.
@@ -332,6 +595,55 @@ export declare const ContactService: GenService<{
     methodKind: "unary";
     input: typeof ImportContactsRequestSchema;
     output: typeof ImportContactsResponseSchema;
+  },
+  /**
+   * Asks someone to be friends, with a message of at most 256 characters. Both people's
+   * logs get a `friendRequestChanged` (FRIEND_REQUEST_STATE_SENT). When they had asked the
+   * caller already, this accepts their request instead (`accepted`). The same request
+   * twice changes nothing. Oneself: invalid_argument; an unknown account: not_found;
+   * already each other's contacts: failed_precondition, reason `already_friends`; beyond
+   * service.max_pending_friend_requests waiting (100): failed_precondition, reason
+   * `friend_request_limit`.
+   *
+   * @generated from rpc switchboard.v1.ContactService.SendFriendRequest
+   */
+  sendFriendRequest: {
+    methodKind: "unary";
+    input: typeof SendFriendRequestRequestSchema;
+    output: typeof SendFriendRequestResponseSchema;
+  },
+  /**
+   * Takes back a request the caller sent (FRIEND_REQUEST_STATE_CANCELLED in both logs);
+   * none waiting changes nothing.
+   *
+   * @generated from rpc switchboard.v1.ContactService.CancelFriendRequest
+   */
+  cancelFriendRequest: {
+    methodKind: "unary";
+    input: typeof CancelFriendRequestRequestSchema;
+    output: typeof CancelFriendRequestResponseSchema;
+  },
+  /**
+   * Accepts (both become each other's contacts, mutual, remarks kept) or declines a
+   * request sent to the caller; both logs get the outcome. None waiting: not_found.
+   *
+   * @generated from rpc switchboard.v1.ContactService.AnswerFriendRequest
+   */
+  answerFriendRequest: {
+    methodKind: "unary";
+    input: typeof AnswerFriendRequestRequestSchema;
+    output: typeof AnswerFriendRequestResponseSchema;
+  },
+  /**
+   * The requests waiting for the caller's answer (`incoming`) or sent by the caller and
+   * waiting, newest first (the latest 500), with the accounts.
+   *
+   * @generated from rpc switchboard.v1.ContactService.ListFriendRequests
+   */
+  listFriendRequests: {
+    methodKind: "unary";
+    input: typeof ListFriendRequestsRequestSchema;
+    output: typeof ListFriendRequestsResponseSchema;
   },
 }>;
 

@@ -13,7 +13,7 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
-import type { Contact } from "./contacts_pb.js";
+import type { Contact, FriendRequest, FriendRequestState } from "./contacts_pb.js";
 import type { Message as Message$1, ThreadSummary } from "./messages_pb.js";
 import type { MemberSettings } from "./conversations_pb.js";
 import type { User } from "./common_pb.js";
@@ -291,6 +291,34 @@ export declare type ContactChanged = Message<"switchboard.v1.ContactChanged"> & 
  * Use `create(ContactChangedSchema)` to create a new message.
  */
 export declare const ContactChangedSchema: GenMessage<ContactChanged>;
+
+/**
+ * A friend request from or to the user was sent, cancelled, accepted or declined (in
+ * both people's logs).
+ *
+ * @generated from message switchboard.v1.FriendRequestChanged
+ */
+export declare type FriendRequestChanged = Message<"switchboard.v1.FriendRequestChanged"> & {
+  /**
+   * The request.
+   *
+   * @generated from field: switchboard.v1.FriendRequest request = 1;
+   */
+  request?: FriendRequest | undefined;
+
+  /**
+   * What happened to it.
+   *
+   * @generated from field: switchboard.v1.FriendRequestState state = 2;
+   */
+  state: FriendRequestState;
+};
+
+/**
+ * Describes the message switchboard.v1.FriendRequestChanged.
+ * Use `create(FriendRequestChangedSchema)` to create a new message.
+ */
+export declare const FriendRequestChangedSchema: GenMessage<FriendRequestChanged>;
 
 /**
  * @generated from message switchboard.v1.MessageSaved
@@ -1121,6 +1149,14 @@ export declare type Event = Message<"switchboard.v1.Event"> & {
      */
     value: ContactChanged;
     case: "contactChanged";
+  } | {
+    /**
+     * A friend request from or to the user changed (ContactService). User log.
+     *
+     * @generated from field: switchboard.v1.FriendRequestChanged friend_request_changed = 43;
+     */
+    value: FriendRequestChanged;
+    case: "friendRequestChanged";
   } | {
     /**
      * Ephemeral.
