@@ -36,8 +36,14 @@ const STEP = 40;
  */
 function MessageItem({ app, m, convId, first, seen, quoted, onAction, onImage }) {
   const [picking, setPicking] = useState(false);
+  const [revealed, setRevealed] = useState(false);
   if (m.content.case === "service") {
     return html`<li class="service" data-seq=${String(m.seq)} role="article">${serviceText(app, m)}</li>`;
+  }
+  if (app.blocked.has(m.senderId) && !revealed) {
+    return html`<li class="msg hidden-blocked" data-seq=${String(m.seq)} role="article" aria-label="A message from someone you blocked">
+      <span class="muted">Message from someone you blocked</span> <button class="link" onClick=${() => setRevealed(true)}>Show</button>
+    </li>`;
   }
   const mine = m.senderId === app.me?.id;
   const text = m.content.case === "text" ? m.content.value : null;

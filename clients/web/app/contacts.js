@@ -56,6 +56,7 @@ function ContactRow({ app, c, onError, onClose }) {
     <button class="small" onClick=${message}>Message</button>
     <button class="small" onClick=${() => setEditing(true)}>Edit</button>
     <button class="small danger" onClick=${() => app.removeContact(c.userId).catch(onError)}>Remove</button>
+    <button class="small danger" onClick=${() => app.setBlocked(c.userId, true).catch(onError)}>Block</button>
   </li>`;
 }
 
@@ -119,6 +120,12 @@ export function ContactsDialog({ app, onClose }) {
       (r) => html`<li key=${r.toUserId} class="contact row" aria-label=${`Request to ${app.userName(r.toUserId)}`}>
         <div class="contact-who"><strong>${app.userName(r.toUserId)}</strong></div>
         <button class="small" onClick=${() => cancel(r.toUserId)}>Take back</button>
+      </li>`,
+    )}</ul></section>`}
+    ${app.blocked.size > 0 && html`<section aria-label="Blocked"><h3>Blocked</h3><ul class="contacts">${[...app.blocked].map(
+      (id) => html`<li key=${id} class="contact row" aria-label=${`Blocked ${app.userName(id)}`}>
+        <div class="contact-who"><strong>${app.userName(id)}</strong></div>
+        <button class="small" onClick=${() => app.setBlocked(id, false).catch(onError)}>Unblock</button>
       </li>`,
     )}</ul></section>`}
     ${list.length === 0 && html`<p class="hint">No contacts yet. Add someone by their username.</p>`}

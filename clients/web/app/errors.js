@@ -44,6 +44,7 @@ const REASONS = {
   emoji_not_public_image: "A custom emoji must be an image.",
   custom_emoji_limit: "This space has as many custom emoji as allowed.",
   contact_limit: "You have as many contacts as the server allows.",
+  not_reachable: "This person does not accept that from you.",
   already_friends: "You are already each other's contacts.",
   friend_request_limit: "You have many friend requests waiting; take some back first.",
   friendship_required: "On this server you can message someone once they accept your friend request.",

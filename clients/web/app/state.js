@@ -66,6 +66,8 @@ export class AppState {
   contacts = new Map();
   /** @type {{ incoming: import("@switchboard/sdk/gen/contacts_pb.js").FriendRequest[], outgoing: import("@switchboard/sdk/gen/contacts_pb.js").FriendRequest[] }} waiting friend requests */
   friendRequests = { incoming: [], outgoing: [] };
+  /** @type {Set<string>} whom I blocked */
+  blocked = new Set();
   /** @type {Map<string, import("@switchboard/sdk/gen/expressions_pb.js").CustomEmoji[]>} space -> its custom emoji */
   emoji = new Map();
   /** @type {string} the conversation on screen */
@@ -244,7 +246,25 @@ export class AppState {
       cursor = page.nextCursor;
     } while (cursor);
     this.contacts = contacts;
+    const blocked = new Set();
+    cursor = "";
+    do {
+      const page = await this.sb.contacts.listBlockedUsers({ cursor, limit: 500 });
+      for (const b of page.blocked) blocked.add(b.userId);
+      for (const u of page.users) this.users.set(u.id, u);
+      cursor = page.nextCursor;
+    } while (cursor);
+    this.blocked = blocked;
     await this.loadFriendRequests();
+  }
+
+  /** Blocks or unblocks someone. @param {string} userId @param {boolean} block */
+  async setBlocked(userId, block) {
+    if (block) await this.sb.contacts.blockUser({ userId });
+    else await this.sb.contacts.unblockUser({ userId });
+    if (block) this.blocked.add(userId);
+    else this.blocked.delete(userId);
+    this.changed();
   }
 
   /** The friend requests waiting, both ways, with the accounts. */
@@ -680,7 +700,7 @@ export class AppState {
   notify(c, m) {
     if (!document.hidden || typeof Notification === "undefined" || Notification.permission !== "granted") return;
     const muted = Number(c.settings?.mutedUntilMs ?? 0n) > Date.now();
-    if (muted || m.silent) return;
+    if (muted || m.silent || this.blocked.has(m.senderId)) return;
     const body = m.content.case === "text" ? m.content.value.text || "Attachment"
       : m.content.case === "sticker" ? `${m.content.value.emoji} Sticker` : "";
     const n = new Notification(this.title(c), { body: `${this.userName(m.senderId)}: ${body}`, tag: c.conversation?.id });
@@ -703,6 +723,11 @@ export class AppState {
       case "messageEdited":
       case "messagePreviewed":
         this.updated(k.value);
+        break;
+      case "blockChanged":
+        if (k.value.blocked) this.blocked.add(k.value.userId);
+        else this.blocked.delete(k.value.userId);
+        void this.needUsers([k.value.userId]);
         break;
       case "friendRequestChanged":
         void this.loadFriendRequests();

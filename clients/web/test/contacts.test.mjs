@@ -1,10 +1,12 @@
 // Contacts in the browser: add someone by username, give them my own name (shown in the
 // chat list and the chat), see the mutual mark appear live when they add me back, open a
 // direct chat from the list, and remove them; my other device sees the same list. Friend
-// requests arrive live, are accepted or sent, and a declined one goes away.
+// requests arrive live, are accepted or sent, and a declined one goes away. Blocking
+// someone folds their messages away and refuses their direct messages until unblocked.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { createSwitchboard } from "@switchboard/sdk";
+import { ConversationKind } from "@switchboard/sdk/gen/conversations_pb.js";
 import { register, screenshot, sdkUser, serverAndBrowser, skipReason } from "./harness.mjs";
 
 const reason = skipReason();
@@ -108,6 +110,55 @@ describe("contacts in the web client", { skip: reason || false, timeout: 120_000
     await vic.contacts.answerFriendRequest({ userId: xenaId, accept: false });
     await waiting.waitFor({ state: "detached" });
     assert.equal(await dialog.getByRole("listitem", { name: "Vic" }).count(), 0, "declined: no contact");
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  test("blocking someone hides their messages, refuses their direct messages, and can be undone", async () => {
+    const { sb: uma } = await sdkUser(it.server, "uma", "Uma");
+    const { sb: tom } = await sdkUser(it.server, "tom", "Tom");
+    const context = await it.browser.newContext();
+    const page = await context.newPage();
+    /** @type {string[]} */
+    const problems = [];
+    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    await page.goto(it.server.url);
+    await register(page, "sam", "Sam");
+    await page.getByRole("button", { name: "New", exact: true }).waitFor();
+    const find = async (/** @type {string} */ name) => (await uma.users.searchUsers({ query: name, limit: 5 })).users.find((u) => u.username === name)?.id ?? "";
+    const [samId, tomId] = [await find("sam"), await find("tom")];
+    const group = (await uma.conversations.createConversation({ kind: ConversationKind.GROUP, title: "Book club", memberIds: [samId, tomId] })).conversation?.conversation;
+    assert.ok(group);
+    await tom.messages.sendMessage({ conversationId: group.id, clientKey: crypto.randomUUID(), text: { text: "spoilers ahead" } });
+    await uma.messages.sendMessage({ conversationId: group.id, clientKey: crypto.randomUUID(), text: { text: "chapter 3 tonight" } });
+
+    // Sam adds Tom and blocks him from the Contacts dialog.
+    await page.getByRole("button", { name: /^Contacts/ }).click();
+    const dialog = page.getByRole("dialog", { name: "Contacts" });
+    await dialog.getByLabel("Username to add").fill("tom");
+    await dialog.getByRole("button", { name: "Add contact" }).click();
+    await dialog.getByRole("listitem", { name: "Tom" }).getByRole("button", { name: "Block" }).click();
+    await dialog.getByRole("listitem", { name: "Blocked Tom" }).waitFor();
+    await page.keyboard.press("Escape");
+
+    // In the shared group his message is folded away; Uma's shows.
+    await page.getByRole("link", { name: /^Book club/ }).click();
+    await page.getByRole("article").filter({ hasText: "chapter 3 tonight" }).waitFor();
+    const folded = page.getByRole("article", { name: "A message from someone you blocked" });
+    await folded.waitFor();
+    assert.equal(await page.getByText("spoilers ahead").count(), 0);
+    await screenshot(page, "blocked-message");
+    await folded.getByRole("button", { name: "Show" }).click();
+    await page.getByText("spoilers ahead").waitFor();
+
+    // Tom cannot open a direct chat with Sam; the refusal does not say why.
+    await assert.rejects(tom.conversations.createDirect({ userId: samId }), (/** @type {any} */ e) => /does not accept/.test(String(e.message)));
+
+    // Unblocking from the list lets him write again.
+    await page.getByRole("button", { name: /^Contacts/ }).click();
+    await dialog.getByRole("listitem", { name: "Blocked Tom" }).getByRole("button", { name: "Unblock" }).click();
+    await dialog.getByRole("listitem", { name: "Blocked Tom" }).waitFor({ state: "detached" });
+    await tom.conversations.createDirect({ userId: samId });
     assert.deepEqual(problems, []);
     await context.close();
   });

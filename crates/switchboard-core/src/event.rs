@@ -212,6 +212,13 @@ pub enum UserEventKind {
         /// The entry as it is now.
         contact: Option<crate::model::Contact>,
     },
+    /// The user blocked or unblocked someone.
+    BlockChanged {
+        /// Who.
+        user_id: UserId,
+        /// Blocked now (true) or unblocked.
+        blocked: bool,
+    },
     /// A friend request from or to the user was sent, cancelled, accepted or declined
     /// (in both people's logs).
     FriendRequestChanged {
@@ -240,6 +247,7 @@ impl UserEventKind {
             | Self::MessageSaved { .. }
             | Self::ContactChanged { .. }
             | Self::FriendRequestChanged { .. }
+            | Self::BlockChanged { .. }
             | Self::JoinRequestResolved { .. } => None,
         }
     }

@@ -164,6 +164,7 @@ fn user_kinds() -> Vec<(&'static str, UserEventKind)> {
             },
         ),
         ("contact_removed", UserEventKind::ContactChanged { user_id: u(6), contact: None }),
+        ("blocked", UserEventKind::BlockChanged { user_id: u(6), blocked: true }),
         (
             "friend_request_sent",
             UserEventKind::FriendRequestChanged {

@@ -45,7 +45,54 @@ fn limit_reached(e: switchboard_store::StoreError, reason: &'static str) -> Serv
     }
 }
 
+/// The one refusal a block (or, later, a privacy setting) answers with: it never says which.
+pub(crate) fn not_reachable() -> ServiceError {
+    ServiceError::denied("this user does not accept that from you").because("not_reachable")
+}
+
 impl Services {
+    /// Blocks (`blocked`) or unblocks someone; the caller's devices hear of it, the other
+    /// person never does.
+    pub async fn set_block(&self, p: &Principal, user: UserId, blocked: bool) -> ServiceResult<()> {
+        if user == p.user_id {
+            return Err(ServiceError::invalid("user_id", "you cannot block yourself"));
+        }
+        if let Some(ev) = self.store().set_block(p.user_id, user, blocked, self.now_ms()).await? {
+            self.publish_user(ev);
+        }
+        Ok(())
+    }
+
+    /// Whom the caller blocked (and when), by user id after the cursor, with the next cursor.
+    pub async fn blocked_users(
+        &self,
+        p: &Principal,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> ServiceResult<(Vec<(UserId, i64)>, Option<UserId>)> {
+        let limit = if limit == 0 { 100 } else { limit.min(MAX_PAGE) };
+        let mut page = self.store().blocked_users(p.user_id, after, limit + 1).await?;
+        let more = page.len() > limit as usize;
+        page.truncate(limit as usize);
+        let next = more.then(|| page.last().map(|(u, _)| *u)).flatten();
+        Ok((page, next))
+    }
+
+    /// Refuses when any of `users` blocked the caller.
+    pub(crate) async fn check_reachable(&self, p: &Principal, users: &[UserId]) -> ServiceResult<()> {
+        if self.store().blockers_of(p.user_id, users).await?.is_empty() { Ok(()) } else { Err(not_reachable()) }
+    }
+
+    /// `users` without those who blocked `sender` (whom a mention must not notify).
+    pub(crate) async fn without_blockers(&self, sender: UserId, mut users: Vec<UserId>) -> ServiceResult<Vec<UserId>> {
+        if users.is_empty() {
+            return Ok(users);
+        }
+        let blockers = self.store().blockers_of(sender, &users).await?;
+        users.retain(|u| !blockers.contains(u));
+        Ok(users)
+    }
+
     /// Asks someone to be friends; returns true when that made them friends at once (they
     /// had asked the caller already).
     pub async fn send_friend_request(&self, p: &Principal, to: UserId, message: &str) -> ServiceResult<bool> {
@@ -53,6 +100,7 @@ impl Services {
         if to == p.user_id {
             return Err(ServiceError::invalid("user_id", "you cannot ask yourself"));
         }
+        self.check_reachable(p, &[to]).await?;
         if self.contact(p, to).await?.is_some_and(|c| c.mutual) {
             return Err(ServiceError::precondition("you are already each other's contacts").because("already_friends"));
         }

@@ -141,6 +141,9 @@ impl Services {
     /// The direct conversation with `peer`, created on first use; with oneself, the
     /// notes-to-self conversation (its only member).
     pub async fn create_direct(&self, p: &Principal, peer: UserId) -> ServiceResult<(ConversationView, bool)> {
+        if peer != p.user_id {
+            self.check_reachable(p, &[peer]).await?;
+        }
         self.check_friendship(p, peer).await?;
         let created = self
             .store()
@@ -178,6 +181,7 @@ impl Services {
         if members.len() as u64 + 1 > u64::from(self.config().max_members) {
             return Err(ServiceError::invalid("member_ids", format!("at most {} members", self.config().max_members)));
         }
+        self.check_reachable(p, &members).await?;
         let created = self
             .store()
             .create_conversation(NewConversation {
@@ -308,6 +312,7 @@ impl Services {
             ))
             .because("limit_reached"));
         }
+        self.check_reachable(p, &users).await?;
         let written =
             self.store().change_membership(id, p.user_id, MembershipChange::Add(users), self.now_ms()).await?;
         let added = written.user_events.iter().map(|e| e.user_id).collect();

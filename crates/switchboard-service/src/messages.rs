@@ -87,6 +87,9 @@ impl Services {
         mentions_all: bool,
     ) -> ServiceResult<Option<(ConversationId, MessageId)>> {
         let kind = self.kind_of(id).await?;
+        if kind == ConversationKind::Direct && self.store().blocked_in(id, p.user_id).await? {
+            return Err(crate::contacts::not_reachable());
+        }
         if !matches!(kind, ConversationKind::SpaceChannel | ConversationKind::Thread) {
             return Ok(None);
         }
@@ -204,6 +207,8 @@ impl Services {
             mentions.sort_unstable();
             mentions.dedup();
         }
+        // Whoever blocked the sender is not notified by their mention.
+        let mentions = self.without_blockers(p.user_id, mentions).await?;
         let new = NewMessage {
             conversation_id: id,
             sender_id: p.user_id,
@@ -275,6 +280,11 @@ impl Services {
         }
         let entry = self.membership(p, new.conversation_id).await?;
         switchboard_core::permissions::can_post(entry.conversation.kind, Some(&entry.member))?;
+        if entry.conversation.kind == ConversationKind::Direct
+            && self.store().blocked_in(new.conversation_id, p.user_id).await?
+        {
+            return Err(crate::contacts::not_reachable());
+        }
         switchboard_core::permissions::may_post_now(&entry.conversation, &entry.member, self.now_ms())?;
         let mut m = switchboard_store::stored_message(&new, MessageId::from_raw(0), 0, self.now_ms());
         m.client_key = new.client_key;

@@ -31,12 +31,25 @@ impl Services {
         Ok(())
     }
 
-    /// Subscribes the calling session to users' presence.
-    pub fn subscribe_presence(&self, p: &Principal, users: &[UserId]) -> ServiceResult<Vec<Presence>> {
+    /// Subscribes the calling session to users' presence. Those who blocked the caller
+    /// show as offline, never seen, and are not followed.
+    pub async fn subscribe_presence(&self, p: &Principal, users: &[UserId]) -> ServiceResult<Vec<Presence>> {
         if users.is_empty() || users.len() > 500 {
             return Err(ServiceError::invalid("user_ids", "give 1-500 users"));
         }
+        let blockers = self.store().blockers_of(p.user_id, users).await?;
+        let followed: Vec<UserId> = users.iter().copied().filter(|u| !blockers.contains(u)).collect();
         let max = self.config().max_presence_subscriptions;
+        let mut out = if followed.is_empty() { Vec::new() } else { self.watch_presence(p, &followed, max)? };
+        out.extend(blockers.into_iter().map(|user_id| Presence {
+            user_id,
+            status: PresenceStatus::Offline,
+            last_seen_at_ms: 0,
+        }));
+        Ok(out)
+    }
+
+    fn watch_presence(&self, p: &Principal, users: &[UserId], max: usize) -> ServiceResult<Vec<Presence>> {
         self.hub().watch(p.session_id, users, max).map_err(|e| match e {
             WatchError::NoConnection => {
                 ServiceError::precondition("open an event stream before subscribing to presence")

@@ -2,9 +2,9 @@
 //! when both have the other. Every change is an entry of the owner's log, and of the other
 //! person's when their contact's mutual flag turns.
 
-use switchboard_core::UserId;
 use switchboard_core::event::{UserEvent, UserEventKind};
 use switchboard_core::model::{Contact, FriendRequest, FriendRequestState};
+use switchboard_core::{ConversationId, UserId};
 
 use crate::backends::store_trait;
 use crate::rows::{self, first_i64};
@@ -67,6 +67,18 @@ store_trait! {
         /// first.
         read fn friend_requests(&self, user: UserId, incoming: bool, limit: u32) -> Vec<FriendRequest>
             => requests(user, incoming, limit);
+        /// Blocks (`blocked`) or unblocks `user` for `owner`: `BlockChanged` in the owner's log
+        /// (only theirs); none when nothing changed; `NotFound` for an unknown account.
+        write fn set_block(&self, owner: UserId, user: UserId, blocked: bool, now_ms: i64) -> Option<UserEvent>
+            => set_block(owner, user, blocked, now_ms);
+        /// Whom `owner` blocked (and when), by user id, after `after`.
+        read fn blocked_users(&self, owner: UserId, after: Option<UserId>, limit: u32) -> Vec<(UserId, i64)>
+            => blocked_list(owner, after, limit);
+        /// Which of `among` blocked `target`.
+        read fn blockers_of(&self, target: UserId, among: &[UserId]) -> Vec<UserId> [among = among.to_vec()]
+            => blockers(target, &among);
+        /// Whether a member of `conversation` blocked `sender`.
+        read fn blocked_in(&self, conversation: ConversationId, sender: UserId) -> bool => blocked_in(conversation, sender);
         /// `owner`'s entries for these users (those they have), by user id.
         read fn contacts_among(&self, owner: UserId, ids: &[UserId]) -> Vec<Contact> [ids = ids.to_vec()]
             => among(owner, &ids);
@@ -285,4 +297,71 @@ async fn requests(tx: &impl Tx, user: UserId, incoming: bool, limit: u32) -> Sto
     let col = if incoming { "to_id" } else { "from_id" };
     let sql = format!("SELECT {REQ_COLS} FROM friend_requests WHERE {col} = ?1 ORDER BY created_at DESC LIMIT ?2");
     tx.all(&sql, args![user.raw(), limit], request).await
+}
+
+// ---- blocks --------------------------------------------------------------------------
+
+async fn set_block(
+    tx: &impl Tx,
+    owner: UserId,
+    id: UserId,
+    blocked: bool,
+    now_ms: i64,
+) -> StoreResult<Option<UserEvent>> {
+    let changed = if blocked {
+        let live = tx.one("SELECT deleted FROM users WHERE id = ?1", args![id.raw()], |r| r.bool("deleted")).await?;
+        if live.is_none() {
+            return Err(StoreError::NotFound("user"));
+        }
+        tx.exec(
+            "INSERT INTO blocks (owner_id, blocked_id, created_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+            args![owner.raw(), id.raw(), now_ms],
+        )
+        .await?
+    } else {
+        tx.exec("DELETE FROM blocks WHERE owner_id = ?1 AND blocked_id = ?2", args![owner.raw(), id.raw()]).await?
+    };
+    if changed == 0 {
+        return Ok(None);
+    }
+    let kind = UserEventKind::BlockChanged { user_id: id, blocked };
+    Ok(Some(rows::append_user_event(tx, owner, kind, now_ms).await?))
+}
+
+async fn blocked_list(
+    tx: &impl Tx,
+    owner: UserId,
+    after: Option<UserId>,
+    limit: u32,
+) -> StoreResult<Vec<(UserId, i64)>> {
+    tx.all(
+        "SELECT blocked_id, created_at FROM blocks WHERE owner_id = ?1 AND blocked_id > ?2 ORDER BY blocked_id LIMIT ?3",
+        args![owner.raw(), after.map_or(0, UserId::raw), limit],
+        |r| Ok((UserId::from_raw(r.i64("blocked_id")?), r.i64("created_at")?)),
+    )
+    .await
+}
+
+async fn blockers(tx: &impl Tx, target: UserId, among: &[UserId]) -> StoreResult<Vec<UserId>> {
+    if among.is_empty() {
+        return Ok(Vec::new());
+    }
+    let raw: Vec<i64> = among.iter().map(|i| i.raw()).collect();
+    let sql = format!(
+        "SELECT owner_id FROM blocks WHERE blocked_id = ?1 AND owner_id {} ORDER BY owner_id",
+        tx.dialect().any("?2")
+    );
+    tx.all(&sql, args![target.raw(), raw.as_slice()], |r| Ok(UserId::from_raw(r.i64("owner_id")?))).await
+}
+
+async fn blocked_in(tx: &impl Tx, conversation: ConversationId, sender: UserId) -> StoreResult<bool> {
+    let found = tx
+        .one(
+            "SELECT 1 AS one FROM blocks b JOIN members m ON m.user_id = b.owner_id \
+             WHERE m.conversation_id = ?1 AND b.blocked_id = ?2 LIMIT 1",
+            args![conversation.raw(), sender.raw()],
+            |r| r.i64("one"),
+        )
+        .await?;
+    Ok(found.is_some())
 }

@@ -96,6 +96,9 @@ fn user_kind(k: &UserEventKind, at_ms: i64) -> Kind {
                 decided_by: decided_by.to_string(),
             })
         }
+        UserEventKind::BlockChanged { user_id, blocked } => {
+            Kind::BlockChanged(pb::BlockChanged { user_id: user_id.to_string(), blocked: *blocked })
+        }
         UserEventKind::FriendRequestChanged { request, state } => {
             Kind::FriendRequestChanged(pb::FriendRequestChanged {
                 request: Some(super::friend_request(request)),

@@ -78,6 +78,37 @@ impl super::ContactService for Handlers {
         })
     }
 
+    async fn block_user(ctx: Ctx, r: pb::BlockUserRequest) -> ServiceResult<pb::BlockUserResponse> {
+        let p = ctx.principal().await?;
+        ctx.services.set_block(&p, user_id(&r.user_id)?, true).await?;
+        Ok(pb::BlockUserResponse {})
+    }
+
+    async fn unblock_user(ctx: Ctx, r: pb::UnblockUserRequest) -> ServiceResult<pb::UnblockUserResponse> {
+        let p = ctx.principal().await?;
+        ctx.services.set_block(&p, user_id(&r.user_id)?, false).await?;
+        Ok(pb::UnblockUserResponse {})
+    }
+
+    async fn list_blocked_users(
+        ctx: Ctx,
+        r: pb::ListBlockedUsersRequest,
+    ) -> ServiceResult<pb::ListBlockedUsersResponse> {
+        let p = ctx.principal().await?;
+        let after = UserId::parse_opt(&r.cursor, "cursor")?;
+        let (page, next) = ctx.services.blocked_users(&p, after, r.limit).await?;
+        let ids: Vec<UserId> = page.iter().map(|(u, _)| *u).collect();
+        let users = ctx.services.get_users(&p, &ids).await?;
+        Ok(pb::ListBlockedUsersResponse {
+            blocked: page
+                .iter()
+                .map(|(u, at)| pb::BlockedUser { user_id: u.to_string(), blocked_at_ms: *at })
+                .collect(),
+            users: users.iter().map(convert::user).collect(),
+            next_cursor: next.map(|u| u.to_string()).unwrap_or_default(),
+        })
+    }
+
     async fn import_contacts(ctx: Ctx, r: pb::ImportContactsRequest) -> ServiceResult<pb::ImportContactsResponse> {
         let p = ctx.principal().await?;
         let found = ctx.services.import_contacts(&p, &r.usernames, &r.emails, &r.phones).await?;

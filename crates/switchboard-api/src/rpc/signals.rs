@@ -34,7 +34,7 @@ impl super::SignalService for Handlers {
     ) -> ServiceResult<pb::SubscribePresenceResponse> {
         let p = ctx.principal().await?;
         let users = convert::ids(&r.user_ids, "user_ids", UserId::parse)?;
-        let presences = ctx.services.subscribe_presence(&p, &users)?;
+        let presences = ctx.services.subscribe_presence(&p, &users).await?;
         Ok(pb::SubscribePresenceResponse { presences: presences.iter().map(convert::presence).collect() })
     }
 

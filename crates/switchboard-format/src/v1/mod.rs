@@ -511,6 +511,10 @@ pub enum UserEventKind {
         request: FriendRequest,
         state: FriendRequestState,
     },
+    BlockChanged {
+        user_id: i64,
+        blocked: bool,
+    },
 }
 
 unit_enum!(
@@ -597,6 +601,9 @@ impl Stored for ev::UserEventKind {
                 message_id: message_id.raw(),
                 saved: *saved,
             },
+            D::BlockChanged { user_id, blocked } => {
+                UserEventKind::BlockChanged { user_id: user_id.raw(), blocked: *blocked }
+            }
             D::FriendRequestChanged { request, state } => UserEventKind::FriendRequestChanged {
                 request: FriendRequest {
                     from: request.from.raw(),
@@ -671,6 +678,7 @@ impl Stored for ev::UserEventKind {
             UserEventKind::MessageSaved { conversation_id, message_id, saved } => {
                 D::MessageSaved { conversation_id: cid(conversation_id), message_id: mid(message_id), saved }
             }
+            UserEventKind::BlockChanged { user_id, blocked } => D::BlockChanged { user_id: uid(user_id), blocked },
             UserEventKind::FriendRequestChanged { request, state } => D::FriendRequestChanged {
                 request: md::FriendRequest {
                     from: uid(request.from),

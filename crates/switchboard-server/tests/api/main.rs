@@ -4,6 +4,7 @@
 mod abuse;
 mod accounts;
 mod bad_input;
+mod blocks;
 mod cli;
 mod cluster;
 mod connect;

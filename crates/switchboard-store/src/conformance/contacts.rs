@@ -127,3 +127,27 @@ pub async fn friend_requests_reach_both_and_make_contacts<S: Store>(s: &S) {
         Err(StoreError::NotFound(_))
     ));
 }
+
+/// Blocks: per owner, logged to the owner only, found from the blocked side and per
+/// conversation.
+pub async fn blocks_are_private_to_the_blocker_and_found_both_ways<S: Store>(s: &S) {
+    use switchboard_core::model::ConversationKind;
+    let ids = users(s, &["bl1", "bl2", "bl3"]).await;
+    let (a, b, c) = (ids[0], ids[1], ids[2]);
+    let before_b = s.user_seq(b).await.unwrap();
+    let ev = s.set_block(a, b, true, 5).await.unwrap().expect("blocked");
+    assert_eq!((ev.user_id, &ev.kind), (a, &UserEventKind::BlockChanged { user_id: b, blocked: true }));
+    assert_eq!(s.user_seq(b).await.unwrap(), before_b, "the blocked side is not told");
+    assert!(s.set_block(a, b, true, 6).await.unwrap().is_none(), "twice");
+    assert_eq!(s.blocked_users(a, None, 10).await.unwrap(), vec![(b, 5)]);
+    assert_eq!(s.blockers_of(b, &[a, c]).await.unwrap(), vec![a]);
+    assert!(s.blockers_of(c, &[a, b]).await.unwrap().is_empty());
+    let g = super::group(s, ConversationKind::Group, a, &[b, c]).await;
+    assert!(s.blocked_in(g, b).await.unwrap(), "a member blocked b");
+    assert!(!s.blocked_in(g, c).await.unwrap());
+    assert!(matches!(s.set_block(a, UserId::from_raw(999_999), true, 7).await, Err(StoreError::NotFound(_))));
+    let ev = s.set_block(a, b, false, 8).await.unwrap().expect("unblocked");
+    assert_eq!(ev.kind, UserEventKind::BlockChanged { user_id: b, blocked: false });
+    assert!(s.set_block(a, b, false, 9).await.unwrap().is_none());
+    assert!(s.blocked_users(a, None, 10).await.unwrap().is_empty());
+}

@@ -50,7 +50,8 @@ macro_rules! store_conformance {
             best_match_ranks_the_newest_matches,
             link_previews_follow_the_text_they_were_made_from,
             contacts_are_logged_to_both_sides_when_mutual,
-            friend_requests_reach_both_and_make_contacts
+            friend_requests_reach_both_and_make_contacts,
+            blocks_are_private_to_the_blocker_and_found_both_ways
         );
     };
     (@tests $factory:expr; $($name:ident),* ) => {

@@ -14,6 +14,162 @@ import type { User } from "./common_pb.js";
 export declare const file_switchboard_v1_contacts: GenFile;
 
 /**
+ * BlockUser request.
+ *
+ * @generated from message switchboard.v1.BlockUserRequest
+ */
+export declare type BlockUserRequest = Message<"switchboard.v1.BlockUserRequest"> & {
+  /**
+   * Whom.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+};
+
+/**
+ * Describes the message switchboard.v1.BlockUserRequest.
+ * Use `create(BlockUserRequestSchema)` to create a new message.
+ */
+export declare const BlockUserRequestSchema: GenMessage<BlockUserRequest>;
+
+/**
+ * BlockUser response.
+ *
+ * @generated from message switchboard.v1.BlockUserResponse
+ */
+export declare type BlockUserResponse = Message<"switchboard.v1.BlockUserResponse"> & {
+};
+
+/**
+ * Describes the message switchboard.v1.BlockUserResponse.
+ * Use `create(BlockUserResponseSchema)` to create a new message.
+ */
+export declare const BlockUserResponseSchema: GenMessage<BlockUserResponse>;
+
+/**
+ * UnblockUser request.
+ *
+ * @generated from message switchboard.v1.UnblockUserRequest
+ */
+export declare type UnblockUserRequest = Message<"switchboard.v1.UnblockUserRequest"> & {
+  /**
+   * Whom.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+};
+
+/**
+ * Describes the message switchboard.v1.UnblockUserRequest.
+ * Use `create(UnblockUserRequestSchema)` to create a new message.
+ */
+export declare const UnblockUserRequestSchema: GenMessage<UnblockUserRequest>;
+
+/**
+ * UnblockUser response.
+ *
+ * @generated from message switchboard.v1.UnblockUserResponse
+ */
+export declare type UnblockUserResponse = Message<"switchboard.v1.UnblockUserResponse"> & {
+};
+
+/**
+ * Describes the message switchboard.v1.UnblockUserResponse.
+ * Use `create(UnblockUserResponseSchema)` to create a new message.
+ */
+export declare const UnblockUserResponseSchema: GenMessage<UnblockUserResponse>;
+
+/**
+ * ListBlockedUsers request.
+ *
+ * @generated from message switchboard.v1.ListBlockedUsersRequest
+ */
+export declare type ListBlockedUsersRequest = Message<"switchboard.v1.ListBlockedUsersRequest"> & {
+  /**
+   * Page size, 1-500 (0 means 100).
+   *
+   * @generated from field: uint32 limit = 1;
+   */
+  limit: number;
+
+  /**
+   * Opaque cursor from the previous page; empty for the first.
+   *
+   * @generated from field: string cursor = 2;
+   */
+  cursor: string;
+};
+
+/**
+ * Describes the message switchboard.v1.ListBlockedUsersRequest.
+ * Use `create(ListBlockedUsersRequestSchema)` to create a new message.
+ */
+export declare const ListBlockedUsersRequestSchema: GenMessage<ListBlockedUsersRequest>;
+
+/**
+ * Someone the caller blocked.
+ *
+ * @generated from message switchboard.v1.BlockedUser
+ */
+export declare type BlockedUser = Message<"switchboard.v1.BlockedUser"> & {
+  /**
+   * Who.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * Since when, ms since the epoch.
+   *
+   * @generated from field: int64 blocked_at_ms = 2;
+   */
+  blockedAtMs: bigint;
+};
+
+/**
+ * Describes the message switchboard.v1.BlockedUser.
+ * Use `create(BlockedUserSchema)` to create a new message.
+ */
+export declare const BlockedUserSchema: GenMessage<BlockedUser>;
+
+/**
+ * ListBlockedUsers response.
+ *
+ * @generated from message switchboard.v1.ListBlockedUsersResponse
+ */
+export declare type ListBlockedUsersResponse = Message<"switchboard.v1.ListBlockedUsersResponse"> & {
+  /**
+   * By user id.
+   *
+   * @generated from field: repeated switchboard.v1.BlockedUser blocked = 1;
+   */
+  blocked: BlockedUser[];
+
+  /**
+   * Their accounts.
+   *
+   * @generated from field: repeated switchboard.v1.User users = 2;
+   */
+  users: User[];
+
+  /**
+   * Cursor of the next page; empty on the last page.
+   *
+   * @generated from field: string next_cursor = 3;
+   */
+  nextCursor: string;
+};
+
+/**
+ * Describes the message switchboard.v1.ListBlockedUsersResponse.
+ * Use `create(ListBlockedUsersResponseSchema)` to create a new message.
+ */
+export declare const ListBlockedUsersResponseSchema: GenMessage<ListBlockedUsersResponse>;
+
+/**
  * A friend request.
  *
  * @generated from message switchboard.v1.FriendRequest
@@ -644,6 +800,43 @@ export declare const ContactService: GenService<{
     methodKind: "unary";
     input: typeof ListFriendRequestsRequestSchema;
     output: typeof ListFriendRequestsResponseSchema;
+  },
+  /**
+   * Blocks someone. From then on they cannot open or post in a direct chat with the
+   * caller, send them a friend request, add them to a group or channel, see their
+   * presence (the caller shows as offline, never seen, to new subscriptions), or notify
+   * them with a mention; each refusal is permission_denied, reason `not_reachable`, which
+   * never says it is a block. In shared groups and spaces their messages still arrive;
+   * clients hide them by the caller's block list. The caller's devices get a
+   * `blockChanged` entry of their user log; the blocked person is told nothing. Blocking
+   * twice changes nothing; oneself is invalid_argument; an unknown account not_found.
+   *
+   * @generated from rpc switchboard.v1.ContactService.BlockUser
+   */
+  blockUser: {
+    methodKind: "unary";
+    input: typeof BlockUserRequestSchema;
+    output: typeof BlockUserResponseSchema;
+  },
+  /**
+   * Unblocks someone (a `blockChanged` entry too); one not blocked changes nothing.
+   *
+   * @generated from rpc switchboard.v1.ContactService.UnblockUser
+   */
+  unblockUser: {
+    methodKind: "unary";
+    input: typeof UnblockUserRequestSchema;
+    output: typeof UnblockUserResponseSchema;
+  },
+  /**
+   * Whom the caller blocked, by user id, a page at a time, with the accounts.
+   *
+   * @generated from rpc switchboard.v1.ContactService.ListBlockedUsers
+   */
+  listBlockedUsers: {
+    methodKind: "unary";
+    input: typeof ListBlockedUsersRequestSchema;
+    output: typeof ListBlockedUsersResponseSchema;
   },
 }>;
 

@@ -11,133 +11,182 @@ import { file_switchboard_v1_common } from "./common_pb.js";
  * Describes the file switchboard/v1/contacts.proto.
  */
 export const file_switchboard_v1_contacts = /*@__PURE__*/
-  fileDesc("Ch1zd2l0Y2hib2FyZC92MS9jb250YWN0cy5wcm90bxIOc3dpdGNoYm9hcmQudjEiYQoNRnJpZW5kUmVxdWVzdBIUCgxmcm9tX3VzZXJfaWQYASABKAkSEgoKdG9fdXNlcl9pZBgCIAEoCRIPCgdtZXNzYWdlGAMgASgJEhUKDWNyZWF0ZWRfYXRfbXMYBCABKAMiPAoYU2VuZEZyaWVuZFJlcXVlc3RSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSDwoHbWVzc2FnZRgCIAEoCSItChlTZW5kRnJpZW5kUmVxdWVzdFJlc3BvbnNlEhAKCGFjY2VwdGVkGAEgASgIIi0KGkNhbmNlbEZyaWVuZFJlcXVlc3RSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiMAobQ2FuY2VsRnJpZW5kUmVxdWVzdFJlc3BvbnNlEhEKCWNhbmNlbGxlZBgBIAEoCCI9ChpBbnN3ZXJGcmllbmRSZXF1ZXN0UmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg4KBmFjY2VwdBgCIAEoCCIdChtBbnN3ZXJGcmllbmRSZXF1ZXN0UmVzcG9uc2UiLQoZTGlzdEZyaWVuZFJlcXVlc3RzUmVxdWVzdBIQCghpbmNvbWluZxgBIAEoCCJyChpMaXN0RnJpZW5kUmVxdWVzdHNSZXNwb25zZRIvCghyZXF1ZXN0cxgBIAMoCzIdLnN3aXRjaGJvYXJkLnYxLkZyaWVuZFJlcXVlc3QSIwoFdXNlcnMYAiADKAsyFC5zd2l0Y2hib2FyZC52MS5Vc2VyIl4KB0NvbnRhY3QSDwoHdXNlcl9pZBgBIAEoCRIOCgZyZW1hcmsYAiABKAkSDQoFbm90ZXMYAyABKAkSDgoGbXV0dWFsGAQgASgIEhMKC2FkZGVkX2F0X21zGAUgASgDIkMKEUFkZENvbnRhY3RSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSDgoGcmVtYXJrGAIgASgJEg0KBW5vdGVzGAMgASgJIj4KEkFkZENvbnRhY3RSZXNwb25zZRIoCgdjb250YWN0GAEgASgLMhcuc3dpdGNoYm9hcmQudjEuQ29udGFjdCInChRSZW1vdmVDb250YWN0UmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIigKFVJlbW92ZUNvbnRhY3RSZXNwb25zZRIPCgdyZW1vdmVkGAEgASgIIjQKE0xpc3RDb250YWN0c1JlcXVlc3QSDQoFbGltaXQYASABKA0SDgoGY3Vyc29yGAIgASgJInsKFExpc3RDb250YWN0c1Jlc3BvbnNlEikKCGNvbnRhY3RzGAEgAygLMhcuc3dpdGNoYm9hcmQudjEuQ29udGFjdBIjCgV1c2VycxgCIAMoCzIULnN3aXRjaGJvYXJkLnYxLlVzZXISEwoLbmV4dF9jdXJzb3IYAyABKAkiSgoVSW1wb3J0Q29udGFjdHNSZXF1ZXN0EhEKCXVzZXJuYW1lcxgBIAMoCRIOCgZlbWFpbHMYAiADKAkSDgoGcGhvbmVzGAMgAygJImgKFkltcG9ydENvbnRhY3RzUmVzcG9uc2USKQoIY29udGFjdHMYASADKAsyFy5zd2l0Y2hib2FyZC52MS5Db250YWN0EiMKBXVzZXJzGAIgAygLMhQuc3dpdGNoYm9hcmQudjEuVXNlcirDAQoSRnJpZW5kUmVxdWVzdFN0YXRlEiQKIEZSSUVORF9SRVFVRVNUX1NUQVRFX1VOU1BFQ0lGSUVEEAASHQoZRlJJRU5EX1JFUVVFU1RfU1RBVEVfU0VOVBABEiIKHkZSSUVORF9SRVFVRVNUX1NUQVRFX0NBTkNFTExFRBACEiEKHUZSSUVORF9SRVFVRVNUX1NUQVRFX0FDQ0VQVEVEEAMSIQodRlJJRU5EX1JFUVVFU1RfU1RBVEVfUkVKRUNURUQQBDLABgoOQ29udGFjdFNlcnZpY2USUwoKQWRkQ29udGFjdBIhLnN3aXRjaGJvYXJkLnYxLkFkZENvbnRhY3RSZXF1ZXN0GiIuc3dpdGNoYm9hcmQudjEuQWRkQ29udGFjdFJlc3BvbnNlElwKDVJlbW92ZUNvbnRhY3QSJC5zd2l0Y2hib2FyZC52MS5SZW1vdmVDb250YWN0UmVxdWVzdBolLnN3aXRjaGJvYXJkLnYxLlJlbW92ZUNvbnRhY3RSZXNwb25zZRJeCgxMaXN0Q29udGFjdHMSIy5zd2l0Y2hib2FyZC52MS5MaXN0Q29udGFjdHNSZXF1ZXN0GiQuc3dpdGNoYm9hcmQudjEuTGlzdENvbnRhY3RzUmVzcG9uc2UiA5ACARJfCg5JbXBvcnRDb250YWN0cxIlLnN3aXRjaGJvYXJkLnYxLkltcG9ydENvbnRhY3RzUmVxdWVzdBomLnN3aXRjaGJvYXJkLnYxLkltcG9ydENvbnRhY3RzUmVzcG9uc2USaAoRU2VuZEZyaWVuZFJlcXVlc3QSKC5zd2l0Y2hib2FyZC52MS5TZW5kRnJpZW5kUmVxdWVzdFJlcXVlc3QaKS5zd2l0Y2hib2FyZC52MS5TZW5kRnJpZW5kUmVxdWVzdFJlc3BvbnNlEm4KE0NhbmNlbEZyaWVuZFJlcXVlc3QSKi5zd2l0Y2hib2FyZC52MS5DYW5jZWxGcmllbmRSZXF1ZXN0UmVxdWVzdBorLnN3aXRjaGJvYXJkLnYxLkNhbmNlbEZyaWVuZFJlcXVlc3RSZXNwb25zZRJuChNBbnN3ZXJGcmllbmRSZXF1ZXN0Eiouc3dpdGNoYm9hcmQudjEuQW5zd2VyRnJpZW5kUmVxdWVzdFJlcXVlc3QaKy5zd2l0Y2hib2FyZC52MS5BbnN3ZXJGcmllbmRSZXF1ZXN0UmVzcG9uc2UScAoSTGlzdEZyaWVuZFJlcXVlc3RzEikuc3dpdGNoYm9hcmQudjEuTGlzdEZyaWVuZFJlcXVlc3RzUmVxdWVzdBoqLnN3aXRjaGJvYXJkLnYxLkxpc3RGcmllbmRSZXF1ZXN0c1Jlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_switchboard_v1_common]);
+  fileDesc("Ch1zd2l0Y2hib2FyZC92MS9jb250YWN0cy5wcm90bxIOc3dpdGNoYm9hcmQudjEiIwoQQmxvY2tVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIhMKEUJsb2NrVXNlclJlc3BvbnNlIiUKElVuYmxvY2tVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIhUKE1VuYmxvY2tVc2VyUmVzcG9uc2UiOAoXTGlzdEJsb2NrZWRVc2Vyc1JlcXVlc3QSDQoFbGltaXQYASABKA0SDgoGY3Vyc29yGAIgASgJIjUKC0Jsb2NrZWRVc2VyEg8KB3VzZXJfaWQYASABKAkSFQoNYmxvY2tlZF9hdF9tcxgCIAEoAyKCAQoYTGlzdEJsb2NrZWRVc2Vyc1Jlc3BvbnNlEiwKB2Jsb2NrZWQYASADKAsyGy5zd2l0Y2hib2FyZC52MS5CbG9ja2VkVXNlchIjCgV1c2VycxgCIAMoCzIULnN3aXRjaGJvYXJkLnYxLlVzZXISEwoLbmV4dF9jdXJzb3IYAyABKAkiYQoNRnJpZW5kUmVxdWVzdBIUCgxmcm9tX3VzZXJfaWQYASABKAkSEgoKdG9fdXNlcl9pZBgCIAEoCRIPCgdtZXNzYWdlGAMgASgJEhUKDWNyZWF0ZWRfYXRfbXMYBCABKAMiPAoYU2VuZEZyaWVuZFJlcXVlc3RSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSDwoHbWVzc2FnZRgCIAEoCSItChlTZW5kRnJpZW5kUmVxdWVzdFJlc3BvbnNlEhAKCGFjY2VwdGVkGAEgASgIIi0KGkNhbmNlbEZyaWVuZFJlcXVlc3RSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiMAobQ2FuY2VsRnJpZW5kUmVxdWVzdFJlc3BvbnNlEhEKCWNhbmNlbGxlZBgBIAEoCCI9ChpBbnN3ZXJGcmllbmRSZXF1ZXN0UmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg4KBmFjY2VwdBgCIAEoCCIdChtBbnN3ZXJGcmllbmRSZXF1ZXN0UmVzcG9uc2UiLQoZTGlzdEZyaWVuZFJlcXVlc3RzUmVxdWVzdBIQCghpbmNvbWluZxgBIAEoCCJyChpMaXN0RnJpZW5kUmVxdWVzdHNSZXNwb25zZRIvCghyZXF1ZXN0cxgBIAMoCzIdLnN3aXRjaGJvYXJkLnYxLkZyaWVuZFJlcXVlc3QSIwoFdXNlcnMYAiADKAsyFC5zd2l0Y2hib2FyZC52MS5Vc2VyIl4KB0NvbnRhY3QSDwoHdXNlcl9pZBgBIAEoCRIOCgZyZW1hcmsYAiABKAkSDQoFbm90ZXMYAyABKAkSDgoGbXV0dWFsGAQgASgIEhMKC2FkZGVkX2F0X21zGAUgASgDIkMKEUFkZENvbnRhY3RSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSDgoGcmVtYXJrGAIgASgJEg0KBW5vdGVzGAMgASgJIj4KEkFkZENvbnRhY3RSZXNwb25zZRIoCgdjb250YWN0GAEgASgLMhcuc3dpdGNoYm9hcmQudjEuQ29udGFjdCInChRSZW1vdmVDb250YWN0UmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIigKFVJlbW92ZUNvbnRhY3RSZXNwb25zZRIPCgdyZW1vdmVkGAEgASgIIjQKE0xpc3RDb250YWN0c1JlcXVlc3QSDQoFbGltaXQYASABKA0SDgoGY3Vyc29yGAIgASgJInsKFExpc3RDb250YWN0c1Jlc3BvbnNlEikKCGNvbnRhY3RzGAEgAygLMhcuc3dpdGNoYm9hcmQudjEuQ29udGFjdBIjCgV1c2VycxgCIAMoCzIULnN3aXRjaGJvYXJkLnYxLlVzZXISEwoLbmV4dF9jdXJzb3IYAyABKAkiSgoVSW1wb3J0Q29udGFjdHNSZXF1ZXN0EhEKCXVzZXJuYW1lcxgBIAMoCRIOCgZlbWFpbHMYAiADKAkSDgoGcGhvbmVzGAMgAygJImgKFkltcG9ydENvbnRhY3RzUmVzcG9uc2USKQoIY29udGFjdHMYASADKAsyFy5zd2l0Y2hib2FyZC52MS5Db250YWN0EiMKBXVzZXJzGAIgAygLMhQuc3dpdGNoYm9hcmQudjEuVXNlcirDAQoSRnJpZW5kUmVxdWVzdFN0YXRlEiQKIEZSSUVORF9SRVFVRVNUX1NUQVRFX1VOU1BFQ0lGSUVEEAASHQoZRlJJRU5EX1JFUVVFU1RfU1RBVEVfU0VOVBABEiIKHkZSSUVORF9SRVFVRVNUX1NUQVRFX0NBTkNFTExFRBACEiEKHUZSSUVORF9SRVFVRVNUX1NUQVRFX0FDQ0VQVEVEEAMSIQodRlJJRU5EX1JFUVVFU1RfU1RBVEVfUkVKRUNURUQQBDLWCAoOQ29udGFjdFNlcnZpY2USUwoKQWRkQ29udGFjdBIhLnN3aXRjaGJvYXJkLnYxLkFkZENvbnRhY3RSZXF1ZXN0GiIuc3dpdGNoYm9hcmQudjEuQWRkQ29udGFjdFJlc3BvbnNlElwKDVJlbW92ZUNvbnRhY3QSJC5zd2l0Y2hib2FyZC52MS5SZW1vdmVDb250YWN0UmVxdWVzdBolLnN3aXRjaGJvYXJkLnYxLlJlbW92ZUNvbnRhY3RSZXNwb25zZRJeCgxMaXN0Q29udGFjdHMSIy5zd2l0Y2hib2FyZC52MS5MaXN0Q29udGFjdHNSZXF1ZXN0GiQuc3dpdGNoYm9hcmQudjEuTGlzdENvbnRhY3RzUmVzcG9uc2UiA5ACARJfCg5JbXBvcnRDb250YWN0cxIlLnN3aXRjaGJvYXJkLnYxLkltcG9ydENvbnRhY3RzUmVxdWVzdBomLnN3aXRjaGJvYXJkLnYxLkltcG9ydENvbnRhY3RzUmVzcG9uc2USaAoRU2VuZEZyaWVuZFJlcXVlc3QSKC5zd2l0Y2hib2FyZC52MS5TZW5kRnJpZW5kUmVxdWVzdFJlcXVlc3QaKS5zd2l0Y2hib2FyZC52MS5TZW5kRnJpZW5kUmVxdWVzdFJlc3BvbnNlEm4KE0NhbmNlbEZyaWVuZFJlcXVlc3QSKi5zd2l0Y2hib2FyZC52MS5DYW5jZWxGcmllbmRSZXF1ZXN0UmVxdWVzdBorLnN3aXRjaGJvYXJkLnYxLkNhbmNlbEZyaWVuZFJlcXVlc3RSZXNwb25zZRJuChNBbnN3ZXJGcmllbmRSZXF1ZXN0Eiouc3dpdGNoYm9hcmQudjEuQW5zd2VyRnJpZW5kUmVxdWVzdFJlcXVlc3QaKy5zd2l0Y2hib2FyZC52MS5BbnN3ZXJGcmllbmRSZXF1ZXN0UmVzcG9uc2UScAoSTGlzdEZyaWVuZFJlcXVlc3RzEikuc3dpdGNoYm9hcmQudjEuTGlzdEZyaWVuZFJlcXVlc3RzUmVxdWVzdBoqLnN3aXRjaGJvYXJkLnYxLkxpc3RGcmllbmRSZXF1ZXN0c1Jlc3BvbnNlIgOQAgESUAoJQmxvY2tVc2VyEiAuc3dpdGNoYm9hcmQudjEuQmxvY2tVc2VyUmVxdWVzdBohLnN3aXRjaGJvYXJkLnYxLkJsb2NrVXNlclJlc3BvbnNlElYKC1VuYmxvY2tVc2VyEiIuc3dpdGNoYm9hcmQudjEuVW5ibG9ja1VzZXJSZXF1ZXN0GiMuc3dpdGNoYm9hcmQudjEuVW5ibG9ja1VzZXJSZXNwb25zZRJqChBMaXN0QmxvY2tlZFVzZXJzEicuc3dpdGNoYm9hcmQudjEuTGlzdEJsb2NrZWRVc2Vyc1JlcXVlc3QaKC5zd2l0Y2hib2FyZC52MS5MaXN0QmxvY2tlZFVzZXJzUmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_switchboard_v1_common]);
+
+/**
+ * Describes the message switchboard.v1.BlockUserRequest.
+ * Use `create(BlockUserRequestSchema)` to create a new message.
+ */
+export const BlockUserRequestSchema = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_contacts, 0);
+
+/**
+ * Describes the message switchboard.v1.BlockUserResponse.
+ * Use `create(BlockUserResponseSchema)` to create a new message.
+ */
+export const BlockUserResponseSchema = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_contacts, 1);
+
+/**
+ * Describes the message switchboard.v1.UnblockUserRequest.
+ * Use `create(UnblockUserRequestSchema)` to create a new message.
+ */
+export const UnblockUserRequestSchema = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_contacts, 2);
+
+/**
+ * Describes the message switchboard.v1.UnblockUserResponse.
+ * Use `create(UnblockUserResponseSchema)` to create a new message.
+ */
+export const UnblockUserResponseSchema = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_contacts, 3);
+
+/**
+ * Describes the message switchboard.v1.ListBlockedUsersRequest.
+ * Use `create(ListBlockedUsersRequestSchema)` to create a new message.
+ */
+export const ListBlockedUsersRequestSchema = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_contacts, 4);
+
+/**
+ * Describes the message switchboard.v1.BlockedUser.
+ * Use `create(BlockedUserSchema)` to create a new message.
+ */
+export const BlockedUserSchema = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_contacts, 5);
+
+/**
+ * Describes the message switchboard.v1.ListBlockedUsersResponse.
+ * Use `create(ListBlockedUsersResponseSchema)` to create a new message.
+ */
+export const ListBlockedUsersResponseSchema = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_contacts, 6);
 
 /**
  * Describes the message switchboard.v1.FriendRequest.
  * Use `create(FriendRequestSchema)` to create a new message.
  */
 export const FriendRequestSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_contacts, 0);
+  messageDesc(file_switchboard_v1_contacts, 7);
 
 /**
  * Describes the message switchboard.v1.SendFriendRequestRequest.
  * Use `create(SendFriendRequestRequestSchema)` to create a new message.
  */
 export const SendFriendRequestRequestSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_contacts, 1);
+  messageDesc(file_switchboard_v1_contacts, 8);
 
 /**
  * Describes the message switchboard.v1.SendFriendRequestResponse.
  * Use `create(SendFriendRequestResponseSchema)` to create a new message.
  */
 export const SendFriendRequestResponseSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_contacts, 2);
+  messageDesc(file_switchboard_v1_contacts, 9);
 
 /**
  * Describes the message switchboard.v1.CancelFriendRequestRequest.
  * Use `create(CancelFriendRequestRequestSchema)` to create a new message.
  */
 export const CancelFriendRequestRequestSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_contacts, 3);
+  messageDesc(file_switchboard_v1_contacts, 10);
 
 /**
  * Describes the message switchboard.v1.CancelFriendRequestResponse.
  * Use `create(CancelFriendRequestResponseSchema)` to create a new message.
  */
 export const CancelFriendRequestResponseSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_contacts, 4);
+  messageDesc(file_switchboard_v1_contacts, 11);
 
 /**
  * Describes the message switchboard.v1.AnswerFriendRequestRequest.
  * Use `create(AnswerFriendRequestRequestSchema)` to create a new message.
  */
 export const AnswerFriendRequestRequestSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_contacts, 5);
+  messageDesc(file_switchboard_v1_contacts, 12);
 
 /**
  * Describes the message switchboard.v1.AnswerFriendRequestResponse.
  * Use `create(AnswerFriendRequestResponseSchema)` to create a new message.
  */
 export const AnswerFriendRequestResponseSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_contacts, 6);
+  messageDesc(file_switchboard_v1_contacts, 13);
 
 /**
  * Describes the message switchboard.v1.ListFriendRequestsRequest.
  * Use `create(ListFriendRequestsRequestSchema)` to create a new message.
  */
 export const ListFriendRequestsRequestSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_contacts, 7);
+  messageDesc(file_switchboard_v1_contacts, 14);
 
 /**
  * Describes the message switchboard.v1.ListFriendRequestsResponse.
  * Use `create(ListFriendRequestsResponseSchema)` to create a new message.
  */
 export const ListFriendRequestsResponseSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_contacts, 8);
+  messageDesc(file_switchboard_v1_contacts, 15);
 
 /**
  * Describes the message switchboard.v1.Contact.
  * Use `create(ContactSchema)` to create a new message.
  */
 export const ContactSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_contacts, 9);
+  messageDesc(file_switchboard_v1_contacts, 16);
 
 /**
  * Describes the message switchboard.v1.AddContactRequest.
  * Use `create(AddContactRequestSchema)` to create a new message.
  */
 export const AddContactRequestSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_contacts, 10);
+  messageDesc(file_switchboard_v1_contacts, 17);
 
 /**
  * Describes the message switchboard.v1.AddContactResponse.
  * Use `create(AddContactResponseSchema)` to create a new message.
  */
 export const AddContactResponseSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_contacts, 11);
+  messageDesc(file_switchboard_v1_contacts, 18);
 
 /**
  * Describes the message switchboard.v1.RemoveContactRequest.
  * Use `create(RemoveContactRequestSchema)` to create a new message.
  */
 export const RemoveContactRequestSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_contacts, 12);
+  messageDesc(file_switchboard_v1_contacts, 19);
 
 /**
  * Describes the message switchboard.v1.RemoveContactResponse.
  * Use `create(RemoveContactResponseSchema)` to create a new message.
  */
 export const RemoveContactResponseSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_contacts, 13);
+  messageDesc(file_switchboard_v1_contacts, 20);
 
 /**
  * Describes the message switchboard.v1.ListContactsRequest.
  * Use `create(ListContactsRequestSchema)` to create a new message.
  */
 export const ListContactsRequestSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_contacts, 14);
+  messageDesc(file_switchboard_v1_contacts, 21);
 
 /**
  * Describes the message switchboard.v1.ListContactsResponse.
  * Use `create(ListContactsResponseSchema)` to create a new message.
  */
 export const ListContactsResponseSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_contacts, 15);
+  messageDesc(file_switchboard_v1_contacts, 22);
 
 /**
  * Describes the message switchboard.v1.ImportContactsRequest.
  * Use `create(ImportContactsRequestSchema)` to create a new message.
  */
 export const ImportContactsRequestSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_contacts, 16);
+  messageDesc(file_switchboard_v1_contacts, 23);
 
 /**
  * Describes the message switchboard.v1.ImportContactsResponse.
  * Use `create(ImportContactsResponseSchema)` to create a new message.
  */
 export const ImportContactsResponseSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_contacts, 17);
+  messageDesc(file_switchboard_v1_contacts, 24);
 
 /**
  * Describes the enum switchboard.v1.FriendRequestState.

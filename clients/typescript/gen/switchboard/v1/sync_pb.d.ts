@@ -321,6 +321,33 @@ export declare type FriendRequestChanged = Message<"switchboard.v1.FriendRequest
 export declare const FriendRequestChangedSchema: GenMessage<FriendRequestChanged>;
 
 /**
+ * The user blocked or unblocked someone (their own log only).
+ *
+ * @generated from message switchboard.v1.BlockChanged
+ */
+export declare type BlockChanged = Message<"switchboard.v1.BlockChanged"> & {
+  /**
+   * Who.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * Blocked now (true) or unblocked.
+   *
+   * @generated from field: bool blocked = 2;
+   */
+  blocked: boolean;
+};
+
+/**
+ * Describes the message switchboard.v1.BlockChanged.
+ * Use `create(BlockChangedSchema)` to create a new message.
+ */
+export declare const BlockChangedSchema: GenMessage<BlockChanged>;
+
+/**
  * @generated from message switchboard.v1.MessageSaved
  */
 export declare type MessageSaved = Message<"switchboard.v1.MessageSaved"> & {
@@ -1157,6 +1184,14 @@ export declare type Event = Message<"switchboard.v1.Event"> & {
      */
     value: FriendRequestChanged;
     case: "friendRequestChanged";
+  } | {
+    /**
+     * The user blocked or unblocked someone (ContactService). User log.
+     *
+     * @generated from field: switchboard.v1.BlockChanged block_changed = 44;
+     */
+    value: BlockChanged;
+    case: "blockChanged";
   } | {
     /**
      * Ephemeral.
