@@ -1,10 +1,11 @@
-// Settings: profile and avatar, theme, desktop notifications, sessions, sign out.
+// Settings: profile and avatar, theme, desktop notifications, privacy, sessions, sign out.
 import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
 import { uploadFile } from "@switchboard/sdk";
 import { humanError } from "./errors.js";
 import { ago } from "./format.js";
 import { fileUrl } from "./media.js";
+import { Privacy } from "./privacy.js";
 
 /** @typedef {import("./state.js").AppState} AppState */
 
@@ -115,6 +116,7 @@ export function SettingsScreen({ app }) {
       <p>Desktop notifications: ${perm}
         ${perm === "default" && html` <button onClick=${() => Notification.requestPermission().then(setPerm)}>Allow</button>`}</p>
     </section>
+    <${Privacy} app=${app} />
     <${Sessions} app=${app} />
     <button class="danger" onClick=${() => app.signOut()}>Sign out</button>
   </div>`;

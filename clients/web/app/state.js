@@ -68,6 +68,8 @@ export class AppState {
   friendRequests = { incoming: [], outgoing: [] };
   /** @type {Set<string>} whom I blocked */
   blocked = new Set();
+  /** @type {Map<number, import("@switchboard/sdk/gen/users_pb.js").PrivacyRule>} my privacy rules, by setting */
+  privacy = new Map();
   /** @type {Map<string, import("@switchboard/sdk/gen/expressions_pb.js").CustomEmoji[]>} space -> its custom emoji */
   emoji = new Map();
   /** @type {string} the conversation on screen */
@@ -224,6 +226,33 @@ export class AppState {
       for (const u of r.users) this.users.set(u.id, u);
     }
     if (missing.length) this.changed();
+  }
+
+  /** Reads one profile again, as I may see it. @param {string} id */
+  async reloadUser(id) {
+    if (id === this.me?.id) {
+      const r = await this.sb.users.getMe({});
+      if (r.user) this.me = r.user;
+      if (r.user) this.users.set(id, r.user);
+    } else {
+      const r = await this.sb.users.getUsers({ userIds: [id] });
+      for (const u of r.users) this.users.set(u.id, u);
+    }
+    this.changed();
+  }
+
+  /** My privacy rules, by setting. */
+  async loadPrivacy() {
+    const r = await this.sb.users.getPrivacySettings({});
+    this.privacy = new Map(r.rules.map((x) => [x.setting, x]));
+    this.changed();
+  }
+
+  /** Replaces my rule for one setting. @param {import("@switchboard/sdk/gen/users_pb.js").PrivacyRule} rule */
+  async setPrivacy(rule) {
+    const r = await this.sb.users.updatePrivacySettings({ rules: [rule] });
+    this.privacy = new Map(r.rules.map((x) => [x.setting, x]));
+    this.changed();
   }
 
   /** A person's name as I see it: my remark for them, else their display name. @param {string} id */
@@ -809,11 +838,19 @@ export class AppState {
         if (m) m.thread = k.value.thread;
         break;
       }
-      case "userUpdated":
-        if (k.value.user) {
-          this.users.set(k.value.user.id, k.value.user);
-          if (k.value.user.id === this.me?.id) this.me = k.value.user;
+      case "userUpdated": {
+        const u = k.value.user;
+        if (!u) break;
+        // Partial: privacy rules hide some fields from some viewers; read my own view.
+        if (k.value.partial) void this.reloadUser(u.id);
+        else {
+          this.users.set(u.id, u);
+          if (u.id === this.me?.id) this.me = u;
         }
+        break;
+      }
+      case "privacyChanged":
+        if (k.value.rule) this.privacy.set(k.value.rule.setting, k.value.rule);
         break;
       case "fileReady":
         if (k.value.file) this.fileReady(k.value.file);

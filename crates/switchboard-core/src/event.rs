@@ -219,6 +219,11 @@ pub enum UserEventKind {
         /// Blocked now (true) or unblocked.
         blocked: bool,
     },
+    /// The user changed one of their privacy settings.
+    PrivacyChanged {
+        /// The rule now.
+        rule: crate::privacy::PrivacyRule,
+    },
     /// A friend request from or to the user was sent, cancelled, accepted or declined
     /// (in both people's logs).
     FriendRequestChanged {
@@ -248,6 +253,7 @@ impl UserEventKind {
             | Self::ContactChanged { .. }
             | Self::FriendRequestChanged { .. }
             | Self::BlockChanged { .. }
+            | Self::PrivacyChanged { .. }
             | Self::JoinRequestResolved { .. } => None,
         }
     }
@@ -375,6 +381,9 @@ pub enum Event {
         user: crate::model::User,
         /// The conversations the user is a member of (their followers hear of it).
         shared_with: Vec<ConversationId>,
+        /// The user's privacy settings hide their photo or bio from some viewers: those
+        /// fields are left out of `user`, and each viewer reads their own view.
+        partial: bool,
     },
     /// Ephemeral: a file's processing finished (its previews and media facts are there).
     /// Told to the uploader's devices and to the followers of the conversations where a

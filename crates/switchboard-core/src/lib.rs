@@ -10,6 +10,7 @@ pub mod ids;
 pub mod links;
 pub mod model;
 pub mod permissions;
+pub mod privacy;
 pub mod search;
 pub mod space;
 pub mod values;

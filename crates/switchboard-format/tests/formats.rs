@@ -166,6 +166,17 @@ fn user_kinds() -> Vec<(&'static str, UserEventKind)> {
         ("contact_removed", UserEventKind::ContactChanged { user_id: u(6), contact: None }),
         ("blocked", UserEventKind::BlockChanged { user_id: u(6), blocked: true }),
         (
+            "privacy_changed",
+            UserEventKind::PrivacyChanged {
+                rule: switchboard_core::privacy::PrivacyRule {
+                    setting: switchboard_core::privacy::PrivacySetting::Presence,
+                    audience: switchboard_core::privacy::Audience::Contacts,
+                    allow: vec![u(8)],
+                    deny: vec![u(6), u(9)],
+                },
+            },
+        ),
+        (
             "friend_request_sent",
             UserEventKind::FriendRequestChanged {
                 request: switchboard_core::model::FriendRequest {
@@ -343,6 +354,7 @@ fn bus_events() -> Vec<(String, Event)> {
                     avatar: None,
                 },
                 shared_with: vec![c(7), c(20)],
+                partial: false,
             },
         ),
         ("resync".to_owned(), Event::ResyncRequired { conversation_id: Some(c(7)) }),

@@ -307,6 +307,8 @@ pub struct ServiceConfig {
     pub max_contacts: u32,
     /// Most friend requests of one user waiting for an answer at once.
     pub max_pending_friend_requests: u32,
+    /// Most people on one privacy setting's exception lists (allow and deny together).
+    pub max_privacy_exceptions: u32,
     /// A direct chat with someone needs them to be a mutual contact first (a friend
     /// request accepted); notes to self excepted.
     pub direct_chats_need_friendship: bool,
@@ -347,6 +349,7 @@ impl Default for ServiceConfig {
             expressions: ExpressionsConfig::default(),
             max_contacts: 5_000,
             max_pending_friend_requests: 100,
+            max_privacy_exceptions: 1_000,
             direct_chats_need_friendship: false,
         }
     }

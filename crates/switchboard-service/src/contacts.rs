@@ -45,7 +45,7 @@ fn limit_reached(e: switchboard_store::StoreError, reason: &'static str) -> Serv
     }
 }
 
-/// The one refusal a block (or, later, a privacy setting) answers with: it never says which.
+/// The one refusal a block or a privacy setting answers with: it never says which.
 pub(crate) fn not_reachable() -> ServiceError {
     ServiceError::denied("this user does not accept that from you").because("not_reachable")
 }
@@ -237,6 +237,9 @@ impl Services {
             .into_iter()
             .filter(|u| !u.deleted && u.id != p.user_id)
             .collect();
+        // Those whose search setting keeps the caller out are not found this way either.
+        let found = self.findable(p.user_id, found).await?;
+        let found = self.shown_to(p, found).await?;
         let ids: Vec<UserId> = found.iter().map(|u| u.id).collect();
         let known = self.store().contacts_among(p.user_id, &ids).await?;
         let max = self.config().max_contacts;

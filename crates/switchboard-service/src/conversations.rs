@@ -4,6 +4,7 @@ use switchboard_core::model::{
     AdminRights, Conversation, ConversationKind, Member, MemberRole, MemberSettings, Message,
 };
 use switchboard_core::permissions::{self, effective_rights};
+use switchboard_core::privacy::PrivacySetting;
 use switchboard_core::values::{About, ClientKey, Title};
 use switchboard_core::{ConversationId, UserId};
 use switchboard_store::{ConversationEntry, MembershipChange, NewConversation, SettingsPatch};
@@ -141,9 +142,7 @@ impl Services {
     /// The direct conversation with `peer`, created on first use; with oneself, the
     /// notes-to-self conversation (its only member).
     pub async fn create_direct(&self, p: &Principal, peer: UserId) -> ServiceResult<(ConversationView, bool)> {
-        if peer != p.user_id {
-            self.check_reachable(p, &[peer]).await?;
-        }
+        self.check_open_direct(p, peer).await?;
         self.check_friendship(p, peer).await?;
         let created = self
             .store()
@@ -181,7 +180,7 @@ impl Services {
         if members.len() as u64 + 1 > u64::from(self.config().max_members) {
             return Err(ServiceError::invalid("member_ids", format!("at most {} members", self.config().max_members)));
         }
-        self.check_reachable(p, &members).await?;
+        self.check_privacy(p, &members, PrivacySetting::GroupInvites).await?;
         let created = self
             .store()
             .create_conversation(NewConversation {
@@ -312,7 +311,7 @@ impl Services {
             ))
             .because("limit_reached"));
         }
-        self.check_reachable(p, &users).await?;
+        self.check_privacy(p, &users, PrivacySetting::GroupInvites).await?;
         let written =
             self.store().change_membership(id, p.user_id, MembershipChange::Add(users), self.now_ms()).await?;
         let added = written.user_events.iter().map(|e| e.user_id).collect();

@@ -19,6 +19,7 @@ mod invites;
 mod messages;
 mod passwords;
 mod previews;
+mod privacy;
 mod ratelimit;
 mod reactions;
 mod scheduled;

@@ -87,8 +87,9 @@ impl Services {
         mentions_all: bool,
     ) -> ServiceResult<Option<(ConversationId, MessageId)>> {
         let kind = self.kind_of(id).await?;
-        if kind == ConversationKind::Direct && self.store().blocked_in(id, p.user_id).await? {
-            return Err(crate::contacts::not_reachable());
+        if kind == ConversationKind::Direct {
+            let conv = self.store().conversation(id).await?.ok_or_else(|| ServiceError::not_found("conversation"))?;
+            self.check_direct(p, &conv).await?;
         }
         if !matches!(kind, ConversationKind::SpaceChannel | ConversationKind::Thread) {
             return Ok(None);
@@ -280,10 +281,8 @@ impl Services {
         }
         let entry = self.membership(p, new.conversation_id).await?;
         switchboard_core::permissions::can_post(entry.conversation.kind, Some(&entry.member))?;
-        if entry.conversation.kind == ConversationKind::Direct
-            && self.store().blocked_in(new.conversation_id, p.user_id).await?
-        {
-            return Err(crate::contacts::not_reachable());
+        if entry.conversation.kind == ConversationKind::Direct {
+            self.check_direct(p, &entry.conversation).await?;
         }
         switchboard_core::permissions::may_post_now(&entry.conversation, &entry.member, self.now_ms())?;
         let mut m = switchboard_store::stored_message(&new, MessageId::from_raw(0), 0, self.now_ms());

@@ -45,6 +45,10 @@ pub const FEATURES: &[&str] = &[
     "link_previews",
     "stickers",
     "custom_emoji",
+    "contacts",
+    "friend_requests",
+    "blocks",
+    "privacy_settings",
 ];
 
 /// The verdict on a client's version.

@@ -2,6 +2,7 @@
 
 use switchboard_bus::Topic;
 use switchboard_core::event::{Event, Presence, PresenceStatus, Typing};
+use switchboard_core::privacy::PrivacySetting;
 use switchboard_core::{ConversationId, UserId};
 
 use crate::hub::presence::WatchError;
@@ -31,13 +32,14 @@ impl Services {
         Ok(())
     }
 
-    /// Subscribes the calling session to users' presence. Those who blocked the caller
-    /// show as offline, never seen, and are not followed.
+    /// Subscribes the calling session to users' presence. Those whose presence setting
+    /// keeps the caller out (or who blocked them) show as offline, never seen, and are not
+    /// followed.
     pub async fn subscribe_presence(&self, p: &Principal, users: &[UserId]) -> ServiceResult<Vec<Presence>> {
         if users.is_empty() || users.len() > 500 {
             return Err(ServiceError::invalid("user_ids", "give 1-500 users"));
         }
-        let blockers = self.store().blockers_of(p.user_id, users).await?;
+        let blockers = self.refusing(p.user_id, users, PrivacySetting::Presence).await?;
         let followed: Vec<UserId> = users.iter().copied().filter(|u| !blockers.contains(u)).collect();
         let max = self.config().max_presence_subscriptions;
         let mut out = if followed.is_empty() { Vec::new() } else { self.watch_presence(p, &followed, max)? };

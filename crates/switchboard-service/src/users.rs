@@ -65,7 +65,14 @@ impl Services {
                 Vec::new()
             }
         };
-        let event = switchboard_core::event::Event::UserUpdated { user: user.clone(), shared_with };
+        let (user, partial) = match self.public_profile(user).await {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!(error = %e, user = %user.id, "cannot read privacy rules to tell of a profile change");
+                return;
+            }
+        };
+        let event = switchboard_core::event::Event::UserUpdated { user, shared_with, partial };
         self.publish(switchboard_bus::Topic::Broadcast, event);
     }
 
@@ -119,21 +126,31 @@ impl Services {
     }
 
     /// Users by id, unknown ids left out.
-    pub async fn get_users(&self, _p: &Principal, ids: &[UserId]) -> ServiceResult<Vec<User>> {
+    pub async fn get_users(&self, p: &Principal, ids: &[UserId]) -> ServiceResult<Vec<User>> {
         if ids.len() > MAX_IDS {
             return Err(ServiceError::invalid("user_ids", format!("at most {MAX_IDS} ids")));
         }
-        Ok(self.store().users(ids).await?)
+        self.profiles(p, ids).await
     }
 
-    /// Users whose username or display name starts with `query`.
-    pub async fn search_users(&self, _p: &Principal, query: &str, limit: u32) -> ServiceResult<Vec<User>> {
+    /// Profiles by id as the caller may see them (their privacy settings applied), unknown
+    /// ids left out; no limit on the count (for the lists that carry their people).
+    pub async fn profiles(&self, p: &Principal, ids: &[UserId]) -> ServiceResult<Vec<User>> {
+        let users = self.store().users(ids).await?;
+        self.shown_to(p, users).await
+    }
+
+    /// Users whose username or display name starts with `query`, without those whose
+    /// search setting keeps the caller out (so a page may hold fewer than `limit`).
+    pub async fn search_users(&self, p: &Principal, query: &str, limit: u32) -> ServiceResult<Vec<User>> {
         let q = query.trim().to_lowercase();
         if q.is_empty() || q.chars().count() > 64 {
             return Err(ServiceError::invalid("query", "must be 1-64 characters"));
         }
         let limit = if limit == 0 { 20 } else { limit.min(100) };
-        Ok(self.store().search_users(&q, limit).await?)
+        let found = self.store().search_users(&q, limit).await?;
+        let found = self.findable(p.user_id, found).await?;
+        self.shown_to(p, found).await
     }
 }
 

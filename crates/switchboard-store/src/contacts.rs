@@ -2,9 +2,9 @@
 //! when both have the other. Every change is an entry of the owner's log, and of the other
 //! person's when their contact's mutual flag turns.
 
+use switchboard_core::UserId;
 use switchboard_core::event::{UserEvent, UserEventKind};
 use switchboard_core::model::{Contact, FriendRequest, FriendRequestState};
-use switchboard_core::{ConversationId, UserId};
 
 use crate::backends::store_trait;
 use crate::rows::{self, first_i64};
@@ -77,8 +77,6 @@ store_trait! {
         /// Which of `among` blocked `target`.
         read fn blockers_of(&self, target: UserId, among: &[UserId]) -> Vec<UserId> [among = among.to_vec()]
             => blockers(target, &among);
-        /// Whether a member of `conversation` blocked `sender`.
-        read fn blocked_in(&self, conversation: ConversationId, sender: UserId) -> bool => blocked_in(conversation, sender);
         /// `owner`'s entries for these users (those they have), by user id.
         read fn contacts_among(&self, owner: UserId, ids: &[UserId]) -> Vec<Contact> [ids = ids.to_vec()]
             => among(owner, &ids);
@@ -352,16 +350,4 @@ async fn blockers(tx: &impl Tx, target: UserId, among: &[UserId]) -> StoreResult
         tx.dialect().any("?2")
     );
     tx.all(&sql, args![target.raw(), raw.as_slice()], |r| Ok(UserId::from_raw(r.i64("owner_id")?))).await
-}
-
-async fn blocked_in(tx: &impl Tx, conversation: ConversationId, sender: UserId) -> StoreResult<bool> {
-    let found = tx
-        .one(
-            "SELECT 1 AS one FROM blocks b JOIN members m ON m.user_id = b.owner_id \
-             WHERE m.conversation_id = ?1 AND b.blocked_id = ?2 LIMIT 1",
-            args![conversation.raw(), sender.raw()],
-            |r| r.i64("one"),
-        )
-        .await?;
-    Ok(found.is_some())
 }

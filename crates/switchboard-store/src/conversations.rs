@@ -167,6 +167,8 @@ store_trait! {
             => create(&new);
         /// Reads a conversation.
         read fn conversation(&self, id: ConversationId) -> Option<Conversation> => get(id);
+        /// The direct conversation of two users, if they have one.
+        read fn direct_between(&self, a: UserId, b: UserId) -> Option<Conversation> => direct_between(a, b);
         /// Reads a conversation with one member's state; none if not a member.
         read fn entry(&self, id: ConversationId, user_id: UserId) -> Option<ConversationEntry>
             => entry_of(id, user_id);
@@ -244,6 +246,11 @@ async fn existing(tx: &impl Tx, sql: &str, a: &[Value<'_>]) -> StoreResult<Optio
         Some(id) => rows::load_conversation(tx, ConversationId::from_raw(id)).await,
         None => Ok(None),
     }
+}
+
+async fn direct_between(tx: &impl Tx, a: UserId, b: UserId) -> StoreResult<Option<Conversation>> {
+    let sql = "SELECT id FROM conversations WHERE direct_a = ?1 AND direct_b = ?2";
+    existing(tx, sql, args![a.min(b).raw(), a.max(b).raw()]).await
 }
 
 async fn is_live_user(tx: &impl Tx, user: UserId) -> StoreResult<bool> {

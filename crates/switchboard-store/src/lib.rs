@@ -25,6 +25,7 @@ mod error;
 mod events;
 mod files;
 mod messages;
+mod privacy;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod migrations {
     //! The migration scripts of each dialect (see `build.rs`).
@@ -54,6 +55,7 @@ pub use error::{StoreError, StoreResult};
 pub use events::EventStore;
 pub use files::{CreatedUpload, FileFacts, FileStore, NewFile, NewUpload, Upload};
 pub use messages::{Appended, HistoryDirection, MessageStore, ReceiptCounts, service_message, stored_message};
+pub use privacy::PrivacyStore;
 pub use reactions::{Reacted, ReactionChange, ReactionStore};
 pub use records::{Expect, Record, RecordStore};
 pub use scheduled::{Scheduled, ScheduledPatch, ScheduledStore};
@@ -74,6 +76,7 @@ pub trait Store:
     + SearchStore
     + ScheduledStore
     + ContactStore
+    + PrivacyStore
 {
 }
 
@@ -88,7 +91,8 @@ impl<
         + ReactionStore
         + SearchStore
         + ScheduledStore
-        + ContactStore,
+        + ContactStore
+        + PrivacyStore,
 > Store for T
 {
 }

@@ -99,6 +99,9 @@ fn user_kind(k: &UserEventKind, at_ms: i64) -> Kind {
         UserEventKind::BlockChanged { user_id, blocked } => {
             Kind::BlockChanged(pb::BlockChanged { user_id: user_id.to_string(), blocked: *blocked })
         }
+        UserEventKind::PrivacyChanged { rule } => {
+            Kind::PrivacyChanged(pb::PrivacyChanged { rule: Some(super::privacy_rule(rule)) })
+        }
         UserEventKind::FriendRequestChanged { request, state } => {
             Kind::FriendRequestChanged(pb::FriendRequestChanged {
                 request: Some(super::friend_request(request)),
@@ -181,7 +184,9 @@ pub fn event(e: &Event, viewer: Option<switchboard_core::UserId>) -> pb::Event {
             expires_at_ms: t.expires_at_ms,
         }),
         Event::Presence(p) => Kind::Presence(presence(p)),
-        Event::UserUpdated { user, .. } => Kind::UserUpdated(pb::UserUpdated { user: Some(super::user(user)) }),
+        Event::UserUpdated { user, partial, .. } => {
+            Kind::UserUpdated(pb::UserUpdated { user: Some(super::user(user)), partial: *partial })
+        }
         Event::FileReady { file, .. } => Kind::FileReady(pb::FileReady { file: Some(super::file(file)) }),
         Event::Receipt(r) => Kind::Receipt(pb::Receipt {
             conversation_id: r.conversation_id.to_string(),

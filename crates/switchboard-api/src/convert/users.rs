@@ -1,8 +1,10 @@
 //! Users, sessions and tokens on the wire.
 
-use switchboard_core::SessionId;
 use switchboard_core::model::{Session, User};
+use switchboard_core::privacy::{Audience, PrivacyRule, PrivacySetting};
+use switchboard_core::{SessionId, UserId};
 use switchboard_proto::v1 as pb;
+use switchboard_service::{ServiceError, ServiceResult};
 
 /// A friend request on the wire.
 pub fn friend_request(r: &switchboard_core::model::FriendRequest) -> pb::FriendRequest {
@@ -54,6 +56,68 @@ pub fn user(u: &User) -> pb::User {
         deleted: u.deleted,
         created_at_ms: u.created_at_ms,
     }
+}
+
+/// A privacy setting on the wire.
+pub fn privacy_setting(s: PrivacySetting) -> pb::PrivacySetting {
+    match s {
+        PrivacySetting::DirectMessages => pb::PrivacySetting::DirectMessages,
+        PrivacySetting::GroupInvites => pb::PrivacySetting::GroupInvites,
+        PrivacySetting::Presence => pb::PrivacySetting::Presence,
+        PrivacySetting::ProfilePhoto => pb::PrivacySetting::ProfilePhoto,
+        PrivacySetting::Bio => pb::PrivacySetting::Bio,
+        PrivacySetting::Search => pb::PrivacySetting::Search,
+    }
+}
+
+/// An audience on the wire.
+pub fn audience(a: Audience) -> pb::Audience {
+    match a {
+        Audience::Everyone => pb::Audience::Everyone,
+        Audience::Contacts => pb::Audience::Contacts,
+        Audience::Friends => pb::Audience::Friends,
+        Audience::Nobody => pb::Audience::Nobody,
+    }
+}
+
+/// A privacy rule on the wire.
+pub fn privacy_rule(r: &PrivacyRule) -> pb::PrivacyRule {
+    pb::PrivacyRule {
+        setting: privacy_setting(r.setting) as i32,
+        audience: audience(r.audience) as i32,
+        allow_user_ids: r.allow.iter().map(ToString::to_string).collect(),
+        deny_user_ids: r.deny.iter().map(ToString::to_string).collect(),
+    }
+}
+
+/// A privacy rule from the wire.
+pub fn privacy_rule_from(r: &pb::PrivacyRule) -> ServiceResult<PrivacyRule> {
+    let setting = match pb::PrivacySetting::try_from(r.setting) {
+        Ok(pb::PrivacySetting::DirectMessages) => PrivacySetting::DirectMessages,
+        Ok(pb::PrivacySetting::GroupInvites) => PrivacySetting::GroupInvites,
+        Ok(pb::PrivacySetting::Presence) => PrivacySetting::Presence,
+        Ok(pb::PrivacySetting::ProfilePhoto) => PrivacySetting::ProfilePhoto,
+        Ok(pb::PrivacySetting::Bio) => PrivacySetting::Bio,
+        Ok(pb::PrivacySetting::Search) => PrivacySetting::Search,
+        Ok(pb::PrivacySetting::Unspecified) | Err(_) => {
+            return Err(ServiceError::invalid("rules.setting", "give a privacy setting"));
+        }
+    };
+    let audience = match pb::Audience::try_from(r.audience) {
+        Ok(pb::Audience::Everyone) => Audience::Everyone,
+        Ok(pb::Audience::Contacts) => Audience::Contacts,
+        Ok(pb::Audience::Friends) => Audience::Friends,
+        Ok(pb::Audience::Nobody) => Audience::Nobody,
+        Ok(pb::Audience::Unspecified) | Err(_) => {
+            return Err(ServiceError::invalid("rules.audience", "give an audience"));
+        }
+    };
+    Ok(PrivacyRule {
+        setting,
+        audience,
+        allow: super::ids(&r.allow_user_ids, "rules.allow_user_ids", UserId::parse)?,
+        deny: super::ids(&r.deny_user_ids, "rules.deny_user_ids", UserId::parse)?,
+    })
 }
 
 /// A session on the wire; `current` marks the caller's own.

@@ -29,7 +29,7 @@ impl super::ContactService for Handlers {
         let after = UserId::parse_opt(&r.cursor, "cursor")?;
         let (contacts, next) = ctx.services.contacts(&p, after, r.limit).await?;
         let ids: Vec<UserId> = contacts.iter().map(|c| c.user_id).collect();
-        let users = ctx.services.get_users(&p, &ids).await?;
+        let users = ctx.services.profiles(&p, &ids).await?;
         Ok(pb::ListContactsResponse {
             contacts: contacts.iter().map(convert::contact).collect(),
             users: users.iter().map(convert::user).collect(),
@@ -71,7 +71,7 @@ impl super::ContactService for Handlers {
         let p = ctx.principal().await?;
         let requests = ctx.services.friend_requests(&p, r.incoming).await?;
         let others: Vec<UserId> = requests.iter().map(|x| if r.incoming { x.from } else { x.to }).collect();
-        let users = ctx.services.get_users(&p, &others).await?;
+        let users = ctx.services.profiles(&p, &others).await?;
         Ok(pb::ListFriendRequestsResponse {
             requests: requests.iter().map(convert::friend_request).collect(),
             users: users.iter().map(convert::user).collect(),
@@ -98,7 +98,7 @@ impl super::ContactService for Handlers {
         let after = UserId::parse_opt(&r.cursor, "cursor")?;
         let (page, next) = ctx.services.blocked_users(&p, after, r.limit).await?;
         let ids: Vec<UserId> = page.iter().map(|(u, _)| *u).collect();
-        let users = ctx.services.get_users(&p, &ids).await?;
+        let users = ctx.services.profiles(&p, &ids).await?;
         Ok(pb::ListBlockedUsersResponse {
             blocked: page
                 .iter()

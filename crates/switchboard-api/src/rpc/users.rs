@@ -55,4 +55,23 @@ impl super::UserService for Handlers {
             user_seq: ev.user_seq,
         })
     }
+
+    async fn get_privacy_settings(
+        ctx: Ctx,
+        _: pb::GetPrivacySettingsRequest,
+    ) -> ServiceResult<pb::GetPrivacySettingsResponse> {
+        let p = ctx.principal().await?;
+        let rules = ctx.services.privacy_rules(&p).await?;
+        Ok(pb::GetPrivacySettingsResponse { rules: rules.iter().map(convert::privacy_rule).collect() })
+    }
+
+    async fn update_privacy_settings(
+        ctx: Ctx,
+        r: pb::UpdatePrivacySettingsRequest,
+    ) -> ServiceResult<pb::UpdatePrivacySettingsResponse> {
+        let p = ctx.principal().await?;
+        let rules = r.rules.iter().map(convert::privacy_rule_from).collect::<ServiceResult<Vec<_>>>()?;
+        let (rules, user_seq) = ctx.services.set_privacy_rules(&p, rules).await?;
+        Ok(pb::UpdatePrivacySettingsResponse { rules: rules.iter().map(convert::privacy_rule).collect(), user_seq })
+    }
 }

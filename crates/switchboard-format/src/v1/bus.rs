@@ -154,10 +154,22 @@ pub enum Event {
     Presence(Presence),
     Receipt(Receipt),
     ThreadActivity(ThreadActivity),
-    CaughtUp { user_seq: u64 },
-    ResyncRequired { conversation_id: Option<i64> },
-    UserUpdated { user: User, shared_with: Vec<i64> },
-    FileReady { file: Box<File>, shared_with: Vec<i64> },
+    CaughtUp {
+        user_seq: u64,
+    },
+    ResyncRequired {
+        conversation_id: Option<i64>,
+    },
+    UserUpdated {
+        user: User,
+        shared_with: Vec<i64>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        partial: bool,
+    },
+    FileReady {
+        file: Box<File>,
+        shared_with: Vec<i64>,
+    },
     OnlineMessage(Box<Message>),
 }
 
@@ -268,9 +280,11 @@ impl Stored for ev::Event {
             D::ResyncRequired { conversation_id } => {
                 Event::ResyncRequired { conversation_id: conversation_id.map(ConversationId::raw) }
             }
-            D::UserUpdated { user, shared_with } => {
-                Event::UserUpdated { user: user.into(), shared_with: shared_with.iter().map(|c| c.raw()).collect() }
-            }
+            D::UserUpdated { user, shared_with, partial } => Event::UserUpdated {
+                user: user.into(),
+                shared_with: shared_with.iter().map(|c| c.raw()).collect(),
+                partial: *partial,
+            },
             D::FileReady { file, shared_with } => Event::FileReady {
                 file: Box::new(file.into()),
                 shared_with: shared_with.iter().map(|c| c.raw()).collect(),
@@ -326,8 +340,8 @@ impl Stored for ev::Event {
             Event::ResyncRequired { conversation_id } => {
                 D::ResyncRequired { conversation_id: conversation_id.map(cid) }
             }
-            Event::UserUpdated { user, shared_with } => {
-                D::UserUpdated { user: user.into(), shared_with: shared_with.into_iter().map(cid).collect() }
+            Event::UserUpdated { user, shared_with, partial } => {
+                D::UserUpdated { user: user.into(), shared_with: shared_with.into_iter().map(cid).collect(), partial }
             }
             Event::FileReady { file, shared_with } => {
                 D::FileReady { file: (*file).into(), shared_with: shared_with.into_iter().map(cid).collect() }

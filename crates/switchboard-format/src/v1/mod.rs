@@ -515,6 +515,33 @@ pub enum UserEventKind {
         user_id: i64,
         blocked: bool,
     },
+    PrivacyChanged {
+        rule: PrivacyRule,
+    },
+}
+
+unit_enum!(
+    /// A privacy setting.
+    PrivacySetting = switchboard_core::privacy::PrivacySetting {
+        DirectMessages, GroupInvites, Presence, ProfilePhoto, Bio, Search,
+    }
+);
+
+unit_enum!(
+    /// Who a privacy setting lets in.
+    Audience = switchboard_core::privacy::Audience { Everyone, Contacts, Friends, Nobody }
+);
+
+/// A privacy rule as a user-log entry carries it.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrivacyRule {
+    pub setting: PrivacySetting,
+    pub audience: Audience,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow: Vec<i64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deny: Vec<i64>,
 }
 
 unit_enum!(
@@ -604,6 +631,14 @@ impl Stored for ev::UserEventKind {
             D::BlockChanged { user_id, blocked } => {
                 UserEventKind::BlockChanged { user_id: user_id.raw(), blocked: *blocked }
             }
+            D::PrivacyChanged { rule } => UserEventKind::PrivacyChanged {
+                rule: PrivacyRule {
+                    setting: rule.setting.into(),
+                    audience: rule.audience.into(),
+                    allow: rule.allow.iter().map(|u| u.raw()).collect(),
+                    deny: rule.deny.iter().map(|u| u.raw()).collect(),
+                },
+            },
             D::FriendRequestChanged { request, state } => UserEventKind::FriendRequestChanged {
                 request: FriendRequest {
                     from: request.from.raw(),
@@ -679,6 +714,14 @@ impl Stored for ev::UserEventKind {
                 D::MessageSaved { conversation_id: cid(conversation_id), message_id: mid(message_id), saved }
             }
             UserEventKind::BlockChanged { user_id, blocked } => D::BlockChanged { user_id: uid(user_id), blocked },
+            UserEventKind::PrivacyChanged { rule } => D::PrivacyChanged {
+                rule: switchboard_core::privacy::PrivacyRule {
+                    setting: rule.setting.into(),
+                    audience: rule.audience.into(),
+                    allow: rule.allow.into_iter().map(uid).collect(),
+                    deny: rule.deny.into_iter().map(uid).collect(),
+                },
+            },
             UserEventKind::FriendRequestChanged { request, state } => D::FriendRequestChanged {
                 request: md::FriendRequest {
                     from: uid(request.from),

@@ -24,11 +24,11 @@ async fn user_seq(c: &Client) -> u64 {
     state.user_seq
 }
 
-async fn direct(c: &Client, user: &str) -> Result<pb::CreateDirectResponse, ClientError> {
+pub(crate) async fn direct(c: &Client, user: &str) -> Result<pb::CreateDirectResponse, ClientError> {
     c.call("ConversationService/CreateDirect", &pb::CreateDirectRequest { user_id: user.into() }).await
 }
 
-async fn try_send(
+pub(crate) async fn try_send(
     c: &Client,
     conv: &str,
     key: &str,
@@ -45,7 +45,7 @@ async fn try_send(
     c.call("MessageService/SendMessage", &req).await
 }
 
-async fn new_group(c: &Client, members: &[&str]) -> Result<pb::CreateConversationResponse, ClientError> {
+pub(crate) async fn new_group(c: &Client, members: &[&str]) -> Result<pb::CreateConversationResponse, ClientError> {
     let req = pb::CreateConversationRequest {
         kind: pb::ConversationKind::Group as i32,
         title: "g".into(),

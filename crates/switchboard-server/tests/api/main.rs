@@ -21,6 +21,7 @@ mod media;
 mod odd_input;
 mod permissions;
 mod previews;
+mod privacy;
 mod profiles;
 mod reactions;
 mod saved;

@@ -55,7 +55,20 @@ async fn any_client_learns_what_the_server_is_and_allows_without_signing_in() {
             "clients refuse oversize files before uploading"
         );
         assert_eq!(l.rate_limit, limit(0.0, 400.0), "the test configuration turns the user limit off");
-        for f in ["spaces", "threads", "files", "tus", "connect", "websocket", "grpc", "stickers", "custom_emoji"] {
+        for f in [
+            "spaces",
+            "threads",
+            "files",
+            "tus",
+            "connect",
+            "websocket",
+            "grpc",
+            "stickers",
+            "custom_emoji",
+            "contacts",
+            "blocks",
+            "privacy_settings",
+        ] {
             assert!(i.features.iter().any(|x| x == f), "{f} missing from {:?}", i.features);
         }
         assert_eq!(i.client_support(), pb::ClientSupport::Unspecified, "no client named");

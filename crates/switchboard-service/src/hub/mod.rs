@@ -171,7 +171,7 @@ impl BusHandler for Hub {
                 state.user_targets(u)
             }
             Topic::Broadcast => match envelope.event.as_ref() {
-                Event::UserUpdated { user, shared_with } => {
+                Event::UserUpdated { user, shared_with, .. } => {
                     let mut targets = state.user_targets(user.id);
                     targets.extend(state.presence_targets(user.id));
                     for c in shared_with {

@@ -128,10 +128,8 @@ pub async fn friend_requests_reach_both_and_make_contacts<S: Store>(s: &S) {
     ));
 }
 
-/// Blocks: per owner, logged to the owner only, found from the blocked side and per
-/// conversation.
+/// Blocks: per owner, logged to the owner only, found from the blocked side.
 pub async fn blocks_are_private_to_the_blocker_and_found_both_ways<S: Store>(s: &S) {
-    use switchboard_core::model::ConversationKind;
     let ids = users(s, &["bl1", "bl2", "bl3"]).await;
     let (a, b, c) = (ids[0], ids[1], ids[2]);
     let before_b = s.user_seq(b).await.unwrap();
@@ -142,12 +140,75 @@ pub async fn blocks_are_private_to_the_blocker_and_found_both_ways<S: Store>(s: 
     assert_eq!(s.blocked_users(a, None, 10).await.unwrap(), vec![(b, 5)]);
     assert_eq!(s.blockers_of(b, &[a, c]).await.unwrap(), vec![a]);
     assert!(s.blockers_of(c, &[a, b]).await.unwrap().is_empty());
-    let g = super::group(s, ConversationKind::Group, a, &[b, c]).await;
-    assert!(s.blocked_in(g, b).await.unwrap(), "a member blocked b");
-    assert!(!s.blocked_in(g, c).await.unwrap());
     assert!(matches!(s.set_block(a, UserId::from_raw(999_999), true, 7).await, Err(StoreError::NotFound(_))));
     let ev = s.set_block(a, b, false, 8).await.unwrap().expect("unblocked");
     assert_eq!(ev.kind, UserEventKind::BlockChanged { user_id: b, blocked: false });
     assert!(s.set_block(a, b, false, 9).await.unwrap().is_none());
     assert!(s.blocked_users(a, None, 10).await.unwrap().is_empty());
+}
+
+/// Privacy rules: stored per setting with their lists, logged to the owner; refusals from
+/// blocks, deny and allow lists, contacts one way and both ways.
+pub async fn privacy_rules_decide_with_blocks_lists_and_contacts<S: Store>(s: &S) {
+    use switchboard_core::privacy::{Audience, PrivacyRule, PrivacySetting as P};
+    let ids = users(s, &["pv1", "pv2", "pv3", "pv4"]).await;
+    let (o, contact, friend, stranger) = (ids[0], ids[1], ids[2], ids[3]);
+    let all = [contact, friend, stranger];
+    let refused = move |setting| async move {
+        let mut r: Vec<UserId> = Vec::new();
+        for v in all {
+            if !s.privacy_refusals(v, &[o], &[setting]).await.unwrap().is_empty() {
+                r.push(v);
+            }
+        }
+        r
+    };
+    assert!(s.privacy_rules(o).await.unwrap().is_empty(), "nothing set: defaults");
+    assert!(refused(P::Presence).await.is_empty(), "everyone by default");
+    s.put_contact(o, contact, String::new(), String::new(), 10, 1).await.unwrap();
+    s.put_contact(o, friend, String::new(), String::new(), 10, 1).await.unwrap();
+    s.put_contact(friend, o, String::new(), String::new(), 10, 1).await.unwrap();
+    let rule =
+        |setting, audience, allow: Vec<UserId>, deny: Vec<UserId>| PrivacyRule { setting, audience, allow, deny };
+    let before = s.user_seq(o).await.unwrap();
+    let events = s
+        .set_privacy_rules(
+            o,
+            vec![
+                rule(P::Presence, Audience::Contacts, vec![], vec![]),
+                rule(P::Bio, Audience::Friends, vec![], vec![]),
+                rule(P::DirectMessages, Audience::Nobody, vec![stranger], vec![]),
+                rule(P::Search, Audience::Everyone, vec![], vec![contact]),
+            ],
+            2,
+        )
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 4);
+    assert_eq!(s.user_seq(o).await.unwrap(), before + 4, "one entry per rule");
+    assert!(matches!(&events[2].kind, UserEventKind::PrivacyChanged { rule } if rule.allow == vec![stranger]));
+    assert_eq!(refused(P::Presence).await, vec![stranger]);
+    assert_eq!(refused(P::Bio).await, vec![contact, stranger], "friends: both ways");
+    assert_eq!(refused(P::DirectMessages).await, vec![contact, friend], "nobody but the allowed");
+    assert_eq!(refused(P::Search).await, vec![contact], "everyone but the denied");
+    assert!(refused(P::GroupInvites).await.is_empty(), "untouched");
+    // Several owners and settings in one read; the viewer never refuses themself.
+    let mut r = s.privacy_refusals(stranger, &[o, friend, stranger], &[P::Presence, P::Bio]).await.unwrap();
+    r.sort();
+    assert_eq!(r, vec![(o, P::Presence), (o, P::Bio)]);
+    // A block keeps out of everything, whatever the lists say.
+    s.set_block(o, stranger, true, 3).await.unwrap();
+    assert_eq!(refused(P::DirectMessages).await, vec![contact, friend, stranger]);
+    assert_eq!(refused(P::GroupInvites).await, vec![stranger]);
+    s.set_block(o, stranger, false, 4).await.unwrap();
+    let stored = s.privacy_rules(o).await.unwrap();
+    assert_eq!(stored.len(), 4);
+    assert_eq!(stored.iter().find(|r| r.setting == P::DirectMessages).unwrap().allow, vec![stranger]);
+    // Back to the default: the rule is gone; an unknown listed account changes nothing.
+    s.set_privacy_rules(o, vec![rule(P::Presence, Audience::Everyone, vec![], vec![])], 5).await.unwrap();
+    assert!(refused(P::Presence).await.is_empty());
+    assert_eq!(s.privacy_rules(o).await.unwrap().len(), 3);
+    let unknown = rule(P::Bio, Audience::Nobody, vec![UserId::from_raw(999_999)], vec![]);
+    assert!(matches!(s.set_privacy_rules(o, vec![unknown], 6).await, Err(StoreError::NotFound(_))));
+    assert_eq!(refused(P::Bio).await, vec![contact, stranger], "all or none");
 }

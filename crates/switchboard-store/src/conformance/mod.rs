@@ -51,7 +51,8 @@ macro_rules! store_conformance {
             link_previews_follow_the_text_they_were_made_from,
             contacts_are_logged_to_both_sides_when_mutual,
             friend_requests_reach_both_and_make_contacts,
-            blocks_are_private_to_the_blocker_and_found_both_ways
+            blocks_are_private_to_the_blocker_and_found_both_ways,
+            privacy_rules_decide_with_blocks_lists_and_contacts
         );
     };
     (@tests $factory:expr; $($name:ident),* ) => {

@@ -14,10 +14,10 @@
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
 import type { Contact, FriendRequest, FriendRequestState } from "./contacts_pb.js";
+import type { PrivacyRule, UserSetting } from "./users_pb.js";
 import type { Message as Message$1, ThreadSummary } from "./messages_pb.js";
 import type { MemberSettings } from "./conversations_pb.js";
 import type { User } from "./common_pb.js";
-import type { UserSetting } from "./users_pb.js";
 import type { DeviceInfo } from "./auth_pb.js";
 import type { Presence } from "./signals_pb.js";
 import type { FileReady } from "./files_pb.js";
@@ -348,6 +348,26 @@ export declare type BlockChanged = Message<"switchboard.v1.BlockChanged"> & {
 export declare const BlockChangedSchema: GenMessage<BlockChanged>;
 
 /**
+ * The user changed a privacy setting (their own log only).
+ *
+ * @generated from message switchboard.v1.PrivacyChanged
+ */
+export declare type PrivacyChanged = Message<"switchboard.v1.PrivacyChanged"> & {
+  /**
+   * The rule now.
+   *
+   * @generated from field: switchboard.v1.PrivacyRule rule = 1;
+   */
+  rule?: PrivacyRule | undefined;
+};
+
+/**
+ * Describes the message switchboard.v1.PrivacyChanged.
+ * Use `create(PrivacyChangedSchema)` to create a new message.
+ */
+export declare const PrivacyChangedSchema: GenMessage<PrivacyChanged>;
+
+/**
  * @generated from message switchboard.v1.MessageSaved
  */
 export declare type MessageSaved = Message<"switchboard.v1.MessageSaved"> & {
@@ -579,11 +599,19 @@ export declare const SettingsChangedSchema: GenMessage<SettingsChanged>;
  */
 export declare type UserUpdated = Message<"switchboard.v1.UserUpdated"> & {
   /**
-   * The profile now.
+   * The profile now, as anyone may see it.
    *
    * @generated from field: switchboard.v1.User user = 1;
    */
   user?: User | undefined;
+
+  /**
+   * The user's privacy settings let some viewers see a different profile photo or bio
+   * than `user` shows (those fields are left out of it): read GetUsers for yours.
+   *
+   * @generated from field: bool partial = 2;
+   */
+  partial: boolean;
 };
 
 /**
@@ -1192,6 +1220,14 @@ export declare type Event = Message<"switchboard.v1.Event"> & {
      */
     value: BlockChanged;
     case: "blockChanged";
+  } | {
+    /**
+     * The user changed a privacy setting (UserService.UpdatePrivacySettings). User log.
+     *
+     * @generated from field: switchboard.v1.PrivacyChanged privacy_changed = 45;
+     */
+    value: PrivacyChanged;
+    case: "privacyChanged";
   } | {
     /**
      * Ephemeral.

@@ -4,7 +4,7 @@
 // @generated from file switchboard/v1/users.proto (package switchboard.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
 import type { User } from "./common_pb.js";
 
@@ -12,6 +12,133 @@ import type { User } from "./common_pb.js";
  * Describes the file switchboard/v1/users.proto.
  */
 export declare const file_switchboard_v1_users: GenFile;
+
+/**
+ * My rule for one setting. A block keeps the blocked person out whatever the rule says;
+ * then `deny_user_ids`, then `allow_user_ids`, then the audience decide, in that order.
+ *
+ * @generated from message switchboard.v1.PrivacyRule
+ */
+export declare type PrivacyRule = Message<"switchboard.v1.PrivacyRule"> & {
+  /**
+   * Which setting.
+   *
+   * @generated from field: switchboard.v1.PrivacySetting setting = 1;
+   */
+  setting: PrivacySetting;
+
+  /**
+   * Who is let in.
+   *
+   * @generated from field: switchboard.v1.Audience audience = 2;
+   */
+  audience: Audience;
+
+  /**
+   * Let in whatever the audience says.
+   *
+   * @generated from field: repeated string allow_user_ids = 3;
+   */
+  allowUserIds: string[];
+
+  /**
+   * Kept out whatever the audience says.
+   *
+   * @generated from field: repeated string deny_user_ids = 4;
+   */
+  denyUserIds: string[];
+};
+
+/**
+ * Describes the message switchboard.v1.PrivacyRule.
+ * Use `create(PrivacyRuleSchema)` to create a new message.
+ */
+export declare const PrivacyRuleSchema: GenMessage<PrivacyRule>;
+
+/**
+ * GetPrivacySettings request.
+ *
+ * @generated from message switchboard.v1.GetPrivacySettingsRequest
+ */
+export declare type GetPrivacySettingsRequest = Message<"switchboard.v1.GetPrivacySettingsRequest"> & {
+};
+
+/**
+ * Describes the message switchboard.v1.GetPrivacySettingsRequest.
+ * Use `create(GetPrivacySettingsRequestSchema)` to create a new message.
+ */
+export declare const GetPrivacySettingsRequestSchema: GenMessage<GetPrivacySettingsRequest>;
+
+/**
+ * GetPrivacySettings response.
+ *
+ * @generated from message switchboard.v1.GetPrivacySettingsResponse
+ */
+export declare type GetPrivacySettingsResponse = Message<"switchboard.v1.GetPrivacySettingsResponse"> & {
+  /**
+   * One rule per setting, in setting order.
+   *
+   * @generated from field: repeated switchboard.v1.PrivacyRule rules = 1;
+   */
+  rules: PrivacyRule[];
+};
+
+/**
+ * Describes the message switchboard.v1.GetPrivacySettingsResponse.
+ * Use `create(GetPrivacySettingsResponseSchema)` to create a new message.
+ */
+export declare const GetPrivacySettingsResponseSchema: GenMessage<GetPrivacySettingsResponse>;
+
+/**
+ * UpdatePrivacySettings request. Each rule replaces that setting's rule whole (audience
+ * and both lists). invalid_argument for: no rules, a setting unspecified or given twice,
+ * an audience unspecified, yourself or an unknown user on a list, someone on both lists,
+ * or more than `service.max_privacy_exceptions` (1000) people on one setting's two
+ * lists together.
+ *
+ * @generated from message switchboard.v1.UpdatePrivacySettingsRequest
+ */
+export declare type UpdatePrivacySettingsRequest = Message<"switchboard.v1.UpdatePrivacySettingsRequest"> & {
+  /**
+   * The rules to set.
+   *
+   * @generated from field: repeated switchboard.v1.PrivacyRule rules = 1;
+   */
+  rules: PrivacyRule[];
+};
+
+/**
+ * Describes the message switchboard.v1.UpdatePrivacySettingsRequest.
+ * Use `create(UpdatePrivacySettingsRequestSchema)` to create a new message.
+ */
+export declare const UpdatePrivacySettingsRequestSchema: GenMessage<UpdatePrivacySettingsRequest>;
+
+/**
+ * UpdatePrivacySettings response.
+ *
+ * @generated from message switchboard.v1.UpdatePrivacySettingsResponse
+ */
+export declare type UpdatePrivacySettingsResponse = Message<"switchboard.v1.UpdatePrivacySettingsResponse"> & {
+  /**
+   * One rule per setting afterwards, in setting order.
+   *
+   * @generated from field: repeated switchboard.v1.PrivacyRule rules = 1;
+   */
+  rules: PrivacyRule[];
+
+  /**
+   * The caller's user-log position of the last change.
+   *
+   * @generated from field: uint64 user_seq = 2;
+   */
+  userSeq: bigint;
+};
+
+/**
+ * Describes the message switchboard.v1.UpdatePrivacySettingsResponse.
+ * Use `create(UpdatePrivacySettingsResponseSchema)` to create a new message.
+ */
+export declare const UpdatePrivacySettingsResponseSchema: GenMessage<UpdatePrivacySettingsResponse>;
 
 /**
  * One synced setting.
@@ -329,6 +456,117 @@ export declare type SearchUsersResponse = Message<"switchboard.v1.SearchUsersRes
 export declare const SearchUsersResponseSchema: GenMessage<SearchUsersResponse>;
 
 /**
+ * What a privacy rule governs. Whoever a rule keeps out is refused with the same generic
+ * permission_denied, reason `not_reachable`, as a block (which keeps out of all of them):
+ * the refusal never says which.
+ *
+ * @generated from enum switchboard.v1.PrivacySetting
+ */
+export enum PrivacySetting {
+  /**
+   * @generated from enum value: PRIVACY_SETTING_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Start a direct chat with me (CreateDirect) and write in it (SendMessage, online-only
+   * messages, scheduled messages when they go out). A direct chat I started stays open to
+   * the other person whatever this says (only a block closes it).
+   *
+   * @generated from enum value: PRIVACY_SETTING_DIRECT_MESSAGES = 1;
+   */
+  DIRECT_MESSAGES = 1,
+
+  /**
+   * Add me to a group or a channel (CreateConversation's members, AddMembers).
+   *
+   * @generated from enum value: PRIVACY_SETTING_GROUP_INVITES = 2;
+   */
+  GROUP_INVITES = 2,
+
+  /**
+   * See whether I am online and when I was last seen (SubscribePresence answers offline,
+   * never seen, and does not follow).
+   *
+   * @generated from enum value: PRIVACY_SETTING_PRESENCE = 3;
+   */
+  PRESENCE = 3,
+
+  /**
+   * See my profile photo: `avatar_file_id` and `avatar_url` are empty in every User the
+   * viewer reads (GetUsers, SearchUsers, contact, friend-request and block lists, imports).
+   *
+   * @generated from enum value: PRIVACY_SETTING_PROFILE_PHOTO = 4;
+   */
+  PROFILE_PHOTO = 4,
+
+  /**
+   * See my bio: `bio` is empty in every User the viewer reads.
+   *
+   * @generated from enum value: PRIVACY_SETTING_BIO = 5;
+   */
+  BIO = 5,
+
+  /**
+   * Find me: SearchUsers and ImportContacts leave me out.
+   *
+   * @generated from enum value: PRIVACY_SETTING_SEARCH = 6;
+   */
+  SEARCH = 6,
+}
+
+/**
+ * Describes the enum switchboard.v1.PrivacySetting.
+ */
+export declare const PrivacySettingSchema: GenEnum<PrivacySetting>;
+
+/**
+ * Who a privacy rule lets in, besides its exceptions.
+ *
+ * @generated from enum switchboard.v1.Audience
+ */
+export enum Audience {
+  /**
+   * @generated from enum value: AUDIENCE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Anyone signed in (the default of every setting).
+   *
+   * @generated from enum value: AUDIENCE_EVERYONE = 1;
+   */
+  EVERYONE = 1,
+
+  /**
+   * The people in my contacts (whether or not they have me in theirs).
+   *
+   * @generated from enum value: AUDIENCE_CONTACTS = 2;
+   */
+  CONTACTS = 2,
+
+  /**
+   * Mutual contacts only: in my contacts and having me in theirs (an accepted friend
+   * request makes this). DIRECT_MESSAGES with FRIENDS asks for a friend request first.
+   *
+   * @generated from enum value: AUDIENCE_FRIENDS = 3;
+   */
+  FRIENDS = 3,
+
+  /**
+   * No one.
+   *
+   * @generated from enum value: AUDIENCE_NOBODY = 4;
+   */
+  NOBODY = 4,
+}
+
+/**
+ * Describes the enum switchboard.v1.Audience.
+ */
+export declare const AudienceSchema: GenEnum<Audience>;
+
+/**
  * Profiles.
  *
  * @generated from service switchboard.v1.UserService
@@ -355,7 +593,8 @@ export declare const UserService: GenService<{
     output: typeof UpdateProfileResponseSchema;
   },
   /**
-   * Returns users by id; unknown ids are left out.
+   * Returns users by id, as the caller may see them (PROFILE_PHOTO and BIO privacy
+   * settings applied); unknown ids are left out.
    *
    * @generated from rpc switchboard.v1.UserService.GetUsers
    */
@@ -365,7 +604,8 @@ export declare const UserService: GenService<{
     output: typeof GetUsersResponseSchema;
   },
   /**
-   * Finds users whose username or display name starts with a prefix.
+   * Finds users whose username or display name starts with a prefix (leaving out those
+   * whose SEARCH privacy setting keeps the caller out).
    *
    * @generated from rpc switchboard.v1.UserService.SearchUsers
    */
@@ -395,6 +635,28 @@ export declare const UserService: GenService<{
     methodKind: "unary";
     input: typeof UpdateUserSettingsRequestSchema;
     output: typeof UpdateUserSettingsResponseSchema;
+  },
+  /**
+   * Returns the caller's privacy rule for every setting (the default, everyone with no
+   * exceptions, where they changed nothing).
+   *
+   * @generated from rpc switchboard.v1.UserService.GetPrivacySettings
+   */
+  getPrivacySettings: {
+    methodKind: "unary";
+    input: typeof GetPrivacySettingsRequestSchema;
+    output: typeof GetPrivacySettingsResponseSchema;
+  },
+  /**
+   * Replaces the caller's rules for the settings given, all or none; every device of the
+   * caller receives `privacyChanged` (user log) for each, live and through catch-up.
+   *
+   * @generated from rpc switchboard.v1.UserService.UpdatePrivacySettings
+   */
+  updatePrivacySettings: {
+    methodKind: "unary";
+    input: typeof UpdatePrivacySettingsRequestSchema;
+    output: typeof UpdatePrivacySettingsResponseSchema;
   },
 }>;
 

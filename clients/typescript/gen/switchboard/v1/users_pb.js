@@ -4,105 +4,170 @@
 // @generated from file switchboard/v1/users.proto (package switchboard.v1, syntax proto3)
 /* eslint-disable */
 
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc, tsEnum } from "@bufbuild/protobuf/codegenv2";
 import { file_switchboard_v1_common } from "./common_pb.js";
 
 /**
  * Describes the file switchboard/v1/users.proto.
  */
 export const file_switchboard_v1_users = /*@__PURE__*/
-  fileDesc("Chpzd2l0Y2hib2FyZC92MS91c2Vycy5wcm90bxIOc3dpdGNoYm9hcmQudjEiQAoLVXNlclNldHRpbmcSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJEhUKDXVwZGF0ZWRfYXRfbXMYAyABKAMiGAoWR2V0VXNlclNldHRpbmdzUmVxdWVzdCJIChdHZXRVc2VyU2V0dGluZ3NSZXNwb25zZRItCghzZXR0aW5ncxgBIAMoCzIbLnN3aXRjaGJvYXJkLnYxLlVzZXJTZXR0aW5nIpgBChlVcGRhdGVVc2VyU2V0dGluZ3NSZXF1ZXN0Ej8KA3NldBgBIAMoCzIyLnN3aXRjaGJvYXJkLnYxLlVwZGF0ZVVzZXJTZXR0aW5nc1JlcXVlc3QuU2V0RW50cnkSDgoGcmVtb3ZlGAIgAygJGioKCFNldEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiXQoaVXBkYXRlVXNlclNldHRpbmdzUmVzcG9uc2USLQoIc2V0dGluZ3MYASADKAsyGy5zd2l0Y2hib2FyZC52MS5Vc2VyU2V0dGluZxIQCgh1c2VyX3NlcRgCIAEoBCIOCgxHZXRNZVJlcXVlc3QiMwoNR2V0TWVSZXNwb25zZRIiCgR1c2VyGAEgASgLMhQuc3dpdGNoYm9hcmQudjEuVXNlciLaAQoUVXBkYXRlUHJvZmlsZVJlcXVlc3QSGQoMZGlzcGxheV9uYW1lGAEgASgJSACIAQESEAoDYmlvGAIgASgJSAGIAQESGAoLc3RhdHVzX3RleHQYAyABKAlIAogBARIVCgh1c2VybmFtZRgEIAEoCUgDiAEBEhsKDmF2YXRhcl9maWxlX2lkGAUgASgJSASIAQFCDwoNX2Rpc3BsYXlfbmFtZUIGCgRfYmlvQg4KDF9zdGF0dXNfdGV4dEILCglfdXNlcm5hbWVCEQoPX2F2YXRhcl9maWxlX2lkIjsKFVVwZGF0ZVByb2ZpbGVSZXNwb25zZRIiCgR1c2VyGAEgASgLMhQuc3dpdGNoYm9hcmQudjEuVXNlciIjCg9HZXRVc2Vyc1JlcXVlc3QSEAoIdXNlcl9pZHMYASADKAkiNwoQR2V0VXNlcnNSZXNwb25zZRIjCgV1c2VycxgBIAMoCzIULnN3aXRjaGJvYXJkLnYxLlVzZXIiMgoSU2VhcmNoVXNlcnNSZXF1ZXN0Eg0KBXF1ZXJ5GAEgASgJEg0KBWxpbWl0GAIgASgNIjoKE1NlYXJjaFVzZXJzUmVzcG9uc2USIwoFdXNlcnMYASADKAsyFC5zd2l0Y2hib2FyZC52MS5Vc2VyMr0ECgtVc2VyU2VydmljZRJJCgVHZXRNZRIcLnN3aXRjaGJvYXJkLnYxLkdldE1lUmVxdWVzdBodLnN3aXRjaGJvYXJkLnYxLkdldE1lUmVzcG9uc2UiA5ACARJcCg1VcGRhdGVQcm9maWxlEiQuc3dpdGNoYm9hcmQudjEuVXBkYXRlUHJvZmlsZVJlcXVlc3QaJS5zd2l0Y2hib2FyZC52MS5VcGRhdGVQcm9maWxlUmVzcG9uc2USUgoIR2V0VXNlcnMSHy5zd2l0Y2hib2FyZC52MS5HZXRVc2Vyc1JlcXVlc3QaIC5zd2l0Y2hib2FyZC52MS5HZXRVc2Vyc1Jlc3BvbnNlIgOQAgESWwoLU2VhcmNoVXNlcnMSIi5zd2l0Y2hib2FyZC52MS5TZWFyY2hVc2Vyc1JlcXVlc3QaIy5zd2l0Y2hib2FyZC52MS5TZWFyY2hVc2Vyc1Jlc3BvbnNlIgOQAgESZwoPR2V0VXNlclNldHRpbmdzEiYuc3dpdGNoYm9hcmQudjEuR2V0VXNlclNldHRpbmdzUmVxdWVzdBonLnN3aXRjaGJvYXJkLnYxLkdldFVzZXJTZXR0aW5nc1Jlc3BvbnNlIgOQAgESawoSVXBkYXRlVXNlclNldHRpbmdzEikuc3dpdGNoYm9hcmQudjEuVXBkYXRlVXNlclNldHRpbmdzUmVxdWVzdBoqLnN3aXRjaGJvYXJkLnYxLlVwZGF0ZVVzZXJTZXR0aW5nc1Jlc3BvbnNlYgZwcm90bzM", [file_switchboard_v1_common]);
+  fileDesc("Chpzd2l0Y2hib2FyZC92MS91c2Vycy5wcm90bxIOc3dpdGNoYm9hcmQudjEimQEKC1ByaXZhY3lSdWxlEi8KB3NldHRpbmcYASABKA4yHi5zd2l0Y2hib2FyZC52MS5Qcml2YWN5U2V0dGluZxIqCghhdWRpZW5jZRgCIAEoDjIYLnN3aXRjaGJvYXJkLnYxLkF1ZGllbmNlEhYKDmFsbG93X3VzZXJfaWRzGAMgAygJEhUKDWRlbnlfdXNlcl9pZHMYBCADKAkiGwoZR2V0UHJpdmFjeVNldHRpbmdzUmVxdWVzdCJIChpHZXRQcml2YWN5U2V0dGluZ3NSZXNwb25zZRIqCgVydWxlcxgBIAMoCzIbLnN3aXRjaGJvYXJkLnYxLlByaXZhY3lSdWxlIkoKHFVwZGF0ZVByaXZhY3lTZXR0aW5nc1JlcXVlc3QSKgoFcnVsZXMYASADKAsyGy5zd2l0Y2hib2FyZC52MS5Qcml2YWN5UnVsZSJdCh1VcGRhdGVQcml2YWN5U2V0dGluZ3NSZXNwb25zZRIqCgVydWxlcxgBIAMoCzIbLnN3aXRjaGJvYXJkLnYxLlByaXZhY3lSdWxlEhAKCHVzZXJfc2VxGAIgASgEIkAKC1VzZXJTZXR0aW5nEgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCRIVCg11cGRhdGVkX2F0X21zGAMgASgDIhgKFkdldFVzZXJTZXR0aW5nc1JlcXVlc3QiSAoXR2V0VXNlclNldHRpbmdzUmVzcG9uc2USLQoIc2V0dGluZ3MYASADKAsyGy5zd2l0Y2hib2FyZC52MS5Vc2VyU2V0dGluZyKYAQoZVXBkYXRlVXNlclNldHRpbmdzUmVxdWVzdBI/CgNzZXQYASADKAsyMi5zd2l0Y2hib2FyZC52MS5VcGRhdGVVc2VyU2V0dGluZ3NSZXF1ZXN0LlNldEVudHJ5Eg4KBnJlbW92ZRgCIAMoCRoqCghTZXRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIl0KGlVwZGF0ZVVzZXJTZXR0aW5nc1Jlc3BvbnNlEi0KCHNldHRpbmdzGAEgAygLMhsuc3dpdGNoYm9hcmQudjEuVXNlclNldHRpbmcSEAoIdXNlcl9zZXEYAiABKAQiDgoMR2V0TWVSZXF1ZXN0IjMKDUdldE1lUmVzcG9uc2USIgoEdXNlchgBIAEoCzIULnN3aXRjaGJvYXJkLnYxLlVzZXIi2gEKFFVwZGF0ZVByb2ZpbGVSZXF1ZXN0EhkKDGRpc3BsYXlfbmFtZRgBIAEoCUgAiAEBEhAKA2JpbxgCIAEoCUgBiAEBEhgKC3N0YXR1c190ZXh0GAMgASgJSAKIAQESFQoIdXNlcm5hbWUYBCABKAlIA4gBARIbCg5hdmF0YXJfZmlsZV9pZBgFIAEoCUgEiAEBQg8KDV9kaXNwbGF5X25hbWVCBgoEX2Jpb0IOCgxfc3RhdHVzX3RleHRCCwoJX3VzZXJuYW1lQhEKD19hdmF0YXJfZmlsZV9pZCI7ChVVcGRhdGVQcm9maWxlUmVzcG9uc2USIgoEdXNlchgBIAEoCzIULnN3aXRjaGJvYXJkLnYxLlVzZXIiIwoPR2V0VXNlcnNSZXF1ZXN0EhAKCHVzZXJfaWRzGAEgAygJIjcKEEdldFVzZXJzUmVzcG9uc2USIwoFdXNlcnMYASADKAsyFC5zd2l0Y2hib2FyZC52MS5Vc2VyIjIKElNlYXJjaFVzZXJzUmVxdWVzdBINCgVxdWVyeRgBIAEoCRINCgVsaW1pdBgCIAEoDSI6ChNTZWFyY2hVc2Vyc1Jlc3BvbnNlEiMKBXVzZXJzGAEgAygLMhQuc3dpdGNoYm9hcmQudjEuVXNlcirvAQoOUHJpdmFjeVNldHRpbmcSHwobUFJJVkFDWV9TRVRUSU5HX1VOU1BFQ0lGSUVEEAASIwofUFJJVkFDWV9TRVRUSU5HX0RJUkVDVF9NRVNTQUdFUxABEiEKHVBSSVZBQ1lfU0VUVElOR19HUk9VUF9JTlZJVEVTEAISHAoYUFJJVkFDWV9TRVRUSU5HX1BSRVNFTkNFEAMSIQodUFJJVkFDWV9TRVRUSU5HX1BST0ZJTEVfUEhPVE8QBBIXChNQUklWQUNZX1NFVFRJTkdfQklPEAUSGgoWUFJJVkFDWV9TRVRUSU5HX1NFQVJDSBAGKn0KCEF1ZGllbmNlEhgKFEFVRElFTkNFX1VOU1BFQ0lGSUVEEAASFQoRQVVESUVOQ0VfRVZFUllPTkUQARIVChFBVURJRU5DRV9DT05UQUNUUxACEhQKEEFVRElFTkNFX0ZSSUVORFMQAxITCg9BVURJRU5DRV9OT0JPRFkQBDKlBgoLVXNlclNlcnZpY2USSQoFR2V0TWUSHC5zd2l0Y2hib2FyZC52MS5HZXRNZVJlcXVlc3QaHS5zd2l0Y2hib2FyZC52MS5HZXRNZVJlc3BvbnNlIgOQAgESXAoNVXBkYXRlUHJvZmlsZRIkLnN3aXRjaGJvYXJkLnYxLlVwZGF0ZVByb2ZpbGVSZXF1ZXN0GiUuc3dpdGNoYm9hcmQudjEuVXBkYXRlUHJvZmlsZVJlc3BvbnNlElIKCEdldFVzZXJzEh8uc3dpdGNoYm9hcmQudjEuR2V0VXNlcnNSZXF1ZXN0GiAuc3dpdGNoYm9hcmQudjEuR2V0VXNlcnNSZXNwb25zZSIDkAIBElsKC1NlYXJjaFVzZXJzEiIuc3dpdGNoYm9hcmQudjEuU2VhcmNoVXNlcnNSZXF1ZXN0GiMuc3dpdGNoYm9hcmQudjEuU2VhcmNoVXNlcnNSZXNwb25zZSIDkAIBEmcKD0dldFVzZXJTZXR0aW5ncxImLnN3aXRjaGJvYXJkLnYxLkdldFVzZXJTZXR0aW5nc1JlcXVlc3QaJy5zd2l0Y2hib2FyZC52MS5HZXRVc2VyU2V0dGluZ3NSZXNwb25zZSIDkAIBEmsKElVwZGF0ZVVzZXJTZXR0aW5ncxIpLnN3aXRjaGJvYXJkLnYxLlVwZGF0ZVVzZXJTZXR0aW5nc1JlcXVlc3QaKi5zd2l0Y2hib2FyZC52MS5VcGRhdGVVc2VyU2V0dGluZ3NSZXNwb25zZRJwChJHZXRQcml2YWN5U2V0dGluZ3MSKS5zd2l0Y2hib2FyZC52MS5HZXRQcml2YWN5U2V0dGluZ3NSZXF1ZXN0Giouc3dpdGNoYm9hcmQudjEuR2V0UHJpdmFjeVNldHRpbmdzUmVzcG9uc2UiA5ACARJ0ChVVcGRhdGVQcml2YWN5U2V0dGluZ3MSLC5zd2l0Y2hib2FyZC52MS5VcGRhdGVQcml2YWN5U2V0dGluZ3NSZXF1ZXN0Gi0uc3dpdGNoYm9hcmQudjEuVXBkYXRlUHJpdmFjeVNldHRpbmdzUmVzcG9uc2ViBnByb3RvMw", [file_switchboard_v1_common]);
+
+/**
+ * Describes the message switchboard.v1.PrivacyRule.
+ * Use `create(PrivacyRuleSchema)` to create a new message.
+ */
+export const PrivacyRuleSchema = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_users, 0);
+
+/**
+ * Describes the message switchboard.v1.GetPrivacySettingsRequest.
+ * Use `create(GetPrivacySettingsRequestSchema)` to create a new message.
+ */
+export const GetPrivacySettingsRequestSchema = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_users, 1);
+
+/**
+ * Describes the message switchboard.v1.GetPrivacySettingsResponse.
+ * Use `create(GetPrivacySettingsResponseSchema)` to create a new message.
+ */
+export const GetPrivacySettingsResponseSchema = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_users, 2);
+
+/**
+ * Describes the message switchboard.v1.UpdatePrivacySettingsRequest.
+ * Use `create(UpdatePrivacySettingsRequestSchema)` to create a new message.
+ */
+export const UpdatePrivacySettingsRequestSchema = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_users, 3);
+
+/**
+ * Describes the message switchboard.v1.UpdatePrivacySettingsResponse.
+ * Use `create(UpdatePrivacySettingsResponseSchema)` to create a new message.
+ */
+export const UpdatePrivacySettingsResponseSchema = /*@__PURE__*/
+  messageDesc(file_switchboard_v1_users, 4);
 
 /**
  * Describes the message switchboard.v1.UserSetting.
  * Use `create(UserSettingSchema)` to create a new message.
  */
 export const UserSettingSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_users, 0);
+  messageDesc(file_switchboard_v1_users, 5);
 
 /**
  * Describes the message switchboard.v1.GetUserSettingsRequest.
  * Use `create(GetUserSettingsRequestSchema)` to create a new message.
  */
 export const GetUserSettingsRequestSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_users, 1);
+  messageDesc(file_switchboard_v1_users, 6);
 
 /**
  * Describes the message switchboard.v1.GetUserSettingsResponse.
  * Use `create(GetUserSettingsResponseSchema)` to create a new message.
  */
 export const GetUserSettingsResponseSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_users, 2);
+  messageDesc(file_switchboard_v1_users, 7);
 
 /**
  * Describes the message switchboard.v1.UpdateUserSettingsRequest.
  * Use `create(UpdateUserSettingsRequestSchema)` to create a new message.
  */
 export const UpdateUserSettingsRequestSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_users, 3);
+  messageDesc(file_switchboard_v1_users, 8);
 
 /**
  * Describes the message switchboard.v1.UpdateUserSettingsResponse.
  * Use `create(UpdateUserSettingsResponseSchema)` to create a new message.
  */
 export const UpdateUserSettingsResponseSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_users, 4);
+  messageDesc(file_switchboard_v1_users, 9);
 
 /**
  * Describes the message switchboard.v1.GetMeRequest.
  * Use `create(GetMeRequestSchema)` to create a new message.
  */
 export const GetMeRequestSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_users, 5);
+  messageDesc(file_switchboard_v1_users, 10);
 
 /**
  * Describes the message switchboard.v1.GetMeResponse.
  * Use `create(GetMeResponseSchema)` to create a new message.
  */
 export const GetMeResponseSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_users, 6);
+  messageDesc(file_switchboard_v1_users, 11);
 
 /**
  * Describes the message switchboard.v1.UpdateProfileRequest.
  * Use `create(UpdateProfileRequestSchema)` to create a new message.
  */
 export const UpdateProfileRequestSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_users, 7);
+  messageDesc(file_switchboard_v1_users, 12);
 
 /**
  * Describes the message switchboard.v1.UpdateProfileResponse.
  * Use `create(UpdateProfileResponseSchema)` to create a new message.
  */
 export const UpdateProfileResponseSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_users, 8);
+  messageDesc(file_switchboard_v1_users, 13);
 
 /**
  * Describes the message switchboard.v1.GetUsersRequest.
  * Use `create(GetUsersRequestSchema)` to create a new message.
  */
 export const GetUsersRequestSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_users, 9);
+  messageDesc(file_switchboard_v1_users, 14);
 
 /**
  * Describes the message switchboard.v1.GetUsersResponse.
  * Use `create(GetUsersResponseSchema)` to create a new message.
  */
 export const GetUsersResponseSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_users, 10);
+  messageDesc(file_switchboard_v1_users, 15);
 
 /**
  * Describes the message switchboard.v1.SearchUsersRequest.
  * Use `create(SearchUsersRequestSchema)` to create a new message.
  */
 export const SearchUsersRequestSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_users, 11);
+  messageDesc(file_switchboard_v1_users, 16);
 
 /**
  * Describes the message switchboard.v1.SearchUsersResponse.
  * Use `create(SearchUsersResponseSchema)` to create a new message.
  */
 export const SearchUsersResponseSchema = /*@__PURE__*/
-  messageDesc(file_switchboard_v1_users, 12);
+  messageDesc(file_switchboard_v1_users, 17);
+
+/**
+ * Describes the enum switchboard.v1.PrivacySetting.
+ */
+export const PrivacySettingSchema = /*@__PURE__*/
+  enumDesc(file_switchboard_v1_users, 0);
+
+/**
+ * What a privacy rule governs. Whoever a rule keeps out is refused with the same generic
+ * permission_denied, reason `not_reachable`, as a block (which keeps out of all of them):
+ * the refusal never says which.
+ *
+ * @generated from enum switchboard.v1.PrivacySetting
+ */
+export const PrivacySetting = /*@__PURE__*/
+  tsEnum(PrivacySettingSchema);
+
+/**
+ * Describes the enum switchboard.v1.Audience.
+ */
+export const AudienceSchema = /*@__PURE__*/
+  enumDesc(file_switchboard_v1_users, 1);
+
+/**
+ * Who a privacy rule lets in, besides its exceptions.
+ *
+ * @generated from enum switchboard.v1.Audience
+ */
+export const Audience = /*@__PURE__*/
+  tsEnum(AudienceSchema);
 
 /**
  * Profiles.
