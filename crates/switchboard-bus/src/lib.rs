@@ -37,6 +37,10 @@ pub struct PresenceReport {
     pub full: bool,
     /// Users and their status on that node; `None` = no longer connected there.
     pub users: Vec<(UserId, Option<PresenceStatus>)>,
+    /// Users whose presence audience may have shrunk (a block, a privacy setting, a
+    /// contact removed): every node checks again who of its sessions may still follow
+    /// them.
+    pub revoked: Vec<UserId>,
 }
 
 impl switchboard_format::Stored for PresenceReport {
@@ -48,6 +52,7 @@ impl switchboard_format::Stored for PresenceReport {
             node: self.node,
             full: self.full,
             users: self.users.iter().map(|(u, s)| (u.raw(), s.map(Into::into))).collect(),
+            revoked: self.revoked.iter().map(|u| u.raw()).collect(),
         }
     }
 
@@ -56,6 +61,7 @@ impl switchboard_format::Stored for PresenceReport {
             node: v.node,
             full: v.full,
             users: v.users.into_iter().map(|(u, s)| (UserId::from_raw(u), s.map(Into::into))).collect(),
+            revoked: v.revoked.into_iter().map(UserId::from_raw).collect(),
         }
     }
 }

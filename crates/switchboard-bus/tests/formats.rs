@@ -15,6 +15,7 @@ fn the_presence_report_keeps_its_format() {
         node: 0x5eed_0000_0000_0001,
         full: false,
         users: vec![(UserId::from_raw(3), Some(PresenceStatus::Online)), (UserId::from_raw(4), None)],
+        revoked: Vec::new(),
     };
     let path =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../switchboard-format/tests/fixtures/v1/presence_report.json");

@@ -606,6 +606,7 @@ fn a_presence_report_keeps_its_format() {
         node: 0x5eed_0000_0000_0001,
         full: false,
         users: vec![(3, Some(switchboard_format::v1::PresenceStatus::Online)), (4, None)],
+        revoked: Vec::new(),
     };
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v1/presence_report.json");
     let fixture: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();

@@ -59,6 +59,9 @@ impl Services {
         }
         if let Some(ev) = self.store().set_block(p.user_id, user, blocked, self.now_ms()).await? {
             self.publish_user(ev);
+            if blocked {
+                self.presence_audience_shrank(vec![p.user_id]);
+            }
         }
         Ok(())
     }
@@ -180,6 +183,10 @@ impl Services {
         let removed = !events.is_empty();
         for ev in events {
             self.publish_user(ev);
+        }
+        if removed {
+            // Either side's audience of contacts or friends may have lost the other.
+            self.presence_audience_shrank(vec![p.user_id, user]);
         }
         Ok(removed)
     }

@@ -190,6 +190,7 @@ impl Services {
         services.start_files();
         services.start_search_backfill();
         services.start_scheduler();
+        services.start_presence_rechecks();
         Ok(services)
     }
 

@@ -52,6 +52,7 @@ impl Services {
                 return Err(ServiceError::invalid("rules", "someone is on both the allow and the deny list"));
             }
         }
+        let touched_presence = rules.iter().any(|r| r.setting == PrivacySetting::Presence);
         let events = match self.store().set_privacy_rules(p.user_id, rules, self.now_ms()).await {
             Err(switchboard_store::StoreError::NotFound(_)) => {
                 return Err(ServiceError::invalid("rules", "an allow or deny list names an unknown user"));
@@ -60,6 +61,9 @@ impl Services {
         };
         let user_seq = events.last().map_or(0, |e| e.user_seq);
         events.into_iter().for_each(|ev| self.publish_user(ev));
+        if touched_presence {
+            self.presence_audience_shrank(vec![p.user_id]);
+        }
         Ok((self.privacy_rules(p).await?, user_seq))
     }
 
@@ -142,6 +146,33 @@ impl Services {
         let hidden = self.refusing(viewer, &ids, PrivacySetting::Search).await?;
         users.retain(|u| !hidden.contains(&u.id));
         Ok(users)
+    }
+
+    /// Checks again, off the request path, who of this node's sessions may follow the
+    /// presence of a user whose audience shrank; those kept out stop following and are
+    /// told the user is offline, never seen.
+    pub(crate) fn start_presence_rechecks(&self) {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<crate::hub::presence::Recheck>();
+        self.hub().rechecks_to(tx);
+        let weak = std::sync::Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            while let Some((owner, watchers)) = rx.recv().await {
+                let Some(inner) = weak.upgrade() else { return };
+                let services = Services { inner };
+                for (session, viewer) in watchers {
+                    match services.refusing(viewer, &[owner], PrivacySetting::Presence).await {
+                        Ok(refused) if !refused.is_empty() => services.hub().revoke_watch(session, owner),
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, %owner, "cannot check a presence watcher again"),
+                    }
+                }
+            }
+        });
+    }
+
+    /// Tells every node that `owners`' presence audiences may have shrunk.
+    pub(crate) fn presence_audience_shrank(&self, owners: Vec<UserId>) {
+        self.hub().announce_revoked(owners);
     }
 
     /// The profile as anyone may see it, and whether some viewers see more or less (a

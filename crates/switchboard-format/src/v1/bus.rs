@@ -357,4 +357,6 @@ pub struct PresenceReport {
     pub node: u64,
     pub full: bool,
     pub users: Vec<(i64, Option<PresenceStatus>)>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revoked: Vec<i64>,
 }

@@ -411,6 +411,43 @@ async fn presence_is_one_status_across_nodes_and_a_dead_node_takes_its_users_off
     drop(ann_b_events);
 }
 
+#[tokio::test]
+async fn a_block_on_one_node_ends_a_presence_watch_on_another() {
+    let Some((pg, nats)) = services() else { return };
+    let cluster = Cluster::start(&pg, &nats, 2).await;
+    let ann = register_at(&cluster.addr(0), Transport::Http, "ann").await;
+    let bob = register_at(&cluster.addr(1), Transport::Http, "bob").await;
+    let mut ann_ws = Client::connect(&cluster.addr(0), Transport::WsJson, Some(&ann.token)).await.unwrap();
+    let mut ann_events =
+        ann_ws.subscribe(pb::SubscribeRequest { live_only: true, ..Default::default() }).await.unwrap();
+    wait_for(&mut ann_events, 10, is_caught_up).await;
+    let mut bob_ws = Client::connect(&cluster.addr(1), Transport::WsJson, Some(&bob.token)).await.unwrap();
+    let mut bob_events =
+        bob_ws.subscribe(pb::SubscribeRequest { live_only: true, ..Default::default() }).await.unwrap();
+    wait_for(&mut bob_events, 10, is_caught_up).await;
+    let watch = pb::SubscribePresenceRequest { user_ids: vec![ann.id.clone()] };
+    for _ in 0..100 {
+        let now: pb::SubscribePresenceResponse = bob_ws.call("SignalService/SubscribePresence", &watch).await.unwrap();
+        if now.presences[0].status == pb::PresenceStatus::Online as i32 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _: pb::BlockUserResponse =
+        ann_ws.call("ContactService/BlockUser", &pb::BlockUserRequest { user_id: bob.id.clone() }).await.unwrap();
+    let e = wait_for(&mut bob_events, 15, |e| presence_of(e, &ann).is_some()).await;
+    let p = presence_of(&e, &ann).unwrap();
+    assert_eq!((p.status, p.last_seen_at_ms), (pb::PresenceStatus::Offline as i32, 0), "told she is gone, never seen");
+    // Her next change does not reach him.
+    let away = pb::SetPresenceRequest { status: pb::PresenceStatus::Away as i32 };
+    let _: pb::SetPresenceResponse = ann_ws.call("SignalService/SetPresence", &away).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    while let Some(switchboard_client::StreamEvent::Event(e)) = bob_events.next_within(Duration::from_millis(50)).await
+    {
+        assert!(presence_of(&e, &ann).is_none(), "no presence after the block: {e:?}");
+    }
+}
+
 /// A TCP proxy the test can cut and restore, standing between a node and PostgreSQL.
 struct Proxy {
     port: u16,

@@ -260,3 +260,71 @@ async fn bad_rules_are_refused_and_change_nothing() {
     update(&a, vec![rule(S::Bio, A::Nobody, &[&bob, &bob], &[&cat])]).await.unwrap();
     app.stop().await;
 }
+
+fn presence_of<'a>(e: &'a pb::Event, user: &str) -> Option<&'a pb::Presence> {
+    match &e.kind {
+        Some(pb::event::Kind::Presence(p)) if p.user_id == user => Some(p),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn a_running_presence_watch_ends_when_a_rule_or_a_block_keeps_the_watcher_out() {
+    let app = TestApp::spawn().await;
+    let (ann, bob, cat) = (app.register("ann").await, app.register("bob").await, app.register("cat").await);
+    let a = app.http(&ann).await;
+    let shared = conv_id(&group(&a, pb::ConversationKind::Group, "all", &[&bob, &cat]).await);
+    let mut ann_ws = app.client(&ann, Transport::WsJson).await;
+    let mut ann_events =
+        ann_ws.subscribe(pb::SubscribeRequest { live_only: true, ..Default::default() }).await.unwrap();
+    wait_for(&mut ann_events, 5, is_caught_up).await;
+    let mut watch = Vec::new();
+    for u in [&bob, &cat] {
+        let mut ws = app.client(u, Transport::WsJson).await;
+        let mut events = ws.subscribe(pb::SubscribeRequest { live_only: true, ..Default::default() }).await.unwrap();
+        wait_for(&mut events, 5, is_caught_up).await;
+        let r: pb::SubscribePresenceResponse = ws
+            .call("SignalService/SubscribePresence", &pb::SubscribePresenceRequest { user_ids: vec![ann.id.clone()] })
+            .await
+            .unwrap();
+        assert_eq!(r.presences[0].status, pb::PresenceStatus::Online as i32);
+        watch.push((ws, events));
+    }
+    let [(_bob_ws, mut bob_events), (_cat_ws, mut cat_events)] = <[_; 2]>::try_from(watch).ok().unwrap();
+
+    // Presence for contacts only: Bob (no contact) is told she is offline, never seen;
+    // Cat (a contact) keeps following.
+    let add = pb::AddContactRequest { user_id: cat.id.clone(), ..Default::default() };
+    let _: pb::AddContactResponse = call(&a, "ContactService/AddContact", add).await;
+    update(&a, vec![rule(S::Presence, A::Contacts, &[], &[])]).await.unwrap();
+    let e = wait_for(&mut bob_events, 5, |e| presence_of(e, &ann.id).is_some()).await;
+    let p = presence_of(&e, &ann.id).unwrap();
+    assert_eq!((p.status, p.last_seen_at_ms), (pb::PresenceStatus::Offline as i32, 0));
+    let away = pb::SetPresenceRequest { status: pb::PresenceStatus::Away as i32 };
+    let _: pb::SetPresenceResponse = ann_ws.call("SignalService/SetPresence", &away).await.unwrap();
+    let e = wait_for(&mut cat_events, 5, |e| presence_of(e, &ann.id).is_some()).await;
+    assert_eq!(presence_of(&e, &ann.id).unwrap().status, pb::PresenceStatus::Away as i32, "Cat still follows");
+    // Bob hears nothing more of her presence: the next thing he gets is a marker message.
+    send(&a, &shared, "marker-1", "marker").await;
+    let e = wait_for(&mut bob_events, 5, |e| {
+        presence_of(e, &ann.id).is_some() || matches!(e.kind, Some(pb::event::Kind::MessageCreated(_)))
+    })
+    .await;
+    assert!(presence_of(&e, &ann.id).is_none(), "Bob no longer follows her: {e:?}");
+
+    // A block ends Cat's watch too, although she is a contact.
+    let _: pb::BlockUserResponse =
+        call(&a, "ContactService/BlockUser", pb::BlockUserRequest { user_id: cat.id.clone() }).await;
+    let e = wait_for(&mut cat_events, 5, |e| presence_of(e, &ann.id).is_some()).await;
+    let p = presence_of(&e, &ann.id).unwrap();
+    assert_eq!((p.status, p.last_seen_at_ms), (pb::PresenceStatus::Offline as i32, 0));
+    let online = pb::SetPresenceRequest { status: pb::PresenceStatus::Online as i32 };
+    let _: pb::SetPresenceResponse = ann_ws.call("SignalService/SetPresence", &online).await.unwrap();
+    send(&a, &shared, "marker-2", "marker").await;
+    let e = wait_for(&mut cat_events, 5, |e| {
+        presence_of(e, &ann.id).is_some() || matches!(e.kind, Some(pb::event::Kind::MessageCreated(_)))
+    })
+    .await;
+    assert!(presence_of(&e, &ann.id).is_none(), "Cat no longer follows her: {e:?}");
+    app.stop().await;
+}

@@ -40,12 +40,16 @@ pub struct Hub {
     caps: Caps,
     /// Tells when access tokens expire.
     clock: Arc<dyn crate::clock::Clock>,
+    /// Where the watchers of a user whose presence audience shrank go to be checked again
+    /// (the services' task, which reads the store).
+    rechecks: Mutex<Option<presence::RecheckSender>>,
 }
 
 impl Hub {
     pub(crate) fn new(bus: Arc<dyn Bus>, queue: usize, caps: Caps, clock: Arc<dyn crate::clock::Clock>) -> Self {
         let node = rand::random::<u64>();
-        Self { node, state: Mutex::new(State::default()), bus, queue: queue.max(16), caps, clock }
+        let rechecks = Mutex::new(None);
+        Self { node, state: Mutex::new(State::default()), bus, queue: queue.max(16), caps, clock, rechecks }
     }
 
     /// Reports this node's presence every `PRESENCE_HEARTBEAT`, forgets nodes that went
@@ -64,14 +68,19 @@ impl Hub {
                     state.expire_tokens(hub.clock.now_ms());
                     state.local_presence()
                 };
-                hub.bus.report_presence(PresenceReport { node: hub.node, full: true, users });
+                hub.bus.report_presence(PresenceReport { node: hub.node, full: true, users, revoked: Vec::new() });
             }
         });
     }
 
     fn report(&self, delta: state::PresenceDelta) {
         if !delta.is_empty() {
-            self.bus.report_presence(PresenceReport { node: self.node, full: false, users: delta });
+            self.bus.report_presence(PresenceReport {
+                node: self.node,
+                full: false,
+                users: delta,
+                revoked: Vec::new(),
+            });
         }
     }
 
@@ -121,6 +130,7 @@ impl Hub {
 impl BusHandler for Hub {
     fn presence_reported(&self, report: PresenceReport) {
         if report.node != self.node {
+            self.recheck_watchers(&report.revoked);
             self.lock().apply_report(report.node, report.full, report.users);
         }
     }

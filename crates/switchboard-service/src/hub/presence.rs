@@ -1,9 +1,17 @@
 //! Presence subscriptions, explicit status and typing records on the hub.
 
-use switchboard_core::event::{Presence, PresenceStatus};
+use std::sync::Arc;
+
+use switchboard_bus::PresenceReport;
+use switchboard_core::event::{Event, Presence, PresenceStatus};
 use switchboard_core::{ConversationId, SessionId, UserId};
 
-use super::Hub;
+use super::{Hub, SharedEvent};
+
+/// A user whose presence audience shrank, and the sessions (with their users) of this node
+/// that follow them.
+pub(crate) type Recheck = (UserId, Vec<(SessionId, UserId)>);
+pub(crate) type RecheckSender = tokio::sync::mpsc::UnboundedSender<Recheck>;
 
 /// Why a presence subscription was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +44,46 @@ impl Hub {
             state.watchers.entry(*u).or_default().insert(session);
         }
         Ok(users.iter().map(|u| state.presence_of(*u)).collect())
+    }
+
+    /// Where rechecks go from now on.
+    pub(crate) fn rechecks_to(&self, tx: RecheckSender) {
+        *self.rechecks.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
+    }
+
+    /// Tells every node (this one first) that these users' presence audiences may have
+    /// shrunk, so that each checks again who of its sessions may follow them.
+    pub(crate) fn announce_revoked(&self, owners: Vec<UserId>) {
+        self.recheck_watchers(&owners);
+        let report = PresenceReport { node: self.node, full: false, users: Vec::new(), revoked: owners };
+        self.bus.report_presence(report);
+    }
+
+    /// Hands the watchers of each owner on this node to the recheck task.
+    pub(super) fn recheck_watchers(&self, owners: &[UserId]) {
+        if owners.is_empty() {
+            return;
+        }
+        let found: Vec<Recheck> = {
+            let state = self.lock();
+            owners.iter().map(|o| (*o, state.watchers_of(*o))).filter(|(_, w)| !w.is_empty()).collect()
+        };
+        let tx = self.rechecks.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some(tx) = tx {
+            for r in found {
+                let _ = tx.send(r);
+            }
+        }
+    }
+
+    /// Ends a session's following of `owner` and tells it the owner is offline, never seen.
+    pub(crate) fn revoke_watch(&self, session: SessionId, owner: UserId) {
+        self.unwatch(session, &[owner]);
+        let offline = Presence { user_id: owner, status: PresenceStatus::Offline, last_seen_at_ms: 0 };
+        let shared = Arc::new(SharedEvent::new(Arc::new(Event::Presence(offline))));
+        let mut state = self.lock();
+        let targets = state.session_targets(session);
+        state.send(&targets, &shared);
     }
 
     /// Ends a session's subscriptions to users' presence.

@@ -256,6 +256,31 @@ impl State {
         })
     }
 
+    /// The sessions of this node following `u`, with their users.
+    pub(super) fn watchers_of(&self, u: UserId) -> Vec<(SessionId, UserId)> {
+        let Some(sessions) = self.watchers.get(&u) else {
+            return Vec::new();
+        };
+        sessions
+            .iter()
+            .filter_map(|s| {
+                let conn = self.by_session.get(s)?.first()?;
+                Some((*s, self.conns.get(conn)?.user))
+            })
+            .collect()
+    }
+
+    /// The connections of one session with an event stream.
+    pub(super) fn session_targets(&self, s: SessionId) -> Vec<u64> {
+        self.by_session
+            .get(&s)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|id| self.conns.get(id).is_some_and(|c| c.events.is_some()))
+            .collect()
+    }
+
     pub(super) fn presence_targets(&self, u: UserId) -> Vec<u64> {
         let Some(sessions) = self.watchers.get(&u) else {
             return Vec::new();

@@ -486,7 +486,8 @@ export enum PrivacySetting {
 
   /**
    * See whether I am online and when I was last seen (SubscribePresence answers offline,
-   * never seen, and does not follow).
+   * never seen, and does not follow; a subscription running when the rule changes ends
+   * with that same presence event).
    *
    * @generated from enum value: PRIVACY_SETTING_PRESENCE = 3;
    */
