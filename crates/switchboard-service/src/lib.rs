@@ -114,12 +114,21 @@ struct Inner {
     clock: Arc<dyn clock::Clock>,
     /// The version of the runtime-settings record last applied (0: none stored).
     settings_version: std::sync::atomic::AtomicU64,
-    /// Conversation kinds never change: cached so that a send needs no extra read.
-    kinds: std::sync::Mutex<std::collections::HashMap<ConversationId, ConversationKind>>,
+    /// What never changes about a conversation (its kind; a direct chat's pair and who
+    /// started it): cached so that a send needs no extra read.
+    kinds: std::sync::Mutex<std::collections::HashMap<ConversationId, Fixed>>,
     /// Uploads, processing and the blob store.
     files: files::Files,
     /// Link previews (`None` when they are off).
     previews: Option<previews::Previews>,
+}
+
+/// What never changes about a conversation.
+#[derive(Debug, Clone, Copy)]
+struct Fixed {
+    kind: ConversationKind,
+    /// A direct chat's two users and the one who started it.
+    direct: Option<((UserId, UserId), UserId)>,
 }
 
 /// Most cached conversation kinds before the cache starts over.
@@ -224,16 +233,22 @@ impl Services {
 
     /// A conversation's kind (cached); not_found when it does not exist.
     async fn kind_of(&self, id: ConversationId) -> ServiceResult<ConversationKind> {
-        if let Some(k) = self.inner.kinds.lock().expect("kind cache poisoned").get(&id) {
-            return Ok(*k);
+        Ok(self.fixed_of(id).await?.kind)
+    }
+
+    /// What never changes about a conversation (cached); not_found when it does not exist.
+    async fn fixed_of(&self, id: ConversationId) -> ServiceResult<Fixed> {
+        if let Some(f) = self.inner.kinds.lock().expect("kind cache poisoned").get(&id) {
+            return Ok(*f);
         }
         let conv = self.store().conversation(id).await?.ok_or_else(|| ServiceError::not_found("conversation"))?;
+        let fixed = Fixed { kind: conv.kind, direct: conv.direct_pair.map(|pair| (pair, conv.owner_id)) };
         let mut cache = self.inner.kinds.lock().expect("kind cache poisoned");
         if cache.len() >= KIND_CACHE {
             cache.clear();
         }
-        cache.insert(id, conv.kind);
-        Ok(conv.kind)
+        cache.insert(id, fixed);
+        Ok(fixed)
     }
 
     fn store(&self) -> &dyn Store {

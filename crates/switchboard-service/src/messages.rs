@@ -86,10 +86,10 @@ impl Services {
         id: ConversationId,
         mentions_all: bool,
     ) -> ServiceResult<Option<(ConversationId, MessageId)>> {
-        let kind = self.kind_of(id).await?;
-        if kind == ConversationKind::Direct {
-            let conv = self.store().conversation(id).await?.ok_or_else(|| ServiceError::not_found("conversation"))?;
-            self.check_direct(p, &conv).await?;
+        let fixed = self.fixed_of(id).await?;
+        let kind = fixed.kind;
+        if let Some((pair, starter)) = fixed.direct {
+            self.check_direct(p, pair, starter).await?;
         }
         if !matches!(kind, ConversationKind::SpaceChannel | ConversationKind::Thread) {
             return Ok(None);
@@ -281,8 +281,8 @@ impl Services {
         }
         let entry = self.membership(p, new.conversation_id).await?;
         switchboard_core::permissions::can_post(entry.conversation.kind, Some(&entry.member))?;
-        if entry.conversation.kind == ConversationKind::Direct {
-            self.check_direct(p, &entry.conversation).await?;
+        if let Some(pair) = entry.conversation.direct_pair {
+            self.check_direct(p, pair, entry.conversation.owner_id).await?;
         }
         switchboard_core::permissions::may_post_now(&entry.conversation, &entry.member, self.now_ms())?;
         let mut m = switchboard_store::stored_message(&new, MessageId::from_raw(0), 0, self.now_ms());

@@ -3,7 +3,7 @@
 //! touches them makes. A refusal is the same generic `not_reachable` as a block's.
 
 use switchboard_core::UserId;
-use switchboard_core::model::{Conversation, User};
+use switchboard_core::model::User;
 use switchboard_core::privacy::{PrivacyRule, PrivacySetting};
 
 use crate::contacts::not_reachable;
@@ -89,15 +89,20 @@ impl Services {
         if self.refusing(p.user_id, owners, setting).await?.is_empty() { Ok(()) } else { Err(not_reachable()) }
     }
 
-    /// May the caller write in this direct chat? The peer's direct-messages setting
-    /// decides, except in a chat the peer started (then only a block keeps the caller out).
-    /// Notes to self are always open.
-    pub(crate) async fn check_direct(&self, p: &Principal, conv: &Conversation) -> ServiceResult<()> {
-        match conv.direct_pair {
+    /// May the caller write in the direct chat of `pair`, started by `starter`? The peer's
+    /// direct-messages setting decides, except in a chat the peer started (then only a
+    /// block keeps the caller out). Notes to self are always open.
+    pub(crate) async fn check_direct(
+        &self,
+        p: &Principal,
+        pair: (UserId, UserId),
+        starter: UserId,
+    ) -> ServiceResult<()> {
+        match pair {
             // A non-member is refused by the membership check that follows.
-            Some((a, b)) if a != b && (a == p.user_id || b == p.user_id) => {
+            (a, b) if a != b && (a == p.user_id || b == p.user_id) => {
                 let peer = if a == p.user_id { b } else { a };
-                self.check_direct_peer(p, peer, conv.owner_id == peer).await
+                self.check_direct_peer(p, peer, starter == peer).await
             }
             _ => Ok(()),
         }
